@@ -1,0 +1,26 @@
+//! Wire types: the only module the gateway and the console share.
+//!
+//! Everything that crosses the socket is defined here, so the two sides can
+//! never disagree about a field name.
+
+mod error;
+mod model;
+mod stream;
+
+pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use model::*;
+pub use stream::*;
+
+/// The version of the wire protocol. Bumped on any incompatible change.
+pub const API_VERSION: &str = "v1";
+
+/// Milliseconds since the Unix epoch, the time unit of every timestamp on the wire.
+pub type UnixMillis = i64;
+
+/// The current wall-clock time in milliseconds since the Unix epoch.
+pub fn now_millis() -> UnixMillis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,231 @@
+//! The data model: what a cluster, a node, a task and a sample are.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::UnixMillis;
+
+/// `GET /api/v1/version`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    pub api_version: String,
+    pub server_version: String,
+    /// Topics and features this gateway serves, e.g. `stream:tasks`.
+    pub capabilities: Vec<String>,
+}
+
+/// `GET /api/v1/cluster`: who the cluster is and what is in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterInfo {
+    pub name: String,
+    /// Which source feeds this gateway: `host` or `demo`.
+    pub source: String,
+    pub nodes: usize,
+    pub tasks: usize,
+    pub tasks_by_state: BTreeMap<TaskState, usize>,
+    /// The sequence numbers a `nodes` or `tasks` subscription can start from.
+    pub nodes_seq: u64,
+    pub tasks_seq: u64,
+    pub epoch: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    Healthy,
+    Unhealthy,
+    Unknown,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+            Health::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Capacity {
+    pub cpus: f64,
+    pub mem_bytes: u64,
+    pub disk_bytes: u64,
+}
+
+/// What a node is using right now; the history lives in the `metrics` topic.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Busy CPU over all cores, 0–100.
+    pub cpu_percent: f64,
+    pub mem_bytes: u64,
+    pub disk_bytes: u64,
+    pub load: [f64; 3],
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Disk {
+    pub mount: String,
+    pub device: String,
+    pub total_bytes: u64,
+    pub used_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    pub id: String,
+    pub hostname: String,
+    /// The primary address; every address is in `addresses`.
+    pub address: String,
+    pub addresses: Vec<String>,
+    /// `master`, `agent`, `public_agent` or `host`.
+    pub role: String,
+    pub labels: BTreeMap<String, String>,
+    pub capacity: Capacity,
+    pub usage: Usage,
+    pub disks: Vec<Disk>,
+    pub health: Health,
+    /// Kernel and OS, e.g. `Linux 6.1.0`.
+    pub os: String,
+    pub boot_time: UnixMillis,
+    pub last_seen: UnixMillis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    Staging,
+    Starting,
+    Running,
+    Finished,
+    Failed,
+    Killed,
+    Lost,
+}
+
+impl TaskState {
+    pub const ALL: [TaskState; 7] = [
+        TaskState::Staging,
+        TaskState::Starting,
+        TaskState::Running,
+        TaskState::Finished,
+        TaskState::Failed,
+        TaskState::Killed,
+        TaskState::Lost,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskState::Staging => "staging",
+            TaskState::Starting => "starting",
+            TaskState::Running => "running",
+            TaskState::Finished => "finished",
+            TaskState::Failed => "failed",
+            TaskState::Killed => "killed",
+            TaskState::Lost => "lost",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TaskState> {
+        TaskState::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// A task in a terminal state will not change state again.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            TaskState::Finished | TaskState::Failed | TaskState::Killed | TaskState::Lost
+        )
+    }
+}
+
+/// One state transition of a task, kept in the task's `statuses` (as Mesos does).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskStatus {
+    pub state: TaskState,
+    pub at: UnixMillis,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+/// How many status changes a task carries; older ones are dropped.
+pub const MAX_TASK_STATUSES: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: String,
+    pub name: String,
+    /// The framework, app, systemd unit or container the task belongs to.
+    pub group: String,
+    pub node_id: String,
+    pub state: TaskState,
+    pub health: Health,
+    /// CPU in use, in cores (1.0 = one core busy).
+    pub cpu: f64,
+    /// CPU limit in cores; 0 when unlimited or unknown.
+    pub cpu_limit: f64,
+    pub mem_bytes: u64,
+    /// Memory limit in bytes; 0 when unlimited or unknown.
+    pub mem_limit: u64,
+    pub started: UnixMillis,
+    pub updated: UnixMillis,
+    pub version: String,
+    /// Source-specific fields: `pid`, `ppid`, `user`, `cmdline`, `threads`, ...
+    pub labels: BTreeMap<String, String>,
+    /// Recent state changes, oldest first, at most [`MAX_TASK_STATUSES`].
+    pub statuses: Vec<TaskStatus>,
+}
+
+/// One value of one series at one time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub name: String,
+    pub tags: BTreeMap<String, String>,
+    pub ts: UnixMillis,
+    pub value: f64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub unit: String,
+}
+
+/// A series with its recent points, as a `metrics` snapshot carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    pub name: String,
+    pub tags: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub unit: String,
+    /// `[timestamp, value]` pairs, oldest first.
+    pub points: Vec<(UnixMillis, f64)>,
+}
+
+impl Sample {
+    /// The identity of the series this sample belongs to: name plus tags.
+    pub fn series_key(&self) -> String {
+        series_key(&self.name, &self.tags)
+    }
+}
+
+impl Series {
+    pub fn series_key(&self) -> String {
+        series_key(&self.name, &self.tags)
+    }
+}
+
+/// `name{k=v,k=v}` with tags in key order: one string per series.
+pub fn series_key(name: &str, tags: &BTreeMap<String, String>) -> String {
+    let mut key = String::with_capacity(name.len() + 16 * tags.len());
+    key.push_str(name);
+    key.push('{');
+    for (i, (k, v)) in tags.iter().enumerate() {
+        if i > 0 {
+            key.push(',');
+        }
+        key.push_str(k);
+        key.push('=');
+        key.push_str(v);
+    }
+    key.push('}');
+    key
+}

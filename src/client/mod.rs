@@ -1,0 +1,186 @@
+//! The console's side of the wire: REST calls and the live stream, over
+//! plain HTTP or TLS, with a bearer token. The embedded gateway and a remote
+//! one are reached the same way.
+
+mod stream;
+
+pub use stream::{StreamEvent, StreamHandle, Subscription};
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::ClientConfig;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use serde::de::DeserializeOwned;
+
+use crate::api::ApiError;
+
+/// Where a gateway is and how to prove who we are.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// `http://host:port` or `https://host:port`.
+    pub url: String,
+    pub token: String,
+    /// A PEM file of CA certificates to trust besides the public roots.
+    pub ca: Option<PathBuf>,
+}
+
+#[derive(Debug)]
+pub enum ClientError {
+    /// No answer: the gateway is down, or the address is wrong.
+    Unreachable(String),
+    /// The gateway answered with an error.
+    Api(ApiError),
+    /// The gateway answered with something that is not what the API says.
+    Protocol(String),
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientError::Unreachable(e) => write!(f, "gateway unreachable: {e}"),
+            ClientError::Api(e) => write!(f, "gateway refused: {}", e.error.message),
+            ClientError::Protocol(e) => write!(f, "unexpected answer from the gateway: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+/// Reads a token: either the bare secret, or a gateway token file (TOML
+/// with `[[token]]` entries), whose first token is used.
+pub fn read_token_file(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read token file {}: {e}", path.display()))?;
+    if text.contains("[[token]]") {
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            secret: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct File {
+            token: Vec<Entry>,
+        }
+        let file: File = toml::from_str(&text)
+            .map_err(|e| format!("token file {}: {e}", path.display()))?;
+        return file
+            .token
+            .into_iter()
+            .next()
+            .map(|t| t.secret)
+            .ok_or_else(|| format!("token file {} has no [[token]] entries", path.display()));
+    }
+    let secret = text.trim();
+    if secret.is_empty() {
+        return Err(format!("token file {} is empty", path.display()));
+    }
+    Ok(secret.to_string())
+}
+
+/// The TLS settings of every connection: the public roots, plus the CA
+/// file if one was given (for a gateway with a private certificate).
+pub fn tls_config(ca: Option<&Path>) -> Result<Arc<ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(ca) = ca {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(ca)
+            .and_then(|certs| certs.collect::<Result<_, _>>())
+            .map_err(|e| format!("cannot read CA file {}: {e}", ca.display()))?;
+        if certs.is_empty() {
+            return Err(format!("no certificate in CA file {}", ca.display()));
+        }
+        for cert in certs {
+            roots
+                .add(cert)
+                .map_err(|e| format!("CA file {}: {e}", ca.display()))?;
+        }
+    }
+    let mut config = ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| format!("TLS setup: {e}"))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: Endpoint,
+    tls: Arc<ClientConfig>,
+}
+
+impl Client {
+    pub fn new(endpoint: Endpoint) -> Result<Client, String> {
+        let url = endpoint.url.trim_end_matches('/').to_string();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "gateway URL {url:?} must start with http:// or https://"
+            ));
+        }
+        let tls = tls_config(endpoint.ca.as_deref())?;
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured((*tls).clone())
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Client {
+            http,
+            endpoint: Endpoint { url, ..endpoint },
+            tls,
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.endpoint.url
+    }
+
+    /// `GET {url}{path}` as JSON, with the API's error shape decoded.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.endpoint.url))
+            .bearer_auth(&self.endpoint.token)
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(error_chain(&e)))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unreachable(error_chain(&e)))?;
+        if !status.is_success() {
+            return Err(match serde_json::from_slice::<ApiError>(&body) {
+                Ok(api) => ClientError::Api(api),
+                Err(_) => ClientError::Protocol(format!("HTTP {status}")),
+            });
+        }
+        serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(e.to_string()))
+    }
+
+    /// Opens the live stream with these subscriptions; it reconnects and
+    /// resumes by itself until the handle is dropped.
+    pub fn stream(&self, subscriptions: Vec<Subscription>) -> StreamHandle {
+        stream::spawn(self.endpoint.clone(), self.tls.clone(), subscriptions)
+    }
+}
+
+/// An error with its causes, which is where reqwest keeps the useful part.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}

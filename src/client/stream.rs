@@ -1,0 +1,300 @@
+//! The live stream: one WebSocket carrying every subscription, reconnected
+//! with backoff, resumed from the last sequence number seen.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rustls::ClientConfig;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{Connector, connect_async_tls_with_config};
+
+use super::{Endpoint, error_chain};
+use crate::api::{ClientMsg, Filter, From, ServerMsg, Topic};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscription {
+    pub sub: String,
+    pub topic: Topic,
+    pub filter: Filter,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    Connecting { attempt: u32 },
+    Connected,
+    Disconnected {
+        error: String,
+        retry_in: Duration,
+        attempt: u32,
+    },
+    Message(ServerMsg),
+}
+
+enum Control {
+    Subscribe(Subscription),
+    Unsubscribe(String),
+}
+
+/// The receiving end of a stream. Dropping it closes the connection.
+pub struct StreamHandle {
+    pub events: mpsc::Receiver<StreamEvent>,
+    control: mpsc::Sender<Control>,
+    task: JoinHandle<()>,
+}
+
+impl StreamHandle {
+    pub fn subscribe(&self, subscription: Subscription) {
+        let _ = self.control.try_send(Control::Subscribe(subscription));
+    }
+
+    pub fn unsubscribe(&self, sub: &str) {
+        let _ = self.control.try_send(Control::Unsubscribe(sub.to_string()));
+    }
+}
+
+impl Drop for StreamHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Messages waiting for the console. When it falls behind, the stream
+/// stops reading the socket, and the gateway's own bound takes over.
+const EVENT_QUEUE: usize = 1024;
+/// The gateway sends a heartbeat every 5 s; this much silence means it is gone.
+const SILENCE_LIMIT: Duration = Duration::from_secs(15);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest frame accepted: a snapshot of a very large cluster.
+const MAX_FRAME: usize = 512 << 20;
+
+pub fn spawn(
+    endpoint: Endpoint,
+    tls: Arc<ClientConfig>,
+    subscriptions: Vec<Subscription>,
+) -> StreamHandle {
+    let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
+    let (control, control_rx) = mpsc::channel(64);
+    let task = tokio::spawn(run(endpoint, tls, subscriptions, events_tx, control_rx));
+    StreamHandle {
+        events,
+        control,
+        task,
+    }
+}
+
+/// The delay before reconnect attempt `attempt` (1-based): doubling from
+/// 250 ms to 10 s, with a little jitter so a fleet of consoles does not
+/// come back in lockstep.
+pub fn backoff(attempt: u32) -> Duration {
+    let base = 250u64.saturating_mul(1 << attempt.saturating_sub(1).min(6)).min(10_000);
+    let mut byte = [0u8; 1];
+    let _ = getrandom::fill(&mut byte);
+    Duration::from_millis(base + base * byte[0] as u64 / 1280)
+}
+
+fn stream_url(base: &str) -> String {
+    let ws = if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        base.to_string()
+    };
+    format!("{ws}/api/v1/stream")
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(endpoint: &Endpoint, tls: &Arc<ClientConfig>) -> Result<Socket, String> {
+    let mut request = stream_url(&endpoint.url)
+        .into_client_request()
+        .map_err(|e| format!("bad gateway URL: {e}"))?;
+    let bearer = format!("Bearer {}", endpoint.token)
+        .parse()
+        .map_err(|_| "the token holds characters a header cannot carry".to_string())?;
+    request.headers_mut().insert("authorization", bearer);
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_FRAME))
+        .max_frame_size(Some(MAX_FRAME));
+    let attempt = connect_async_tls_with_config(
+        request,
+        Some(config),
+        true,
+        Some(Connector::Rustls(tls.clone())),
+    );
+    match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
+        Err(_) => Err(format!("no answer within {}s", CONNECT_TIMEOUT.as_secs())),
+        Ok(Err(tungstenite::Error::Http(response))) => {
+            let body = response
+                .body()
+                .as_ref()
+                .and_then(|b| serde_json::from_slice::<crate::api::ApiError>(b).ok())
+                .map(|e| e.error.message)
+                .unwrap_or_default();
+            Err(format!("HTTP {} {body}", response.status()))
+        }
+        Ok(Err(e)) => Err(error_chain(&e)),
+        Ok(Ok((socket, _))) => Ok(socket),
+    }
+}
+
+fn subscribe_msg(s: &Subscription, resume: Option<&(u64, String)>) -> String {
+    let from = match resume {
+        Some((seq, epoch)) => From::Seq {
+            seq: *seq,
+            epoch: epoch.clone(),
+        },
+        None => From::default(),
+    };
+    serde_json::to_string(&ClientMsg::Subscribe {
+        sub: s.sub.clone(),
+        topic: s.topic,
+        filter: s.filter.clone(),
+        from,
+    })
+    .expect("client messages serialize")
+}
+
+async fn run(
+    endpoint: Endpoint,
+    tls: Arc<ClientConfig>,
+    mut subscriptions: Vec<Subscription>,
+    events: mpsc::Sender<StreamEvent>,
+    mut control: mpsc::Receiver<Control>,
+) {
+    // Per subscription: the last sequence number seen, and its epoch.
+    let mut resume: HashMap<String, (u64, String)> = HashMap::new();
+    let mut attempt: u32 = 0;
+    loop {
+        if events.send(StreamEvent::Connecting { attempt }).await.is_err() {
+            return;
+        }
+        let error = match connect(&endpoint, &tls).await {
+            Err(e) => e,
+            Ok(mut socket) => {
+                attempt = 0;
+                if events.send(StreamEvent::Connected).await.is_err() {
+                    return;
+                }
+                match pump(&mut socket, &mut subscriptions, &mut resume, &events, &mut control).await {
+                    Ok(()) => return,
+                    Err(e) => e,
+                }
+            }
+        };
+        attempt = attempt.saturating_add(1);
+        let retry_in = backoff(attempt);
+        tracing::info!("stream disconnected: {error}; retrying in {retry_in:?}");
+        let gone = StreamEvent::Disconnected {
+            error,
+            retry_in,
+            attempt,
+        };
+        if events.send(gone).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(retry_in).await;
+    }
+}
+
+/// Reads one connection until it fails (`Err`, reconnect) or the console
+/// goes away (`Ok`, stop).
+async fn pump(
+    socket: &mut Socket,
+    subscriptions: &mut Vec<Subscription>,
+    resume: &mut HashMap<String, (u64, String)>,
+    events: &mpsc::Sender<StreamEvent>,
+    control: &mut mpsc::Receiver<Control>,
+) -> Result<(), String> {
+    for s in subscriptions.iter() {
+        socket
+            .send(Message::text(subscribe_msg(s, resume.get(&s.sub))))
+            .await
+            .map_err(|e| error_chain(&e))?;
+    }
+    loop {
+        let silence = tokio::time::sleep(SILENCE_LIMIT);
+        tokio::select! {
+            _ = silence => {
+                return Err(format!("no word from the gateway for {}s", SILENCE_LIMIT.as_secs()));
+            }
+            ctrl = control.recv() => match ctrl {
+                None => return Ok(()),
+                Some(Control::Subscribe(s)) => {
+                    subscriptions.retain(|old| old.sub != s.sub);
+                    resume.remove(&s.sub);
+                    let msg = subscribe_msg(&s, None);
+                    subscriptions.push(s);
+                    socket.send(Message::text(msg)).await.map_err(|e| error_chain(&e))?;
+                }
+                Some(Control::Unsubscribe(sub)) => {
+                    subscriptions.retain(|old| old.sub != sub);
+                    resume.remove(&sub);
+                    let msg = serde_json::to_string(&ClientMsg::Unsubscribe { sub }).expect("serializes");
+                    socket.send(Message::text(msg)).await.map_err(|e| error_chain(&e))?;
+                }
+            },
+            frame = socket.next() => match frame {
+                None => return Err("the gateway closed the stream".into()),
+                Some(Err(e)) => return Err(error_chain(&e)),
+                Some(Ok(Message::Text(text))) => {
+                    let msg = match serde_json::from_str::<ServerMsg>(&text) {
+                        Ok(msg) => msg,
+                        Err(e) => {
+                            // One bad frame is the gateway's bug; skip it, say so, keep going.
+                            tracing::warn!("unreadable stream frame ({} bytes): {e}", text.len());
+                            continue;
+                        }
+                    };
+                    track_resume(&msg, resume);
+                    if events.send(StreamEvent::Message(msg)).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                Some(Ok(Message::Close(_))) => return Err("the gateway closed the stream".into()),
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+fn track_resume(msg: &ServerMsg, resume: &mut HashMap<String, (u64, String)>) {
+    match msg {
+        ServerMsg::Snapshot { sub, seq, epoch, .. } => {
+            resume.insert(sub.clone(), (*seq, epoch.clone()));
+        }
+        ServerMsg::Event { sub, events } => {
+            if let (Some(last), Some(entry)) = (events.last(), resume.get_mut(sub)) {
+                entry.0 = last.seq;
+            }
+        }
+        ServerMsg::Resync { sub } => {
+            resume.remove(sub);
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        assert!(backoff(1) >= Duration::from_millis(250) && backoff(1) < Duration::from_millis(300));
+        assert!(backoff(3) >= Duration::from_millis(1000));
+        assert!(backoff(30) <= Duration::from_millis(12_000));
+    }
+
+    #[test]
+    fn stream_urls() {
+        assert_eq!(stream_url("http://127.0.0.1:7070"), "ws://127.0.0.1:7070/api/v1/stream");
+        assert_eq!(stream_url("https://gw:443"), "wss://gw:443/api/v1/stream");
+    }
+}

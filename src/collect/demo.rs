@@ -1,0 +1,599 @@
+//! A seeded, deterministic simulated cluster in the image of a Mesos/DC/OS
+//! cluster: masters running ZooKeeper and Marathon, agents running apps
+//! (a web frontend, a payments API, a Cassandra ring, Kafka brokers, batch
+//! jobs, a flaky worker), tasks moving through their states, rolling
+//! deployments, and one agent that flaps.
+//!
+//! Given the same seed, node and task counts, and the same sequence of
+//! `collect` times, it produces the same cluster, to the byte.
+
+use std::collections::BTreeMap;
+
+use super::rng::Rng;
+use super::{Collected, Source, sample};
+use crate::api::{
+    Capacity, Disk, Health, MAX_TASK_STATUSES, Node, Task, TaskState, TaskStatus, UnixMillis, Usage,
+};
+
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    pub seed: u64,
+    pub nodes: usize,
+    pub tasks: usize,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig {
+            seed: 42,
+            nodes: 10,
+            tasks: 60,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Placement {
+    Masters,
+    PublicAgents,
+    Agents,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// Runs until it fails or is replaced by a deployment.
+    Service,
+    /// Like a service, with stable instance names (`node-0`, `broker-1`).
+    Stateful(&'static str),
+    /// Finishes after a while and is started again.
+    Batch,
+}
+
+struct App {
+    path: &'static str,
+    name: &'static str,
+    kind: Kind,
+    placement: Placement,
+    /// Cores and bytes each instance may use.
+    cpu: f64,
+    mem: u64,
+    /// Chance per second that a running instance fails.
+    fail_rate: f64,
+    instances: usize,
+    version: u32,
+}
+
+const GIB: u64 = 1 << 30;
+const MIB: u64 = 1 << 20;
+
+struct SimNode {
+    node: Node,
+    cpu_walk: f64,
+    /// The flapping agent's cycle: unreachable for part of every period.
+    flapping: bool,
+    down: bool,
+}
+
+struct SimTask {
+    task: Task,
+    app: usize,
+    instance: usize,
+    /// Ticks left in staging/starting, or until a batch job finishes.
+    countdown: u64,
+    /// Ticks since the task reached a terminal state.
+    dead_for: u64,
+    replaced: bool,
+    cpu_walk: f64,
+}
+
+pub struct DemoSource {
+    rng: Rng,
+    nodes: Vec<SimNode>,
+    apps: Vec<App>,
+    tasks: BTreeMap<String, SimTask>,
+    tick: u64,
+}
+
+/// How long finished, failed, killed and lost tasks stay visible.
+const RETAIN_TERMINAL_TICKS: u64 = 90;
+/// The flapping agent is away for `FLAP_DOWN` of every `FLAP_PERIOD` ticks.
+const FLAP_PERIOD: u64 = 120;
+const FLAP_DOWN: u64 = 15;
+/// A rolling deployment of the frontend every so many ticks.
+const DEPLOY_EVERY: u64 = 300;
+
+impl DemoSource {
+    pub fn new(config: DemoConfig) -> DemoSource {
+        let mut rng = Rng::new(config.seed);
+        let nodes = make_nodes(&mut rng, config.nodes.max(1));
+        let apps = make_apps(&nodes, config.tasks);
+        DemoSource {
+            rng,
+            nodes,
+            apps,
+            tasks: BTreeMap::new(),
+            tick: 0,
+        }
+    }
+
+    fn nodes_for(&self, placement: Placement) -> Vec<usize> {
+        let role = match placement {
+            Placement::Masters => "master",
+            Placement::PublicAgents => "public_agent",
+            Placement::Agents => "agent",
+        };
+        let fit: Vec<usize> = (0..self.nodes.len())
+            .filter(|&i| self.nodes[i].node.role == role && !self.nodes[i].down)
+            .collect();
+        if fit.is_empty() {
+            // A tiny cluster: anything that is up will do.
+            (0..self.nodes.len()).filter(|&i| !self.nodes[i].down).collect()
+        } else {
+            fit
+        }
+    }
+
+    fn launch(&mut self, app: usize, instance: usize, now: UnixMillis, warm: bool) {
+        let candidates = self.nodes_for(self.apps[app].placement);
+        let node = match self.apps[app].placement {
+            // Masters and stateful instances stay where they belong.
+            Placement::Masters => candidates.get(instance % candidates.len().max(1)).copied(),
+            _ if matches!(self.apps[app].kind, Kind::Stateful(_)) => {
+                candidates.get(instance % candidates.len().max(1)).copied()
+            }
+            _ => candidates
+                .get(self.rng.range(0, candidates.len() as u64) as usize)
+                .copied(),
+        };
+        let Some(node) = node else { return };
+        let a = &self.apps[app];
+        let id = format!(
+            "{}.{}-{}-{}",
+            a.path.trim_start_matches('/').replace('/', "_"),
+            self.rng.hex(8),
+            self.rng.hex(4),
+            self.rng.hex(4)
+        );
+        let name = match a.kind {
+            Kind::Stateful(prefix) => format!("{}-{prefix}-{instance}", a.name),
+            _ => a.name.to_string(),
+        };
+        // A warm start: the cluster has been up a while already.
+        let (state, started) = if warm {
+            (TaskState::Running, now - self.rng.range(60, 2 * 86_400) as i64 * 1000)
+        } else {
+            (TaskState::Staging, now)
+        };
+        let countdown = match (state, a.kind) {
+            (TaskState::Running, Kind::Batch) => self.rng.range(5, 120),
+            (TaskState::Running, _) => 0,
+            _ => self.rng.range(1, 4),
+        };
+        let mut labels = BTreeMap::new();
+        labels.insert("framework".into(), "marathon".into());
+        labels.insert("app".into(), a.path.into());
+        let statuses = if warm {
+            vec![
+                status(TaskState::Staging, started - 4000, ""),
+                status(TaskState::Starting, started - 1500, ""),
+                status(TaskState::Running, started, ""),
+            ]
+        } else {
+            vec![status(TaskState::Staging, now, "")]
+        };
+        let task = Task {
+            id: id.clone(),
+            name,
+            group: a.path.to_string(),
+            node_id: self.nodes[node].node.id.clone(),
+            state,
+            health: if warm { Health::Healthy } else { Health::Unknown },
+            cpu: 0.0,
+            cpu_limit: a.cpu,
+            mem_bytes: 0,
+            mem_limit: a.mem,
+            started,
+            updated: started,
+            version: format!("v{}", a.version),
+            labels,
+            statuses,
+        };
+        let cpu_walk = 0.2 + 0.5 * self.rng.f64();
+        self.tasks.insert(
+            id,
+            SimTask {
+                task,
+                app,
+                instance,
+                countdown,
+                dead_for: 0,
+                replaced: false,
+                cpu_walk,
+            },
+        );
+    }
+
+    fn step(&mut self, now: UnixMillis) {
+        self.tick += 1;
+        let tick = self.tick;
+
+        // The flapping agent drops out, and comes back with a fresh uptime.
+        for sim in &mut self.nodes {
+            if !sim.flapping {
+                continue;
+            }
+            let down = tick % FLAP_PERIOD >= FLAP_PERIOD - FLAP_DOWN;
+            if down != sim.down {
+                sim.down = down;
+                sim.node.health = if down { Health::Unhealthy } else { Health::Healthy };
+                if !down {
+                    sim.node.boot_time = now - 20_000;
+                }
+            }
+            if !sim.down {
+                sim.node.last_seen = now;
+            }
+        }
+        let down_nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|n| n.down)
+            .map(|n| n.node.id.clone())
+            .collect();
+
+        // A rolling deployment of the frontend: a new version, instances replaced one by one.
+        if tick % DEPLOY_EVERY == 0
+            && let Some(frontend) = self.apps.iter_mut().find(|a| a.name == "frontend")
+        {
+            frontend.version += 1;
+        }
+
+        let mut relaunch = Vec::new();
+        let ids: Vec<String> = self.tasks.keys().cloned().collect();
+        for id in ids {
+            let sim = self.tasks.get_mut(&id).expect("ids come from the map");
+            let app = &self.apps[sim.app];
+            let t = &mut sim.task;
+            if t.state.is_terminal() {
+                sim.dead_for += 1;
+                if !sim.replaced && sim.dead_for >= 3 {
+                    sim.replaced = true;
+                    relaunch.push((sim.app, sim.instance));
+                }
+                continue;
+            }
+            if down_nodes.contains(&t.node_id) {
+                transition(t, TaskState::Lost, now, "agent unreachable");
+                t.health = Health::Unknown;
+                continue;
+            }
+            match t.state {
+                TaskState::Staging | TaskState::Starting => {
+                    sim.countdown = sim.countdown.saturating_sub(1);
+                    if sim.countdown == 0 {
+                        if t.state == TaskState::Staging {
+                            transition(t, TaskState::Starting, now, "");
+                            sim.countdown = self.rng.range(1, 4);
+                        } else {
+                            transition(t, TaskState::Running, now, "");
+                            t.started = now;
+                            sim.countdown = match app.kind {
+                                Kind::Batch => self.rng.range(20, 150),
+                                _ => 0,
+                            };
+                        }
+                    }
+                }
+                TaskState::Running => {
+                    if t.health == Health::Unknown && now - t.started >= 3000 {
+                        t.health = Health::Healthy;
+                    }
+                    let outdated = t.version != format!("v{}", app.version);
+                    if app.kind == Kind::Batch {
+                        sim.countdown = sim.countdown.saturating_sub(1);
+                        if sim.countdown == 0 {
+                            transition(t, TaskState::Finished, now, "exit status 0");
+                        }
+                    } else if outdated && self.rng.chance(0.2) {
+                        transition(t, TaskState::Killed, now, "replaced by a deployment");
+                    } else if self.rng.chance(app.fail_rate) {
+                        let (state, msg) = if self.rng.chance(0.75) {
+                            (TaskState::Failed, "exit status 137 (OOM killed)")
+                        } else {
+                            (TaskState::Killed, "killed by health check")
+                        };
+                        transition(t, state, now, msg);
+                        t.health = Health::Unhealthy;
+                    } else if t.health == Health::Healthy && self.rng.chance(app.fail_rate * 2.0) {
+                        t.health = Health::Unhealthy;
+                    } else if t.health == Health::Unhealthy && self.rng.chance(0.3) {
+                        t.health = Health::Healthy;
+                    }
+                }
+                _ => {}
+            }
+            // Usage moves every few seconds per task, staggered, like real scrapes.
+            if t.state == TaskState::Running && (tick + sim.instance as u64) % 5 == 0 {
+                sim.cpu_walk = (sim.cpu_walk + self.rng.noise(0.15)).clamp(0.02, 1.0);
+                t.cpu = round2(app.cpu * sim.cpu_walk);
+                let mem = t.mem_bytes as f64 + self.rng.noise(0.02) * app.mem as f64 + 0.004 * app.mem as f64;
+                t.mem_bytes = (mem.clamp(0.1 * app.mem as f64, 0.97 * app.mem as f64) as u64) / MIB * MIB;
+            } else if !t.state.is_terminal() && t.state != TaskState::Running {
+                t.cpu = 0.0;
+            }
+            if t.state == TaskState::Running && t.mem_bytes == 0 {
+                t.mem_bytes = (app.mem as f64 * (0.3 + 0.3 * sim.cpu_walk)) as u64 / MIB * MIB;
+            }
+        }
+        self.tasks
+            .retain(|_, sim| sim.dead_for < RETAIN_TERMINAL_TICKS);
+        for (app, instance) in relaunch {
+            self.launch(app, instance, now, false);
+        }
+    }
+
+    fn node_usage(&mut self, now: UnixMillis) -> Vec<crate::api::Sample> {
+        let mut cpu: BTreeMap<&str, (f64, u64)> = BTreeMap::new();
+        for sim in self.tasks.values() {
+            if sim.task.state == TaskState::Running {
+                let entry = cpu.entry(sim.task.node_id.as_str()).or_default();
+                entry.0 += sim.task.cpu;
+                entry.1 += sim.task.mem_bytes;
+            }
+        }
+        let cpu: BTreeMap<String, (f64, u64)> =
+            cpu.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        let mut samples = Vec::with_capacity(self.nodes.len() * 5);
+        for sim in &mut self.nodes {
+            if sim.down {
+                continue; // an unreachable agent reports nothing
+            }
+            sim.cpu_walk = (sim.cpu_walk + self.rng.noise(0.04)).clamp(0.02, 0.35);
+            let (task_cpu, task_mem) = cpu.get(&sim.node.id).copied().unwrap_or_default();
+            let n = &mut sim.node;
+            let system_mem = n.capacity.mem_bytes / 12;
+            let pct = (100.0 * (task_cpu / n.capacity.cpus + sim.cpu_walk)).clamp(0.0, 100.0);
+            n.usage.cpu_percent = round1(pct);
+            n.usage.mem_bytes = (task_mem + system_mem).min(n.capacity.mem_bytes);
+            n.usage.load = [
+                round2(n.capacity.cpus * pct / 100.0 * (1.0 + self.rng.noise(0.2))).max(0.0),
+                round2(n.capacity.cpus * pct / 100.0),
+                round2(n.capacity.cpus * pct / 110.0),
+            ];
+            if self.tick % 30 == 0 {
+                n.usage.disk_bytes = (n.usage.disk_bytes + 64 * MIB).min(n.capacity.disk_bytes);
+                n.disks[0].used_bytes = n.usage.disk_bytes;
+            }
+            let id = n.id.as_str();
+            let tags = [("node_id", id)];
+            let mem_pct = round1(100.0 * n.usage.mem_bytes as f64 / n.capacity.mem_bytes as f64);
+            let disk_pct = round1(100.0 * n.usage.disk_bytes as f64 / n.capacity.disk_bytes as f64);
+            samples.push(sample("node.cpu.percent", &tags, now, n.usage.cpu_percent, "percent"));
+            samples.push(sample("node.mem.percent", &tags, now, mem_pct, "percent"));
+            samples.push(sample("node.mem.used.bytes", &tags, now, n.usage.mem_bytes as f64, "bytes"));
+            samples.push(sample("node.load.1", &tags, now, n.usage.load[0], ""));
+            samples.push(sample("node.disk.used.percent", &[("node_id", id), ("mount", "/")], now, disk_pct, "percent"));
+        }
+        samples
+    }
+}
+
+fn status(state: TaskState, at: UnixMillis, message: &str) -> TaskStatus {
+    TaskStatus {
+        state,
+        at,
+        message: message.to_string(),
+    }
+}
+
+fn transition(task: &mut Task, state: TaskState, now: UnixMillis, message: &str) {
+    task.state = state;
+    task.updated = now;
+    if state.is_terminal() {
+        task.cpu = 0.0;
+    }
+    task.statuses.push(status(state, now, message));
+    if task.statuses.len() > MAX_TASK_STATUSES {
+        task.statuses.remove(0);
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn make_nodes(rng: &mut Rng, count: usize) -> Vec<SimNode> {
+    let masters = match count {
+        0..=2 => 1,
+        3..=99 => 3,
+        _ => 5,
+    }
+    .min(count);
+    let public = ((count - masters) / 8).max(usize::from(count - masters >= 3));
+    let mut nodes = Vec::with_capacity(count);
+    for i in 0..count {
+        let (role, name, ip, cpus, mem) = if i < masters {
+            ("master", format!("master-{}", i + 1), format!("10.0.0.{}", 11 + i), 4.0, 16 * GIB)
+        } else if i < masters + public {
+            let n = i - masters;
+            ("public_agent", format!("public-{:02}", n + 1), format!("10.0.2.{}", 10 + n), 8.0, 32 * GIB)
+        } else {
+            let n = i - masters - public;
+            let (cpus, mem) = [(8.0, 32 * GIB), (16.0, 64 * GIB), (32.0, 128 * GIB)][rng.range(0, 3) as usize];
+            ("agent", format!("agent-{:03}", n + 1), format!("10.0.{}.{}", 10 + n / 250, 10 + n % 250), cpus, mem)
+        };
+        let disk = 500 * GIB;
+        let used = (disk as f64 * (0.2 + 0.5 * rng.f64())) as u64 / GIB * GIB;
+        let mut labels = BTreeMap::new();
+        labels.insert("zone".into(), format!("zone-{}", ["a", "b", "c"][i % 3]));
+        labels.insert("rack".into(), format!("r{}", 1 + i % 7));
+        nodes.push(SimNode {
+            node: Node {
+                id: format!("{}-S{}", name, i),
+                hostname: name,
+                address: ip.clone(),
+                addresses: vec![ip],
+                role: role.into(),
+                labels,
+                capacity: Capacity {
+                    cpus,
+                    mem_bytes: mem,
+                    disk_bytes: disk,
+                },
+                usage: Usage {
+                    disk_bytes: used,
+                    ..Default::default()
+                },
+                disks: vec![Disk {
+                    mount: "/".into(),
+                    device: "/dev/nvme0n1p1".into(),
+                    total_bytes: disk,
+                    used_bytes: used,
+                }],
+                health: Health::Healthy,
+                os: "Linux 5.15.0-91-generic".into(),
+                boot_time: 0,
+                last_seen: 0,
+            },
+            cpu_walk: 0.05 + 0.1 * rng.f64(),
+            // The second private agent flaps, as one always does.
+            flapping: role == "agent" && i == masters + public + 1,
+            down: false,
+        });
+    }
+    nodes
+}
+
+fn make_apps(nodes: &[SimNode], target_tasks: usize) -> Vec<App> {
+    let count = |role: &str| nodes.iter().filter(|n| n.node.role == role).count();
+    let masters = count("master");
+    let public = count("public_agent");
+    let app = |path, name, kind, placement, cpu, mem, fail_rate, instances| App {
+        path,
+        name,
+        kind,
+        placement,
+        cpu,
+        mem,
+        fail_rate,
+        instances,
+        version: 1,
+    };
+    let mut apps = vec![
+        app("/system/zookeeper", "zookeeper", Kind::Stateful("zk"), Placement::Masters, 0.5, GIB, 0.0, masters),
+        app("/system/marathon", "marathon", Kind::Service, Placement::Masters, 1.0, 2 * GIB, 0.0, masters),
+        app("/infra/marathon-lb", "marathon-lb", Kind::Service, Placement::PublicAgents, 1.0, GIB, 0.0005, public),
+        app("/prod/cassandra", "cassandra", Kind::Stateful("node"), Placement::Agents, 4.0, 16 * GIB, 0.0003, 3),
+        app("/prod/kafka", "kafka", Kind::Stateful("broker"), Placement::Agents, 2.0, 8 * GIB, 0.0003, 3),
+    ];
+    let fixed: usize = apps.iter().map(|a| a.instances).sum();
+    let rest = target_tasks.saturating_sub(fixed);
+    // The scalable apps share what is left: (app, share of the rest in percent)
+    let scalable = [
+        (app("/prod/web/frontend", "frontend", Kind::Service, Placement::Agents, 0.5, 512 * MIB, 0.001, 0), 35),
+        (app("/prod/payments/api", "payments-api", Kind::Service, Placement::Agents, 1.0, GIB, 0.0008, 0), 20),
+        (app("/batch/spark-etl", "spark-etl", Kind::Batch, Placement::Agents, 2.0, 4 * GIB, 0.002, 0), 20),
+        (app("/batch/report-cron", "report-cron", Kind::Batch, Placement::Agents, 0.25, 256 * MIB, 0.001, 0), 10),
+        (app("/dev/flaky-worker", "flaky-worker", Kind::Service, Placement::Agents, 0.25, 256 * MIB, 0.02, 0), 15),
+    ];
+    let mut given = 0;
+    let n = scalable.len();
+    for (i, (mut a, share)) in scalable.into_iter().enumerate() {
+        a.instances = if i + 1 == n { rest - given } else { rest * share / 100 };
+        given += a.instances;
+        apps.push(a);
+    }
+    apps
+}
+
+impl Source for DemoSource {
+    fn kind(&self) -> &'static str {
+        "demo"
+    }
+
+    fn cluster_name(&self) -> String {
+        "demo".into()
+    }
+
+    fn collect(&mut self, now: UnixMillis) -> Collected {
+        if self.tick == 0 && self.tasks.is_empty() {
+            for sim in &mut self.nodes {
+                sim.node.boot_time = now - 40 * 86_400_000 + (sim.cpu_walk * 1e9) as i64;
+                sim.node.last_seen = now;
+            }
+            for app in 0..self.apps.len() {
+                for instance in 0..self.apps[app].instances {
+                    self.launch(app, instance, now, true);
+                }
+            }
+        }
+        self.step(now);
+        let samples_nodes = self.node_usage(now);
+        let mut samples = samples_nodes;
+        for sim in self.tasks.values() {
+            let t = &sim.task;
+            if t.state == TaskState::Running && (self.tick + sim.instance as u64) % 5 == 0 {
+                let tags = [("node_id", t.node_id.as_str()), ("task_id", t.id.as_str()), ("group", t.group.as_str())];
+                samples.push(sample("task.cpu.percent", &tags, now, round1(t.cpu * 100.0), "percent"));
+                samples.push(sample("task.mem.rss.bytes", &tags, now, t.mem_bytes as f64, "bytes"));
+            }
+        }
+        Collected {
+            nodes: self.nodes.iter().map(|n| n.node.clone()).collect(),
+            tasks: self.tasks.values().map(|s| s.task.clone()).collect(),
+            samples,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(config: DemoConfig, ticks: usize) -> Collected {
+        let mut demo = DemoSource::new(config);
+        let mut last = Collected::default();
+        for i in 0..ticks {
+            last = demo.collect(1_700_000_000_000 + i as i64 * 1000);
+        }
+        last
+    }
+
+    #[test]
+    fn same_seed_same_cluster() {
+        let a = run(DemoConfig::default(), 50);
+        let b = run(DemoConfig::default(), 50);
+        assert_eq!(a.tasks, b.tasks);
+        assert_eq!(a.nodes, b.nodes);
+        let c = run(DemoConfig { seed: 7, ..Default::default() }, 50);
+        assert_ne!(a.tasks, c.tasks);
+    }
+
+    #[test]
+    fn scales_to_the_requested_size() {
+        let big = run(DemoConfig { seed: 1, nodes: 1000, tasks: 10_000 }, 1);
+        assert_eq!(big.nodes.len(), 1000);
+        assert!(big.tasks.len() >= 10_000, "{}", big.tasks.len());
+        assert_eq!(big.nodes.iter().filter(|n| n.role == "master").count(), 5);
+    }
+
+    #[test]
+    fn tasks_move_through_their_lifecycle_and_the_agent_flaps() {
+        let mut demo = DemoSource::new(DemoConfig::default());
+        let mut states = std::collections::BTreeSet::new();
+        let mut flapped = false;
+        for i in 0..400 {
+            let c = demo.collect(1_700_000_000_000 + i * 1000);
+            states.extend(c.tasks.iter().map(|t| t.state));
+            flapped |= c.nodes.iter().any(|n| n.health == Health::Unhealthy);
+        }
+        for state in [TaskState::Staging, TaskState::Starting, TaskState::Running, TaskState::Finished, TaskState::Failed, TaskState::Killed, TaskState::Lost] {
+            assert!(states.contains(&state), "never saw {state:?}");
+        }
+        assert!(flapped, "the flapping agent never went away");
+    }
+}

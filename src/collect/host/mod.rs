@@ -1,0 +1,81 @@
+//! The local host as a one-node cluster: the machine from /proc, its
+//! processes as tasks, grouped by the cgroup (systemd unit or container)
+//! they run in.
+
+mod processes;
+mod system;
+
+use super::{Collected, Source};
+use crate::api::UnixMillis;
+
+pub struct HostSource {
+    node_id: String,
+    system: system::SystemReader,
+    processes: processes::ProcessReader,
+}
+
+impl HostSource {
+    pub fn new() -> HostSource {
+        let node_id = system::hostname();
+        HostSource {
+            system: system::SystemReader::new(node_id.clone()),
+            processes: processes::ProcessReader::new(node_id.clone()),
+            node_id,
+        }
+    }
+}
+
+impl Default for HostSource {
+    fn default() -> Self {
+        HostSource::new()
+    }
+}
+
+impl Source for HostSource {
+    fn kind(&self) -> &'static str {
+        "host"
+    }
+
+    fn cluster_name(&self) -> String {
+        self.node_id.clone()
+    }
+
+    fn collect(&mut self, now: UnixMillis) -> Collected {
+        let mut samples = Vec::with_capacity(64);
+        let node = self.system.read(now, &mut samples);
+        let tasks = self.processes.read(now, &mut samples);
+        Collected {
+            nodes: vec![node],
+            tasks,
+            samples,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_machine() {
+        let mut host = HostSource::new();
+        let first = host.collect(crate::api::now_millis());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let second = host.collect(crate::api::now_millis());
+        let node = &second.nodes[0];
+        assert!(node.capacity.cpus >= 1.0);
+        assert!(node.capacity.mem_bytes > 0);
+        assert!(node.boot_time > 0);
+        let me = std::process::id().to_string();
+        let task = second
+            .tasks
+            .iter()
+            .find(|t| t.id == me)
+            .expect("this test process is a task");
+        assert_eq!(task.node_id, node.id);
+        assert!(task.mem_bytes > 0);
+        assert!(task.labels.contains_key("cmdline"));
+        assert!(first.samples.iter().any(|s| s.name == "node.mem.used.bytes"));
+        assert!(second.samples.iter().any(|s| s.name == "node.cpu.percent"));
+    }
+}

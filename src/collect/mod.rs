@@ -1,0 +1,39 @@
+//! Sources: where the gateway's data comes from. They know nothing of the
+//! gateway's sockets or of the console; they hand over whole pictures.
+
+pub mod demo;
+pub mod host;
+mod rng;
+
+use crate::api::{Node, Sample, Task, UnixMillis};
+
+/// One reading of a source: the whole cluster as it is now, plus the
+/// samples taken since the last reading. The store works out what changed.
+#[derive(Debug, Default, Clone)]
+pub struct Collected {
+    pub nodes: Vec<Node>,
+    pub tasks: Vec<Task>,
+    pub samples: Vec<Sample>,
+}
+
+pub trait Source: Send + 'static {
+    /// `host` or `demo`.
+    fn kind(&self) -> &'static str;
+    fn cluster_name(&self) -> String;
+    /// Reads the source. Blocking work is fine: it runs on its own thread.
+    fn collect(&mut self, now: UnixMillis) -> Collected;
+}
+
+/// A sample with the given tags, for sources building their readings.
+pub fn sample(name: &str, tags: &[(&str, &str)], ts: UnixMillis, value: f64, unit: &str) -> Sample {
+    Sample {
+        name: name.to_string(),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ts,
+        value,
+        unit: unit.to_string(),
+    }
+}

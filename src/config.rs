@@ -1,0 +1,116 @@
+//! The config file (`config.toml` in the config directory, or `--config`):
+//! console settings, named gateway contexts, and the gateway's settings.
+//! Every gateway flag has a key in `[gateway]`; flags win over keys.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Theme name (`default`, `light`, `high-contrast`, `mono`, or a user theme).
+    pub theme: Option<String>,
+    /// Keymap name (`default`, `vim`, or a user keymap).
+    pub keymap: Option<String>,
+    /// The context to connect to when no `--context` or `--gateway` is given.
+    pub default_context: Option<String>,
+    #[serde(default)]
+    pub context: BTreeMap<String, ContextDef>,
+    #[serde(default)]
+    pub gateway: GatewaySection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextDef {
+    pub url: String,
+    pub token_file: PathBuf,
+    pub ca: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySection {
+    pub listen: Option<String>,
+    pub token_file: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub insecure: Option<bool>,
+    pub demo: Option<bool>,
+    pub seed: Option<u64>,
+    pub demo_nodes: Option<usize>,
+    pub demo_tasks: Option<usize>,
+    pub refresh_ms: Option<u64>,
+}
+
+pub fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "day2top")
+}
+
+/// `~/.config/day2top` on Linux.
+pub fn config_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| d.config_dir().to_path_buf())
+}
+
+/// `~/.local/state/day2top` on Linux: logs and the generated gateway token.
+pub fn state_dir() -> Option<PathBuf> {
+    project_dirs().map(|d| {
+        d.state_dir()
+            .unwrap_or_else(|| d.data_local_dir())
+            .to_path_buf()
+    })
+}
+
+/// `~/x` as the home directory's `x`.
+pub fn expand(path: &Path) -> PathBuf {
+    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
+impl ConfigFile {
+    /// Reads `explicit`, or the default file if it exists.
+    pub fn load(explicit: Option<&Path>) -> Result<ConfigFile, String> {
+        let path = match explicit {
+            Some(p) => expand(p),
+            None => match config_dir().map(|d| d.join("config.toml")) {
+                Some(p) if p.exists() => p,
+                _ => return Ok(ConfigFile::default()),
+            },
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
+        crate::tui::defs::parse(&path.display().to_string(), &text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_contexts_and_gateway_keys() {
+        let text = r#"
+theme = "light"
+default_context = "prod"
+
+[context.prod]
+url = "https://gw.example:7070"
+token_file = "~/prod.token"
+
+[gateway]
+listen = "0.0.0.0:7070"
+demo = true
+seed = 7
+"#;
+        let cfg: ConfigFile = crate::tui::defs::parse("config.toml", text).unwrap();
+        assert_eq!(cfg.context["prod"].url, "https://gw.example:7070");
+        assert_eq!(cfg.gateway.seed, Some(7));
+        let bad = "[gateway]\nlisten = 7070\n";
+        let err = crate::tui::defs::parse::<ConfigFile>("config.toml", bad).unwrap_err();
+        assert!(err.starts_with("config.toml:2:"), "{err}");
+    }
+}

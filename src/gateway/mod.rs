@@ -1,0 +1,244 @@
+//! The gateway: collects from a source into a store and serves it over the
+//! v1 API (REST, one multiplexed stream WebSocket, Prometheus text).
+
+mod auth;
+mod filter;
+mod prometheus;
+mod routes;
+mod series;
+mod stats;
+mod store;
+mod stream;
+mod tls;
+mod topic;
+
+pub use auth::{Scope, Token, Tokens};
+pub use store::StoreLimits;
+pub use stream::StreamLimits;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::connect_info::Connected;
+use axum::serve::IncomingStream;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::api::now_millis;
+use crate::collect::Source;
+use stats::GatewayStats;
+use store::Store;
+
+pub struct GatewayConfig {
+    pub listen: SocketAddr,
+    /// `None`: generate one admin token for this run and hand it back.
+    pub tokens: Option<Tokens>,
+    pub tls: Option<TlsFiles>,
+    /// Allow a non-loopback address without TLS and a token file.
+    pub insecure: bool,
+    /// How often the source is read.
+    pub refresh: Duration,
+    pub store_limits: StoreLimits,
+    pub stream_limits: StreamLimits,
+}
+
+impl GatewayConfig {
+    pub fn new(listen: SocketAddr) -> GatewayConfig {
+        GatewayConfig {
+            listen,
+            tokens: None,
+            tls: None,
+            insecure: false,
+            refresh: Duration::from_secs(1),
+            store_limits: StoreLimits::default(),
+            stream_limits: StreamLimits::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// What every handler shares.
+pub struct Shared {
+    store: Arc<Store>,
+    tokens: Tokens,
+    stats: GatewayStats,
+    stream_limits: StreamLimits,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// The address of the other end of a connection, with or without TLS.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+impl Connected<IncomingStream<'_, TcpListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, tls::TlsListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, tls::TlsListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+/// A gateway serving in the background.
+pub struct RunningGateway {
+    pub addr: SocketAddr,
+    /// `http://…` or `https://…`, for the console.
+    pub url: String,
+    /// The secret of the token generated for this run, if none was given.
+    pub generated_token: Option<String>,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+    collector: Option<std::thread::JoinHandle<()>>,
+    stop_collector: Option<std::sync::mpsc::Sender<()>>,
+}
+
+/// Checks the listen policy: off loopback, a gateway must be private.
+pub fn check_exposure(config: &GatewayConfig) -> Result<(), String> {
+    let ip = config.listen.ip();
+    let protected = config.tls.is_some() && config.tokens.is_some();
+    if ip.is_loopback() || protected || config.insecure {
+        return Ok(());
+    }
+    let missing = match (config.tls.is_some(), config.tokens.is_some()) {
+        (false, false) => "TLS (--tls-cert/--tls-key) and a token file (--token-file)",
+        (false, true) => "TLS (--tls-cert/--tls-key)",
+        _ => "a token file (--token-file)",
+    };
+    Err(format!(
+        "refusing to listen on {} without {missing}: anyone on that network could read the cluster. \
+         Add them, listen on 127.0.0.1, or pass --insecure if the network is trusted.",
+        config.listen
+    ))
+}
+
+pub async fn start(
+    config: GatewayConfig,
+    source: Box<dyn Source>,
+) -> Result<RunningGateway, String> {
+    check_exposure(&config)?;
+    let (tokens, generated_token) = match config.tokens {
+        Some(tokens) => (tokens, None),
+        None => {
+            let tokens = Tokens::generated("generated");
+            let secret = tokens.first().map(|t| t.secret().to_string());
+            (tokens, secret)
+        }
+    };
+    let tls = match &config.tls {
+        Some(files) => Some(tls::server_config(&files.cert, &files.key)?),
+        None => None,
+    };
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listen address: {e}"))?;
+
+    let store = Arc::new(Store::new(
+        source.cluster_name(),
+        source.kind(),
+        config.store_limits.clone(),
+    ));
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        store: store.clone(),
+        tokens,
+        stats: GatewayStats::default(),
+        stream_limits: config.stream_limits.clone(),
+        shutdown: shutdown_rx.clone(),
+    });
+
+    // Fill the store once before serving, so the first snapshot is not empty.
+    let mut source = source;
+    store.apply(source.collect(now_millis()), now_millis());
+    let (stop_collector, collector_stop) = std::sync::mpsc::channel();
+    let collector = spawn_collector(source, store, config.refresh, collector_stop);
+
+    let app = routes::router(shared).into_make_service_with_connect_info::<Peer>();
+    let mut stop = shutdown_rx;
+    let stopped = async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let server = match tls {
+        Some(tls) => {
+            let listener = tls::TlsListener::new(listener, tls)
+                .map_err(|e| format!("cannot start the TLS listener: {e}"))?;
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app).with_graceful_shutdown(stopped).await;
+            })
+        }
+        None => tokio::spawn(async move {
+            let _ = axum::serve(listener, app).with_graceful_shutdown(stopped).await;
+        }),
+    };
+    let host = match addr {
+        SocketAddr::V4(v4) => v4.ip().to_string(),
+        SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
+    };
+    tracing::info!(%addr, "gateway listening");
+    Ok(RunningGateway {
+        addr,
+        url: format!("{scheme}://{host}:{}", addr.port()),
+        generated_token,
+        shutdown: shutdown_tx,
+        server,
+        collector: Some(collector),
+        stop_collector: Some(stop_collector),
+    })
+}
+
+/// Reads the source on its own thread: reading /proc is blocking work and
+/// must not hold up the async workers that serve clients. Dropping `stop`'s
+/// sender wakes the thread at once; otherwise it sleeps until the next read.
+fn spawn_collector(
+    mut source: Box<dyn Source>,
+    store: Arc<Store>,
+    refresh: Duration,
+    stop: std::sync::mpsc::Receiver<()>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("collector".into())
+        .spawn(move || {
+            let mut next = std::time::Instant::now() + refresh;
+            loop {
+                let wait = next.saturating_duration_since(std::time::Instant::now());
+                match stop.recv_timeout(wait) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    _ => return,
+                }
+                let now = std::time::Instant::now();
+                next += refresh;
+                if next < now {
+                    next = now + refresh; // fell behind: skip, don't burst
+                }
+                let ts = now_millis();
+                store.apply(source.collect(ts), ts);
+            }
+        })
+        .expect("threads can be spawned")
+}
+
+impl RunningGateway {
+    /// Stops serving: streams are closed, then the listener and the collector.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.server).await;
+        self.server.abort();
+        self.stop_collector.take();
+        if let Some(collector) = self.collector.take() {
+            let _ = tokio::task::spawn_blocking(move || collector.join()).await;
+        }
+    }
+}

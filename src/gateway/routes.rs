@@ -1,0 +1,194 @@
+//! The REST routes of API v1, the auth layer in front of them, and the
+//! one error shape every failure takes.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::Shared;
+use super::auth::{Scope, Tokens};
+use super::filter::Matcher;
+use super::stats::GatewayStats;
+use crate::api::{API_VERSION, ApiError, ErrorCode, Filter, VersionInfo};
+
+/// An [`ApiError`] as an HTTP response.
+pub struct HttpError(pub ApiError);
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.error.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(self.0)).into_response()
+    }
+}
+
+impl From<QueryRejection> for HttpError {
+    fn from(rejection: QueryRejection) -> Self {
+        HttpError(ApiError::new(ErrorCode::BadRequest, rejection.body_text()))
+    }
+}
+
+fn not_found(what: &str, id: &str) -> HttpError {
+    HttpError(ApiError::new(
+        ErrorCode::NotFound,
+        format!("no {what} with id {id:?}"),
+    ))
+}
+
+/// Who made a request: the name of the token it carried.
+#[derive(Debug, Clone)]
+pub struct Actor(pub String);
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    let api = Router::new()
+        .route("/api/v1/version", get(version))
+        .route("/api/v1/cluster", get(cluster))
+        .route("/api/v1/nodes", get(nodes))
+        .route("/api/v1/nodes/{id}", get(node))
+        .route("/api/v1/tasks", get(tasks))
+        .route("/api/v1/tasks/{id}", get(task))
+        .route("/api/v1/stream", get(super::stream::upgrade))
+        .route("/metrics", get(super::prometheus::exposition))
+        .fallback(|| async {
+            HttpError(ApiError::new(
+                ErrorCode::NotFound,
+                "no such route; see the README for the API",
+            ))
+        });
+    api.layer(axum::middleware::from_fn_with_state(
+        shared.clone(),
+        require_read,
+    ))
+    .with_state(shared)
+}
+
+/// Every route needs a valid token with the `read` scope.
+async fn require_read(State(gw): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
+    GatewayStats::add(&gw.stats.requests, 1);
+    let header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let token = gw
+        .tokens
+        .authenticate(header)
+        .and_then(|token| Tokens::authorize(token, Scope::Read).map(|()| token));
+    match token {
+        Ok(token) => {
+            req.extensions_mut().insert(Actor(token.name.clone()));
+            next.run(req).await
+        }
+        Err(err) => {
+            GatewayStats::add(&gw.stats.auth_failures, 1);
+            let mut response = HttpError(err).into_response();
+            if response.status() == StatusCode::UNAUTHORIZED {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"day2top\""),
+                );
+            }
+            response
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Listing<T> {
+    seq: u64,
+    epoch: String,
+    items: Vec<T>,
+}
+
+#[derive(Serialize)]
+struct Item<T> {
+    seq: u64,
+    epoch: String,
+    item: T,
+}
+
+async fn version() -> Json<VersionInfo> {
+    Json(VersionInfo {
+        api_version: API_VERSION.to_string(),
+        server_version: env!("CARGO_PKG_VERSION").to_string(),
+        capabilities: ["stream:nodes", "stream:tasks", "stream:metrics", "prometheus"]
+            .map(String::from)
+            .to_vec(),
+    })
+}
+
+async fn cluster(State(gw): State<Arc<Shared>>) -> impl IntoResponse {
+    Json(gw.store.cluster_info())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    node: Option<String>,
+    state: Option<String>,
+    q: Option<String>,
+}
+
+fn matcher(query: ListQuery) -> Result<Matcher, HttpError> {
+    Matcher::new(&Filter {
+        node: query.node,
+        state: query.state,
+        q: query.q,
+        ..Default::default()
+    })
+    .map_err(|e| HttpError(ApiError::new(ErrorCode::BadRequest, e)))
+}
+
+async fn nodes(
+    State(gw): State<Arc<Shared>>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<impl IntoResponse, HttpError> {
+    let (seq, items) = gw.store.nodes(&matcher(query?.0)?);
+    Ok(Json(Listing {
+        seq,
+        epoch: gw.store.epoch.clone(),
+        items,
+    }))
+}
+
+async fn node(
+    State(gw): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, HttpError> {
+    let (seq, item) = gw.store.node(&id).ok_or_else(|| not_found("node", &id))?;
+    Ok(Json(Item {
+        seq,
+        epoch: gw.store.epoch.clone(),
+        item,
+    }))
+}
+
+async fn tasks(
+    State(gw): State<Arc<Shared>>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<impl IntoResponse, HttpError> {
+    let (seq, items) = gw.store.tasks(&matcher(query?.0)?);
+    Ok(Json(Listing {
+        seq,
+        epoch: gw.store.epoch.clone(),
+        items,
+    }))
+}
+
+async fn task(
+    State(gw): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, HttpError> {
+    let (seq, item) = gw.store.task(&id).ok_or_else(|| not_found("task", &id))?;
+    Ok(Json(Item {
+        seq,
+        epoch: gw.store.epoch.clone(),
+        item,
+    }))
+}

@@ -1,0 +1,370 @@
+//! `GET /api/v1/stream`: one WebSocket, many subscriptions.
+//!
+//! Each connection has one bounded queue of outgoing frames and one writer.
+//! Each subscription has a forwarder that reads its topic's broadcast ring,
+//! filters and batches events, and waits for room in the connection queue.
+//! A client that stops reading therefore stalls only its own forwarders,
+//! which fall behind in the shared ring and are told of the gap; a writer
+//! that cannot deliver a frame within the write timeout drops the client.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::Extension;
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+
+use super::Shared;
+use super::filter::Matcher;
+use super::routes::Actor;
+use super::stats::GatewayStats;
+use super::store::Start;
+use super::topic::Published;
+use crate::api::{ApiError, ClientMsg, ErrorCode, From, ServerMsg, StartPoint, Topic, now_millis};
+
+/// The bounds of one stream connection.
+#[derive(Debug, Clone)]
+pub struct StreamLimits {
+    /// Frames waiting to be written to one connection.
+    pub connection_queue: usize,
+    /// How long one frame may take to write before the client is dropped.
+    pub write_timeout: Duration,
+    pub heartbeat: Duration,
+    /// Events per `event` frame at most.
+    pub max_batch: usize,
+    /// Subscriptions one connection may hold.
+    pub max_subscriptions: usize,
+}
+
+impl Default for StreamLimits {
+    fn default() -> Self {
+        StreamLimits {
+            connection_queue: 256,
+            write_timeout: Duration::from_secs(10),
+            heartbeat: Duration::from_secs(5),
+            max_batch: 1024,
+            max_subscriptions: 64,
+        }
+    }
+}
+
+/// Client frames larger than this are refused: subscriptions are small.
+const MAX_CLIENT_FRAME: usize = 64 * 1024;
+
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(gw): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<super::Peer>,
+    Extension(actor): Extension<Actor>,
+) -> Response {
+    ws.max_message_size(MAX_CLIENT_FRAME)
+        .on_upgrade(move |socket| serve(socket, gw, peer.0, actor.0))
+}
+
+/// Counts the frames sitting in a connection's queue, for `/metrics`.
+struct Outbox {
+    tx: mpsc::Sender<Utf8Bytes>,
+    gw: Arc<Shared>,
+}
+
+impl Outbox {
+    async fn send(&self, frame: String) -> Result<(), ()> {
+        GatewayStats::add(&self.gw.stats.queued_frames, 1);
+        let sent = self.tx.send(frame.into()).await;
+        if sent.is_err() {
+            GatewayStats::sub(&self.gw.stats.queued_frames, 1);
+        }
+        sent.map_err(|_| ())
+    }
+
+    fn try_send(&self, frame: String) {
+        GatewayStats::add(&self.gw.stats.queued_frames, 1);
+        if self.tx.try_send(frame.into()).is_err() {
+            GatewayStats::sub(&self.gw.stats.queued_frames, 1);
+        }
+    }
+
+    async fn send_msg(&self, msg: &ServerMsg) -> Result<(), ()> {
+        self.send(encode(msg)).await
+    }
+}
+
+fn encode(msg: &ServerMsg) -> String {
+    serde_json::to_string(msg).expect("server messages always serialize")
+}
+
+async fn serve(socket: WebSocket, gw: Arc<Shared>, peer: SocketAddr, actor: String) {
+    let stats = &gw.stats;
+    GatewayStats::add(&stats.clients, 1);
+    tracing::info!(%peer, %actor, "stream client connected");
+    let (mut sink, mut incoming) = socket.split();
+    let (tx, mut rx) = mpsc::channel::<Utf8Bytes>(gw.stream_limits.connection_queue);
+    let outbox = Arc::new(Outbox { tx, gw: gw.clone() });
+
+    let writer_gw = gw.clone();
+    let mut writer: JoinHandle<&'static str> = tokio::spawn(async move {
+        let limits = &writer_gw.stream_limits;
+        while let Some(frame) = rx.recv().await {
+            GatewayStats::sub(&writer_gw.stats.queued_frames, 1);
+            match tokio::time::timeout(limits.write_timeout, sink.send(Message::Text(frame))).await {
+                Ok(Ok(())) => GatewayStats::add(&writer_gw.stats.frames_sent, 1),
+                Ok(Err(_)) => return "the socket closed",
+                Err(_) => {
+                    GatewayStats::add(&writer_gw.stats.slow_clients_cut, 1);
+                    return "the client stopped reading";
+                }
+            }
+        }
+        let _ = sink.close().await;
+        "the connection ended"
+    });
+
+    let mut subs: HashMap<String, JoinHandle<()>> = HashMap::new();
+    let mut heartbeat = tokio::time::interval(gw.stream_limits.heartbeat);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut shutdown = gw.shutdown.clone();
+    let reason = loop {
+        tokio::select! {
+            _ = shutdown.changed() => break "the gateway is shutting down",
+            why = &mut writer => break why.unwrap_or("the writer failed"),
+            _ = heartbeat.tick() => outbox.try_send(encode(&ServerMsg::Heartbeat { ts: now_millis() })),
+            frame = incoming.next() => match frame {
+                Some(Ok(Message::Text(text))) => {
+                    handle_client_msg(&text, &gw, &outbox, &mut subs).await;
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    outbox.try_send(error_msg(None, "binary frames are not part of the stream protocol; send JSON text"));
+                }
+                Some(Ok(Message::Close(_))) | None => break "the client closed the stream",
+                Some(Ok(_)) => {} // ping/pong are answered by the WebSocket layer
+                Some(Err(e)) => {
+                    tracing::debug!(%peer, "stream read error: {e}");
+                    break "a read error";
+                }
+            },
+        }
+    };
+    for (_, forwarder) in subs.drain() {
+        forwarder.abort();
+        GatewayStats::sub(&stats.subscriptions, 1);
+    }
+    writer.abort();
+    GatewayStats::sub(&stats.clients, 1);
+    tracing::info!(%peer, %actor, "stream client gone: {reason}");
+}
+
+fn error_msg(sub: Option<String>, message: impl Into<String>) -> String {
+    encode(&ServerMsg::Error {
+        sub,
+        error: ApiError::new(ErrorCode::BadRequest, message),
+    })
+}
+
+async fn handle_client_msg(
+    text: &str,
+    gw: &Arc<Shared>,
+    outbox: &Arc<Outbox>,
+    subs: &mut HashMap<String, JoinHandle<()>>,
+) {
+    let msg = match serde_json::from_str::<ClientMsg>(text) {
+        Ok(msg) => msg,
+        Err(e) => {
+            outbox.try_send(error_msg(None, format!("cannot read that message: {e}")));
+            return;
+        }
+    };
+    match msg {
+        ClientMsg::Ping => outbox.try_send(encode(&ServerMsg::Pong)),
+        ClientMsg::Unsubscribe { sub } => {
+            if let Some(forwarder) = subs.remove(&sub) {
+                forwarder.abort();
+                GatewayStats::sub(&gw.stats.subscriptions, 1);
+            }
+        }
+        ClientMsg::Subscribe {
+            sub,
+            topic,
+            filter,
+            from,
+        } => {
+            let matcher = match Matcher::new(&filter) {
+                Ok(m) => m,
+                Err(e) => return outbox.try_send(error_msg(Some(sub), e)),
+            };
+            if let Some(old) = subs.remove(&sub) {
+                old.abort();
+                GatewayStats::sub(&gw.stats.subscriptions, 1);
+            }
+            if subs.len() >= gw.stream_limits.max_subscriptions {
+                return outbox.try_send(error_msg(
+                    Some(sub),
+                    format!(
+                        "too many subscriptions on one stream (limit {})",
+                        gw.stream_limits.max_subscriptions
+                    ),
+                ));
+            }
+            GatewayStats::add(&gw.stats.subscriptions, 1);
+            let forwarder = tokio::spawn(forward(
+                sub.clone(),
+                topic,
+                matcher,
+                from,
+                gw.clone(),
+                outbox.clone(),
+            ));
+            subs.insert(sub, forwarder);
+        }
+    }
+}
+
+/// Feeds one subscription until the connection goes away.
+async fn forward(
+    sub: String,
+    topic: Topic,
+    matcher: Matcher,
+    mut from: From,
+    gw: Arc<Shared>,
+    outbox: Arc<Outbox>,
+) {
+    let sub_json = serde_json::to_string(&sub).expect("strings serialize");
+    loop {
+        let subscription = gw.store.subscribe(topic, &matcher, &from);
+        let mut rx = subscription.rx;
+        let sent = match subscription.start {
+            Start::Snapshot { seq, items } => {
+                outbox
+                    .send_msg(&ServerMsg::Snapshot {
+                        sub: sub.clone(),
+                        seq,
+                        epoch: gw.store.epoch.clone(),
+                        items,
+                    })
+                    .await
+            }
+            Start::Replay(missed) => send_batches(&sub_json, &missed, &matcher, &gw, &outbox).await,
+        };
+        if sent.is_err() {
+            return;
+        }
+        match pump(&sub, &sub_json, topic, &matcher, &mut rx, &gw, &outbox).await {
+            Pumped::Closed => return,
+            Pumped::Resync => {
+                if outbox
+                    .send_msg(&ServerMsg::Resync { sub: sub.clone() })
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                from = From::Named(StartPoint::Snapshot);
+            }
+        }
+    }
+}
+
+enum Pumped {
+    Closed,
+    /// The subscriber missed state changes; it needs a fresh snapshot.
+    Resync,
+}
+
+async fn pump(
+    sub: &str,
+    sub_json: &str,
+    topic: Topic,
+    matcher: &Matcher,
+    rx: &mut broadcast::Receiver<Arc<Published>>,
+    gw: &Arc<Shared>,
+    outbox: &Outbox,
+) -> Pumped {
+    let max_batch = gw.stream_limits.max_batch;
+    let mut batch = Vec::with_capacity(64);
+    loop {
+        let mut lagged = match rx.recv().await {
+            Ok(event) => {
+                batch.push(event);
+                0
+            }
+            Err(broadcast::error::RecvError::Lagged(n)) => n,
+            Err(broadcast::error::RecvError::Closed) => return Pumped::Closed,
+        };
+        while lagged == 0 && batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(event) => batch.push(event),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => lagged = n,
+                Err(_) => break,
+            }
+        }
+        if send_batches(sub_json, &batch, matcher, gw, outbox).await.is_err() {
+            return Pumped::Closed;
+        }
+        batch.clear();
+        if lagged > 0 {
+            GatewayStats::add(&gw.stats.events_dropped, lagged);
+            let gap = ServerMsg::Gap {
+                sub: sub.to_string(),
+                dropped: lagged,
+                reason: "the subscriber fell behind the gateway's queue".into(),
+            };
+            if outbox.send_msg(&gap).await.is_err() {
+                return Pumped::Closed;
+            }
+            // Missed samples only leave a hole in a chart; missed node or
+            // task changes leave the client's table wrong, so start over.
+            if topic != Topic::Metrics {
+                return Pumped::Resync;
+            }
+        }
+    }
+}
+
+/// Sends the events that pass the filter as `event` frames of at most
+/// `max_batch` events, each event's JSON serialized once per gateway.
+async fn send_batches(
+    sub_json: &str,
+    events: &[Arc<Published>],
+    matcher: &Matcher,
+    gw: &Arc<Shared>,
+    outbox: &Outbox,
+) -> Result<(), ()> {
+    for frame in event_frames(sub_json, events, matcher, gw.stream_limits.max_batch) {
+        outbox.send(frame.0).await?;
+        GatewayStats::add(&gw.stats.events_sent, frame.1);
+    }
+    Ok(())
+}
+
+/// The `event` frames for `events`, with how many events each holds.
+fn event_frames(
+    sub_json: &str,
+    events: &[Arc<Published>],
+    matcher: &Matcher,
+    max_batch: usize,
+) -> Vec<(String, u64)> {
+    let mut frames = Vec::new();
+    let mut wanted = events.iter().filter(|e| matcher.matches(&e.record)).peekable();
+    while wanted.peek().is_some() {
+        let mut frame = String::with_capacity(4096);
+        frame.push_str("{\"type\":\"event\",\"sub\":");
+        frame.push_str(sub_json);
+        frame.push_str(",\"events\":[");
+        let mut count = 0;
+        for event in wanted.by_ref().take(max_batch.max(1)) {
+            if count > 0 {
+                frame.push(',');
+            }
+            frame.push_str(event.json());
+            count += 1;
+        }
+        frame.push_str("]}");
+        frames.push((frame, count));
+    }
+    frames
+}

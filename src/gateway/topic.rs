@@ -1,0 +1,178 @@
+//! One topic's fan-out: sequence numbers, a short replay ring, and a
+//! broadcast channel whose capacity bounds every subscriber's queue.
+//!
+//! A broadcast channel is one shared ring with a cursor per receiver, so a
+//! slow subscriber costs the gateway no memory beyond the ring: it lags, and
+//! is told how much it missed.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, OnceLock};
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::api::{Op, Record};
+
+/// An event as published: typed for filtering, serialized once for every
+/// subscriber that receives it.
+#[derive(Debug)]
+pub struct Published {
+    pub seq: u64,
+    pub op: Op,
+    pub record: Record,
+    json: OnceLock<Box<str>>,
+}
+
+#[derive(Serialize)]
+struct EventRef<'a> {
+    seq: u64,
+    op: Op,
+    data: &'a Record,
+}
+
+impl Published {
+    /// The event as JSON, as it goes into an `event` frame's `events` array.
+    pub fn json(&self) -> &str {
+        self.json.get_or_init(|| {
+            serde_json::to_string(&EventRef {
+                seq: self.seq,
+                op: self.op,
+                data: &self.record,
+            })
+            .expect("wire records always serialize")
+            .into_boxed_str()
+        })
+    }
+}
+
+pub struct TopicHub {
+    seq: u64,
+    recent: VecDeque<Arc<Published>>,
+    recent_capacity: usize,
+    tx: broadcast::Sender<Arc<Published>>,
+}
+
+impl TopicHub {
+    /// `queue` bounds what a subscriber may fall behind by; `replay` bounds
+    /// how far back a reconnecting client can resume without a snapshot.
+    pub fn new(queue: usize, replay: usize) -> Self {
+        let (tx, _) = broadcast::channel(queue.max(1));
+        TopicHub {
+            seq: 0,
+            recent: VecDeque::with_capacity(replay.min(4096)),
+            recent_capacity: replay,
+            tx,
+        }
+    }
+
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    pub fn publish(&mut self, op: Op, record: Record) {
+        self.seq += 1;
+        let event = Arc::new(Published {
+            seq: self.seq,
+            op,
+            record,
+            json: OnceLock::new(),
+        });
+        if self.recent_capacity > 0 {
+            if self.recent.len() == self.recent_capacity {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(event.clone());
+        }
+        // No receivers is not an error: nobody is listening yet.
+        let _ = self.tx.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
+        self.tx.subscribe()
+    }
+
+    /// The events after `seq`, if the ring still holds all of them.
+    pub fn replay_after(&self, seq: u64) -> Option<Vec<Arc<Published>>> {
+        if seq > self.seq {
+            return None;
+        }
+        if seq == self.seq {
+            return Some(Vec::new());
+        }
+        let first = self.recent.front()?.seq;
+        if seq + 1 < first {
+            return None;
+        }
+        Some(
+            self.recent
+                .iter()
+                .filter(|e| e.seq > seq)
+                .cloned()
+                .collect(),
+        )
+    }
+
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
+    /// Events in the ring not yet read by the slowest subscriber.
+    pub fn backlog(&self) -> usize {
+        self.tx.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Sample;
+
+    fn sample(v: f64) -> Record {
+        Record::Sample(Sample {
+            name: "x".into(),
+            tags: Default::default(),
+            ts: 0,
+            value: v,
+            unit: String::new(),
+        })
+    }
+
+    #[test]
+    fn replay_covers_only_what_the_ring_holds() {
+        let mut hub = TopicHub::new(8, 3);
+        for i in 0..5 {
+            hub.publish(Op::Added, sample(i as f64));
+        }
+        assert_eq!(hub.seq(), 5);
+        assert!(hub.replay_after(1).is_none(), "seq 2 fell out of the ring");
+        let replay = hub.replay_after(2).unwrap();
+        assert_eq!(replay.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4, 5]);
+        assert!(hub.replay_after(5).unwrap().is_empty());
+        assert!(hub.replay_after(9).is_none(), "a seq from the future");
+    }
+
+    #[test]
+    fn a_slow_receiver_lags_instead_of_growing() {
+        let mut hub = TopicHub::new(4, 0);
+        let mut rx = hub.subscribe();
+        for i in 0..10 {
+            hub.publish(Op::Added, sample(i as f64));
+        }
+        assert_eq!(hub.backlog(), 4);
+        match rx.try_recv() {
+            Err(broadcast::error::TryRecvError::Lagged(n)) => assert_eq!(n, 6),
+            other => panic!("expected a lag, got {other:?}"),
+        }
+        assert_eq!(rx.try_recv().unwrap().seq, 7);
+    }
+
+    #[test]
+    fn json_is_an_event() {
+        let mut hub = TopicHub::new(4, 4);
+        hub.publish(Op::Added, sample(1.5));
+        let event = &hub.replay_after(0).unwrap()[0];
+        let parsed: crate::api::Event = serde_json::from_str(event.json()).unwrap();
+        assert_eq!(parsed.seq, 1);
+        assert_eq!(parsed.data, sample(1.5));
+    }
+}

@@ -1,0 +1,13 @@
+//! day2top: a terminal operations console for the day-2 life of a cluster,
+//! and the gateway that feeds it.
+//!
+//! Data flows one way: `collect` (sources) → `gateway` (stores, hub, auth)
+//! → wire (`api`) → `client` → `tui` (model, views). `api` is the only
+//! module both sides share.
+
+pub mod api;
+pub mod client;
+pub mod collect;
+pub mod gateway;
+pub mod config;
+pub mod tui;

@@ -1,0 +1,337 @@
+//! `day2top`: the console (default) and `day2top gateway`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use day2top::client::{Endpoint, read_token_file};
+use day2top::collect::Source;
+use day2top::collect::demo::{DemoConfig, DemoSource};
+use day2top::collect::host::HostSource;
+use day2top::config::{self, ConfigFile, GatewaySection, expand};
+use day2top::gateway::{self, GatewayConfig, TlsFiles, Tokens};
+use day2top::tui::{self, ConsoleConfig, Context};
+
+#[derive(Parser)]
+#[command(name = "day2top", version, about = "A terminal operations console for the day-2 life of a cluster.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    console: ConsoleArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway: collect from this host (or the demo cluster) and serve the API.
+    Gateway(GatewayArgs),
+}
+
+#[derive(Args, Clone, Default)]
+struct DemoArgs {
+    /// Use the simulated demo cluster instead of this host.
+    #[arg(long)]
+    demo: bool,
+    /// The demo cluster's random seed: the same seed gives the same cluster.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Nodes in the demo cluster (default 10).
+    #[arg(long, value_name = "N")]
+    demo_nodes: Option<usize>,
+    /// Tasks in the demo cluster (default 60).
+    #[arg(long, value_name = "N")]
+    demo_tasks: Option<usize>,
+    /// How often the source is read, in milliseconds (default 1000).
+    #[arg(long, value_name = "MS")]
+    refresh_ms: Option<u64>,
+}
+
+#[derive(Args)]
+struct ConsoleArgs {
+    /// Connect to this gateway (http://… or https://…) instead of an embedded one.
+    #[arg(long, value_name = "URL")]
+    gateway: Option<String>,
+    /// The token for --gateway: a file holding the secret, or a gateway token file.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// A PEM file of CA certificates to trust for an https gateway.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// Connect to the named context of the config file.
+    #[arg(long, value_name = "NAME")]
+    context: Option<String>,
+    /// The config file (default: config.toml in the config directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Theme: default, light, high-contrast, mono, or one of yours.
+    #[arg(long, value_name = "NAME")]
+    theme: Option<String>,
+    /// Keymap: default (k9s-like), vim, or one of yours.
+    #[arg(long, value_name = "NAME")]
+    keymap: Option<String>,
+    #[command(flatten)]
+    demo: DemoArgs,
+}
+
+#[derive(Args)]
+struct GatewayArgs {
+    /// The address to serve on.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// TOML file of named tokens and scopes; without it a token is generated.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// PEM certificate chain; serve HTTPS.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Allow a non-loopback address without TLS and a token file.
+    #[arg(long)]
+    insecure: bool,
+    /// The config file (default: config.toml in the config directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    demo: DemoArgs,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = color_eyre::install() {
+        eprintln!("day2top: {e}");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("day2top: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command {
+        Some(Command::Gateway(args)) => runtime.block_on(run_gateway(args)),
+        None => runtime.block_on(run_console(cli.console)),
+    };
+    // Don't wait for blocked readers (the terminal) on the way out.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("day2top: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The demo flags over the `[gateway]` keys.
+fn source(args: &DemoArgs, cfg: &GatewaySection) -> Box<dyn Source> {
+    if args.demo || cfg.demo.unwrap_or(false) {
+        let defaults = DemoConfig::default();
+        Box::new(DemoSource::new(DemoConfig {
+            seed: args.seed.or(cfg.seed).unwrap_or(defaults.seed),
+            nodes: args.demo_nodes.or(cfg.demo_nodes).unwrap_or(defaults.nodes),
+            tasks: args.demo_tasks.or(cfg.demo_tasks).unwrap_or(defaults.tasks),
+        }))
+    } else {
+        Box::new(HostSource::new())
+    }
+}
+
+fn refresh(args: &DemoArgs, cfg: &GatewaySection) -> Duration {
+    Duration::from_millis(args.refresh_ms.or(cfg.refresh_ms).unwrap_or(1000).max(50))
+}
+
+/// Logs go to a file in the state directory, never to the console's screen.
+/// The file is rotated at 10 MiB so it cannot grow without bound.
+fn log_to_file() -> Option<PathBuf> {
+    let dir = config::state_dir()?;
+    std::fs::create_dir_all(&dir).ok()?;
+    let path = dir.join("day2top.log");
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() > 10 << 20) {
+        let _ = std::fs::rename(&path, dir.join("day2top.log.1"));
+    }
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()?;
+    tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(log_filter())
+        .init();
+    Some(path)
+}
+
+fn log_filter() -> tracing_subscriber::EnvFilter {
+    tracing_subscriber::EnvFilter::try_from_env("DAY2TOP_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+}
+
+fn context_from(name: &str, url: &str, token_file: &Path, ca: Option<&Path>) -> Result<Context, String> {
+    Ok(Context {
+        name: name.to_string(),
+        endpoint: Endpoint {
+            url: url.to_string(),
+            token: read_token_file(&expand(token_file))?,
+            ca: ca.map(expand),
+        },
+    })
+}
+
+async fn run_console(args: ConsoleArgs) -> Result<(), String> {
+    let cfg = ConfigFile::load(args.config.as_deref())?;
+    let log = log_to_file();
+    tracing::info!(log = ?log, "day2top console starting");
+
+    // The configured contexts; one whose token cannot be read is left out
+    // (and logged) unless it is the one asked for.
+    let wanted = args.context.clone().or(if args.gateway.is_none() && !args.demo.demo {
+        cfg.default_context.clone()
+    } else {
+        None
+    });
+    let mut contexts = Vec::new();
+    for (name, def) in &cfg.context {
+        match context_from(name, &def.url, &def.token_file, def.ca.as_deref()) {
+            Ok(c) => contexts.push(c),
+            Err(e) if wanted.as_deref() == Some(name) => return Err(format!("context {name}: {e}")),
+            Err(e) => tracing::warn!("context {name} left out: {e}"),
+        }
+    }
+
+    let mut embedded = None;
+    let initial = if let Some(url) = &args.gateway {
+        let token_file = args
+            .token_file
+            .as_deref()
+            .ok_or("--gateway needs --token-file with the gateway's token")?;
+        contexts.push(context_from("gateway", url, token_file, args.ca.as_deref())?);
+        contexts.len() - 1
+    } else if let Some(name) = &wanted {
+        contexts
+            .iter()
+            .position(|c| &c.name == name)
+            .ok_or_else(|| format!("no context named {name:?} in the config file"))?
+    } else {
+        // No gateway given: run one in this process, for this host or the
+        // demo, and talk to it over loopback like any other.
+        let mut gw_config = GatewayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+        gw_config.refresh = refresh(&args.demo, &cfg.gateway);
+        let source = source(&args.demo, &cfg.gateway);
+        let name = if source.kind() == "demo" { "demo" } else { "local" };
+        let gw = gateway::start(gw_config, source).await?;
+        contexts.push(Context {
+            name: name.to_string(),
+            endpoint: Endpoint {
+                url: gw.url.clone(),
+                token: gw.generated_token.clone().unwrap_or_default(),
+                ca: None,
+            },
+        });
+        embedded = Some(gw);
+        contexts.len() - 1
+    };
+
+    // NO_COLOR asks for no colour, unless a theme was asked for by name.
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = args
+        .theme
+        .or(if no_color { Some("mono".into()) } else { cfg.theme.clone() })
+        .unwrap_or_else(|| "default".into());
+    let result = tui::run(ConsoleConfig {
+        contexts,
+        initial,
+        theme,
+        keymap: args.keymap.or(cfg.keymap).unwrap_or_else(|| "default".into()),
+        config_dir: config::config_dir(),
+    })
+    .await
+    .map_err(|e| format!("{e:#}"));
+    if let Some(gw) = embedded {
+        gw.shutdown().await;
+    }
+    result
+}
+
+async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
+    let cfg = ConfigFile::load(args.config.as_deref())?.gateway;
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(log_filter())
+        .init();
+    let listen = args
+        .listen
+        .or(cfg.listen.clone())
+        .unwrap_or_else(|| "127.0.0.1:7070".into());
+    let listen: SocketAddr = listen
+        .parse()
+        .map_err(|e| format!("--listen {listen:?} is not an address like 127.0.0.1:7070: {e}"))?;
+    let mut gw_config = GatewayConfig::new(listen);
+    gw_config.insecure = args.insecure || cfg.insecure.unwrap_or(false);
+    gw_config.refresh = refresh(&args.demo, &cfg);
+    if let Some(file) = args.token_file.or(cfg.token_file.clone()) {
+        gw_config.tokens = Some(Tokens::load(&expand(&file))?);
+    }
+    match (args.tls_cert.or(cfg.tls_cert.clone()), args.tls_key.or(cfg.tls_key.clone())) {
+        (Some(cert), Some(key)) => {
+            gw_config.tls = Some(TlsFiles {
+                cert: expand(&cert),
+                key: expand(&key),
+            })
+        }
+        (None, None) => {}
+        _ => return Err("TLS needs both a certificate and a key (--tls-cert and --tls-key)".into()),
+    }
+    let gw = gateway::start(gw_config, source(&args.demo, &cfg)).await?;
+    eprintln!("day2top gateway {} serving {}", env!("CARGO_PKG_VERSION"), gw.url);
+    if let Some(secret) = &gw.generated_token {
+        let dir = config::state_dir().ok_or("no state directory for the generated token")?;
+        let path = dir.join("gateway.token");
+        write_private(&path, secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!(
+            "no --token-file: generated a token for this run in {}\n  connect with: day2top --gateway {} --token-file {}",
+            path.display(),
+            gw.url,
+            path.display()
+        );
+    }
+    wait_for_stop().await;
+    eprintln!("day2top gateway stopping");
+    gw.shutdown().await;
+    Ok(())
+}
+
+/// Writes a secret readable only by its owner.
+fn write_private(path: &Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(secret.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+async fn wait_for_stop() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+        _ = hup.recv() => {}
+    }
+}

@@ -1,0 +1,235 @@
+//! The fields a view definition can show, read from nodes and tasks, and
+//! how each format turns a value into text.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+use super::model::Model;
+use super::viewdef::{Column, Format};
+use crate::api::{Node, Task, UnixMillis};
+
+pub const NODE_FIELDS: &[&str] = &[
+    "id", "hostname", "address", "addresses", "role", "health", "os", "cpus", "mem", "disk",
+    "cpu_percent", "mem_used", "mem_percent", "disk_used", "disk_percent", "load1", "load5",
+    "load15", "uptime", "last_seen", "tasks", "running",
+];
+
+pub const TASK_FIELDS: &[&str] = &[
+    "id", "name", "group", "node", "node_id", "state", "health", "cpu", "cpu_limit",
+    "cpu_percent", "mem", "mem_limit", "mem_percent", "started", "updated", "version",
+    "restarts",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    Text(Cow<'a, str>),
+    Num(f64),
+    /// A timestamp, shown as an age.
+    Time(UnixMillis),
+    Missing,
+}
+
+fn pct(part: f64, whole: f64) -> Value<'static> {
+    if whole > 0.0 {
+        Value::Num(100.0 * part / whole)
+    } else {
+        Value::Missing
+    }
+}
+
+fn text(s: &str) -> Value<'_> {
+    Value::Text(Cow::Borrowed(s))
+}
+
+pub fn node_field<'a>(node: &'a Node, field: &str, model: &Model) -> Value<'a> {
+    match field {
+        "id" => text(&node.id),
+        "hostname" => text(&node.hostname),
+        "address" => text(&node.address),
+        "addresses" => Value::Text(Cow::Owned(node.addresses.join(" "))),
+        "role" => text(&node.role),
+        "health" => text(node.health.as_str()),
+        "os" => text(&node.os),
+        "cpus" => Value::Num(node.capacity.cpus),
+        "mem" => Value::Num(node.capacity.mem_bytes as f64),
+        "disk" => Value::Num(node.capacity.disk_bytes as f64),
+        "cpu_percent" => Value::Num(node.usage.cpu_percent),
+        "mem_used" => Value::Num(node.usage.mem_bytes as f64),
+        "mem_percent" => pct(node.usage.mem_bytes as f64, node.capacity.mem_bytes as f64),
+        "disk_used" => Value::Num(node.usage.disk_bytes as f64),
+        "disk_percent" => pct(node.usage.disk_bytes as f64, node.capacity.disk_bytes as f64),
+        "load1" => Value::Num(node.usage.load[0]),
+        "load5" => Value::Num(node.usage.load[1]),
+        "load15" => Value::Num(node.usage.load[2]),
+        "uptime" if node.boot_time > 0 => Value::Time(node.boot_time),
+        "last_seen" if node.last_seen > 0 => Value::Time(node.last_seen),
+        "tasks" => Value::Num(model.tasks_per_node.get(&node.id).copied().unwrap_or(0) as f64),
+        "running" => Value::Num(model.running_per_node.get(&node.id).copied().unwrap_or(0) as f64),
+        _ => label(&node.labels, field),
+    }
+}
+
+pub fn task_field<'a>(task: &'a Task, field: &str, model: &'a Model) -> Value<'a> {
+    match field {
+        "id" => text(&task.id),
+        "name" => text(&task.name),
+        "group" => text(&task.group),
+        "node" => text(model.node_name(&task.node_id)),
+        "node_id" => text(&task.node_id),
+        "state" => text(task.state.as_str()),
+        "health" => text(task.health.as_str()),
+        "cpu" => Value::Num(task.cpu),
+        "cpu_limit" if task.cpu_limit > 0.0 => Value::Num(task.cpu_limit),
+        "cpu_percent" => pct(task.cpu, task.cpu_limit),
+        "mem" => Value::Num(task.mem_bytes as f64),
+        "mem_limit" if task.mem_limit > 0 => Value::Num(task.mem_limit as f64),
+        "mem_percent" => pct(task.mem_bytes as f64, task.mem_limit as f64),
+        "started" if task.started > 0 => Value::Time(task.started),
+        "updated" if task.updated > 0 => Value::Time(task.updated),
+        "version" => text(&task.version),
+        "restarts" => Value::Num(
+            task.statuses
+                .iter()
+                .filter(|s| s.state == crate::api::TaskState::Starting)
+                .count()
+                .saturating_sub(1) as f64,
+        ),
+        _ => label(&task.labels, field),
+    }
+}
+
+fn label<'a>(labels: &'a std::collections::BTreeMap<String, String>, field: &str) -> Value<'a> {
+    field
+        .strip_prefix("labels.")
+        .and_then(|name| labels.get(name))
+        .map(|v| text(v))
+        .unwrap_or(Value::Missing)
+}
+
+/// The number a style rule compares: a number, or an age in seconds.
+pub fn numeric(value: &Value, now: UnixMillis) -> Option<f64> {
+    match value {
+        Value::Num(n) => Some(*n),
+        Value::Time(t) => Some((now - t) as f64 / 1000.0),
+        Value::Text(s) => s.parse().ok(),
+        Value::Missing => None,
+    }
+}
+
+pub fn format(value: &Value, format: Format, now: UnixMillis) -> String {
+    match (value, format) {
+        (Value::Missing, _) => "-".into(),
+        (Value::Text(s), _) => s.to_string(),
+        (Value::Time(t), _) => age(now - t),
+        (Value::Num(n), Format::Int) => format!("{}", n.round() as i64),
+        (Value::Num(n), Format::Percent) => format!("{n:.1}%"),
+        (Value::Num(n), Format::Bytes) => bytes(*n),
+        (Value::Num(n), Format::Cores) => format!("{n:.2}"),
+        (Value::Num(n), Format::Age) => age((*n * 1000.0) as i64),
+        (Value::Num(n), Format::Number | Format::Text) => number(*n),
+    }
+}
+
+/// A number with at most two decimals and no trailing zeros.
+pub fn number(n: f64) -> String {
+    let s = format!("{n:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
+}
+
+/// Bytes in binary units: `512`, `1.5Ki`, `3.2Gi`.
+pub fn bytes(n: f64) -> String {
+    const UNITS: [&str; 6] = ["", "Ki", "Mi", "Gi", "Ti", "Pi"];
+    let mut value = n.max(0.0);
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{}", value as u64)
+    } else if value < 10.0 {
+        format!("{value:.1}{}", UNITS[unit])
+    } else {
+        format!("{value:.0}{}", UNITS[unit])
+    }
+}
+
+/// A span of milliseconds as an age, two units at most: `45s`, `3h4m`.
+pub fn age(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    let (d, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{sec}s"),
+        (0, 0, _) => format!("{m}m{sec}s"),
+        (0, _, _) => format!("{h}h{m}m"),
+        _ => format!("{d}d{h}h"),
+    }
+}
+
+/// Orders values for sorting: missing last, numbers and times by value,
+/// text case-insensitively and numbers within text by value.
+pub fn compare(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Missing, Value::Missing) => Ordering::Equal,
+        (Value::Missing, _) => Ordering::Greater,
+        (_, Value::Missing) => Ordering::Less,
+        (Value::Num(x), Value::Num(y)) => x.total_cmp(y),
+        // Newer timestamps are younger ages: sort as ages.
+        (Value::Time(x), Value::Time(y)) => y.cmp(x),
+        (Value::Text(x), Value::Text(y)) => match (x.parse::<f64>(), y.parse::<f64>()) {
+            (Ok(x), Ok(y)) => x.total_cmp(&y),
+            _ => natural(x, y),
+        },
+        (Value::Text(_), _) => Ordering::Greater,
+        (_, Value::Text(_)) => Ordering::Less,
+        (Value::Num(_), _) => Ordering::Less,
+        (_, Value::Num(_)) => Ordering::Greater,
+    }
+}
+
+fn natural(a: &str, b: &str) -> Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+/// The cell text and the style rule's role (if one matches) of a column.
+pub fn cell(column: &Column, value: &Value, now: UnixMillis) -> (String, Option<super::theme::Role>) {
+    let text = super::text::inert(&format(value, column.format, now)).into_owned();
+    let role = column.style.iter().find_map(|rule| {
+        let equals = rule.equals.as_ref().is_none_or(|e| matches!(value, Value::Text(t) if t == e));
+        let n = numeric(value, now);
+        let above = rule.above.is_none_or(|a| n.is_some_and(|n| n > a));
+        let below = rule.below.is_none_or(|b| n.is_some_and(|n| n < b));
+        (equals && above && below).then_some(rule.role)
+    });
+    (text, role)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_for_people() {
+        assert_eq!(bytes(512.0), "512");
+        assert_eq!(bytes(1536.0), "1.5Ki");
+        assert_eq!(bytes(64.0 * 1024.0 * 1024.0 * 1024.0), "64Gi");
+        assert_eq!(age(45_000), "45s");
+        assert_eq!(age(3 * 3600_000 + 4 * 60_000), "3h4m");
+        assert_eq!(age(2 * 86_400_000 + 5 * 3600_000), "2d5h");
+        assert_eq!(age(-5), "0s");
+        assert_eq!(number(1.50), "1.5");
+        assert_eq!(number(2.0), "2");
+    }
+
+    #[test]
+    fn sorts_numbers_in_text_by_value_and_missing_last() {
+        let t = |s: &'static str| Value::Text(Cow::Borrowed(s));
+        assert_eq!(compare(&t("9"), &t("10")), Ordering::Less);
+        assert_eq!(compare(&t("Beta"), &t("alpha")), Ordering::Greater);
+        assert_eq!(compare(&Value::Missing, &Value::Num(0.0)), Ordering::Greater);
+        assert_eq!(compare(&Value::Time(10), &Value::Time(5)), Ordering::Less, "newer is younger");
+    }
+}

@@ -1,0 +1,212 @@
+//! The console: a k9s-like terminal UI over the gateway's streams.
+//!
+//! One `select!` loop takes terminal input, stream messages and signals,
+//! drains whatever is queued, and draws at most 30 frames a second, and
+//! only when something changed. Idle, it does not wake up at all.
+
+pub mod action;
+pub mod app;
+pub mod cmdline;
+pub mod defs;
+pub mod fields;
+pub mod keymap;
+pub mod model;
+pub mod table;
+pub mod text;
+pub mod theme;
+pub mod viewdef;
+pub mod views;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, eyre};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures_util::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::time::Instant;
+
+use crate::api::{Filter, Topic, now_millis};
+use crate::client::{Client, Endpoint, StreamHandle, Subscription};
+use app::{App, Effect, Origin};
+use defs::Defs;
+use model::{CPU_SERIES, MEM_SERIES, SUB_NODE_METRICS, SUB_NODES, SUB_TASKS};
+
+/// A gateway the console can show, by name.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub name: String,
+    pub endpoint: Endpoint,
+}
+
+pub struct ConsoleConfig {
+    pub contexts: Vec<Context>,
+    /// Which of `contexts` to start with.
+    pub initial: usize,
+    pub theme: String,
+    pub keymap: String,
+    /// Where user themes, keymaps and views live.
+    pub config_dir: Option<PathBuf>,
+}
+
+/// The shortest time between two frames: at most ~30 a second.
+const FRAME: Duration = Duration::from_millis(33);
+/// Stream messages handled before the screen gets a chance to draw.
+const DRAIN: usize = 4096;
+
+/// What the console subscribes to.
+pub fn subscriptions() -> Vec<Subscription> {
+    vec![
+        Subscription {
+            sub: SUB_NODES.into(),
+            topic: Topic::Nodes,
+            filter: Filter::default(),
+        },
+        Subscription {
+            sub: SUB_TASKS.into(),
+            topic: Topic::Tasks,
+            filter: Filter::default(),
+        },
+        Subscription {
+            sub: SUB_NODE_METRICS.into(),
+            topic: Topic::Metrics,
+            filter: Filter {
+                names: vec![CPU_SERIES.into(), MEM_SERIES.into()],
+                ..Default::default()
+            },
+        },
+    ]
+}
+
+fn connect(context: &Context) -> Result<StreamHandle> {
+    let client = Client::new(context.endpoint.clone()).map_err(|e| eyre!(e))?;
+    Ok(client.stream(subscriptions()))
+}
+
+fn origin(context: &Context) -> Origin {
+    Origin {
+        context: context.name.clone(),
+        url: context.endpoint.url.clone(),
+    }
+}
+
+/// Puts the terminal back however the console ends: return, error or panic
+/// (ratatui's panic hook restores too, before the report is printed).
+struct RestoreGuard;
+
+impl Drop for RestoreGuard {
+    fn drop(&mut self) {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
+        ratatui::restore();
+    }
+}
+
+pub async fn run(config: ConsoleConfig) -> Result<()> {
+    let context = config
+        .contexts
+        .get(config.initial)
+        .ok_or_else(|| eyre!("no gateway to connect to"))?
+        .clone();
+    let defs = Defs::load(config.config_dir.as_deref(), &config.theme, &config.keymap);
+    for warning in &defs.warnings {
+        tracing::warn!("{warning}");
+    }
+    let names = config.contexts.iter().map(|c| c.name.clone()).collect();
+    let mut app = App::new(defs, origin(&context), names, config.config_dir.clone(), now_millis());
+    let mut stream = connect(&context)?;
+
+    let mut terminal = ratatui::init();
+    let _restore = RestoreGuard;
+    crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste)?;
+    if let Ok(size) = terminal.size() {
+        app.size = (size.width, size.height);
+    }
+    let mut input = EventStream::new();
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+
+    loop {
+        // While connecting the spinner turns; while disconnected the retry
+        // countdown ticks. Otherwise nothing wakes the loop but input and data.
+        let animation = match app.model.connection {
+            model::Connection::Connected { .. } => None,
+            model::Connection::Connecting { .. } => Some(Duration::from_millis(100)),
+            model::Connection::Disconnected { .. } => Some(Duration::from_secs(1)),
+        };
+        let mut effects = Vec::new();
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(last_draw + FRAME), if dirty => {
+                app.now = now_millis();
+                app.prepare();
+                crossterm::execute!(terminal.backend_mut(), crossterm::terminal::BeginSynchronizedUpdate)?;
+                terminal.draw(|frame| views::draw(frame, &app))?;
+                crossterm::execute!(terminal.backend_mut(), crossterm::terminal::EndSynchronizedUpdate)?;
+                terminal.backend_mut().flush()?;
+                last_draw = Instant::now();
+                dirty = false;
+            }
+            event = input.next() => {
+                match event {
+                    Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => effects = app.on_key(key),
+                    Some(Ok(Event::Resize(w, h))) => app.size = (w, h),
+                    Some(Ok(Event::Paste(text))) => app.on_paste(&text),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(eyre!("cannot read the terminal: {e}")),
+                    None => break, // the terminal is gone
+                }
+                dirty = true;
+            }
+            message = stream.events.recv() => {
+                let Some(message) = message else {
+                    return Err(eyre!("the stream to the gateway stopped"));
+                };
+                let now = now_millis();
+                app.on_stream(message, now);
+                let mut drained = 0;
+                while drained < DRAIN {
+                    match stream.events.try_recv() {
+                        Ok(message) => app.on_stream(message, now),
+                        Err(_) => break,
+                    }
+                    drained += 1;
+                }
+                dirty = true;
+            }
+            _ = hangup.recv() => break,
+            _ = terminate.recv() => break,
+            _ = tokio::time::sleep(animation.unwrap_or(Duration::MAX)), if animation.is_some() => {
+                app.now = now_millis();
+                dirty = true;
+            }
+        }
+        for effect in effects {
+            match effect {
+                Effect::Quit => app.quit = true,
+                Effect::SwitchContext(name) => {
+                    if let Some(next) = config.contexts.iter().find(|c| c.name == name) {
+                        match connect(next) {
+                            Ok(handle) => {
+                                stream = handle;
+                                app.switch_origin(origin(next));
+                            }
+                            Err(e) => {
+                                app.notice = Some(app::Notice {
+                                    text: format!("cannot switch to {name}: {e}"),
+                                    error: true,
+                                })
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if app.quit {
+            break;
+        }
+    }
+    Ok(())
+}

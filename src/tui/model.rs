@@ -1,0 +1,274 @@
+//! The console's copy of the cluster, fed by stream messages: nodes, tasks,
+//! the node series the sparklines draw, and the recent state changes.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::api::{Event, Node, Op, Record, ServerMsg, Task, TaskState, UnixMillis};
+use crate::client::StreamEvent;
+
+/// Subscription names the console uses.
+pub const SUB_NODES: &str = "nodes";
+pub const SUB_TASKS: &str = "tasks";
+pub const SUB_NODE_METRICS: &str = "node-metrics";
+
+/// The node series the sparklines draw, by metric name.
+pub const CPU_SERIES: &str = "node.cpu.percent";
+pub const MEM_SERIES: &str = "node.mem.percent";
+/// Points kept per sparkline.
+pub const SPARK_POINTS: usize = 120;
+/// State changes kept for the cluster view.
+pub const MAX_CHANGES: usize = 200;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Connection {
+    Connecting { attempt: u32 },
+    Connected { since: UnixMillis },
+    Disconnected {
+        error: String,
+        retry_at: UnixMillis,
+        attempt: u32,
+        since: UnixMillis,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub at: UnixMillis,
+    pub task_id: String,
+    pub task_name: String,
+    pub node_id: String,
+    pub from: Option<TaskState>,
+    pub to: TaskState,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct Model {
+    pub nodes: HashMap<String, Node>,
+    pub tasks: HashMap<String, Task>,
+    /// (metric, node id) → recent values, oldest first.
+    pub node_series: HashMap<(String, String), VecDeque<f64>>,
+    /// Newest first.
+    pub changes: VecDeque<Change>,
+    pub connection: Connection,
+    /// Whether anything has arrived yet (a first snapshot).
+    pub loaded: bool,
+    /// Events the gateway dropped for us, since the start.
+    pub dropped: u64,
+    /// Bumped on every change to nodes or tasks, so views know to re-sort.
+    pub generation: u64,
+    /// Derived counts, kept current on every change.
+    pub running_per_node: HashMap<String, usize>,
+    pub tasks_per_node: HashMap<String, usize>,
+    pub tasks_by_state: BTreeMap<TaskState, usize>,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model {
+            nodes: HashMap::new(),
+            tasks: HashMap::new(),
+            node_series: HashMap::new(),
+            changes: VecDeque::new(),
+            connection: Connection::Connecting { attempt: 0 },
+            loaded: false,
+            dropped: 0,
+            generation: 0,
+            running_per_node: HashMap::new(),
+            tasks_per_node: HashMap::new(),
+            tasks_by_state: BTreeMap::new(),
+        }
+    }
+}
+
+impl Model {
+    pub fn is_stale(&self) -> bool {
+        !matches!(self.connection, Connection::Connected { .. }) && self.loaded
+    }
+
+    pub fn node_name<'a>(&'a self, node_id: &'a str) -> &'a str {
+        self.nodes
+            .get(node_id)
+            .map(|n| n.hostname.as_str())
+            .unwrap_or(node_id)
+    }
+
+    /// Applies one stream event; returns a notice for the user, if any.
+    pub fn apply(&mut self, event: StreamEvent, now: UnixMillis) -> Option<String> {
+        match event {
+            StreamEvent::Connecting { attempt } => {
+                if !matches!(self.connection, Connection::Disconnected { .. }) {
+                    self.connection = Connection::Connecting { attempt };
+                }
+            }
+            StreamEvent::Connected => self.connection = Connection::Connected { since: now },
+            StreamEvent::Disconnected {
+                error,
+                retry_in,
+                attempt,
+            } => {
+                let since = match &self.connection {
+                    Connection::Disconnected { since, .. } => *since,
+                    _ => now,
+                };
+                self.connection = Connection::Disconnected {
+                    error,
+                    retry_at: now + retry_in.as_millis() as i64,
+                    attempt,
+                    since,
+                };
+            }
+            StreamEvent::Message(msg) => return self.apply_msg(msg),
+        }
+        None
+    }
+
+    fn apply_msg(&mut self, msg: ServerMsg) -> Option<String> {
+        match msg {
+            ServerMsg::Snapshot { sub, items, .. } => {
+                self.apply_snapshot(&sub, items);
+                None
+            }
+            ServerMsg::Event { events, .. } => {
+                for event in events {
+                    self.apply_event(event);
+                }
+                None
+            }
+            ServerMsg::Gap { dropped, reason, .. } => {
+                self.dropped += dropped;
+                Some(format!("{dropped} updates dropped: {reason}"))
+            }
+            ServerMsg::Error { error, .. } => Some(format!("gateway: {}", error.error.message)),
+            ServerMsg::Resync { .. } | ServerMsg::Heartbeat { .. } | ServerMsg::Pong => None,
+        }
+    }
+
+    fn apply_snapshot(&mut self, sub: &str, items: Vec<Record>) {
+        match sub {
+            SUB_NODES => {
+                self.nodes = items
+                    .into_iter()
+                    .filter_map(|r| match r {
+                        Record::Node(n) => Some((n.id.clone(), n)),
+                        _ => None,
+                    })
+                    .collect();
+            }
+            SUB_TASKS => {
+                self.tasks = items
+                    .into_iter()
+                    .filter_map(|r| match r {
+                        Record::Task(t) => Some((t.id.clone(), t)),
+                        _ => None,
+                    })
+                    .collect();
+                self.rebuild_changes();
+            }
+            SUB_NODE_METRICS => {
+                self.node_series.clear();
+                for item in items {
+                    if let Record::Series(series) = item
+                        && let Some(node) = series.tags.get("node_id")
+                    {
+                        let start = series.points.len().saturating_sub(SPARK_POINTS);
+                        self.node_series.insert(
+                            (series.name.clone(), node.clone()),
+                            series.points[start..].iter().map(|(_, v)| *v).collect(),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.loaded = true;
+        self.recount();
+    }
+
+    fn apply_event(&mut self, event: Event) {
+        match (event.op, event.data) {
+            (Op::Removed, Record::Node(node)) => {
+                self.nodes.remove(&node.id);
+                self.node_series.retain(|(_, id), _| *id != node.id);
+            }
+            (_, Record::Node(node)) => {
+                self.nodes.insert(node.id.clone(), node);
+            }
+            (Op::Removed, Record::Task(task)) => {
+                self.tasks.remove(&task.id);
+            }
+            (_, Record::Task(task)) => {
+                let before = self.tasks.get(&task.id).map(|t| t.state);
+                if before != Some(task.state) {
+                    self.note_change(&task, before);
+                }
+                self.tasks.insert(task.id.clone(), task);
+            }
+            (_, Record::Sample(sample)) => {
+                if let Some(node) = sample.tags.get("node_id") {
+                    let ring = self
+                        .node_series
+                        .entry((sample.name, node.clone()))
+                        .or_default();
+                    if ring.len() == SPARK_POINTS {
+                        ring.pop_front();
+                    }
+                    ring.push_back(sample.value);
+                }
+                return; // samples leave tables alone
+            }
+            (_, Record::Series(_)) => return,
+        }
+        self.recount();
+    }
+
+    fn note_change(&mut self, task: &Task, before: Option<TaskState>) {
+        let last = task.statuses.last();
+        self.changes.push_front(Change {
+            at: last.map(|s| s.at).unwrap_or(task.updated),
+            task_id: task.id.clone(),
+            task_name: task.name.clone(),
+            node_id: task.node_id.clone(),
+            from: before,
+            to: task.state,
+            message: last.map(|s| s.message.clone()).unwrap_or_default(),
+        });
+        self.changes.truncate(MAX_CHANGES);
+    }
+
+    /// After a snapshot: the newest status changes of all tasks.
+    fn rebuild_changes(&mut self) {
+        let mut all: Vec<Change> = self
+            .tasks
+            .values()
+            .flat_map(|t| {
+                t.statuses.iter().enumerate().map(move |(i, s)| Change {
+                    at: s.at,
+                    task_id: t.id.clone(),
+                    task_name: t.name.clone(),
+                    node_id: t.node_id.clone(),
+                    from: i.checked_sub(1).map(|p| t.statuses[p].state),
+                    to: s.state,
+                    message: s.message.clone(),
+                })
+            })
+            .collect();
+        all.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.task_id.cmp(&b.task_id)));
+        all.truncate(MAX_CHANGES);
+        self.changes = all.into();
+    }
+
+    fn recount(&mut self) {
+        self.generation += 1;
+        self.running_per_node.clear();
+        self.tasks_per_node.clear();
+        self.tasks_by_state.clear();
+        for task in self.tasks.values() {
+            *self.tasks_by_state.entry(task.state).or_default() += 1;
+            *self.tasks_per_node.entry(task.node_id.clone()).or_default() += 1;
+            if task.state == TaskState::Running {
+                *self.running_per_node.entry(task.node_id.clone()).or_default() += 1;
+            }
+        }
+    }
+}

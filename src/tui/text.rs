@@ -1,0 +1,88 @@
+//! Strings from the wire, made safe and fitted to a width.
+//!
+//! Every string that came off the wire is drawn through [`inert`]: control
+//! and escape characters become visible symbols (`␛`, `␇`, `␀`), so no task
+//! name or label can move the cursor, clear the screen or retitle the
+//! terminal. Only the exec pane interprets escapes, through its emulator.
+
+use std::borrow::Cow;
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// A char that must not reach the terminal as it is.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+fn visible(c: char) -> char {
+    match c {
+        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{FFFD}'),
+        '\u{7f}' => '␡',
+        _ => '\u{FFFD}',
+    }
+}
+
+pub fn inert(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.chars().map(|c| if is_unsafe(c) { visible(c) } else { c }).collect())
+}
+
+/// Cuts `s` to at most `width` columns, ending in `…` when cut.
+pub fn fit(s: &str, width: usize) -> Cow<'_, str> {
+    if s.width() <= width {
+        return Cow::Borrowed(s);
+    }
+    if width == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut out = String::with_capacity(width + 2);
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    Cow::Owned(out)
+}
+
+/// `s` fitted and padded to exactly `width` columns.
+pub fn pad(s: &str, width: usize, right: bool) -> String {
+    let s = fit(s, width);
+    let fill = width.saturating_sub(s.width());
+    if right {
+        format!("{}{s}", " ".repeat(fill))
+    } else {
+        format!("{s}{}", " ".repeat(fill))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_sequences_become_visible() {
+        assert_eq!(inert("plain"), "plain");
+        assert_eq!(inert("a\x1b[2Jb"), "a␛[2Jb");
+        assert_eq!(inert("\x1b]52;c;ZXZpbA==\x07"), "␛]52;c;ZXZpbA==␇");
+        assert_eq!(inert("x\u{9b}y\u{202e}z\0"), "x\u{FFFD}y\u{FFFD}z␀");
+        assert_eq!(inert("back\x08space\x7f"), "back␈space␡");
+    }
+
+    #[test]
+    fn fits_by_display_width() {
+        assert_eq!(fit("hello", 5), "hello");
+        assert_eq!(fit("hello!", 5), "hell…");
+        assert_eq!(fit("日本語", 4), "日…");
+        assert_eq!(pad("ab", 4, true), "  ab");
+        assert_eq!(pad("日本語", 5, false), "日本…");
+        assert_eq!(fit("abc", 0), "");
+    }
+}
