@@ -81,6 +81,8 @@ pub fn read_token_file(path: &Path) -> Result<String, String> {
 /// The TLS settings of every connection: the public roots, plus the CA
 /// file if one was given (for a gateway with a private certificate).
 pub fn tls_config(ca: Option<&Path>) -> Result<Arc<ClientConfig>, String> {
+    // One process-wide provider (ring), so no library picks another.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(ca) = ca {

@@ -391,6 +391,7 @@ fn transition(task: &mut Task, state: TaskState, now: UnixMillis, message: &str)
     task.updated = now;
     if state.is_terminal() {
         task.cpu = 0.0;
+        task.mem_bytes = 0;
     }
     task.statuses.push(status(state, now, message));
     if task.statuses.len() > MAX_TASK_STATUSES {

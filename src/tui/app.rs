@@ -197,6 +197,9 @@ impl App {
             }
             Mode::Normal => {
                 self.notice = None;
+                // Keys can arrive faster than frames: act on the rows as
+                // they are now, not as last drawn.
+                self.prepare();
                 match self.defs.keymap.action_for(&key) {
                     Some(action) => self.act(action),
                     None => vec![],

@@ -3,7 +3,6 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Sparkline};
 
@@ -63,12 +62,14 @@ fn boxed<'a>(app: &App, title: String) -> Block<'a> {
 fn draw_counts(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.defs.theme;
     let block = boxed(app, format!("Tasks {}", app.model.tasks.len()));
+    // Only the states some task is in: the line must fit 80 columns.
     let mut spans = Vec::new();
     for state in TaskState::ALL {
         let n = app.model.tasks_by_state.get(&state).copied().unwrap_or(0);
-        let role = if n == 0 { Role::Muted } else { state_role(state) };
-        spans.push(Span::styled(format!("{n} "), theme.style(role).patch(Style::default())));
-        spans.push(Span::styled(format!("{}   ", state.as_str()), theme.style(Role::Muted)));
+        if n > 0 {
+            spans.push(Span::styled(format!("{n} "), theme.style(state_role(state))));
+            spans.push(Span::styled(format!("{}  ", state.as_str()), theme.style(Role::Muted)));
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).block(block), area);
 }

@@ -1,0 +1,82 @@
+//! Shared helpers for the integration tests: a real gateway on a real
+//! loopback socket, and a raw stream client.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use day2top::api::ServerMsg;
+use day2top::collect::demo::{DemoConfig, DemoSource};
+use day2top::gateway::{self, GatewayConfig, RunningGateway, Scope, Token, Tokens};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub const READ: &str = "read-secret-0123456789";
+pub const EXEC_ONLY: &str = "exec-secret-0123456789";
+
+pub fn tokens() -> Tokens {
+    Tokens::new(vec![
+        Token::new("viewer", READ, vec![Scope::Read]),
+        Token::new("runner", EXEC_ONLY, vec![Scope::Exec]),
+    ])
+}
+
+pub fn demo_config(listen: SocketAddr) -> GatewayConfig {
+    let mut config = GatewayConfig::new(listen);
+    config.tokens = Some(tokens());
+    config.refresh = Duration::from_millis(100);
+    config
+}
+
+pub fn demo(seed: u64, nodes: usize, tasks: usize) -> Box<DemoSource> {
+    Box::new(DemoSource::new(DemoConfig { seed, nodes, tasks }))
+}
+
+pub async fn start_demo() -> RunningGateway {
+    gateway::start(demo_config("127.0.0.1:0".parse().unwrap()), demo(42, 10, 60))
+        .await
+        .expect("the gateway starts")
+}
+
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub async fn ws_connect(url: &str, token: &str) -> Ws {
+    let mut request = format!("{}/api/v1/stream", url.replacen("http", "ws", 1))
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.expect("the stream opens").0
+}
+
+pub async fn send(ws: &mut Ws, json: &str) {
+    ws.send(Message::text(json)).await.unwrap();
+}
+
+/// The next server message that is not a heartbeat, within 10 s.
+pub async fn next_msg(ws: &mut Ws) -> ServerMsg {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let frame = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("the stream is open")
+            .expect("a readable frame");
+        if let Message::Text(text) = frame {
+            let msg: ServerMsg = serde_json::from_str(&text).expect("a protocol message");
+            if !matches!(msg, ServerMsg::Heartbeat { .. }) {
+                return msg;
+            }
+        }
+    }
+}
+
+/// A plain HTTP client for raw checks (TLS as the console sets it up).
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured((*day2top::client::tls_config(None).unwrap()).clone())
+        .build()
+        .unwrap()
+}

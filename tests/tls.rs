@@ -1,0 +1,112 @@
+//! TLS end to end: a certificate made here, signed by a CA made here; the
+//! gateway serves HTTPS and WSS, and the client trusts the CA given to it.
+
+mod common;
+
+use common::*;
+use day2top::api::{ServerMsg, Topic, VersionInfo};
+use day2top::client::{Client, ClientError, Endpoint, StreamEvent, Subscription};
+use day2top::gateway::{self, TlsFiles};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+
+struct Pki {
+    dir: std::path::PathBuf,
+}
+
+impl Pki {
+    fn new(name: &str) -> Pki {
+        let dir = std::env::temp_dir().join(format!("day2top-tls-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+        std::fs::write(dir.join("cert.pem"), leaf.pem()).unwrap();
+        std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+        Pki { dir }
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+async fn https_and_wss_with_a_private_ca() {
+    let pki = Pki::new("ok");
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.tls = Some(TlsFiles {
+        cert: pki.dir.join("cert.pem"),
+        key: pki.dir.join("key.pem"),
+    });
+    let gw = gateway::start(config, demo(1, 5, 20)).await.unwrap();
+    assert!(gw.url.starts_with("https://127.0.0.1:"));
+
+    let trusted = Client::new(Endpoint {
+        url: gw.url.clone(),
+        token: READ.into(),
+        ca: Some(pki.dir.join("ca.pem")),
+    })
+    .unwrap();
+    let version: VersionInfo = trusted.get("/api/v1/version").await.unwrap();
+    assert_eq!(version.api_version, "v1");
+
+    let mut stream = trusted.stream(vec![Subscription {
+        sub: "n".into(),
+        topic: Topic::Nodes,
+        filter: Default::default(),
+    }]);
+    loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), stream.events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        match event {
+            StreamEvent::Message(ServerMsg::Snapshot { items, .. }) => {
+                assert_eq!(items.len(), 5);
+                break;
+            }
+            StreamEvent::Disconnected { error, .. } => panic!("the TLS stream failed: {error}"),
+            _ => {}
+        }
+    }
+
+    let untrusted = Client::new(Endpoint {
+        url: gw.url.clone(),
+        token: READ.into(),
+        ca: None,
+    })
+    .unwrap();
+    match untrusted.get::<VersionInfo>("/api/v1/version").await {
+        Err(ClientError::Unreachable(e)) => assert!(e.to_lowercase().contains("certificate"), "{e}"),
+        other => panic!("an unknown CA must be refused, got {other:?}"),
+    }
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_tls_files_are_named_in_the_error() {
+    let pki = Pki::new("bad");
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.tls = Some(TlsFiles {
+        cert: pki.dir.join("missing.pem"),
+        key: pki.dir.join("key.pem"),
+    });
+    let err = gateway::start(config, demo(1, 2, 2)).await.err().unwrap();
+    assert!(err.contains("missing.pem"), "{err}");
+
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.tls = Some(TlsFiles {
+        cert: pki.dir.join("ca.pem"),
+        key: pki.dir.join("key.pem"),
+    });
+    let err = gateway::start(config, demo(1, 2, 2)).await.err().unwrap();
+    assert!(err.contains("do not fit together"), "{err}");
+}
