@@ -138,15 +138,18 @@ fn load_view(name: &str, builtin_text: &str, known: &[&str], dir: Option<&Path>,
     let mut def = TableDef::from_file(file, known).expect("built-in views are valid");
     if let Some((path, text)) = read_user(dir, "views", name) {
         let shown = path.display().to_string();
-        let overlaid = text
-            .and_then(|t| parse::<TableFile>(&shown, &t))
-            .and_then(|user| {
-                let mut candidate = def.clone();
-                candidate
-                    .overlay(user, known)
-                    .map(|()| candidate)
-                    .map_err(|e| format!("{shown}: {e}"))
-            });
+        let overlaid = text.and_then(|text| {
+            let user = parse::<TableFile>(&shown, &text)?;
+            let mut candidate = def.clone();
+            match candidate.overlay(user, known) {
+                Ok(()) => Ok(candidate),
+                // Point at the line of the field the error names.
+                Err((field, e)) => match text.find(&format!("\"{field}\"")) {
+                    Some(at) => Err(format!("{shown}:{}: {e}", text[..at].matches('\n').count() + 1)),
+                    None => Err(format!("{shown}: {e}")),
+                },
+            }
+        });
         match overlaid {
             Ok(candidate) => def = candidate,
             Err(e) => warnings.push(format!("{e} (using the built-in view)")),

@@ -74,20 +74,21 @@ pub struct TableDef {
 }
 
 impl TableDef {
-    /// Checks every field name against what the rows have.
-    pub fn from_file(file: TableFile, known: &[&str]) -> Result<TableDef, String> {
+    /// Checks every field name against what the rows have. An error
+    /// carries the offending field (empty when none), to find its line.
+    pub fn from_file(file: TableFile, known: &[&str]) -> Result<TableDef, (String, String)> {
         let columns = file.column.unwrap_or_default();
         if columns.is_empty() {
-            return Err("a view needs at least one [[column]]".into());
+            return Err((String::new(), "a view needs at least one [[column]]".into()));
         }
         for c in &columns {
             if !(known.contains(&c.field.as_str()) || c.field.starts_with("labels.")) {
-                return Err(format!(
+                return Err((c.field.clone(), format!(
                     "column {:?}: unknown field {:?}; known fields: {}, labels.NAME",
                     c.title,
                     c.field,
                     known.join(" ")
-                ));
+                )));
             }
         }
         Ok(TableDef {
@@ -97,7 +98,7 @@ impl TableDef {
     }
 
     /// A user's file on top: its title and its columns, where given.
-    pub fn overlay(&mut self, file: TableFile, known: &[&str]) -> Result<(), String> {
+    pub fn overlay(&mut self, file: TableFile, known: &[&str]) -> Result<(), (String, String)> {
         let title = file.title.clone();
         if file.column.is_some() {
             let mut def = TableDef::from_file(file, known)?;
