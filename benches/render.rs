@@ -1,1 +1,78 @@
-fn main(){}
+//! Render benchmarks: the tasks view with 10,000 tasks and the cluster view
+//! with 1,000 nodes at 200x60, and the re-sort and re-filter that follow a
+//! data change. Prints figures; run with `cargo bench --bench render`.
+
+use std::time::{Duration, Instant};
+
+use day2top::collect::demo::DemoConfig;
+use day2top::tui::action::Action;
+use day2top::tui::app::App;
+use day2top::tui::{fixture, views};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn report(what: &str, mut times: Vec<Duration>, goal: Option<Duration>) {
+    times.sort();
+    let mean = times.iter().sum::<Duration>() / times.len() as u32;
+    let p50 = times[times.len() / 2];
+    let p99 = times[times.len() * 99 / 100];
+    let verdict = match goal {
+        Some(g) if p99 <= g => format!("  (goal ≤ {g:?}: met)"),
+        Some(g) => format!("  (goal ≤ {g:?}: MISSED)"),
+        None => String::new(),
+    };
+    println!("{what:<52} mean {mean:>10.3?}  p50 {p50:>10.3?}  p99 {p99:>10.3?}{verdict}");
+}
+
+fn time_frames(app: &mut App, frames: usize) -> Vec<Duration> {
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+    app.size = (200, 60);
+    app.prepare();
+    (0..frames)
+        .map(|i| {
+            // Move the selection so every frame differs, as when scrolling.
+            app.act(if i % 2 == 0 { Action::Down } else { Action::Up });
+            let start = Instant::now();
+            app.prepare();
+            terminal.draw(|f| views::draw(f, app)).unwrap();
+            start.elapsed()
+        })
+        .collect()
+}
+
+fn main() {
+    let config = DemoConfig { seed: 1, nodes: 1000, tasks: 10_000 };
+    let mut app = fixture::demo_app(config, 5);
+    println!("day2top render benchmarks: {} nodes, {} tasks, 200x60", app.model.nodes.len(), app.model.tasks.len());
+
+    app.act(Action::ViewTasks);
+    report("tasks view, one frame", time_frames(&mut app, 300), Some(Duration::from_millis(2)));
+
+    let resort: Vec<Duration> = (0..30)
+        .map(|_| {
+            app.tasks_table.invalidate();
+            let start = Instant::now();
+            app.prepare();
+            start.elapsed()
+        })
+        .collect();
+    report("tasks view, re-sort 10,000 rows after a change", resort, None);
+
+    app.tasks_table.set_filter("kafka|cassandra|!x");
+    let refilter: Vec<Duration> = (0..30)
+        .map(|_| {
+            app.tasks_table.invalidate();
+            let start = Instant::now();
+            app.prepare();
+            start.elapsed()
+        })
+        .collect();
+    report("tasks view, regex re-filter of 10,000 rows", refilter, None);
+    app.tasks_table.set_filter("");
+
+    app.act(Action::ViewNodes);
+    report("nodes view, one frame", time_frames(&mut app, 300), Some(Duration::from_millis(2)));
+
+    app.act(Action::ViewCluster);
+    report("cluster view (sparklines), one frame", time_frames(&mut app, 300), Some(Duration::from_millis(2)));
+}

@@ -8,6 +8,6 @@
 pub mod api;
 pub mod client;
 pub mod collect;
-pub mod gateway;
 pub mod config;
+pub mod gateway;
 pub mod tui;

@@ -16,7 +16,11 @@ use day2top::gateway::{self, GatewayConfig, TlsFiles, Tokens};
 use day2top::tui::{self, ConsoleConfig, Context};
 
 #[derive(Parser)]
-#[command(name = "day2top", version, about = "A terminal operations console for the day-2 life of a cluster.")]
+#[command(
+    name = "day2top",
+    version,
+    about = "A terminal operations console for the day-2 life of a cluster."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -158,7 +162,11 @@ fn log_to_file() -> Option<PathBuf> {
     if std::fs::metadata(&path).is_ok_and(|m| m.len() > 10 << 20) {
         let _ = std::fs::rename(&path, dir.join("day2top.log.1"));
     }
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
     tracing_subscriber::fmt()
         .with_writer(std::sync::Mutex::new(file))
         .with_ansi(false)
@@ -172,7 +180,12 @@ fn log_filter() -> tracing_subscriber::EnvFilter {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
 }
 
-fn context_from(name: &str, url: &str, token_file: &Path, ca: Option<&Path>) -> Result<Context, String> {
+fn context_from(
+    name: &str,
+    url: &str,
+    token_file: &Path,
+    ca: Option<&Path>,
+) -> Result<Context, String> {
     Ok(Context {
         name: name.to_string(),
         endpoint: Endpoint {
@@ -190,16 +203,21 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
 
     // The configured contexts; one whose token cannot be read is left out
     // (and logged) unless it is the one asked for.
-    let wanted = args.context.clone().or(if args.gateway.is_none() && !args.demo.demo {
-        cfg.default_context.clone()
-    } else {
-        None
-    });
+    let wanted = args
+        .context
+        .clone()
+        .or(if args.gateway.is_none() && !args.demo.demo {
+            cfg.default_context.clone()
+        } else {
+            None
+        });
     let mut contexts = Vec::new();
     for (name, def) in &cfg.context {
         match context_from(name, &def.url, &def.token_file, def.ca.as_deref()) {
             Ok(c) => contexts.push(c),
-            Err(e) if wanted.as_deref() == Some(name) => return Err(format!("context {name}: {e}")),
+            Err(e) if wanted.as_deref() == Some(name) => {
+                return Err(format!("context {name}: {e}"));
+            }
             Err(e) => tracing::warn!("context {name} left out: {e}"),
         }
     }
@@ -210,7 +228,12 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
             .token_file
             .as_deref()
             .ok_or("--gateway needs --token-file with the gateway's token")?;
-        contexts.push(context_from("gateway", url, token_file, args.ca.as_deref())?);
+        contexts.push(context_from(
+            "gateway",
+            url,
+            token_file,
+            args.ca.as_deref(),
+        )?);
         contexts.len() - 1
     } else if let Some(name) = &wanted {
         contexts
@@ -223,7 +246,11 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
         let mut gw_config = GatewayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
         gw_config.refresh = refresh(&args.demo, &cfg.gateway);
         let source = source(&args.demo, &cfg.gateway);
-        let name = if source.kind() == "demo" { "demo" } else { "local" };
+        let name = if source.kind() == "demo" {
+            "demo"
+        } else {
+            "local"
+        };
         let gw = gateway::start(gw_config, source).await?;
         contexts.push(Context {
             name: name.to_string(),
@@ -241,13 +268,20 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = args
         .theme
-        .or(if no_color { Some("mono".into()) } else { cfg.theme.clone() })
+        .or(if no_color {
+            Some("mono".into())
+        } else {
+            cfg.theme.clone()
+        })
         .unwrap_or_else(|| "default".into());
     let result = tui::run(ConsoleConfig {
         contexts,
         initial,
         theme,
-        keymap: args.keymap.or(cfg.keymap).unwrap_or_else(|| "default".into()),
+        keymap: args
+            .keymap
+            .or(cfg.keymap)
+            .unwrap_or_else(|| "default".into()),
         config_dir: config::config_dir(),
     })
     .await
@@ -277,7 +311,10 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
     if let Some(file) = args.token_file.or(cfg.token_file.clone()) {
         gw_config.tokens = Some(Tokens::load(&expand(&file))?);
     }
-    match (args.tls_cert.or(cfg.tls_cert.clone()), args.tls_key.or(cfg.tls_key.clone())) {
+    match (
+        args.tls_cert.or(cfg.tls_cert.clone()),
+        args.tls_key.or(cfg.tls_key.clone()),
+    ) {
         (Some(cert), Some(key)) => {
             gw_config.tls = Some(TlsFiles {
                 cert: expand(&cert),
@@ -285,14 +322,21 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
             })
         }
         (None, None) => {}
-        _ => return Err("TLS needs both a certificate and a key (--tls-cert and --tls-key)".into()),
+        _ => {
+            return Err("TLS needs both a certificate and a key (--tls-cert and --tls-key)".into());
+        }
     }
     let gw = gateway::start(gw_config, source(&args.demo, &cfg)).await?;
-    eprintln!("day2top gateway {} serving {}", env!("CARGO_PKG_VERSION"), gw.url);
+    eprintln!(
+        "day2top gateway {} serving {}",
+        env!("CARGO_PKG_VERSION"),
+        gw.url
+    );
     if let Some(secret) = &gw.generated_token {
         let dir = config::state_dir().ok_or("no state directory for the generated token")?;
         let path = dir.join("gateway.token");
-        write_private(&path, secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        write_private(&path, secret)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         eprintln!(
             "no --token-file: generated a token for this run in {}\n  connect with: day2top --gateway {} --token-file {}",
             path.display(),
@@ -325,7 +369,10 @@ fn write_private(path: &Path, secret: &str) -> std::io::Result<()> {
 
 async fn wait_for_stop() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
         let _ = tokio::signal::ctrl_c().await;
         return;
     };

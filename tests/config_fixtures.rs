@@ -11,7 +11,9 @@ use day2top::tui::theme::Role;
 use ratatui::style::{Color, Modifier};
 
 fn fixtures(kind: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(kind)
 }
 
 fn press(c: char) -> KeyEvent {
@@ -28,12 +30,17 @@ fn valid_overlays_take_effect() {
     assert_eq!(selection.bg, Some(Color::Rgb(0, 0x5f, 0x87)));
     assert!(selection.add_modifier.contains(Modifier::BOLD));
     assert_eq!(defs.theme.style(Role::Error).fg, Some(Color::LightRed));
-    assert_eq!(defs.theme.style(Role::Ok).fg, Some(Color::Green), "roles not overlaid stay built-in");
+    assert_eq!(
+        defs.theme.style(Role::Ok).fg,
+        Some(Color::Green),
+        "roles not overlaid stay built-in"
+    );
 
     assert_eq!(defs.keymap.action_for(&press('x')), Some(Action::Quit));
     assert_eq!(defs.keymap.action_for(&press('q')), Some(Action::Quit));
     assert_eq!(
-        defs.keymap.action_for(&KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE)),
+        defs.keymap
+            .action_for(&KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE)),
         Some(Action::ViewTasks)
     );
 
@@ -43,8 +50,13 @@ fn valid_overlays_take_effect() {
 
     let solarized = defs::load_theme("solarized", Some(&dir), &mut Vec::new());
     assert_eq!(solarized.name, "solarized");
-    assert_eq!(solarized.style(Role::Header).bg, Some(Color::Rgb(0x26, 0x8b, 0xd2)));
-    assert!(defs::names(defs::BUILTIN_THEMES, Some(&dir), "themes").contains(&"solarized".to_string()));
+    assert_eq!(
+        solarized.style(Role::Header).bg,
+        Some(Color::Rgb(0x26, 0x8b, 0xd2))
+    );
+    assert!(
+        defs::names(defs::BUILTIN_THEMES, Some(&dir), "themes").contains(&"solarized".to_string())
+    );
 }
 
 #[test]
@@ -53,20 +65,28 @@ fn invalid_files_name_file_line_and_cause_and_fall_back() {
     let defs = Defs::load(Some(&dir), "default", "default");
     let all = defs.warnings.join("\n");
     let expect = [
-        ("themes/default.toml:3:", "unknown colour \"chartreuse-ish\""),
+        (
+            "themes/default.toml:3:",
+            "unknown colour \"chartreuse-ish\"",
+        ),
         ("keymaps/default.toml:3:", "unknown variant `explode`"),
         ("views/tasks.toml:7:", "unknown field \"nmae\""),
         ("views/nodes.toml:1:", ""),
     ];
     for (place, cause) in expect {
         assert!(
-            defs.warnings.iter().any(|w| w.contains(place) && w.contains(cause)),
+            defs.warnings
+                .iter()
+                .any(|w| w.contains(place) && w.contains(cause)),
             "no warning with {place} {cause} in:\n{all}"
         );
     }
     // The built-in definitions stand in for every bad file.
     let builtin = Defs::load(None, "default", "default");
-    assert_eq!(defs.theme.style(Role::Header), builtin.theme.style(Role::Header));
+    assert_eq!(
+        defs.theme.style(Role::Header),
+        builtin.theme.style(Role::Header)
+    );
     assert_eq!(defs.keymap.action_for(&press('x')), None);
     assert_eq!(defs.tasks_view, builtin.tasks_view);
     assert_eq!(defs.nodes_view, builtin.nodes_view);
@@ -84,21 +104,45 @@ fn unknown_names_fall_back_with_a_warning() {
 fn shipped_keymaps_bind_every_action_and_no_shifted_digit() {
     use day2top::tui::keymap::KeymapFile;
     let all = [
-        Action::Quit, Action::Back, Action::Help, Action::Command, Action::Filter, Action::Select,
-        Action::Up, Action::Down, Action::PageUp, Action::PageDown, Action::Top, Action::Bottom,
-        Action::SortNext, Action::SortPrev, Action::SortReverse, Action::ViewCluster,
-        Action::ViewNodes, Action::ViewTasks,
+        Action::Quit,
+        Action::Back,
+        Action::Help,
+        Action::Command,
+        Action::Filter,
+        Action::Select,
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::SortNext,
+        Action::SortPrev,
+        Action::SortReverse,
+        Action::ViewCluster,
+        Action::ViewNodes,
+        Action::ViewTasks,
     ];
     for (name, text) in defs::BUILTIN_KEYMAPS {
         let file: KeymapFile = defs::parse(name, text).unwrap();
         for binding in &file.keymap {
-            assert!(!binding.desc.is_empty(), "{name}: {:?} has no description", binding.run);
+            assert!(
+                !binding.desc.is_empty(),
+                "{name}: {:?} has no description",
+                binding.run
+            );
             for key in &binding.on {
-                assert!(!key.is_shifted_digit(), "{name}: {key} needs a shifted digit");
+                assert!(
+                    !key.is_shifted_digit(),
+                    "{name}: {key} needs a shifted digit"
+                );
             }
         }
         for action in all {
-            assert!(file.keymap.iter().any(|b| b.run == action), "{name}: nothing runs {action:?}");
+            assert!(
+                file.keymap.iter().any(|b| b.run == action),
+                "{name}: nothing runs {action:?}"
+            );
         }
     }
 }

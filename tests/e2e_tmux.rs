@@ -8,7 +8,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn have_tmux() -> bool {
-    let found = Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success());
+    let found = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !found {
         assert!(
             std::env::var_os("DAY2TOP_REQUIRE_TMUX").is_none(),
@@ -37,7 +40,17 @@ impl Session {
             bin = env!("CARGO_BIN_EXE_day2top"),
         );
         let status = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &name, "-x", &width.to_string(), "-y", &height.to_string(), &command])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &name,
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                &command,
+            ])
             .status()
             .unwrap();
         assert!(status.success(), "tmux new-session failed");
@@ -45,22 +58,34 @@ impl Session {
     }
 
     fn screen(&self) -> String {
-        let out = Command::new("tmux").args(["capture-pane", "-p", "-t", &self.name]).output().unwrap();
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.name])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     fn keys(&self, keys: &[&str]) {
         for key in keys {
-            Command::new("tmux").args(["send-keys", "-t", &self.name, key]).status().unwrap();
+            Command::new("tmux")
+                .args(["send-keys", "-t", &self.name, key])
+                .status()
+                .unwrap();
         }
     }
 
     fn text(&self, text: &str) {
-        Command::new("tmux").args(["send-keys", "-t", &self.name, "-l", text]).status().unwrap();
+        Command::new("tmux")
+            .args(["send-keys", "-t", &self.name, "-l", text])
+            .status()
+            .unwrap();
     }
 
     fn display(&self, format: &str) -> String {
-        let out = Command::new("tmux").args(["display", "-p", "-t", &self.name, format]).output().unwrap();
+        let out = Command::new("tmux")
+            .args(["display", "-p", "-t", &self.name, format])
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
@@ -72,7 +97,10 @@ impl Session {
             if ok(&screen) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "waited in vain for {what}; the screen:\n{screen}");
+            assert!(
+                Instant::now() < deadline,
+                "waited in vain for {what}; the screen:\n{screen}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -85,14 +113,24 @@ impl Session {
     fn quit_and_check_restored(&self) {
         self.keys(&["q"]);
         self.wait_text("EXITED=0");
-        assert_eq!(self.display("#{alternate_on}"), "0", "still in the alternate screen");
-        assert_eq!(self.display("#{cursor_flag}"), "1", "the cursor is still hidden");
+        assert_eq!(
+            self.display("#{alternate_on}"),
+            "0",
+            "still in the alternate screen"
+        );
+        assert_eq!(
+            self.display("#{cursor_flag}"),
+            "1",
+            "the cursor is still hidden"
+        );
     }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.name]).status();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .status();
         let _ = std::fs::remove_dir_all(&self.home);
     }
 }
@@ -103,8 +141,14 @@ fn demo_tasks_filter_open_quit() {
         return;
     }
     let s = Session::start("demo", "--demo --seed 7", 120, 40);
-    s.wait_for("the live cluster view", |s| s.contains("● live") && s.contains("Nodes 10"));
-    assert_eq!(s.display("#{alternate_on}"), "1", "the console uses the alternate screen");
+    s.wait_for("the live cluster view", |s| {
+        s.contains("● live") && s.contains("Nodes 10")
+    });
+    assert_eq!(
+        s.display("#{alternate_on}"),
+        "1",
+        "the console uses the alternate screen"
+    );
 
     s.text(":tasks");
     s.keys(&["Enter"]);
@@ -113,10 +157,20 @@ fn demo_tasks_filter_open_quit() {
     s.text("/cassandra");
     s.keys(&["Enter"]);
     let screen = s.wait_text("</cassandra>");
-    let rows: Vec<&str> = screen.lines().filter(|l| l.starts_with('│') && !l.contains("NAME")).collect();
-    let shown: Vec<&str> = rows.iter().copied().filter(|l| l.trim_matches(['│', ' ']).len() > 0).collect();
+    let rows: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.starts_with('│') && !l.contains("NAME"))
+        .collect();
+    let shown: Vec<&str> = rows
+        .iter()
+        .copied()
+        .filter(|l| !l.trim_matches(['│', ' ']).is_empty())
+        .collect();
     assert!(!shown.is_empty(), "{screen}");
-    assert!(shown.iter().all(|l| l.contains("cassandra")), "the filter let others through:\n{screen}");
+    assert!(
+        shown.iter().all(|l| l.contains("cassandra")),
+        "the filter let others through:\n{screen}"
+    );
 
     s.keys(&["Enter"]);
     s.wait_text("Task cassandra-node-");
@@ -125,7 +179,9 @@ fn demo_tasks_filter_open_quit() {
     s.keys(&["Escape"]);
     s.wait_text("</cassandra>");
     s.keys(&["Escape"]);
-    s.wait_for("the filter cleared", |s| !s.contains("</cassandra>") && s.contains("Tasks(all)"));
+    s.wait_for("the filter cleared", |s| {
+        !s.contains("</cassandra>") && s.contains("Tasks(all)")
+    });
     s.quit_and_check_restored();
 }
 
@@ -134,9 +190,14 @@ fn local_host_with_the_embedded_gateway() {
     if !have_tmux() {
         return;
     }
-    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string();
     let s = Session::start("local", "", 100, 30);
-    s.wait_for("this machine as a node", |screen| screen.contains("● live") && screen.contains(&hostname[..hostname.len().min(16)]));
+    s.wait_for("this machine as a node", |screen| {
+        screen.contains("● live") && screen.contains(&hostname[..hostname.len().min(16)])
+    });
     s.keys(&["t"]);
     s.wait_text("Tasks(all)");
     // This very test runs as a process, so the console lists the test binary.
@@ -153,7 +214,15 @@ fn a_dead_gateway_is_explained_and_quitting_still_works() {
     }
     let token = std::env::temp_dir().join(format!("day2top-dead-token-{}", std::process::id()));
     std::fs::write(&token, "0123456789abcdef0123").unwrap();
-    let s = Session::start("dead", &format!("--gateway http://127.0.0.1:9 --token-file {}", token.display()), 100, 20);
+    let s = Session::start(
+        "dead",
+        &format!(
+            "--gateway http://127.0.0.1:9 --token-file {}",
+            token.display()
+        ),
+        100,
+        20,
+    );
     let screen = s.wait_text("cannot reach the gateway at http://127.0.0.1:9");
     assert!(screen.contains("Lost the gateway"), "{screen}");
     s.wait_text("retry");

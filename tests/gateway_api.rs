@@ -45,11 +45,19 @@ async fn rest_routes_answer_with_snapshots_and_sequence_numbers() {
     assert_eq!(one["item"]["id"], nodes[0].id);
 
     let agent = nodes.iter().find(|n| n.role == "agent").unwrap();
-    let (_, body) = get(&format!("{base}/tasks?node={}&state=running", agent.id), Some(READ)).await;
+    let (_, body) = get(
+        &format!("{base}/tasks?node={}&state=running", agent.id),
+        Some(READ),
+    )
+    .await;
     let listing: Value = serde_json::from_str(&body).unwrap();
     let tasks: Vec<Task> = serde_json::from_value(listing["items"].clone()).unwrap();
     assert!(!tasks.is_empty());
-    assert!(tasks.iter().all(|t| t.node_id == agent.id && t.state == TaskState::Running));
+    assert!(
+        tasks
+            .iter()
+            .all(|t| t.node_id == agent.id && t.state == TaskState::Running)
+    );
 
     let (_, body) = get(&format!("{base}/tasks?q=CASSANDRA"), Some(READ)).await;
     let listing: Value = serde_json::from_str(&body).unwrap();
@@ -68,20 +76,66 @@ async fn errors_have_one_shape() {
     let gw = start_demo().await;
     let base = format!("{}/api/v1", gw.url);
     let cases = [
-        (format!("{base}/tasks/nope"), Some(READ), 404, ErrorCode::NotFound),
-        (format!("{base}/nodes/nope"), Some(READ), 404, ErrorCode::NotFound),
-        (format!("{base}/no/such/route"), Some(READ), 404, ErrorCode::NotFound),
-        (format!("{base}/tasks?state=sleeping"), Some(READ), 400, ErrorCode::BadRequest),
-        (format!("{base}/tasks?bogus=1"), Some(READ), 400, ErrorCode::BadRequest),
-        (format!("{base}/cluster"), None, 401, ErrorCode::Unauthorized),
-        (format!("{base}/cluster"), Some("wrong-secret-0123456789"), 401, ErrorCode::Unauthorized),
-        (format!("{base}/cluster"), Some(EXEC_ONLY), 403, ErrorCode::Forbidden),
-        (format!("{}/metrics", gw.url), None, 401, ErrorCode::Unauthorized),
+        (
+            format!("{base}/tasks/nope"),
+            Some(READ),
+            404,
+            ErrorCode::NotFound,
+        ),
+        (
+            format!("{base}/nodes/nope"),
+            Some(READ),
+            404,
+            ErrorCode::NotFound,
+        ),
+        (
+            format!("{base}/no/such/route"),
+            Some(READ),
+            404,
+            ErrorCode::NotFound,
+        ),
+        (
+            format!("{base}/tasks?state=sleeping"),
+            Some(READ),
+            400,
+            ErrorCode::BadRequest,
+        ),
+        (
+            format!("{base}/tasks?bogus=1"),
+            Some(READ),
+            400,
+            ErrorCode::BadRequest,
+        ),
+        (
+            format!("{base}/cluster"),
+            None,
+            401,
+            ErrorCode::Unauthorized,
+        ),
+        (
+            format!("{base}/cluster"),
+            Some("wrong-secret-0123456789"),
+            401,
+            ErrorCode::Unauthorized,
+        ),
+        (
+            format!("{base}/cluster"),
+            Some(EXEC_ONLY),
+            403,
+            ErrorCode::Forbidden,
+        ),
+        (
+            format!("{}/metrics", gw.url),
+            None,
+            401,
+            ErrorCode::Unauthorized,
+        ),
     ];
     for (url, token, status, code) in cases {
         let (got, body) = get(&url, token).await;
         assert_eq!(got, status, "{url}: {body}");
-        let error: ApiError = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: {e}: {body}"));
+        let error: ApiError =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: {e}: {body}"));
         assert_eq!(error.error.code, code, "{url}");
         assert!(!error.error.message.is_empty());
     }
@@ -128,10 +182,20 @@ fn a_public_address_needs_tls_and_tokens_or_insecure() {
     use day2top::gateway::{GatewayConfig, TlsFiles, check_exposure};
     let mut config = GatewayConfig::new("0.0.0.0:7070".parse().unwrap());
     let err = check_exposure(&config).unwrap_err();
-    assert!(err.contains("TLS") && err.contains("token file") && err.contains("--insecure"), "{err}");
+    assert!(
+        err.contains("TLS") && err.contains("token file") && err.contains("--insecure"),
+        "{err}"
+    );
     config.tokens = Some(tokens());
-    assert!(check_exposure(&config).unwrap_err().contains("TLS (--tls-cert/--tls-key)"));
-    config.tls = Some(TlsFiles { cert: "c".into(), key: "k".into() });
+    assert!(
+        check_exposure(&config)
+            .unwrap_err()
+            .contains("TLS (--tls-cert/--tls-key)")
+    );
+    config.tls = Some(TlsFiles {
+        cert: "c".into(),
+        key: "k".into(),
+    });
     assert!(check_exposure(&config).is_ok());
     let mut open = GatewayConfig::new("0.0.0.0:7070".parse().unwrap());
     open.insecure = true;

@@ -18,7 +18,10 @@ async fn snapshot_then_deltas_in_sequence() {
     let gw = start_demo().await;
     let mut ws = ws_connect(&gw.url, READ).await;
     send(&mut ws, r#"{"type":"subscribe","sub":"t","topic":"tasks"}"#).await;
-    let ServerMsg::Snapshot { sub, seq, items, .. } = next_msg(&mut ws).await else {
+    let ServerMsg::Snapshot {
+        sub, seq, items, ..
+    } = next_msg(&mut ws).await
+    else {
         panic!("a snapshot comes first");
     };
     assert_eq!(sub, "t");
@@ -50,11 +53,22 @@ async fn filters_bad_messages_and_pings() {
     let gw = start_demo().await;
     let mut ws = ws_connect(&gw.url, READ).await;
     send(&mut ws, "not json").await;
-    let ServerMsg::Error { error, .. } = next_msg(&mut ws).await else { panic!("an error") };
-    assert!(error.error.message.contains("cannot read that message"), "{error}");
+    let ServerMsg::Error { error, .. } = next_msg(&mut ws).await else {
+        panic!("an error")
+    };
+    assert!(
+        error.error.message.contains("cannot read that message"),
+        "{error}"
+    );
 
-    send(&mut ws, r#"{"type":"subscribe","sub":"m","topic":"metrics","filter":{"tags":["node_id"]}}"#).await;
-    let ServerMsg::Error { sub, error } = next_msg(&mut ws).await else { panic!("an error") };
+    send(
+        &mut ws,
+        r#"{"type":"subscribe","sub":"m","topic":"metrics","filter":{"tags":["node_id"]}}"#,
+    )
+    .await;
+    let ServerMsg::Error { sub, error } = next_msg(&mut ws).await else {
+        panic!("an error")
+    };
     assert_eq!(sub.as_deref(), Some("m"));
     assert!(error.error.message.contains("key:value"));
 
@@ -67,17 +81,25 @@ async fn filters_bad_messages_and_pings() {
         r#"{"type":"subscribe","sub":"m","topic":"metrics","filter":{"names":["node.cpu*"],"tags":["node_id:master-1-S0"]}}"#,
     )
     .await;
-    let ServerMsg::Snapshot { items, .. } = next_msg(&mut ws).await else { panic!("a snapshot") };
+    let ServerMsg::Snapshot { items, .. } = next_msg(&mut ws).await else {
+        panic!("a snapshot")
+    };
     assert!(!items.is_empty());
     for item in items {
-        let Record::Series(s) = item else { panic!("series in a metrics snapshot") };
+        let Record::Series(s) = item else {
+            panic!("series in a metrics snapshot")
+        };
         assert!(s.name.starts_with("node.cpu"));
         assert_eq!(s.tags["node_id"], "master-1-S0");
         assert!(!s.points.is_empty());
     }
-    let ServerMsg::Event { events, .. } = next_msg(&mut ws).await else { panic!("events") };
+    let ServerMsg::Event { events, .. } = next_msg(&mut ws).await else {
+        panic!("events")
+    };
     for event in events {
-        let Record::Sample(s) = event.data else { panic!("samples in metrics events") };
+        let Record::Sample(s) = event.data else {
+            panic!("samples in metrics events")
+        };
         assert_eq!(s.tags["node_id"], "master-1-S0");
         assert_eq!(event.op, Op::Added);
     }
@@ -157,10 +179,16 @@ async fn a_cut_connection_resumes_from_the_last_sequence_number() {
         match next_stream_msg(&mut stream.events).await {
             StreamEvent::Disconnected { .. } => saw_disconnect = true,
             StreamEvent::Message(ServerMsg::Event { events, .. }) if saw_disconnect => {
-                assert_eq!(events[0].seq, last_seq + 1, "resumed right after the last event seen, no snapshot");
+                assert_eq!(
+                    events[0].seq,
+                    last_seq + 1,
+                    "resumed right after the last event seen, no snapshot"
+                );
                 break;
             }
-            StreamEvent::Message(ServerMsg::Event { events, .. }) => last_seq = events.last().unwrap().seq,
+            StreamEvent::Message(ServerMsg::Event { events, .. }) => {
+                last_seq = events.last().unwrap().seq
+            }
             StreamEvent::Message(ServerMsg::Snapshot { .. }) if saw_disconnect => {
                 panic!("a resume within the replay ring needs no snapshot")
             }
@@ -186,7 +214,9 @@ async fn a_restarted_gateway_is_picked_up_with_a_fresh_snapshot() {
         filter: Default::default(),
     }]);
     let first_epoch = loop {
-        if let StreamEvent::Message(ServerMsg::Snapshot { epoch, .. }) = next_stream_msg(&mut stream.events).await {
+        if let StreamEvent::Message(ServerMsg::Snapshot { epoch, .. }) =
+            next_stream_msg(&mut stream.events).await
+        {
             break epoch;
         }
     };
@@ -198,7 +228,9 @@ async fn a_restarted_gateway_is_picked_up_with_a_fresh_snapshot() {
     }
     // The same address, a new run: sequence numbers start over, so the
     // client must get a snapshot, not a replay.
-    let again = gateway::start(demo_config(addr), demo(42, 10, 60)).await.expect("restart on the same port");
+    let again = gateway::start(demo_config(addr), demo(42, 10, 60))
+        .await
+        .expect("restart on the same port");
     let mut connected = false;
     loop {
         match next_stream_msg(&mut stream.events).await {
@@ -228,15 +260,24 @@ async fn a_subscriber_that_stops_reading_is_bounded_and_cut_off() {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.set_recv_buffer_size(4096).unwrap();
     let tcp = socket.connect(gw.addr).await.unwrap();
-    let mut request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
-        format!("ws://{}/api/v1/stream", gw.addr),
-    )
-    .unwrap();
-    request.headers_mut().insert("authorization", format!("Bearer {READ}").parse().unwrap());
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+            "ws://{}/api/v1/stream",
+            gw.addr
+        ))
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {READ}").parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
     use futures_util::SinkExt;
-    for sub in [r#"{"type":"subscribe","sub":"t","topic":"tasks"}"#, r#"{"type":"subscribe","sub":"m","topic":"metrics"}"#] {
-        ws.send(tokio_tungstenite::tungstenite::Message::text(sub)).await.unwrap();
+    for sub in [
+        r#"{"type":"subscribe","sub":"t","topic":"tasks"}"#,
+        r#"{"type":"subscribe","sub":"m","topic":"metrics"}"#,
+    ] {
+        ws.send(tokio_tungstenite::tungstenite::Message::text(sub))
+            .await
+            .unwrap();
     }
 
     let metric = |body: &str, name: &str| -> f64 {
@@ -263,10 +304,17 @@ async fn a_subscriber_that_stops_reading_is_bounded_and_cut_off() {
             "the connection queue stays within its bound"
         );
         if metric(&body, "day2top_gateway_slow_clients_disconnected_total ") >= 1.0 {
-            assert_eq!(metric(&body, "day2top_gateway_clients "), 0.0, "the stalled client is gone");
+            assert_eq!(
+                metric(&body, "day2top_gateway_clients "),
+                0.0,
+                "the stalled client is gone"
+            );
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the stalled client was never cut off:\n{body}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stalled client was never cut off:\n{body}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     drop(ws);

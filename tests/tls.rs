@@ -85,7 +85,9 @@ async fn https_and_wss_with_a_private_ca() {
     })
     .unwrap();
     match untrusted.get::<VersionInfo>("/api/v1/version").await {
-        Err(ClientError::Unreachable(e)) => assert!(e.to_lowercase().contains("certificate"), "{e}"),
+        Err(ClientError::Unreachable(e)) => {
+            assert!(e.to_lowercase().contains("certificate"), "{e}")
+        }
         other => panic!("an unknown CA must be refused, got {other:?}"),
     }
     gw.shutdown().await;

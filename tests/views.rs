@@ -2,58 +2,21 @@
 //! clock, at 80x24 and 160x48, compared with `snapshots/`. Tiny terminals
 //! must draw without panicking.
 
-use std::collections::BTreeMap;
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use day2top::api::{Record, Series, ServerMsg, UnixMillis};
+use day2top::api::{Record, ServerMsg};
 use day2top::client::StreamEvent;
-use day2top::collect::Source;
-use day2top::collect::demo::{DemoConfig, DemoSource};
+use day2top::collect::demo::DemoConfig;
 use day2top::tui::app::{App, Origin};
 use day2top::tui::defs::Defs;
-use day2top::tui::model::{SUB_NODE_METRICS, SUB_NODES, SUB_TASKS};
+use day2top::tui::fixture::{self, T0};
+use day2top::tui::model::SUB_TASKS;
 use day2top::tui::views;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-const T0: UnixMillis = 1_700_000_000_000;
-
-fn snapshot(sub: &str, items: Vec<Record>) -> StreamEvent {
-    StreamEvent::Message(ServerMsg::Snapshot {
-        sub: sub.into(),
-        seq: 1,
-        epoch: "test".into(),
-        items,
-    })
-}
-
 /// The demo cluster after `ticks` seconds, as the console would hold it.
 fn demo_app(ticks: i64) -> App {
-    let mut demo = DemoSource::new(DemoConfig { seed: 42, nodes: 10, tasks: 60 });
-    let mut series: BTreeMap<String, Series> = BTreeMap::new();
-    let mut last = None;
-    for i in 0..ticks {
-        let collected = demo.collect(T0 + i * 1000);
-        for s in &collected.samples {
-            if s.name == "node.cpu.percent" || s.name == "node.mem.percent" {
-                series
-                    .entry(s.series_key())
-                    .or_insert_with(|| Series { name: s.name.clone(), tags: s.tags.clone(), unit: s.unit.clone(), points: vec![] })
-                    .points
-                    .push((s.ts, s.value));
-            }
-        }
-        last = Some(collected);
-    }
-    let collected = last.expect("at least one tick");
-    let now = T0 + (ticks - 1) * 1000;
-    let origin = Origin { context: "demo".into(), url: "http://127.0.0.1:7070".into() };
-    let mut app = App::new(Defs::load(None, "default", "default"), origin, vec!["demo".into(), "prod".into()], None, now);
-    app.on_stream(StreamEvent::Connected, now);
-    app.on_stream(snapshot(SUB_NODES, collected.nodes.into_iter().map(Record::Node).collect()), now);
-    app.on_stream(snapshot(SUB_TASKS, collected.tasks.into_iter().map(Record::Task).collect()), now);
-    app.on_stream(snapshot(SUB_NODE_METRICS, series.into_values().map(Record::Series).collect()), now);
-    app
+    fixture::demo_app(DemoConfig { seed: 42, nodes: 10, tasks: 60 }, ticks)
 }
 
 fn key(app: &mut App, code: KeyCode) {
@@ -62,7 +25,14 @@ fn key(app: &mut App, code: KeyCode) {
 
 fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
-        key(app, if c == '\n' { KeyCode::Enter } else { KeyCode::Char(c) });
+        key(
+            app,
+            if c == '\n' {
+                KeyCode::Enter
+            } else {
+                KeyCode::Char(c)
+            },
+        );
     }
 }
 
@@ -185,8 +155,18 @@ fn disconnected_and_stale() {
 #[test]
 fn connecting() {
     for (w, h) in [(80, 24), (10, 3), (1, 1)] {
-        let origin = Origin { context: "local".into(), url: "http://127.0.0.1:7070".into() };
-        let mut app = App::new(Defs::load(None, "default", "default"), origin, vec![], None, T0);
+        let origin = Origin {
+            context: "local".into(),
+            url: "http://127.0.0.1:7070".into(),
+            cluster: None,
+        };
+        let mut app = App::new(
+            Defs::load(None, "default", "default"),
+            origin,
+            vec![],
+            None,
+            T0,
+        );
         let terminal = render(&mut app, w, h);
         if w == 80 {
             insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
@@ -205,7 +185,11 @@ fn hostile_names_are_drawn_inert() {
     app.on_stream(
         StreamEvent::Message(ServerMsg::Event {
             sub: SUB_TASKS.into(),
-            events: vec![day2top::api::Event { seq: 2, op: day2top::api::Op::Updated, data: Record::Task(task.clone()) }],
+            events: vec![day2top::api::Event {
+                seq: 2,
+                op: day2top::api::Op::Updated,
+                data: Record::Task(task.clone()),
+            }],
         }),
         now,
     );
@@ -214,13 +198,19 @@ fn hostile_names_are_drawn_inert() {
     typed(&mut app, "evil");
     key(&mut app, KeyCode::Enter);
     let table = render(&mut app, 120, 10).backend().to_string();
-    assert!(table.contains("evil␛[2J␛]52;c;ZXZp…"), "cut to the column, still inert: {table}");
+    assert!(
+        table.contains("evil␛[2J␛]52;c;ZXZp…"),
+        "cut to the column, still inert: {table}"
+    );
     key(&mut app, KeyCode::Enter);
     let terminal = render(&mut app, 120, 10);
     let screen = terminal.backend().to_string();
     assert!(screen.contains("evil␛[2J␛]52;c;ZXZpbA==␇�name"), "{screen}");
     for cell in terminal.backend().buffer().content() {
-        assert!(!cell.symbol().chars().any(|c| c.is_control()), "a control character reached the screen");
+        assert!(
+            !cell.symbol().chars().any(|c| c.is_control()),
+            "a control character reached the screen"
+        );
     }
 }
 
@@ -229,7 +219,11 @@ fn every_theme_draws() {
     for theme in ["default", "light", "high-contrast", "mono"] {
         let mut app = demo_app(3);
         app.defs = Defs::load(None, theme, "vim");
-        assert!(app.defs.warnings.is_empty(), "{theme}: {:?}", app.defs.warnings);
+        assert!(
+            app.defs.warnings.is_empty(),
+            "{theme}: {:?}",
+            app.defs.warnings
+        );
         render(&mut app, 100, 30);
     }
 }

@@ -125,7 +125,10 @@ pub enum ServerMsg {
         items: Vec<Record>,
     },
     /// Deltas, in sequence order, batched.
-    Event { sub: String, events: Vec<Event> },
+    Event {
+        sub: String,
+        events: Vec<Event>,
+    },
     /// The server dropped `dropped` events for this subscription.
     Gap {
         sub: String,
@@ -134,8 +137,12 @@ pub enum ServerMsg {
     },
     /// The client's state for this subscription is no longer valid; a
     /// snapshot follows.
-    Resync { sub: String },
-    Heartbeat { ts: UnixMillis },
+    Resync {
+        sub: String,
+    },
+    Heartbeat {
+        ts: UnixMillis,
+    },
     Pong,
     Error {
         #[serde(default, skip_serializing_if = "Option::is_none")]

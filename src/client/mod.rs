@@ -62,8 +62,8 @@ pub fn read_token_file(path: &Path) -> Result<String, String> {
         struct File {
             token: Vec<Entry>,
         }
-        let file: File = toml::from_str(&text)
-            .map_err(|e| format!("token file {}: {e}", path.display()))?;
+        let file: File =
+            toml::from_str(&text).map_err(|e| format!("token file {}: {e}", path.display()))?;
         return file
             .token
             .into_iter()
@@ -98,13 +98,12 @@ pub fn tls_config(ca: Option<&Path>) -> Result<Arc<ClientConfig>, String> {
                 .map_err(|e| format!("CA file {}: {e}", ca.display()))?;
         }
     }
-    let mut config = ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| format!("TLS setup: {e}"))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let mut config =
+        ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS setup: {e}"))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

@@ -26,7 +26,9 @@ pub struct Subscription {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
-    Connecting { attempt: u32 },
+    Connecting {
+        attempt: u32,
+    },
     Connected,
     Disconnected {
         error: String,
@@ -92,7 +94,9 @@ pub fn spawn(
 /// 250 ms to 10 s, with a little jitter so a fleet of consoles does not
 /// come back in lockstep.
 pub fn backoff(attempt: u32) -> Duration {
-    let base = 250u64.saturating_mul(1 << attempt.saturating_sub(1).min(6)).min(10_000);
+    let base = 250u64
+        .saturating_mul(1 << attempt.saturating_sub(1).min(6))
+        .min(10_000);
     let mut byte = [0u8; 1];
     let _ = getrandom::fill(&mut byte);
     Duration::from_millis(base + base * byte[0] as u64 / 1280)
@@ -109,7 +113,8 @@ fn stream_url(base: &str) -> String {
     format!("{ws}/api/v1/stream")
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(endpoint: &Endpoint, tls: &Arc<ClientConfig>) -> Result<Socket, String> {
     let mut request = stream_url(&endpoint.url)
@@ -172,7 +177,11 @@ async fn run(
     let mut resume: HashMap<String, (u64, String)> = HashMap::new();
     let mut attempt: u32 = 0;
     loop {
-        if events.send(StreamEvent::Connecting { attempt }).await.is_err() {
+        if events
+            .send(StreamEvent::Connecting { attempt })
+            .await
+            .is_err()
+        {
             return;
         }
         let error = match connect(&endpoint, &tls).await {
@@ -182,7 +191,15 @@ async fn run(
                 if events.send(StreamEvent::Connected).await.is_err() {
                     return;
                 }
-                match pump(&mut socket, &mut subscriptions, &mut resume, &events, &mut control).await {
+                match pump(
+                    &mut socket,
+                    &mut subscriptions,
+                    &mut resume,
+                    &events,
+                    &mut control,
+                )
+                .await
+                {
                     Ok(()) => return,
                     Err(e) => e,
                 }
@@ -266,7 +283,9 @@ async fn pump(
 
 fn track_resume(msg: &ServerMsg, resume: &mut HashMap<String, (u64, String)>) {
     match msg {
-        ServerMsg::Snapshot { sub, seq, epoch, .. } => {
+        ServerMsg::Snapshot {
+            sub, seq, epoch, ..
+        } => {
             resume.insert(sub.clone(), (*seq, epoch.clone()));
         }
         ServerMsg::Event { sub, events } => {
@@ -287,14 +306,19 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_caps() {
-        assert!(backoff(1) >= Duration::from_millis(250) && backoff(1) < Duration::from_millis(300));
+        assert!(
+            backoff(1) >= Duration::from_millis(250) && backoff(1) < Duration::from_millis(300)
+        );
         assert!(backoff(3) >= Duration::from_millis(1000));
         assert!(backoff(30) <= Duration::from_millis(12_000));
     }
 
     #[test]
     fn stream_urls() {
-        assert_eq!(stream_url("http://127.0.0.1:7070"), "ws://127.0.0.1:7070/api/v1/stream");
+        assert_eq!(
+            stream_url("http://127.0.0.1:7070"),
+            "ws://127.0.0.1:7070/api/v1/stream"
+        );
         assert_eq!(stream_url("https://gw:443"), "wss://gw:443/api/v1/stream");
     }
 }

@@ -127,7 +127,9 @@ impl DemoSource {
             .collect();
         if fit.is_empty() {
             // A tiny cluster: anything that is up will do.
-            (0..self.nodes.len()).filter(|&i| !self.nodes[i].down).collect()
+            (0..self.nodes.len())
+                .filter(|&i| !self.nodes[i].down)
+                .collect()
         } else {
             fit
         }
@@ -160,7 +162,10 @@ impl DemoSource {
         };
         // A warm start: the cluster has been up a while already.
         let (state, started) = if warm {
-            (TaskState::Running, now - self.rng.range(60, 2 * 86_400) as i64 * 1000)
+            (
+                TaskState::Running,
+                now - self.rng.range(60, 2 * 86_400) as i64 * 1000,
+            )
         } else {
             (TaskState::Staging, now)
         };
@@ -187,7 +192,11 @@ impl DemoSource {
             group: a.path.to_string(),
             node_id: self.nodes[node].node.id.clone(),
             state,
-            health: if warm { Health::Healthy } else { Health::Unknown },
+            health: if warm {
+                Health::Healthy
+            } else {
+                Health::Unknown
+            },
             cpu: 0.0,
             cpu_limit: a.cpu,
             mem_bytes: 0,
@@ -225,7 +234,11 @@ impl DemoSource {
             let down = tick % FLAP_PERIOD >= FLAP_PERIOD - FLAP_DOWN;
             if down != sim.down {
                 sim.down = down;
-                sim.node.health = if down { Health::Unhealthy } else { Health::Healthy };
+                sim.node.health = if down {
+                    Health::Unhealthy
+                } else {
+                    Health::Healthy
+                };
                 if !down {
                     sim.node.boot_time = now - 20_000;
                 }
@@ -242,7 +255,7 @@ impl DemoSource {
             .collect();
 
         // A rolling deployment of the frontend: a new version, instances replaced one by one.
-        if tick % DEPLOY_EVERY == 0
+        if tick.is_multiple_of(DEPLOY_EVERY)
             && let Some(frontend) = self.apps.iter_mut().find(|a| a.name == "frontend")
         {
             frontend.version += 1;
@@ -313,11 +326,14 @@ impl DemoSource {
                 _ => {}
             }
             // Usage moves every few seconds per task, staggered, like real scrapes.
-            if t.state == TaskState::Running && (tick + sim.instance as u64) % 5 == 0 {
+            if t.state == TaskState::Running && (tick + sim.instance as u64).is_multiple_of(5) {
                 sim.cpu_walk = (sim.cpu_walk + self.rng.noise(0.15)).clamp(0.02, 1.0);
                 t.cpu = round2(app.cpu * sim.cpu_walk);
-                let mem = t.mem_bytes as f64 + self.rng.noise(0.02) * app.mem as f64 + 0.004 * app.mem as f64;
-                t.mem_bytes = (mem.clamp(0.1 * app.mem as f64, 0.97 * app.mem as f64) as u64) / MIB * MIB;
+                let mem = t.mem_bytes as f64
+                    + self.rng.noise(0.02) * app.mem as f64
+                    + 0.004 * app.mem as f64;
+                t.mem_bytes =
+                    (mem.clamp(0.1 * app.mem as f64, 0.97 * app.mem as f64) as u64) / MIB * MIB;
             } else if !t.state.is_terminal() && t.state != TaskState::Running {
                 t.cpu = 0.0;
             }
@@ -360,7 +376,7 @@ impl DemoSource {
                 round2(n.capacity.cpus * pct / 100.0),
                 round2(n.capacity.cpus * pct / 110.0),
             ];
-            if self.tick % 30 == 0 {
+            if self.tick.is_multiple_of(30) {
                 n.usage.disk_bytes = (n.usage.disk_bytes + 64 * MIB).min(n.capacity.disk_bytes);
                 n.disks[0].used_bytes = n.usage.disk_bytes;
             }
@@ -368,11 +384,29 @@ impl DemoSource {
             let tags = [("node_id", id)];
             let mem_pct = round1(100.0 * n.usage.mem_bytes as f64 / n.capacity.mem_bytes as f64);
             let disk_pct = round1(100.0 * n.usage.disk_bytes as f64 / n.capacity.disk_bytes as f64);
-            samples.push(sample("node.cpu.percent", &tags, now, n.usage.cpu_percent, "percent"));
+            samples.push(sample(
+                "node.cpu.percent",
+                &tags,
+                now,
+                n.usage.cpu_percent,
+                "percent",
+            ));
             samples.push(sample("node.mem.percent", &tags, now, mem_pct, "percent"));
-            samples.push(sample("node.mem.used.bytes", &tags, now, n.usage.mem_bytes as f64, "bytes"));
+            samples.push(sample(
+                "node.mem.used.bytes",
+                &tags,
+                now,
+                n.usage.mem_bytes as f64,
+                "bytes",
+            ));
             samples.push(sample("node.load.1", &tags, now, n.usage.load[0], ""));
-            samples.push(sample("node.disk.used.percent", &[("node_id", id), ("mount", "/")], now, disk_pct, "percent"));
+            samples.push(sample(
+                "node.disk.used.percent",
+                &[("node_id", id), ("mount", "/")],
+                now,
+                disk_pct,
+                "percent",
+            ));
         }
         samples
     }
@@ -418,14 +452,33 @@ fn make_nodes(rng: &mut Rng, count: usize) -> Vec<SimNode> {
     let mut nodes = Vec::with_capacity(count);
     for i in 0..count {
         let (role, name, ip, cpus, mem) = if i < masters {
-            ("master", format!("master-{}", i + 1), format!("10.0.0.{}", 11 + i), 4.0, 16 * GIB)
+            (
+                "master",
+                format!("master-{}", i + 1),
+                format!("10.0.0.{}", 11 + i),
+                4.0,
+                16 * GIB,
+            )
         } else if i < masters + public {
             let n = i - masters;
-            ("public_agent", format!("public-{:02}", n + 1), format!("10.0.2.{}", 10 + n), 8.0, 32 * GIB)
+            (
+                "public_agent",
+                format!("public-{:02}", n + 1),
+                format!("10.0.2.{}", 10 + n),
+                8.0,
+                32 * GIB,
+            )
         } else {
             let n = i - masters - public;
-            let (cpus, mem) = [(8.0, 32 * GIB), (16.0, 64 * GIB), (32.0, 128 * GIB)][rng.range(0, 3) as usize];
-            ("agent", format!("agent-{:03}", n + 1), format!("10.0.{}.{}", 10 + n / 250, 10 + n % 250), cpus, mem)
+            let (cpus, mem) =
+                [(8.0, 32 * GIB), (16.0, 64 * GIB), (32.0, 128 * GIB)][rng.range(0, 3) as usize];
+            (
+                "agent",
+                format!("agent-{:03}", n + 1),
+                format!("10.0.{}.{}", 10 + n / 250, 10 + n % 250),
+                cpus,
+                mem,
+            )
         };
         let disk = 500 * GIB;
         let used = (disk as f64 * (0.2 + 0.5 * rng.f64())) as u64 / GIB * GIB;
@@ -485,26 +538,135 @@ fn make_apps(nodes: &[SimNode], target_tasks: usize) -> Vec<App> {
         version: 1,
     };
     let mut apps = vec![
-        app("/system/zookeeper", "zookeeper", Kind::Stateful("zk"), Placement::Masters, 0.5, GIB, 0.0, masters),
-        app("/system/marathon", "marathon", Kind::Service, Placement::Masters, 1.0, 2 * GIB, 0.0, masters),
-        app("/infra/marathon-lb", "marathon-lb", Kind::Service, Placement::PublicAgents, 1.0, GIB, 0.0005, public),
-        app("/prod/cassandra", "cassandra", Kind::Stateful("node"), Placement::Agents, 4.0, 16 * GIB, 0.0003, 3),
-        app("/prod/kafka", "kafka", Kind::Stateful("broker"), Placement::Agents, 2.0, 8 * GIB, 0.0003, 3),
+        app(
+            "/system/zookeeper",
+            "zookeeper",
+            Kind::Stateful("zk"),
+            Placement::Masters,
+            0.5,
+            GIB,
+            0.0,
+            masters,
+        ),
+        app(
+            "/system/marathon",
+            "marathon",
+            Kind::Service,
+            Placement::Masters,
+            1.0,
+            2 * GIB,
+            0.0,
+            masters,
+        ),
+        app(
+            "/infra/marathon-lb",
+            "marathon-lb",
+            Kind::Service,
+            Placement::PublicAgents,
+            1.0,
+            GIB,
+            0.0005,
+            public,
+        ),
+        app(
+            "/prod/cassandra",
+            "cassandra",
+            Kind::Stateful("node"),
+            Placement::Agents,
+            4.0,
+            16 * GIB,
+            0.0003,
+            3,
+        ),
+        app(
+            "/prod/kafka",
+            "kafka",
+            Kind::Stateful("broker"),
+            Placement::Agents,
+            2.0,
+            8 * GIB,
+            0.0003,
+            3,
+        ),
     ];
     let fixed: usize = apps.iter().map(|a| a.instances).sum();
     let rest = target_tasks.saturating_sub(fixed);
     // The scalable apps share what is left: (app, share of the rest in percent)
     let scalable = [
-        (app("/prod/web/frontend", "frontend", Kind::Service, Placement::Agents, 0.5, 512 * MIB, 0.001, 0), 35),
-        (app("/prod/payments/api", "payments-api", Kind::Service, Placement::Agents, 1.0, GIB, 0.0008, 0), 20),
-        (app("/batch/spark-etl", "spark-etl", Kind::Batch, Placement::Agents, 2.0, 4 * GIB, 0.002, 0), 20),
-        (app("/batch/report-cron", "report-cron", Kind::Batch, Placement::Agents, 0.25, 256 * MIB, 0.001, 0), 10),
-        (app("/dev/flaky-worker", "flaky-worker", Kind::Service, Placement::Agents, 0.25, 256 * MIB, 0.02, 0), 15),
+        (
+            app(
+                "/prod/web/frontend",
+                "frontend",
+                Kind::Service,
+                Placement::Agents,
+                0.5,
+                512 * MIB,
+                0.001,
+                0,
+            ),
+            35,
+        ),
+        (
+            app(
+                "/prod/payments/api",
+                "payments-api",
+                Kind::Service,
+                Placement::Agents,
+                1.0,
+                GIB,
+                0.0008,
+                0,
+            ),
+            20,
+        ),
+        (
+            app(
+                "/batch/spark-etl",
+                "spark-etl",
+                Kind::Batch,
+                Placement::Agents,
+                2.0,
+                4 * GIB,
+                0.002,
+                0,
+            ),
+            20,
+        ),
+        (
+            app(
+                "/batch/report-cron",
+                "report-cron",
+                Kind::Batch,
+                Placement::Agents,
+                0.25,
+                256 * MIB,
+                0.001,
+                0,
+            ),
+            10,
+        ),
+        (
+            app(
+                "/dev/flaky-worker",
+                "flaky-worker",
+                Kind::Service,
+                Placement::Agents,
+                0.25,
+                256 * MIB,
+                0.02,
+                0,
+            ),
+            15,
+        ),
     ];
     let mut given = 0;
     let n = scalable.len();
     for (i, (mut a, share)) in scalable.into_iter().enumerate() {
-        a.instances = if i + 1 == n { rest - given } else { rest * share / 100 };
+        a.instances = if i + 1 == n {
+            rest - given
+        } else {
+            rest * share / 100
+        };
         given += a.instances;
         apps.push(a);
     }
@@ -537,10 +699,27 @@ impl Source for DemoSource {
         let mut samples = samples_nodes;
         for sim in self.tasks.values() {
             let t = &sim.task;
-            if t.state == TaskState::Running && (self.tick + sim.instance as u64) % 5 == 0 {
-                let tags = [("node_id", t.node_id.as_str()), ("task_id", t.id.as_str()), ("group", t.group.as_str())];
-                samples.push(sample("task.cpu.percent", &tags, now, round1(t.cpu * 100.0), "percent"));
-                samples.push(sample("task.mem.rss.bytes", &tags, now, t.mem_bytes as f64, "bytes"));
+            if t.state == TaskState::Running && (self.tick + sim.instance as u64).is_multiple_of(5)
+            {
+                let tags = [
+                    ("node_id", t.node_id.as_str()),
+                    ("task_id", t.id.as_str()),
+                    ("group", t.group.as_str()),
+                ];
+                samples.push(sample(
+                    "task.cpu.percent",
+                    &tags,
+                    now,
+                    round1(t.cpu * 100.0),
+                    "percent",
+                ));
+                samples.push(sample(
+                    "task.mem.rss.bytes",
+                    &tags,
+                    now,
+                    t.mem_bytes as f64,
+                    "bytes",
+                ));
             }
         }
         Collected {
@@ -570,13 +749,26 @@ mod tests {
         let b = run(DemoConfig::default(), 50);
         assert_eq!(a.tasks, b.tasks);
         assert_eq!(a.nodes, b.nodes);
-        let c = run(DemoConfig { seed: 7, ..Default::default() }, 50);
+        let c = run(
+            DemoConfig {
+                seed: 7,
+                ..Default::default()
+            },
+            50,
+        );
         assert_ne!(a.tasks, c.tasks);
     }
 
     #[test]
     fn scales_to_the_requested_size() {
-        let big = run(DemoConfig { seed: 1, nodes: 1000, tasks: 10_000 }, 1);
+        let big = run(
+            DemoConfig {
+                seed: 1,
+                nodes: 1000,
+                tasks: 10_000,
+            },
+            1,
+        );
         assert_eq!(big.nodes.len(), 1000);
         assert!(big.tasks.len() >= 10_000, "{}", big.tasks.len());
         assert_eq!(big.nodes.iter().filter(|n| n.role == "master").count(), 5);
@@ -592,7 +784,15 @@ mod tests {
             states.extend(c.tasks.iter().map(|t| t.state));
             flapped |= c.nodes.iter().any(|n| n.health == Health::Unhealthy);
         }
-        for state in [TaskState::Staging, TaskState::Starting, TaskState::Running, TaskState::Finished, TaskState::Failed, TaskState::Killed, TaskState::Lost] {
+        for state in [
+            TaskState::Staging,
+            TaskState::Starting,
+            TaskState::Running,
+            TaskState::Finished,
+            TaskState::Failed,
+            TaskState::Killed,
+            TaskState::Lost,
+        ] {
             assert!(states.contains(&state), "never saw {state:?}");
         }
         assert!(flapped, "the flapping agent never went away");

@@ -172,8 +172,16 @@ scopes = ["admin"]
         let root = tokens
             .authenticate(Some("Bearer 0123456789abcdef-root"))
             .unwrap();
-        assert!(Tokens::authorize(root, Scope::Exec).is_ok(), "admin implies exec");
-        for bad in [None, Some("Bearer nope"), Some("Basic abc"), Some("Bearer ")] {
+        assert!(
+            Tokens::authorize(root, Scope::Exec).is_ok(),
+            "admin implies exec"
+        );
+        for bad in [
+            None,
+            Some("Bearer nope"),
+            Some("Basic abc"),
+            Some("Bearer "),
+        ] {
             assert_eq!(
                 tokens.authenticate(bad).unwrap_err().error.code,
                 ErrorCode::Unauthorized
@@ -184,11 +192,21 @@ scopes = ["admin"]
     #[test]
     fn bad_files_say_what_is_wrong() {
         let short = "[[token]]\nname='a'\nsecret='short'\nscopes=['read']\n";
-        assert!(Tokens::parse(short).unwrap_err().contains("shorter than 16"));
+        assert!(
+            Tokens::parse(short)
+                .unwrap_err()
+                .contains("shorter than 16")
+        );
         let scope = "[[token]]\nname='a'\nsecret='0123456789abcdef'\nscopes=['root']\n";
-        assert!(Tokens::parse(scope).unwrap_err().contains("unknown variant"));
+        assert!(
+            Tokens::parse(scope)
+                .unwrap_err()
+                .contains("unknown variant")
+        );
         assert!(Tokens::parse("").unwrap_err().contains("no [[token]]"));
-        let twice = format!("{FILE}\n[[token]]\nname='root'\nsecret='0123456789abcdef-x'\nscopes=['read']\n");
+        let twice = format!(
+            "{FILE}\n[[token]]\nname='root'\nsecret='0123456789abcdef-x'\nscopes=['read']\n"
+        );
         assert!(Tokens::parse(&twice).unwrap_err().contains("defined twice"));
     }
 }

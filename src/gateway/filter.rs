@@ -43,13 +43,13 @@ impl Matcher {
 
     pub fn matches(&self, record: &Record) -> bool {
         match record {
-            Record::Node(node) => self.q.as_ref().is_none_or(|q| {
-                contains_lower(&node.id, q) || contains_lower(&node.hostname, q)
-            }),
+            Record::Node(node) => self
+                .q
+                .as_ref()
+                .is_none_or(|q| contains_lower(&node.id, q) || contains_lower(&node.hostname, q)),
             Record::Task(task) => self.matches_task(task),
-            Record::Sample(Sample { name, tags, .. }) | Record::Series(Series { name, tags, .. }) => {
-                self.matches_series(name, tags)
-            }
+            Record::Sample(Sample { name, tags, .. })
+            | Record::Series(Series { name, tags, .. }) => self.matches_series(name, tags),
         }
     }
 
@@ -63,12 +63,19 @@ impl Matcher {
             })
     }
 
-    fn matches_series(&self, name: &str, tags: &std::collections::BTreeMap<String, String>) -> bool {
+    fn matches_series(
+        &self,
+        name: &str,
+        tags: &std::collections::BTreeMap<String, String>,
+    ) -> bool {
         let name_ok = self.names.is_empty()
-            || self.names.iter().any(|pattern| match pattern.strip_suffix('*') {
-                Some(prefix) => name.starts_with(prefix),
-                None => name == pattern,
-            });
+            || self
+                .names
+                .iter()
+                .any(|pattern| match pattern.strip_suffix('*') {
+                    Some(prefix) => name.starts_with(prefix),
+                    None => name == pattern,
+                });
         name_ok
             && self
                 .tags

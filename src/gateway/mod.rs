@@ -176,11 +176,15 @@ pub async fn start(
             let listener = tls::TlsListener::new(listener, tls)
                 .map_err(|e| format!("cannot start the TLS listener: {e}"))?;
             tokio::spawn(async move {
-                let _ = axum::serve(listener, app).with_graceful_shutdown(stopped).await;
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped)
+                    .await;
             })
         }
         None => tokio::spawn(async move {
-            let _ = axum::serve(listener, app).with_graceful_shutdown(stopped).await;
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await;
         }),
     };
     let host = match addr {

@@ -117,9 +117,14 @@ async fn version() -> Json<VersionInfo> {
     Json(VersionInfo {
         api_version: API_VERSION.to_string(),
         server_version: env!("CARGO_PKG_VERSION").to_string(),
-        capabilities: ["stream:nodes", "stream:tasks", "stream:metrics", "prometheus"]
-            .map(String::from)
-            .to_vec(),
+        capabilities: [
+            "stream:nodes",
+            "stream:tasks",
+            "stream:metrics",
+            "prometheus",
+        ]
+        .map(String::from)
+        .to_vec(),
     })
 }
 

@@ -38,11 +38,11 @@ impl SeriesStore {
             return false;
         }
         let ring = self.series.entry(key).or_insert_with(|| Ring {
-                name: sample.name.clone(),
-                tags: sample.tags.clone(),
-                unit: sample.unit.clone(),
-                points: VecDeque::with_capacity(max_points.min(64)),
-            });
+            name: sample.name.clone(),
+            tags: sample.tags.clone(),
+            unit: sample.unit.clone(),
+            points: VecDeque::with_capacity(max_points.min(64)),
+        });
         if ring.points.len() == max_points {
             ring.points.pop_front();
         }
@@ -73,7 +73,10 @@ impl SeriesStore {
         })
     }
 
-    pub fn snapshot(&self, wanted: impl Fn(&str, &BTreeMap<String, String>) -> bool) -> Vec<Series> {
+    pub fn snapshot(
+        &self,
+        wanted: impl Fn(&str, &BTreeMap<String, String>) -> bool,
+    ) -> Vec<Series> {
         let mut out: Vec<Series> = self
             .series
             .values()
@@ -111,12 +114,19 @@ mod tests {
             assert!(store.push(&sample("a", ts)));
         }
         assert!(store.push(&sample("b", 0)));
-        assert!(!store.push(&sample("c", 0)), "a third series is over the limit");
+        assert!(
+            !store.push(&sample("c", 0)),
+            "a third series is over the limit"
+        );
         assert_eq!(store.dropped_samples, 1);
         assert_eq!(store.points(), 4);
         let a = &store.snapshot(|n, _| n == "a")[0];
         assert_eq!(a.points, vec![(7, 7.0), (8, 8.0), (9, 9.0)]);
         store.expire(5);
-        assert_eq!(store.series_count(), 1, "b's last point is older than the cutoff");
+        assert_eq!(
+            store.series_count(),
+            1,
+            "b's last point is older than the cutoff"
+        );
     }
 }

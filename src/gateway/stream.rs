@@ -12,9 +12,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
-use axum::Extension;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::{broadcast, mpsc};
@@ -112,7 +112,8 @@ async fn serve(socket: WebSocket, gw: Arc<Shared>, peer: SocketAddr, actor: Stri
         let limits = &writer_gw.stream_limits;
         while let Some(frame) = rx.recv().await {
             GatewayStats::sub(&writer_gw.stats.queued_frames, 1);
-            match tokio::time::timeout(limits.write_timeout, sink.send(Message::Text(frame))).await {
+            match tokio::time::timeout(limits.write_timeout, sink.send(Message::Text(frame))).await
+            {
                 Ok(Ok(())) => GatewayStats::add(&writer_gw.stats.frames_sent, 1),
                 Ok(Err(_)) => return "the socket closed",
                 Err(_) => {
@@ -302,7 +303,10 @@ async fn pump(
                 Err(_) => break,
             }
         }
-        if send_batches(sub_json, &batch, matcher, gw, outbox).await.is_err() {
+        if send_batches(sub_json, &batch, matcher, gw, outbox)
+            .await
+            .is_err()
+        {
             return Pumped::Closed;
         }
         batch.clear();
@@ -349,7 +353,10 @@ fn event_frames(
     max_batch: usize,
 ) -> Vec<(String, u64)> {
     let mut frames = Vec::new();
-    let mut wanted = events.iter().filter(|e| matcher.matches(&e.record)).peekable();
+    let mut wanted = events
+        .iter()
+        .filter(|e| matcher.matches(&e.record))
+        .peekable();
     while wanted.peek().is_some() {
         let mut frame = String::with_capacity(4096);
         frame.push_str("{\"type\":\"event\",\"sub\":");

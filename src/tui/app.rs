@@ -19,8 +19,12 @@ pub enum Route {
     Cluster,
     Nodes,
     /// All tasks, or those of one node.
-    Tasks { node: Option<String> },
-    Task { id: String },
+    Tasks {
+        node: Option<String>,
+    },
+    Task {
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,9 +52,13 @@ pub struct Notice {
 pub struct Origin {
     pub context: String,
     pub url: String,
+    /// The cluster's name and source (`host`, `demo`), once the gateway said.
+    pub cluster: Option<(String, String)>,
 }
 
-pub const COMMANDS: &[&str] = &["cluster", "nodes", "tasks", "ctx", "theme", "keymap", "help", "quit", "q"];
+pub const COMMANDS: &[&str] = &[
+    "cluster", "nodes", "tasks", "ctx", "theme", "keymap", "help", "quit", "q",
+];
 
 pub struct App {
     pub model: Model,
@@ -77,7 +85,13 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(defs: Defs, origin: Origin, contexts: Vec<String>, config_dir: Option<PathBuf>, now: UnixMillis) -> App {
+    pub fn new(
+        defs: Defs,
+        origin: Origin,
+        contexts: Vec<String>,
+        config_dir: Option<PathBuf>,
+        now: UnixMillis,
+    ) -> App {
         let notice = (!defs.warnings.is_empty()).then(|| Notice {
             text: defs.warnings.join("; "),
             error: true,
@@ -132,7 +146,12 @@ impl App {
     pub fn hints(&self) -> Vec<Action> {
         let mut hints = match self.route() {
             Route::Cluster => vec![Action::Select, Action::ViewNodes, Action::ViewTasks],
-            Route::Nodes | Route::Tasks { .. } => vec![Action::Select, Action::Filter, Action::SortNext, Action::SortReverse],
+            Route::Nodes | Route::Tasks { .. } => vec![
+                Action::Select,
+                Action::Filter,
+                Action::SortNext,
+                Action::SortReverse,
+            ],
             Route::Task { .. } => vec![],
         };
         if self.routes.len() > 1 {
@@ -150,13 +169,22 @@ impl App {
         let model = &self.model;
         match self.routes.last().cloned().unwrap_or(Route::Cluster) {
             Route::Cluster => {
-                self.cluster_table.refresh(&self.defs.nodes_view, Rows::Nodes, model, now, height)
+                self.cluster_table
+                    .refresh(&self.defs.nodes_view, Rows::Nodes, model, now, height)
             }
-            Route::Nodes => self.nodes_table.refresh(&self.defs.nodes_view, Rows::Nodes, model, now, height),
-            Route::Tasks { node } => {
-                self.tasks_table
-                    .refresh(&self.defs.tasks_view, Rows::Tasks { node: node.as_deref() }, model, now, height)
+            Route::Nodes => {
+                self.nodes_table
+                    .refresh(&self.defs.nodes_view, Rows::Nodes, model, now, height)
             }
+            Route::Tasks { node } => self.tasks_table.refresh(
+                &self.defs.tasks_view,
+                Rows::Tasks {
+                    node: node.as_deref(),
+                },
+                model,
+                now,
+                height,
+            ),
             Route::Task { .. } => {}
         }
     }
@@ -187,10 +215,26 @@ impl App {
             Mode::Filter | Mode::Command => self.on_line_key(key),
             Mode::Help { scroll } => {
                 match key.code {
-                    KeyCode::Down | KeyCode::Char('j') => self.mode = Mode::Help { scroll: scroll.saturating_add(1) },
-                    KeyCode::Up | KeyCode::Char('k') => self.mode = Mode::Help { scroll: scroll.saturating_sub(1) },
-                    KeyCode::PageDown => self.mode = Mode::Help { scroll: scroll.saturating_add(10) },
-                    KeyCode::PageUp => self.mode = Mode::Help { scroll: scroll.saturating_sub(10) },
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        self.mode = Mode::Help {
+                            scroll: scroll.saturating_add(1),
+                        }
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => {
+                        self.mode = Mode::Help {
+                            scroll: scroll.saturating_sub(1),
+                        }
+                    }
+                    KeyCode::PageDown => {
+                        self.mode = Mode::Help {
+                            scroll: scroll.saturating_add(10),
+                        }
+                    }
+                    KeyCode::PageUp => {
+                        self.mode = Mode::Help {
+                            scroll: scroll.saturating_sub(10),
+                        }
+                    }
                     _ => self.mode = Mode::Normal,
                 }
                 vec![]
@@ -224,7 +268,11 @@ impl App {
             }
             Action::Filter => {
                 if let Some(table) = self.table_mut() {
-                    let text = table.filter.as_ref().map(|f| f.text.clone()).unwrap_or_default();
+                    let text = table
+                        .filter
+                        .as_ref()
+                        .map(|f| f.text.clone())
+                        .unwrap_or_default();
                     self.line.set(&text);
                     self.mode = Mode::Filter;
                 }
@@ -268,9 +316,16 @@ impl App {
 
     fn select(&mut self) {
         let next = match self.route() {
-            Route::Cluster => self.cluster_table.selected_id().map(|id| Route::Tasks { node: Some(id.to_string()) }),
-            Route::Nodes => self.nodes_table.selected_id().map(|id| Route::Tasks { node: Some(id.to_string()) }),
-            Route::Tasks { .. } => self.tasks_table.selected_id().map(|id| Route::Task { id: id.to_string() }),
+            Route::Cluster => self.cluster_table.selected_id().map(|id| Route::Tasks {
+                node: Some(id.to_string()),
+            }),
+            Route::Nodes => self.nodes_table.selected_id().map(|id| Route::Tasks {
+                node: Some(id.to_string()),
+            }),
+            Route::Tasks { .. } => self
+                .tasks_table
+                .selected_id()
+                .map(|id| Route::Task { id: id.to_string() }),
             Route::Task { .. } => None,
         };
         if let Some(route) = next {
@@ -353,8 +408,14 @@ impl App {
             KeyCode::Right => self.line.right(),
             KeyCode::Home => self.line.home(),
             KeyCode::End => self.line.end(),
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => self.line.set(""),
-            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.line.set("")
+            }
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
                 self.line.insert(c)
             }
             _ => return vec![],
@@ -375,7 +436,12 @@ impl App {
         let contexts = self.contexts.clone();
         let dir = self.config_dir.clone();
         let nodes: Vec<String> = {
-            let mut n: Vec<String> = self.model.nodes.values().map(|n| n.hostname.clone()).collect();
+            let mut n: Vec<String> = self
+                .model
+                .nodes
+                .values()
+                .map(|n| n.hostname.clone())
+                .collect();
             n.sort();
             n
         };
@@ -421,7 +487,11 @@ impl App {
             ("help", _) => self.mode = Mode::Help { scroll: 0 },
             ("ctx", None) => {
                 self.notice = say(
-                    format!("context {}; others: {}", self.origin.context, self.contexts.join(", ")),
+                    format!(
+                        "context {}; others: {}",
+                        self.origin.context,
+                        self.contexts.join(", ")
+                    ),
                     false,
                 )
             }
@@ -430,7 +500,10 @@ impl App {
                     return vec![Effect::SwitchContext(name.to_string())];
                 }
                 self.notice = say(
-                    format!("no context named {name:?}; known: {}", self.contexts.join(", ")),
+                    format!(
+                        "no context named {name:?}; known: {}",
+                        self.contexts.join(", ")
+                    ),
                     true,
                 );
             }
@@ -445,7 +518,9 @@ impl App {
                     self.notice = say(warnings.join("; "), true);
                 }
             }
-            ("keymap", None) => self.notice = say(format!("keymap {}", self.defs.keymap.name), false),
+            ("keymap", None) => {
+                self.notice = say(format!("keymap {}", self.defs.keymap.name), false)
+            }
             ("keymap", Some(name)) => {
                 let mut warnings = Vec::new();
                 let keymap = defs::load_keymap(name, self.config_dir.as_deref(), &mut warnings);
@@ -458,7 +533,10 @@ impl App {
             }
             (other, _) => {
                 self.notice = say(
-                    format!("unknown command {other:?}; try {}", COMMANDS[..7].join(", ")),
+                    format!(
+                        "unknown command {other:?}; try {}",
+                        COMMANDS[..7].join(", ")
+                    ),
                     true,
                 )
             }
@@ -470,7 +548,11 @@ impl App {
     pub fn switch_origin(&mut self, origin: Origin) {
         self.model = Model::default();
         self.origin = origin;
-        for t in [&mut self.nodes_table, &mut self.tasks_table, &mut self.cluster_table] {
+        for t in [
+            &mut self.nodes_table,
+            &mut self.tasks_table,
+            &mut self.cluster_table,
+        ] {
             t.invalidate();
         }
         self.routes = vec![Route::Cluster];

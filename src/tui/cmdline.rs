@@ -167,7 +167,13 @@ mod tests {
     fn completes_commands_and_arguments() {
         let commands = ["tasks", "theme", "nodes"];
         assert_eq!(complete("t", &commands, |_| vec![]), vec!["tasks", "theme"]);
-        let themes = |cmd: &str| if cmd == "theme" { vec!["light".to_string(), "mono".to_string()] } else { vec![] };
+        let themes = |cmd: &str| {
+            if cmd == "theme" {
+                vec!["light".to_string(), "mono".to_string()]
+            } else {
+                vec![]
+            }
+        };
         assert_eq!(complete("theme l", &commands, themes), vec!["theme light"]);
     }
 }

@@ -17,7 +17,10 @@ use super::viewdef::{TableDef, TableFile};
 pub const BUILTIN_THEMES: &[(&str, &str)] = &[
     ("default", include_str!("../../themes/default.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
     ("mono", include_str!("../../themes/mono.toml")),
 ];
 
@@ -53,7 +56,11 @@ pub fn parse<T: DeserializeOwned>(origin: &str, text: &str) -> Result<T, String>
     })
 }
 
-fn read_user(dir: Option<&Path>, kind: &str, name: &str) -> Option<(PathBuf, Result<String, String>)> {
+fn read_user(
+    dir: Option<&Path>,
+    kind: &str,
+    name: &str,
+) -> Option<(PathBuf, Result<String, String>)> {
     let path = dir?.join(kind).join(format!("{name}.toml"));
     if !path.exists() {
         return None;
@@ -63,7 +70,10 @@ fn read_user(dir: Option<&Path>, kind: &str, name: &str) -> Option<(PathBuf, Res
 }
 
 fn builtin<'a>(table: &'a [(&str, &str)], name: &str) -> Option<&'a str> {
-    table.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+    table
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
 }
 
 /// Names of built-in and user-provided definitions of one kind.
@@ -132,7 +142,13 @@ pub fn load_keymap(name: &str, dir: Option<&Path>, warnings: &mut Vec<String>) -
     keymap
 }
 
-fn load_view(name: &str, builtin_text: &str, known: &[&str], dir: Option<&Path>, warnings: &mut Vec<String>) -> TableDef {
+fn load_view(
+    name: &str,
+    builtin_text: &str,
+    known: &[&str],
+    dir: Option<&Path>,
+    warnings: &mut Vec<String>,
+) -> TableDef {
     let origin = format!("built-in view {name}");
     let file: TableFile = parse(&origin, builtin_text).expect("built-in views parse");
     let mut def = TableDef::from_file(file, known).expect("built-in views are valid");
@@ -145,7 +161,10 @@ fn load_view(name: &str, builtin_text: &str, known: &[&str], dir: Option<&Path>,
                 Ok(()) => Ok(candidate),
                 // Point at the line of the field the error names.
                 Err((field, e)) => match text.find(&format!("\"{field}\"")) {
-                    Some(at) => Err(format!("{shown}:{}: {e}", text[..at].matches('\n').count() + 1)),
+                    Some(at) => Err(format!(
+                        "{shown}:{}: {e}",
+                        text[..at].matches('\n').count() + 1
+                    )),
                     None => Err(format!("{shown}: {e}")),
                 },
             }

@@ -9,14 +9,47 @@ use super::viewdef::{Column, Format};
 use crate::api::{Node, Task, UnixMillis};
 
 pub const NODE_FIELDS: &[&str] = &[
-    "id", "hostname", "address", "addresses", "role", "health", "os", "cpus", "mem", "disk",
-    "cpu_percent", "mem_used", "mem_percent", "disk_used", "disk_percent", "load1", "load5",
-    "load15", "uptime", "last_seen", "tasks", "running",
+    "id",
+    "hostname",
+    "address",
+    "addresses",
+    "role",
+    "health",
+    "os",
+    "cpus",
+    "mem",
+    "disk",
+    "cpu_percent",
+    "mem_used",
+    "mem_percent",
+    "disk_used",
+    "disk_percent",
+    "load1",
+    "load5",
+    "load15",
+    "uptime",
+    "last_seen",
+    "tasks",
+    "running",
 ];
 
 pub const TASK_FIELDS: &[&str] = &[
-    "id", "name", "group", "node", "node_id", "state", "health", "cpu", "cpu_limit",
-    "cpu_percent", "mem", "mem_limit", "mem_percent", "started", "updated", "version",
+    "id",
+    "name",
+    "group",
+    "node",
+    "node_id",
+    "state",
+    "health",
+    "cpu",
+    "cpu_limit",
+    "cpu_percent",
+    "mem",
+    "mem_limit",
+    "mem_percent",
+    "started",
+    "updated",
+    "version",
     "restarts",
 ];
 
@@ -57,7 +90,10 @@ pub fn node_field<'a>(node: &'a Node, field: &str, model: &Model) -> Value<'a> {
         "mem_used" => Value::Num(node.usage.mem_bytes as f64),
         "mem_percent" => pct(node.usage.mem_bytes as f64, node.capacity.mem_bytes as f64),
         "disk_used" => Value::Num(node.usage.disk_bytes as f64),
-        "disk_percent" => pct(node.usage.disk_bytes as f64, node.capacity.disk_bytes as f64),
+        "disk_percent" => pct(
+            node.usage.disk_bytes as f64,
+            node.capacity.disk_bytes as f64,
+        ),
         "load1" => Value::Num(node.usage.load[0]),
         "load5" => Value::Num(node.usage.load[1]),
         "load15" => Value::Num(node.usage.load[2]),
@@ -195,10 +231,17 @@ fn natural(a: &str, b: &str) -> Ordering {
 }
 
 /// The cell text and the style rule's role (if one matches) of a column.
-pub fn cell(column: &Column, value: &Value, now: UnixMillis) -> (String, Option<super::theme::Role>) {
+pub fn cell(
+    column: &Column,
+    value: &Value,
+    now: UnixMillis,
+) -> (String, Option<super::theme::Role>) {
     let text = super::text::inert(&format(value, column.format, now)).into_owned();
     let role = column.style.iter().find_map(|rule| {
-        let equals = rule.equals.as_ref().is_none_or(|e| matches!(value, Value::Text(t) if t == e));
+        let equals = rule
+            .equals
+            .as_ref()
+            .is_none_or(|e| matches!(value, Value::Text(t) if t == e));
         let n = numeric(value, now);
         let above = rule.above.is_none_or(|a| n.is_some_and(|n| n > a));
         let below = rule.below.is_none_or(|b| n.is_some_and(|n| n < b));
@@ -217,8 +260,8 @@ mod tests {
         assert_eq!(bytes(1536.0), "1.5Ki");
         assert_eq!(bytes(64.0 * 1024.0 * 1024.0 * 1024.0), "64Gi");
         assert_eq!(age(45_000), "45s");
-        assert_eq!(age(3 * 3600_000 + 4 * 60_000), "3h4m");
-        assert_eq!(age(2 * 86_400_000 + 5 * 3600_000), "2d5h");
+        assert_eq!(age(3 * 3_600_000 + 4 * 60_000), "3h4m");
+        assert_eq!(age(2 * 86_400_000 + 5 * 3_600_000), "2d5h");
         assert_eq!(age(-5), "0s");
         assert_eq!(number(1.50), "1.5");
         assert_eq!(number(2.0), "2");
@@ -229,7 +272,14 @@ mod tests {
         let t = |s: &'static str| Value::Text(Cow::Borrowed(s));
         assert_eq!(compare(&t("9"), &t("10")), Ordering::Less);
         assert_eq!(compare(&t("Beta"), &t("alpha")), Ordering::Greater);
-        assert_eq!(compare(&Value::Missing, &Value::Num(0.0)), Ordering::Greater);
-        assert_eq!(compare(&Value::Time(10), &Value::Time(5)), Ordering::Less, "newer is younger");
+        assert_eq!(
+            compare(&Value::Missing, &Value::Num(0.0)),
+            Ordering::Greater
+        );
+        assert_eq!(
+            compare(&Value::Time(10), &Value::Time(5)),
+            Ordering::Less,
+            "newer is younger"
+        );
     }
 }

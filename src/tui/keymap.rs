@@ -26,7 +26,11 @@ impl TryFrom<String> for Key {
 
 impl Key {
     pub fn parse(text: &str) -> Result<Key, String> {
-        let bad = || format!("{text:?} is not a key; write a character like \"j\" or a name like \"<C-c>\" or \"<PageDown>\"");
+        let bad = || {
+            format!(
+                "{text:?} is not a key; write a character like \"j\" or a name like \"<C-c>\" or \"<PageDown>\""
+            )
+        };
         let mut key = Key {
             code: KeyCode::Null,
             ctrl: false,
@@ -161,7 +165,9 @@ impl Keymap {
     /// A user's bindings on top: a key the user binds leaves its old action.
     pub fn overlay(&mut self, user: Vec<Binding>) {
         for binding in &mut self.bindings {
-            binding.on.retain(|k| !user.iter().any(|u| u.on.contains(k)));
+            binding
+                .on
+                .retain(|k| !user.iter().any(|u| u.on.contains(k)));
         }
         self.bindings.retain(|b| !b.on.is_empty());
         self.bindings.extend(user);
@@ -220,7 +226,13 @@ mod tests {
             run: Action::Back,
             desc: "back".into(),
         }]);
-        assert_eq!(km.action_for(&press(KeyCode::Char('q'), KeyModifiers::NONE)), Some(Action::Back));
-        assert_eq!(km.action_for(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert_eq!(
+            km.action_for(&press(KeyCode::Char('q'), KeyModifiers::NONE)),
+            Some(Action::Back)
+        );
+        assert_eq!(
+            km.action_for(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
     }
 }

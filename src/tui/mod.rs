@@ -8,6 +8,8 @@ pub mod action;
 pub mod app;
 pub mod cmdline;
 pub mod defs;
+#[doc(hidden)]
+pub mod fixture;
 pub mod fields;
 pub mod keymap;
 pub mod model;
@@ -27,8 +29,9 @@ use futures_util::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
-use crate::api::{Filter, Topic, now_millis};
-use crate::client::{Client, Endpoint, StreamHandle, Subscription};
+use crate::api::{ClusterInfo, Filter, Topic, now_millis};
+use crate::client::{Client, Endpoint, StreamEvent, StreamHandle, Subscription};
+use tokio::sync::mpsc;
 use app::{App, Effect, Origin};
 use defs::Defs;
 use model::{CPU_SERIES, MEM_SERIES, SUB_NODE_METRICS, SUB_NODES, SUB_TASKS};
@@ -79,16 +82,32 @@ pub fn subscriptions() -> Vec<Subscription> {
     ]
 }
 
-fn connect(context: &Context) -> Result<StreamHandle> {
+fn connect(context: &Context) -> Result<(Client, StreamHandle)> {
     let client = Client::new(context.endpoint.clone()).map_err(|e| eyre!(e))?;
-    Ok(client.stream(subscriptions()))
+    let stream = client.stream(subscriptions());
+    Ok((client, stream))
 }
 
 fn origin(context: &Context) -> Origin {
     Origin {
         context: context.name.clone(),
         url: context.endpoint.url.clone(),
+        cluster: None,
     }
+}
+
+/// Asks the gateway who the cluster is, in the background; the answer
+/// comes back tagged with the context it was asked of.
+fn fetch_cluster(client: &Client, context: &str, answers: &mpsc::Sender<(String, ClusterInfo)>) {
+    let (client, context, answers) = (client.clone(), context.to_string(), answers.clone());
+    tokio::spawn(async move {
+        match client.get::<ClusterInfo>("/api/v1/cluster").await {
+            Ok(info) => {
+                let _ = answers.send((context, info)).await;
+            }
+            Err(e) => tracing::warn!("cannot read the cluster's name: {e}"),
+        }
+    });
 }
 
 /// Puts the terminal back however the console ends: return, error or panic
@@ -113,8 +132,15 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
         tracing::warn!("{warning}");
     }
     let names = config.contexts.iter().map(|c| c.name.clone()).collect();
-    let mut app = App::new(defs, origin(&context), names, config.config_dir.clone(), now_millis());
-    let mut stream = connect(&context)?;
+    let mut app = App::new(
+        defs,
+        origin(&context),
+        names,
+        config.config_dir.clone(),
+        now_millis(),
+    );
+    let (mut client, mut stream) = connect(&context)?;
+    let (cluster_tx, mut cluster_rx) = mpsc::channel::<(String, ClusterInfo)>(4);
 
     let mut terminal = ratatui::init();
     let _restore = RestoreGuard;
@@ -165,16 +191,29 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
                     return Err(eyre!("the stream to the gateway stopped"));
                 };
                 let now = now_millis();
+                if message == StreamEvent::Connected {
+                    fetch_cluster(&client, &app.origin.context, &cluster_tx);
+                }
                 app.on_stream(message, now);
                 let mut drained = 0;
                 while drained < DRAIN {
                     match stream.events.try_recv() {
+                        Ok(StreamEvent::Connected) => {
+                            fetch_cluster(&client, &app.origin.context, &cluster_tx);
+                            app.on_stream(StreamEvent::Connected, now);
+                        }
                         Ok(message) => app.on_stream(message, now),
                         Err(_) => break,
                     }
                     drained += 1;
                 }
                 dirty = true;
+            }
+            Some((context, info)) = cluster_rx.recv() => {
+                if context == app.origin.context {
+                    app.origin.cluster = Some((info.name, info.source));
+                    dirty = true;
+                }
             }
             _ = hangup.recv() => break,
             _ = terminate.recv() => break,
@@ -189,8 +228,9 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
                 Effect::SwitchContext(name) => {
                     if let Some(next) = config.contexts.iter().find(|c| c.name == name) {
                         match connect(next) {
-                            Ok(handle) => {
-                                stream = handle;
+                            Ok((next_client, next_stream)) => {
+                                client = next_client;
+                                stream = next_stream;
                                 app.switch_origin(origin(next));
                             }
                             Err(e) => {

@@ -21,8 +21,12 @@ pub const MAX_CHANGES: usize = 200;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Connection {
-    Connecting { attempt: u32 },
-    Connected { since: UnixMillis },
+    Connecting {
+        attempt: u32,
+    },
+    Connected {
+        since: UnixMillis,
+    },
     Disconnected {
         error: String,
         retry_at: UnixMillis,
@@ -135,7 +139,9 @@ impl Model {
                 }
                 None
             }
-            ServerMsg::Gap { dropped, reason, .. } => {
+            ServerMsg::Gap {
+                dropped, reason, ..
+            } => {
                 self.dropped += dropped;
                 Some(format!("{dropped} updates dropped: {reason}"))
             }
@@ -267,7 +273,10 @@ impl Model {
             *self.tasks_by_state.entry(task.state).or_default() += 1;
             *self.tasks_per_node.entry(task.node_id.clone()).or_default() += 1;
             if task.state == TaskState::Running {
-                *self.running_per_node.entry(task.node_id.clone()).or_default() += 1;
+                *self
+                    .running_per_node
+                    .entry(task.node_id.clone())
+                    .or_default() += 1;
             }
         }
     }

@@ -29,7 +29,12 @@ impl RowFilter {
         if pattern.is_empty() {
             return None;
         }
-        let build = |p: &str| RegexBuilder::new(p).case_insensitive(true).size_limit(1 << 20).build();
+        let build = |p: &str| {
+            RegexBuilder::new(p)
+                .case_insensitive(true)
+                .size_limit(1 << 20)
+                .build()
+        };
         let (regex, literal) = match build(pattern) {
             Ok(r) => (r, false),
             Err(_) => (build(&regex::escape(pattern)).ok()?, true),
@@ -101,14 +106,28 @@ impl TableState {
     }
 
     pub fn to_end(&mut self, end: bool) {
-        self.cursor = if end { self.rows.len().saturating_sub(1) } else { 0 };
+        self.cursor = if end {
+            self.rows.len().saturating_sub(1)
+        } else {
+            0
+        };
         self.selected = self.rows.get(self.cursor).cloned();
     }
 
     /// Recomputes the rows if the data, sort or filter changed, then keeps
     /// the selection on the same id and the cursor within `height` rows.
-    pub fn refresh(&mut self, def: &TableDef, rows: Rows, model: &Model, now: UnixMillis, height: usize) {
-        let key = (model.generation, format!("{rows:?}{}{}", self.sort, self.descending));
+    pub fn refresh(
+        &mut self,
+        def: &TableDef,
+        rows: Rows,
+        model: &Model,
+        now: UnixMillis,
+        height: usize,
+    ) {
+        let key = (
+            model.generation,
+            format!("{rows:?}{}{}", self.sort, self.descending),
+        );
         if self.built.as_ref() != Some(&key) {
             self.rebuild(def, rows, model, now);
             self.built = Some(key);
@@ -131,7 +150,11 @@ impl TableState {
 
     fn rebuild(&mut self, def: &TableDef, rows: Rows, model: &Model, now: UnixMillis) {
         let sort = self.sort.min(def.columns.len().saturating_sub(1));
-        let sort_field = def.columns.get(sort).map(|c| c.field.as_str()).unwrap_or("id");
+        let sort_field = def
+            .columns
+            .get(sort)
+            .map(|c| c.field.as_str())
+            .unwrap_or("id");
         // A row as its cells read on screen: what the filter matches.
         let row_text = |cell: &dyn Fn(&Column) -> String| -> String {
             let mut text = String::new();
@@ -146,9 +169,7 @@ impl TableState {
                 .nodes
                 .values()
                 .filter(|n| {
-                    self.filter
-                        .as_ref()
-                        .is_none_or(|f| {
+                    self.filter.as_ref().is_none_or(|f| {
                         f.keeps(&row_text(&|c| {
                             fields::format(&fields::node_field(n, &c.field, model), c.format, now)
                         }))
@@ -161,9 +182,7 @@ impl TableState {
                 .values()
                 .filter(|t| node.is_none_or(|id| t.node_id == id))
                 .filter(|t| {
-                    self.filter
-                        .as_ref()
-                        .is_none_or(|f| {
+                    self.filter.as_ref().is_none_or(|f| {
                         f.keeps(&row_text(&|c| {
                             fields::format(&fields::task_field(t, &c.field, model), c.format, now)
                         }))
@@ -174,7 +193,11 @@ impl TableState {
         };
         keyed.sort_by(|(a, ida), (b, idb)| {
             let order = fields::compare(a, b);
-            let order = if self.descending { order.reverse() } else { order };
+            let order = if self.descending {
+                order.reverse()
+            } else {
+                order
+            };
             order.then_with(|| ida.cmp(idb))
         });
         self.rows = keyed.into_iter().map(|(_, id)| id.to_string()).collect();

@@ -27,7 +27,11 @@ pub fn inert(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(s.chars().map(|c| if is_unsafe(c) { visible(c) } else { c }).collect())
+    Cow::Owned(
+        s.chars()
+            .map(|c| if is_unsafe(c) { visible(c) } else { c })
+            .collect(),
+    )
 }
 
 /// Cuts `s` to at most `width` columns, ending in `…` when cut.

@@ -83,12 +83,15 @@ impl TableDef {
         }
         for c in &columns {
             if !(known.contains(&c.field.as_str()) || c.field.starts_with("labels.")) {
-                return Err((c.field.clone(), format!(
-                    "column {:?}: unknown field {:?}; known fields: {}, labels.NAME",
-                    c.title,
-                    c.field,
-                    known.join(" ")
-                )));
+                return Err((
+                    c.field.clone(),
+                    format!(
+                        "column {:?}: unknown field {:?}; known fields: {}, labels.NAME",
+                        c.title,
+                        c.field,
+                        known.join(" ")
+                    ),
+                ));
             }
         }
         Ok(TableDef {
@@ -128,7 +131,9 @@ impl TableDef {
             out.push((i, column.width));
         }
         let spare = width.saturating_sub(used);
-        let growing: Vec<usize> = (0..out.len()).filter(|&j| self.columns[out[j].0].grow).collect();
+        let growing: Vec<usize> = (0..out.len())
+            .filter(|&j| self.columns[out[j].0].grow)
+            .collect();
         if spare > 0 && !growing.is_empty() {
             let each = spare / growing.len() as u16;
             let mut extra = spare % growing.len() as u16;

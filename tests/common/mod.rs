@@ -34,12 +34,16 @@ pub fn demo(seed: u64, nodes: usize, tasks: usize) -> Box<DemoSource> {
 }
 
 pub async fn start_demo() -> RunningGateway {
-    gateway::start(demo_config("127.0.0.1:0".parse().unwrap()), demo(42, 10, 60))
-        .await
-        .expect("the gateway starts")
+    gateway::start(
+        demo_config("127.0.0.1:0".parse().unwrap()),
+        demo(42, 10, 60),
+    )
+    .await
+    .expect("the gateway starts")
 }
 
-pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub async fn ws_connect(url: &str, token: &str) -> Ws {
     let mut request = format!("{}/api/v1/stream", url.replacen("http", "ws", 1))
@@ -48,7 +52,10 @@ pub async fn ws_connect(url: &str, token: &str) -> Ws {
     request
         .headers_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    tokio_tungstenite::connect_async(request).await.expect("the stream opens").0
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the stream opens")
+        .0
 }
 
 pub async fn send(ws: &mut Ws, json: &str) {

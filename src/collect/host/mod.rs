@@ -75,7 +75,12 @@ mod tests {
         assert_eq!(task.node_id, node.id);
         assert!(task.mem_bytes > 0);
         assert!(task.labels.contains_key("cmdline"));
-        assert!(first.samples.iter().any(|s| s.name == "node.mem.used.bytes"));
+        assert!(
+            first
+                .samples
+                .iter()
+                .any(|s| s.name == "node.mem.used.bytes")
+        );
         assert!(second.samples.iter().any(|s| s.name == "node.cpu.percent"));
     }
 }

@@ -1,21 +1,27 @@
 //! The host's processes as tasks.
 //!
-//! Reading /proc/PID/stat is the only per-process work on every refresh;
-//! the command line, user and cgroup are read once per process (a pid with
-//! a new start time is a new process).
+//! Reading /proc/PID/stat is the only per-process work on every refresh,
+//! and the file is kept open and re-read from offset 0: opening it costs
+//! three times what reading it does. The command line, user and cgroup are
+//! read once per process (a pid with a new start time is a new process).
 
 use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
 use std::sync::Arc;
+
+use procfs::FromRead;
+use procfs::process::Stat;
 
 use crate::api::{Health, Sample, Task, TaskState, TaskStatus, UnixMillis};
 use crate::collect::sample;
 
 /// What does not change over a process's life, read once.
 struct Static {
-    cmdline: String,
-    user: String,
     group: String,
     cgroup: String,
+    /// pid, ppid, user, cmdline and cgroup, ready to be extended per refresh.
+    labels: BTreeMap<String, String>,
 }
 
 struct Known {
@@ -24,6 +30,9 @@ struct Known {
     info: Arc<Static>,
     /// The CPU and RSS last published as samples.
     published: (f64, u64),
+    /// /proc/PID/stat, open for re-reading; it pins this very process, so a
+    /// reused pid makes the read fail rather than read another process.
+    stat_file: Option<File>,
 }
 
 pub struct ProcessReader {
@@ -34,10 +43,18 @@ pub struct ProcessReader {
     users: HashMap<u32, String>,
     known: HashMap<i32, Known>,
     last_read: Option<UnixMillis>,
+    /// How many stat files may stay open, well under the fd limit.
+    max_open: usize,
+    /// cgroup path → (CPU, memory) limits, re-read every `LIMITS_TTL_MS`.
+    limits: HashMap<String, (f64, u64)>,
+    limits_read: Option<UnixMillis>,
+    buf: Vec<u8>,
 }
 
 /// Command lines longer than this are cut (a wire field is not a core dump).
 const MAX_CMDLINE: usize = 4096;
+/// Limits change rarely (a `systemctl set-property`); re-read them this often.
+const LIMITS_TTL_MS: i64 = 10_000;
 
 impl ProcessReader {
     pub fn new(node_id: String) -> ProcessReader {
@@ -49,7 +66,29 @@ impl ProcessReader {
             users: read_users(),
             known: HashMap::new(),
             last_read: None,
+            max_open: open_file_budget(),
+            limits: HashMap::new(),
+            limits_read: None,
+            buf: vec![0; 4096],
         }
+    }
+
+    /// The stat of `pid`, through the kept file if there is one.
+    fn read_stat(&mut self, pid: i32, kept: Option<File>, open: &mut usize) -> Option<(Stat, Option<File>)> {
+        if let Some(file) = kept
+            && let Ok(n) = file.read_at(&mut self.buf, 0)
+            && n > 0
+            && let Ok(stat) = Stat::from_read(&self.buf[..n])
+        {
+            *open += 1;
+            return Some((stat, Some(file)));
+        }
+        let file = File::open(format!("/proc/{pid}/stat")).ok()?;
+        let n = file.read_at(&mut self.buf, 0).ok()?;
+        let stat = Stat::from_read(&self.buf[..n]).ok()?;
+        let keep = *open < self.max_open;
+        *open += usize::from(keep);
+        Some((stat, keep.then_some(file)))
     }
 
     pub fn read(&mut self, now: UnixMillis, samples: &mut Vec<Sample>) -> Vec<Task> {
@@ -58,15 +97,25 @@ impl ProcessReader {
             .map(|then| (now - then) as f64 / 1000.0)
             .filter(|s| *s > 0.0);
         self.last_read = Some(now);
-        let Ok(all) = procfs::process::all_processes() else {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
             return Vec::new();
         };
-        let mut limits: HashMap<String, (f64, u64)> = HashMap::new();
+        if self.limits_read.is_none_or(|at| now - at >= LIMITS_TTL_MS) {
+            self.limits.clear();
+            self.limits_read = Some(now);
+        }
         let mut seen = HashMap::with_capacity(self.known.len());
         let mut tasks = Vec::with_capacity(self.known.len());
-        for process in all.flatten() {
+        let mut open = 0;
+        for entry in entries.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+                continue;
+            };
+            let kept = self.known.get_mut(&pid).and_then(|k| k.stat_file.take());
             // A process may exit between listing and reading: skip it.
-            let Ok(stat) = process.stat() else { continue };
+            let Some((stat, stat_file)) = self.read_stat(pid, kept, &mut open) else {
+                continue;
+            };
             let ticks = stat.utime + stat.stime;
             let previous = self
                 .known
@@ -80,21 +129,39 @@ impl ProcessReader {
             };
             let info = match &previous {
                 Some(k) => k.info.clone(),
-                None => Arc::new(self.read_static(&process, &stat)),
+                None => Arc::new(self.read_static(&stat)),
             };
-            let (cpu_limit, mem_limit) = limits
+            let (cpu_limit, mem_limit) = self
+                .limits
                 .entry(info.cgroup.clone())
                 .or_insert_with(|| cgroup_limits(&info.cgroup))
                 .to_owned();
             let rss = stat.rss * self.page_size;
-            let started = self.boot_ms + (stat.starttime as f64 / self.ticks_per_second * 1000.0) as i64;
+            let started =
+                self.boot_ms + (stat.starttime as f64 / self.ticks_per_second * 1000.0) as i64;
             let id = stat.pid.to_string();
 
             let mut published = previous.as_ref().map(|k| k.published).unwrap_or((-1.0, 0));
             if (cpu, rss) != published {
-                let tags = [("node_id", self.node_id.as_str()), ("task_id", id.as_str()), ("group", info.group.as_str())];
-                samples.push(sample("task.cpu.percent", &tags, now, round2(cpu * 100.0), "percent"));
-                samples.push(sample("task.mem.rss.bytes", &tags, now, rss as f64, "bytes"));
+                let tags = [
+                    ("node_id", self.node_id.as_str()),
+                    ("task_id", id.as_str()),
+                    ("group", info.group.as_str()),
+                ];
+                samples.push(sample(
+                    "task.cpu.percent",
+                    &tags,
+                    now,
+                    round2(cpu * 100.0),
+                    "percent",
+                ));
+                samples.push(sample(
+                    "task.mem.rss.bytes",
+                    &tags,
+                    now,
+                    rss as f64,
+                    "bytes",
+                ));
                 published = (cpu, rss);
             }
 
@@ -108,14 +175,9 @@ impl ProcessReader {
                 'I' => (TaskState::Running, "idle"),
                 _ => (TaskState::Running, "sleeping"),
             };
-            let mut labels = BTreeMap::new();
-            labels.insert("pid".into(), id.clone());
-            labels.insert("ppid".into(), stat.ppid.to_string());
-            labels.insert("user".into(), info.user.clone());
-            labels.insert("cmdline".into(), info.cmdline.clone());
+            let mut labels = info.labels.clone();
             labels.insert("threads".into(), stat.num_threads.to_string());
             labels.insert("proc_state".into(), proc_state.into());
-            labels.insert("cgroup".into(), info.cgroup.clone());
             tasks.push(Task {
                 id,
                 name: stat.comm.clone(),
@@ -144,6 +206,7 @@ impl ProcessReader {
                     cpu_ticks: ticks,
                     info,
                     published,
+                    stat_file,
                 },
             );
         }
@@ -151,10 +214,12 @@ impl ProcessReader {
         tasks
     }
 
-    fn read_static(&self, process: &procfs::process::Process, stat: &procfs::process::Stat) -> Static {
+    fn read_static(&self, stat: &Stat) -> Static {
         let kernel_thread = stat.pid == 2 || stat.ppid == 2;
+        let process = procfs::process::Process::new(stat.pid).ok();
+        let process = process.as_ref();
         let mut cmdline = process
-            .cmdline()
+            .and_then(|p| p.cmdline().ok())
             .map(|args| args.join(" "))
             .unwrap_or_default();
         if cmdline.is_empty() {
@@ -168,13 +233,17 @@ impl ProcessReader {
             cmdline.truncate(cut);
             cmdline.push('…');
         }
-        let uid = process.uid().ok();
+        let uid = process.and_then(|p| p.uid().ok());
         let user = uid
-            .map(|uid| self.users.get(&uid).cloned().unwrap_or_else(|| uid.to_string()))
+            .map(|uid| {
+                self.users
+                    .get(&uid)
+                    .cloned()
+                    .unwrap_or_else(|| uid.to_string())
+            })
             .unwrap_or_default();
         let cgroup = process
-            .cgroups()
-            .ok()
+            .and_then(|p| p.cgroups().ok())
             .and_then(|groups| {
                 groups
                     .0
@@ -188,13 +257,34 @@ impl ProcessReader {
         } else {
             group_of(&cgroup)
         };
-        Static {
-            cmdline,
-            user,
-            group,
-            cgroup,
-        }
+        let mut labels = BTreeMap::new();
+        labels.insert("pid".into(), stat.pid.to_string());
+        labels.insert("ppid".into(), stat.ppid.to_string());
+        labels.insert("user".into(), user);
+        labels.insert("cmdline".into(), cmdline);
+        labels.insert("cgroup".into(), cgroup.clone());
+        Static { group, cgroup, labels }
     }
+}
+
+/// How many stat files to keep open. The soft fd limit is raised towards
+/// the hard one (to 64 Ki at most) so a busy host is covered, and a margin
+/// is left for sockets; processes beyond the budget are opened per read.
+fn open_file_budget() -> usize {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let wanted = limit.maximum.unwrap_or(65_536).min(65_536);
+    if limit.current.is_some_and(|current| current < wanted) {
+        let _ = setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(wanted),
+                maximum: limit.maximum,
+            },
+        );
+    }
+    let current = getrlimit(Resource::Nofile).current.unwrap_or(65_536);
+    (current.saturating_sub(1024) as usize).min(32_768)
 }
 
 fn round2(x: f64) -> f64 {
@@ -264,8 +354,17 @@ mod tests {
         assert_eq!(group_of("/"), "-");
         assert_eq!(group_of(""), "-");
         let id = "a".repeat(64);
-        assert_eq!(group_of(&format!("/system.slice/docker-{id}.scope")), "container:aaaaaaaaaaaa");
-        assert_eq!(group_of(&format!("/kubepods/besteffort/pod1/{id}")), "container:aaaaaaaaaaaa");
-        assert_eq!(group_of("/user.slice/user-0.slice/session-3.scope"), "session-3.scope");
+        assert_eq!(
+            group_of(&format!("/system.slice/docker-{id}.scope")),
+            "container:aaaaaaaaaaaa"
+        );
+        assert_eq!(
+            group_of(&format!("/kubepods/besteffort/pod1/{id}")),
+            "container:aaaaaaaaaaaa"
+        );
+        assert_eq!(
+            group_of("/user.slice/user-0.slice/session-3.scope"),
+            "session-3.scope"
+        );
     }
 }

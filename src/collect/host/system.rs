@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use procfs::{Current, CurrentSI};
 
-use crate::api::{Capacity, Disk, Health, Node, Sample, Usage, UnixMillis};
+use crate::api::{Capacity, Disk, Health, Node, Sample, UnixMillis, Usage};
 use crate::collect::sample;
 
 pub fn hostname() -> String {
@@ -16,7 +16,7 @@ pub fn hostname() -> String {
 }
 
 /// Busy and total jiffies of one CPU line of /proc/stat.
-fn busy_total(t: &procfs::CpuTime) -> (u64, u64) {
+fn busy_total(t: &procfs::CpuTime) -> Jiffies {
     let idle = t.idle + t.iowait.unwrap_or(0);
     let busy = t.user
         + t.nice
@@ -27,7 +27,7 @@ fn busy_total(t: &procfs::CpuTime) -> (u64, u64) {
     (busy, busy + idle)
 }
 
-fn percent(busy: (u64, u64), before: (u64, u64)) -> f64 {
+fn percent(busy: Jiffies, before: Jiffies) -> f64 {
     let total = busy.1.saturating_sub(before.1);
     if total == 0 {
         return 0.0;
@@ -39,11 +39,26 @@ pub fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
+/// Busy and total jiffies, as `busy_total` reads them.
+type Jiffies = (u64, u64);
+
+/// The CPU counters of the last reading: all cores, then each core.
+struct CpuBefore {
+    total: Jiffies,
+    cores: Vec<Jiffies>,
+}
+
+/// Received and sent bytes per interface at the last reading.
+struct NetBefore {
+    at: UnixMillis,
+    counters: HashMap<String, (u64, u64)>,
+}
+
 pub struct SystemReader {
     node_id: String,
     os: String,
-    cpu_before: Option<((u64, u64), Vec<(u64, u64)>)>,
-    net_before: Option<(UnixMillis, HashMap<String, (u64, u64)>)>,
+    cpu_before: Option<CpuBefore>,
+    net_before: Option<NetBefore>,
 }
 
 impl SystemReader {
@@ -70,10 +85,16 @@ impl SystemReader {
             capacity.cpus = stat.cpu_time.len() as f64;
             let total = busy_total(&stat.total);
             let cores: Vec<(u64, u64)> = stat.cpu_time.iter().map(busy_total).collect();
-            if let Some((total_before, cores_before)) = &self.cpu_before {
-                usage.cpu_percent = percent(total, *total_before);
-                samples.push(sample("node.cpu.percent", &node_tag, now, usage.cpu_percent, "percent"));
-                for (i, (core, before)) in cores.iter().zip(cores_before).enumerate() {
+            if let Some(before) = &self.cpu_before {
+                usage.cpu_percent = percent(total, before.total);
+                samples.push(sample(
+                    "node.cpu.percent",
+                    &node_tag,
+                    now,
+                    usage.cpu_percent,
+                    "percent",
+                ));
+                for (i, (core, before)) in cores.iter().zip(&before.cores).enumerate() {
                     let core_id = i.to_string();
                     samples.push(sample(
                         "node.cpu.core.percent",
@@ -84,7 +105,7 @@ impl SystemReader {
                     ));
                 }
             }
-            self.cpu_before = Some((total, cores));
+            self.cpu_before = Some(CpuBefore { total, cores });
         }
 
         if let Ok(mem) = procfs::Meminfo::current() {
@@ -92,18 +113,39 @@ impl SystemReader {
             let available = mem.mem_available.unwrap_or(mem.mem_free + mem.cached);
             usage.mem_bytes = mem.mem_total.saturating_sub(available);
             let swap_used = mem.swap_total.saturating_sub(mem.swap_free);
-            samples.push(sample("node.mem.used.bytes", &node_tag, now, usage.mem_bytes as f64, "bytes"));
-            samples.push(sample("node.mem.available.bytes", &node_tag, now, available as f64, "bytes"));
+            samples.push(sample(
+                "node.mem.used.bytes",
+                &node_tag,
+                now,
+                usage.mem_bytes as f64,
+                "bytes",
+            ));
+            samples.push(sample(
+                "node.mem.available.bytes",
+                &node_tag,
+                now,
+                available as f64,
+                "bytes",
+            ));
             if mem.mem_total > 0 {
                 let pct = round1(100.0 * usage.mem_bytes as f64 / mem.mem_total as f64);
                 samples.push(sample("node.mem.percent", &node_tag, now, pct, "percent"));
             }
-            samples.push(sample("node.swap.used.bytes", &node_tag, now, swap_used as f64, "bytes"));
+            samples.push(sample(
+                "node.swap.used.bytes",
+                &node_tag,
+                now,
+                swap_used as f64,
+                "bytes",
+            ));
         }
 
         if let Ok(load) = procfs::LoadAverage::current() {
             usage.load = [load.one as f64, load.five as f64, load.fifteen as f64];
-            for (name, value) in ["node.load.1", "node.load.5", "node.load.15"].iter().zip(usage.load) {
+            for (name, value) in ["node.load.1", "node.load.5", "node.load.15"]
+                .iter()
+                .zip(usage.load)
+            {
                 samples.push(sample(name, &node_tag, now, value, ""));
             }
         }
@@ -153,20 +195,39 @@ impl SystemReader {
             .filter(|(name, _)| name != "lo")
             .map(|(name, d)| (name, (d.recv_bytes, d.sent_bytes)))
             .collect();
-        if let Some((then, before)) = &self.net_before {
-            let secs = (now - then) as f64 / 1000.0;
+        if let Some(NetBefore {
+            at,
+            counters: before,
+        }) = &self.net_before
+        {
+            let secs = (now - at) as f64 / 1000.0;
             if secs > 0.0 {
                 for (name, (rx, tx)) in &counters {
                     if let Some((rx0, tx0)) = before.get(name) {
-                        let tags = [("node_id", self.node_id.as_str()), ("interface", name.as_str())];
+                        let tags = [
+                            ("node_id", self.node_id.as_str()),
+                            ("interface", name.as_str()),
+                        ];
                         let rate = |now: u64, then: u64| now.saturating_sub(then) as f64 / secs;
-                        samples.push(sample("node.net.rx.bytes_per_second", &tags, now, rate(*rx, *rx0).round(), "bytes/s"));
-                        samples.push(sample("node.net.tx.bytes_per_second", &tags, now, rate(*tx, *tx0).round(), "bytes/s"));
+                        samples.push(sample(
+                            "node.net.rx.bytes_per_second",
+                            &tags,
+                            now,
+                            rate(*rx, *rx0).round(),
+                            "bytes/s",
+                        ));
+                        samples.push(sample(
+                            "node.net.tx.bytes_per_second",
+                            &tags,
+                            now,
+                            rate(*tx, *tx0).round(),
+                            "bytes/s",
+                        ));
                     }
                 }
             }
         }
-        self.net_before = Some((now, counters));
+        self.net_before = Some(NetBefore { at: now, counters });
     }
 }
 

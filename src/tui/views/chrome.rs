@@ -26,7 +26,11 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         Connection::Connected { .. } => ("● live".to_string(), None),
         Connection::Connecting { .. } => (format!("{} connecting", spinner(app)), None),
         Connection::Disconnected { since, .. } => (
-            format!("✗ {} {}", if app.model.loaded { "stale" } else { "down" }, age(app.now - since)),
+            format!(
+                "✗ {} {}",
+                if app.model.loaded { "stale" } else { "down" },
+                age(app.now - since)
+            ),
             Some(Role::Banner),
         ),
     };
@@ -38,22 +42,43 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     let mut spans = vec![
         Span::styled(" day2top ", strong),
         Span::styled(format!("│ {} ", inert(&app.origin.context)), bar),
-        Span::styled(format!("│ {} ", inert(&app.origin.url)), bar),
-        Span::styled("│ ", bar),
-        Span::styled(format!("{state} "), state_role.map(|r| theme.style(r)).unwrap_or(strong)),
-        Span::styled(format!("│{counts}"), bar),
     ];
-    if app.model.dropped > 0 {
-        spans.push(Span::styled(format!("│ {} dropped ", app.model.dropped), theme.style(Role::Warn)));
+    if let Some((name, source)) = &app.origin.cluster {
+        spans.push(Span::styled(format!("│ {} ({}) ", inert(name), inert(source)), strong));
     }
+    // Most telling first: a narrow terminal cuts from the right.
+    spans.extend([
+        Span::styled("│ ", bar),
+        Span::styled(
+            format!("{state} "),
+            state_role.map(|r| theme.style(r)).unwrap_or(strong),
+        ),
+        Span::styled(format!("│{counts}"), bar),
+    ]);
+    if app.model.dropped > 0 {
+        spans.push(Span::styled(
+            format!("│ {} dropped ", app.model.dropped),
+            theme.style(Role::Warn),
+        ));
+    }
+    spans.push(Span::styled(format!("│ {} ", inert(&app.origin.url)), bar));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }
 
 pub fn banner_text(app: &App) -> Option<String> {
     match &app.model.connection {
-        Connection::Disconnected { error, retry_at, attempt, .. } => {
+        Connection::Disconnected {
+            error,
+            retry_at,
+            attempt,
+            ..
+        } => {
             let retry = ((retry_at - app.now).max(0) + 999) / 1000;
-            let shown = if app.model.loaded { " The data shown is stale." } else { "" };
+            let shown = if app.model.loaded {
+                " The data shown is stale."
+            } else {
+                ""
+            };
             Some(format!(
                 " Lost the gateway: {} — retry {attempt} in {retry}s.{shown}",
                 inert(error)
@@ -84,13 +109,19 @@ pub fn breadcrumbs(frame: &mut Frame, area: Rect, app: &App) {
             Route::Cluster => "cluster".to_string(),
             Route::Nodes => "nodes".to_string(),
             Route::Tasks { node: None } => "tasks".to_string(),
-            Route::Tasks { node: Some(id) } => format!("tasks on {}", inert(app.model.node_name(id))),
+            Route::Tasks { node: Some(id) } => {
+                format!("tasks on {}", inert(app.model.node_name(id)))
+            }
             Route::Task { id } => match app.model.tasks.get(id) {
                 Some(t) => format!("task {}", inert(&t.name)),
                 None => format!("task {}", inert(id)),
             },
         };
-        let role = if i + 1 == app.routes.len() { Role::Breadcrumb } else { Role::Muted };
+        let role = if i + 1 == app.routes.len() {
+            Role::Breadcrumb
+        } else {
+            Role::Muted
+        };
         spans.push(Span::styled(label, theme.style(role)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -101,9 +132,15 @@ pub fn waiting(frame: &mut Frame, area: Rect, app: &App) {
     let theme = &app.defs.theme;
     let lines = match &app.model.connection {
         Connection::Disconnected { error, .. } => vec![
-            Line::styled(format!("cannot reach the gateway at {}", inert(&app.origin.url)), theme.style(Role::Error)),
+            Line::styled(
+                format!("cannot reach the gateway at {}", inert(&app.origin.url)),
+                theme.style(Role::Error),
+            ),
             Line::styled(inert(error).into_owned(), theme.style(Role::Text)),
-            Line::styled("retrying by itself; check the address, the token and that the gateway runs", theme.style(Role::Muted)),
+            Line::styled(
+                "retrying by itself; check the address, the token and that the gateway runs",
+                theme.style(Role::Muted),
+            ),
         ],
         _ => vec![Line::styled(
             format!("{} connecting to {}", spinner(app), inert(&app.origin.url)),
@@ -112,7 +149,10 @@ pub fn waiting(frame: &mut Frame, area: Rect, app: &App) {
     };
     let top = area.height.saturating_sub(lines.len() as u16) / 2;
     let area = Rect::new(area.x, area.y + top, area.width, area.height - top);
-    frame.render_widget(Paragraph::new(lines).alignment(HorizontalAlignment::Center), area);
+    frame.render_widget(
+        Paragraph::new(lines).alignment(HorizontalAlignment::Center),
+        area,
+    );
 }
 
 pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
@@ -128,16 +168,25 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
                 Span::styled(app.line.text.clone(), theme.style(Role::Input)),
             ];
             if app.mode == Mode::Command
-                && let Some(c) = app.completions.get(app.completion_index.min(app.completions.len().saturating_sub(1)))
+                && let Some(c) = app.completions.get(
+                    app.completion_index
+                        .min(app.completions.len().saturating_sub(1)),
+                )
                 && let Some(rest) = c.strip_prefix(app.line.text.as_str())
             {
-                spans.push(Span::styled(rest.to_string(), theme.style(Role::Completion)));
+                spans.push(Span::styled(
+                    rest.to_string(),
+                    theme.style(Role::Completion),
+                ));
             }
             if app.mode == Mode::Filter
                 && let Some(f) = app.table().and_then(|t| t.filter.as_ref())
                 && f.literal
             {
-                spans.push(Span::styled("  (not a regex: matching as text)", theme.style(Role::Muted)));
+                spans.push(Span::styled(
+                    "  (not a regex: matching as text)",
+                    theme.style(Role::Muted),
+                ));
             }
             frame.render_widget(Paragraph::new(Line::from(spans)), area);
             let before: String = app.line.text.chars().take(app.line.cursor).collect();
@@ -146,15 +195,25 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
         }
         _ => {
             if let Some(notice) = &app.notice {
-                let role = if notice.error { Role::Error } else { Role::Info };
-                frame.render_widget(Paragraph::new(format!(" {}", inert(&notice.text))).style(theme.style(role)), area);
+                let role = if notice.error {
+                    Role::Error
+                } else {
+                    Role::Info
+                };
+                frame.render_widget(
+                    Paragraph::new(format!(" {}", inert(&notice.text))).style(theme.style(role)),
+                    area,
+                );
                 return;
             }
             let mut spans = Vec::new();
             for action in app.hints() {
                 if let Some((key, desc)) = app.defs.keymap.hint(action) {
                     spans.push(Span::styled(format!(" {key}"), theme.style(Role::HintKey)));
-                    spans.push(Span::styled(format!(" {desc} "), theme.style(Role::HintDesc)));
+                    spans.push(Span::styled(
+                        format!(" {desc} "),
+                        theme.style(Role::HintDesc),
+                    ));
                 }
             }
             frame.render_widget(Paragraph::new(Line::from(spans)), area);

@@ -17,12 +17,27 @@ use crate::tui::theme::Role;
 fn split(body: Rect) -> [Rect; 3] {
     let counts_h = 3.min(body.height);
     let rest = body.height - counts_h;
-    let nodes_h = if rest >= 8 { (rest * 3 / 5).max(4) } else { rest };
+    let nodes_h = if rest >= 8 {
+        (rest * 3 / 5).max(4)
+    } else {
+        rest
+    };
     let changes_h = rest - nodes_h;
     [
-        Rect { height: counts_h, ..body },
-        Rect { y: body.y + counts_h, height: nodes_h, ..body },
-        Rect { y: body.y + counts_h + nodes_h, height: changes_h, ..body },
+        Rect {
+            height: counts_h,
+            ..body
+        },
+        Rect {
+            y: body.y + counts_h,
+            height: nodes_h,
+            ..body
+        },
+        Rect {
+            y: body.y + counts_h + nodes_h,
+            height: changes_h,
+            ..body
+        },
     ]
 }
 
@@ -67,20 +82,29 @@ fn draw_counts(frame: &mut Frame, area: Rect, app: &App) {
     for state in TaskState::ALL {
         let n = app.model.tasks_by_state.get(&state).copied().unwrap_or(0);
         if n > 0 {
-            spans.push(Span::styled(format!("{n} "), theme.style(state_role(state))));
-            spans.push(Span::styled(format!("{}  ", state.as_str()), theme.style(Role::Muted)));
+            spans.push(Span::styled(
+                format!("{n} "),
+                theme.style(state_role(state)),
+            ));
+            spans.push(Span::styled(
+                format!("{}  ", state.as_str()),
+                theme.style(Role::Muted),
+            ));
         }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).block(block), area);
 }
 
-fn series<'a>(app: &'a App, name: &str, node: &str, width: usize) -> Vec<u64> {
+fn series(app: &App, name: &str, node: &str, width: usize) -> Vec<u64> {
     app.model
         .node_series
         .get(&(name.to_string(), node.to_string()))
         .map(|ring| {
             let skip = ring.len().saturating_sub(width);
-            ring.iter().skip(skip).map(|v| v.clamp(0.0, 100.0).round() as u64).collect()
+            ring.iter()
+                .skip(skip)
+                .map(|v| v.clamp(0.0, 100.0).round() as u64)
+                .collect()
         })
         .unwrap_or_default()
 }
@@ -119,10 +143,16 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
         .take(inner.height as usize - 1)
         .enumerate()
     {
-        let Some(node) = app.model.nodes.get(id) else { continue };
+        let Some(node) = app.model.nodes.get(id) else {
+            continue;
+        };
         let y = inner.y + 1 + row as u16;
         let selected = index == state.cursor;
-        let base = if selected { theme.style(Role::Selection) } else { theme.style(Role::Text) };
+        let base = if selected {
+            theme.style(Role::Selection)
+        } else {
+            theme.style(Role::Text)
+        };
         let health_role = match node.health {
             crate::api::Health::Healthy => Role::Ok,
             crate::api::Health::Unhealthy => Role::Error,
@@ -134,8 +164,21 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
             0.0
         };
         let cell = |role: Role| if selected { base } else { theme.style(role) };
-        let load_role = |pct: f64| if pct > 90.0 { Role::Error } else if pct > 70.0 { Role::Warn } else { Role::Text };
-        let running = app.model.running_per_node.get(&node.id).copied().unwrap_or(0);
+        let load_role = |pct: f64| {
+            if pct > 90.0 {
+                Role::Error
+            } else if pct > 70.0 {
+                Role::Warn
+            } else {
+                Role::Text
+            }
+        };
+        let running = app
+            .model
+            .running_per_node
+            .get(&node.id)
+            .copied()
+            .unwrap_or(0);
         let left = Line::from(vec![
             Span::styled(pad(&inert(&node.hostname), 16, false), base),
             Span::styled(" ", base),
@@ -145,23 +188,35 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
             Span::styled(" ", base),
             Span::styled(pad(&running.to_string(), 5, true), base),
             Span::styled(" ", base),
-            Span::styled(pad(&format!("{:.1}", node.usage.cpu_percent), 6, true), cell(load_role(node.usage.cpu_percent))),
+            Span::styled(
+                pad(&format!("{:.1}", node.usage.cpu_percent), 6, true),
+                cell(load_role(node.usage.cpu_percent)),
+            ),
             Span::styled(" ", base),
         ]);
         let left_w = (fixed - 6 - 1).min(inner.width);
-        frame.render_widget(Paragraph::new(left).style(base), Rect::new(inner.x, y, left_w, 1));
+        frame.render_widget(
+            Paragraph::new(left).style(base),
+            Rect::new(inner.x, y, left_w, 1),
+        );
         let mut x = inner.x + left_w;
         if spark_w > 0 {
             let cpu = series(app, CPU_SERIES, &node.id, spark_w as usize);
             frame.render_widget(
-                Sparkline::default().data(&cpu).max(100).style(theme.style(Role::Sparkline)),
+                Sparkline::default()
+                    .data(&cpu)
+                    .max(100)
+                    .style(theme.style(Role::Sparkline)),
                 Rect::new(x, y, spark_w, 1),
             );
             x += spark_w;
         }
         let mem_w = 8.min(inner.right().saturating_sub(x));
         frame.render_widget(
-            Paragraph::new(Span::styled(pad(&format!("{mem_pct:.1}"), 7, true), cell(load_role(mem_pct)))),
+            Paragraph::new(Span::styled(
+                pad(&format!("{mem_pct:.1}"), 7, true),
+                cell(load_role(mem_pct)),
+            )),
             Rect::new(x, y, mem_w, 1),
         );
         x += mem_w;
@@ -169,7 +224,10 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
         if rest > 0 {
             let mem = series(app, MEM_SERIES, &node.id, rest as usize);
             frame.render_widget(
-                Sparkline::default().data(&mem).max(100).style(theme.style(Role::SparklineAlt)),
+                Sparkline::default()
+                    .data(&mem)
+                    .max(100)
+                    .style(theme.style(Role::SparklineAlt)),
                 Rect::new(x + 1, y, rest, 1),
             );
         }
@@ -193,13 +251,19 @@ fn draw_changes(frame: &mut Frame, area: Rect, app: &App) {
             Line::from(vec![
                 Span::styled(pad(&age(app.now - c.at), 7, true), theme.style(Role::Muted)),
                 Span::raw(" "),
-                Span::styled(pad(&inert(&c.task_name), 20, false), theme.style(Role::Text)),
+                Span::styled(
+                    pad(&inert(&c.task_name), 20, false),
+                    theme.style(Role::Text),
+                ),
                 Span::raw(" "),
                 Span::styled(pad(from, 8, true), theme.style(Role::Muted)),
                 Span::styled(" → ", theme.style(Role::Muted)),
                 Span::styled(pad(c.to.as_str(), 8, false), theme.style(state_role(c.to))),
                 Span::raw(" "),
-                Span::styled(pad(&inert(app.model.node_name(&c.node_id)), 14, false), theme.style(Role::Muted)),
+                Span::styled(
+                    pad(&inert(app.model.node_name(&c.node_id)), 14, false),
+                    theme.style(Role::Muted),
+                ),
                 Span::raw(" "),
                 Span::styled(inert(&c.message).into_owned(), theme.style(Role::Muted)),
             ])
@@ -208,6 +272,9 @@ fn draw_changes(frame: &mut Frame, area: Rect, app: &App) {
     let empty = lines.is_empty();
     frame.render_widget(Paragraph::new(lines).block(block), area);
     if empty && inner.height > 0 {
-        frame.render_widget(Paragraph::new(Span::styled("no changes yet", theme.style(Role::Muted))), inner);
+        frame.render_widget(
+            Paragraph::new(Span::styled("no changes yet", theme.style(Role::Muted))),
+            inner,
+        );
     }
 }

@@ -23,7 +23,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
     let text_style = theme.style(Role::Text);
     let heading = |t: &str| Line::styled(t.to_string(), theme.style(Role::Title));
     let row = |keys: String, desc: String| {
-        Line::from(vec![Span::styled(format!(" {keys:<22}"), key_style), Span::styled(desc, text_style)])
+        Line::from(vec![
+            Span::styled(format!(" {keys:<22}"), key_style),
+            Span::styled(desc, text_style),
+        ])
     };
     let mut lines = vec![heading(&format!("Keys (keymap {})", app.defs.keymap.name))];
     for binding in &app.defs.keymap.bindings {
@@ -41,14 +44,29 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
     lines.push(Line::raw(""));
     lines.push(heading("Commands"));
     lines.push(row(":cluster :nodes".into(), "go to a view".into()));
-    lines.push(row(":tasks [NODE]".into(), "all tasks, or one node's".into()));
-    lines.push(row(":ctx [NAME]".into(), "show or switch the gateway context".into()));
-    lines.push(row(":theme NAME".into(), "default light high-contrast mono ...".into()));
+    lines.push(row(
+        ":tasks [NODE]".into(),
+        "all tasks, or one node's".into(),
+    ));
+    lines.push(row(
+        ":ctx [NAME]".into(),
+        "show or switch the gateway context".into(),
+    ));
+    lines.push(row(
+        ":theme NAME".into(),
+        "default light high-contrast mono ...".into(),
+    ));
     lines.push(row(":keymap NAME".into(), "default vim ...".into()));
     lines.push(row(":q".into(), "quit".into()));
     let block = Block::bordered()
         .border_style(theme.style(Role::Border))
-        .title(Span::styled(" Help — any other key closes ", theme.style(Role::Title)));
+        .title(Span::styled(
+            " Help — any other key closes ",
+            theme.style(Role::Title),
+        ));
     frame.render_widget(Clear, popup);
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).scroll((scroll, 0)),
+        popup,
+    );
 }

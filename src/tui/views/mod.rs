@@ -26,7 +26,9 @@ pub fn areas(app: &App, area: Rect) -> Areas {
     let header_h = 1.min(area.height);
     let crumbs_h = u16::from(area.height >= 4);
     let footer_h = u16::from(area.height >= 2);
-    let body_h = area.height.saturating_sub(header_h + banner_h + crumbs_h + footer_h);
+    let body_h = area
+        .height
+        .saturating_sub(header_h + banner_h + crumbs_h + footer_h);
     let row = |y: u16, h: u16| Rect::new(area.x, area.y + y, area.width, h);
     let header = row(0, header_h);
     let banner = (banner_h > 0).then(|| row(header_h, 1));

@@ -20,7 +20,7 @@ pub fn rows_height(body: Rect) -> usize {
 }
 
 pub fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
-    let title = format!("{}", app.defs.nodes_view.title);
+    let title = app.defs.nodes_view.title.clone();
     draw(
         frame,
         area,
@@ -29,7 +29,12 @@ pub fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
         &app.nodes_table,
         title,
         app.model.nodes.len(),
-        |id, field| app.model.nodes.get(id).map(|n| fields::node_field(n, field, &app.model)),
+        |id, field| {
+            app.model
+                .nodes
+                .get(id)
+                .map(|n| fields::node_field(n, field, &app.model))
+        },
     );
 }
 
@@ -50,7 +55,12 @@ pub fn draw_tasks(frame: &mut Frame, area: Rect, app: &App, node: Option<&str>) 
         &app.tasks_table,
         title,
         total,
-        |id, field| app.model.tasks.get(id).map(|t| fields::task_field(t, field, &app.model)),
+        |id, field| {
+            app.model
+                .tasks
+                .get(id)
+                .map(|t| fields::task_field(t, field, &app.model))
+        },
     );
 }
 
@@ -68,10 +78,16 @@ fn draw<'a>(
     let theme = &app.defs.theme;
     let mut title_spans = vec![
         Span::styled(format!(" {title}"), theme.style(Role::Title)),
-        Span::styled(format!("[{}/{total}] ", state.rows.len()), theme.style(Role::Muted)),
+        Span::styled(
+            format!("[{}/{total}] ", state.rows.len()),
+            theme.style(Role::Muted),
+        ),
     ];
     if let Some(filter) = &state.filter {
-        title_spans.push(Span::styled(format!("</{}> ", inert(&filter.text)), theme.style(Role::Accent)));
+        title_spans.push(Span::styled(
+            format!("</{}> ", inert(&filter.text)),
+            theme.style(Role::Accent),
+        ));
     }
     if app.model.is_stale() {
         title_spans.push(Span::styled("stale ", theme.style(Role::Warn)));
@@ -97,10 +113,20 @@ fn draw<'a>(
         if n > 0 {
             header.push(Span::raw(" "));
         }
-        let role = if sorted { Role::Sorted } else { Role::TableHeader };
-        header.push(Span::styled(pad(&label, *width as usize, column.align == Align::Right), theme.style(role)));
+        let role = if sorted {
+            Role::Sorted
+        } else {
+            Role::TableHeader
+        };
+        header.push(Span::styled(
+            pad(&label, *width as usize, column.align == Align::Right),
+            theme.style(role),
+        ));
     }
-    frame.render_widget(Paragraph::new(Line::from(header)), Rect { height: 1, ..inner });
+    frame.render_widget(
+        Paragraph::new(Line::from(header)),
+        Rect { height: 1, ..inner },
+    );
 
     let body = Rect {
         y: inner.y + 1,
@@ -108,15 +134,31 @@ fn draw<'a>(
         ..inner
     };
     if state.rows.is_empty() {
-        let what = if state.filter.is_some() { "nothing matches the filter (Esc clears it)" } else { "nothing here yet" };
-        frame.render_widget(Paragraph::new(Span::styled(what, theme.style(Role::Muted))), body);
+        let what = if state.filter.is_some() {
+            "nothing matches the filter (Esc clears it)"
+        } else {
+            "nothing here yet"
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(what, theme.style(Role::Muted))),
+            body,
+        );
         return;
     }
-    let visible = state.rows.iter().enumerate().skip(state.offset).take(body.height as usize);
+    let visible = state
+        .rows
+        .iter()
+        .enumerate()
+        .skip(state.offset)
+        .take(body.height as usize);
     let mut lines = Vec::with_capacity(body.height as usize);
     for (index, id) in visible {
         let selected = index == state.cursor;
-        let base = if selected { theme.style(Role::Selection) } else { Style::default() };
+        let base = if selected {
+            theme.style(Role::Selection)
+        } else {
+            Style::default()
+        };
         let mut spans = Vec::with_capacity(columns.len() * 2);
         for (n, (i, width)) in columns.iter().enumerate() {
             let column = &def.columns[*i];
@@ -130,7 +172,10 @@ fn draw<'a>(
                 (false, Some(role)) => theme.style(role),
                 (false, None) => theme.style(Role::Text),
             };
-            spans.push(Span::styled(pad(&text, *width as usize, column.align == Align::Right), style));
+            spans.push(Span::styled(
+                pad(&text, *width as usize, column.align == Align::Right),
+                style,
+            ));
         }
         lines.push(Line::from(spans).style(base));
     }

@@ -1,0 +1,65 @@
+//! A console filled from the seeded demo cluster at a fixed clock, as the
+//! stream would fill it: for golden screens and benchmarks.
+
+use std::collections::BTreeMap;
+
+use super::app::{App, Origin};
+use super::defs::Defs;
+use super::model::{CPU_SERIES, MEM_SERIES, SUB_NODE_METRICS, SUB_NODES, SUB_TASKS};
+use crate::api::{Record, Series, ServerMsg, UnixMillis};
+use crate::client::StreamEvent;
+use crate::collect::Source;
+use crate::collect::demo::{DemoConfig, DemoSource};
+
+/// The fixed clock the fixture starts at.
+pub const T0: UnixMillis = 1_700_000_000_000;
+
+fn snapshot(sub: &str, items: Vec<Record>) -> StreamEvent {
+    StreamEvent::Message(ServerMsg::Snapshot {
+        sub: sub.into(),
+        seq: 1,
+        epoch: "fixture".into(),
+        items,
+    })
+}
+
+/// The demo cluster after `ticks` seconds, delivered to a new console as
+/// snapshots of nodes, tasks and node series.
+pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
+    let mut demo = DemoSource::new(config);
+    let mut series: BTreeMap<String, Series> = BTreeMap::new();
+    let mut last = None;
+    for i in 0..ticks.max(1) {
+        let collected = demo.collect(T0 + i * 1000);
+        for s in collected.samples.iter().filter(|s| s.name == CPU_SERIES || s.name == MEM_SERIES) {
+            series
+                .entry(s.series_key())
+                .or_insert_with(|| Series {
+                    name: s.name.clone(),
+                    tags: s.tags.clone(),
+                    unit: s.unit.clone(),
+                    points: Vec::new(),
+                })
+                .points
+                .push((s.ts, s.value));
+        }
+        last = Some(collected);
+    }
+    let collected = last.expect("at least one tick");
+    let now = T0 + (ticks.max(1) - 1) * 1000;
+    let origin = Origin {
+        context: "demo".into(),
+        url: "http://127.0.0.1:7070".into(),
+        cluster: Some(("demo".into(), "demo".into())),
+    };
+    let contexts = vec!["demo".into(), "prod".into()];
+    let mut app = App::new(Defs::load(None, "default", "default"), origin, contexts, None, now);
+    app.on_stream(StreamEvent::Connected, now);
+    app.on_stream(snapshot(SUB_NODES, collected.nodes.into_iter().map(Record::Node).collect()), now);
+    app.on_stream(snapshot(SUB_TASKS, collected.tasks.into_iter().map(Record::Task).collect()), now);
+    app.on_stream(
+        snapshot(SUB_NODE_METRICS, series.into_values().map(Record::Series).collect()),
+        now,
+    );
+    app
+}
