@@ -31,8 +31,14 @@ impl Session {
     /// Runs `args` in a fresh tmux session of the given size, with a home
     /// directory of its own so no user config leaks in.
     fn start(test: &str, args: &str, width: u16, height: u16) -> Session {
+        let home = std::env::temp_dir().join(format!("day2top-{test}-{}", std::process::id()));
+        Session::start_in(home, test, args, width, height)
+    }
+
+    /// The same, in the given home directory (config in `config/day2top`,
+    /// state in `state/day2top`); it is removed with the session.
+    fn start_in(home: std::path::PathBuf, test: &str, args: &str, width: u16, height: u16) -> Session {
         let name = format!("day2top-{test}-{}", std::process::id());
-        let home = std::env::temp_dir().join(&name);
         std::fs::create_dir_all(&home).unwrap();
         let command = format!(
             "env HOME={home} XDG_CONFIG_HOME={home}/config XDG_STATE_HOME={home}/state {bin} {args}; echo EXITED=$?; sleep 60",
@@ -239,5 +245,90 @@ fn a_tiny_terminal_draws_and_quits() {
     s.wait_text("day2top");
     s.keys(&["?", "Escape", "t", "j", "Enter"]);
     std::thread::sleep(Duration::from_millis(300));
+    s.quit_and_check_restored();
+}
+
+#[test]
+fn hangup_and_terminate_end_it_cleanly() {
+    if !have_tmux() {
+        return;
+    }
+    for (signal, seed) in [("HUP", "101"), ("TERM", "102")] {
+        let s = Session::start(&format!("sig{signal}"), &format!("--demo --seed {seed}"), 100, 30);
+        s.wait_text("● live");
+        // The pane's shell runs `env … day2top …`, and env execs day2top.
+        let pane = s.display("#{pane_pid}");
+        let out = Command::new("pgrep").args(["-P", &pane]).output().unwrap();
+        let pids: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect();
+        let day2top = pids
+            .iter()
+            .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e.ends_with("day2top")))
+            .unwrap_or_else(|| panic!("no day2top among {pids:?}"));
+        Command::new("kill").args([&format!("-{signal}"), day2top]).status().unwrap();
+        s.wait_text("EXITED=0");
+        assert_eq!(s.display("#{alternate_on}"), "0", "SIG{signal} left the alternate screen on");
+    }
+}
+
+/// `day2top gateway` with a generated token, a console connected to it by
+/// a context in the config file, and `:ctx` switching between gateways.
+#[test]
+fn standalone_gateway_context_and_ctx_switch() {
+    if !have_tmux() {
+        return;
+    }
+    use std::io::{BufRead, BufReader};
+    let home = std::env::temp_dir().join(format!("day2top-ctx-{}", std::process::id()));
+    let state = home.join("state");
+    let config = home.join("config/day2top");
+    std::fs::create_dir_all(&config).unwrap();
+    let mut gateway = Command::new(env!("CARGO_BIN_EXE_day2top"))
+        .args(["gateway", "--listen", "127.0.0.1:0", "--demo", "--demo-nodes", "4", "--demo-tasks", "12"])
+        .env("XDG_STATE_HOME", &state)
+        .env("HOME", &home)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(gateway.stderr.take().unwrap()).lines();
+    let mut url = None;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.split("serving ").nth(1) {
+            url = Some(rest.trim().to_string());
+        }
+        if line.contains("connect with") {
+            break;
+        }
+    }
+    // Keep reading its log, or its writes to a closed pipe would fail.
+    std::thread::spawn(move || lines.for_each(drop));
+    let url = url.expect("the gateway says where it serves");
+    let token = state.join("day2top/gateway.token");
+    assert!(token.exists(), "the generated token is written for the console");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&token).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "the token file is private");
+    std::fs::write(
+        config.join("config.toml"),
+        format!(
+            "default_context = \"remote\"\n\
+             [context.remote]\nurl = \"{url}\"\ntoken_file = \"{t}\"\n\
+             [context.backup]\nurl = \"{url}\"\ntoken_file = \"{t}\"\n",
+            t = token.display()
+        ),
+    )
+    .unwrap();
+
+    // The console starts on the config's default context: the remote demo.
+    let s = Session::start_in(home, "ctx", "", 120, 30);
+    s.wait_for("the remote demo", |screen| screen.contains("remote") && screen.contains("demo (demo)") && screen.contains("4 nodes"));
+    s.text(":ctx");
+    s.keys(&["Enter"]);
+    s.wait_text("context remote; others: backup, remote");
+    s.text(":ctx b");
+    s.keys(&["Tab", "Enter"]);
+    s.wait_for("the switch to backup", |screen| screen.contains("│ backup │") && screen.contains("4 nodes"));
+    gateway.kill().unwrap();
+    let _ = gateway.wait();
+    s.wait_text("Lost the gateway");
     s.quit_and_check_restored();
 }

@@ -18,6 +18,7 @@ pub mod text;
 pub mod theme;
 pub mod viewdef;
 pub mod views;
+pub mod widgets;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Sparkline};
+use ratatui::widgets::{Block, Paragraph};
 
 use crate::api::TaskState;
 use crate::tui::app::App;
@@ -12,6 +12,7 @@ use crate::tui::fields::age;
 use crate::tui::model::{CPU_SERIES, MEM_SERIES};
 use crate::tui::text::{inert, pad};
 use crate::tui::theme::Role;
+use crate::tui::widgets::sparkline::sparkline;
 
 /// The three boxes: task counts, nodes, changes.
 fn split(body: Rect) -> [Rect; 3] {
@@ -95,18 +96,12 @@ fn draw_counts(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(Line::from(spans)).block(block), area);
 }
 
-fn series(app: &App, name: &str, node: &str, width: usize) -> Vec<u64> {
-    app.model
-        .node_series
-        .get(&(name.to_string(), node.to_string()))
-        .map(|ring| {
-            let skip = ring.len().saturating_sub(width);
-            ring.iter()
-                .skip(skip)
-                .map(|v| v.clamp(0.0, 100.0).round() as u64)
-                .collect()
-        })
-        .unwrap_or_default()
+/// A node's series as a sparkline of `width` cells, on a 0–100 scale.
+fn spark(app: &App, name: &str, node: &str, width: u16) -> String {
+    match app.model.node_series.get(&(name.to_string(), node.to_string())) {
+        Some(ring) => sparkline(ring.iter(), 100.0, width as usize),
+        None => " ".repeat(width as usize),
+    }
 }
 
 fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
@@ -201,12 +196,9 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
         );
         let mut x = inner.x + left_w;
         if spark_w > 0 {
-            let cpu = series(app, CPU_SERIES, &node.id, spark_w as usize);
+            let cpu = spark(app, CPU_SERIES, &node.id, spark_w);
             frame.render_widget(
-                Sparkline::default()
-                    .data(&cpu)
-                    .max(100)
-                    .style(theme.style(Role::Sparkline)),
+                Span::styled(cpu, theme.style(Role::Sparkline)),
                 Rect::new(x, y, spark_w, 1),
             );
             x += spark_w;
@@ -222,12 +214,9 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
         x += mem_w;
         let rest = inner.right().saturating_sub(x + 1);
         if rest > 0 {
-            let mem = series(app, MEM_SERIES, &node.id, rest as usize);
+            let mem = spark(app, MEM_SERIES, &node.id, rest);
             frame.render_widget(
-                Sparkline::default()
-                    .data(&mem)
-                    .max(100)
-                    .style(theme.style(Role::SparklineAlt)),
+                Span::styled(mem, theme.style(Role::SparklineAlt)),
                 Rect::new(x + 1, y, rest, 1),
             );
         }

@@ -1,0 +1,3 @@
+//! Small drawing helpers shared by views.
+
+pub mod sparkline;
