@@ -11,7 +11,16 @@ use day2top::collect::host::HostSource;
 
 fn processes() -> usize {
     std::fs::read_dir("/proc")
-        .map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit())).count())
+        .map(|d| {
+            d.flatten()
+                .filter(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .bytes()
+                        .all(|b| b.is_ascii_digit())
+                })
+                .count()
+        })
         .unwrap_or(0)
 }
 
@@ -19,7 +28,11 @@ fn main() {
     // Make it at least 500 processes, as on a busy host.
     let mut children: Vec<Child> = Vec::new();
     while processes() < 500 {
-        match Command::new("sleep").arg("120").stdin(Stdio::null()).spawn() {
+        match Command::new("sleep")
+            .arg("120")
+            .stdin(Stdio::null())
+            .spawn()
+        {
             Ok(child) => children.push(child),
             Err(e) => {
                 eprintln!("cannot start more processes: {e}");

@@ -40,39 +40,62 @@ fn time_frames(app: &mut App, frames: usize) -> Vec<Duration> {
         .collect()
 }
 
+/// Rebuilding the table's rows, as after new data arrives.
+fn time_rebuilds(app: &mut App, times: usize) -> Vec<Duration> {
+    (0..times)
+        .map(|_| {
+            app.tasks_table.invalidate();
+            let start = Instant::now();
+            app.prepare();
+            start.elapsed()
+        })
+        .collect()
+}
+
 fn main() {
-    let config = DemoConfig { seed: 1, nodes: 1000, tasks: 10_000 };
+    let config = DemoConfig {
+        seed: 1,
+        nodes: 1000,
+        tasks: 10_000,
+    };
     let mut app = fixture::demo_app(config, 5);
-    println!("day2top render benchmarks: {} nodes, {} tasks, 200x60", app.model.nodes.len(), app.model.tasks.len());
+    println!(
+        "day2top render benchmarks: {} nodes, {} tasks, 200x60",
+        app.model.nodes.len(),
+        app.model.tasks.len()
+    );
 
     app.act(Action::ViewTasks);
-    report("tasks view, one frame", time_frames(&mut app, 300), Some(Duration::from_millis(2)));
+    report(
+        "tasks view, one frame",
+        time_frames(&mut app, 300),
+        Some(Duration::from_millis(2)),
+    );
 
-    let resort: Vec<Duration> = (0..30)
-        .map(|_| {
-            app.tasks_table.invalidate();
-            let start = Instant::now();
-            app.prepare();
-            start.elapsed()
-        })
-        .collect();
-    report("tasks view, re-sort 10,000 rows after a change", resort, None);
-
+    report(
+        "tasks view, re-sort 10,000 rows after a change",
+        time_rebuilds(&mut app, 30),
+        None,
+    );
     app.tasks_table.set_filter("kafka|cassandra|!x");
-    let refilter: Vec<Duration> = (0..30)
-        .map(|_| {
-            app.tasks_table.invalidate();
-            let start = Instant::now();
-            app.prepare();
-            start.elapsed()
-        })
-        .collect();
-    report("tasks view, regex re-filter of 10,000 rows", refilter, None);
+    report(
+        "tasks view, regex re-filter of 10,000 rows",
+        time_rebuilds(&mut app, 30),
+        None,
+    );
     app.tasks_table.set_filter("");
 
     app.act(Action::ViewNodes);
-    report("nodes view, one frame", time_frames(&mut app, 300), Some(Duration::from_millis(2)));
+    report(
+        "nodes view, one frame",
+        time_frames(&mut app, 300),
+        Some(Duration::from_millis(2)),
+    );
 
     app.act(Action::ViewCluster);
-    report("cluster view (sparklines), one frame", time_frames(&mut app, 300), Some(Duration::from_millis(2)));
+    report(
+        "cluster view (sparklines), one frame",
+        time_frames(&mut app, 300),
+        Some(Duration::from_millis(2)),
+    );
 }

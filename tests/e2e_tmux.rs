@@ -37,7 +37,13 @@ impl Session {
 
     /// The same, in the given home directory (config in `config/day2top`,
     /// state in `state/day2top`); it is removed with the session.
-    fn start_in(home: std::path::PathBuf, test: &str, args: &str, width: u16, height: u16) -> Session {
+    fn start_in(
+        home: std::path::PathBuf,
+        test: &str,
+        args: &str,
+        width: u16,
+        height: u16,
+    ) -> Session {
         let name = format!("day2top-{test}-{}", std::process::id());
         std::fs::create_dir_all(&home).unwrap();
         let command = format!(
@@ -254,19 +260,36 @@ fn hangup_and_terminate_end_it_cleanly() {
         return;
     }
     for (signal, seed) in [("HUP", "101"), ("TERM", "102")] {
-        let s = Session::start(&format!("sig{signal}"), &format!("--demo --seed {seed}"), 100, 30);
+        let s = Session::start(
+            &format!("sig{signal}"),
+            &format!("--demo --seed {seed}"),
+            100,
+            30,
+        );
         s.wait_text("● live");
         // The pane's shell runs `env … day2top …`, and env execs day2top.
         let pane = s.display("#{pane_pid}");
         let out = Command::new("pgrep").args(["-P", &pane]).output().unwrap();
-        let pids: Vec<String> = String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect();
+        let pids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(String::from)
+            .collect();
         let day2top = pids
             .iter()
-            .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e.ends_with("day2top")))
+            .find(|p| {
+                std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e.ends_with("day2top"))
+            })
             .unwrap_or_else(|| panic!("no day2top among {pids:?}"));
-        Command::new("kill").args([&format!("-{signal}"), day2top]).status().unwrap();
+        Command::new("kill")
+            .args([&format!("-{signal}"), day2top])
+            .status()
+            .unwrap();
         s.wait_text("EXITED=0");
-        assert_eq!(s.display("#{alternate_on}"), "0", "SIG{signal} left the alternate screen on");
+        assert_eq!(
+            s.display("#{alternate_on}"),
+            "0",
+            "SIG{signal} left the alternate screen on"
+        );
     }
 }
 
@@ -283,7 +306,16 @@ fn standalone_gateway_context_and_ctx_switch() {
     let config = home.join("config/day2top");
     std::fs::create_dir_all(&config).unwrap();
     let mut gateway = Command::new(env!("CARGO_BIN_EXE_day2top"))
-        .args(["gateway", "--listen", "127.0.0.1:0", "--demo", "--demo-nodes", "4", "--demo-tasks", "12"])
+        .args([
+            "gateway",
+            "--listen",
+            "127.0.0.1:0",
+            "--demo",
+            "--demo-nodes",
+            "4",
+            "--demo-tasks",
+            "12",
+        ])
         .env("XDG_STATE_HOME", &state)
         .env("HOME", &home)
         .stderr(std::process::Stdio::piped())
@@ -304,8 +336,12 @@ fn standalone_gateway_context_and_ctx_switch() {
     std::thread::spawn(move || lines.for_each(drop));
     let url = url.expect("the gateway says where it serves");
     let token = state.join("day2top/gateway.token");
-    assert!(token.exists(), "the generated token is written for the console");
-    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&token).unwrap().permissions());
+    assert!(
+        token.exists(),
+        "the generated token is written for the console"
+    );
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&token).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600, "the token file is private");
     std::fs::write(
         config.join("config.toml"),
@@ -320,13 +356,17 @@ fn standalone_gateway_context_and_ctx_switch() {
 
     // The console starts on the config's default context: the remote demo.
     let s = Session::start_in(home, "ctx", "", 120, 30);
-    s.wait_for("the remote demo", |screen| screen.contains("remote") && screen.contains("demo (demo)") && screen.contains("4 nodes"));
+    s.wait_for("the remote demo", |screen| {
+        screen.contains("remote") && screen.contains("demo (demo)") && screen.contains("4 nodes")
+    });
     s.text(":ctx");
     s.keys(&["Enter"]);
     s.wait_text("context remote; others: backup, remote");
     s.text(":ctx b");
     s.keys(&["Tab", "Enter"]);
-    s.wait_for("the switch to backup", |screen| screen.contains("│ backup │") && screen.contains("4 nodes"));
+    s.wait_for("the switch to backup", |screen| {
+        screen.contains("│ backup │") && screen.contains("4 nodes")
+    });
     gateway.kill().unwrap();
     let _ = gateway.wait();
     s.wait_text("Lost the gateway");

@@ -16,7 +16,14 @@ use ratatui::backend::TestBackend;
 
 /// The demo cluster after `ticks` seconds, as the console would hold it.
 fn demo_app(ticks: i64) -> App {
-    fixture::demo_app(DemoConfig { seed: 42, nodes: 10, tasks: 60 }, ticks)
+    fixture::demo_app(
+        DemoConfig {
+            seed: 42,
+            nodes: 10,
+            tasks: 60,
+        },
+        ticks,
+    )
 }
 
 fn key(app: &mut App, code: KeyCode) {

@@ -784,15 +784,7 @@ mod tests {
             states.extend(c.tasks.iter().map(|t| t.state));
             flapped |= c.nodes.iter().any(|n| n.health == Health::Unhealthy);
         }
-        for state in [
-            TaskState::Staging,
-            TaskState::Starting,
-            TaskState::Running,
-            TaskState::Finished,
-            TaskState::Failed,
-            TaskState::Killed,
-            TaskState::Lost,
-        ] {
+        for state in TaskState::ALL {
             assert!(states.contains(&state), "never saw {state:?}");
         }
         assert!(flapped, "the flapping agent never went away");

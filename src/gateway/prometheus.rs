@@ -11,6 +11,7 @@ use axum::response::IntoResponse;
 
 use super::Shared;
 use super::stats::GatewayStats;
+use super::store::TopicStats;
 
 pub async fn exposition(State(gw): State<Arc<Shared>>) -> impl IntoResponse {
     (
@@ -26,163 +27,197 @@ fn render(gw: &Shared) -> String {
     let mut out = String::with_capacity(16 * 1024);
 
     // Collected series, grouped by metric name so each gets one TYPE line.
-    let mut by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut by_name: BTreeMap<String, Vec<(Labels, f64)>> = BTreeMap::new();
     gw.store.with_latest_samples(|name, tags, value| {
-        let mut line = String::new();
-        write_labels(
-            &mut line,
-            tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        );
-        let _ = write!(line, " {}", number(value));
+        let labels = tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         by_name
             .entry(format!("day2top_{}", sanitize(name)))
             .or_default()
-            .push(line);
+            .push((labels, value));
     });
-    for (name, mut lines) in by_name {
-        lines.sort();
-        let _ = writeln!(out, "# TYPE {name} gauge");
-        for line in lines {
-            let _ = writeln!(out, "{name}{line}");
-        }
+    for (name, mut samples) in by_name {
+        samples.sort_by(|a, b| a.0.cmp(&b.0));
+        family(&mut out, &name, "", "gauge", samples);
     }
 
     let info = gw.store.cluster_info();
-    gauge(
+    family(
         &mut out,
         "day2top_nodes",
         "Nodes in the cluster.",
-        &[],
-        info.nodes as f64,
+        "gauge",
+        [(vec![], info.nodes as f64)],
     );
-    let _ = writeln!(
-        out,
-        "# HELP day2top_tasks Tasks by state.\n# TYPE day2top_tasks gauge"
+    let by_state = info
+        .tasks_by_state
+        .iter()
+        .map(|(state, n)| (vec![label("state", state.as_str())], *n as f64));
+    family(
+        &mut out,
+        "day2top_tasks",
+        "Tasks by state.",
+        "gauge",
+        by_state,
     );
-    for (state, count) in &info.tasks_by_state {
-        let _ = writeln!(out, "day2top_tasks{{state=\"{}\"}} {count}", state.as_str());
-    }
 
     let stats = &gw.stats;
-    let counters: [(&str, &str, &std::sync::atomic::AtomicU64); 6] = [
+    let own: [(&str, &str, &str, &std::sync::atomic::AtomicU64); 9] = [
         (
-            "day2top_gateway_requests_total",
+            "requests_total",
+            "counter",
             "HTTP requests received.",
             &stats.requests,
         ),
         (
-            "day2top_gateway_auth_failures_total",
+            "auth_failures_total",
+            "counter",
             "Requests refused for a missing or bad token or scope.",
             &stats.auth_failures,
         ),
         (
-            "day2top_gateway_frames_sent_total",
+            "frames_sent_total",
+            "counter",
             "Stream frames sent.",
             &stats.frames_sent,
         ),
         (
-            "day2top_gateway_events_sent_total",
+            "events_sent_total",
+            "counter",
             "Stream events sent.",
             &stats.events_sent,
         ),
         (
-            "day2top_gateway_events_dropped_total",
+            "events_dropped_total",
+            "counter",
             "Stream events dropped because a subscriber fell behind.",
             &stats.events_dropped,
         ),
         (
-            "day2top_gateway_slow_clients_disconnected_total",
+            "slow_clients_disconnected_total",
+            "counter",
             "Stream clients cut off because they stopped reading.",
             &stats.slow_clients_cut,
         ),
+        (
+            "clients",
+            "gauge",
+            "Connected stream clients.",
+            &stats.clients,
+        ),
+        (
+            "subscriptions",
+            "gauge",
+            "Active stream subscriptions.",
+            &stats.subscriptions,
+        ),
+        (
+            "queued_frames",
+            "gauge",
+            "Frames waiting in connections' outgoing queues.",
+            &stats.queued_frames,
+        ),
     ];
-    for (name, help, counter) in &counters {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-        let _ = writeln!(out, "{name} {}", GatewayStats::get(counter));
+    for (name, kind, help, counter) in own {
+        let value = GatewayStats::get(counter) as f64;
+        family(
+            &mut out,
+            &format!("day2top_gateway_{name}"),
+            help,
+            kind,
+            [(vec![], value)],
+        );
     }
-    gauge(
-        &mut out,
-        "day2top_gateway_clients",
-        "Connected stream clients.",
-        &[],
-        GatewayStats::get(&stats.clients) as f64,
-    );
-    gauge(
-        &mut out,
-        "day2top_gateway_subscriptions",
-        "Active stream subscriptions.",
-        &[],
-        GatewayStats::get(&stats.subscriptions) as f64,
-    );
-    gauge(
-        &mut out,
-        "day2top_gateway_queued_frames",
-        "Frames waiting in connections' outgoing queues.",
-        &[],
-        GatewayStats::get(&stats.queued_frames) as f64,
-    );
 
-    let _ = writeln!(
-        out,
-        "# HELP day2top_gateway_topic_backlog Events in a topic's ring not yet read by its slowest subscriber.\n# TYPE day2top_gateway_topic_backlog gauge"
-    );
     let topics = gw.store.topic_stats();
-    for t in &topics {
-        let _ = writeln!(
-            out,
-            "day2top_gateway_topic_backlog{{topic=\"{}\"}} {}",
-            t.topic, t.backlog
+    let per_topic: [TopicMetric; 3] = [
+        (
+            "topic_backlog",
+            "gauge",
+            "Events in a topic's ring not yet read by its slowest subscriber.",
+            |t| t.backlog as f64,
+        ),
+        (
+            "topic_subscribers",
+            "gauge",
+            "Subscriptions reading a topic.",
+            |t| t.subscribers as f64,
+        ),
+        (
+            "topic_seq",
+            "counter",
+            "The newest sequence number of a topic.",
+            |t| t.seq as f64,
+        ),
+    ];
+    for (name, kind, help, value) in per_topic {
+        let samples = topics
+            .iter()
+            .map(|t| (vec![label("topic", t.topic)], value(t)));
+        family(
+            &mut out,
+            &format!("day2top_gateway_{name}"),
+            help,
+            kind,
+            samples,
         );
     }
-    let _ = writeln!(
-        out,
-        "# HELP day2top_gateway_topic_subscribers Subscriptions reading a topic.\n# TYPE day2top_gateway_topic_subscribers gauge"
-    );
-    for t in &topics {
-        let _ = writeln!(
-            out,
-            "day2top_gateway_topic_subscribers{{topic=\"{}\"}} {}",
-            t.topic, t.subscribers
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP day2top_gateway_topic_seq The newest sequence number of a topic.\n# TYPE day2top_gateway_topic_seq counter"
-    );
-    for t in &topics {
-        let _ = writeln!(
-            out,
-            "day2top_gateway_topic_seq{{topic=\"{}\"}} {}",
-            t.topic, t.seq
-        );
-    }
+
     let (series, points, dropped) = gw.store.series_stats();
-    gauge(
+    family(
         &mut out,
         "day2top_gateway_series",
         "Metric series held.",
-        &[],
-        series as f64,
+        "gauge",
+        [(vec![], series as f64)],
     );
-    gauge(
+    family(
         &mut out,
         "day2top_gateway_series_points",
         "Metric points held.",
-        &[],
-        points as f64,
+        "gauge",
+        [(vec![], points as f64)],
     );
-    let _ = writeln!(
-        out,
-        "# HELP day2top_gateway_series_dropped_samples_total Samples refused because the series limit was reached.\n# TYPE day2top_gateway_series_dropped_samples_total counter\nday2top_gateway_series_dropped_samples_total {dropped}"
+    family(
+        &mut out,
+        "day2top_gateway_series_dropped_samples_total",
+        "Samples refused because the series limit was reached.",
+        "counter",
+        [(vec![], dropped as f64)],
     );
     out
 }
 
-fn gauge(out: &mut String, name: &str, help: &str, labels: &[(&str, &str)], value: f64) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
-    let _ = write!(out, "{name}");
-    write_labels(out, labels.iter().copied());
-    let _ = writeln!(out, " {}", number(value));
+type Labels = Vec<(String, String)>;
+
+/// A per-topic metric: name, kind, help, and how to read it.
+type TopicMetric = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&TopicStats) -> f64,
+);
+
+fn label(key: &str, value: &str) -> (String, String) {
+    (key.to_string(), value.to_string())
+}
+
+/// One metric family: its HELP and TYPE lines, then a line per sample.
+fn family(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    kind: &str,
+    samples: impl IntoIterator<Item = (Labels, f64)>,
+) {
+    if !help.is_empty() {
+        let _ = writeln!(out, "# HELP {name} {help}");
+    }
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        out.push_str(name);
+        write_labels(out, labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let _ = writeln!(out, " {}", number(value));
+    }
 }
 
 fn write_labels<'a>(out: &mut String, labels: impl Iterator<Item = (&'a str, &'a str)>) {

@@ -509,26 +509,16 @@ impl App {
             }
             ("theme", None) => self.notice = say(format!("theme {}", self.defs.theme.name), false),
             ("theme", Some(name)) => {
-                let mut warnings = Vec::new();
-                let theme = defs::load_theme(name, self.config_dir.as_deref(), &mut warnings);
-                if warnings.is_empty() {
+                if let Some(theme) = self.load_named("theme", name, defs::load_theme) {
                     self.defs.theme = theme;
-                    self.notice = say(format!("theme {name}"), false);
-                } else {
-                    self.notice = say(warnings.join("; "), true);
                 }
             }
             ("keymap", None) => {
                 self.notice = say(format!("keymap {}", self.defs.keymap.name), false)
             }
             ("keymap", Some(name)) => {
-                let mut warnings = Vec::new();
-                let keymap = defs::load_keymap(name, self.config_dir.as_deref(), &mut warnings);
-                if warnings.is_empty() {
+                if let Some(keymap) = self.load_named("keymap", name, defs::load_keymap) {
                     self.defs.keymap = keymap;
-                    self.notice = say(format!("keymap {name}"), false);
-                } else {
-                    self.notice = say(warnings.join("; "), true);
                 }
             }
             (other, _) => {
@@ -542,6 +532,28 @@ impl App {
             }
         }
         vec![]
+    }
+
+    /// Loads a theme or keymap by name for `:theme`/`:keymap`; it is used
+    /// only if it loaded cleanly, and the footer says which way it went.
+    fn load_named<T>(
+        &mut self,
+        kind: &str,
+        name: &str,
+        load: fn(&str, Option<&std::path::Path>, &mut Vec<String>) -> T,
+    ) -> Option<T> {
+        let mut warnings = Vec::new();
+        let loaded = load(name, self.config_dir.as_deref(), &mut warnings);
+        let ok = warnings.is_empty();
+        self.notice = Some(Notice {
+            text: if ok {
+                format!("{kind} {name}")
+            } else {
+                warnings.join("; ")
+            },
+            error: !ok,
+        });
+        ok.then_some(loaded)
     }
 
     /// Starts over on another gateway: the data goes, the views stay.

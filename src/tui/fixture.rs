@@ -31,7 +31,11 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
     let mut last = None;
     for i in 0..ticks.max(1) {
         let collected = demo.collect(T0 + i * 1000);
-        for s in collected.samples.iter().filter(|s| s.name == CPU_SERIES || s.name == MEM_SERIES) {
+        for s in collected
+            .samples
+            .iter()
+            .filter(|s| s.name == CPU_SERIES || s.name == MEM_SERIES)
+        {
             series
                 .entry(s.series_key())
                 .or_insert_with(|| Series {
@@ -53,12 +57,33 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
         cluster: Some(("demo".into(), "demo".into())),
     };
     let contexts = vec!["demo".into(), "prod".into()];
-    let mut app = App::new(Defs::load(None, "default", "default"), origin, contexts, None, now);
+    let mut app = App::new(
+        Defs::load(None, "default", "default"),
+        origin,
+        contexts,
+        None,
+        now,
+    );
     app.on_stream(StreamEvent::Connected, now);
-    app.on_stream(snapshot(SUB_NODES, collected.nodes.into_iter().map(Record::Node).collect()), now);
-    app.on_stream(snapshot(SUB_TASKS, collected.tasks.into_iter().map(Record::Task).collect()), now);
     app.on_stream(
-        snapshot(SUB_NODE_METRICS, series.into_values().map(Record::Series).collect()),
+        snapshot(
+            SUB_NODES,
+            collected.nodes.into_iter().map(Record::Node).collect(),
+        ),
+        now,
+    );
+    app.on_stream(
+        snapshot(
+            SUB_TASKS,
+            collected.tasks.into_iter().map(Record::Task).collect(),
+        ),
+        now,
+    );
+    app.on_stream(
+        snapshot(
+            SUB_NODE_METRICS,
+            series.into_values().map(Record::Series).collect(),
+        ),
         now,
     );
     app

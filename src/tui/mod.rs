@@ -8,9 +8,9 @@ pub mod action;
 pub mod app;
 pub mod cmdline;
 pub mod defs;
+pub mod fields;
 #[doc(hidden)]
 pub mod fixture;
-pub mod fields;
 pub mod keymap;
 pub mod model;
 pub mod table;
@@ -32,10 +32,10 @@ use tokio::time::Instant;
 
 use crate::api::{ClusterInfo, Filter, Topic, now_millis};
 use crate::client::{Client, Endpoint, StreamEvent, StreamHandle, Subscription};
-use tokio::sync::mpsc;
 use app::{App, Effect, Origin};
 use defs::Defs;
 use model::{CPU_SERIES, MEM_SERIES, SUB_NODE_METRICS, SUB_NODES, SUB_TASKS};
+use tokio::sync::mpsc;
 
 /// A gateway the console can show, by name.
 #[derive(Debug, Clone)]

@@ -74,7 +74,12 @@ impl ProcessReader {
     }
 
     /// The stat of `pid`, through the kept file if there is one.
-    fn read_stat(&mut self, pid: i32, kept: Option<File>, open: &mut usize) -> Option<(Stat, Option<File>)> {
+    fn read_stat(
+        &mut self,
+        pid: i32,
+        kept: Option<File>,
+        open: &mut usize,
+    ) -> Option<(Stat, Option<File>)> {
         if let Some(file) = kept
             && let Ok(n) = file.read_at(&mut self.buf, 0)
             && n > 0
@@ -108,7 +113,11 @@ impl ProcessReader {
         let mut tasks = Vec::with_capacity(self.known.len());
         let mut open = 0;
         for entry in entries.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i32>().ok())
+            else {
                 continue;
             };
             let kept = self.known.get_mut(&pid).and_then(|k| k.stat_file.take());
@@ -263,7 +272,11 @@ impl ProcessReader {
         labels.insert("user".into(), user);
         labels.insert("cmdline".into(), cmdline);
         labels.insert("cgroup".into(), cgroup.clone());
-        Static { group, cgroup, labels }
+        Static {
+            group,
+            cgroup,
+            labels,
+        }
     }
 }
 

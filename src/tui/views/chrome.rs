@@ -44,7 +44,10 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         Span::styled(format!("│ {} ", inert(&app.origin.context)), bar),
     ];
     if let Some((name, source)) = &app.origin.cluster {
-        spans.push(Span::styled(format!("│ {} ({}) ", inert(name), inert(source)), strong));
+        spans.push(Span::styled(
+            format!("│ {} ({}) ", inert(name), inert(source)),
+            strong,
+        ));
     }
     // Most telling first: a narrow terminal cuts from the right.
     spans.extend([

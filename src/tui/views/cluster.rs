@@ -98,7 +98,11 @@ fn draw_counts(frame: &mut Frame, area: Rect, app: &App) {
 
 /// A node's series as a sparkline of `width` cells, on a 0–100 scale.
 fn spark(app: &App, name: &str, node: &str, width: u16) -> String {
-    match app.model.node_series.get(&(name.to_string(), node.to_string())) {
+    match app
+        .model
+        .node_series
+        .get(&(name.to_string(), node.to_string()))
+    {
         Some(ring) => sparkline(ring.iter(), 100.0, width as usize),
         None => " ".repeat(width as usize),
     }

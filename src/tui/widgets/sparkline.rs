@@ -5,13 +5,21 @@
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// The last `width` values drawn against `max`, right-aligned.
-pub fn sparkline<'a>(values: impl DoubleEndedIterator<Item = &'a f64> + ExactSizeIterator, max: f64, width: usize) -> String {
+pub fn sparkline<'a>(
+    values: impl DoubleEndedIterator<Item = &'a f64> + ExactSizeIterator,
+    max: f64,
+    width: usize,
+) -> String {
     let shown = values.len().min(width);
     let mut out = String::with_capacity(width * 3);
     out.extend(std::iter::repeat_n(' ', width - shown));
     let skip = values.len() - shown;
     for v in values.skip(skip) {
-        let level = if max > 0.0 { (v / max * 7.0).round() } else { 0.0 };
+        let level = if max > 0.0 {
+            (v / max * 7.0).round()
+        } else {
+            0.0
+        };
         out.push(BARS[level.clamp(0.0, 7.0) as usize]);
     }
     out
