@@ -5,9 +5,10 @@
 use std::time::{Duration, Instant};
 
 use day2top::collect::demo::DemoConfig;
+use day2top::fixture;
 use day2top::tui::action::Action;
 use day2top::tui::app::App;
-use day2top::tui::{fixture, views};
+use day2top::tui::views;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 

@@ -9,5 +9,9 @@ pub mod api;
 pub mod client;
 pub mod collect;
 pub mod config;
+/// The console filled from the demo source, for golden screens and
+/// benchmarks; wiring a source to the console is main's and tests' job.
+#[doc(hidden)]
+pub mod fixture;
 pub mod gateway;
 pub mod tui;

@@ -31,8 +31,13 @@ impl Session {
     /// Runs `args` in a fresh tmux session of the given size, with a home
     /// directory of its own so no user config leaks in.
     fn start(test: &str, args: &str, width: u16, height: u16) -> Session {
+        Session::start_with(test, "", args, width, height)
+    }
+
+    /// The same with extra environment (`NAME=value …`).
+    fn start_with(test: &str, env: &str, args: &str, width: u16, height: u16) -> Session {
         let home = std::env::temp_dir().join(format!("day2top-{test}-{}", std::process::id()));
-        Session::start_in(home, test, args, width, height)
+        Session::start_in(home, test, env, args, width, height)
     }
 
     /// The same, in the given home directory (config in `config/day2top`,
@@ -40,6 +45,7 @@ impl Session {
     fn start_in(
         home: std::path::PathBuf,
         test: &str,
+        env: &str,
         args: &str,
         width: u16,
         height: u16,
@@ -47,7 +53,7 @@ impl Session {
         let name = format!("day2top-{test}-{}", std::process::id());
         std::fs::create_dir_all(&home).unwrap();
         let command = format!(
-            "env HOME={home} XDG_CONFIG_HOME={home}/config XDG_STATE_HOME={home}/state {bin} {args}; echo EXITED=$?; sleep 60",
+            "env HOME={home} XDG_CONFIG_HOME={home}/config XDG_STATE_HOME={home}/state {env} {bin} {args}; echo EXITED=$?; sleep 60",
             home = home.display(),
             bin = env!("CARGO_BIN_EXE_day2top"),
         );
@@ -355,7 +361,7 @@ fn standalone_gateway_context_and_ctx_switch() {
     .unwrap();
 
     // The console starts on the config's default context: the remote demo.
-    let s = Session::start_in(home, "ctx", "", 120, 30);
+    let s = Session::start_in(home, "ctx", "", "", 120, 30);
     s.wait_for("the remote demo", |screen| {
         screen.contains("remote") && screen.contains("demo (demo)") && screen.contains("4 nodes")
     });
@@ -370,5 +376,44 @@ fn standalone_gateway_context_and_ctx_switch() {
     gateway.kill().unwrap();
     let _ = gateway.wait();
     s.wait_text("Lost the gateway");
+    s.quit_and_check_restored();
+}
+
+#[test]
+fn no_color_means_no_colour() {
+    if !have_tmux() {
+        return;
+    }
+    let s = Session::start("nocolor", "--demo", 100, 30);
+    s.wait_text("● live");
+    let plain = Command::new("tmux")
+        .args(["capture-pane", "-p", "-e", "-t", &s.name])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&plain.stdout).contains("\x1b[3"),
+        "the default theme has colour"
+    );
+    s.quit_and_check_restored();
+    drop(s);
+
+    let s = Session::start_with("nocolor2", "NO_COLOR=1", "--demo", 100, 30);
+    s.wait_text("● live");
+    let out = Command::new("tmux")
+        .args(["capture-pane", "-p", "-e", "-t", &s.name])
+        .output()
+        .unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    for sgr in screen.split("\x1b[").skip(1) {
+        let params = sgr.split('m').next().unwrap_or("");
+        for p in params.split(';') {
+            let colour = matches!(p.len(), 2 if p.starts_with(['3', '4', '9']) && p != "39" && p != "49")
+                || (p.len() == 3 && p.starts_with("10"));
+            assert!(
+                !colour,
+                "NO_COLOR, yet a colour: ESC[{params}m in\n{screen}"
+            );
+        }
+    }
     s.quit_and_check_restored();
 }

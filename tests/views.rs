@@ -6,9 +6,9 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use day2top::api::{Record, ServerMsg};
 use day2top::client::StreamEvent;
 use day2top::collect::demo::DemoConfig;
+use day2top::fixture::{self, T0};
 use day2top::tui::app::{App, Origin};
 use day2top::tui::defs::Defs;
-use day2top::tui::fixture::{self, T0};
 use day2top::tui::model::SUB_TASKS;
 use day2top::tui::views;
 use ratatui::Terminal;
@@ -233,4 +233,35 @@ fn every_theme_draws() {
         );
         render(&mut app, 100, 30);
     }
+}
+
+#[test]
+fn the_selection_stays_on_its_row_when_rows_move() {
+    let mut app = demo_app(20);
+    key(&mut app, KeyCode::Char('t'));
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Down);
+    }
+    app.prepare();
+    let chosen = app.tasks_table.selected_id().unwrap().to_string();
+    let position = app.tasks_table.cursor;
+    // A task that sorts first appears; the chosen row moves down by one.
+    let now = app.now;
+    let mut newcomer = app.model.tasks[&chosen].clone();
+    newcomer.id = "aaa-new".into();
+    newcomer.name = "aaa-first".into();
+    app.on_stream(
+        StreamEvent::Message(ServerMsg::Event {
+            sub: SUB_TASKS.into(),
+            events: vec![day2top::api::Event {
+                seq: 3,
+                op: day2top::api::Op::Added,
+                data: Record::Task(newcomer),
+            }],
+        }),
+        now,
+    );
+    app.prepare();
+    assert_eq!(app.tasks_table.selected_id(), Some(chosen.as_str()));
+    assert_eq!(app.tasks_table.cursor, position + 1);
 }

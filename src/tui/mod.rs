@@ -9,8 +9,6 @@ pub mod app;
 pub mod cmdline;
 pub mod defs;
 pub mod fields;
-#[doc(hidden)]
-pub mod fixture;
 pub mod keymap;
 pub mod model;
 pub mod table;

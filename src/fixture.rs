@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use super::app::{App, Origin};
-use super::defs::Defs;
-use super::model::{CPU_SERIES, MEM_SERIES, SUB_NODE_METRICS, SUB_NODES, SUB_TASKS};
 use crate::api::{Record, Series, ServerMsg, UnixMillis};
 use crate::client::StreamEvent;
 use crate::collect::Source;
 use crate::collect::demo::{DemoConfig, DemoSource};
+use crate::tui::app::{App, Origin};
+use crate::tui::defs::Defs;
+use crate::tui::model::{CPU_SERIES, MEM_SERIES, SUB_NODE_METRICS, SUB_NODES, SUB_TASKS};
 
 /// The fixed clock the fixture starts at.
 pub const T0: UnixMillis = 1_700_000_000_000;
