@@ -320,3 +320,54 @@ async fn a_subscriber_that_stops_reading_is_bounded_and_cut_off() {
     drop(ws);
     gw.shutdown().await;
 }
+
+#[tokio::test]
+async fn subscriptions_can_be_added_and_dropped_on_a_live_stream() {
+    let gw = start_demo().await;
+    let client = Client::new(Endpoint {
+        url: gw.url.clone(),
+        token: READ.into(),
+        ca: None,
+    })
+    .unwrap();
+    let mut stream = client.stream(vec![]);
+    loop {
+        if next_stream_msg(&mut stream.events).await == StreamEvent::Connected {
+            break;
+        }
+    }
+    stream.subscribe(Subscription {
+        sub: "cpu".into(),
+        topic: Topic::Metrics,
+        filter: day2top::api::Filter {
+            names: vec!["node.cpu.percent".into()],
+            ..Default::default()
+        },
+    });
+    match next_stream_msg(&mut stream.events).await {
+        StreamEvent::Message(ServerMsg::Snapshot { sub, items, .. }) => {
+            assert_eq!(sub, "cpu");
+            assert_eq!(items.len(), 10, "one CPU series per node");
+        }
+        other => panic!("expected the new subscription's snapshot, got {other:?}"),
+    }
+    stream.unsubscribe("cpu");
+    // Drain what was in flight, then nothing more comes for it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while stream.events.try_recv().is_ok() {}
+    let quiet = tokio::time::timeout(Duration::from_millis(500), async {
+        loop {
+            if let Some(StreamEvent::Message(ServerMsg::Event { sub, .. })) =
+                stream.events.recv().await
+            {
+                return sub;
+            }
+        }
+    })
+    .await;
+    assert!(
+        quiet.is_err(),
+        "events kept coming after unsubscribe: {quiet:?}"
+    );
+    gw.shutdown().await;
+}

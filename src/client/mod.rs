@@ -137,10 +137,6 @@ impl Client {
         })
     }
 
-    pub fn url(&self) -> &str {
-        &self.endpoint.url
-    }
-
     /// `GET {url}{path}` as JSON, with the API's error shape decoded.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let response = self

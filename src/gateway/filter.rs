@@ -1,6 +1,6 @@
 //! Which records a subscription or a REST query wants.
 
-use crate::api::{Filter, Record, Sample, Series, Task};
+use crate::api::{Filter, Node, Record, Sample, Series, Task};
 
 /// A [`Filter`] parsed once, matched many times.
 #[derive(Debug, Clone, Default)]
@@ -53,6 +53,12 @@ impl Matcher {
         }
     }
 
+    pub fn matches_node(&self, node: &Node) -> bool {
+        self.q
+            .as_ref()
+            .is_none_or(|q| contains_lower(&node.id, q) || contains_lower(&node.hostname, q))
+    }
+
     pub fn matches_task(&self, task: &Task) -> bool {
         self.node.as_ref().is_none_or(|n| &task.node_id == n)
             && self.state.as_ref().is_none_or(|s| task.state.as_str() == s)
@@ -63,7 +69,7 @@ impl Matcher {
             })
     }
 
-    fn matches_series(
+    pub fn matches_series(
         &self,
         name: &str,
         tags: &std::collections::BTreeMap<String, String>,

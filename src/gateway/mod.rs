@@ -69,6 +69,7 @@ pub struct Shared {
     store: Arc<Store>,
     tokens: Tokens,
     stats: GatewayStats,
+    connections: stats::Connections,
     stream_limits: StreamLimits,
     shutdown: watch::Receiver<bool>,
 }
@@ -155,6 +156,7 @@ pub async fn start(
         store: store.clone(),
         tokens,
         stats: GatewayStats::default(),
+        connections: stats::Connections::default(),
         stream_limits: config.stream_limits.clone(),
         shutdown: shutdown_rx.clone(),
     });

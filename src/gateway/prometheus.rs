@@ -61,7 +61,7 @@ fn render(gw: &Shared) -> String {
     );
 
     let stats = &gw.stats;
-    let own: [(&str, &str, &str, &std::sync::atomic::AtomicU64); 9] = [
+    let own: [(&str, &str, &str, &std::sync::atomic::AtomicU64); 8] = [
         (
             "requests_total",
             "counter",
@@ -110,12 +110,6 @@ fn render(gw: &Shared) -> String {
             "Active stream subscriptions.",
             &stats.subscriptions,
         ),
-        (
-            "queued_frames",
-            "gauge",
-            "Frames waiting in connections' outgoing queues.",
-            &stats.queued_frames,
-        ),
     ];
     for (name, kind, help, counter) in own {
         let value = GatewayStats::get(counter) as f64;
@@ -127,6 +121,14 @@ fn render(gw: &Shared) -> String {
             [(vec![], value)],
         );
     }
+
+    family(
+        &mut out,
+        "day2top_gateway_queued_frames",
+        "Frames waiting in connections' outgoing queues.",
+        "gauge",
+        [(vec![], gw.connections.queued_frames() as f64)],
+    );
 
     let topics = gw.store.topic_stats();
     let per_topic: [TopicMetric; 3] = [

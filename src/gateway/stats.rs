@@ -1,6 +1,11 @@
 //! The gateway's own counters, exposed at `/metrics`.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::mpsc;
 
 #[derive(Debug, Default)]
 pub struct GatewayStats {
@@ -14,8 +19,41 @@ pub struct GatewayStats {
     pub slow_clients_cut: AtomicU64,
     pub auth_failures: AtomicU64,
     pub requests: AtomicU64,
-    /// Frames waiting in connections' outgoing queues right now.
-    pub queued_frames: AtomicU64,
+}
+
+/// The live stream connections' outgoing queues, to count what waits in
+/// them without bookkeeping on every send.
+#[derive(Debug, Default)]
+pub struct Connections {
+    next: AtomicU64,
+    queues: Mutex<HashMap<u64, mpsc::WeakSender<Utf8Bytes>>>,
+}
+
+impl Connections {
+    pub fn register(&self, queue: &mpsc::Sender<Utf8Bytes>) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.lock().insert(id, queue.downgrade());
+        id
+    }
+
+    pub fn remove(&self, id: u64) {
+        self.lock().remove(&id);
+    }
+
+    /// Frames waiting in every connection's queue right now.
+    pub fn queued_frames(&self) -> usize {
+        self.lock()
+            .values()
+            .filter_map(|weak| weak.upgrade())
+            .map(|queue| queue.max_capacity() - queue.capacity())
+            .sum()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, mpsc::WeakSender<Utf8Bytes>>> {
+        self.queues
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 impl GatewayStats {

@@ -93,8 +93,8 @@ impl Inner {
             Topic::Nodes => self
                 .nodes
                 .values()
+                .filter(|n| matcher.matches_node(n))
                 .map(|n| Record::Node(n.clone()))
-                .filter(|r| matcher.matches(r))
                 .collect(),
             Topic::Tasks => self
                 .tasks
@@ -104,14 +104,7 @@ impl Inner {
                 .collect(),
             Topic::Metrics => self
                 .series
-                .snapshot(|name, tags| {
-                    matcher.matches(&Record::Series(crate::api::Series {
-                        name: name.to_string(),
-                        tags: tags.clone(),
-                        unit: String::new(),
-                        points: Vec::new(),
-                    }))
-                })
+                .snapshot(|name, tags| matcher.matches_series(name, tags))
                 .into_iter()
                 .map(Record::Series)
                 .collect(),
@@ -194,7 +187,7 @@ impl Store {
         let nodes = inner
             .nodes
             .values()
-            .filter(|n| matcher.matches(&Record::Node((*n).clone())))
+            .filter(|n| matcher.matches_node(n))
             .cloned()
             .collect();
         (inner.nodes_hub.seq(), nodes)

@@ -67,27 +67,21 @@ pub async fn upgrade(
         .on_upgrade(move |socket| serve(socket, gw, peer.0, actor.0))
 }
 
-/// Counts the frames sitting in a connection's queue, for `/metrics`.
+/// A connection's queue of outgoing frames.
 struct Outbox {
     tx: mpsc::Sender<Utf8Bytes>,
-    gw: Arc<Shared>,
 }
 
 impl Outbox {
+    /// Waits for room: this is where a slow client holds up its forwarders.
     async fn send(&self, frame: String) -> Result<(), ()> {
-        GatewayStats::add(&self.gw.stats.queued_frames, 1);
-        let sent = self.tx.send(frame.into()).await;
-        if sent.is_err() {
-            GatewayStats::sub(&self.gw.stats.queued_frames, 1);
-        }
-        sent.map_err(|_| ())
+        self.tx.send(frame.into()).await.map_err(|_| ())
     }
 
+    /// For heartbeats and replies: dropped if the queue is full, as a
+    /// client that far behind will be cut off anyway.
     fn try_send(&self, frame: String) {
-        GatewayStats::add(&self.gw.stats.queued_frames, 1);
-        if self.tx.try_send(frame.into()).is_err() {
-            GatewayStats::sub(&self.gw.stats.queued_frames, 1);
-        }
+        let _ = self.tx.try_send(frame.into());
     }
 
     async fn send_msg(&self, msg: &ServerMsg) -> Result<(), ()> {
@@ -105,13 +99,13 @@ async fn serve(socket: WebSocket, gw: Arc<Shared>, peer: SocketAddr, actor: Stri
     tracing::info!(%peer, %actor, "stream client connected");
     let (mut sink, mut incoming) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Utf8Bytes>(gw.stream_limits.connection_queue);
-    let outbox = Arc::new(Outbox { tx, gw: gw.clone() });
+    let connection = gw.connections.register(&tx);
+    let outbox = Arc::new(Outbox { tx });
 
     let writer_gw = gw.clone();
     let mut writer: JoinHandle<&'static str> = tokio::spawn(async move {
         let limits = &writer_gw.stream_limits;
         while let Some(frame) = rx.recv().await {
-            GatewayStats::sub(&writer_gw.stats.queued_frames, 1);
             match tokio::time::timeout(limits.write_timeout, sink.send(Message::Text(frame))).await
             {
                 Ok(Ok(())) => GatewayStats::add(&writer_gw.stats.frames_sent, 1),
@@ -156,6 +150,7 @@ async fn serve(socket: WebSocket, gw: Arc<Shared>, peer: SocketAddr, actor: Stri
         GatewayStats::sub(&stats.subscriptions, 1);
     }
     writer.abort();
+    gw.connections.remove(connection);
     GatewayStats::sub(&stats.clients, 1);
     tracing::info!(%peer, %actor, "stream client gone: {reason}");
 }

@@ -35,9 +35,9 @@ pub enum Mode {
     Help { scroll: u16 },
 }
 
+/// What `update` asks of the event loop, beyond the state it changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    Quit,
     SwitchContext(String),
 }
 
@@ -96,7 +96,6 @@ impl App {
             text: defs.warnings.join("; "),
             error: true,
         });
-        // Tasks: the sort defaults to the first column; the cluster's nodes by name.
         App {
             model: Model::default(),
             defs,
@@ -209,7 +208,7 @@ impl App {
         // Ctrl-C always gets out, whatever the keymap or mode.
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             self.quit = true;
-            return vec![Effect::Quit];
+            return vec![];
         }
         match self.mode {
             Mode::Filter | Mode::Command => self.on_line_key(key),
@@ -255,10 +254,7 @@ impl App {
     pub fn act(&mut self, action: Action) -> Vec<Effect> {
         let page = super::views::table_height(self).max(1) as isize;
         match action {
-            Action::Quit => {
-                self.quit = true;
-                return vec![Effect::Quit];
-            }
+            Action::Quit => self.quit = true,
             Action::Back => self.back(),
             Action::Help => self.mode = Mode::Help { scroll: 0 },
             Action::Command => {
@@ -339,22 +335,21 @@ impl App {
     }
 
     fn sort(&mut self, action: Action) {
-        let columns = match self.route() {
-            Route::Nodes | Route::Cluster => self.defs.nodes_view.columns.len(),
-            Route::Tasks { .. } => self.defs.tasks_view.columns.len(),
-            Route::Task { .. } => return,
-        };
-        if matches!(self.route(), Route::Cluster) {
-            return; // the cluster view's node list keeps name order
-        }
-        if let Some(t) = self.table_mut() {
-            match action {
-                Action::SortNext => t.sort = (t.sort + 1) % columns.max(1),
-                Action::SortPrev => t.sort = (t.sort + columns.max(1) - 1) % columns.max(1),
-                _ => t.descending = !t.descending,
+        // The cluster view's node list keeps name order.
+        let (columns, table) = match self.routes.last() {
+            Some(Route::Nodes) => (self.defs.nodes_view.columns.len(), &mut self.nodes_table),
+            Some(Route::Tasks { .. }) => {
+                (self.defs.tasks_view.columns.len(), &mut self.tasks_table)
             }
-            t.invalidate();
+            _ => return,
+        };
+        let columns = columns.max(1);
+        match action {
+            Action::SortNext => table.sort = (table.sort + 1) % columns,
+            Action::SortPrev => table.sort = (table.sort + columns - 1) % columns,
+            _ => table.descending = !table.descending,
         }
+        table.invalidate();
     }
 
     fn on_line_key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -462,10 +457,7 @@ impl App {
         let say = |text: String, error: bool| Some(Notice { text, error });
         match (command, arg) {
             ("", _) => {}
-            ("q" | "quit" | "q!", _) => {
-                self.quit = true;
-                return vec![Effect::Quit];
-            }
+            ("q" | "quit" | "q!", _) => self.quit = true,
             ("cluster", _) => return self.act(Action::ViewCluster),
             ("nodes" | "node" | "no", _) => return self.act(Action::ViewNodes),
             ("tasks" | "task" | "ta", None) => return self.act(Action::ViewTasks),

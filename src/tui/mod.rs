@@ -223,7 +223,6 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
         }
         for effect in effects {
             match effect {
-                Effect::Quit => app.quit = true,
                 Effect::SwitchContext(name) => {
                     if let Some(next) = config.contexts.iter().find(|c| c.name == name) {
                         match connect(next) {

@@ -101,6 +101,7 @@ impl Model {
     pub fn apply(&mut self, event: StreamEvent, now: UnixMillis) -> Option<String> {
         match event {
             StreamEvent::Connecting { attempt } => {
+                // While retrying, the banner keeps saying what went wrong.
                 if !matches!(self.connection, Connection::Disconnected { .. }) {
                     self.connection = Connection::Connecting { attempt };
                 }

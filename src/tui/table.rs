@@ -74,14 +74,6 @@ pub struct TableState {
 }
 
 impl TableState {
-    pub fn sorted_by(sort: usize, descending: bool) -> TableState {
-        TableState {
-            sort,
-            descending,
-            ..Default::default()
-        }
-    }
-
     pub fn invalidate(&mut self) {
         self.built = None;
     }
