@@ -58,6 +58,7 @@ fn main() {
         seed: 1,
         nodes: 1000,
         tasks: 10_000,
+        ..Default::default()
     };
     let mut app = fixture::demo_app(config, 5);
     println!(

@@ -42,7 +42,16 @@ pub struct GatewaySection {
     pub seed: Option<u64>,
     pub demo_nodes: Option<usize>,
     pub demo_tasks: Option<usize>,
+    pub demo_log_rate: Option<usize>,
     pub refresh_ms: Option<u64>,
+    /// Read the journal (default true for this host, false for the demo).
+    pub journal: Option<bool>,
+    pub journal_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub journal_files: Vec<String>,
+    #[serde(default)]
+    pub log_files: Vec<String>,
+    pub log_buffer_mb: Option<usize>,
 }
 
 pub fn project_dirs() -> Option<directories::ProjectDirs> {

@@ -12,7 +12,7 @@ use day2top::collect::Source;
 use day2top::collect::demo::{DemoConfig, DemoSource};
 use day2top::collect::host::HostSource;
 use day2top::config::{self, ConfigFile, GatewaySection, expand};
-use day2top::gateway::{self, GatewayConfig, TlsFiles, Tokens};
+use day2top::gateway::{self, GatewayConfig, JournalConfig, TlsFiles, Tokens};
 use day2top::tui::{self, ConsoleConfig, Context};
 
 #[derive(Parser)]
@@ -34,8 +34,10 @@ enum Command {
     Gateway(GatewayArgs),
 }
 
+/// Where the data comes from: flags the console (for its embedded
+/// gateway) and `day2top gateway` share.
 #[derive(Args, Clone, Default)]
-struct DemoArgs {
+struct SourceArgs {
     /// Use the simulated demo cluster instead of this host.
     #[arg(long)]
     demo: bool,
@@ -48,9 +50,27 @@ struct DemoArgs {
     /// Tasks in the demo cluster (default 60).
     #[arg(long, value_name = "N")]
     demo_tasks: Option<usize>,
+    /// Log lines a second in the demo cluster (default 20; large for load tests).
+    #[arg(long, value_name = "N")]
+    demo_log_rate: Option<usize>,
     /// How often the source is read, in milliseconds (default 1000).
     #[arg(long, value_name = "MS")]
     refresh_ms: Option<u64>,
+    /// Read this journal directory instead of the host's journal.
+    #[arg(long, value_name = "DIR")]
+    journal_dir: Option<PathBuf>,
+    /// Read these journal files (glob; repeatable) instead of the host's journal.
+    #[arg(long, value_name = "GLOB")]
+    journal_file: Vec<String>,
+    /// Do not read the journal (it is read by default for this host, not for the demo).
+    #[arg(long)]
+    no_journal: bool,
+    /// Follow log files like `tail -F` (glob; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    log_file: Vec<String>,
+    /// Memory for the gateway's log buffer, in MiB (default 64).
+    #[arg(long, value_name = "MIB")]
+    log_buffer_mb: Option<usize>,
 }
 
 #[derive(Args)]
@@ -77,7 +97,7 @@ struct ConsoleArgs {
     #[arg(long, value_name = "NAME")]
     keymap: Option<String>,
     #[command(flatten)]
-    demo: DemoArgs,
+    sources: SourceArgs,
 }
 
 #[derive(Args)]
@@ -101,7 +121,7 @@ struct GatewayArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     #[command(flatten)]
-    demo: DemoArgs,
+    sources: SourceArgs,
 }
 
 fn main() -> ExitCode {
@@ -135,22 +155,49 @@ fn main() -> ExitCode {
     }
 }
 
-/// The demo flags over the `[gateway]` keys.
-fn source(args: &DemoArgs, cfg: &GatewaySection) -> Box<dyn Source> {
-    if args.demo || cfg.demo.unwrap_or(false) {
+/// The source flags over the `[gateway]` keys: the cluster source, and
+/// the log sources and limits put into `config`.
+fn sources(args: &SourceArgs, cfg: &GatewaySection, config: &mut GatewayConfig) -> Box<dyn Source> {
+    config.refresh =
+        Duration::from_millis(args.refresh_ms.or(cfg.refresh_ms).unwrap_or(1000).max(50));
+    if let Some(mb) = args.log_buffer_mb.or(cfg.log_buffer_mb) {
+        config.store_limits.log_bytes = mb.max(1) << 20;
+    }
+    config.log_files = if args.log_file.is_empty() {
+        cfg.log_files.clone()
+    } else {
+        args.log_file.clone()
+    };
+    let demo = args.demo || cfg.demo.unwrap_or(false);
+    let journal = JournalConfig {
+        dir: args
+            .journal_dir
+            .clone()
+            .or(cfg.journal_dir.clone())
+            .map(|d| expand(&d)),
+        files: if args.journal_file.is_empty() {
+            cfg.journal_files.clone()
+        } else {
+            args.journal_file.clone()
+        },
+    };
+    let asked_for = journal.dir.is_some() || !journal.files.is_empty();
+    let wanted = !args.no_journal && cfg.journal.unwrap_or(true) && (asked_for || !demo);
+    config.journal = wanted.then_some(journal);
+    if demo {
         let defaults = DemoConfig::default();
         Box::new(DemoSource::new(DemoConfig {
             seed: args.seed.or(cfg.seed).unwrap_or(defaults.seed),
             nodes: args.demo_nodes.or(cfg.demo_nodes).unwrap_or(defaults.nodes),
             tasks: args.demo_tasks.or(cfg.demo_tasks).unwrap_or(defaults.tasks),
+            log_rate: args
+                .demo_log_rate
+                .or(cfg.demo_log_rate)
+                .unwrap_or(defaults.log_rate),
         }))
     } else {
         Box::new(HostSource::new())
     }
-}
-
-fn refresh(args: &DemoArgs, cfg: &GatewaySection) -> Duration {
-    Duration::from_millis(args.refresh_ms.or(cfg.refresh_ms).unwrap_or(1000).max(50))
 }
 
 /// Logs go to a file in the state directory, never to the console's screen.
@@ -206,7 +253,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
     let wanted = args
         .context
         .clone()
-        .or(if args.gateway.is_none() && !args.demo.demo {
+        .or(if args.gateway.is_none() && !args.sources.demo {
             cfg.default_context.clone()
         } else {
             None
@@ -244,8 +291,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
         // No gateway given: run one in this process, for this host or the
         // demo, and talk to it over loopback like any other.
         let mut gw_config = GatewayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
-        gw_config.refresh = refresh(&args.demo, &cfg.gateway);
-        let source = source(&args.demo, &cfg.gateway);
+        let source = sources(&args.sources, &cfg.gateway, &mut gw_config);
         let name = if source.kind() == "demo" {
             "demo"
         } else {
@@ -307,7 +353,7 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
         .map_err(|e| format!("--listen {listen:?} is not an address like 127.0.0.1:7070: {e}"))?;
     let mut gw_config = GatewayConfig::new(listen);
     gw_config.insecure = args.insecure || cfg.insecure.unwrap_or(false);
-    gw_config.refresh = refresh(&args.demo, &cfg);
+    let source = sources(&args.sources, &cfg, &mut gw_config);
     if let Some(file) = args.token_file.or(cfg.token_file.clone()) {
         gw_config.tokens = Some(Tokens::load(&expand(&file))?);
     }
@@ -326,7 +372,7 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
             return Err("TLS needs both a certificate and a key (--tls-cert and --tls-key)".into());
         }
     }
-    let gw = gateway::start(gw_config, source(&args.demo, &cfg)).await?;
+    let gw = gateway::start(gw_config, source).await?;
     eprintln!(
         "day2top gateway {} serving {}",
         env!("CARGO_PKG_VERSION"),

@@ -21,6 +21,7 @@ fn demo_app(ticks: i64) -> App {
             seed: 42,
             nodes: 10,
             tasks: 60,
+            ..Default::default()
         },
         ticks,
     )

@@ -4,10 +4,12 @@
 //! never disagree about a field name.
 
 mod error;
+mod log;
 mod model;
 mod stream;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use log::*;
 pub use model::*;
 pub use stream::*;
 

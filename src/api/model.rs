@@ -28,6 +28,15 @@ pub struct ClusterInfo {
     pub nodes_seq: u64,
     pub tasks_seq: u64,
     pub epoch: String,
+    /// Each log source and its state ("following", "no journal on this host", …).
+    #[serde(default)]
+    pub log_sources: Vec<LogSourceInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogSourceInfo {
+    pub name: String,
+    pub state: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, Node, Sample, Series, Task, UnixMillis};
+use super::{ApiError, LogEntry, Node, Sample, Series, Task, UnixMillis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -14,6 +14,7 @@ pub enum Topic {
     Nodes,
     Tasks,
     Metrics,
+    Logs,
 }
 
 impl Topic {
@@ -22,6 +23,7 @@ impl Topic {
             Topic::Nodes => "nodes",
             Topic::Tasks => "tasks",
             Topic::Metrics => "metrics",
+            Topic::Logs => "logs",
         }
     }
 }
@@ -44,6 +46,21 @@ pub struct Filter {
     /// Metric tags that must all be present with these values (`k:v`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Logs of this task only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// Logs of this systemd unit only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Logs at this priority or more urgent (0 emerg … 7 debug).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u8>,
+    /// Logs whose field has this value, `FIELD=value`; all must hold.
+    #[serde(default, rename = "match", skip_serializing_if = "Vec::is_empty")]
+    pub matches: Vec<String>,
+    /// Logs whose message matches this regex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
 }
 
 /// Where a subscription starts.
@@ -53,6 +70,11 @@ pub enum From {
     /// Resume after this sequence number of this gateway run: the server
     /// replays what it still holds, else sends a snapshot.
     Seq { seq: u64, epoch: String },
+    /// Logs: every entry after this source cursor, exactly once: from the
+    /// gateway's ring, else by seeking the source, else a `resync`.
+    Cursor { cursor: String },
+    /// Logs: the last N entries, then live ones.
+    Tail { tail: usize },
     /// A snapshot, then live deltas (the default).
     Named(StartPoint),
 }
@@ -79,7 +101,7 @@ pub enum ClientMsg {
         sub: String,
         topic: Topic,
         #[serde(default)]
-        filter: Filter,
+        filter: Box<Filter>,
         #[serde(default)]
         from: From,
     },
@@ -105,6 +127,7 @@ pub enum Record {
     Task(Task),
     Sample(Sample),
     Series(Series),
+    Log(LogEntry),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

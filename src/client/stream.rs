@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{Connector, connect_async_tls_with_config};
 
 use super::{Endpoint, error_chain};
-use crate::api::{ClientMsg, Filter, From, ServerMsg, Topic};
+use crate::api::{ClientMsg, Filter, From, Record, ServerMsg, Topic};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subscription {
@@ -39,7 +39,7 @@ pub enum StreamEvent {
 }
 
 enum Control {
-    Subscribe(Subscription),
+    Subscribe(Box<Subscription>),
     Unsubscribe(String),
 }
 
@@ -52,7 +52,9 @@ pub struct StreamHandle {
 
 impl StreamHandle {
     pub fn subscribe(&self, subscription: Subscription) {
-        let _ = self.control.try_send(Control::Subscribe(subscription));
+        let _ = self
+            .control
+            .try_send(Control::Subscribe(Box::new(subscription)));
     }
 
     pub fn unsubscribe(&self, sub: &str) {
@@ -149,18 +151,30 @@ async fn connect(endpoint: &Endpoint, tls: &Arc<ClientConfig>) -> Result<Socket,
     }
 }
 
-fn subscribe_msg(s: &Subscription, resume: Option<&(u64, String)>) -> String {
+/// Where a subscription picks up after a reconnect.
+#[derive(Debug, Clone, PartialEq)]
+enum Resume {
+    /// After this sequence number of this gateway run.
+    Seq(u64, String),
+    /// Logs: after this source cursor, which outlives gateway restarts.
+    Cursor(String),
+}
+
+fn subscribe_msg(s: &Subscription, resume: Option<&Resume>) -> String {
     let from = match resume {
-        Some((seq, epoch)) => From::Seq {
+        Some(Resume::Seq(seq, epoch)) => From::Seq {
             seq: *seq,
             epoch: epoch.clone(),
+        },
+        Some(Resume::Cursor(cursor)) => From::Cursor {
+            cursor: cursor.clone(),
         },
         None => From::default(),
     };
     serde_json::to_string(&ClientMsg::Subscribe {
         sub: s.sub.clone(),
         topic: s.topic,
-        filter: s.filter.clone(),
+        filter: Box::new(s.filter.clone()),
         from,
     })
     .expect("client messages serialize")
@@ -173,8 +187,8 @@ async fn run(
     events: mpsc::Sender<StreamEvent>,
     mut control: mpsc::Receiver<Control>,
 ) {
-    // Per subscription: the last sequence number seen, and its epoch.
-    let mut resume: HashMap<String, (u64, String)> = HashMap::new();
+    // Per subscription: where to pick up after a reconnect.
+    let mut resume: HashMap<String, Resume> = HashMap::new();
     let mut attempt: u32 = 0;
     loop {
         if events
@@ -225,7 +239,7 @@ async fn run(
 async fn pump(
     socket: &mut Socket,
     subscriptions: &mut Vec<Subscription>,
-    resume: &mut HashMap<String, (u64, String)>,
+    resume: &mut HashMap<String, Resume>,
     events: &mpsc::Sender<StreamEvent>,
     control: &mut mpsc::Receiver<Control>,
 ) -> Result<(), String> {
@@ -244,6 +258,7 @@ async fn pump(
             ctrl = control.recv() => match ctrl {
                 None => return Ok(()),
                 Some(Control::Subscribe(s)) => {
+                    let s = *s;
                     subscriptions.retain(|old| old.sub != s.sub);
                     resume.remove(&s.sub);
                     let msg = subscribe_msg(&s, None);
@@ -281,16 +296,34 @@ async fn pump(
     }
 }
 
-fn track_resume(msg: &ServerMsg, resume: &mut HashMap<String, (u64, String)>) {
+fn last_log_cursor<'a>(records: impl DoubleEndedIterator<Item = &'a Record>) -> Option<String> {
+    records.rev().find_map(|r| match r {
+        Record::Log(entry) => Some(entry.cursor.clone()),
+        _ => None,
+    })
+}
+
+fn track_resume(msg: &ServerMsg, resume: &mut HashMap<String, Resume>) {
     match msg {
         ServerMsg::Snapshot {
-            sub, seq, epoch, ..
+            sub,
+            seq,
+            epoch,
+            items,
         } => {
-            resume.insert(sub.clone(), (*seq, epoch.clone()));
+            let at = match last_log_cursor(items.iter()) {
+                Some(cursor) => Resume::Cursor(cursor),
+                None => Resume::Seq(*seq, epoch.clone()),
+            };
+            resume.insert(sub.clone(), at);
         }
         ServerMsg::Event { sub, events } => {
-            if let (Some(last), Some(entry)) = (events.last(), resume.get_mut(sub)) {
-                entry.0 = last.seq;
+            if let Some(cursor) = last_log_cursor(events.iter().map(|e| &e.data)) {
+                resume.insert(sub.clone(), Resume::Cursor(cursor));
+            } else if let (Some(last), Some(Resume::Seq(seq, _))) =
+                (events.last(), resume.get_mut(sub))
+            {
+                *seq = last.seq;
             }
         }
         ServerMsg::Resync { sub } => {

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use super::demo_logs::DemoLogs;
 use super::rng::Rng;
 use super::{Collected, Source, sample};
 use crate::api::{
@@ -20,6 +21,9 @@ pub struct DemoConfig {
     pub seed: u64,
     pub nodes: usize,
     pub tasks: usize,
+    /// Log lines a second across the cluster (the burst mode for load tests
+    /// is a large number).
+    pub log_rate: usize,
 }
 
 impl Default for DemoConfig {
@@ -28,6 +32,7 @@ impl Default for DemoConfig {
             seed: 42,
             nodes: 10,
             tasks: 60,
+            log_rate: 20,
         }
     }
 }
@@ -88,6 +93,9 @@ struct SimTask {
 
 pub struct DemoSource {
     rng: Rng,
+    logs: DemoLogs,
+    log_rate: usize,
+    last_tick: Option<UnixMillis>,
     nodes: Vec<SimNode>,
     apps: Vec<App>,
     tasks: BTreeMap<String, SimTask>,
@@ -108,6 +116,9 @@ impl DemoSource {
         let nodes = make_nodes(&mut rng, config.nodes.max(1));
         let apps = make_apps(&nodes, config.tasks);
         DemoSource {
+            logs: DemoLogs::new(config.seed),
+            log_rate: config.log_rate,
+            last_tick: None,
             rng,
             nodes,
             apps,
@@ -722,10 +733,23 @@ impl Source for DemoSource {
                 ));
             }
         }
+        // Log lines for the time since the last reading, at the set rate.
+        let elapsed = self.last_tick.map_or(1000, |t| (now - t).clamp(0, 10_000));
+        self.last_tick = Some(now);
+        let lines = (self.log_rate as i64 * elapsed / 1000) as usize;
+        let running: Vec<&Task> = self
+            .tasks
+            .values()
+            .map(|s| &s.task)
+            .filter(|t| t.state == TaskState::Running)
+            .collect();
+        let mut logs = Vec::with_capacity(lines + 8);
+        self.logs.write(&running, now, lines, &mut logs);
         Collected {
             nodes: self.nodes.iter().map(|n| n.node.clone()).collect(),
             tasks: self.tasks.values().map(|s| s.task.clone()).collect(),
             samples,
+            logs,
         }
     }
 }
@@ -766,6 +790,7 @@ mod tests {
                 seed: 1,
                 nodes: 1000,
                 tasks: 10_000,
+                ..Default::default()
             },
             1,
         );

@@ -2,10 +2,14 @@
 //! gateway's sockets or of the console; they hand over whole pictures.
 
 pub mod demo;
+mod demo_logs;
 pub mod host;
+pub mod journal;
+pub mod logfile;
+pub mod logline;
 mod rng;
 
-use crate::api::{Node, Sample, Task, UnixMillis};
+use crate::api::{LogEntry, Node, Sample, Task, UnixMillis};
 
 /// One reading of a source: the whole cluster as it is now, plus the
 /// samples taken since the last reading. The store works out what changed.
@@ -14,6 +18,8 @@ pub struct Collected {
     pub nodes: Vec<Node>,
     pub tasks: Vec<Task>,
     pub samples: Vec<Sample>,
+    /// Log entries since the last reading (sources that make their own).
+    pub logs: Vec<LogEntry>,
 }
 
 pub trait Source: Send + 'static {

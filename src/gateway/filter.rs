@@ -1,6 +1,6 @@
 //! Which records a subscription or a REST query wants.
 
-use crate::api::{Filter, Node, Record, Sample, Series, Task};
+use crate::api::{FieldValue, Filter, LogEntry, Node, Record, Sample, Series, Task};
 
 /// A [`Filter`] parsed once, matched many times.
 #[derive(Debug, Clone, Default)]
@@ -10,6 +10,11 @@ pub struct Matcher {
     q: Option<String>,
     names: Vec<String>,
     tags: Vec<(String, String)>,
+    task: Option<String>,
+    unit: Option<String>,
+    priority: Option<u8>,
+    fields: Vec<(String, String)>,
+    regex: Option<regex::Regex>,
 }
 
 impl Matcher {
@@ -28,7 +33,31 @@ impl Matcher {
                 "unknown task state {state:?}; one of staging, starting, running, finished, failed, killed, lost"
             ));
         }
+        let mut fields = Vec::with_capacity(filter.matches.len());
+        for m in &filter.matches {
+            let (k, v) = m
+                .split_once('=')
+                .ok_or_else(|| format!("match {m:?} is not of the form FIELD=value"))?;
+            fields.push((k.to_string(), v.to_string()));
+        }
+        if filter.priority.is_some_and(|p| p > 7) {
+            return Err("priority is 0 (emerg) to 7 (debug)".into());
+        }
+        let regex = match filter.regex.as_deref().filter(|r| !r.is_empty()) {
+            Some(r) => Some(
+                regex::RegexBuilder::new(r)
+                    .size_limit(1 << 20)
+                    .build()
+                    .map_err(|e| format!("regex {r:?}: {e}"))?,
+            ),
+            None => None,
+        };
         Ok(Matcher {
+            task: filter.task.clone().filter(|s| !s.is_empty()),
+            unit: filter.unit.clone().filter(|s| !s.is_empty()),
+            priority: filter.priority,
+            fields,
+            regex,
             node: filter.node.clone().filter(|s| !s.is_empty()),
             state: filter.state.clone().filter(|s| !s.is_empty()),
             q: filter
@@ -43,14 +72,27 @@ impl Matcher {
 
     pub fn matches(&self, record: &Record) -> bool {
         match record {
-            Record::Node(node) => self
-                .q
-                .as_ref()
-                .is_none_or(|q| contains_lower(&node.id, q) || contains_lower(&node.hostname, q)),
+            Record::Node(node) => self.matches_node(node),
             Record::Task(task) => self.matches_task(task),
             Record::Sample(Sample { name, tags, .. })
             | Record::Series(Series { name, tags, .. }) => self.matches_series(name, tags),
+            Record::Log(entry) => self.matches_log(entry),
         }
+    }
+
+    pub fn matches_log(&self, entry: &LogEntry) -> bool {
+        let same = |want: &Option<String>, have: &Option<String>| {
+            want.as_ref().is_none_or(|w| have.as_ref() == Some(w))
+        };
+        self.node.as_ref().is_none_or(|n| &entry.node == n)
+            && same(&self.task, &entry.task)
+            && same(&self.unit, &entry.unit)
+            && self.priority.is_none_or(|p| entry.priority <= p)
+            && self.fields.iter().all(|(k, v)| log_field_is(entry, k, v))
+            && self
+                .regex
+                .as_ref()
+                .is_none_or(|r| r.is_match(&entry.message))
     }
 
     pub fn matches_node(&self, node: &Node) -> bool {
@@ -88,6 +130,32 @@ impl Matcher {
                 .iter()
                 .all(|(k, v)| tags.get(k).is_some_and(|actual| actual == v))
     }
+}
+
+/// Whether a log field has a value, by its journald name or ours.
+fn log_field_is(entry: &LogEntry, field: &str, value: &str) -> bool {
+    let ours = match field {
+        "_SYSTEMD_UNIT" | "unit" => entry.unit.as_deref(),
+        "SYSLOG_IDENTIFIER" | "identifier" => entry.identifier.as_deref(),
+        "_HOSTNAME" | "node" => Some(entry.node.as_str()),
+        "task" => entry.task.as_deref(),
+        "file" => entry.file.as_deref(),
+        "stream" => entry.stream.as_deref(),
+        "PRIORITY" => return entry.priority.to_string() == value,
+        "MESSAGE" => Some(entry.message.as_str()),
+        _ => None,
+    };
+    if ours == Some(value) {
+        return true;
+    }
+    fn has(v: &FieldValue, value: &str) -> bool {
+        match v {
+            FieldValue::Text(t) => t == value,
+            FieldValue::Many(vs) => vs.iter().any(|v| has(v, value)),
+            FieldValue::Bytes { .. } => false,
+        }
+    }
+    entry.fields.get(field).is_some_and(|v| has(v, value))
 }
 
 fn contains_lower(haystack: &str, needle_lower: &str) -> bool {

@@ -6,6 +6,7 @@ mod filter;
 mod prometheus;
 mod routes;
 mod series;
+mod sources;
 mod stats;
 mod store;
 mod stream;
@@ -28,6 +29,7 @@ use tokio::sync::watch;
 
 use crate::api::now_millis;
 use crate::collect::Source;
+pub use crate::collect::journal::JournalConfig;
 use stats::GatewayStats;
 use store::Store;
 
@@ -42,6 +44,10 @@ pub struct GatewayConfig {
     pub refresh: Duration,
     pub store_limits: StoreLimits,
     pub stream_limits: StreamLimits,
+    /// The journal to follow, if any.
+    pub journal: Option<JournalConfig>,
+    /// Log files to follow (globs).
+    pub log_files: Vec<String>,
 }
 
 impl GatewayConfig {
@@ -54,6 +60,8 @@ impl GatewayConfig {
             refresh: Duration::from_secs(1),
             store_limits: StoreLimits::default(),
             stream_limits: StreamLimits::default(),
+            journal: None,
+            log_files: Vec::new(),
         }
     }
 }
@@ -99,8 +107,7 @@ pub struct RunningGateway {
     pub generated_token: Option<String>,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
-    collector: Option<std::thread::JoinHandle<()>>,
-    stop_collector: Option<std::sync::mpsc::Sender<()>>,
+    sources: Option<sources::Sources>,
 }
 
 /// Checks the listen policy: off loopback, a gateway must be private.
@@ -164,8 +171,15 @@ pub async fn start(
     // Fill the store once before serving, so the first snapshot is not empty.
     let mut source = source;
     store.apply(source.collect(now_millis()), now_millis());
-    let (stop_collector, collector_stop) = std::sync::mpsc::channel();
-    let collector = spawn_collector(source, store, config.refresh, collector_stop);
+    let node = source.cluster_name();
+    let mut sources = sources::Sources::default();
+    if let Some(journal) = config.journal.clone() {
+        sources.journal(journal, node.clone(), store.clone());
+    }
+    if !config.log_files.is_empty() {
+        sources.files(config.log_files.clone(), node, store.clone());
+    }
+    sources.collector(source, store.clone(), config.refresh);
 
     let app = routes::router(shared).into_make_service_with_connect_info::<Peer>();
     let mut stop = shutdown_rx;
@@ -200,40 +214,8 @@ pub async fn start(
         generated_token,
         shutdown: shutdown_tx,
         server,
-        collector: Some(collector),
-        stop_collector: Some(stop_collector),
+        sources: Some(sources),
     })
-}
-
-/// Reads the source on its own thread: reading /proc is blocking work and
-/// must not hold up the async workers that serve clients. Dropping `stop`'s
-/// sender wakes the thread at once; otherwise it sleeps until the next read.
-fn spawn_collector(
-    mut source: Box<dyn Source>,
-    store: Arc<Store>,
-    refresh: Duration,
-    stop: std::sync::mpsc::Receiver<()>,
-) -> std::thread::JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("collector".into())
-        .spawn(move || {
-            let mut next = std::time::Instant::now() + refresh;
-            loop {
-                let wait = next.saturating_duration_since(std::time::Instant::now());
-                match stop.recv_timeout(wait) {
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                    _ => return,
-                }
-                let now = std::time::Instant::now();
-                next += refresh;
-                if next < now {
-                    next = now + refresh; // fell behind: skip, don't burst
-                }
-                let ts = now_millis();
-                store.apply(source.collect(ts), ts);
-            }
-        })
-        .expect("threads can be spawned")
 }
 
 impl RunningGateway {
@@ -242,9 +224,8 @@ impl RunningGateway {
         let _ = self.shutdown.send(true);
         let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.server).await;
         self.server.abort();
-        self.stop_collector.take();
-        if let Some(collector) = self.collector.take() {
-            let _ = tokio::task::spawn_blocking(move || collector.join()).await;
+        if let Some(sources) = self.sources.take() {
+            let _ = tokio::task::spawn_blocking(move || sources.stop()).await;
         }
     }
 }

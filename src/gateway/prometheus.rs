@@ -164,6 +164,22 @@ fn render(gw: &Shared) -> String {
         );
     }
 
+    let (log_entries, log_bytes) = gw.store.log_stats();
+    family(
+        &mut out,
+        "day2top_gateway_log_entries",
+        "Log entries held in the ring.",
+        "gauge",
+        [(vec![], log_entries as f64)],
+    );
+    family(
+        &mut out,
+        "day2top_gateway_log_bytes",
+        "Bytes of log entries held in the ring.",
+        "gauge",
+        [(vec![], log_bytes as f64)],
+    );
+
     let (series, points, dropped) = gw.store.series_stats();
     family(
         &mut out,

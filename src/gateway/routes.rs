@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -54,6 +54,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/nodes/{id}", get(node))
         .route("/api/v1/tasks", get(tasks))
         .route("/api/v1/tasks/{id}", get(task))
+        .route("/api/v1/logs", get(logs))
         .route("/api/v1/stream", get(super::stream::upgrade))
         .route("/metrics", get(super::prometheus::exposition))
         .fallback(|| async {
@@ -197,3 +198,82 @@ async fn task(
         item,
     }))
 }
+
+/// Range reads of log entries, as NDJSON: `node task unit priority
+/// match=FIELD=value (repeatable) regex cursor skip limit`.
+async fn logs(
+    State(gw): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, HttpError> {
+    let bad = |m: String| HttpError(ApiError::new(ErrorCode::BadRequest, m));
+    let mut filter = Filter::default();
+    let (mut cursor, mut skip, mut limit) = (None, 0i64, DEFAULT_LOG_LIMIT);
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let value = value.into_owned();
+        match key.as_ref() {
+            "node" => filter.node = Some(value),
+            "task" => filter.task = Some(value),
+            "unit" => filter.unit = Some(value),
+            "regex" => filter.regex = Some(value),
+            "match" => filter.matches.push(value),
+            "cursor" => cursor = Some(value),
+            "priority" => {
+                filter.priority = Some(
+                    value
+                        .parse()
+                        .map_err(|_| bad(format!("priority {value:?} is not 0-7")))?,
+                )
+            }
+            "skip" => {
+                skip = value
+                    .parse()
+                    .map_err(|_| bad(format!("skip {value:?} is not a whole number")))?
+            }
+            "limit" => {
+                limit = value
+                    .parse()
+                    .map_err(|_| bad(format!("limit {value:?} is not a whole number")))?
+            }
+            other => return Err(bad(format!("unknown parameter {other:?}"))),
+        }
+    }
+    let limit = limit.min(MAX_LOG_LIMIT);
+    let matcher = Matcher::new(&filter).map_err(bad)?;
+    let entries = match gw.store.read_logs(&matcher, cursor.as_deref(), skip, limit) {
+        Some(entries) => entries,
+        None => {
+            // Not in the ring any more: ask the source, if it can seek.
+            let cursor = cursor.unwrap_or_default();
+            let store = gw.store.clone();
+            let wanted = cursor.clone();
+            let found = tokio::task::spawn_blocking(move || {
+                store.seek_sources(&wanted, limit + skip.max(0) as usize)
+            })
+            .await
+            .ok()
+            .flatten()
+            .ok_or_else(|| {
+                HttpError(ApiError::new(
+                    ErrorCode::NotFound,
+                    format!("cursor {cursor:?} is neither in the gateway's buffer nor found by its source"),
+                ))
+            })?;
+            found
+                .into_iter()
+                .filter(|e| matcher.matches_log(e))
+                .skip(skip.max(0) as usize)
+                .take(limit)
+                .collect()
+        }
+    };
+    let mut body = String::with_capacity(entries.len() * 256);
+    for entry in &entries {
+        body.push_str(&serde_json::to_string(entry).expect("log entries serialize"));
+        body.push('\n');
+    }
+    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+/// Entries a range read returns unless told, and at most.
+const DEFAULT_LOG_LIMIT: usize = 100;
+const MAX_LOG_LIMIT: usize = 10_000;

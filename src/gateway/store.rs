@@ -5,7 +5,7 @@
 //! Sources hand over whole pictures ([`Collected`]); the store works out
 //! what changed, so "only changes go out" holds for every source alike.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::broadcast;
@@ -13,7 +13,9 @@ use tokio::sync::broadcast;
 use super::filter::Matcher;
 use super::series::SeriesStore;
 use super::topic::{Published, TopicHub};
-use crate::api::{ClusterInfo, From, Node, Op, Record, StartPoint, Task, Topic, UnixMillis};
+use crate::api::{
+    ClusterInfo, From, LogEntry, Node, Op, Record, StartPoint, Task, Topic, UnixMillis,
+};
 use crate::collect::Collected;
 
 /// The bounds of the store and its topics.
@@ -27,6 +29,8 @@ pub struct StoreLimits {
     pub points_per_series: usize,
     /// A series with no point for this long is forgotten.
     pub series_ttl_ms: i64,
+    /// Bytes of log entries kept for range reads and resumes.
+    pub log_bytes: usize,
 }
 
 impl Default for StoreLimits {
@@ -37,14 +41,34 @@ impl Default for StoreLimits {
             max_series: 50_000,
             points_per_series: 300,
             series_ttl_ms: 10 * 60 * 1000,
+            log_bytes: 64 << 20,
         }
     }
 }
 
 /// How a subscription begins: a snapshot, or the events it missed.
 pub enum Start {
-    Snapshot { seq: u64, items: Vec<Record> },
+    Snapshot {
+        seq: u64,
+        items: Vec<Record>,
+    },
     Replay(Vec<Arc<Published>>),
+    /// Logs after a cursor the ring no longer holds: ask the source, then
+    /// bridge to the ring (see [`Store::bridge`]); events up to `upto` are
+    /// the bridge's, later ones the receiver's.
+    Seek {
+        cursor: String,
+        upto: u64,
+    },
+}
+
+/// Log entries a subscription starts with when none is asked for.
+pub const DEFAULT_LOG_TAIL: usize = 1000;
+
+/// Finds log entries after a cursor in a source, for resumes the ring
+/// cannot serve. Each source answers only for its own cursors.
+pub trait LogSeeker: Send + Sync {
+    fn entries_after(&self, cursor: &str, limit: usize) -> Option<Vec<crate::api::LogEntry>>;
 }
 
 pub struct Subscription {
@@ -62,6 +86,8 @@ pub struct TopicStats {
 
 pub struct Store {
     inner: Mutex<Inner>,
+    seekers: Mutex<Vec<Arc<dyn LogSeeker>>>,
+    log_sources: Mutex<Vec<crate::api::LogSourceInfo>>,
     /// Names this run of the gateway; sequence numbers are only
     /// comparable within one epoch.
     pub epoch: String,
@@ -77,6 +103,9 @@ struct Inner {
     nodes_hub: TopicHub,
     tasks_hub: TopicHub,
     metrics_hub: TopicHub,
+    logs_hub: TopicHub,
+    /// cursor → sequence number, for every entry in the logs ring.
+    log_cursors: HashMap<String, u64>,
 }
 
 impl Inner {
@@ -85,7 +114,23 @@ impl Inner {
             Topic::Nodes => &self.nodes_hub,
             Topic::Tasks => &self.tasks_hub,
             Topic::Metrics => &self.metrics_hub,
+            Topic::Logs => &self.logs_hub,
         }
+    }
+
+    /// The last `n` log entries that pass the filter, oldest first.
+    fn log_tail(&self, matcher: &Matcher, n: usize) -> Vec<Record> {
+        let mut items: Vec<Record> = self
+            .logs_hub
+            .recent()
+            .iter()
+            .rev()
+            .filter(|e| matcher.matches(&e.record))
+            .take(n)
+            .map(|e| e.record.clone())
+            .collect();
+        items.reverse();
+        items
     }
 
     fn snapshot(&self, topic: Topic, matcher: &Matcher) -> Vec<Record> {
@@ -108,13 +153,14 @@ impl Inner {
                 .into_iter()
                 .map(Record::Series)
                 .collect(),
+            Topic::Logs => self.log_tail(matcher, DEFAULT_LOG_TAIL),
         }
     }
 }
 
 impl Store {
     pub fn new(cluster_name: String, source: &str, limits: StoreLimits) -> Store {
-        let hub = || TopicHub::new(limits.subscriber_queue, limits.replay);
+        let hub = || TopicHub::new(limits.subscriber_queue, limits.replay, usize::MAX);
         Store {
             inner: Mutex::new(Inner {
                 cluster_name,
@@ -125,7 +171,11 @@ impl Store {
                 nodes_hub: hub(),
                 tasks_hub: hub(),
                 metrics_hub: hub(),
+                logs_hub: TopicHub::new(limits.subscriber_queue, usize::MAX, limits.log_bytes),
+                log_cursors: HashMap::new(),
             }),
+            seekers: Mutex::new(Vec::new()),
+            log_sources: Mutex::new(Vec::new()),
             epoch: random_hex(8),
             limits,
         }
@@ -162,6 +212,112 @@ impl Store {
             }
         }
         inner.series.expire(now - self.limits.series_ttl_ms);
+        append_logs(inner, collected.logs);
+    }
+
+    /// Takes log entries from a source that pushes them (journald, files).
+    pub fn append_logs(&self, entries: Vec<LogEntry>) {
+        if !entries.is_empty() {
+            append_logs(&mut self.lock(), entries);
+        }
+    }
+
+    /// Records what a log source is doing, for `/api/v1/cluster`.
+    pub fn set_log_source(&self, name: &str, state: &str) {
+        let mut sources = self.log_sources.lock().unwrap_or_else(|p| p.into_inner());
+        match sources.iter_mut().find(|s| s.name == name) {
+            Some(s) => s.state = state.to_string(),
+            None => sources.push(crate::api::LogSourceInfo {
+                name: name.to_string(),
+                state: state.to_string(),
+            }),
+        }
+    }
+
+    pub fn add_seeker(&self, seeker: Arc<dyn LogSeeker>) {
+        self.seekers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(seeker);
+    }
+
+    /// Log entries for a range read: without a cursor the last `limit`
+    /// that pass the filter; with one, those after it (moved by `skip`,
+    /// which may be negative). `None`: the cursor is not in the ring.
+    pub fn read_logs(
+        &self,
+        matcher: &Matcher,
+        cursor: Option<&str>,
+        skip: i64,
+        limit: usize,
+    ) -> Option<Vec<LogEntry>> {
+        let inner = self.lock();
+        let ring = inner.logs_hub.recent();
+        let entries = ring.iter().filter_map(|e| match &e.record {
+            Record::Log(l) if matcher.matches_log(l) => Some(l),
+            _ => None,
+        });
+        let Some(cursor) = cursor else {
+            let all: Vec<&LogEntry> = entries.collect();
+            let end = all.len().saturating_sub(skip.max(0) as usize);
+            let start = end.saturating_sub(limit);
+            return Some(all[start..end].iter().map(|l| (*l).clone()).collect());
+        };
+        let seq = *inner.log_cursors.get(cursor)?;
+        let first = ring.front().map_or(0, |e| e.seq);
+        let at = (seq - first) as usize; // the ring is contiguous in seq
+        let start = (at as i64 + 1 + skip).max(0) as usize;
+        Some(
+            ring.iter()
+                .skip(start)
+                .filter_map(|e| match &e.record {
+                    Record::Log(l) if matcher.matches_log(l) => Some(l.clone()),
+                    _ => None,
+                })
+                .take(limit)
+                .collect(),
+        )
+    }
+
+    /// Asks the sources for entries after `cursor` (blocking: it may run
+    /// `journalctl`), at most `limit`.
+    pub fn seek_sources(&self, cursor: &str, limit: usize) -> Option<Vec<LogEntry>> {
+        let seekers = self
+            .seekers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        seekers.iter().find_map(|s| s.entries_after(cursor, limit))
+    }
+
+    /// Joins entries read from a source to the ring: the entries up to the
+    /// first one the ring holds, then the ring from there to `upto`. `None`
+    /// when none of them reaches the ring, so exactly-once cannot be kept.
+    pub fn bridge(
+        &self,
+        from_source: Vec<LogEntry>,
+        upto: u64,
+    ) -> Option<(Vec<LogEntry>, Vec<Arc<Published>>)> {
+        let inner = self.lock();
+        let meet = from_source
+            .iter()
+            .position(|e| inner.log_cursors.contains_key(&e.cursor));
+        let Some(meet) = meet else {
+            // The source had nothing after the cursor, and the ring is not newer.
+            return (from_source.is_empty() && inner.logs_hub.seq() == 0)
+                .then(|| (from_source, Vec::new()));
+        };
+        let seq = inner.log_cursors[&from_source[meet].cursor];
+        let ring = inner
+            .logs_hub
+            .recent()
+            .iter()
+            .filter(|e| e.seq >= seq && e.seq <= upto)
+            .cloned()
+            .collect();
+        let mut before = from_source;
+        before.truncate(meet);
+        Some((before, ring))
     }
 
     pub fn cluster_info(&self) -> ClusterInfo {
@@ -179,6 +335,11 @@ impl Store {
             nodes_seq: inner.nodes_hub.seq(),
             tasks_seq: inner.tasks_hub.seq(),
             epoch: self.epoch.clone(),
+            log_sources: self
+                .log_sources
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
         }
     }
 
@@ -228,6 +389,17 @@ impl Store {
         let rx = hub.subscribe();
         let start = match from {
             From::Named(StartPoint::Now) => Start::Replay(Vec::new()),
+            From::Tail { tail } => Start::Snapshot {
+                seq: hub.seq(),
+                items: inner.log_tail(matcher, *tail),
+            },
+            From::Cursor { cursor } => match inner.log_cursors.get(cursor) {
+                Some(seq) => Start::Replay(hub.replay_after(*seq).unwrap_or_default()),
+                None => Start::Seek {
+                    cursor: cursor.clone(),
+                    upto: hub.seq(),
+                },
+            },
             From::Seq { seq, epoch } if *epoch == self.epoch => match hub.replay_after(*seq) {
                 Some(missed) => Start::Replay(missed),
                 None => Start::Snapshot {
@@ -253,7 +425,7 @@ impl Store {
 
     pub fn topic_stats(&self) -> Vec<TopicStats> {
         let inner = self.lock();
-        [Topic::Nodes, Topic::Tasks, Topic::Metrics]
+        [Topic::Nodes, Topic::Tasks, Topic::Metrics, Topic::Logs]
             .into_iter()
             .map(|topic| {
                 let hub = inner.hub(topic);
@@ -267,6 +439,12 @@ impl Store {
             .collect()
     }
 
+    /// `(entries, bytes)` held in the logs ring.
+    pub fn log_stats(&self) -> (usize, usize) {
+        let inner = self.lock();
+        (inner.logs_hub.recent().len(), inner.logs_hub.recent_bytes())
+    }
+
     /// `(series, points, samples dropped for want of room)`.
     pub fn series_stats(&self) -> (usize, usize, u64) {
         let inner = self.lock();
@@ -275,6 +453,21 @@ impl Store {
             inner.series.points(),
             inner.series.dropped_samples,
         )
+    }
+}
+
+fn append_logs(inner: &mut Inner, entries: Vec<LogEntry>) {
+    for entry in entries {
+        let cursor = entry.cursor.clone();
+        let evicted = inner.logs_hub.publish(Op::Added, Record::Log(entry));
+        inner.log_cursors.insert(cursor, inner.logs_hub.seq());
+        for old in evicted {
+            if let Record::Log(l) = &old.record
+                && inner.log_cursors.get(&l.cursor) == Some(&old.seq)
+            {
+                inner.log_cursors.remove(&l.cursor);
+            }
+        }
     }
 }
 
@@ -291,8 +484,12 @@ fn publish_changes<T: Clone + PartialEq>(
     for item in latest {
         let key = id(&item).clone();
         match current.remove(&key) {
-            None => hub.publish(Op::Added, record(item.clone())),
-            Some(old) if old != item => hub.publish(Op::Updated, record(item.clone())),
+            None => {
+                hub.publish(Op::Added, record(item.clone()));
+            }
+            Some(old) if old != item => {
+                hub.publish(Op::Updated, record(item.clone()));
+            }
             Some(_) => {}
         }
         next.insert(key, item);

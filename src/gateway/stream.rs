@@ -26,7 +26,9 @@ use super::routes::Actor;
 use super::stats::GatewayStats;
 use super::store::Start;
 use super::topic::Published;
-use crate::api::{ApiError, ClientMsg, ErrorCode, From, ServerMsg, StartPoint, Topic, now_millis};
+use crate::api::{
+    ApiError, ClientMsg, ErrorCode, From, Record, ServerMsg, StartPoint, Topic, now_millis,
+};
 
 /// The bounds of one stream connection.
 #[derive(Debug, Clone)]
@@ -53,6 +55,9 @@ impl Default for StreamLimits {
         }
     }
 }
+
+/// Log entries read back from a source for one resume, at most.
+const SEEK_LIMIT: usize = 100_000;
 
 /// Client frames larger than this are refused: subscriptions are small.
 const MAX_CLIENT_FRAME: usize = 64 * 1024;
@@ -245,6 +250,38 @@ async fn forward(
                     .await
             }
             Start::Replay(missed) => send_batches(&sub_json, &missed, &matcher, &gw, &outbox).await,
+            Start::Seek { cursor, upto } => {
+                let store = gw.store.clone();
+                let found =
+                    tokio::task::spawn_blocking(move || store.seek_sources(&cursor, SEEK_LIMIT))
+                        .await
+                        .ok()
+                        .flatten();
+                match found.and_then(|entries| gw.store.bridge(entries, upto)) {
+                    Some((from_source, from_ring)) => {
+                        match send_source_entries(&sub_json, from_source, &matcher, &gw, &outbox)
+                            .await
+                        {
+                            Ok(()) => {
+                                send_batches(&sub_json, &from_ring, &matcher, &gw, &outbox).await
+                            }
+                            Err(()) => Err(()),
+                        }
+                    }
+                    None => {
+                        // Exactly-once is out of reach: start over, saying so.
+                        if outbox
+                            .send_msg(&ServerMsg::Resync { sub: sub.clone() })
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                        from = From::Named(StartPoint::Snapshot);
+                        continue;
+                    }
+                }
+            }
         };
         if sent.is_err() {
             return;
@@ -315,13 +352,30 @@ async fn pump(
             if outbox.send_msg(&gap).await.is_err() {
                 return Pumped::Closed;
             }
-            // Missed samples only leave a hole in a chart; missed node or
-            // task changes leave the client's table wrong, so start over.
-            if topic != Topic::Metrics {
+            // Missed samples leave a hole in a chart and missed log lines
+            // are counted in the gap; missed node or task changes leave
+            // the client's table wrong, so start over.
+            if matches!(topic, Topic::Nodes | Topic::Tasks) {
                 return Pumped::Resync;
             }
         }
     }
+}
+
+/// Log entries read back from a source carry no sequence number (0): they
+/// come before anything the ring holds.
+async fn send_source_entries(
+    sub_json: &str,
+    entries: Vec<crate::api::LogEntry>,
+    matcher: &Matcher,
+    gw: &Arc<Shared>,
+    outbox: &Outbox,
+) -> Result<(), ()> {
+    let events: Vec<Arc<Published>> = entries
+        .into_iter()
+        .map(|entry| Arc::new(Published::unsequenced(Record::Log(entry))))
+        .collect();
+    send_batches(sub_json, &events, matcher, gw, outbox).await
 }
 
 /// Sends the events that pass the filter as `event` frames of at most

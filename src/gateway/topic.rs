@@ -20,6 +20,8 @@ pub struct Published {
     pub seq: u64,
     pub op: Op,
     pub record: Record,
+    /// Roughly what it costs to keep, for byte-bounded rings.
+    pub weight: usize,
     json: OnceLock<Box<str>>,
 }
 
@@ -31,6 +33,18 @@ struct EventRef<'a> {
 }
 
 impl Published {
+    /// An event outside any sequence (seq 0), such as a log entry read back
+    /// from its source.
+    pub fn unsequenced(record: Record) -> Published {
+        Published {
+            seq: 0,
+            op: Op::Added,
+            record,
+            weight: 0,
+            json: OnceLock::new(),
+        }
+    }
+
     /// The event as JSON, as it goes into an `event` frame's `events` array.
     pub fn json(&self) -> &str {
         self.json.get_or_init(|| {
@@ -49,18 +63,23 @@ pub struct TopicHub {
     seq: u64,
     recent: VecDeque<Arc<Published>>,
     recent_capacity: usize,
+    recent_bytes: usize,
+    max_recent_bytes: usize,
     tx: broadcast::Sender<Arc<Published>>,
 }
 
 impl TopicHub {
-    /// `queue` bounds what a subscriber may fall behind by; `replay` bounds
-    /// how far back a reconnecting client can resume without a snapshot.
-    pub fn new(queue: usize, replay: usize) -> Self {
+    /// `queue` bounds what a subscriber may fall behind by; `replay` (in
+    /// events) and `replay_bytes` bound how far back a reconnecting client
+    /// can resume without a snapshot.
+    pub fn new(queue: usize, replay: usize, replay_bytes: usize) -> Self {
         let (tx, _) = broadcast::channel(queue.max(1));
         TopicHub {
             seq: 0,
             recent: VecDeque::with_capacity(replay.min(4096)),
             recent_capacity: replay,
+            recent_bytes: 0,
+            max_recent_bytes: replay_bytes,
             tx,
         }
     }
@@ -69,22 +88,48 @@ impl TopicHub {
         self.seq
     }
 
-    pub fn publish(&mut self, op: Op, record: Record) {
+    /// Publishes an event; returns the events that left the replay ring
+    /// to make room for it.
+    pub fn publish(&mut self, op: Op, record: Record) -> Vec<Arc<Published>> {
         self.seq += 1;
+        let weight = match &record {
+            Record::Log(entry) => entry.weight(),
+            _ => 256,
+        };
         let event = Arc::new(Published {
             seq: self.seq,
             op,
             record,
+            weight,
             json: OnceLock::new(),
         });
+        let mut evicted = Vec::new();
         if self.recent_capacity > 0 {
-            if self.recent.len() == self.recent_capacity {
-                self.recent.pop_front();
-            }
+            self.recent_bytes += weight;
             self.recent.push_back(event.clone());
+            while self.recent.len() > self.recent_capacity
+                || self.recent_bytes > self.max_recent_bytes
+            {
+                let Some(old) = self.recent.pop_front() else {
+                    break;
+                };
+                self.recent_bytes -= old.weight;
+                evicted.push(old);
+            }
         }
         // No receivers is not an error: nobody is listening yet.
         let _ = self.tx.send(event);
+        evicted
+    }
+
+    /// The events in the replay ring, oldest first.
+    pub fn recent(&self) -> &VecDeque<Arc<Published>> {
+        &self.recent
+    }
+
+    /// Bytes held by the replay ring.
+    pub fn recent_bytes(&self) -> usize {
+        self.recent_bytes
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
@@ -139,7 +184,7 @@ mod tests {
 
     #[test]
     fn replay_covers_only_what_the_ring_holds() {
-        let mut hub = TopicHub::new(8, 3);
+        let mut hub = TopicHub::new(8, 3, usize::MAX);
         for i in 0..5 {
             hub.publish(Op::Added, sample(i as f64));
         }
@@ -153,7 +198,7 @@ mod tests {
 
     #[test]
     fn a_slow_receiver_lags_instead_of_growing() {
-        let mut hub = TopicHub::new(4, 0);
+        let mut hub = TopicHub::new(4, 0, 0);
         let mut rx = hub.subscribe();
         for i in 0..10 {
             hub.publish(Op::Added, sample(i as f64));
@@ -167,8 +212,20 @@ mod tests {
     }
 
     #[test]
+    fn the_ring_is_bounded_in_bytes_and_says_what_it_evicted() {
+        let mut hub = TopicHub::new(8, usize::MAX, 1000);
+        let mut evicted = 0;
+        for i in 0..10 {
+            evicted += hub.publish(Op::Added, sample(i as f64)).len();
+        }
+        assert_eq!(hub.recent().len(), 3, "256 bytes each, 1000 at most");
+        assert_eq!(evicted, 7);
+        assert!(hub.recent_bytes() <= 1000);
+    }
+
+    #[test]
     fn json_is_an_event() {
-        let mut hub = TopicHub::new(4, 4);
+        let mut hub = TopicHub::new(4, 4, usize::MAX);
         hub.publish(Op::Added, sample(1.5));
         let event = &hub.replay_after(0).unwrap()[0];
         let parsed: crate::api::Event = serde_json::from_str(event.json()).unwrap();

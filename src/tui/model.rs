@@ -224,7 +224,7 @@ impl Model {
                 }
                 return; // samples leave tables alone
             }
-            (_, Record::Series(_)) => return,
+            (_, Record::Series(_)) | (_, Record::Log(_)) => return,
         }
         self.recount();
     }

@@ -30,7 +30,12 @@ pub fn demo_config(listen: SocketAddr) -> GatewayConfig {
 }
 
 pub fn demo(seed: u64, nodes: usize, tasks: usize) -> Box<DemoSource> {
-    Box::new(DemoSource::new(DemoConfig { seed, nodes, tasks }))
+    Box::new(DemoSource::new(DemoConfig {
+        seed,
+        nodes,
+        tasks,
+        ..Default::default()
+    }))
 }
 
 pub async fn start_demo() -> RunningGateway {

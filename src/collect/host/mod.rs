@@ -48,6 +48,7 @@ impl Source for HostSource {
             nodes: vec![node],
             tasks,
             samples,
+            logs: Vec::new(),
         }
     }
 }

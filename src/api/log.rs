@@ -1,0 +1,99 @@
+//! Log entries as the gateway serves them, from journald, files or the demo.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::UnixMillis;
+
+/// A journald field value: text, several values (a repeated field), or
+/// bytes that are not UTF-8 (kept, as base64).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FieldValue {
+    Text(String),
+    Many(Vec<FieldValue>),
+    Bytes { base64: String },
+}
+
+/// syslog priorities, 0 (emerg) to 7 (debug).
+pub const PRIORITY_NAMES: [&str; 8] = [
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Where this entry is in its source: a journald cursor (`j:…`), a
+    /// file's identity and offset (`f:…`), or a demo sequence (`d:…`).
+    pub cursor: String,
+    pub ts: UnixMillis,
+    pub node: String,
+    /// The systemd unit, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// The task the entry belongs to, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// The log file, for file sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// `SYSLOG_IDENTIFIER`, or the process name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+    /// `stdout` or `stderr` where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
+    pub priority: u8,
+    /// The text; where the source sent bytes that are not UTF-8, a lossy
+    /// rendering of them, with the bytes themselves in `message_base64`.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_base64: Option<String>,
+    /// Every other field the source gave (journald's `_PID`, `_COMM`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, FieldValue>,
+}
+
+impl LogEntry {
+    /// A short name of where the entry came from, for a source column.
+    pub fn source(&self) -> &str {
+        self.task
+            .as_deref()
+            .or(self.unit.as_deref())
+            .or(self.identifier.as_deref())
+            .or(self.file.as_deref())
+            .unwrap_or("-")
+    }
+
+    /// Roughly what the entry costs in memory, for byte-bounded buffers.
+    pub fn weight(&self) -> usize {
+        let fields: usize = self
+            .fields
+            .iter()
+            .map(|(k, v)| k.len() + field_weight(v))
+            .sum();
+        160 + self.cursor.len()
+            + self.node.len()
+            + self.message.len()
+            + self.message_base64.as_ref().map_or(0, String::len)
+            + [
+                &self.unit,
+                &self.task,
+                &self.file,
+                &self.identifier,
+                &self.stream,
+            ]
+            .iter()
+            .map(|s| s.as_ref().map_or(0, |s| s.len()))
+            .sum::<usize>()
+            + fields
+    }
+}
+
+fn field_weight(v: &FieldValue) -> usize {
+    match v {
+        FieldValue::Text(s) => s.len() + 24,
+        FieldValue::Bytes { base64 } => base64.len() + 24,
+        FieldValue::Many(vs) => vs.iter().map(field_weight).sum::<usize>() + 24,
+    }
+}

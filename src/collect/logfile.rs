@@ -1,0 +1,340 @@
+//! Log files followed like `tail -F`: rotation by rename, truncation
+//! (copytruncate), files that appear later, and partial last lines held
+//! until they are complete. A cursor is the file's identity and the offset
+//! after the line (`f:DEV:INO:OFFSET:PATH`), so it outlives a gateway restart.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use super::logline::{self, MAX_LINE};
+use crate::api::{LogEntry, now_millis};
+
+/// On start, each file is read from at most this far before its end.
+const BACKFILL: u64 = 1 << 20;
+/// Bytes read from one file in one pass, so one busy file cannot starve the rest.
+const READ_PER_PASS: u64 = 8 << 20;
+
+struct Followed {
+    file: File,
+    dev: u64,
+    ino: u64,
+    /// Where the next read starts.
+    offset: u64,
+    /// An incomplete last line, waiting for its newline.
+    partial: Vec<u8>,
+}
+
+pub struct FileTailer {
+    globs: Vec<String>,
+    node: String,
+    files: HashMap<PathBuf, Followed>,
+    started: bool,
+}
+
+fn cursor(dev: u64, ino: u64, offset: u64, path: &Path) -> String {
+    format!("f:{dev}:{ino}:{offset}:{}", path.display())
+}
+
+impl FileTailer {
+    pub fn new(globs: Vec<String>, node: String) -> FileTailer {
+        FileTailer {
+            globs,
+            node,
+            files: HashMap::new(),
+            started: false,
+        }
+    }
+
+    fn entry(&self, path: &Path, f: &Followed, end: u64, raw: &[u8]) -> LogEntry {
+        let mut e = logline::entry(
+            cursor(f.dev, f.ino, end, path),
+            now_millis(),
+            &self.node,
+            raw,
+        );
+        e.file = Some(path.display().to_string());
+        e.identifier = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        e
+    }
+
+    /// Emits the complete lines in `data` (read at `at`) and keeps the rest.
+    fn lines(&self, path: &Path, f: &mut Followed, at: u64, data: &[u8], out: &mut Vec<LogEntry>) {
+        let mut start = 0;
+        while let Some(nl) = data[start..].iter().position(|&b| b == b'\n') {
+            let end = start + nl;
+            let mut line = std::mem::take(&mut f.partial);
+            line.extend_from_slice(&data[start..end]);
+            out.push(self.entry(path, f, at + end as u64 + 1, &line));
+            start = end + 1;
+        }
+        f.partial.extend_from_slice(&data[start..]);
+        if f.partial.len() > MAX_LINE {
+            // A line with no end in sight: let what there is out, cut.
+            let line = std::mem::take(&mut f.partial);
+            out.push(self.entry(path, f, at + data.len() as u64, &line));
+        }
+    }
+
+    /// Reads what was appended since the last pass.
+    fn read_new(&self, path: &Path, f: &mut Followed, out: &mut Vec<LogEntry>) {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut budget = READ_PER_PASS;
+        while budget > 0 {
+            let n = match f.file.read_at(&mut buf, f.offset) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            let at = f.offset;
+            f.offset += n as u64;
+            budget = budget.saturating_sub(n as u64);
+            let data = buf[..n].to_vec();
+            self.lines(path, f, at, &data, out);
+        }
+    }
+
+    fn open(path: &Path, from_end: bool) -> Option<Followed> {
+        let file = File::open(path).ok()?;
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        let mut offset = 0;
+        if from_end && meta.len() > BACKFILL {
+            // Start at the first whole line of the last BACKFILL bytes.
+            let mut buf = vec![0u8; 64 * 1024];
+            offset = meta.len() - BACKFILL;
+            if let Ok(n) = file.read_at(&mut buf, offset) {
+                offset += buf[..n]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(n, |p| p + 1) as u64;
+            }
+        }
+        Some(Followed {
+            file,
+            dev: meta.dev(),
+            ino: meta.ino(),
+            offset,
+            partial: Vec::new(),
+        })
+    }
+
+    /// One pass over every file: new files, rotations, truncations and
+    /// appended lines. Files present at the first pass are read from near
+    /// their end; files that appear later, from their start.
+    pub fn poll(&mut self, out: &mut Vec<LogEntry>) {
+        let mut present: Vec<PathBuf> = Vec::new();
+        for pattern in &self.globs {
+            if let Ok(paths) = glob::glob(pattern) {
+                present.extend(paths.flatten().filter(|p| p.is_file()));
+            }
+        }
+        present.sort();
+        present.dedup();
+        let first = !self.started;
+        self.started = true;
+
+        let mut files = std::mem::take(&mut self.files);
+        for path in &present {
+            let Ok(meta) = std::fs::metadata(path) else {
+                continue;
+            };
+            match files.remove(path) {
+                Some(mut f) if (f.dev, f.ino) == (meta.dev(), meta.ino()) => {
+                    if meta.len() < f.offset {
+                        // Truncated in place (copytruncate): start over.
+                        let mut note = self.entry(
+                            path,
+                            &f,
+                            0,
+                            b"[day2top: file truncated; reading it from the start]",
+                        );
+                        note.priority = 5;
+                        out.push(note);
+                        f.offset = 0;
+                        f.partial.clear();
+                    }
+                    self.read_new(path, &mut f, out);
+                    self.files.insert(path.clone(), f);
+                }
+                old => {
+                    // Rotated or recreated: finish the old file, then the new.
+                    if let Some(mut f) = old {
+                        self.finish(path, &mut f, out);
+                    }
+                    if let Some(mut f) = FileTailer::open(path, first) {
+                        self.read_new(path, &mut f, out);
+                        self.files.insert(path.clone(), f);
+                    }
+                }
+            }
+        }
+        // Gone without a successor (deleted): finish what was written.
+        for (path, mut f) in files {
+            self.finish(&path, &mut f, out);
+        }
+    }
+
+    /// Reads an old file to its end, and lets out a last line with no newline.
+    fn finish(&self, path: &Path, f: &mut Followed, out: &mut Vec<LogEntry>) {
+        self.read_new(path, f, out);
+        if !f.partial.is_empty() {
+            let line = std::mem::take(&mut f.partial);
+            out.push(self.entry(path, f, f.offset, &line));
+        }
+    }
+}
+
+/// Reads the lines after a file cursor, if the file is still the same one.
+pub fn entries_after(cursor: &str, node: &str, limit: usize) -> Option<Vec<LogEntry>> {
+    let rest = cursor.strip_prefix("f:")?;
+    let mut parts = rest.splitn(4, ':');
+    let dev: u64 = parts.next()?.parse().ok()?;
+    let ino: u64 = parts.next()?.parse().ok()?;
+    let offset: u64 = parts.next()?.parse().ok()?;
+    let path = PathBuf::from(parts.next()?);
+    let mut f = FileTailer::open(&path, false)?;
+    if (f.dev, f.ino) != (dev, ino) {
+        return None;
+    }
+    f.offset = offset;
+    let tailer = FileTailer::new(Vec::new(), node.to_string());
+    let mut out = Vec::new();
+    tailer.read_new(&path, &mut f, &mut out);
+    out.truncate(limit);
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("day2top-tail-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn append(path: &Path, text: &str) {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    fn messages(t: &mut FileTailer) -> Vec<String> {
+        let mut out = Vec::new();
+        t.poll(&mut out);
+        out.into_iter().map(|e| e.message).collect()
+    }
+
+    #[test]
+    fn follows_appends_and_holds_partial_lines() {
+        let d = dir("append");
+        let log = d.join("app.log");
+        append(&log, "one\ntwo\nthr");
+        let mut t = FileTailer::new(vec![format!("{}/*.log", d.display())], "n".into());
+        assert_eq!(messages(&mut t), ["one", "two"]);
+        append(&log, "ee\nfour\n");
+        assert_eq!(messages(&mut t), ["three", "four"]);
+        assert!(messages(&mut t).is_empty());
+    }
+
+    #[test]
+    fn rotation_by_rename_finishes_the_old_file_first() {
+        let d = dir("rotate");
+        let log = d.join("app.log");
+        append(&log, "a\n");
+        let mut t = FileTailer::new(vec![log.display().to_string()], "n".into());
+        assert_eq!(messages(&mut t), ["a"]);
+        append(&log, "b\nunfinished");
+        std::fs::rename(&log, d.join("app.log.1")).unwrap();
+        append(&log, "c\n");
+        assert_eq!(messages(&mut t), ["b", "unfinished", "c"]);
+    }
+
+    #[test]
+    fn copytruncate_starts_over() {
+        let d = dir("truncate");
+        let log = d.join("app.log");
+        append(&log, "a\nb\n");
+        let mut t = FileTailer::new(vec![log.display().to_string()], "n".into());
+        assert_eq!(messages(&mut t), ["a", "b"]);
+        std::fs::write(&log, "").unwrap();
+        append(&log, "c\n");
+        let got = messages(&mut t);
+        assert_eq!(got.len(), 2);
+        assert!(got[0].contains("file truncated"));
+        assert_eq!(got[1], "c");
+    }
+
+    #[test]
+    fn deleted_and_recreated_and_new_files() {
+        let d = dir("recreate");
+        let log = d.join("app.log");
+        append(&log, "a\n");
+        let mut t = FileTailer::new(vec![format!("{}/*.log", d.display())], "n".into());
+        assert_eq!(messages(&mut t), ["a"]);
+        std::fs::remove_file(&log).unwrap();
+        assert!(messages(&mut t).is_empty());
+        append(&log, "again\n");
+        append(&d.join("later.log"), "new file\n");
+        let mut got = messages(&mut t);
+        got.sort();
+        assert_eq!(
+            got,
+            ["again", "new file"],
+            "files that appear later are read from the start"
+        );
+    }
+
+    #[test]
+    fn cursors_resume_in_the_same_file() {
+        let d = dir("cursor");
+        let log = d.join("app.log");
+        append(&log, "a\nb\nc\n");
+        let mut t = FileTailer::new(vec![log.display().to_string()], "n".into());
+        let mut out = Vec::new();
+        t.poll(&mut out);
+        let after_a = &out[0].cursor;
+        let rest: Vec<String> = entries_after(after_a, "n", 10)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
+        assert_eq!(rest, ["b", "c"]);
+        assert_eq!(entries_after(&out[2].cursor, "n", 10).unwrap().len(), 0);
+        std::fs::remove_file(&log).unwrap();
+        append(&log, "other\n");
+        assert!(
+            entries_after(after_a, "n", 10).is_none(),
+            "a new file with the same name is not the same file"
+        );
+    }
+
+    #[test]
+    fn starts_near_the_end_of_a_big_file() {
+        let d = dir("backfill");
+        let log = d.join("big.log");
+        let line = "x".repeat(99) + "\n";
+        append(&log, &line.repeat(30_000)); // 3 MB
+        let mut t = FileTailer::new(vec![log.display().to_string()], "n".into());
+        let mut out = Vec::new();
+        t.poll(&mut out);
+        assert!(
+            out.len() <= (BACKFILL / 100) as usize + 1 && out.len() > 10_000,
+            "{}",
+            out.len()
+        );
+        assert!(
+            out.iter().all(|e| e.message.len() == 99),
+            "whole lines only"
+        );
+    }
+}

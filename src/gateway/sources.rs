@@ -1,0 +1,180 @@
+//! Runs the sources, each on a thread of its own (reading /proc, files and
+//! journalctl's pipe is blocking work that must not hold up the async
+//! workers), feeding the store, and stops them all together.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::store::{LogSeeker, Store};
+use crate::api::{LogEntry, now_millis};
+use crate::collect::Source;
+use crate::collect::journal::{self, JournalConfig};
+use crate::collect::logfile::{self, FileTailer};
+
+/// How often log files are looked at.
+const FILE_POLL: Duration = Duration::from_millis(250);
+/// Journal entries read at start, and after a restart of journalctl.
+const JOURNAL_BACKFILL: usize = 1000;
+
+/// Every source thread, and how to stop them.
+#[derive(Default)]
+pub struct Sources {
+    threads: Vec<JoinHandle<()>>,
+    /// Dropping these wakes every thread waiting on its receiver.
+    stops: Vec<Sender<()>>,
+    /// journalctl's pid, to end it (its reader thread is blocked on the pipe).
+    journal_pid: Arc<AtomicU32>,
+}
+
+/// Waits `wait`, or less if told to stop; false when told to stop.
+fn pause(stop: &Receiver<()>, wait: Duration) -> bool {
+    matches!(stop.recv_timeout(wait), Err(RecvTimeoutError::Timeout))
+}
+
+impl Sources {
+    fn stopper(&mut self) -> Receiver<()> {
+        let (tx, rx) = channel();
+        self.stops.push(tx);
+        rx
+    }
+
+    fn spawn(&mut self, name: &str, body: impl FnOnce() + Send + 'static) {
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(body)
+            .expect("threads can be spawned");
+        self.threads.push(thread);
+    }
+
+    /// Reads the cluster source every `refresh`.
+    pub fn collector(&mut self, mut source: Box<dyn Source>, store: Arc<Store>, refresh: Duration) {
+        let stop = self.stopper();
+        self.spawn("collector", move || {
+            let mut next = Instant::now() + refresh;
+            loop {
+                if !pause(&stop, next.saturating_duration_since(Instant::now())) {
+                    return;
+                }
+                let now = Instant::now();
+                next += refresh;
+                if next < now {
+                    next = now + refresh; // fell behind: skip, don't burst
+                }
+                let ts = now_millis();
+                store.apply(source.collect(ts), ts);
+            }
+        });
+    }
+
+    /// Follows log files matching `globs`.
+    pub fn files(&mut self, globs: Vec<String>, node: String, store: Arc<Store>) {
+        let name = format!("files {}", globs.join(" "));
+        store.set_log_source(&name, "following");
+        store.add_seeker(Arc::new(FileSeeker { node: node.clone() }));
+        let stop = self.stopper();
+        self.spawn("log-files", move || {
+            let mut tailer = FileTailer::new(globs, node);
+            let mut out: Vec<LogEntry> = Vec::new();
+            loop {
+                tailer.poll(&mut out);
+                store.append_logs(std::mem::take(&mut out));
+                if !pause(&stop, FILE_POLL) {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Follows the journal through journalctl, restarting it if it ends.
+    pub fn journal(&mut self, config: JournalConfig, node: String, store: Arc<Store>) {
+        let name = "journal".to_string();
+        if let Some(why) = config.unavailable() {
+            tracing::info!("journal: {why}");
+            store.set_log_source(&name, &why);
+            return;
+        }
+        store.add_seeker(Arc::new(JournalSeeker {
+            config: config.clone(),
+            node: node.clone(),
+        }));
+        let stop = self.stopper();
+        let pid = self.journal_pid.clone();
+        self.spawn("journal", move || {
+            let mut last_cursor: Option<String> = None;
+            loop {
+                let child = match &last_cursor {
+                    None => config.follow(JOURNAL_BACKFILL),
+                    // After a restart, carry on right after the last entry.
+                    Some(cursor) => config.follow_after(cursor),
+                };
+                let reason = match child {
+                    Ok(mut child) => {
+                        pid.store(child.id(), Ordering::Relaxed);
+                        store.set_log_source(&name, "following");
+                        journal::pump(&mut child, &node, 1024, |batch| {
+                            if let Some(last) = batch.last() {
+                                last_cursor = Some(last.cursor.clone());
+                            }
+                            store.append_logs(batch);
+                        })
+                    }
+                    Err(e) => format!("cannot run journalctl: {e}"),
+                };
+                pid.store(0, Ordering::Relaxed);
+                tracing::warn!("journal: {reason}");
+                store.set_log_source(&name, &format!("stopped: {reason}; retrying"));
+                if !pause(&stop, Duration::from_secs(5)) {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Tells every source to stop, and ends journalctl (its reader is
+    /// blocked on the pipe until then).
+    fn signal_stop(&mut self) {
+        self.stops.clear();
+        let pid = self.journal_pid.swap(0, Ordering::Relaxed);
+        if let Some(pid) = rustix::process::Pid::from_raw(pid as i32) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+        }
+    }
+
+    /// Stops every source and waits for its thread.
+    pub fn stop(mut self) {
+        self.signal_stop();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Sources {
+    fn drop(&mut self) {
+        self.signal_stop();
+    }
+}
+
+struct FileSeeker {
+    node: String,
+}
+
+impl LogSeeker for FileSeeker {
+    fn entries_after(&self, cursor: &str, limit: usize) -> Option<Vec<LogEntry>> {
+        logfile::entries_after(cursor, &self.node, limit)
+    }
+}
+
+struct JournalSeeker {
+    config: JournalConfig,
+    node: String,
+}
+
+impl LogSeeker for JournalSeeker {
+    fn entries_after(&self, cursor: &str, limit: usize) -> Option<Vec<LogEntry>> {
+        self.config.entries_after(cursor, &self.node, limit)
+    }
+}

@@ -1,0 +1,329 @@
+//! The journald source, with the real journalctl reading the committed
+//! fixture (tests/fixtures/journal/app.journal, made by make.py with the
+//! real systemd-journal-remote). Needs journalctl; without it these tests
+//! say so and pass, unless DAY2TOP_REQUIRE_JOURNAL=1 (as in CI). The
+//! follow test also needs systemd-journal-remote, to append while the
+//! gateway follows.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use day2top::api::{FieldValue, LogEntry, Record, ServerMsg};
+use day2top::gateway::{self, JournalConfig};
+
+const REMOTE: &str = "/lib/systemd/systemd-journal-remote";
+
+fn have(tool: &str, what: &str) -> bool {
+    let found = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("DAY2TOP_REQUIRE_JOURNAL").is_none(),
+            "DAY2TOP_REQUIRE_JOURNAL is set but {what} is missing"
+        );
+        eprintln!("skipped: {what} is not installed");
+    }
+    found
+}
+
+fn fixture_copy(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("day2top-journal-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("app.journal");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal/app.journal");
+    std::fs::copy(fixture, &file).unwrap();
+    file
+}
+
+async fn start(journal: &Path, log_bytes: Option<usize>) -> gateway::RunningGateway {
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.journal = Some(JournalConfig {
+        dir: None,
+        files: vec![journal.display().to_string()],
+    });
+    if let Some(bytes) = log_bytes {
+        config.store_limits.log_bytes = bytes;
+    }
+    let quiet = day2top::collect::demo::DemoConfig {
+        log_rate: 0,
+        ..Default::default()
+    };
+    gateway::start(
+        config,
+        Box::new(day2top::collect::demo::DemoSource::new(quiet)),
+    )
+    .await
+    .unwrap()
+}
+
+async fn logs(gw: &gateway::RunningGateway, query: &str) -> (u16, Vec<LogEntry>) {
+    let resp = http()
+        .get(format!("{}/api/v1/logs?{query}", gw.url))
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap();
+    let entries = if status == 200 {
+        body.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (status, entries)
+}
+
+/// Waits until the gateway holds `n` journal entries.
+async fn until_loaded(gw: &gateway::RunningGateway, n: usize) -> Vec<LogEntry> {
+    for _ in 0..100 {
+        let (_, entries) = logs(gw, "limit=100").await;
+        if entries.len() >= n {
+            return entries;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the journal was not read");
+}
+
+#[tokio::test]
+async fn journal_fields_map_faithfully() {
+    if !have("journalctl", "journalctl") {
+        return;
+    }
+    let file = fixture_copy("map");
+    let gw = start(&file, None).await;
+    let entries = until_loaded(&gw, 5).await;
+    assert_eq!(entries.len(), 5);
+    let [started, refused, binary, tagged, escapes] = &entries[..] else {
+        unreachable!()
+    };
+
+    assert!(started.cursor.starts_with("j:s="), "{}", started.cursor);
+    assert_eq!(started.ts, 1_700_000_000_000);
+    assert_eq!(started.message, "web started on :8080");
+    assert_eq!(started.unit.as_deref(), Some("web.service"));
+    assert_eq!(started.identifier.as_deref(), Some("web"));
+    assert_eq!(
+        started.task.as_deref(),
+        Some("42"),
+        "linked to the process by _PID"
+    );
+    assert_eq!(started.node, "fixture-host");
+    assert_eq!(started.stream.as_deref(), Some("stdout"));
+    assert_eq!(
+        started.fields.get("_COMM"),
+        Some(&FieldValue::Text("web".into()))
+    );
+
+    assert_eq!(refused.priority, 3);
+
+    assert_eq!(binary.message, "payload \u{FFFD}\u{FFFD} not utf-8");
+    let raw = base64_decode(binary.message_base64.as_deref().unwrap());
+    assert_eq!(
+        raw, b"payload \xff\xfe not utf-8",
+        "the bytes themselves are kept"
+    );
+
+    assert_eq!(
+        tagged.fields["TAG"],
+        FieldValue::Many(vec![
+            FieldValue::Text("alpha".into()),
+            FieldValue::Text("beta".into())
+        ])
+    );
+    assert_eq!(
+        escapes.message, "escape \x1b[2J and bell \x07 inside",
+        "text stays text; the console makes it inert"
+    );
+
+    // Filters: priority, unit, field match, regex.
+    let (_, urgent) = logs(&gw, "priority=4").await;
+    assert_eq!(urgent.len(), 2);
+    let (_, ingest) = logs(&gw, "unit=ingest.service").await;
+    assert_eq!(ingest.len(), 2);
+    let (_, tag) = logs(&gw, "match=TAG%3Dbeta").await;
+    assert_eq!(tag.len(), 1);
+    let (_, re) = logs(&gw, "regex=conn.*refused").await;
+    assert_eq!(re.len(), 1);
+
+    // Range reads from a cursor, with skip and limit.
+    let cursor = urlencode(&started.cursor);
+    let (_, after) = logs(&gw, &format!("cursor={cursor}&limit=2")).await;
+    assert_eq!(after.iter().map(|e| e.priority).collect::<Vec<_>>(), [3, 4]);
+    let (_, skipped) = logs(&gw, &format!("cursor={cursor}&skip=2")).await;
+    assert_eq!(skipped.len(), 2);
+    assert_eq!(skipped[0].message, "tagged twice");
+
+    for bad in [
+        "priority=9",
+        "regex=(",
+        "match=nope",
+        "color=blue",
+        "limit=lots",
+    ] {
+        assert_eq!(logs(&gw, bad).await.0, 400, "{bad}");
+    }
+    assert_eq!(logs(&gw, "cursor=j:nonsense").await.0, 404);
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_cursor_out_of_the_ring_is_found_by_seeking_the_journal() {
+    if !have("journalctl", "journalctl") {
+        return;
+    }
+    let file = fixture_copy("seek");
+    // A ring so small it keeps only the newest entry or two.
+    let gw = start(&file, Some(700)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let all = Command::new("journalctl")
+        .args([
+            "-o",
+            "json",
+            "--no-pager",
+            &format!("--file={}", file.display()),
+        ])
+        .output()
+        .unwrap();
+    let first = String::from_utf8(all.stdout)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let cursor = format!("j:{}", first["__CURSOR"].as_str().unwrap());
+    let (status, after) = logs(&gw, &format!("cursor={}", urlencode(&cursor))).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        after.len(),
+        4,
+        "the four entries after the first, read back from journalctl"
+    );
+
+    // A stream resumed from that cursor gets them too, then the ring.
+    let mut ws = ws_connect(&gw.url, READ).await;
+    let sub =
+        serde_json::json!({"type":"subscribe","sub":"l","topic":"logs","from":{"cursor":cursor}});
+    send(&mut ws, &sub.to_string()).await;
+    let mut messages = Vec::new();
+    while messages.len() < 4 {
+        match next_msg(&mut ws).await {
+            ServerMsg::Event { events, .. } => {
+                for e in events {
+                    if let Record::Log(l) = e.data {
+                        messages.push(l.message);
+                    }
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(messages[0], "database connection refused");
+    assert_eq!(messages.len(), 4, "each once: {messages:?}");
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn follows_a_journal_being_written() {
+    if !have("journalctl", "journalctl") || !Path::new(REMOTE).exists() {
+        if std::env::var_os("DAY2TOP_REQUIRE_JOURNAL").is_some() {
+            panic!("DAY2TOP_REQUIRE_JOURNAL is set but {REMOTE} is missing");
+        }
+        eprintln!("skipped: systemd-journal-remote is not installed");
+        return;
+    }
+    let file = fixture_copy("follow");
+    let gw = start(&file, None).await;
+    until_loaded(&gw, 5).await;
+    let mut ws = ws_connect(&gw.url, READ).await;
+    // A tail of one: its snapshot says the subscription is live.
+    send(
+        &mut ws,
+        r#"{"type":"subscribe","sub":"l","topic":"logs","from":{"tail":1}}"#,
+    )
+    .await;
+    assert!(matches!(
+        next_msg(&mut ws).await,
+        ServerMsg::Snapshot { .. }
+    ));
+    let export = file.with_extension("export");
+    let entry = "__CURSOR=appended\n__REALTIME_TIMESTAMP=1700000100000000\n__MONOTONIC_TIMESTAMP=99\n\
+                 _BOOT_ID=0123456789abcdef0123456789abcdef\nMESSAGE=appended while followed\nPRIORITY=2\n\n";
+    std::fs::write(&export, entry).unwrap();
+    let status = Command::new(REMOTE)
+        .arg("-o")
+        .arg(&file)
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    loop {
+        if let ServerMsg::Event { events, .. } = next_msg(&mut ws).await {
+            let Record::Log(l) = &events[0].data else {
+                panic!("a log event")
+            };
+            assert_eq!(l.message, "appended while followed");
+            assert_eq!(l.priority, 2);
+            break;
+        }
+    }
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_missing_journal_is_a_state_not_an_error_loop() {
+    if !have("journalctl", "journalctl") {
+        return;
+    }
+    let config = JournalConfig::default();
+    let state = config.unavailable();
+    let has_journal = Path::new("/var/log/journal")
+        .read_dir()
+        .is_ok_and(|mut d| d.next().is_some())
+        || Path::new("/run/log/journal").exists();
+    if !has_journal {
+        assert_eq!(state.as_deref(), Some("no journal on this host"));
+        let mut gw_config = demo_config("127.0.0.1:0".parse().unwrap());
+        gw_config.journal = Some(config);
+        let gw = gateway::start(gw_config, demo(1, 2, 2)).await.unwrap();
+        let info: day2top::api::ClusterInfo = http()
+            .get(format!("{}/api/v1/cluster", gw.url))
+            .bearer_auth(READ)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(info.log_sources[0].name, "journal");
+        assert_eq!(info.log_sources[0].state, "no journal on this host");
+        gw.shutdown().await;
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+}
