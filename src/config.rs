@@ -16,6 +16,8 @@ pub struct ConfigFile {
     pub keymap: Option<String>,
     /// The context to connect to when no `--context` or `--gateway` is given.
     pub default_context: Option<String>,
+    /// Log lines the console keeps (`--log-lines`).
+    pub log_lines: Option<usize>,
     #[serde(default)]
     pub context: BTreeMap<String, ContextDef>,
     #[serde(default)]

@@ -88,3 +88,27 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
     );
     app
 }
+
+/// The demo's log lines over `ticks` seconds from `T0`, deterministically.
+pub fn demo_logs(seed: u64, ticks: i64, rate: usize) -> Vec<crate::api::LogEntry> {
+    let mut demo = DemoSource::new(DemoConfig {
+        seed,
+        log_rate: rate,
+        ..Default::default()
+    });
+    (0..ticks)
+        .flat_map(|i| demo.collect(T0 + i * 1000).logs)
+        .collect()
+}
+
+/// Delivers log lines to the console as the `logs` subscription's snapshot.
+pub fn feed_logs(app: &mut App, entries: Vec<crate::api::LogEntry>) {
+    let now = app.now;
+    app.on_stream(
+        snapshot(
+            crate::tui::model::SUB_LOGS,
+            entries.into_iter().map(Record::Log).collect(),
+        ),
+        now,
+    );
+}

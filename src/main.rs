@@ -96,6 +96,9 @@ struct ConsoleArgs {
     /// Keymap: default (k9s-like), vim, or one of yours.
     #[arg(long, value_name = "NAME")]
     keymap: Option<String>,
+    /// Log lines the console keeps (default 100000).
+    #[arg(long, value_name = "N")]
+    log_lines: Option<usize>,
     #[command(flatten)]
     sources: SourceArgs,
 }
@@ -329,6 +332,10 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
             .or(cfg.keymap)
             .unwrap_or_else(|| "default".into()),
         config_dir: config::config_dir(),
+        log_lines: args
+            .log_lines
+            .or(cfg.log_lines)
+            .unwrap_or(day2top::tui::logbuf::DEFAULT_MAX_ROWS),
     })
     .await
     .map_err(|e| format!("{e:#}"));

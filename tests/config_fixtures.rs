@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use day2top::tui::action::Action;
+use day2top::tui::action::{Action, ViewKind};
 use day2top::tui::defs::{self, Defs};
 use day2top::tui::theme::Role;
 use ratatui::style::{Color, Modifier};
@@ -36,11 +36,19 @@ fn valid_overlays_take_effect() {
         "roles not overlaid stay built-in"
     );
 
-    assert_eq!(defs.keymap.action_for(&press('x')), Some(Action::Quit));
-    assert_eq!(defs.keymap.action_for(&press('q')), Some(Action::Quit));
     assert_eq!(
-        defs.keymap
-            .action_for(&KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE)),
+        defs.keymap.action_for(&press('x'), ViewKind::Tasks),
+        Some(Action::Quit)
+    );
+    assert_eq!(
+        defs.keymap.action_for(&press('q'), ViewKind::Tasks),
+        Some(Action::Quit)
+    );
+    assert_eq!(
+        defs.keymap.action_for(
+            &KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE),
+            ViewKind::Tasks
+        ),
         Some(Action::ViewTasks)
     );
 
@@ -87,7 +95,7 @@ fn invalid_files_name_file_line_and_cause_and_fall_back() {
         defs.theme.style(Role::Header),
         builtin.theme.style(Role::Header)
     );
-    assert_eq!(defs.keymap.action_for(&press('x')), None);
+    assert_eq!(defs.keymap.action_for(&press('x'), ViewKind::Tasks), None);
     assert_eq!(defs.tasks_view, builtin.tasks_view);
     assert_eq!(defs.nodes_view, builtin.nodes_view);
 }
@@ -122,6 +130,15 @@ fn shipped_keymaps_bind_every_action_and_no_shifted_digit() {
         Action::ViewCluster,
         Action::ViewNodes,
         Action::ViewTasks,
+        Action::ViewLogs,
+        Action::Follow,
+        Action::ToggleWrap,
+        Action::CycleTime,
+        Action::ToggleSource,
+        Action::Search,
+        Action::NextMatch,
+        Action::PrevMatch,
+        Action::FilterLogs,
     ];
     for (name, text) in defs::BUILTIN_KEYMAPS {
         let file: KeymapFile = defs::parse(name, text).unwrap();

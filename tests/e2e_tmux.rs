@@ -417,3 +417,42 @@ fn no_color_means_no_colour() {
     }
     s.quit_and_check_restored();
 }
+
+#[test]
+fn logs_of_a_task_follow_search_and_back() {
+    if !have_tmux() {
+        return;
+    }
+    let s = Session::start("logs", "--demo --seed 5 --demo-log-rate 200", 120, 30);
+    s.wait_text("● live");
+    s.text(":tasks");
+    s.keys(&["Enter"]);
+    s.text("/payments");
+    s.keys(&["Enter"]);
+    s.wait_text("</payments>");
+    s.keys(&["l"]);
+    s.wait_text("logs of payments-api");
+    let screen = s.wait_for("the task's lines", |screen| {
+        screen.contains("following") && screen.contains("charge")
+    });
+    let lines: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.starts_with('│') && l.contains('{'))
+        .collect();
+    assert!(
+        !lines.is_empty() && lines.iter().all(|l| l.contains("payments-api")),
+        "{screen}"
+    );
+    s.keys(&["/"]);
+    s.text("charge");
+    s.keys(&["Enter"]);
+    s.wait_text("/charge/");
+    s.wait_text("paused");
+    s.keys(&["f"]);
+    s.wait_text("following");
+    s.keys(&["Escape"]);
+    s.wait_text("following"); // Esc first clears the search
+    s.keys(&["Escape"]);
+    s.wait_text("Tasks(all)");
+    s.quit_and_check_restored();
+}

@@ -266,3 +266,102 @@ fn the_selection_stays_on_its_row_when_rows_move() {
     assert_eq!(app.tasks_table.selected_id(), Some(chosen.as_str()));
     assert_eq!(app.tasks_table.cursor, position + 1);
 }
+
+/// The log view after `:logs`, holding the demo's lines of the last minute.
+fn logs(app: &mut App) {
+    typed(app, ":logs\n");
+    let mut lines = fixture::demo_logs(42, 150, 12);
+    lines.retain(|l| l.ts >= app.now - 60_000);
+    fixture::feed_logs(app, lines);
+}
+
+#[test]
+fn logs_following() {
+    check("logs_follow", logs);
+}
+
+#[test]
+fn logs_paused() {
+    check("logs_paused", |app| {
+        logs(app);
+        for _ in 0..15 {
+            key(app, KeyCode::Up);
+        }
+    });
+}
+
+#[test]
+fn logs_wrapped_without_source() {
+    check("logs_wrapped", |app| {
+        logs(app);
+        key(app, KeyCode::Char('w'));
+        key(app, KeyCode::Char('S'));
+    });
+}
+
+#[test]
+fn logs_searched() {
+    check("logs_searched", |app| {
+        logs(app);
+        key(app, KeyCode::Char('/'));
+        typed(app, "declined\n");
+    });
+}
+
+#[test]
+fn logs_filtered() {
+    check("logs_filtered", |app| {
+        logs(app);
+        key(app, KeyCode::Char('|'));
+        typed(app, "p<=4 !payments\n");
+    });
+}
+
+fn hostile(message: &[u8]) -> day2top::api::LogEntry {
+    let (text, b64) = day2top::collect::logline::message(message);
+    day2top::api::LogEntry {
+        cursor: format!("h:{}", message.len()),
+        ts: T0,
+        node: "n".into(),
+        unit: Some("evil.service".into()),
+        task: None,
+        file: None,
+        identifier: None,
+        stream: None,
+        priority: 6,
+        message: text,
+        message_base64: b64,
+        fields: Default::default(),
+    }
+}
+
+#[test]
+fn hostile_log_lines_are_inert_and_readable() {
+    let big = format!("start {} end", "y".repeat(1 << 20));
+    let lines = vec![
+        hostile(b"clear \x1b[2J\x1b[H the screen"),
+        hostile(b"clipboard \x1b]52;c;ZXZpbCBwYXlsb2Fk\x07 set"),
+        hostile(b"link \x1b]8;;http://evil.example/\x07click\x1b]8;;\x07 here"),
+        hostile(b"bell \x07 nul \x00 back\x08\x08\x08space"),
+        hostile(b"bytes \xff\xfe\xc3\x28 not utf-8"),
+        hostile(b"title \x1b]0;pwned\x07 and \x1b[31mred\x1b[0m text"),
+        hostile(big.as_bytes()),
+    ];
+    for (w, h) in [(80, 24), (160, 48), (10, 3)] {
+        let mut app = demo_app(3);
+        typed(&mut app, ":logs\n");
+        fixture::feed_logs(&mut app, lines.clone());
+        let terminal = render(&mut app, w, h);
+        for cell in terminal.backend().buffer().content() {
+            assert!(
+                !cell.symbol().chars().any(|c| c.is_control()),
+                "a control character reached the screen"
+            );
+        }
+        if w == 160 {
+            insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+                insta::assert_snapshot!("logs_hostile_160x48", terminal.backend());
+            });
+        }
+    }
+}

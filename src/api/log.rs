@@ -57,11 +57,11 @@ pub struct LogEntry {
 impl LogEntry {
     /// A short name of where the entry came from, for a source column.
     pub fn source(&self) -> &str {
-        self.task
+        self.unit
             .as_deref()
-            .or(self.unit.as_deref())
             .or(self.identifier.as_deref())
             .or(self.file.as_deref())
+            .or(self.task.as_deref())
             .unwrap_or("-")
     }
 

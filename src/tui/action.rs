@@ -23,4 +23,30 @@ pub enum Action {
     ViewCluster,
     ViewNodes,
     ViewTasks,
+    /// Logs of the selected task or node (everything elsewhere).
+    ViewLogs,
+    /// Log view: follow the newest lines again.
+    Follow,
+    ToggleWrap,
+    /// Log view: timestamps relative, absolute, or off.
+    CycleTime,
+    ToggleSource,
+    /// Log view: search with highlights.
+    Search,
+    NextMatch,
+    PrevMatch,
+    /// Log view: the filter line (priority, source, regex).
+    FilterLogs,
+}
+
+/// Where a binding applies: everywhere, or in one view only (and there it
+/// wins over a global one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewKind {
+    Cluster,
+    Nodes,
+    Tasks,
+    Task,
+    Logs,
 }

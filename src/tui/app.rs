@@ -6,13 +6,17 @@ use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::Action;
+use super::action::{Action, ViewKind};
 use super::cmdline::{self, History, LineEdit};
 use super::defs::{self, Defs};
-use super::model::Model;
+use super::logbuf::LogFilter;
+use super::logview::{LogScope, LogView, Search, TimeMode};
+use super::model::{Model, SUB_LOGS};
+use super::syntax::Syntax;
 use super::table::{Rows, TableState};
+use crate::api::Topic;
 use crate::api::UnixMillis;
-use crate::client::StreamEvent;
+use crate::client::{StreamEvent, Subscription};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -25,20 +29,35 @@ pub enum Route {
     Task {
         id: String,
     },
+    Logs {
+        scope: LogScope,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Normal,
+    /// Typing a filter: the table's, or in the log view the log filter.
     Filter,
+    /// Typing a search in the log view.
+    Search,
     Command,
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
 }
 
 /// What `update` asks of the event loop, beyond the state it changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     SwitchContext(String),
+    Subscribe(Box<Subscription>),
+    Unsubscribe(String),
+    /// Write the shown log lines to a file.
+    Save {
+        path: PathBuf,
+        contents: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +76,8 @@ pub struct Origin {
 }
 
 pub const COMMANDS: &[&str] = &[
-    "cluster", "nodes", "tasks", "ctx", "theme", "keymap", "help", "quit", "q",
+    "cluster", "nodes", "tasks", "logs", "goto", "save", "ctx", "theme", "keymap", "help", "quit",
+    "q",
 ];
 
 pub struct App {
@@ -74,6 +94,7 @@ pub struct App {
     pub tasks_table: TableState,
     /// The node list on the cluster view.
     pub cluster_table: TableState,
+    pub log_view: LogView,
     pub notice: Option<Notice>,
     pub now: UnixMillis,
     pub origin: Origin,
@@ -81,6 +102,8 @@ pub struct App {
     pub config_dir: Option<PathBuf>,
     /// The terminal size, for paging and scrolling.
     pub size: (u16, u16),
+    /// JSON and logfmt colouring for the log view (built once).
+    pub syntax: Syntax,
     pub quit: bool,
 }
 
@@ -108,12 +131,14 @@ impl App {
             nodes_table: TableState::default(),
             tasks_table: TableState::default(),
             cluster_table: TableState::default(),
+            log_view: LogView::new(LogScope::All),
             notice,
             now,
             origin,
             contexts,
             config_dir,
             size: (80, 24),
+            syntax: Syntax::new(),
             quit: false,
         }
     }
@@ -122,13 +147,56 @@ impl App {
         self.routes.last().unwrap_or(&Route::Cluster)
     }
 
+    /// The current view, for view-specific key bindings.
+    pub fn view_kind(&self) -> ViewKind {
+        match self.route() {
+            Route::Cluster => ViewKind::Cluster,
+            Route::Nodes => ViewKind::Nodes,
+            Route::Tasks { .. } => ViewKind::Tasks,
+            Route::Task { .. } => ViewKind::Task,
+            Route::Logs { .. } => ViewKind::Logs,
+        }
+    }
+
+    /// The log scope on screen, if the log view is.
+    fn logs_scope(&self) -> Option<LogScope> {
+        match self.route() {
+            Route::Logs { scope } => Some(scope.clone()),
+            _ => None,
+        }
+    }
+
+    /// Subscribes to the logs on screen when they change, unsubscribes when
+    /// they go: logs cost bandwidth only while they are looked at.
+    fn follow_logs_subscription(&mut self, before: Option<LogScope>, effects: &mut Vec<Effect>) {
+        let after = self.logs_scope();
+        if before == after {
+            return;
+        }
+        match after {
+            Some(scope) => {
+                self.model.logs.clear();
+                self.log_view = LogView {
+                    scope: scope.clone(),
+                    ..LogView::new(scope.clone())
+                };
+                effects.push(Effect::Subscribe(Box::new(Subscription {
+                    sub: SUB_LOGS.into(),
+                    topic: Topic::Logs,
+                    filter: scope.filter(),
+                })));
+            }
+            None => effects.push(Effect::Unsubscribe(SUB_LOGS.into())),
+        }
+    }
+
     /// The table the current view shows, if it is a table view.
     pub fn table_mut(&mut self) -> Option<&mut TableState> {
         match self.route() {
             Route::Cluster => Some(&mut self.cluster_table),
             Route::Nodes => Some(&mut self.nodes_table),
             Route::Tasks { .. } => Some(&mut self.tasks_table),
-            Route::Task { .. } => None,
+            Route::Task { .. } | Route::Logs { .. } => None,
         }
     }
 
@@ -137,7 +205,7 @@ impl App {
             Route::Cluster => Some(&self.cluster_table),
             Route::Nodes => Some(&self.nodes_table),
             Route::Tasks { .. } => Some(&self.tasks_table),
-            Route::Task { .. } => None,
+            Route::Task { .. } | Route::Logs { .. } => None,
         }
     }
 
@@ -151,8 +219,23 @@ impl App {
                 Action::SortNext,
                 Action::SortReverse,
             ],
-            Route::Task { .. } => vec![],
+            Route::Task { .. } => vec![Action::ViewLogs],
+            Route::Logs { .. } => vec![
+                Action::Follow,
+                Action::Search,
+                Action::NextMatch,
+                Action::FilterLogs,
+                Action::ToggleWrap,
+                Action::CycleTime,
+                Action::ToggleSource,
+            ],
         };
+        if matches!(
+            self.route(),
+            Route::Cluster | Route::Nodes | Route::Tasks { .. }
+        ) {
+            hints.insert(1, Action::ViewLogs);
+        }
         if self.routes.len() > 1 {
             hints.push(Action::Back);
         }
@@ -184,7 +267,7 @@ impl App {
                 now,
                 height,
             ),
-            Route::Task { .. } => {}
+            Route::Task { .. } | Route::Logs { .. } => {}
         }
     }
 
@@ -205,13 +288,20 @@ impl App {
     }
 
     pub fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let before = self.logs_scope();
+        let mut effects = self.handle_key(key);
+        self.follow_logs_subscription(before, &mut effects);
+        effects
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         // Ctrl-C always gets out, whatever the keymap or mode.
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             self.quit = true;
             return vec![];
         }
         match self.mode {
-            Mode::Filter | Mode::Command => self.on_line_key(key),
+            Mode::Filter | Mode::Search | Mode::Command => self.on_line_key(key),
             Mode::Help { scroll } => {
                 match key.code {
                     KeyCode::Down | KeyCode::Char('j') => {
@@ -243,7 +333,7 @@ impl App {
                 // Keys can arrive faster than frames: act on the rows as
                 // they are now, not as last drawn.
                 self.prepare();
-                match self.defs.keymap.action_for(&key) {
+                match self.defs.keymap.action_for(&key, self.view_kind()) {
                     Some(action) => self.act(action),
                     None => vec![],
                 }
@@ -253,6 +343,9 @@ impl App {
 
     pub fn act(&mut self, action: Action) -> Vec<Effect> {
         let page = super::views::table_height(self).max(1) as isize;
+        if matches!(self.route(), Route::Logs { .. }) && self.act_in_logs(action, page) {
+            return vec![];
+        }
         match action {
             Action::Quit => self.quit = true,
             Action::Back => self.back(),
@@ -287,8 +380,89 @@ impl App {
             Action::ViewCluster => self.routes = vec![Route::Cluster],
             Action::ViewNodes => self.routes = vec![Route::Cluster, Route::Nodes],
             Action::ViewTasks => self.routes = vec![Route::Cluster, Route::Tasks { node: None }],
+            Action::ViewLogs => {
+                let scope = match self.route() {
+                    Route::Cluster => self
+                        .cluster_table
+                        .selected_id()
+                        .map(|id| LogScope::Node(id.to_string())),
+                    Route::Nodes => self
+                        .nodes_table
+                        .selected_id()
+                        .map(|id| LogScope::Node(id.to_string())),
+                    Route::Tasks { .. } => self
+                        .tasks_table
+                        .selected_id()
+                        .map(|id| LogScope::Task(id.to_string())),
+                    Route::Task { id } => Some(LogScope::Task(id.clone())),
+                    Route::Logs { .. } => None,
+                };
+                self.routes.push(Route::Logs {
+                    scope: scope.unwrap_or(LogScope::All),
+                });
+            }
+            // Log-view actions elsewhere do nothing.
+            Action::Follow
+            | Action::ToggleWrap
+            | Action::CycleTime
+            | Action::ToggleSource
+            | Action::Search
+            | Action::NextMatch
+            | Action::PrevMatch
+            | Action::FilterLogs => {}
         }
         vec![]
+    }
+
+    /// The log view's own handling of an action; false when it is not one.
+    fn act_in_logs(&mut self, action: Action, page: isize) -> bool {
+        let height = page.max(1) as usize;
+        let (view, buf) = (&mut self.log_view, &self.model.logs);
+        match action {
+            Action::Up => view.scroll(buf, height, -1),
+            Action::Down => view.scroll(buf, height, 1),
+            Action::PageUp => view.scroll(buf, height, -page),
+            Action::PageDown => view.scroll(buf, height, page),
+            Action::Top => view.to_top(buf),
+            Action::Bottom | Action::Follow => view.follow = true,
+            Action::ToggleWrap => view.wrap = !view.wrap,
+            Action::ToggleSource => view.source = !view.source,
+            Action::CycleTime => {
+                view.time = match view.time {
+                    TimeMode::Relative => TimeMode::Absolute,
+                    TimeMode::Absolute => TimeMode::Off,
+                    TimeMode::Off => TimeMode::Relative,
+                }
+            }
+            Action::NextMatch | Action::PrevMatch => {
+                match view.find(buf, height, action == Action::NextMatch) {
+                    Some(index) => view.show(buf, index, height),
+                    None if view.search.is_some() => {
+                        self.notice = Some(Notice {
+                            text: "no more matches".into(),
+                            error: false,
+                        });
+                    }
+                    None => {}
+                }
+            }
+            Action::Search => {
+                let text = view
+                    .search
+                    .as_ref()
+                    .map(|s| s.text.clone())
+                    .unwrap_or_default();
+                self.line.set(&text);
+                self.mode = Mode::Search;
+            }
+            Action::FilterLogs => {
+                let text = buf.filter().text.clone();
+                self.line.set(&text);
+                self.mode = Mode::Filter;
+            }
+            _ => return false,
+        }
+        true
     }
 
     fn move_by(&mut self, delta: isize) {
@@ -298,6 +472,16 @@ impl App {
     }
 
     fn back(&mut self) {
+        // In the log view Esc first clears a search, then a filter.
+        if matches!(self.route(), Route::Logs { .. }) {
+            if self.log_view.search.take().is_some() {
+                return;
+            }
+            if !self.model.logs.filter().is_empty() {
+                self.model.logs.set_filter(LogFilter::default());
+                return;
+            }
+        }
         // Esc first clears a filter, as in k9s; then it goes back.
         if let Some(t) = self.table_mut()
             && t.filter.is_some()
@@ -322,7 +506,7 @@ impl App {
                 .tasks_table
                 .selected_id()
                 .map(|id| Route::Task { id: id.to_string() }),
-            Route::Task { .. } => None,
+            Route::Task { .. } | Route::Logs { .. } => None,
         };
         if let Some(route) = next {
             if matches!(route, Route::Tasks { .. }) {
@@ -356,19 +540,45 @@ impl App {
         let command = self.mode == Mode::Command;
         match key.code {
             KeyCode::Esc => {
-                if !command && let Some(t) = self.table_mut() {
-                    t.set_filter("");
+                match self.mode {
+                    Mode::Search => self.log_view.search = None,
+                    Mode::Filter if matches!(self.route(), Route::Logs { .. }) => {
+                        self.model.logs.set_filter(LogFilter::default())
+                    }
+                    Mode::Filter => {
+                        if let Some(t) = self.table_mut() {
+                            t.set_filter("");
+                        }
+                    }
+                    _ => {}
                 }
                 self.mode = Mode::Normal;
                 self.history.reset();
                 return vec![];
             }
             KeyCode::Enter => {
-                self.mode = Mode::Normal;
+                let mode = std::mem::replace(&mut self.mode, Mode::Normal);
                 if command {
                     let line = self.line.text.trim().to_string();
                     self.history.push(&line);
                     return self.run_command(&line);
+                }
+                if mode == Mode::Search {
+                    // Like less's `?`: the nearest match above the screen's bottom.
+                    let height = super::views::table_height(self).max(1);
+                    let view = &mut self.log_view;
+                    let found = view
+                        .find(&self.model.logs, height, false)
+                        .or_else(|| view.find(&self.model.logs, height, true));
+                    match found {
+                        Some(index) => view.show(&self.model.logs, index, height),
+                        None => {
+                            self.notice = Some(Notice {
+                                text: format!("no line matches {:?}", self.line.text),
+                                error: false,
+                            })
+                        }
+                    }
                 }
                 return vec![];
             }
@@ -419,8 +629,27 @@ impl App {
         vec![]
     }
 
-    /// After the line changed: filter live, or refresh completions.
+    /// After the line changed: filter or search live, or refresh completions.
     fn after_edit(&mut self) {
+        if self.mode == Mode::Search {
+            self.log_view.search = Search::new(&self.line.text);
+            return;
+        }
+        if self.mode == Mode::Filter && matches!(self.route(), Route::Logs { .. }) {
+            match LogFilter::parse(&self.line.text) {
+                Ok(filter) => {
+                    self.model.logs.set_filter(filter);
+                    self.notice = None;
+                }
+                Err(e) => {
+                    self.notice = Some(Notice {
+                        text: e,
+                        error: true,
+                    })
+                }
+            }
+            return;
+        }
         if self.mode == Mode::Filter {
             let text = self.line.text.clone();
             if let Some(t) = self.table_mut() {
@@ -451,6 +680,13 @@ impl App {
     }
 
     pub fn run_command(&mut self, line: &str) -> Vec<Effect> {
+        let before = self.logs_scope();
+        let mut effects = self.command(line);
+        self.follow_logs_subscription(before, &mut effects);
+        effects
+    }
+
+    fn command(&mut self, line: &str) -> Vec<Effect> {
         let mut words = line.split_whitespace();
         let command = words.next().unwrap_or("");
         let arg = words.next();
@@ -477,6 +713,61 @@ impl App {
                 }
             }
             ("help", _) => self.mode = Mode::Help { scroll: 0 },
+            ("logs" | "log", None) => {
+                self.routes = vec![
+                    Route::Cluster,
+                    Route::Logs {
+                        scope: LogScope::All,
+                    },
+                ]
+            }
+            ("logs" | "log", Some(kind)) => {
+                let name = words.next().unwrap_or("");
+                let scope = match kind {
+                    "task" => Some(LogScope::Task(name.to_string())),
+                    "unit" => Some(LogScope::Unit(name.to_string())),
+                    "node" => self
+                        .model
+                        .nodes
+                        .values()
+                        .find(|n| n.hostname == name || n.id == name)
+                        .map(|n| LogScope::Node(n.id.clone())),
+                    _ => None,
+                };
+                match scope {
+                    Some(scope) if !name.is_empty() => {
+                        self.routes = vec![Route::Cluster, Route::Logs { scope }]
+                    }
+                    _ => {
+                        self.notice = say(
+                            format!(
+                                "usage: :logs [task ID | node NAME | unit NAME]; no {kind} {name:?}"
+                            ),
+                            true,
+                        )
+                    }
+                }
+            }
+            ("goto", Some(when)) => self.goto(when),
+            ("save", Some(path)) => {
+                if !matches!(self.route(), Route::Logs { .. }) {
+                    self.notice = say(
+                        ":save writes the log view's lines; open the logs first".into(),
+                        true,
+                    );
+                } else {
+                    return vec![Effect::Save {
+                        path: PathBuf::from(path),
+                        contents: self.model.logs.shown_text(),
+                    }];
+                }
+            }
+            ("goto" | "save", None) => {
+                self.notice = say(
+                    format!(":{command} needs an argument (:goto 14:02, :save FILE)"),
+                    true,
+                )
+            }
             ("ctx", None) => {
                 self.notice = say(
                     format!(
@@ -524,6 +815,52 @@ impl App {
             }
         }
         vec![]
+    }
+
+    /// `:goto HH:MM[:SS]`: the first shown log line at or after that time
+    /// today (local time), paused there.
+    fn goto(&mut self, when: &str) {
+        use chrono::{Local, NaiveTime, TimeZone};
+        if !matches!(self.route(), Route::Logs { .. }) {
+            self.notice = Some(Notice {
+                text: ":goto moves in the log view; open the logs first".into(),
+                error: true,
+            });
+            return;
+        }
+        let time = NaiveTime::parse_from_str(when, "%H:%M:%S")
+            .or_else(|_| NaiveTime::parse_from_str(when, "%H:%M"));
+        let Ok(time) = time else {
+            self.notice = Some(Notice {
+                text: format!("{when:?} is not a time like 14:02 or 14:02:30"),
+                error: true,
+            });
+            return;
+        };
+        let today = Local
+            .timestamp_millis_opt(self.now)
+            .single()
+            .map(|now| now.date_naive())
+            .unwrap_or_default();
+        let Some(target) = Local.from_local_datetime(&today.and_time(time)).earliest() else {
+            return;
+        };
+        let target = target.timestamp_millis();
+        let buf = &self.model.logs;
+        let index = buf
+            .shown()
+            .iter()
+            .position(|abs| buf.get(*abs).is_some_and(|r| r.ts() >= target));
+        let height = super::views::table_height(self).max(1);
+        match index {
+            Some(i) => self.log_view.show(&self.model.logs, i, height),
+            None => {
+                self.notice = Some(Notice {
+                    text: format!("no line at or after {when}"),
+                    error: false,
+                })
+            }
+        }
     }
 
     /// Loads a theme or keymap by name for `:theme`/`:keymap`; it is used

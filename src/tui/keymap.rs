@@ -5,7 +5,7 @@ use std::fmt;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::Deserialize;
 
-use super::action::Action;
+use super::action::{Action, ViewKind};
 
 /// A key as written in a keymap file: `j`, `G`, `<C-c>`, `<PageDown>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -137,6 +137,9 @@ pub struct Binding {
     pub run: Action,
     #[serde(default)]
     pub desc: String,
+    /// Only in this view, where it wins over a global binding.
+    #[serde(default)]
+    pub when: Option<ViewKind>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -162,28 +165,34 @@ impl Keymap {
         }
     }
 
-    /// A user's bindings on top: a key the user binds leaves its old action.
+    /// A user's bindings on top: a key the user binds (in the same view,
+    /// or everywhere) leaves its old action.
     pub fn overlay(&mut self, user: Vec<Binding>) {
         for binding in &mut self.bindings {
+            let when = binding.when;
             binding
                 .on
-                .retain(|k| !user.iter().any(|u| u.on.contains(k)));
+                .retain(|k| !user.iter().any(|u| u.when == when && u.on.contains(k)));
         }
         self.bindings.retain(|b| !b.on.is_empty());
         self.bindings.extend(user);
     }
 
-    pub fn action_for(&self, event: &KeyEvent) -> Option<Action> {
-        self.bindings
-            .iter()
+    /// The bindings in force in `view`, the view's own first.
+    fn in_view(&self, view: ViewKind) -> impl Iterator<Item = &Binding> {
+        let own = self.bindings.iter().filter(move |b| b.when == Some(view));
+        own.chain(self.bindings.iter().filter(|b| b.when.is_none()))
+    }
+
+    pub fn action_for(&self, event: &KeyEvent, view: ViewKind) -> Option<Action> {
+        self.in_view(view)
             .find(|b| b.on.iter().any(|k| k.matches(event)))
             .map(|b| b.run)
     }
 
-    /// The first key bound to an action and its description, for hints.
-    pub fn hint(&self, action: Action) -> Option<(String, &str)> {
-        self.bindings
-            .iter()
+    /// The first key bound to an action in a view and its description, for hints.
+    pub fn hint(&self, action: Action, view: ViewKind) -> Option<(String, &str)> {
+        self.in_view(view)
             .find(|b| b.run == action && !b.on.is_empty())
             .map(|b| (b.on[0].to_string(), b.desc.as_str()))
     }
@@ -213,26 +222,28 @@ mod tests {
 
     #[test]
     fn user_bindings_take_their_keys() {
+        let binding = |keys: &[&str], run, when| Binding {
+            on: keys.iter().map(|k| Key::parse(k).unwrap()).collect(),
+            run,
+            desc: String::new(),
+            when,
+        };
         let mut km = Keymap {
             name: "t".into(),
-            bindings: vec![Binding {
-                on: vec![Key::parse("q").unwrap(), Key::parse("<C-c>").unwrap()],
-                run: Action::Quit,
-                desc: "quit".into(),
-            }],
+            bindings: vec![binding(&["q", "<C-c>"], Action::Quit, None)],
         };
-        km.overlay(vec![Binding {
-            on: vec![Key::parse("q").unwrap()],
-            run: Action::Back,
-            desc: "back".into(),
-        }]);
+        km.overlay(vec![
+            binding(&["q"], Action::Back, None),
+            binding(&["<C-c>"], Action::Follow, Some(ViewKind::Logs)),
+        ]);
+        let q = press(KeyCode::Char('q'), KeyModifiers::NONE);
+        let ctrl_c = press(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(km.action_for(&q, ViewKind::Tasks), Some(Action::Back));
+        assert_eq!(km.action_for(&ctrl_c, ViewKind::Tasks), Some(Action::Quit));
         assert_eq!(
-            km.action_for(&press(KeyCode::Char('q'), KeyModifiers::NONE)),
-            Some(Action::Back)
-        );
-        assert_eq!(
-            km.action_for(&press(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-            Some(Action::Quit)
+            km.action_for(&ctrl_c, ViewKind::Logs),
+            Some(Action::Follow),
+            "a view's own binding wins there"
         );
     }
 }

@@ -5,12 +5,16 @@
 //! only when something changed. Idle, it does not wake up at all.
 
 pub mod action;
+pub mod ansi;
 pub mod app;
 pub mod cmdline;
 pub mod defs;
 pub mod fields;
 pub mod keymap;
+pub mod logbuf;
+pub mod logview;
 pub mod model;
+pub mod syntax;
 pub mod table;
 pub mod text;
 pub mod theme;
@@ -50,6 +54,8 @@ pub struct ConsoleConfig {
     pub keymap: String,
     /// Where user themes, keymaps and views live.
     pub config_dir: Option<PathBuf>,
+    /// Log lines the console keeps.
+    pub log_lines: usize,
 }
 
 /// The shortest time between two frames: at most ~30 a second.
@@ -138,6 +144,7 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
         config.config_dir.clone(),
         now_millis(),
     );
+    app.model.logs = logbuf::LogBuffer::new(config.log_lines);
     let (mut client, mut stream) = connect(&context)?;
     let (cluster_tx, mut cluster_rx) = mpsc::channel::<(String, ClusterInfo)>(4);
 
@@ -223,6 +230,21 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
         }
         for effect in effects {
             match effect {
+                Effect::Subscribe(subscription) => stream.subscribe(*subscription),
+                Effect::Unsubscribe(sub) => stream.unsubscribe(&sub),
+                Effect::Save { path, contents } => {
+                    let lines = contents.lines().count();
+                    app.notice = Some(match std::fs::write(&path, contents) {
+                        Ok(()) => app::Notice {
+                            text: format!("saved {lines} lines to {}", path.display()),
+                            error: false,
+                        },
+                        Err(e) => app::Notice {
+                            text: format!("cannot save to {}: {e}", path.display()),
+                            error: true,
+                        },
+                    });
+                }
                 Effect::SwitchContext(name) => {
                     if let Some(next) = config.contexts.iter().find(|c| c.name == name) {
                         match connect(next) {

@@ -3,13 +3,17 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use crate::api::{Event, Node, Op, Record, ServerMsg, Task, TaskState, UnixMillis};
+use std::sync::Arc;
+
+use super::logbuf::{DEFAULT_MAX_ROWS, LogBuffer, Row};
+use crate::api::{Event, Node, Op, Record, ServerMsg, Task, TaskState, UnixMillis, now_millis};
 use crate::client::StreamEvent;
 
 /// Subscription names the console uses.
 pub const SUB_NODES: &str = "nodes";
 pub const SUB_TASKS: &str = "tasks";
 pub const SUB_NODE_METRICS: &str = "node-metrics";
+pub const SUB_LOGS: &str = "logs";
 
 /// The node series the sparklines draw, by metric name.
 pub const CPU_SERIES: &str = "node.cpu.percent";
@@ -65,6 +69,8 @@ pub struct Model {
     pub running_per_node: HashMap<String, usize>,
     pub tasks_per_node: HashMap<String, usize>,
     pub tasks_by_state: BTreeMap<TaskState, usize>,
+    /// The log view's lines.
+    pub logs: LogBuffer,
 }
 
 impl Default for Model {
@@ -81,6 +87,7 @@ impl Default for Model {
             running_per_node: HashMap::new(),
             tasks_per_node: HashMap::new(),
             tasks_by_state: BTreeMap::new(),
+            logs: LogBuffer::new(DEFAULT_MAX_ROWS),
         }
     }
 }
@@ -140,6 +147,18 @@ impl Model {
                 }
                 None
             }
+            ServerMsg::Gap { sub, dropped, .. } if sub == SUB_LOGS => {
+                // Where lines were lost, the buffer says how many, in place.
+                self.logs.push(Row::Dropped {
+                    count: dropped,
+                    at: now_millis(),
+                });
+                None
+            }
+            ServerMsg::Resync { sub } if sub == SUB_LOGS => {
+                self.logs.push(Row::Resynced { at: now_millis() });
+                None
+            }
             ServerMsg::Gap {
                 dropped, reason, ..
             } => {
@@ -171,6 +190,21 @@ impl Model {
                     })
                     .collect();
                 self.rebuild_changes();
+            }
+            SUB_LOGS => {
+                // A backfill, merged by time.
+                let mut lines: Vec<_> = items
+                    .into_iter()
+                    .filter_map(|r| match r {
+                        Record::Log(e) => Some(e),
+                        _ => None,
+                    })
+                    .collect();
+                lines.sort_by_key(|e| e.ts);
+                for entry in lines {
+                    self.logs.push(Row::Line(Arc::new(entry)));
+                }
+                return;
             }
             SUB_NODE_METRICS => {
                 self.node_series.clear();
@@ -224,7 +258,11 @@ impl Model {
                 }
                 return; // samples leave tables alone
             }
-            (_, Record::Series(_)) | (_, Record::Log(_)) => return,
+            (_, Record::Log(entry)) => {
+                self.logs.push(Row::Line(Arc::new(entry)));
+                return; // lines leave tables alone
+            }
+            (_, Record::Series(_)) => return,
         }
         self.recount();
     }

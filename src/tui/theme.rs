@@ -32,9 +32,24 @@ pub enum Role {
     Completion,
     /// Control characters from the wire, shown as visible symbols.
     Inert,
+    /// Syntax colouring of JSON and logfmt log lines.
+    SyntaxKey,
+    SyntaxString,
+    SyntaxNumber,
+    SyntaxLiteral,
+    SyntaxPunctuation,
+    /// A search match in the log view.
+    Match,
+    /// Log priorities: emerg–crit, err, warning, notice, info, debug.
+    PriorityCritical,
+    PriorityError,
+    PriorityWarning,
+    PriorityNotice,
+    PriorityInfo,
+    PriorityDebug,
 }
 
-const ROLES: usize = Role::Inert as usize + 1;
+const ROLES: usize = Role::PriorityDebug as usize + 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(try_from = "String")]

@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{App, Mode, Route};
 use crate::tui::fields::age;
+use crate::tui::logview::LogScope;
 use crate::tui::model::Connection;
 use crate::tui::text::inert;
 use crate::tui::theme::Role;
@@ -115,6 +116,15 @@ pub fn breadcrumbs(frame: &mut Frame, area: Rect, app: &App) {
             Route::Tasks { node: Some(id) } => {
                 format!("tasks on {}", inert(app.model.node_name(id)))
             }
+            Route::Logs { scope } => match scope {
+                LogScope::All => "logs".to_string(),
+                LogScope::Task(id) => match app.model.tasks.get(id) {
+                    Some(t) => format!("logs of {}", inert(&t.name)),
+                    None => format!("logs of task {}", inert(id)),
+                },
+                LogScope::Node(id) => format!("logs of {}", inert(app.model.node_name(id))),
+                LogScope::Unit(unit) => format!("logs of {}", inert(unit)),
+            },
             Route::Task { id } => match app.model.tasks.get(id) {
                 Some(t) => format!("task {}", inert(&t.name)),
                 None => format!("task {}", inert(id)),
@@ -164,8 +174,13 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     }
     let theme = &app.defs.theme;
     match app.mode {
-        Mode::Filter | Mode::Command => {
-            let prompt = if app.mode == Mode::Filter { "/" } else { ":" };
+        Mode::Filter | Mode::Search | Mode::Command => {
+            let in_logs = matches!(app.route(), Route::Logs { .. });
+            let prompt = match app.mode {
+                Mode::Filter if in_logs => "filter (p<=N src=NAME regex, ! inverts): ",
+                Mode::Filter | Mode::Search => "/",
+                _ => ":",
+            };
             let mut spans = vec![
                 Span::styled(prompt, theme.style(Role::HintKey)),
                 Span::styled(app.line.text.clone(), theme.style(Role::Input)),
@@ -193,7 +208,9 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
             }
             frame.render_widget(Paragraph::new(Line::from(spans)), area);
             let before: String = app.line.text.chars().take(app.line.cursor).collect();
-            let x = area.x + 1 + unicode_width::UnicodeWidthStr::width(before.as_str()) as u16;
+            let x = area.x
+                + unicode_width::UnicodeWidthStr::width(prompt) as u16
+                + unicode_width::UnicodeWidthStr::width(before.as_str()) as u16;
             frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
         }
         _ => {
@@ -211,7 +228,7 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
             }
             let mut spans = Vec::new();
             for action in app.hints() {
-                if let Some((key, desc)) = app.defs.keymap.hint(action) {
+                if let Some((key, desc)) = app.defs.keymap.hint(action, app.view_kind()) {
                     spans.push(Span::styled(format!(" {key}"), theme.style(Role::HintKey)));
                     spans.push(Span::styled(
                         format!(" {desc} "),

@@ -29,9 +29,34 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
         ])
     };
     let mut lines = vec![heading(&format!("Keys (keymap {})", app.defs.keymap.name))];
-    for binding in &app.defs.keymap.bindings {
+    for binding in app.defs.keymap.bindings.iter().filter(|b| b.when.is_none()) {
         let keys: Vec<String> = binding.on.iter().map(|k| k.to_string()).collect();
         lines.push(row(keys.join(" "), binding.desc.clone()));
+    }
+    let mut views: Vec<_> = app
+        .defs
+        .keymap
+        .bindings
+        .iter()
+        .filter_map(|b| b.when)
+        .collect();
+    views.dedup();
+    for view in views {
+        lines.push(Line::raw(""));
+        lines.push(heading(&format!(
+            "In the {} view",
+            format!("{view:?}").to_lowercase()
+        )));
+        for binding in app
+            .defs
+            .keymap
+            .bindings
+            .iter()
+            .filter(|b| b.when == Some(view))
+        {
+            let keys: Vec<String> = binding.on.iter().map(|k| k.to_string()).collect();
+            lines.push(row(keys.join(" "), binding.desc.clone()));
+        }
     }
     lines.push(Line::raw(""));
     lines.push(heading("While typing a filter (/) or a command (:)"));

@@ -4,6 +4,7 @@
 mod chrome;
 pub mod cluster;
 mod help;
+mod logs;
 mod table;
 mod task;
 
@@ -50,6 +51,7 @@ pub fn table_height(app: &App) -> usize {
     let body = areas(app, area).body;
     match app.route() {
         Route::Cluster => cluster::node_rows(body),
+        Route::Logs { .. } => logs::rows_height(body),
         _ => table::rows_height(body),
     }
 }
@@ -73,6 +75,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Route::Nodes => table::draw_nodes(frame, parts.body, app),
             Route::Tasks { node } => table::draw_tasks(frame, parts.body, app, node.as_deref()),
             Route::Task { id } => task::draw(frame, parts.body, app, id),
+            Route::Logs { .. } => logs::draw(frame, parts.body, app),
         }
     }
     chrome::footer(frame, parts.footer, app);

@@ -1,0 +1,290 @@
+//! The log view: the newest lines at the bottom while following, or where
+//! the operator scrolled; only what fits on screen is laid out and styled.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use unicode_width::UnicodeWidthStr;
+
+use crate::api::{LogEntry, UnixMillis};
+use crate::tui::ansi;
+use crate::tui::app::App;
+use crate::tui::fields::{age, bytes};
+use crate::tui::logbuf::Row;
+use crate::tui::logview::{LogView, TimeMode};
+use crate::tui::text::{inert, pad};
+use crate::tui::theme::{Role, Theme};
+
+/// Characters of one line drawn at most: a 1 MB line is shown cut.
+const MAX_SHOWN: usize = 4000;
+const SOURCE_WIDTH: usize = 16;
+
+pub fn rows_height(body: Rect) -> usize {
+    body.height.saturating_sub(2) as usize
+}
+
+fn priority_role(p: u8) -> Role {
+    match p {
+        0..=2 => Role::PriorityCritical,
+        3 => Role::PriorityError,
+        4 => Role::PriorityWarning,
+        5 => Role::PriorityNotice,
+        6 => Role::PriorityInfo,
+        _ => Role::PriorityDebug,
+    }
+}
+
+fn time(ts: UnixMillis, now: UnixMillis, mode: TimeMode) -> Option<String> {
+    match mode {
+        TimeMode::Off => None,
+        TimeMode::Relative => Some(format!("{:>7}", age(now - ts))),
+        TimeMode::Absolute => {
+            use chrono::{Local, TimeZone};
+            let at = Local.timestamp_millis_opt(ts).single()?;
+            Some(at.format("%H:%M:%S%.3f").to_string())
+        }
+    }
+}
+
+/// The message as spans: its own ANSI colours if it has them, else JSON or
+/// logfmt colouring, else the priority's colour; control characters inert.
+fn message_spans(app: &App, e: &LogEntry, theme: &Theme) -> Vec<Span<'static>> {
+    let base = theme.style(priority_role(e.priority));
+    let inert_style = theme.style(Role::Inert);
+    let (text, cut) = match e.message.char_indices().nth(MAX_SHOWN) {
+        Some((at, _)) => (&e.message[..at], Some(e.message.len())),
+        None => (e.message.as_str(), None),
+    };
+    let colour = theme.style(Role::Ok).fg.is_some();
+    let mut spans = if ansi::has_sgr(text) || text.chars().any(crate::tui::text::is_unsafe) {
+        ansi::spans(ansi::pieces(text, colour), base, inert_style)
+    } else if let Some(runs) = app.syntax.highlight(text) {
+        runs.into_iter()
+            .map(|(t, role)| {
+                Span::styled(
+                    t.to_string(),
+                    role.map_or(base, |r| base.patch(theme.style(r))),
+                )
+            })
+            .collect()
+    } else {
+        vec![Span::styled(text.to_string(), base)]
+    };
+    if let Some(len) = cut {
+        spans.push(Span::styled(
+            format!(" … [{} line, cut here]", bytes(len as f64)),
+            theme.style(Role::Muted),
+        ));
+    }
+    spans
+}
+
+/// Marks the search's matches, splitting spans where a match starts or ends.
+fn mark(spans: Vec<Span<'static>>, view: &LogView, style: Style) -> Vec<Span<'static>> {
+    let Some(search) = &view.search else {
+        return spans;
+    };
+    let text: String = spans.iter().map(|s| s.content.as_ref()).collect();
+    let hits: Vec<(usize, usize)> = search
+        .regex
+        .find_iter(&text)
+        .map(|m| (m.start(), m.end()))
+        .filter(|(a, b)| a < b)
+        .collect();
+    if hits.is_empty() {
+        return spans;
+    }
+    let mut out = Vec::with_capacity(spans.len() + hits.len() * 2);
+    let mut at = 0;
+    for span in spans {
+        let content = span.content.into_owned();
+        let end = at + content.len();
+        let mut cuts: Vec<usize> = vec![0, content.len()];
+        for &(a, b) in &hits {
+            for edge in [a, b] {
+                if edge > at && edge < end && content.is_char_boundary(edge - at) {
+                    cuts.push(edge - at);
+                }
+            }
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        for pair in cuts.windows(2) {
+            let piece = &content[pair[0]..pair[1]];
+            let hit = hits
+                .iter()
+                .any(|&(a, b)| at + pair[0] >= a && at + pair[1] <= b);
+            let st = if hit {
+                span.style.patch(style)
+            } else {
+                span.style
+            };
+            out.push(Span::styled(piece.to_string(), st));
+        }
+        at = end;
+    }
+    out
+}
+
+fn marker(text: String, theme: &Theme, width: u16) -> Line<'static> {
+    let fill = (width as usize).saturating_sub(text.width() + 4) / 2;
+    Line::styled(
+        format!("{} {text} {}", "─".repeat(fill + 1), "─".repeat(fill + 1)),
+        theme.style(Role::Warn),
+    )
+}
+
+/// One row as a line: time, source, message.
+fn row_line(app: &App, row: &Row, width: u16) -> Line<'static> {
+    let theme = &app.defs.theme;
+    let view = &app.log_view;
+    let e = match row {
+        Row::Line(e) => e,
+        Row::Dropped { count, .. } => {
+            return marker(
+                format!("{count} lines dropped by the gateway: the console fell behind"),
+                theme,
+                width,
+            );
+        }
+        Row::Resynced { .. } => {
+            return marker(
+                "the stream started over: lines may be missing here".into(),
+                theme,
+                width,
+            );
+        }
+    };
+    let mut spans = Vec::new();
+    if let Some(t) = time(e.ts, app.now, view.time) {
+        spans.push(Span::styled(t, theme.style(Role::Muted)));
+        spans.push(Span::raw(" "));
+    }
+    if view.source {
+        let source = pad(&inert(e.source()), SOURCE_WIDTH, false);
+        spans.push(Span::styled(source, theme.style(Role::Accent)));
+        spans.push(Span::raw(" "));
+    }
+    spans.extend(mark(
+        message_spans(app, e, theme),
+        view,
+        theme.style(Role::Match),
+    ));
+    Line::from(spans)
+}
+
+/// Screen rows a line takes at this width.
+fn height(line: &Line, width: u16, wrap: bool) -> usize {
+    if !wrap || width == 0 {
+        return 1;
+    }
+    line.width().div_ceil(width as usize).max(1)
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let theme = &app.defs.theme;
+    let view = &app.log_view;
+    let buf = &app.model.logs;
+    let rows = rows_height(area);
+    let below = view.below(buf, rows);
+    let mut title = vec![
+        Span::styled(" Logs ", theme.style(Role::Title)),
+        Span::styled(
+            format!(
+                "{} shown of {} (max {}) · {} ",
+                buf.shown().len(),
+                buf.len(),
+                buf.max_rows(),
+                bytes(buf.bytes() as f64)
+            ),
+            theme.style(Role::Muted),
+        ),
+    ];
+    if view.follow {
+        title.push(Span::styled("following ", theme.style(Role::Ok)));
+    } else {
+        title.push(Span::styled(
+            format!("paused · ▼ {below} below (f follows) "),
+            theme.style(Role::Warn),
+        ));
+    }
+    if buf.dropped > 0 {
+        title.push(Span::styled(
+            format!("{} dropped ", buf.dropped),
+            theme.style(Role::Error),
+        ));
+    }
+    if !buf.filter().is_empty() {
+        title.push(Span::styled(
+            format!("|{}| ", inert(&buf.filter().text)),
+            theme.style(Role::Accent),
+        ));
+    }
+    if let Some(search) = &view.search {
+        title.push(Span::styled(
+            format!("/{}/ ", inert(&search.text)),
+            theme.style(Role::Match),
+        ));
+    }
+    if app.model.is_stale() {
+        title.push(Span::styled("stale ", theme.style(Role::Warn)));
+    }
+    let block = Block::bordered()
+        .border_style(theme.style(Role::Border))
+        .title(Line::from(title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let shown = buf.shown();
+    if shown.is_empty() {
+        let what = if buf.is_empty() {
+            "no log lines yet"
+        } else {
+            "no line passes the filter (Esc clears it)"
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(what, theme.style(Role::Muted))),
+            inner,
+        );
+        return;
+    }
+    let fits = inner.height as usize;
+    let mut lines: Vec<Line> = Vec::with_capacity(fits);
+    let mut used = 0;
+    if view.follow {
+        // From the newest line up, until the screen is full.
+        for abs in shown.iter().rev() {
+            let Some(row) = buf.get(*abs) else { continue };
+            let line = row_line(app, row, inner.width);
+            used += height(&line, inner.width, view.wrap);
+            lines.push(line);
+            if used >= fits {
+                break;
+            }
+        }
+        lines.reverse();
+    } else {
+        for abs in shown.iter().skip(view.first_shown(buf, rows)) {
+            let Some(row) = buf.get(*abs) else { continue };
+            let line = row_line(app, row, inner.width);
+            used += height(&line, inner.width, view.wrap);
+            lines.push(line);
+            if used >= fits {
+                break;
+            }
+        }
+    }
+    let mut paragraph = Paragraph::new(lines);
+    if view.wrap {
+        paragraph = paragraph.wrap(ratatui::widgets::Wrap { trim: false });
+        if view.follow && used > fits {
+            // The top line is taller than what is left: show its end.
+            paragraph = paragraph.scroll(((used - fits) as u16, 0));
+        }
+    }
+    frame.render_widget(paragraph, inner);
+}
