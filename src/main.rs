@@ -183,6 +183,7 @@ fn sources(args: &SourceArgs, cfg: &GatewaySection, config: &mut GatewayConfig) 
         } else {
             args.journal_file.clone()
         },
+        backfill: None,
     };
     let asked_for = journal.dir.is_some() || !journal.files.is_empty();
     let wanted = !args.no_journal && cfg.journal.unwrap_or(true) && (asked_for || !demo);

@@ -46,6 +46,7 @@ async fn start(journal: &Path, log_bytes: Option<usize>) -> gateway::RunningGate
     config.journal = Some(JournalConfig {
         dir: None,
         files: vec![journal.display().to_string()],
+        backfill: None,
     });
     if let Some(bytes) = log_bytes {
         config.store_limits.log_bytes = bytes;

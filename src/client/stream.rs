@@ -68,9 +68,10 @@ impl Drop for StreamHandle {
     }
 }
 
-/// Messages waiting for the console. When it falls behind, the stream
-/// stops reading the socket, and the gateway's own bound takes over.
-const EVENT_QUEUE: usize = 1024;
+/// Messages waiting for the console (each a batch of up to 1,024 events).
+/// When it falls behind, the stream stops reading the socket, and the
+/// gateway's own bound takes over.
+const EVENT_QUEUE: usize = 64;
 /// The gateway sends a heartbeat every 5 s; this much silence means it is gone.
 const SILENCE_LIMIT: Duration = Duration::from_secs(15);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

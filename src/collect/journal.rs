@@ -21,6 +21,9 @@ pub struct JournalConfig {
     pub dir: Option<PathBuf>,
     /// Journal files (`journalctl --file`, globs allowed).
     pub files: Vec<String>,
+    /// Entries read at start (and after journalctl restarts with nothing
+    /// seen yet); `None` for the default of 1,000.
+    pub backfill: Option<usize>,
 }
 
 impl JournalConfig {

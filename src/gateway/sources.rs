@@ -106,7 +106,7 @@ impl Sources {
             let mut last_cursor: Option<String> = None;
             loop {
                 let child = match &last_cursor {
-                    None => config.follow(JOURNAL_BACKFILL),
+                    None => config.follow(config.backfill.unwrap_or(JOURNAL_BACKFILL)),
                     // After a restart, carry on right after the last entry.
                     Some(cursor) => config.follow_after(cursor),
                 };

@@ -31,6 +31,10 @@ pub struct StoreLimits {
     pub series_ttl_ms: i64,
     /// Bytes of log entries kept for range reads and resumes.
     pub log_bytes: usize,
+    /// Log entries a subscriber may fall behind before lines are dropped
+    /// (with a gap). Entries can be large, so this is far below
+    /// `subscriber_queue`: it bounds what a stalled subscriber pins.
+    pub log_queue: usize,
 }
 
 impl Default for StoreLimits {
@@ -42,6 +46,7 @@ impl Default for StoreLimits {
             points_per_series: 300,
             series_ttl_ms: 10 * 60 * 1000,
             log_bytes: 64 << 20,
+            log_queue: 8192,
         }
     }
 }
@@ -171,7 +176,7 @@ impl Store {
                 nodes_hub: hub(),
                 tasks_hub: hub(),
                 metrics_hub: hub(),
-                logs_hub: TopicHub::new(limits.subscriber_queue, usize::MAX, limits.log_bytes),
+                logs_hub: TopicHub::new(limits.log_queue, usize::MAX, limits.log_bytes),
                 log_cursors: HashMap::new(),
             }),
             seekers: Mutex::new(Vec::new()),

@@ -47,7 +47,7 @@ pub struct StreamLimits {
 impl Default for StreamLimits {
     fn default() -> Self {
         StreamLimits {
-            connection_queue: 256,
+            connection_queue: 64,
             write_timeout: Duration::from_secs(10),
             heartbeat: Duration::from_secs(5),
             max_batch: 1024,

@@ -191,17 +191,50 @@ impl LogBuffer {
         &self.filter
     }
 
-    /// Re-filters the whole buffer in place.
+    /// Re-filters the whole buffer in place, on two threads when it is big
+    /// (a million lines is the case this is for).
     pub fn set_filter(&mut self, filter: LogFilter) {
         self.filter = filter;
-        let base = self.base;
-        self.shown = self
-            .rows
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| self.filter.keeps(r))
-            .map(|(i, _)| base + i as u64)
-            .collect();
+        let (base, filter) = (self.base, &self.filter);
+        let keep = |rows: &[Row], first: u64| -> Vec<u64> {
+            rows.iter()
+                .enumerate()
+                .filter(|(_, r)| filter.keeps(r))
+                .map(|(i, _)| first + i as u64)
+                .collect()
+        };
+        let (a, b) = self.rows.as_slices();
+        let parts: Vec<Vec<u64>> = if self.rows.len() < 50_000 {
+            vec![keep(a, base), keep(b, base + a.len() as u64)]
+        } else {
+            // Split the rows in two halves, whatever the ring's seam.
+            let all: Vec<&[Row]> = [a, b].into_iter().filter(|s| !s.is_empty()).collect();
+            let half = self.rows.len() / 2;
+            let mut chunks: Vec<(&[Row], u64)> = Vec::new();
+            let mut first = base;
+            for slice in all {
+                let offset = (first - base) as usize;
+                if offset < half && offset + slice.len() > half {
+                    let (l, r) = slice.split_at(half - offset);
+                    chunks.push((l, first));
+                    chunks.push((r, first + l.len() as u64));
+                } else {
+                    chunks.push((slice, first));
+                }
+                first += slice.len() as u64;
+            }
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = chunks
+                    .into_iter()
+                    .map(|(rows, first)| scope.spawn(move || keep(rows, first)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_default())
+                    .collect()
+            })
+        };
+        self.shown = parts.into_iter().flatten().collect();
     }
 
     /// The rows the filter keeps, as absolute numbers, oldest first.
@@ -262,6 +295,20 @@ mod tests {
         assert_eq!(b.get(4), Some(&line(4, 6, "m4")));
         assert_eq!(b.shown().iter().copied().collect::<Vec<_>>(), [2, 3, 4]);
         assert!(b.bytes() > 0);
+    }
+
+    #[test]
+    fn a_big_buffer_filters_the_same_on_two_threads() {
+        let mut b = LogBuffer::new(60_000);
+        for n in 0..70_000u64 {
+            b.push(line(n, (n % 8) as u8, &format!("m{n}")));
+        }
+        b.set_filter(LogFilter::parse("p<=2 m[0-9]*5$").unwrap());
+        let shown: Vec<u64> = b.shown().iter().copied().collect();
+        let expected: Vec<u64> = (10_000..70_000u64)
+            .filter(|n| n % 8 <= 2 && n % 10 == 5)
+            .collect();
+        assert_eq!(shown, expected);
     }
 
     #[test]
