@@ -270,14 +270,10 @@ async fn forward(
                     }
                     None => {
                         // Exactly-once is out of reach: start over, saying so.
-                        if outbox
-                            .send_msg(&ServerMsg::Resync { sub: sub.clone() })
-                            .await
-                            .is_err()
-                        {
-                            return;
+                        match resync(&outbox, &sub).await {
+                            Ok(fresh) => from = fresh,
+                            Err(()) => return,
                         }
-                        from = From::Named(StartPoint::Snapshot);
                         continue;
                     }
                 }
@@ -288,18 +284,23 @@ async fn forward(
         }
         match pump(&sub, &sub_json, topic, &matcher, &mut rx, &gw, &outbox).await {
             Pumped::Closed => return,
-            Pumped::Resync => {
-                if outbox
-                    .send_msg(&ServerMsg::Resync { sub: sub.clone() })
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-                from = From::Named(StartPoint::Snapshot);
-            }
+            Pumped::Resync => match resync(&outbox, &sub).await {
+                Ok(fresh) => from = fresh,
+                Err(()) => return,
+            },
         }
     }
+}
+
+/// Tells the client its state is void; a fresh snapshot follows from where
+/// this returns.
+async fn resync(outbox: &Outbox, sub: &str) -> Result<From, ()> {
+    outbox
+        .send_msg(&ServerMsg::Resync {
+            sub: sub.to_string(),
+        })
+        .await?;
+    Ok(From::Named(StartPoint::Snapshot))
 }
 
 enum Pumped {

@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
 use crate::api::{LogEntry, UnixMillis};
 
@@ -71,13 +71,8 @@ impl LogFilter {
             pattern = p.to_string();
         }
         if !pattern.is_empty() {
-            filter.regex = Some(
-                RegexBuilder::new(&pattern)
-                    .case_insensitive(true)
-                    .size_limit(1 << 20)
-                    .build()
-                    .map_err(|e| format!("not a regex: {e}"))?,
-            );
+            filter.regex =
+                Some(super::text::user_regex(&pattern).map_err(|e| format!("not a regex: {e}"))?);
         }
         Ok(filter)
     }

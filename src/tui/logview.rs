@@ -1,7 +1,7 @@
 //! The log view's own state: whose logs, following or paused where, and
 //! how lines are shown (wrap, timestamps, source column, search).
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
 use super::logbuf::{LogBuffer, Row};
 use crate::api::Filter;
@@ -48,12 +48,7 @@ impl Search {
         if text.is_empty() {
             return None;
         }
-        let build = |p: &str| {
-            RegexBuilder::new(p)
-                .case_insensitive(true)
-                .size_limit(1 << 20)
-                .build()
-        };
+        let build = super::text::user_regex;
         let regex = build(text).or_else(|_| build(&regex::escape(text))).ok()?;
         Some(Search {
             text: text.to_string(),

@@ -3,7 +3,7 @@
 //! Rows are recomputed only when the data, the sort or the filter changed,
 //! before a frame is drawn, never inside the draw.
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
 use super::fields::{self, Value};
 use super::model::Model;
@@ -29,12 +29,7 @@ impl RowFilter {
         if pattern.is_empty() {
             return None;
         }
-        let build = |p: &str| {
-            RegexBuilder::new(p)
-                .case_insensitive(true)
-                .size_limit(1 << 20)
-                .build()
-        };
+        let build = super::text::user_regex;
         let (regex, literal) = match build(pattern) {
             Ok(r) => (r, false),
             Err(_) => (build(&regex::escape(pattern)).ok()?, true),

@@ -9,6 +9,15 @@ use std::borrow::Cow;
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+/// A regex typed by the operator: case-insensitive, and size-limited so a
+/// pathological pattern cannot eat the console's memory.
+pub fn user_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(1 << 20)
+        .build()
+}
+
 /// A char that must not reach the terminal as it is.
 pub fn is_unsafe(c: char) -> bool {
     c.is_control()

@@ -253,31 +253,28 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     let fits = inner.height as usize;
-    let mut lines: Vec<Line> = Vec::with_capacity(fits);
     let mut used = 0;
-    if view.follow {
-        // From the newest line up, until the screen is full.
-        for abs in shown.iter().rev() {
-            let Some(row) = buf.get(*abs) else { continue };
-            let line = row_line(app, row, inner.width);
-            used += height(&line, inner.width, view.wrap);
-            lines.push(line);
-            if used >= fits {
-                break;
-            }
+    // Rows until the screen is full: from the newest up when following,
+    // from the top row down when paused.
+    let mut take = |abs: &u64| -> Option<Line<'static>> {
+        if used >= fits {
+            return None;
         }
+        let line = row_line(app, buf.get(*abs)?, inner.width);
+        used += height(&line, inner.width, view.wrap);
+        Some(line)
+    };
+    let lines: Vec<Line> = if view.follow {
+        let mut lines: Vec<Line> = shown.iter().rev().map_while(&mut take).collect();
         lines.reverse();
+        lines
     } else {
-        for abs in shown.iter().skip(view.first_shown(buf, rows)) {
-            let Some(row) = buf.get(*abs) else { continue };
-            let line = row_line(app, row, inner.width);
-            used += height(&line, inner.width, view.wrap);
-            lines.push(line);
-            if used >= fits {
-                break;
-            }
-        }
-    }
+        shown
+            .iter()
+            .skip(view.first_shown(buf, rows))
+            .map_while(&mut take)
+            .collect()
+    };
     let mut paragraph = Paragraph::new(lines);
     if view.wrap {
         paragraph = paragraph.wrap(ratatui::widgets::Wrap { trim: false });
