@@ -344,12 +344,17 @@ async fn subscriptions_can_be_added_and_dropped_on_a_live_stream() {
             ..Default::default()
         },
     });
-    match next_stream_msg(&mut stream.events).await {
-        StreamEvent::Message(ServerMsg::Snapshot { sub, items, .. }) => {
-            assert_eq!(sub, "cpu");
-            assert_eq!(items.len(), 10, "one CPU series per node");
+    // The first thing after heartbeats is the new subscription's snapshot.
+    loop {
+        match next_stream_msg(&mut stream.events).await {
+            StreamEvent::Message(ServerMsg::Heartbeat { .. }) => continue,
+            StreamEvent::Message(ServerMsg::Snapshot { sub, items, .. }) => {
+                assert_eq!(sub, "cpu");
+                assert_eq!(items.len(), 10, "one CPU series per node");
+                break;
+            }
+            other => panic!("expected the new subscription's snapshot, got {other:?}"),
         }
-        other => panic!("expected the new subscription's snapshot, got {other:?}"),
     }
     stream.unsubscribe("cpu");
     // Drain what was in flight, then nothing more comes for it.

@@ -183,7 +183,7 @@ async fn a_cursor_out_of_the_ring_is_found_by_seeking_the_journal() {
     }
     let file = fixture_copy("seek");
     // A ring so small it keeps only the newest entry or two.
-    let gw = start(&file, Some(700)).await;
+    let gw = start(&file, Some(2500)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let all = Command::new("journalctl")
         .args([

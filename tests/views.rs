@@ -365,3 +365,35 @@ fn hostile_log_lines_are_inert_and_readable() {
         }
     }
 }
+
+#[test]
+fn dropped_lines_leave_a_marker_saying_how_many() {
+    let mut app = demo_app(3);
+    logs(&mut app);
+    let now = app.now;
+    app.on_stream(
+        StreamEvent::Message(ServerMsg::Gap {
+            sub: day2top::tui::model::SUB_LOGS.into(),
+            dropped: 1234,
+            reason: "the subscriber fell behind the gateway's queue".into(),
+        }),
+        now,
+    );
+    let screen = render(&mut app, 120, 20).backend().to_string();
+    assert!(
+        screen.contains("1234 lines dropped by the gateway"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("1234 dropped"),
+        "the title counts them too: {screen}"
+    );
+    // A filter never hides the marker.
+    key(&mut app, KeyCode::Char('|'));
+    typed(&mut app, "nothing-matches-this\n");
+    let screen = render(&mut app, 120, 20).backend().to_string();
+    assert!(
+        screen.contains("1234 lines dropped by the gateway"),
+        "{screen}"
+    );
+}

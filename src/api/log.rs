@@ -65,14 +65,17 @@ impl LogEntry {
             .unwrap_or("-")
     }
 
-    /// Roughly what the entry costs in memory, for byte-bounded buffers.
+    /// What the entry costs in memory where it is kept for serving: the
+    /// struct and its strings, and its JSON form (kept beside it, so every
+    /// string counts twice), with allocator overhead. Byte-bounded buffers
+    /// use it, so their bound is close to the memory they really take.
     pub fn weight(&self) -> usize {
         let fields: usize = self
             .fields
             .iter()
             .map(|(k, v)| k.len() + field_weight(v))
             .sum();
-        160 + self.cursor.len()
+        let strings = self.cursor.len()
             + self.node.len()
             + self.message.len()
             + self.message_base64.as_ref().map_or(0, String::len)
@@ -86,7 +89,11 @@ impl LogEntry {
             .iter()
             .map(|s| s.as_ref().map_or(0, |s| s.len()))
             .sum::<usize>()
-            + fields
+            + fields;
+        // The struct, the Arc and event around it, JSON's field names, and
+        // malloc's rounding of some ten allocations.
+        const FIXED: usize = 750;
+        FIXED + 2 * strings
     }
 }
 

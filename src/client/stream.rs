@@ -71,7 +71,7 @@ impl Drop for StreamHandle {
 /// Messages waiting for the console (each a batch of up to 1,024 events).
 /// When it falls behind, the stream stops reading the socket, and the
 /// gateway's own bound takes over.
-const EVENT_QUEUE: usize = 64;
+const EVENT_QUEUE: usize = 32;
 /// The gateway sends a heartbeat every 5 s; this much silence means it is gone.
 const SILENCE_LIMIT: Duration = Duration::from_secs(15);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -277,7 +277,7 @@ async fn pump(
                 None => return Err("the gateway closed the stream".into()),
                 Some(Err(e)) => return Err(error_chain(&e)),
                 Some(Ok(Message::Text(text))) => {
-                    let msg = match serde_json::from_str::<ServerMsg>(&text) {
+                    let msg = match decode(&text) {
                         Ok(msg) => msg,
                         Err(e) => {
                             // One bad frame is the gateway's bug; skip it, say so, keep going.
@@ -295,6 +295,26 @@ async fn pump(
             },
         }
     }
+}
+
+/// An `event` frame, decoded without the detour serde takes for tagged
+/// enums (buffering the whole frame first): events are most of the bytes.
+#[derive(serde::Deserialize)]
+struct EventFrame {
+    sub: String,
+    events: Vec<crate::api::Event>,
+}
+
+/// Decodes a server frame; `event` frames take the fast path.
+fn decode(text: &str) -> Result<ServerMsg, serde_json::Error> {
+    if text.starts_with(r#"{"type":"event","#) {
+        let frame: EventFrame = serde_json::from_str(text)?;
+        return Ok(ServerMsg::Event {
+            sub: frame.sub,
+            events: frame.events,
+        });
+    }
+    serde_json::from_str(text)
 }
 
 fn last_log_cursor<'a>(records: impl DoubleEndedIterator<Item = &'a Record>) -> Option<String> {
@@ -345,6 +365,24 @@ mod tests {
         );
         assert!(backoff(3) >= Duration::from_millis(1000));
         assert!(backoff(30) <= Duration::from_millis(12_000));
+    }
+
+    #[test]
+    fn the_fast_path_decodes_what_the_slow_one_does() {
+        let event = r#"{"type":"event","sub":"l","events":[{"seq":3,"op":"added","data":{"sample":{"name":"x","tags":{},"ts":1,"value":2.5}}}]}"#;
+        assert_eq!(
+            decode(event).unwrap(),
+            serde_json::from_str::<ServerMsg>(event).unwrap()
+        );
+        let gap = r#"{"type":"gap","sub":"l","dropped":4,"reason":"slow"}"#;
+        assert_eq!(
+            decode(gap).unwrap(),
+            serde_json::from_str::<ServerMsg>(gap).unwrap()
+        );
+        assert!(
+            decode(r#"{"type":"event","sub":"l"}"#).is_err(),
+            "an event frame without events"
+        );
     }
 
     #[test]
