@@ -107,6 +107,8 @@ const RETAIN_TERMINAL_TICKS: u64 = 90;
 /// The flapping agent is away for `FLAP_DOWN` of every `FLAP_PERIOD` ticks.
 const FLAP_PERIOD: u64 = 120;
 const FLAP_DOWN: u64 = 15;
+/// Log lines one reading makes at most, whatever the rate.
+const MAX_LOG_LINES_PER_READING: usize = 50_000;
 /// A rolling deployment of the frontend every so many ticks.
 const DEPLOY_EVERY: u64 = 300;
 
@@ -736,7 +738,10 @@ impl Source for DemoSource {
         // Log lines for the time since the last reading, at the set rate.
         let elapsed = self.last_tick.map_or(1000, |t| (now - t).clamp(0, 10_000));
         self.last_tick = Some(now);
-        let lines = (self.log_rate as i64 * elapsed / 1000) as usize;
+        // Capped per reading: a reading that fell behind must not make the
+        // next one bigger still (that spiral would be unbounded memory).
+        let lines =
+            ((self.log_rate as i64 * elapsed / 1000) as usize).min(MAX_LOG_LINES_PER_READING);
         let running: Vec<&Task> = self
             .tasks
             .values()
