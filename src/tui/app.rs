@@ -102,6 +102,9 @@ pub struct App {
     pub config_dir: Option<PathBuf>,
     /// The terminal size, for paging and scrolling.
     pub size: (u16, u16),
+    /// The local time zone's offset from UTC in seconds, read by the event
+    /// loop with the clock, for absolute timestamps.
+    pub utc_offset: i32,
     /// JSON and logfmt colouring for the log view (built once).
     pub syntax: Syntax,
     pub quit: bool,
@@ -139,6 +142,7 @@ impl App {
             config_dir,
             size: (80, 24),
             syntax: Syntax::new(),
+            utc_offset: 0,
             quit: false,
         }
     }

@@ -173,6 +173,7 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
             biased;
             _ = tokio::time::sleep_until(last_draw + FRAME), if dirty => {
                 app.now = now_millis();
+                app.utc_offset = chrono::Local::now().offset().local_minus_utc();
                 app.prepare();
                 crossterm::execute!(terminal.backend_mut(), crossterm::terminal::BeginSynchronizedUpdate)?;
                 terminal.draw(|frame| views::draw(frame, &app))?;

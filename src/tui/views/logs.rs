@@ -36,13 +36,16 @@ fn priority_role(p: u8) -> Role {
     }
 }
 
-fn time(ts: UnixMillis, now: UnixMillis, mode: TimeMode) -> Option<String> {
+/// A line's time: its age, or the wall clock in the offset the event loop
+/// read (the draw reads no time zone files).
+fn time(ts: UnixMillis, app: &App, mode: TimeMode) -> Option<String> {
     match mode {
         TimeMode::Off => None,
-        TimeMode::Relative => Some(format!("{:>7}", age(now - ts))),
+        TimeMode::Relative => Some(format!("{:>7}", age(app.now - ts))),
         TimeMode::Absolute => {
-            use chrono::{Local, TimeZone};
-            let at = Local.timestamp_millis_opt(ts).single()?;
+            use chrono::TimeZone;
+            let zone = chrono::FixedOffset::east_opt(app.utc_offset)?;
+            let at = zone.timestamp_millis_opt(ts).single()?;
             Some(at.format("%H:%M:%S%.3f").to_string())
         }
     }
@@ -158,7 +161,7 @@ fn row_line(app: &App, row: &Row, width: u16) -> Line<'static> {
         }
     };
     let mut spans = Vec::new();
-    if let Some(t) = time(e.ts, app.now, view.time) {
+    if let Some(t) = time(e.ts, app, view.time) {
         spans.push(Span::styled(t, theme.style(Role::Muted)));
         spans.push(Span::raw(" "));
     }
