@@ -62,7 +62,9 @@ fn view_and_buffer() {
     let frames: Vec<Duration> = (0..300)
         .map(|n| {
             app.model.logs.push(Row::Line(Arc::new(line(100_000 + n))));
+            // As the event loop does: bring derived state up to date, then draw.
             let start = Instant::now();
+            app.prepare();
             terminal.draw(|f| views::draw(f, &app)).unwrap();
             start.elapsed()
         })

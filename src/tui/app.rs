@@ -2,6 +2,7 @@
 //! command goes through here, and what must happen outside (quit, switch
 //! gateway) comes back as an [`Effect`].
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -10,9 +11,10 @@ use super::action::{Action, ViewKind};
 use super::cmdline::{self, History, LineEdit};
 use super::defs::{self, Defs};
 use super::logbuf::LogFilter;
+use super::logbuf::Row;
 use super::logview::{LogScope, LogView, Search, TimeMode};
 use super::model::{Model, SUB_LOGS};
-use super::syntax::Syntax;
+use super::syntax::{Runs, Syntax};
 use super::table::{Rows, TableState};
 use crate::api::Topic;
 use crate::api::UnixMillis;
@@ -107,6 +109,9 @@ pub struct App {
     pub utc_offset: i32,
     /// JSON and logfmt colouring for the log view (built once).
     pub syntax: Syntax,
+    /// The colouring of the log rows on screen, by row number: worked out
+    /// in `prepare` for rows new on screen, so a frame parses only those.
+    pub log_syntax: HashMap<u64, Option<Runs>>,
     pub quit: bool,
 }
 
@@ -142,6 +147,7 @@ impl App {
             config_dir,
             size: (80, 24),
             syntax: Syntax::new(),
+            log_syntax: HashMap::new(),
             utc_offset: 0,
             quit: false,
         }
@@ -271,7 +277,27 @@ impl App {
                 now,
                 height,
             ),
-            Route::Task { .. } | Route::Logs { .. } => {}
+            Route::Task { .. } => {}
+            Route::Logs { .. } => {
+                let buf = &self.model.logs;
+                let first = self.log_view.first_shown(buf, height);
+                let on_screen: Vec<u64> = buf
+                    .shown()
+                    .iter()
+                    .skip(first)
+                    .take(height)
+                    .copied()
+                    .collect();
+                self.log_syntax.retain(|abs, _| on_screen.contains(abs));
+                for abs in on_screen {
+                    if let (false, Some(Row::Line(e))) =
+                        (self.log_syntax.contains_key(&abs), buf.get(abs))
+                    {
+                        let runs = super::views::logs::syntax_runs(&self.syntax, &e.message);
+                        self.log_syntax.insert(abs, runs);
+                    }
+                }
+            }
         }
     }
 

@@ -11,6 +11,9 @@ use super::theme::Role;
 const JSON: &str = include_str!("../../syntaxes/json.sublime-syntax");
 const LOGFMT: &str = include_str!("../../syntaxes/logfmt.sublime-syntax");
 
+/// A line's colouring: runs of it, each as its end offset and its role.
+pub type Runs = Vec<(usize, Option<Role>)>;
+
 pub struct Syntax {
     set: SyntaxSet,
     /// Scopes in the order they are looked for, with their roles.
@@ -99,6 +102,21 @@ impl Syntax {
             out.push((&line[last..], self.role(&stack)));
         }
         Some(out)
+    }
+
+    /// The same as [`Syntax::highlight`], as end offsets with their roles,
+    /// owning nothing of the line: what the console caches per row.
+    pub fn runs(&self, line: &str) -> Option<Runs> {
+        let mut end = 0;
+        let runs = self
+            .highlight(line)?
+            .into_iter()
+            .map(|(text, role)| {
+                end += text.len();
+                (end, role)
+            })
+            .collect();
+        Some(runs)
     }
 
     fn role(&self, stack: &ScopeStack) -> Option<Role> {

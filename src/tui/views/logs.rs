@@ -14,6 +14,7 @@ use crate::tui::app::App;
 use crate::tui::fields::{age, bytes};
 use crate::tui::logbuf::Row;
 use crate::tui::logview::{LogView, TimeMode};
+use crate::tui::syntax::{Runs, Syntax};
 use crate::tui::text::{inert, pad};
 use crate::tui::theme::{Role, Theme};
 
@@ -51,23 +52,52 @@ fn time(ts: UnixMillis, app: &App, mode: TimeMode) -> Option<String> {
     }
 }
 
+/// The part of a message that is drawn: all of it, or its first
+/// `MAX_SHOWN` characters and the full length.
+fn drawn(message: &str) -> (&str, Option<usize>) {
+    match message.char_indices().nth(MAX_SHOWN) {
+        Some((at, _)) => (&message[..at], Some(message.len())),
+        None => (message, None),
+    }
+}
+
+/// Whether a line is drawn through the ANSI path (its own colours, or
+/// control characters to make inert) rather than syntax colouring.
+fn needs_ansi(text: &str) -> bool {
+    ansi::has_sgr(text) || text.chars().any(crate::tui::text::is_unsafe)
+}
+
+/// JSON or logfmt colouring of a message, as `prepare` caches it for the
+/// rows on screen: `None` when the line is neither or draws through ANSI.
+pub fn syntax_runs(syntax: &Syntax, message: &str) -> Option<Runs> {
+    let (text, _) = drawn(message);
+    if needs_ansi(text) {
+        return None;
+    }
+    syntax.runs(text)
+}
+
 /// The message as spans: its own ANSI colours if it has them, else JSON or
-/// logfmt colouring, else the priority's colour; control characters inert.
-fn message_spans(app: &App, e: &LogEntry, theme: &Theme) -> Vec<Span<'static>> {
+/// logfmt colouring (cached for the row), else the priority's colour;
+/// control characters inert.
+fn message_spans(app: &App, abs: u64, e: &LogEntry, theme: &Theme) -> Vec<Span<'static>> {
     let base = theme.style(priority_role(e.priority));
-    let inert_style = theme.style(Role::Inert);
-    let (text, cut) = match e.message.char_indices().nth(MAX_SHOWN) {
-        Some((at, _)) => (&e.message[..at], Some(e.message.len())),
-        None => (e.message.as_str(), None),
-    };
+    let (text, cut) = drawn(&e.message);
     let colour = theme.style(Role::Ok).fg.is_some();
-    let mut spans = if ansi::has_sgr(text) || text.chars().any(crate::tui::text::is_unsafe) {
-        ansi::spans(ansi::pieces(text, colour), base, inert_style)
-    } else if let Some(runs) = app.syntax.highlight(text) {
+    let runs = match app.log_syntax.get(&abs) {
+        Some(cached) => cached.clone(),
+        None => syntax_runs(&app.syntax, &e.message),
+    };
+    let mut spans = if needs_ansi(text) {
+        ansi::spans(ansi::pieces(text, colour), base, theme.style(Role::Inert))
+    } else if let Some(runs) = runs {
+        let mut at = 0;
         runs.into_iter()
-            .map(|(t, role)| {
+            .map(|(end, role)| {
+                let piece = &text[at..end.min(text.len())];
+                at = end.min(text.len());
                 Span::styled(
-                    t.to_string(),
+                    piece.to_string(),
                     role.map_or(base, |r| base.patch(theme.style(r))),
                 )
             })
@@ -140,7 +170,7 @@ fn marker(text: String, theme: &Theme, width: u16) -> Line<'static> {
 }
 
 /// One row as a line: time, source, message.
-fn row_line(app: &App, row: &Row, width: u16) -> Line<'static> {
+fn row_line(app: &App, abs: u64, row: &Row, width: u16) -> Line<'static> {
     let theme = &app.defs.theme;
     let view = &app.log_view;
     let e = match row {
@@ -171,7 +201,7 @@ fn row_line(app: &App, row: &Row, width: u16) -> Line<'static> {
         spans.push(Span::raw(" "));
     }
     spans.extend(mark(
-        message_spans(app, e, theme),
+        message_spans(app, abs, e, theme),
         view,
         theme.style(Role::Match),
     ));
@@ -263,7 +293,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         if used >= fits {
             return None;
         }
-        let line = row_line(app, buf.get(*abs)?, inner.width);
+        let line = row_line(app, *abs, buf.get(*abs)?, inner.width);
         used += height(&line, inner.width, view.wrap);
         Some(line)
     };

@@ -4,7 +4,7 @@
 mod chrome;
 pub mod cluster;
 mod help;
-mod logs;
+pub mod logs;
 mod table;
 mod task;
 
