@@ -25,25 +25,6 @@ fn quiet_demo() -> Box<DemoSource> {
     }))
 }
 
-async fn read_logs(url: &str, query: &str) -> (u16, Vec<LogEntry>) {
-    let resp = http()
-        .get(format!("{url}/api/v1/logs?{query}"))
-        .bearer_auth(READ)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    let entries = if status == 200 {
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    } else {
-        vec![]
-    };
-    (status, entries)
-}
-
 #[tokio::test]
 async fn demo_logs_come_in_real_shapes_and_filter() {
     let mut config = demo_config("127.0.0.1:0".parse().unwrap());

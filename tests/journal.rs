@@ -64,22 +64,7 @@ async fn start(journal: &Path, log_bytes: Option<usize>) -> gateway::RunningGate
 }
 
 async fn logs(gw: &gateway::RunningGateway, query: &str) -> (u16, Vec<LogEntry>) {
-    let resp = http()
-        .get(format!("{}/api/v1/logs?{query}", gw.url))
-        .bearer_auth(READ)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let body = resp.text().await.unwrap();
-    let entries = if status == 200 {
-        body.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    (status, entries)
+    read_logs(&gw.url, query).await
 }
 
 /// Waits until the gateway holds `n` journal entries.

@@ -8,11 +8,15 @@ use crate::api::{LogEntry, Task, UnixMillis};
 
 /// Writes log lines for running tasks, numbered so every line has a cursor.
 pub struct DemoLogs {
-    seq: u64,
-    /// Names this run: demo cursors mean nothing to another run.
-    run: u64,
+    cursors: Cursors,
     /// Its own generator, so the log rate never changes the cluster.
     rng: Rng,
+}
+
+/// Numbers the lines: `d:RUN:N`. A run's cursors mean nothing to another.
+struct Cursors {
+    run: u64,
+    seq: u64,
 }
 
 const PATHS: [&str; 6] = [
@@ -24,15 +28,7 @@ const PATHS: [&str; 6] = [
     "/healthz",
 ];
 
-impl DemoLogs {
-    pub fn new(seed: u64) -> DemoLogs {
-        DemoLogs {
-            seq: 0,
-            run: seed,
-            rng: Rng::new(seed ^ 0x6c6f_6773),
-        }
-    }
-
+impl Cursors {
     fn push(
         &mut self,
         out: &mut Vec<LogEntry>,
@@ -53,6 +49,15 @@ impl DemoLogs {
         e.stream = Some(stream.into());
         out.push(e);
     }
+}
+
+impl DemoLogs {
+    pub fn new(seed: u64) -> DemoLogs {
+        DemoLogs {
+            cursors: Cursors { run: seed, seq: 0 },
+            rng: Rng::new(seed ^ 0x6c6f_6773),
+        }
+    }
 
     /// About `lines` lines spread over `tasks`, at time `now`.
     pub fn write(
@@ -62,7 +67,7 @@ impl DemoLogs {
         lines: usize,
         out: &mut Vec<LogEntry>,
     ) {
-        let mut rng = self.rng.clone();
+        let (rng, cursors) = (&mut self.rng, &mut self.cursors);
         if tasks.is_empty() {
             return;
         }
@@ -90,7 +95,7 @@ impl DemoLogs {
                         rng.range(120, 40_000),
                         ms
                     );
-                    self.push(out, task, ts, "stdout", line.as_bytes());
+                    cursors.push(out, task, ts, "stdout", line.as_bytes());
                 }
                 "payments" => {
                     let level = if n < 20 {
@@ -111,7 +116,7 @@ impl DemoLogs {
                         rng.range(0, 100),
                         rng.hex(16)
                     );
-                    self.push(out, task, ts, "stdout", line.as_bytes());
+                    cursors.push(out, task, ts, "stdout", line.as_bytes());
                 }
                 "kafka" | "zookeeper" => {
                     let line = format!(
@@ -119,12 +124,12 @@ impl DemoLogs {
                         n % 12,
                         rng.range(1_000, 9_000_000)
                     );
-                    self.push(out, task, ts, "stdout", line.as_bytes());
+                    cursors.push(out, task, ts, "stdout", line.as_bytes());
                 }
                 "cassandra" if n < 25 => {
                     // A Java stack trace: one entry per line, as a container runtime logs it.
                     let head = "WARN  [ReadStage-2] ReadCommand.java:569 - Read 5001 live rows and 12 tombstones; query timed out";
-                    self.push(out, task, ts, "stderr", head.as_bytes());
+                    cursors.push(out, task, ts, "stderr", head.as_bytes());
                     for frame in [
                         "java.util.concurrent.TimeoutException: Operation timed out - received only 1 responses.",
                         "\tat org.apache.cassandra.service.ReadCallback.awaitResults(ReadCallback.java:133)",
@@ -132,7 +137,7 @@ impl DemoLogs {
                         "\tat org.apache.cassandra.cql3.statements.SelectStatement.execute(SelectStatement.java:268)",
                         "\t... 14 more",
                     ] {
-                        self.push(out, task, ts, "stderr", frame.as_bytes());
+                        cursors.push(out, task, ts, "stderr", frame.as_bytes());
                     }
                 }
                 "cassandra" => {
@@ -141,17 +146,17 @@ impl DemoLogs {
                         n % 8,
                         n % 5 + 2
                     );
-                    self.push(out, task, ts, "stdout", line.as_bytes());
+                    cursors.push(out, task, ts, "stdout", line.as_bytes());
                 }
                 "flaky" if n < 8 && oddities => {
                     // Bytes that are not UTF-8 in the middle of a line.
                     let mut raw = b"worker: corrupt payload: ".to_vec();
                     raw.extend_from_slice(&[0xff, 0xfe, 0x00, 0xc3, 0x28]);
-                    self.push(out, task, ts, "stderr", &raw);
+                    cursors.push(out, task, ts, "stderr", &raw);
                 }
                 "flaky" if n < 10 && oddities => {
                     let big = format!("worker: dumping state {}", "x".repeat(100 * 1024));
-                    self.push(out, task, ts, "stdout", big.as_bytes());
+                    cursors.push(out, task, ts, "stdout", big.as_bytes());
                 }
                 "flaky" => {
                     let line = if n < 300 {
@@ -162,7 +167,7 @@ impl DemoLogs {
                             rng.range(1, 100_000)
                         )
                     };
-                    self.push(
+                    cursors.push(
                         out,
                         task,
                         ts,
@@ -172,10 +177,9 @@ impl DemoLogs {
                 }
                 _ => {
                     let line = format!("Stage {}: {}% ({}/{}) ", n % 9, n / 10, n * 3, 3000);
-                    self.push(out, task, ts, "stdout", line.as_bytes());
+                    cursors.push(out, task, ts, "stdout", line.as_bytes());
                 }
             }
         }
-        self.rng = rng;
     }
 }

@@ -186,10 +186,7 @@ impl App {
         match after {
             Some(scope) => {
                 self.model.logs.clear();
-                self.log_view = LogView {
-                    scope: scope.clone(),
-                    ..LogView::new(scope.clone())
-                };
+                self.log_view = LogView::new(scope.clone());
                 effects.push(Effect::Subscribe(Box::new(Subscription {
                     sub: SUB_LOGS.into(),
                     topic: Topic::Logs,

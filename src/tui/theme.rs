@@ -161,4 +161,10 @@ impl Theme {
     pub fn style(&self, role: Role) -> Style {
         self.styles[role as usize]
     }
+
+    /// Whether the theme uses colour at all: a theme without any (mono,
+    /// chosen for NO_COLOR) also keeps log lines' own colours off.
+    pub fn has_colour(&self) -> bool {
+        self.styles.iter().any(|s| s.fg.is_some() || s.bg.is_some())
+    }
 }

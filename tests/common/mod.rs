@@ -92,3 +92,23 @@ pub fn http() -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// `GET /api/v1/logs?{query}`: the status, and the entries when it is 200.
+pub async fn read_logs(url: &str, query: &str) -> (u16, Vec<day2top::api::LogEntry>) {
+    let resp = http()
+        .get(format!("{url}/api/v1/logs?{query}"))
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap();
+    let entries = if status == 200 {
+        body.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    (status, entries)
+}

@@ -83,7 +83,7 @@ pub fn syntax_runs(syntax: &Syntax, message: &str) -> Option<Runs> {
 fn message_spans(app: &App, abs: u64, e: &LogEntry, theme: &Theme) -> Vec<Span<'static>> {
     let base = theme.style(priority_role(e.priority));
     let (text, cut) = drawn(&e.message);
-    let colour = theme.style(Role::Ok).fg.is_some();
+    let colour = theme.has_colour();
     let runs = match app.log_syntax.get(&abs) {
         Some(cached) => cached.clone(),
         None => syntax_runs(&app.syntax, &e.message),
