@@ -20,6 +20,9 @@ struct Followed {
     file: File,
     dev: u64,
     ino: u64,
+    /// The path as text and its file name, made once, not per line.
+    path: String,
+    name: Option<String>,
     /// Where the next read starts.
     offset: u64,
     /// An incomplete last line, waiting for its newline.
@@ -33,8 +36,8 @@ pub struct FileTailer {
     started: bool,
 }
 
-fn cursor(dev: u64, ino: u64, offset: u64, path: &Path) -> String {
-    format!("f:{dev}:{ino}:{offset}:{}", path.display())
+fn cursor(dev: u64, ino: u64, offset: u64, path: &str) -> String {
+    format!("f:{dev}:{ino}:{offset}:{path}")
 }
 
 impl FileTailer {
@@ -47,51 +50,52 @@ impl FileTailer {
         }
     }
 
-    fn entry(&self, path: &Path, f: &Followed, end: u64, raw: &[u8]) -> LogEntry {
+    fn entry(&self, f: &Followed, end: u64, raw: &[u8]) -> LogEntry {
         let mut e = logline::entry(
-            cursor(f.dev, f.ino, end, path),
+            cursor(f.dev, f.ino, end, &f.path),
             now_millis(),
             &self.node,
             raw,
         );
-        e.file = Some(path.display().to_string());
-        e.identifier = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        e.file = Some(f.path.clone());
+        e.identifier = f.name.clone();
         e
     }
 
     /// Emits the complete lines in `data` (read at `at`) and keeps the rest.
-    fn lines(&self, path: &Path, f: &mut Followed, at: u64, data: &[u8], out: &mut Vec<LogEntry>) {
+    fn lines(&self, f: &mut Followed, at: u64, data: &[u8], out: &mut Vec<LogEntry>) {
         let mut start = 0;
         while let Some(nl) = data[start..].iter().position(|&b| b == b'\n') {
             let end = start + nl;
             let mut line = std::mem::take(&mut f.partial);
             line.extend_from_slice(&data[start..end]);
-            out.push(self.entry(path, f, at + end as u64 + 1, &line));
+            out.push(self.entry(f, at + end as u64 + 1, &line));
             start = end + 1;
         }
         f.partial.extend_from_slice(&data[start..]);
         if f.partial.len() > MAX_LINE {
             // A line with no end in sight: let what there is out, cut.
             let line = std::mem::take(&mut f.partial);
-            out.push(self.entry(path, f, at + data.len() as u64, &line));
+            out.push(self.entry(f, at + data.len() as u64, &line));
         }
     }
 
-    /// Reads what was appended since the last pass.
-    fn read_new(&self, path: &Path, f: &mut Followed, out: &mut Vec<LogEntry>) {
+    /// Reads what was appended since the last pass; true when it stopped
+    /// at its budget with more perhaps waiting.
+    fn read_new(&self, f: &mut Followed, out: &mut Vec<LogEntry>) -> bool {
         let mut buf = vec![0u8; 64 * 1024];
         let mut budget = READ_PER_PASS;
         while budget > 0 {
             let n = match f.file.read_at(&mut buf, f.offset) {
-                Ok(0) | Err(_) => return,
+                Ok(0) | Err(_) => return false,
                 Ok(n) => n,
             };
             let at = f.offset;
             f.offset += n as u64;
             budget = budget.saturating_sub(n as u64);
-            let data = buf[..n].to_vec();
-            self.lines(path, f, at, &data, out);
+            self.lines(f, at, &buf[..n], out);
         }
+        true
     }
 
     fn open(path: &Path, from_end: bool) -> Option<Followed> {
@@ -116,6 +120,8 @@ impl FileTailer {
             file,
             dev: meta.dev(),
             ino: meta.ino(),
+            path: path.display().to_string(),
+            name: path.file_name().map(|n| n.to_string_lossy().into_owned()),
             offset,
             partial: Vec::new(),
         })
@@ -123,8 +129,10 @@ impl FileTailer {
 
     /// One pass over every file: new files, rotations, truncations and
     /// appended lines. Files present at the first pass are read from near
-    /// their end; files that appear later, from their start.
-    pub fn poll(&mut self, out: &mut Vec<LogEntry>) {
+    /// their end; files that appear later, from their start. True when a
+    /// busy file has more to read right away.
+    pub fn poll(&mut self, out: &mut Vec<LogEntry>) -> bool {
+        let mut more = false;
         let mut present: Vec<PathBuf> = Vec::new();
         for pattern in &self.globs {
             if let Ok(paths) = glob::glob(pattern) {
@@ -146,7 +154,6 @@ impl FileTailer {
                     if meta.len() < f.offset {
                         // Truncated in place (copytruncate): start over.
                         let mut note = self.entry(
-                            path,
                             &f,
                             0,
                             b"[day2top: file truncated; reading it from the start]",
@@ -156,33 +163,40 @@ impl FileTailer {
                         f.offset = 0;
                         f.partial.clear();
                     }
-                    self.read_new(path, &mut f, out);
+                    more |= self.read_new(&mut f, out);
                     self.files.insert(path.clone(), f);
                 }
                 old => {
                     // Rotated or recreated: finish the old file, then the new.
                     if let Some(mut f) = old {
-                        self.finish(path, &mut f, out);
+                        self.finish(&mut f, out);
                     }
                     if let Some(mut f) = FileTailer::open(path, first) {
-                        self.read_new(path, &mut f, out);
+                        more |= self.read_new(&mut f, out);
                         self.files.insert(path.clone(), f);
                     }
                 }
             }
         }
         // Gone without a successor (deleted): finish what was written.
-        for (path, mut f) in files {
-            self.finish(&path, &mut f, out);
+        for mut f in files.into_values() {
+            self.finish(&mut f, out);
         }
+        more
     }
 
     /// Reads an old file to its end, and lets out a last line with no newline.
-    fn finish(&self, path: &Path, f: &mut Followed, out: &mut Vec<LogEntry>) {
-        self.read_new(path, f, out);
+    fn finish(&self, f: &mut Followed, out: &mut Vec<LogEntry>) {
+        // Bounded: a writer still appending to a renamed file cannot keep
+        // this pass here for ever.
+        for _ in 0..16 {
+            if !self.read_new(f, out) {
+                break;
+            }
+        }
         if !f.partial.is_empty() {
             let line = std::mem::take(&mut f.partial);
-            out.push(self.entry(path, f, f.offset, &line));
+            out.push(self.entry(f, f.offset, &line));
         }
     }
 }
@@ -202,7 +216,7 @@ pub fn entries_after(cursor: &str, node: &str, limit: usize) -> Option<Vec<LogEn
     f.offset = offset;
     let tailer = FileTailer::new(Vec::new(), node.to_string());
     let mut out = Vec::new();
-    tailer.read_new(&path, &mut f, &mut out);
+    tailer.read_new(&mut f, &mut out);
     out.truncate(limit);
     Some(out)
 }

@@ -19,6 +19,23 @@ const FILE_POLL: Duration = Duration::from_millis(250);
 /// Journal entries read at start, and after a restart of journalctl.
 const JOURNAL_BACKFILL: usize = 1000;
 
+/// Log entries handed to the store at a time: well under a subscriber's
+/// queue, so pacing between batches can keep a burst from becoming a gap.
+const LOG_BATCH: usize = 1024;
+
+/// Hands a file pass's entries to the store in paced batches.
+fn hand_over(store: &Store, entries: &mut Vec<LogEntry>) {
+    let mut rest = std::mem::take(entries).into_iter();
+    loop {
+        let batch: Vec<LogEntry> = rest.by_ref().take(LOG_BATCH).collect();
+        if batch.is_empty() {
+            return;
+        }
+        store.append_logs(batch);
+        store.pace_logs();
+    }
+}
+
 /// Every source thread, and how to stop them.
 #[derive(Default)]
 pub struct Sources {
@@ -79,9 +96,12 @@ impl Sources {
             let mut tailer = FileTailer::new(globs, node);
             let mut out: Vec<LogEntry> = Vec::new();
             loop {
-                tailer.poll(&mut out);
-                store.append_logs(std::mem::take(&mut out));
-                if !pause(&stop, FILE_POLL) {
+                let more = tailer.poll(&mut out);
+                hand_over(&store, &mut out);
+                // A file written faster than one pass reads is read again
+                // at once: the budget per pass is for fairness, not a cap.
+                let wait = if more { Duration::ZERO } else { FILE_POLL };
+                if !pause(&stop, wait) {
                     return;
                 }
             }
@@ -114,11 +134,12 @@ impl Sources {
                     Ok(mut child) => {
                         pid.store(child.id(), Ordering::Relaxed);
                         store.set_log_source(&name, "following");
-                        journal::pump(&mut child, &node, 1024, |batch| {
+                        journal::pump(&mut child, &node, LOG_BATCH, |batch| {
                             if let Some(last) = batch.last() {
                                 last_cursor = Some(last.cursor.clone());
                             }
                             store.append_logs(batch);
+                            store.pace_logs();
                         })
                     }
                     Err(e) => format!("cannot run journalctl: {e}"),

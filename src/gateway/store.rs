@@ -6,7 +6,9 @@
 //! what changed, so "only changes go out" holds for every source alike.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 
@@ -97,6 +99,9 @@ pub struct Store {
     /// comparable within one epoch.
     pub epoch: String,
     limits: StoreLimits,
+    /// A log subscriber stayed behind through a whole wait in
+    /// [`Store::pace_logs`]; no more waiting until it catches up.
+    log_pacing_gave_up: AtomicBool,
 }
 
 struct Inner {
@@ -109,8 +114,6 @@ struct Inner {
     tasks_hub: TopicHub,
     metrics_hub: TopicHub,
     logs_hub: TopicHub,
-    /// cursor → sequence number, for every entry in the logs ring.
-    log_cursors: HashMap<String, u64>,
 }
 
 impl Inner {
@@ -121,6 +124,18 @@ impl Inner {
             Topic::Metrics => &self.metrics_hub,
             Topic::Logs => &self.logs_hub,
         }
+    }
+
+    /// The sequence number of the log entry with this cursor, if the ring
+    /// holds it. A scan from the newest, as resumes are rare and usually
+    /// recent: an index by cursor cost every entry a hash and a copy.
+    fn log_seq(&self, cursor: &str) -> Option<u64> {
+        self.logs_hub
+            .recent()
+            .iter()
+            .rev()
+            .find(|e| matches!(&e.record, Record::Log(l) if l.cursor == cursor))
+            .map(|e| e.seq)
     }
 
     /// The last `n` log entries that pass the filter, oldest first.
@@ -177,12 +192,12 @@ impl Store {
                 tasks_hub: hub(),
                 metrics_hub: hub(),
                 logs_hub: TopicHub::new(limits.log_queue, usize::MAX, limits.log_bytes),
-                log_cursors: HashMap::new(),
             }),
             seekers: Mutex::new(Vec::new()),
             log_sources: Mutex::new(Vec::new()),
             epoch: random_hex(8),
             limits,
+            log_pacing_gave_up: AtomicBool::new(false),
         }
     }
 
@@ -223,7 +238,34 @@ impl Store {
     /// Takes log entries from a source that pushes them (journald, files).
     pub fn append_logs(&self, entries: Vec<LogEntry>) {
         if !entries.is_empty() {
-            append_logs(&mut self.lock(), entries);
+            // What left the ring is freed after the lock is let go.
+            let evicted = append_logs(&mut self.lock(), entries);
+            drop(evicted);
+        }
+    }
+
+    /// Lets the slowest log subscriber catch up before a source that can
+    /// wait (a file, the journal) hands over more: a burst bigger than a
+    /// subscriber's queue would otherwise become a gap, though the lines
+    /// were safe on disk. Bounded: a client that stopped reading holds
+    /// reading up once, for 50 ms, and is then left to its gaps until it
+    /// catches up (or is cut off).
+    pub fn pace_logs(&self) {
+        let behind = || self.lock().logs_hub.backlog() > self.limits.log_queue / 2;
+        if !behind() {
+            self.log_pacing_gave_up.store(false, Ordering::Relaxed);
+            return;
+        }
+        if self.log_pacing_gave_up.load(Ordering::Relaxed) {
+            return;
+        }
+        let deadline = Instant::now() + Duration::from_millis(50);
+        while behind() {
+            if Instant::now() >= deadline {
+                self.log_pacing_gave_up.store(true, Ordering::Relaxed);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
@@ -268,7 +310,7 @@ impl Store {
             let start = end.saturating_sub(limit);
             return Some(all[start..end].iter().map(|l| (*l).clone()).collect());
         };
-        let seq = *inner.log_cursors.get(cursor)?;
+        let seq = inner.log_seq(cursor)?;
         let first = ring.front().map_or(0, |e| e.seq);
         let at = (seq - first) as usize; // the ring is contiguous in seq
         let start = (at as i64 + 1 + skip).max(0) as usize;
@@ -304,15 +346,27 @@ impl Store {
         upto: u64,
     ) -> Option<(Vec<LogEntry>, Vec<Arc<Published>>)> {
         let inner = self.lock();
-        let meet = from_source
+        // Entries of one source are in the same order in the ring, so the
+        // first ring entry the source read back is where the two meet.
+        let read: HashMap<&str, usize> = from_source
             .iter()
-            .position(|e| inner.log_cursors.contains_key(&e.cursor));
-        let Some(meet) = meet else {
+            .enumerate()
+            .map(|(i, e)| (e.cursor.as_str(), i))
+            .collect();
+        let met = inner
+            .logs_hub
+            .recent()
+            .iter()
+            .find_map(|e| match &e.record {
+                Record::Log(l) => read.get(l.cursor.as_str()).map(|&i| (i, e.seq)),
+                _ => None,
+            });
+        drop(read);
+        let Some((meet, seq)) = met else {
             // The source had nothing after the cursor, and the ring is not newer.
             return (from_source.is_empty() && inner.logs_hub.seq() == 0)
                 .then(|| (from_source, Vec::new()));
         };
-        let seq = inner.log_cursors[&from_source[meet].cursor];
         let ring = inner
             .logs_hub
             .recent()
@@ -398,8 +452,8 @@ impl Store {
                 seq: hub.seq(),
                 items: inner.log_tail(matcher, *tail),
             },
-            From::Cursor { cursor } => match inner.log_cursors.get(cursor) {
-                Some(seq) => Start::Replay(hub.replay_after(*seq).unwrap_or_default()),
+            From::Cursor { cursor } => match inner.log_seq(cursor) {
+                Some(seq) => Start::Replay(hub.replay_after(seq).unwrap_or_default()),
                 None => Start::Seek {
                     cursor: cursor.clone(),
                     upto: hub.seq(),
@@ -461,19 +515,12 @@ impl Store {
     }
 }
 
-fn append_logs(inner: &mut Inner, entries: Vec<LogEntry>) {
+fn append_logs(inner: &mut Inner, entries: Vec<LogEntry>) -> Vec<Arc<Published>> {
+    let mut evicted = Vec::new();
     for entry in entries {
-        let cursor = entry.cursor.clone();
-        let evicted = inner.logs_hub.publish(Op::Added, Record::Log(entry));
-        inner.log_cursors.insert(cursor, inner.logs_hub.seq());
-        for old in evicted {
-            if let Record::Log(l) = &old.record
-                && inner.log_cursors.get(&l.cursor) == Some(&old.seq)
-            {
-                inner.log_cursors.remove(&l.cursor);
-            }
-        }
+        evicted.extend(inner.logs_hub.publish(Op::Added, Record::Log(entry)));
     }
+    evicted
 }
 
 /// Replaces `current` with `latest`, publishing an event for every item

@@ -1,13 +1,14 @@
 //! The console's log buffer: the newest lines, bounded, with markers where
 //! lines were dropped, and the view through the filter kept as the lines
 //! arrive. Rows are numbered for good (`abs`), so evicting old rows never
-//! moves what the view points at.
+//! moves what the view points at. Beside the rows, their folded text
+//! ([`TextIndex`]) is what the filter and search scan.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use regex::Regex;
-
+use super::folded::FoldedRegex;
+use super::logindex::TextIndex;
 use crate::api::{LogEntry, UnixMillis};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +41,7 @@ pub struct LogFilter {
     pub text: String,
     priority: Option<u8>,
     source: Option<String>,
-    regex: Option<Regex>,
+    regex: Option<FoldedRegex>,
     invert: bool,
 }
 
@@ -72,7 +73,7 @@ impl LogFilter {
         }
         if !pattern.is_empty() {
             filter.regex =
-                Some(super::text::user_regex(&pattern).map_err(|e| format!("not a regex: {e}"))?);
+                Some(FoldedRegex::new(&pattern).map_err(|e| format!("not a regex: {e}"))?);
         }
         Ok(filter)
     }
@@ -81,18 +82,13 @@ impl LogFilter {
         self.priority.is_none() && self.source.is_none() && self.regex.is_none()
     }
 
-    /// Markers always pass: a gap must never be filtered out of sight.
-    pub fn keeps(&self, row: &Row) -> bool {
-        let Row::Line(e) = row else { return true };
+    /// The priority and source test (the regex is the buffer's to apply).
+    fn keeps_entry(&self, e: &LogEntry) -> bool {
         self.priority.is_none_or(|p| e.priority <= p)
             && self
                 .source
                 .as_ref()
                 .is_none_or(|s| e.source().contains(s.as_str()))
-            && self
-                .regex
-                .as_ref()
-                .is_none_or(|r| r.is_match(&e.message) != self.invert)
     }
 }
 
@@ -110,6 +106,8 @@ pub struct LogBuffer {
     filter: LogFilter,
     /// Absolute numbers of the rows the filter keeps, oldest first.
     shown: VecDeque<u64>,
+    /// The rows' folded text, for the filter and search.
+    index: TextIndex,
 }
 
 /// Lines the console keeps unless configured otherwise.
@@ -126,6 +124,7 @@ impl LogBuffer {
             dropped: 0,
             filter: LogFilter::default(),
             shown: VecDeque::new(),
+            index: TextIndex::new(0),
         }
     }
 
@@ -141,8 +140,9 @@ impl LogBuffer {
         self.max_rows
     }
 
+    /// Memory held: the entries and their folded text.
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.bytes + self.index.bytes()
     }
 
     /// The absolute number the next row will get.
@@ -161,21 +161,82 @@ impl LogBuffer {
                 self.bytes -= old.weight();
             }
             self.base += 1;
+            self.index.pop_front();
             self.evicted += 1;
             while self.shown.front().is_some_and(|&a| a < self.base) {
                 self.shown.pop_front();
             }
         }
-        if let Row::Line(e) = &row {
-            self.bytes += e.weight();
+        match &row {
+            Row::Line(e) => {
+                self.bytes += e.weight();
+                self.index.push(&e.message);
+            }
+            Row::Dropped { count, .. } => {
+                self.dropped += count;
+                self.index.push("");
+            }
+            Row::Resynced { .. } => self.index.push(""),
         }
-        if let Row::Dropped { count, .. } = &row {
-            self.dropped += count;
-        }
-        if self.filter.keeps(&row) {
-            self.shown.push_back(self.end());
-        }
+        let abs = self.end();
         self.rows.push_back(row);
+        if self.keeps(abs) {
+            self.shown.push_back(abs);
+        }
+    }
+
+    /// Whether the filter keeps row `abs`. Markers always pass: a gap must
+    /// never be filtered out of sight.
+    fn keeps(&self, abs: u64) -> bool {
+        let Some(Row::Line(e)) = self.get(abs) else {
+            return true;
+        };
+        self.filter.keeps_entry(e)
+            && self.filter.regex.as_ref().is_none_or(|re| {
+                let folded = self.index.line(abs).unwrap_or_default();
+                re.is_match(&e.message, folded) != self.filter.invert
+            })
+    }
+
+    /// Calls `hit` with every row in `from..to` that `re` matches, in order.
+    pub fn matching(&self, re: &FoldedRegex, from: u64, to: u64, mut hit: impl FnMut(u64)) {
+        match re {
+            FoldedRegex::Folded(re) => self.index.matching(re, from, to, hit),
+            FoldedRegex::Original(re) => {
+                for abs in from.max(self.base)..to.min(self.end()) {
+                    if let Some(Row::Line(e)) = self.get(abs)
+                        && re.is_match(&e.message)
+                    {
+                        hit(abs);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The rows in `from..to` the filter keeps.
+    fn kept(&self, from: u64, to: u64) -> Vec<u64> {
+        let filter = &self.filter;
+        let mut hits = Vec::new();
+        if let Some(re) = &filter.regex {
+            self.matching(re, from, to, |abs| hits.push(abs));
+        }
+        let mut hits = hits.into_iter().peekable();
+        (from..to)
+            .filter(|&abs| {
+                let Some(Row::Line(e)) = self.get(abs) else {
+                    return true;
+                };
+                if !filter.keeps_entry(e) {
+                    return false;
+                }
+                if filter.regex.is_none() {
+                    return true;
+                }
+                while hits.next_if(|&h| h < abs).is_some() {}
+                hits.next_if_eq(&abs).is_some() != filter.invert
+            })
+            .collect()
     }
 
     pub fn clear(&mut self) {
@@ -190,46 +251,21 @@ impl LogBuffer {
     /// (a million lines is the case this is for).
     pub fn set_filter(&mut self, filter: LogFilter) {
         self.filter = filter;
-        let (base, filter) = (self.base, &self.filter);
-        let keep = |rows: &[Row], first: u64| -> Vec<u64> {
-            rows.iter()
-                .enumerate()
-                .filter(|(_, r)| filter.keeps(r))
-                .map(|(i, _)| first + i as u64)
-                .collect()
-        };
-        let (a, b) = self.rows.as_slices();
-        let parts: Vec<Vec<u64>> = if self.rows.len() < 50_000 {
-            vec![keep(a, base), keep(b, base + a.len() as u64)]
+        let (from, to) = (self.base, self.end());
+        self.shown = if self.rows.len() < 50_000 {
+            self.kept(from, to).into()
         } else {
-            // Split the rows in two halves, whatever the ring's seam.
-            let all: Vec<&[Row]> = [a, b].into_iter().filter(|s| !s.is_empty()).collect();
-            let half = self.rows.len() / 2;
-            let mut chunks: Vec<(&[Row], u64)> = Vec::new();
-            let mut first = base;
-            for slice in all {
-                let offset = (first - base) as usize;
-                if offset < half && offset + slice.len() > half {
-                    let (l, r) = slice.split_at(half - offset);
-                    chunks.push((l, first));
-                    chunks.push((r, first + l.len() as u64));
-                } else {
-                    chunks.push((slice, first));
-                }
-                first += slice.len() as u64;
-            }
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = chunks
-                    .into_iter()
-                    .map(|(rows, first)| scope.spawn(move || keep(rows, first)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_default())
-                    .collect()
-            })
+            let mid = from + (to - from) / 2;
+            let this = &*self;
+            let (older, newer) = std::thread::scope(|scope| {
+                let older = scope.spawn(move || this.kept(from, mid));
+                let newer = this.kept(mid, to);
+                (older.join().unwrap_or_default(), newer)
+            });
+            let mut shown: VecDeque<u64> = older.into();
+            shown.extend(newer);
+            shown
         };
-        self.shown = parts.into_iter().flatten().collect();
     }
 
     /// The rows the filter keeps, as absolute numbers, oldest first.

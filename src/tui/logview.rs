@@ -3,7 +3,8 @@
 
 use regex::Regex;
 
-use super::logbuf::{LogBuffer, Row};
+use super::folded::FoldedRegex;
+use super::logbuf::LogBuffer;
 use crate::api::Filter;
 
 /// Whose logs the view shows.
@@ -39,8 +40,15 @@ pub enum TimeMode {
 #[derive(Debug, Clone)]
 pub struct Search {
     pub text: String,
+    /// For highlighting the matches on screen, in the original text.
     pub regex: Regex,
+    /// For finding the rows that match, in the buffer's folded text.
+    matcher: FoldedRegex,
 }
+
+/// Rows searched at a time when looking back from the screen: the nearest
+/// match is usually close, and a window is one fast scan of the text.
+const SEARCH_WINDOW: u64 = 65_536;
 
 impl Search {
     /// Case-insensitive; text that is not a regex is searched for as it is.
@@ -48,11 +56,12 @@ impl Search {
         if text.is_empty() {
             return None;
         }
-        let build = super::text::user_regex;
-        let regex = build(text).or_else(|_| build(&regex::escape(text))).ok()?;
+        let build = |p: &str| Some((super::text::user_regex(p).ok()?, FoldedRegex::new(p).ok()?));
+        let (regex, matcher) = build(text).or_else(|| build(&regex::escape(text)))?;
         Some(Search {
             text: text.to_string(),
             regex,
+            matcher,
         })
     }
 }
@@ -139,12 +148,40 @@ impl LogView {
     pub fn find(&self, buf: &LogBuffer, height: usize, forward: bool) -> Option<usize> {
         let search = self.search.as_ref()?;
         let shown = buf.shown();
-        let hit = |i: &usize| matches!(buf.get(shown[*i]), Some(Row::Line(e)) if search.regex.is_match(&e.message));
         let here = self.first_shown(buf, height) + height / 4;
+        let shown_at = |abs: u64| shown.binary_search(&abs).ok();
         if forward {
-            (here + 1..shown.len()).find(hit)
+            let mut from = *shown.get(here + 1)?;
+            while from < buf.end() {
+                let to = from.saturating_add(SEARCH_WINDOW);
+                let mut found = None;
+                buf.matching(&search.matcher, from, to, |abs| {
+                    found = found.or_else(|| shown_at(abs));
+                });
+                if found.is_some() {
+                    return found;
+                }
+                from = to;
+            }
+            None
         } else {
-            (0..here.min(shown.len())).rev().find(hit)
+            let mut to = shown
+                .get(here.min(shown.len()))
+                .copied()
+                .unwrap_or(buf.end());
+            let oldest = *shown.front()?;
+            while to > oldest {
+                let from = to.saturating_sub(SEARCH_WINDOW).max(oldest);
+                let mut found = None;
+                buf.matching(&search.matcher, from, to, |abs| {
+                    found = shown_at(abs).or(found);
+                });
+                if found.is_some() {
+                    return found;
+                }
+                to = from;
+            }
+            None
         }
     }
 }
