@@ -333,6 +333,22 @@ mod tests {
     }
 
     #[test]
+    fn a_busy_file_is_read_again_at_once() {
+        let d = dir("busy");
+        let mut t = FileTailer::new(vec![format!("{}/*.log", d.display())], "n".into());
+        assert!(!t.poll(&mut Vec::new()));
+        let line = "y".repeat(1023) + "\n";
+        append(&d.join("fast.log"), &line.repeat(9 * 1024)); // 9 MiB, appeared later
+        let (mut first, mut second) = (Vec::new(), Vec::new());
+        assert!(
+            t.poll(&mut first),
+            "one pass reads 8 MiB and says more waits"
+        );
+        assert!(!t.poll(&mut second));
+        assert_eq!(first.len() + second.len(), 9 * 1024);
+    }
+
+    #[test]
     fn starts_near_the_end_of_a_big_file() {
         let d = dir("backfill");
         let log = d.join("big.log");

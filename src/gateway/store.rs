@@ -556,3 +556,49 @@ pub fn random_hex(bytes: usize) -> String {
     getrandom::fill(&mut buf).expect("the OS random source is available");
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(n: usize) -> Vec<LogEntry> {
+        (0..n)
+            .map(|i| crate::collect::logline::entry(format!("t:{i}"), 0, "n", b"line"))
+            .collect()
+    }
+
+    #[test]
+    fn pacing_waits_for_a_slow_subscriber_once_then_gives_up_until_it_catches_up() {
+        let store = Store::new(
+            "c".into(),
+            "test",
+            StoreLimits {
+                log_queue: 8,
+                ..Default::default()
+            },
+        );
+        let mut rx = store.lock().logs_hub.subscribe();
+        store.append_logs(entries(3));
+        store.pace_logs();
+        assert!(!store.log_pacing_gave_up.load(Ordering::Relaxed));
+        store.append_logs(entries(3));
+        // Nobody reads: the wait ends, and later batches do not wait.
+        let started = Instant::now();
+        store.pace_logs();
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        assert!(store.log_pacing_gave_up.load(Ordering::Relaxed));
+        // Caught up: pacing is back.
+        while rx.try_recv().is_ok() {}
+        store.pace_logs();
+        assert!(!store.log_pacing_gave_up.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn a_cursor_in_the_ring_resumes_from_the_ring() {
+        let store = Store::new("c".into(), "test", StoreLimits::default());
+        store.append_logs(entries(5));
+        let inner = store.lock();
+        assert_eq!(inner.log_seq("t:2"), Some(3));
+        assert_eq!(inner.log_seq("t:9"), None);
+    }
+}

@@ -185,3 +185,57 @@ impl LogView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::tui::logbuf::{LogFilter, Row};
+
+    fn buffer(rows: u64, hits: &[u64]) -> LogBuffer {
+        let mut buf = LogBuffer::new(rows as usize);
+        for n in 0..rows {
+            let message = if hits.contains(&n) {
+                format!("{n} Needle here")
+            } else {
+                format!("{n} hay")
+            };
+            buf.push(Row::Line(Arc::new(crate::collect::logline::entry(
+                format!("c{n}"),
+                n as i64,
+                "n",
+                message.as_bytes(),
+            ))));
+        }
+        buf
+    }
+
+    #[test]
+    fn search_finds_matches_windows_away_both_ways_among_shown_rows() {
+        let buf = buffer(200_000, &[10, 150_000, 150_001]);
+        let mut view = LogView::new(LogScope::All);
+        view.search = Search::new("NEEDLE");
+        // From the bottom, back to the newest match, then further back.
+        assert_eq!(view.find(&buf, 20, false), Some(150_001));
+        view.show(&buf, 150_000, 20);
+        view.follow = false;
+        assert_eq!(view.find(&buf, 20, false).map(|i| buf.shown()[i]), Some(10));
+        // Forward from the top, then on from that match, windows away.
+        view.to_top(&buf);
+        assert_eq!(view.find(&buf, 20, true), Some(10));
+        view.show(&buf, 10, 20);
+        assert_eq!(view.find(&buf, 20, true), Some(150_000));
+        // Under a filter, only shown rows count.
+        let mut filtered = buffer(1000, &[10, 500]);
+        filtered.set_filter(LogFilter::parse("!^500 ").unwrap());
+        let mut view = LogView::new(LogScope::All);
+        view.search = Search::new("needle");
+        assert_eq!(
+            view.find(&filtered, 20, false).map(|i| filtered.shown()[i]),
+            Some(10)
+        );
+        // Text that is not a regex is looked for as it is.
+        assert!(Search::new("[oops").is_some());
+    }
+}
