@@ -54,6 +54,8 @@ pub struct GatewaySection {
     #[serde(default)]
     pub log_files: Vec<String>,
     pub log_buffer_mb: Option<usize>,
+    /// `--statsd`: an address, or "off".
+    pub statsd: Option<String>,
 }
 
 pub fn project_dirs() -> Option<directories::ProjectDirs> {

@@ -71,6 +71,26 @@ struct SourceArgs {
     /// Memory for the gateway's log buffer, in MiB (default 64).
     #[arg(long, value_name = "MIB")]
     log_buffer_mb: Option<usize>,
+    /// Take statsd/DogStatsD datagrams on this UDP address, or `off`
+    /// (default 127.0.0.1:8125 for `day2top gateway`, off for the console).
+    #[arg(long, value_name = "ADDR|off")]
+    statsd: Option<String>,
+}
+
+/// The statsd address from `--statsd` or the `statsd` key: `off`, an
+/// address, or (neither given) `default`.
+fn statsd_addr(
+    args: &SourceArgs,
+    cfg: &GatewaySection,
+    default: Option<SocketAddr>,
+) -> Result<Option<SocketAddr>, String> {
+    match args.statsd.as_deref().or(cfg.statsd.as_deref()) {
+        None => Ok(default),
+        Some("off") => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|e| {
+            format!("--statsd {text:?} is not an address like 127.0.0.1:8125 (or off): {e}")
+        }),
+    }
 }
 
 #[derive(Args)]
@@ -295,6 +315,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
         // No gateway given: run one in this process, for this host or the
         // demo, and talk to it over loopback like any other.
         let mut gw_config = GatewayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+        gw_config.statsd = statsd_addr(&args.sources, &cfg.gateway, None)?;
         let source = sources(&args.sources, &cfg.gateway, &mut gw_config);
         let name = if source.kind() == "demo" {
             "demo"
@@ -361,6 +382,11 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
         .map_err(|e| format!("--listen {listen:?} is not an address like 127.0.0.1:7070: {e}"))?;
     let mut gw_config = GatewayConfig::new(listen);
     gw_config.insecure = args.insecure || cfg.insecure.unwrap_or(false);
+    gw_config.statsd = statsd_addr(
+        &args.sources,
+        &cfg,
+        Some(SocketAddr::from(([127, 0, 0, 1], 8125))),
+    )?;
     let source = sources(&args.sources, &cfg, &mut gw_config);
     if let Some(file) = args.token_file.or(cfg.token_file.clone()) {
         gw_config.tokens = Some(Tokens::load(&expand(&file))?);
@@ -386,6 +412,9 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
         env!("CARGO_PKG_VERSION"),
         gw.url
     );
+    if let Some(at) = gw.statsd_addr {
+        eprintln!("taking statsd on udp://{at} (tasks: STATSD_UDP_HOST/STATSD_UDP_PORT)");
+    }
     if let Some(secret) = &gw.generated_token {
         let dir = config::state_dir().ok_or("no state directory for the generated token")?;
         let path = dir.join("gateway.token");

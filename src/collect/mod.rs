@@ -8,6 +8,7 @@ pub mod journal;
 pub mod logfile;
 pub mod logline;
 mod rng;
+pub mod statsd;
 
 use crate::api::{LogEntry, Node, Sample, Task, UnixMillis};
 

@@ -48,6 +48,10 @@ pub struct GatewayConfig {
     pub journal: Option<JournalConfig>,
     /// Log files to follow (globs).
     pub log_files: Vec<String>,
+    /// Where to listen for statsd/DogStatsD datagrams, if anywhere.
+    pub statsd: Option<SocketAddr>,
+    /// The statsd flush interval.
+    pub statsd_interval: Duration,
 }
 
 impl GatewayConfig {
@@ -62,6 +66,8 @@ impl GatewayConfig {
             stream_limits: StreamLimits::default(),
             journal: None,
             log_files: Vec::new(),
+            statsd: None,
+            statsd_interval: Duration::from_secs(1),
         }
     }
 }
@@ -80,6 +86,8 @@ pub struct Shared {
     connections: stats::Connections,
     stream_limits: StreamLimits,
     shutdown: watch::Receiver<bool>,
+    /// The statsd listener's counters, when it listens.
+    statsd: Option<Arc<crate::collect::statsd::Counters>>,
 }
 
 /// The address of the other end of a connection, with or without TLS.
@@ -105,6 +113,8 @@ pub struct RunningGateway {
     pub url: String,
     /// The secret of the token generated for this run, if none was given.
     pub generated_token: Option<String>,
+    /// Where statsd datagrams are taken, when they are.
+    pub statsd_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
     sources: Option<sources::Sources>,
@@ -152,6 +162,15 @@ pub async fn start(
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the listen address: {e}"))?;
+    let statsd = match config.statsd {
+        Some(at) => Some(
+            crate::collect::statsd::Listener::bind(at, source.cluster_name()).map_err(|e| {
+                format!("cannot listen for statsd on {at}: {e} (--statsd ADDR for another address, --statsd off for none)")
+            })?,
+        ),
+        None => None,
+    };
+    let statsd_addr = statsd.as_ref().and_then(|l| l.local_addr().ok());
 
     let store = Arc::new(Store::new(
         source.cluster_name(),
@@ -166,6 +185,7 @@ pub async fn start(
         connections: stats::Connections::default(),
         stream_limits: config.stream_limits.clone(),
         shutdown: shutdown_rx.clone(),
+        statsd: statsd.as_ref().map(|l| l.counters()),
     });
 
     // Fill the store once before serving, so the first snapshot is not empty.
@@ -178,6 +198,9 @@ pub async fn start(
     }
     if !config.log_files.is_empty() {
         sources.files(config.log_files.clone(), node, store.clone());
+    }
+    if let Some(listener) = statsd {
+        sources.statsd(listener, store.clone(), config.statsd_interval);
     }
     sources.collector(source, store.clone(), config.refresh);
 
@@ -212,6 +235,7 @@ pub async fn start(
         addr,
         url: format!("{scheme}://{host}:{}", addr.port()),
         generated_token,
+        statsd_addr,
         shutdown: shutdown_tx,
         server,
         sources: Some(sources),

@@ -122,6 +122,33 @@ fn render(gw: &Shared) -> String {
         );
     }
 
+    if let Some(statsd) = &gw.statsd {
+        use crate::collect::statsd::Counters;
+        let counters: [(&str, &str, &std::sync::atomic::AtomicU64); 4] = [
+            ("datagrams", "statsd datagrams received.", &statsd.datagrams),
+            ("lines", "statsd lines received.", &statsd.lines),
+            (
+                "malformed",
+                "statsd lines refused as malformed.",
+                &statsd.malformed,
+            ),
+            (
+                "over_limit",
+                "statsd lines refused because the most series were held.",
+                &statsd.over_limit,
+            ),
+        ];
+        for (name, help, counter) in counters {
+            family(
+                &mut out,
+                &format!("day2top_gateway_statsd_{name}_total"),
+                help,
+                "counter",
+                [(vec![], Counters::get(counter) as f64)],
+            );
+        }
+    }
+
     family(
         &mut out,
         "day2top_gateway_queued_frames",

@@ -13,6 +13,7 @@ use crate::api::{LogEntry, now_millis};
 use crate::collect::Source;
 use crate::collect::journal::{self, JournalConfig};
 use crate::collect::logfile::{self, FileTailer};
+use crate::collect::statsd;
 
 /// How often log files are looked at.
 const FILE_POLL: Duration = Duration::from_millis(250);
@@ -104,6 +105,33 @@ impl Sources {
                 if !pause(&stop, wait) {
                     return;
                 }
+            }
+        });
+    }
+
+    /// Listens for statsd datagrams, handing over what each interval
+    /// gathered at its end.
+    pub fn statsd(
+        &mut self,
+        mut listener: statsd::Listener,
+        store: Arc<Store>,
+        interval: Duration,
+    ) {
+        store.set_log_source("statsd", "listening");
+        let stop = self.stopper();
+        self.spawn("statsd", move || {
+            let mut began = Instant::now();
+            loop {
+                let next = began + interval;
+                listener.receive_until(next);
+                if !pause(&stop, Duration::ZERO) {
+                    return;
+                }
+                let now = Instant::now();
+                let flushed = listener.flush(now_millis(), (now - began).as_secs_f64());
+                began = now;
+                store.add_samples(flushed.samples);
+                store.append_logs(flushed.logs);
             }
         });
     }

@@ -16,7 +16,7 @@ use super::filter::Matcher;
 use super::series::SeriesStore;
 use super::topic::{Published, TopicHub};
 use crate::api::{
-    ClusterInfo, From, LogEntry, Node, Op, Record, StartPoint, Task, Topic, UnixMillis,
+    ClusterInfo, From, LogEntry, Node, Op, Record, Sample, StartPoint, Task, Topic, UnixMillis,
 };
 use crate::collect::Collected;
 
@@ -226,13 +226,16 @@ impl Store {
             Record::Task,
             &mut inner.tasks_hub,
         );
-        for sample in collected.samples {
-            if inner.series.push(&sample) {
-                inner.metrics_hub.publish(Op::Added, Record::Sample(sample));
-            }
-        }
+        push_samples(inner, collected.samples);
         inner.series.expire(now - self.limits.series_ttl_ms);
         append_logs(inner, collected.logs);
+    }
+
+    /// Takes samples from a source that pushes them (statsd).
+    pub fn add_samples(&self, samples: Vec<Sample>) {
+        if !samples.is_empty() {
+            push_samples(&mut self.lock(), samples);
+        }
     }
 
     /// Takes log entries from a source that pushes them (journald, files).
@@ -512,6 +515,14 @@ impl Store {
             inner.series.points(),
             inner.series.dropped_samples,
         )
+    }
+}
+
+fn push_samples(inner: &mut Inner, samples: Vec<Sample>) {
+    for sample in samples {
+        if inner.series.push(&sample) {
+            inner.metrics_hub.publish(Op::Added, Record::Sample(sample));
+        }
     }
 }
 
