@@ -56,6 +56,11 @@ pub struct GatewaySection {
     pub log_buffer_mb: Option<usize>,
     /// `--statsd`: an address, or "off".
     pub statsd: Option<String>,
+    pub max_series: Option<usize>,
+    pub metrics_mb: Option<usize>,
+    /// `--metrics-fine`, a span like "1h".
+    pub metrics_fine: Option<String>,
+    pub metrics_coarse: Option<String>,
 }
 
 pub fn project_dirs() -> Option<directories::ProjectDirs> {

@@ -12,7 +12,7 @@ use day2top::collect::Source;
 use day2top::collect::demo::{DemoConfig, DemoSource};
 use day2top::collect::host::HostSource;
 use day2top::config::{self, ConfigFile, GatewaySection, expand};
-use day2top::gateway::{self, GatewayConfig, JournalConfig, TlsFiles, Tokens};
+use day2top::gateway::{self, GatewayConfig, JournalConfig, SeriesLimits, TlsFiles, Tokens};
 use day2top::tui::{self, ConsoleConfig, Context};
 
 #[derive(Parser)]
@@ -71,10 +71,62 @@ struct SourceArgs {
     /// Memory for the gateway's log buffer, in MiB (default 64).
     #[arg(long, value_name = "MIB")]
     log_buffer_mb: Option<usize>,
+    /// Metric series the gateway keeps at most (default 50000).
+    #[arg(long, value_name = "N")]
+    max_series: Option<usize>,
+    /// Memory for metric points, in MiB (default 64; 4 bytes a point).
+    #[arg(long, value_name = "MIB")]
+    metrics_mb: Option<usize>,
+    /// How far back points are kept a second apart (default 1h).
+    #[arg(long, value_name = "SPAN")]
+    metrics_fine: Option<String>,
+    /// How far back points are kept a minute apart (default 24h).
+    #[arg(long, value_name = "SPAN")]
+    metrics_coarse: Option<String>,
     /// Take statsd/DogStatsD datagrams on this UDP address, or `off`
     /// (default 127.0.0.1:8125 for `day2top gateway`, off for the console).
     #[arg(long, value_name = "ADDR|off")]
     statsd: Option<String>,
+}
+
+/// The metric store's bounds from the flags and `[gateway]` keys.
+fn series_limits(args: &SourceArgs, cfg: &GatewaySection) -> Result<SeriesLimits, String> {
+    let mut limits = SeriesLimits::default();
+    if let Some(n) = args.max_series.or(cfg.max_series) {
+        limits.max_series = n.max(1);
+    }
+    if let Some(mb) = args.metrics_mb.or(cfg.metrics_mb) {
+        limits.max_slots = (mb.max(1) << 20) / 4;
+    }
+    let span = |flag: &str, text: Option<&String>, per: i64| -> Result<Option<usize>, String> {
+        text.map(|t| {
+            day2top::api::parse_span(t)
+                .filter(|ms| *ms >= per)
+                .map(|ms| (ms / per) as usize)
+                .ok_or_else(|| {
+                    format!(
+                        "--{flag} {t:?} is not a span like 1h or 30m (at least {})",
+                        day2top::api::format_span(per)
+                    )
+                })
+        })
+        .transpose()
+    };
+    if let Some(slots) = span(
+        "metrics-fine",
+        args.metrics_fine.as_ref().or(cfg.metrics_fine.as_ref()),
+        1000,
+    )? {
+        limits.fine_slots = slots;
+    }
+    if let Some(slots) = span(
+        "metrics-coarse",
+        args.metrics_coarse.as_ref().or(cfg.metrics_coarse.as_ref()),
+        60_000,
+    )? {
+        limits.coarse_slots = slots;
+    }
+    Ok(limits)
 }
 
 /// The statsd address from `--statsd` or the `statsd` key: `off`, an
@@ -316,6 +368,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
         // demo, and talk to it over loopback like any other.
         let mut gw_config = GatewayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
         gw_config.statsd = statsd_addr(&args.sources, &cfg.gateway, None)?;
+        gw_config.store_limits.series = series_limits(&args.sources, &cfg.gateway)?;
         let source = sources(&args.sources, &cfg.gateway, &mut gw_config);
         let name = if source.kind() == "demo" {
             "demo"
@@ -387,6 +440,7 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
         &cfg,
         Some(SocketAddr::from(([127, 0, 0, 1], 8125))),
     )?;
+    gw_config.store_limits.series = series_limits(&args.sources, &cfg)?;
     let source = sources(&args.sources, &cfg, &mut gw_config);
     if let Some(file) = args.token_file.or(cfg.token_file.clone()) {
         gw_config.tokens = Some(Tokens::load(&expand(&file))?);

@@ -6,11 +6,13 @@
 mod error;
 mod log;
 mod model;
+mod span;
 mod stream;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use log::*;
 pub use model::*;
+pub use span::{format_span, parse_span, parse_time};
 pub use stream::*;
 
 /// The version of the wire protocol. Bumped on any incompatible change.

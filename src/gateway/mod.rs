@@ -30,6 +30,7 @@ use tokio::sync::watch;
 use crate::api::now_millis;
 use crate::collect::Source;
 pub use crate::collect::journal::JournalConfig;
+pub use series::SeriesLimits;
 use stats::GatewayStats;
 use store::Store;
 

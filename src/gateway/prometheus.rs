@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use super::Shared;
+use super::filter::Matcher;
 use super::stats::GatewayStats;
 use super::store::TopicStats;
 
@@ -28,13 +29,13 @@ fn render(gw: &Shared) -> String {
 
     // Collected series, grouped by metric name so each gets one TYPE line.
     let mut by_name: BTreeMap<String, Vec<(Labels, f64)>> = BTreeMap::new();
-    gw.store.with_latest_samples(|name, tags, value| {
-        let labels = tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    for sample in gw.store.latest_samples(&Matcher::default()) {
+        let labels = sample.tags.into_iter().collect();
         by_name
-            .entry(format!("day2top_{}", sanitize(name)))
+            .entry(format!("day2top_{}", sanitize(&sample.name)))
             .or_default()
-            .push((labels, value));
-    });
+            .push((labels, sample.value));
+    }
     for (name, mut samples) in by_name {
         samples.sort_by(|a, b| a.0.cmp(&b.0));
         family(&mut out, &name, "", "gauge", samples);
@@ -61,7 +62,13 @@ fn render(gw: &Shared) -> String {
     );
 
     let stats = &gw.stats;
-    let own: [(&str, &str, &str, &std::sync::atomic::AtomicU64); 8] = [
+    let own: [(&str, &str, &str, &std::sync::atomic::AtomicU64); 9] = [
+        (
+            "events_coalesced_total",
+            "counter",
+            "Metric events skipped for a subscriber that fell behind; it got each series' newest value instead.",
+            &stats.events_coalesced,
+        ),
         (
             "requests_total",
             "counter",
@@ -207,28 +214,42 @@ fn render(gw: &Shared) -> String {
         [(vec![], log_bytes as f64)],
     );
 
-    let (series, points, dropped) = gw.store.series_stats();
-    family(
-        &mut out,
-        "day2top_gateway_series",
-        "Metric series held.",
-        "gauge",
-        [(vec![], series as f64)],
-    );
-    family(
-        &mut out,
-        "day2top_gateway_series_points",
-        "Metric points held.",
-        "gauge",
-        [(vec![], points as f64)],
-    );
-    family(
-        &mut out,
-        "day2top_gateway_series_dropped_samples_total",
-        "Samples refused because the series limit was reached.",
-        "counter",
-        [(vec![], dropped as f64)],
-    );
+    let series = gw.store.series_stats();
+    let held: [(&str, &str, &str, f64); 4] = [
+        (
+            "series",
+            "gauge",
+            "Metric series held.",
+            series.series as f64,
+        ),
+        (
+            "series_points",
+            "gauge",
+            "Metric points (slots of both tiers) held.",
+            series.slots as f64,
+        ),
+        (
+            "series_bytes",
+            "gauge",
+            "Memory the metric store holds, roughly.",
+            series.bytes as f64,
+        ),
+        (
+            "series_dropped_samples_total",
+            "counter",
+            "Samples refused because the series limit was reached.",
+            series.dropped_samples as f64,
+        ),
+    ];
+    for (name, kind, help, value) in held {
+        family(
+            &mut out,
+            &format!("day2top_gateway_{name}"),
+            help,
+            kind,
+            [(vec![], value)],
+        );
+    }
     out
 }
 

@@ -55,6 +55,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/tasks", get(tasks))
         .route("/api/v1/tasks/{id}", get(task))
         .route("/api/v1/logs", get(logs))
+        .route("/api/v1/metrics/series", get(metric_series))
         .route("/api/v1/stream", get(super::stream::upgrade))
         .route("/metrics", get(super::prometheus::exposition))
         .fallback(|| async {
@@ -201,6 +202,70 @@ async fn task(
 
 /// Range reads of log entries, as NDJSON: `node task unit priority
 /// match=FIELD=value (repeatable) regex cursor skip limit`.
+/// Points per series a range read returns at most, whatever the step.
+const MAX_RANGE_POINTS: i64 = 10_000;
+
+#[derive(Serialize)]
+struct SeriesRange {
+    from: crate::api::UnixMillis,
+    to: crate::api::UnixMillis,
+    step: i64,
+    series: Vec<crate::api::Series>,
+}
+
+/// `GET /api/v1/metrics/series?name=&tag=k:v&from=&to=&step=`: the series
+/// over a time range, a point a step (the mean of the points in it).
+async fn metric_series(
+    State(gw): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<SeriesRange>, HttpError> {
+    let bad = |m: String| HttpError(ApiError::new(ErrorCode::BadRequest, m));
+    let now = crate::api::now_millis();
+    let mut filter = Filter::default();
+    let (mut from, mut to, mut step) = (now - 15 * 60_000, now, None);
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let time = |v: &str| {
+            crate::api::parse_time(v, now).ok_or_else(|| {
+                bad(format!(
+                    "{key} {v:?} is not a time (now, -15m, now-1h or ms since the epoch)"
+                ))
+            })
+        };
+        match key.as_ref() {
+            "name" => filter.names.push(value.into_owned()),
+            "tag" => filter.tags.push(value.into_owned()),
+            "from" => from = time(&value)?,
+            "to" => to = time(&value)?,
+            "step" => {
+                step = Some(
+                    crate::api::parse_span(&value)
+                        .filter(|s| *s > 0)
+                        .ok_or_else(|| {
+                            bad(format!("step {value:?} is not a span like 10s or 1m"))
+                        })?,
+                )
+            }
+            other => return Err(bad(format!("unknown parameter {other:?}"))),
+        }
+    }
+    if from > to {
+        return Err(bad(format!("from ({from}) is after to ({to})")));
+    }
+    // By default about 300 points; never more than MAX_RANGE_POINTS.
+    let span = (to - from).max(1);
+    let step = step
+        .unwrap_or_else(|| (span / 300).max(1000))
+        .max(span / MAX_RANGE_POINTS);
+    let matcher = Matcher::new(&filter).map_err(bad)?;
+    let series = gw.store.series_range(&matcher, from, to, step);
+    Ok(Json(SeriesRange {
+        from,
+        to,
+        step,
+        series,
+    }))
+}
+
 async fn logs(
     State(gw): State<Arc<Shared>>,
     RawQuery(query): RawQuery,

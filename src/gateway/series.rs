@@ -1,30 +1,165 @@
-//! Recent points of every metric series, bounded in series and in points.
+//! Every metric series' history in two tiers: a fine one (one slot a
+//! second, an hour by default) and a coarse one (one a minute, a day by
+//! default), each a ring of `f32` slots addressed by time, so a point costs
+//! four bytes and its timestamp nothing. Bounded in series and in slots
+//! overall; what a bound refuses is counted.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::api::{Sample, Series, UnixMillis};
 
+/// The bounds of the series store.
+#[derive(Debug, Clone)]
+pub struct SeriesLimits {
+    pub max_series: usize,
+    /// Slots of the fine tier per series, one a second.
+    pub fine_slots: usize,
+    /// Slots of the coarse tier per series, one a minute.
+    pub coarse_slots: usize,
+    /// Slots over every series and both tiers: memory is 4 bytes a slot.
+    pub max_slots: usize,
+    /// A series with no point for this long is forgotten.
+    pub ttl_ms: i64,
+}
+
+impl Default for SeriesLimits {
+    fn default() -> Self {
+        SeriesLimits {
+            max_series: 50_000,
+            fine_slots: 3600,
+            coarse_slots: 1440,
+            max_slots: 16 << 20,
+            ttl_ms: 10 * 60 * 1000,
+        }
+    }
+}
+
+pub const FINE_MS: i64 = 1000;
+pub const COARSE_MS: i64 = 60_000;
+
+/// One tier: slot `first + i` holds the value for time
+/// `(first + i) * resolution`; `NaN` where no point came.
+#[derive(Debug)]
+struct Tier {
+    resolution: i64,
+    capacity: usize,
+    first: i64,
+    slots: VecDeque<f32>,
+    /// The newest slot's sum and count (the coarse tier averages).
+    sum: f64,
+    count: u32,
+}
+
+impl Tier {
+    fn new(resolution: i64, capacity: usize) -> Tier {
+        Tier {
+            resolution,
+            capacity: capacity.max(1),
+            first: 0,
+            slots: VecDeque::new(),
+            sum: 0.0,
+            count: 0,
+        }
+    }
+
+    fn last_slot(&self) -> i64 {
+        self.first + self.slots.len() as i64 - 1
+    }
+
+    /// Puts a value at `ts`; `room` says whether the store may grow by a
+    /// slot. Returns the change in slots held.
+    fn put(&mut self, ts: UnixMillis, value: f64, room: bool) -> isize {
+        let slot = ts.div_euclid(self.resolution);
+        let before = self.slots.len() as isize;
+        if self.slots.is_empty() || slot > self.last_slot() + self.capacity as i64 {
+            // First point, or a silence longer than the tier: start over.
+            self.slots.clear();
+            self.first = slot;
+            self.slots.push_back(f32::NAN);
+            self.sum = 0.0;
+            self.count = 0;
+        } else if slot < self.first {
+            return 0; // older than the tier holds
+        }
+        while self.last_slot() < slot {
+            if self.slots.len() >= self.capacity || !room {
+                self.slots.pop_front();
+                self.first += 1;
+            }
+            self.slots.push_back(f32::NAN);
+            self.sum = 0.0;
+            self.count = 0;
+        }
+        let i = (slot - self.first) as usize;
+        if slot == self.last_slot() {
+            self.sum += value;
+            self.count += 1;
+            self.slots[i] = (self.sum / self.count as f64) as f32;
+        } else {
+            self.slots[i] = value as f32; // a late point for an old slot
+        }
+        self.slots.len() as isize - before
+    }
+
+    /// `(ts, value)` of the slots in `from..=to`, without the empty ones.
+    fn points(
+        &self,
+        from: UnixMillis,
+        to: UnixMillis,
+    ) -> impl Iterator<Item = (UnixMillis, f64)> + '_ {
+        self.slots.iter().enumerate().filter_map(move |(i, v)| {
+            let ts = (self.first + i as i64) * self.resolution;
+            (!v.is_nan() && ts >= from && ts <= to).then_some((ts, *v as f64))
+        })
+    }
+
+    fn oldest(&self) -> Option<UnixMillis> {
+        (!self.slots.is_empty()).then_some(self.first * self.resolution)
+    }
+}
+
 struct Ring {
     name: String,
     tags: BTreeMap<String, String>,
     unit: String,
-    points: VecDeque<(UnixMillis, f64)>,
+    fine: Tier,
+    coarse: Tier,
+    last: (UnixMillis, f64),
+}
+
+impl Ring {
+    fn slots(&self) -> usize {
+        self.fine.slots.len() + self.coarse.slots.len()
+    }
 }
 
 pub struct SeriesStore {
     series: HashMap<String, Ring>,
-    max_series: usize,
-    max_points: usize,
+    limits: SeriesLimits,
+    slots: usize,
     /// Samples refused because the store already held `max_series` series.
     pub dropped_samples: u64,
 }
 
+/// What the store holds, for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SeriesStats {
+    pub series: usize,
+    pub slots: usize,
+    pub bytes: usize,
+    pub dropped_samples: u64,
+}
+
+/// Memory per series beside its slots: the key, name, tags, the ring
+/// structs and the hash table's share, roughly.
+const SERIES_OVERHEAD: usize = 320;
+
 impl SeriesStore {
-    pub fn new(max_series: usize, max_points: usize) -> Self {
+    pub fn new(limits: SeriesLimits) -> Self {
         SeriesStore {
             series: HashMap::new(),
-            max_series,
-            max_points: max_points.max(1),
+            limits,
+            slots: 0,
             dropped_samples: 0,
         }
     }
@@ -32,60 +167,134 @@ impl SeriesStore {
     /// Keeps the sample; false when it was dropped for want of room.
     pub fn push(&mut self, sample: &Sample) -> bool {
         let key = sample.series_key();
-        let max_points = self.max_points;
-        if !self.series.contains_key(&key) && self.series.len() >= self.max_series {
+        if !self.series.contains_key(&key) && self.series.len() >= self.limits.max_series {
             self.dropped_samples += 1;
             return false;
         }
+        let limits = &self.limits;
         let ring = self.series.entry(key).or_insert_with(|| Ring {
             name: sample.name.clone(),
             tags: sample.tags.clone(),
             unit: sample.unit.clone(),
-            points: VecDeque::with_capacity(max_points.min(64)),
+            fine: Tier::new(FINE_MS, limits.fine_slots),
+            coarse: Tier::new(COARSE_MS, limits.coarse_slots),
+            last: (sample.ts, sample.value),
         });
-        if ring.points.len() == max_points {
-            ring.points.pop_front();
+        let room = self.slots + 2 <= self.limits.max_slots;
+        let grown = ring.fine.put(sample.ts, sample.value, room)
+            + ring.coarse.put(sample.ts, sample.value, room);
+        self.slots = self.slots.saturating_add_signed(grown);
+        if sample.ts >= ring.last.0 {
+            ring.last = (sample.ts, sample.value);
         }
-        ring.points.push_back((sample.ts, sample.value));
         true
     }
 
     /// Forgets series with no point since `cutoff` (a process that exited).
     pub fn expire(&mut self, cutoff: UnixMillis) {
-        self.series
-            .retain(|_, ring| ring.points.back().is_some_and(|(ts, _)| *ts >= cutoff));
+        let mut freed = 0;
+        self.series.retain(|_, ring| {
+            let keep = ring.last.0 >= cutoff;
+            if !keep {
+                freed += ring.slots();
+            }
+            keep
+        });
+        self.slots -= freed;
     }
 
-    pub fn series_count(&self) -> usize {
-        self.series.len()
+    pub fn stats(&self) -> SeriesStats {
+        SeriesStats {
+            series: self.series.len(),
+            slots: self.slots,
+            bytes: self.slots * 4 + self.series.len() * SERIES_OVERHEAD,
+            dropped_samples: self.dropped_samples,
+        }
     }
 
-    pub fn points(&self) -> usize {
-        self.series.values().map(|r| r.points.len()).sum()
-    }
-
-    /// The newest value of every series, for the Prometheus exposition.
-    pub fn latest(&self) -> impl Iterator<Item = (&str, &BTreeMap<String, String>, f64)> {
-        self.series.values().filter_map(|ring| {
-            ring.points
-                .back()
-                .map(|(_, v)| (ring.name.as_str(), &ring.tags, *v))
+    /// The newest value of every series.
+    pub fn latest(&self) -> impl Iterator<Item = Sample> + '_ {
+        self.series.values().map(|ring| Sample {
+            name: ring.name.clone(),
+            tags: ring.tags.clone(),
+            ts: ring.last.0,
+            value: ring.last.1,
+            unit: ring.unit.clone(),
         })
     }
 
+    /// Every wanted series with its last `points` fine points, for a
+    /// stream snapshot.
     pub fn snapshot(
         &self,
+        points: usize,
         wanted: impl Fn(&str, &BTreeMap<String, String>) -> bool,
     ) -> Vec<Series> {
         let mut out: Vec<Series> = self
             .series
             .values()
             .filter(|ring| wanted(&ring.name, &ring.tags))
-            .map(|ring| Series {
-                name: ring.name.clone(),
-                tags: ring.tags.clone(),
-                unit: ring.unit.clone(),
-                points: ring.points.iter().copied().collect(),
+            .map(|ring| {
+                let all: Vec<(UnixMillis, f64)> = ring.fine.points(i64::MIN, i64::MAX).collect();
+                Series {
+                    name: ring.name.clone(),
+                    tags: ring.tags.clone(),
+                    unit: ring.unit.clone(),
+                    points: all[all.len().saturating_sub(points)..].to_vec(),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.name, &a.tags).cmp(&(&b.name, &b.tags)));
+        out
+    }
+
+    /// Every wanted series over `from..=to`, one point a `step` (the mean
+    /// of the points in it), from the fine tier when it reaches back to
+    /// `from`, else the coarse one. Steps with no point are left out.
+    pub fn range(
+        &self,
+        from: UnixMillis,
+        to: UnixMillis,
+        step: i64,
+        wanted: impl Fn(&str, &BTreeMap<String, String>) -> bool,
+    ) -> Vec<Series> {
+        let step = step.max(1);
+        let mut out: Vec<Series> = self
+            .series
+            .values()
+            .filter(|ring| wanted(&ring.name, &ring.tags))
+            .map(|ring| {
+                let tier = if ring.fine.oldest().is_some_and(|o| o <= from) || step < COARSE_MS {
+                    &ring.fine
+                } else {
+                    &ring.coarse
+                };
+                let mut points: Vec<(UnixMillis, f64)> = Vec::new();
+                let mut bucket: Option<(i64, f64, u32)> = None;
+                for (ts, v) in tier.points(from, to) {
+                    let b = from + (ts - from) / step * step;
+                    match &mut bucket {
+                        Some((at, sum, n)) if *at == b => {
+                            *sum += v;
+                            *n += 1;
+                        }
+                        _ => {
+                            if let Some((at, sum, n)) = bucket.take() {
+                                points.push((at, sum / n as f64));
+                            }
+                            bucket = Some((b, v, 1));
+                        }
+                    }
+                }
+                if let Some((at, sum, n)) = bucket {
+                    points.push((at, sum / n as f64));
+                }
+                Series {
+                    name: ring.name.clone(),
+                    tags: ring.tags.clone(),
+                    unit: ring.unit.clone(),
+                    points,
+                }
             })
             .collect();
         out.sort_by(|a, b| (&a.name, &a.tags).cmp(&(&b.name, &b.tags)));
@@ -97,36 +306,108 @@ impl SeriesStore {
 mod tests {
     use super::*;
 
-    fn sample(name: &str, ts: i64) -> Sample {
+    fn sample(name: &str, ts: i64, value: f64) -> Sample {
         Sample {
             name: name.into(),
             tags: BTreeMap::new(),
             ts,
-            value: ts as f64,
+            value,
             unit: String::new(),
         }
     }
 
-    #[test]
-    fn bounded_in_points_and_series() {
-        let mut store = SeriesStore::new(2, 3);
-        for ts in 0..10 {
-            assert!(store.push(&sample("a", ts)));
+    fn limits(max_series: usize, fine: usize, coarse: usize, max_slots: usize) -> SeriesLimits {
+        SeriesLimits {
+            max_series,
+            fine_slots: fine,
+            coarse_slots: coarse,
+            max_slots,
+            ttl_ms: 1000,
         }
-        assert!(store.push(&sample("b", 0)));
+    }
+
+    #[test]
+    fn bounded_in_slots_and_series() {
+        let mut store = SeriesStore::new(limits(2, 3, 2, 1000));
+        for s in 0..10 {
+            assert!(store.push(&sample("a", s * 1000, s as f64)));
+        }
+        assert!(store.push(&sample("b", 0, 0.0)));
         assert!(
-            !store.push(&sample("c", 0)),
+            !store.push(&sample("c", 0, 0.0)),
             "a third series is over the limit"
         );
         assert_eq!(store.dropped_samples, 1);
-        assert_eq!(store.points(), 4);
-        let a = &store.snapshot(|n, _| n == "a")[0];
-        assert_eq!(a.points, vec![(7, 7.0), (8, 8.0), (9, 9.0)]);
-        store.expire(5);
+        let a = &store.snapshot(100, |n, _| n == "a")[0];
+        assert_eq!(a.points, vec![(7000, 7.0), (8000, 8.0), (9000, 9.0)]);
         assert_eq!(
-            store.series_count(),
+            store.stats().slots,
+            3 + 1 + 1 + 1,
+            "a: 3 fine, 1 coarse; b: 1 and 1"
+        );
+        store.expire(5000);
+        assert_eq!(
+            store.stats().series,
             1,
             "b's last point is older than the cutoff"
         );
+        assert_eq!(store.stats().slots, 4);
+    }
+
+    #[test]
+    fn the_fine_tier_steps_and_the_coarse_one_reaches_back() {
+        let mut store = SeriesStore::new(limits(10, 120, 60, 10_000));
+        // One point a second for an hour: value = the minute it is in.
+        for s in 0..3600 {
+            store.push(&sample("x", s * 1000, (s / 60) as f64));
+        }
+        // The last minute, fine, in 10 s steps.
+        let last = &store.range(3_540_000, 3_599_000, 10_000, |_, _| true)[0];
+        assert_eq!(last.points.len(), 6);
+        assert!(last.points.iter().all(|(_, v)| *v == 59.0));
+        // The whole hour: the fine tier has forgotten it; the coarse has minutes.
+        let hour = &store.range(0, 3_599_000, 60_000, |_, _| true)[0];
+        assert_eq!(hour.points.len(), 60);
+        assert_eq!(hour.points[0], (0, 0.0));
+        assert_eq!(hour.points[59], (3_540_000, 59.0));
+    }
+
+    #[test]
+    fn the_slot_budget_stops_growth_not_updates() {
+        let mut store = SeriesStore::new(limits(100, 100, 10, 50));
+        for s in 0..200 {
+            for name in ["a", "b"] {
+                store.push(&sample(name, s * 1000, s as f64));
+            }
+        }
+        assert!(store.stats().slots <= 50, "{:?}", store.stats());
+        let a = &store.snapshot(1000, |n, _| n == "a")[0];
+        assert_eq!(a.points.last(), Some(&(199_000, 199.0)), "still current");
+        // A silence longer than the tier starts the series over.
+        store.push(&sample("a", 10_000_000, 1.0));
+        assert_eq!(
+            store.snapshot(1000, |n, _| n == "a")[0].points,
+            vec![(10_000_000, 1.0)]
+        );
+    }
+
+    #[test]
+    fn a_million_series_stay_within_their_bounds_and_the_overflow_is_counted() {
+        let mut store = SeriesStore::new(SeriesLimits::default());
+        let mut tags = BTreeMap::new();
+        for n in 0..1_000_000u32 {
+            tags.insert("id".to_string(), n.to_string());
+            store.push(&Sample {
+                name: "flood".into(),
+                tags: tags.clone(),
+                ts: 0,
+                value: 1.0,
+                unit: String::new(),
+            });
+        }
+        let stats = store.stats();
+        assert_eq!(stats.series, SeriesLimits::default().max_series);
+        assert_eq!(stats.dropped_samples, 1_000_000 - stats.series as u64);
+        assert!(stats.bytes < 64 << 20, "{stats:?}");
     }
 }

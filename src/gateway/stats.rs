@@ -15,6 +15,9 @@ pub struct GatewayStats {
     pub events_sent: AtomicU64,
     /// Events a subscriber never received because it fell behind.
     pub events_dropped: AtomicU64,
+    /// Metric events a subscriber skipped because it fell behind and was
+    /// caught up with the newest value of each series instead.
+    pub events_coalesced: AtomicU64,
     /// Clients disconnected because they stopped reading.
     pub slow_clients_cut: AtomicU64,
     pub auth_failures: AtomicU64,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
 use super::filter::Matcher;
-use super::series::SeriesStore;
+use super::series::{SeriesLimits, SeriesStats, SeriesStore};
 use super::topic::{Published, TopicHub};
 use crate::api::{
     ClusterInfo, From, LogEntry, Node, Op, Record, Sample, StartPoint, Task, Topic, UnixMillis,
@@ -27,10 +27,10 @@ pub struct StoreLimits {
     pub subscriber_queue: usize,
     /// Events kept for clients resuming from a sequence number.
     pub replay: usize,
-    pub max_series: usize,
-    pub points_per_series: usize,
-    /// A series with no point for this long is forgotten.
-    pub series_ttl_ms: i64,
+    /// Metric series: how many, how far back, how much memory.
+    pub series: SeriesLimits,
+    /// Points of each series a `metrics` snapshot carries.
+    pub snapshot_points: usize,
     /// Bytes of log entries kept for range reads and resumes.
     pub log_bytes: usize,
     /// Log entries a subscriber may fall behind before lines are dropped
@@ -44,9 +44,8 @@ impl Default for StoreLimits {
         StoreLimits {
             subscriber_queue: 65_536,
             replay: 16_384,
-            max_series: 50_000,
-            points_per_series: 300,
-            series_ttl_ms: 10 * 60 * 1000,
+            series: SeriesLimits::default(),
+            snapshot_points: 300,
             log_bytes: 64 << 20,
             log_queue: 8192,
         }
@@ -110,6 +109,7 @@ struct Inner {
     nodes: BTreeMap<String, Node>,
     tasks: BTreeMap<String, Task>,
     series: SeriesStore,
+    snapshot_points: usize,
     nodes_hub: TopicHub,
     tasks_hub: TopicHub,
     metrics_hub: TopicHub,
@@ -169,7 +169,9 @@ impl Inner {
                 .collect(),
             Topic::Metrics => self
                 .series
-                .snapshot(|name, tags| matcher.matches_series(name, tags))
+                .snapshot(self.snapshot_points, |name, tags| {
+                    matcher.matches_series(name, tags)
+                })
                 .into_iter()
                 .map(Record::Series)
                 .collect(),
@@ -187,7 +189,8 @@ impl Store {
                 source: source.to_string(),
                 nodes: BTreeMap::new(),
                 tasks: BTreeMap::new(),
-                series: SeriesStore::new(limits.max_series, limits.points_per_series),
+                series: SeriesStore::new(limits.series.clone()),
+                snapshot_points: limits.snapshot_points,
                 nodes_hub: hub(),
                 tasks_hub: hub(),
                 metrics_hub: hub(),
@@ -227,7 +230,7 @@ impl Store {
             &mut inner.tasks_hub,
         );
         push_samples(inner, collected.samples);
-        inner.series.expire(now - self.limits.series_ttl_ms);
+        inner.series.expire(now - self.limits.series.ttl_ms);
         append_logs(inner, collected.logs);
     }
 
@@ -477,12 +480,28 @@ impl Store {
         Subscription { start, rx }
     }
 
-    /// Calls `f` with every series' newest value.
-    pub fn with_latest_samples(&self, mut f: impl FnMut(&str, &BTreeMap<String, String>, f64)) {
+    /// The newest value of every series the matcher wants.
+    pub fn latest_samples(&self, matcher: &Matcher) -> Vec<Sample> {
         let inner = self.lock();
-        for (name, tags, value) in inner.series.latest() {
-            f(name, tags, value);
-        }
+        inner
+            .series
+            .latest()
+            .filter(|s| matcher.matches_series(&s.name, &s.tags))
+            .collect()
+    }
+
+    /// The wanted series over `from..=to`, a point a `step`.
+    pub fn series_range(
+        &self,
+        matcher: &Matcher,
+        from: UnixMillis,
+        to: UnixMillis,
+        step: i64,
+    ) -> Vec<crate::api::Series> {
+        let inner = self.lock();
+        inner
+            .series
+            .range(from, to, step, |n, t| matcher.matches_series(n, t))
     }
 
     pub fn topic_stats(&self) -> Vec<TopicStats> {
@@ -507,14 +526,8 @@ impl Store {
         (inner.logs_hub.recent().len(), inner.logs_hub.recent_bytes())
     }
 
-    /// `(series, points, samples dropped for want of room)`.
-    pub fn series_stats(&self) -> (usize, usize, u64) {
-        let inner = self.lock();
-        (
-            inner.series.series_count(),
-            inner.series.points(),
-            inner.series.dropped_samples,
-        )
+    pub fn series_stats(&self) -> SeriesStats {
+        self.lock().series.stats()
     }
 }
 

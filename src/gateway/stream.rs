@@ -343,6 +343,15 @@ async fn pump(
             return Pumped::Closed;
         }
         batch.clear();
+        if lagged > 0 && topic == Topic::Metrics {
+            // A chart wants the newest value of each series, not every
+            // one it missed: catch up on those instead of reporting a gap.
+            if coalesce(sub_json, matcher, rx, gw, outbox).await.is_err() {
+                return Pumped::Closed;
+            }
+            GatewayStats::add(&gw.stats.events_coalesced, lagged);
+            continue;
+        }
         if lagged > 0 {
             GatewayStats::add(&gw.stats.events_dropped, lagged);
             let gap = ServerMsg::Gap {
@@ -361,6 +370,41 @@ async fn pump(
             }
         }
     }
+}
+
+/// After a metrics subscriber fell behind: the newest value of every
+/// series it wants (unsequenced, from the store), then what is still
+/// queued for it, reduced to the newest event per series (sequenced, so
+/// a resume carries on from the last of them).
+async fn coalesce(
+    sub_json: &str,
+    matcher: &Matcher,
+    rx: &mut broadcast::Receiver<Arc<Published>>,
+    gw: &Arc<Shared>,
+    outbox: &Outbox,
+) -> Result<(), ()> {
+    let mut newest: HashMap<String, Arc<Published>> = HashMap::new();
+    loop {
+        match rx.try_recv() {
+            Ok(event) => {
+                if let Record::Sample(s) = &event.record {
+                    newest.insert(s.series_key(), event);
+                }
+            }
+            Err(broadcast::error::TryRecvError::Lagged(_)) => newest.clear(),
+            Err(_) => break,
+        }
+    }
+    let mut queued: Vec<Arc<Published>> = newest.into_values().collect();
+    queued.sort_by_key(|e| e.seq);
+    let mut events: Vec<Arc<Published>> = gw
+        .store
+        .latest_samples(matcher)
+        .into_iter()
+        .map(|s| Arc::new(Published::unsequenced(Record::Sample(s))))
+        .collect();
+    events.extend(queued);
+    send_batches(sub_json, &events, matcher, gw, outbox).await
 }
 
 /// Log entries read back from a source carry no sequence number (0): they

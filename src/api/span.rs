@@ -1,0 +1,72 @@
+//! Spans of time as people write them: `90s`, `15m`, `1h`, `2d`, or plain
+//! milliseconds; used by the series route's `from`/`to`/`step` and the
+//! dashboard's windows alike.
+
+use super::UnixMillis;
+
+/// `15m` → 900,000 ms. A bare number is milliseconds.
+pub fn parse_span(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().ok()?;
+    let per = match unit {
+        "" | "ms" => 1,
+        "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(per)
+}
+
+/// A point in time: `now`, `now-15m` or `-15m` (before `now`), or
+/// milliseconds since the epoch.
+pub fn parse_time(text: &str, now: UnixMillis) -> Option<UnixMillis> {
+    let text = text.trim();
+    if text == "now" {
+        return Some(now);
+    }
+    if let Some(ago) = text.strip_prefix("now-").or_else(|| text.strip_prefix('-')) {
+        return Some(now - parse_span(ago)?);
+    }
+    text.parse().ok()
+}
+
+/// `900000` → `15m`: the largest unit that divides the span.
+pub fn format_span(ms: i64) -> String {
+    for (per, unit) in [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1000, "s"),
+    ] {
+        if ms >= per && ms % per == 0 {
+            return format!("{}{unit}", ms / per);
+        }
+    }
+    format!("{ms}ms")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_and_times() {
+        assert_eq!(parse_span("15m"), Some(900_000));
+        assert_eq!(parse_span("250"), Some(250));
+        assert_eq!(parse_span("2x"), None);
+        assert_eq!(parse_span("m"), None);
+        assert_eq!(parse_time("now", 5000), Some(5000));
+        assert_eq!(parse_time("-2s", 5000), Some(3000));
+        assert_eq!(parse_time("now-1s", 5000), Some(4000));
+        assert_eq!(parse_time("1700000000000", 0), Some(1_700_000_000_000));
+        assert_eq!(format_span(900_000), "15m");
+        assert_eq!(format_span(90_000), "90s");
+        assert_eq!(format_span(1500), "1500ms");
+    }
+}

@@ -1,0 +1,132 @@
+//! Metric series over real sockets: range reads with steps, their errors,
+//! and a lagging metrics subscriber caught up by coalescing instead of gaps.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{READ, demo, demo_config, http};
+use day2top::api::{Record, ServerMsg};
+use day2top::gateway;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+
+async fn get(url: &str) -> (u16, Value) {
+    let resp = http().get(url).bearer_auth(READ).send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn series_over_a_range_in_steps() {
+    let gw = common::start_demo().await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (status, body) = get(&format!(
+        "{}/api/v1/metrics/series?name=node.cpu.percent&tag=node_id:agent-001-S4&from=-1m&step=1s",
+        gw.url
+    ))
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["step"], 1000);
+    let series = body["series"].as_array().unwrap();
+    assert_eq!(series.len(), 1, "{body}");
+    assert_eq!(series[0]["tags"]["node_id"], "agent-001-S4");
+    let points = series[0]["points"].as_array().unwrap();
+    assert!(points.len() >= 2, "{body}");
+    let times: Vec<i64> = points.iter().map(|p| p[0].as_i64().unwrap()).collect();
+    assert!(
+        times.windows(2).all(|w| w[1] - w[0] >= 1000),
+        "one point a step: {times:?}"
+    );
+
+    // A prefix of names, every node.
+    let (_, body) = get(&format!(
+        "{}/api/v1/metrics/series?name=node.*&from=now-5m",
+        gw.url
+    ))
+    .await;
+    assert!(body["series"].as_array().unwrap().len() > 10);
+
+    for (query, says) in [
+        ("step=soon", "step"),
+        ("from=yesterday", "not a time"),
+        ("from=-1m&to=-2m", "after"),
+        ("bogus=1", "unknown parameter"),
+    ] {
+        let (status, body) = get(&format!("{}/api/v1/metrics/series?{query}", gw.url)).await;
+        assert_eq!(status, 400, "{query}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{query}: {message}");
+    }
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_metrics_subscriber_that_falls_behind_is_caught_up_not_told_of_a_gap() {
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.refresh = Duration::from_millis(50);
+    config.store_limits.subscriber_queue = 256;
+    config.stream_limits.connection_queue = 4;
+    config.stream_limits.write_timeout = Duration::from_secs(60);
+    let gw = gateway::start(config, demo(3, 200, 4000)).await.unwrap();
+
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let tcp = socket.connect(gw.addr).await.unwrap();
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+            "ws://{}/api/v1/stream",
+            gw.addr
+        ))
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {READ}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
+    ws.send(tokio_tungstenite::tungstenite::Message::text(
+        r#"{"type":"subscribe","sub":"m","topic":"metrics","from":"now"}"#,
+    ))
+    .await
+    .unwrap();
+    // Stop reading long enough to fall far behind.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (mut caught_up, mut events) = (0, 0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::time::Instant::now() < deadline && (caught_up == 0 || events < 20_000) {
+        let Ok(Some(Ok(frame))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await
+        else {
+            break;
+        };
+        let tokio_tungstenite::tungstenite::Message::Text(text) = frame else {
+            continue;
+        };
+        match serde_json::from_str::<ServerMsg>(&text).unwrap() {
+            ServerMsg::Gap { .. } => panic!("a metrics subscriber got a gap"),
+            ServerMsg::Event { events: batch, .. } => {
+                events += batch.len();
+                caught_up += batch
+                    .iter()
+                    .filter(|e| e.seq == 0 && matches!(e.data, Record::Sample(_)))
+                    .count();
+            }
+            _ => {}
+        }
+    }
+    assert!(caught_up > 0, "no catch-up after {events} events");
+    let body = http()
+        .get(format!("{}/metrics", gw.url))
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let coalesced: f64 = body
+        .lines()
+        .find(|l| l.starts_with("day2top_gateway_events_coalesced_total "))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap();
+    assert!(coalesced > 0.0);
+    gw.shutdown().await;
+}
