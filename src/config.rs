@@ -57,6 +57,8 @@ pub struct GatewaySection {
     /// `--statsd`: an address, or "off".
     pub statsd: Option<String>,
     pub max_series: Option<usize>,
+    /// `--checks`: a checks file.
+    pub checks: Option<PathBuf>,
     pub metrics_mb: Option<usize>,
     /// `--metrics-fine`, a span like "1h".
     pub metrics_fine: Option<String>,

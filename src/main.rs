@@ -71,6 +71,9 @@ struct SourceArgs {
     /// Memory for the gateway's log buffer, in MiB (default 64).
     #[arg(long, value_name = "MIB")]
     log_buffer_mb: Option<usize>,
+    /// Health checks to run: a TOML file of `[[check]]` tables.
+    #[arg(long, value_name = "FILE")]
+    checks: Option<PathBuf>,
     /// Metric series the gateway keeps at most (default 50000).
     #[arg(long, value_name = "N")]
     max_series: Option<usize>,
@@ -87,6 +90,17 @@ struct SourceArgs {
     /// (default 127.0.0.1:8125 for `day2top gateway`, off for the console).
     #[arg(long, value_name = "ADDR|off")]
     statsd: Option<String>,
+}
+
+/// The checks file from `--checks` or the `checks` key, read.
+fn checks(
+    args: &SourceArgs,
+    cfg: &GatewaySection,
+) -> Result<Vec<day2top::collect::checks::CheckSpec>, String> {
+    match args.checks.clone().or(cfg.checks.clone()) {
+        Some(path) => day2top::collect::checks::load(&expand(&path)),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The metric store's bounds from the flags and `[gateway]` keys.
@@ -369,6 +383,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
         let mut gw_config = GatewayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
         gw_config.statsd = statsd_addr(&args.sources, &cfg.gateway, None)?;
         gw_config.store_limits.series = series_limits(&args.sources, &cfg.gateway)?;
+        gw_config.checks = checks(&args.sources, &cfg.gateway)?;
         let source = sources(&args.sources, &cfg.gateway, &mut gw_config);
         let name = if source.kind() == "demo" {
             "demo"
@@ -441,6 +456,7 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
         Some(SocketAddr::from(([127, 0, 0, 1], 8125))),
     )?;
     gw_config.store_limits.series = series_limits(&args.sources, &cfg)?;
+    gw_config.checks = checks(&args.sources, &cfg)?;
     let source = sources(&args.sources, &cfg, &mut gw_config);
     if let Some(file) = args.token_file.or(cfg.token_file.clone()) {
         gw_config.tokens = Some(Tokens::load(&expand(&file))?);

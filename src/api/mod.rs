@@ -4,12 +4,14 @@
 //! never disagree about a field name.
 
 mod error;
+mod health;
 mod log;
 mod model;
 mod span;
 mod stream;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use health::*;
 pub use log::*;
 pub use model::*;
 pub use span::{format_span, parse_span, parse_time};

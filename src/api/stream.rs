@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, LogEntry, Node, Sample, Series, Task, UnixMillis};
+use super::{ApiError, Check, LogEntry, Node, Sample, Series, Task, UnixMillis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -15,6 +15,7 @@ pub enum Topic {
     Tasks,
     Metrics,
     Logs,
+    Health,
 }
 
 impl Topic {
@@ -24,6 +25,7 @@ impl Topic {
             Topic::Tasks => "tasks",
             Topic::Metrics => "metrics",
             Topic::Logs => "logs",
+            Topic::Health => "health",
         }
     }
 }
@@ -128,6 +130,7 @@ pub enum Record {
     Sample(Sample),
     Series(Series),
     Log(LogEntry),
+    Check(Check),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

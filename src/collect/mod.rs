@@ -1,6 +1,7 @@
 //! Sources: where the gateway's data comes from. They know nothing of the
 //! gateway's sockets or of the console; they hand over whole pictures.
 
+pub mod checks;
 pub mod demo;
 mod demo_logs;
 pub mod host;

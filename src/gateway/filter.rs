@@ -77,6 +77,15 @@ impl Matcher {
             Record::Sample(Sample { name, tags, .. })
             | Record::Series(Series { name, tags, .. }) => self.matches_series(name, tags),
             Record::Log(entry) => self.matches_log(entry),
+            Record::Check(check) => {
+                self.node
+                    .as_ref()
+                    .is_none_or(|n| check.node_id.as_ref() == Some(n))
+                    && self
+                        .task
+                        .as_ref()
+                        .is_none_or(|t| check.task_id.as_ref() == Some(t))
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod auth;
 mod filter;
+mod prober;
 mod prometheus;
 mod routes;
 mod series;
@@ -53,6 +54,8 @@ pub struct GatewayConfig {
     pub statsd: Option<SocketAddr>,
     /// The statsd flush interval.
     pub statsd_interval: Duration,
+    /// Configured health checks (`--checks FILE`).
+    pub checks: Vec<crate::collect::checks::CheckSpec>,
 }
 
 impl GatewayConfig {
@@ -69,6 +72,7 @@ impl GatewayConfig {
             log_files: Vec::new(),
             statsd: None,
             statsd_interval: Duration::from_secs(1),
+            checks: Vec::new(),
         }
     }
 }
@@ -119,6 +123,7 @@ pub struct RunningGateway {
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
     sources: Option<sources::Sources>,
+    probes: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Checks the listen policy: off loopback, a gateway must be private.
@@ -204,6 +209,7 @@ pub async fn start(
         sources.statsd(listener, store.clone(), config.statsd_interval);
     }
     sources.collector(source, store.clone(), config.refresh);
+    let probes = prober::spawn(config.checks, store.clone())?;
 
     let app = routes::router(shared).into_make_service_with_connect_info::<Peer>();
     let mut stop = shutdown_rx;
@@ -240,13 +246,25 @@ pub async fn start(
         shutdown: shutdown_tx,
         server,
         sources: Some(sources),
+        probes,
     })
+}
+
+impl Drop for RunningGateway {
+    fn drop(&mut self) {
+        for probe in &self.probes {
+            probe.abort();
+        }
+    }
 }
 
 impl RunningGateway {
     /// Stops serving: streams are closed, then the listener and the collector.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
+        for probe in self.probes.drain(..) {
+            probe.abort();
+        }
         let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.server).await;
         self.server.abort();
         if let Some(sources) = self.sources.take() {

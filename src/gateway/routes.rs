@@ -56,6 +56,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/tasks/{id}", get(task))
         .route("/api/v1/logs", get(logs))
         .route("/api/v1/metrics/series", get(metric_series))
+        .route("/api/v1/health", get(health))
         .route("/api/v1/stream", get(super::stream::upgrade))
         .route("/metrics", get(super::prometheus::exposition))
         .fallback(|| async {
@@ -202,6 +203,42 @@ async fn task(
 
 /// Range reads of log entries, as NDJSON: `node task unit priority
 /// match=FIELD=value (repeatable) regex cursor skip limit`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HealthQuery {
+    node: Option<String>,
+    task: Option<String>,
+}
+
+#[derive(Serialize)]
+struct HealthList {
+    seq: u64,
+    epoch: String,
+    /// Failing first, then grace, unknown, passing; by target within each.
+    items: Vec<crate::api::Check>,
+}
+
+/// `GET /api/v1/health?node=&task=`: every check with its status and history.
+async fn health(
+    State(gw): State<Arc<Shared>>,
+    query: Result<Query<HealthQuery>, QueryRejection>,
+) -> Result<Json<HealthList>, HttpError> {
+    let Query(q) = query?;
+    let filter = Filter {
+        node: q.node,
+        task: q.task,
+        ..Default::default()
+    };
+    let matcher =
+        Matcher::new(&filter).map_err(|e| HttpError(ApiError::new(ErrorCode::BadRequest, e)))?;
+    let (seq, items) = gw.store.checks(&matcher);
+    Ok(Json(HealthList {
+        seq,
+        epoch: gw.store.epoch.clone(),
+        items,
+    }))
+}
+
 /// Points per series a range read returns at most, whatever the step.
 const MAX_RANGE_POINTS: i64 = 10_000;
 

@@ -132,6 +132,9 @@ impl Sources {
                 began = now;
                 store.add_samples(flushed.samples);
                 store.append_logs(flushed.logs);
+                for (check, result) in flushed.checks {
+                    store.record_check(check, result);
+                }
             }
         });
     }

@@ -16,9 +16,11 @@ use super::filter::Matcher;
 use super::series::{SeriesLimits, SeriesStats, SeriesStore};
 use super::topic::{Published, TopicHub};
 use crate::api::{
-    ClusterInfo, From, LogEntry, Node, Op, Record, Sample, StartPoint, Task, Topic, UnixMillis,
+    Check, CheckResult, CheckStatus, ClusterInfo, From, Health, LogEntry, Node, Op, Record, Sample,
+    StartPoint, Task, TaskState, Topic, UnixMillis,
 };
 use crate::collect::Collected;
+use crate::collect::checks::builtin::{BUILTIN_INTERVAL_MS, Builtins};
 
 /// The bounds of the store and its topics.
 #[derive(Debug, Clone)]
@@ -114,6 +116,12 @@ struct Inner {
     tasks_hub: TopicHub,
     metrics_hub: TopicHub,
     logs_hub: TopicHub,
+    health_hub: TopicHub,
+    /// Every check by id, with when it began (its grace period's start).
+    checks: BTreeMap<String, (Check, UnixMillis)>,
+    builtins: Builtins,
+    /// When the built-in checks last ran.
+    builtins_at: UnixMillis,
 }
 
 impl Inner {
@@ -123,7 +131,44 @@ impl Inner {
             Topic::Tasks => &self.tasks_hub,
             Topic::Metrics => &self.metrics_hub,
             Topic::Logs => &self.logs_hub,
+            Topic::Health => &self.health_hub,
         }
+    }
+
+    /// Takes one result of a check, adding the check if it is new, and
+    /// publishes it.
+    fn record_check(&mut self, template: Check, result: CheckResult) {
+        let (check, started) = self
+            .checks
+            .entry(template.id.clone())
+            .or_insert_with(|| (template, result.ts));
+        check.record(result, *started);
+        let record = Record::Check(check.clone());
+        self.health_hub.publish(Op::Updated, record);
+    }
+
+    /// Health from checks: a task or node with a failing check is
+    /// unhealthy, one whose checks all pass healthy; with none, or no
+    /// verdict yet, it keeps what its source said.
+    fn health_from_checks(&self, id: &str, node: bool) -> Option<Health> {
+        let mut linked = self.checks.values().filter(|(c, _)| {
+            if node {
+                c.node_id.as_deref() == Some(id)
+            } else {
+                c.task_id.as_deref() == Some(id)
+            }
+        });
+        let mut any = false;
+        let mut all_pass = true;
+        for (c, _) in linked.by_ref() {
+            any = true;
+            match c.status {
+                CheckStatus::Failing => return Some(Health::Unhealthy),
+                CheckStatus::Passing => {}
+                _ => all_pass = false,
+            }
+        }
+        (any && all_pass).then_some(Health::Healthy)
     }
 
     /// The sequence number of the log entry with this cursor, if the ring
@@ -176,6 +221,12 @@ impl Inner {
                 .map(Record::Series)
                 .collect(),
             Topic::Logs => self.log_tail(matcher, DEFAULT_LOG_TAIL),
+            Topic::Health => self
+                .checks
+                .values()
+                .map(|(c, _)| Record::Check(c.clone()))
+                .filter(|r| matcher.matches(r))
+                .collect(),
         }
     }
 }
@@ -195,6 +246,10 @@ impl Store {
                 tasks_hub: hub(),
                 metrics_hub: hub(),
                 logs_hub: TopicHub::new(limits.log_queue, usize::MAX, limits.log_bytes),
+                health_hub: hub(),
+                checks: BTreeMap::new(),
+                builtins: Builtins::default(),
+                builtins_at: i64::MIN,
             }),
             seekers: Mutex::new(Vec::new()),
             log_sources: Mutex::new(Vec::new()),
@@ -215,6 +270,38 @@ impl Store {
     pub fn apply(&self, collected: Collected, now: UnixMillis) {
         let mut inner = self.lock();
         let inner = &mut *inner;
+        let mut collected = collected;
+        inner.builtins.note_nodes(collected.nodes.iter(), now);
+        for task in &collected.tasks {
+            let ended = matches!(
+                task.state,
+                TaskState::Failed | TaskState::Lost | TaskState::Killed
+            );
+            if ended
+                && inner
+                    .tasks
+                    .get(&task.id)
+                    .is_some_and(|old| old.state != task.state)
+            {
+                inner.builtins.note_task_ending(now);
+            }
+        }
+        if now >= inner.builtins_at + BUILTIN_INTERVAL_MS {
+            inner.builtins_at = now;
+            for (check, result) in inner.builtins.evaluate(collected.nodes.iter(), now) {
+                inner.record_check(check, result);
+            }
+        }
+        for node in &mut collected.nodes {
+            if let Some(health) = inner.health_from_checks(&node.id, true) {
+                node.health = health;
+            }
+        }
+        for task in &mut collected.tasks {
+            if let Some(health) = inner.health_from_checks(&task.id, false) {
+                task.health = health;
+            }
+        }
         publish_changes(
             &mut inner.nodes,
             collected.nodes,
@@ -232,6 +319,25 @@ impl Store {
         push_samples(inner, collected.samples);
         inner.series.expire(now - self.limits.series.ttl_ms);
         append_logs(inner, collected.logs);
+    }
+
+    /// Takes a result of a check run outside the store (a probe, a
+    /// DogStatsD service check).
+    pub fn record_check(&self, check: Check, result: CheckResult) {
+        self.lock().record_check(check, result);
+    }
+
+    /// Every check, failing ones first, and the `health` topic's sequence.
+    pub fn checks(&self, matcher: &Matcher) -> (u64, Vec<Check>) {
+        let inner = self.lock();
+        let mut checks: Vec<Check> = inner
+            .checks
+            .values()
+            .filter(|(c, _)| matcher.matches(&Record::Check(c.clone())))
+            .map(|(c, _)| c.clone())
+            .collect();
+        checks.sort_by(|a, b| (a.status, &a.target, &a.name).cmp(&(b.status, &b.target, &b.name)));
+        (inner.health_hub.seq(), checks)
     }
 
     /// Takes samples from a source that pushes them (statsd).
@@ -506,18 +612,24 @@ impl Store {
 
     pub fn topic_stats(&self) -> Vec<TopicStats> {
         let inner = self.lock();
-        [Topic::Nodes, Topic::Tasks, Topic::Metrics, Topic::Logs]
-            .into_iter()
-            .map(|topic| {
-                let hub = inner.hub(topic);
-                TopicStats {
-                    topic: topic.as_str(),
-                    seq: hub.seq(),
-                    subscribers: hub.subscribers(),
-                    backlog: hub.backlog(),
-                }
-            })
-            .collect()
+        [
+            Topic::Nodes,
+            Topic::Tasks,
+            Topic::Metrics,
+            Topic::Logs,
+            Topic::Health,
+        ]
+        .into_iter()
+        .map(|topic| {
+            let hub = inner.hub(topic);
+            TopicStats {
+                topic: topic.as_str(),
+                seq: hub.seq(),
+                subscribers: hub.subscribers(),
+                backlog: hub.backlog(),
+            }
+        })
+        .collect()
     }
 
     /// `(entries, bytes)` held in the logs ring.

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::logbuf::{DEFAULT_MAX_ROWS, LogBuffer, Row};
-use crate::api::{Event, Node, Op, Record, ServerMsg, Task, TaskState, UnixMillis, now_millis};
+use crate::api::{
+    Check, CheckStatus, Event, Node, Op, Record, ServerMsg, Task, TaskState, UnixMillis, now_millis,
+};
 use crate::client::StreamEvent;
 
 /// Subscription names the console uses.
@@ -14,6 +16,7 @@ pub const SUB_NODES: &str = "nodes";
 pub const SUB_TASKS: &str = "tasks";
 pub const SUB_NODE_METRICS: &str = "node-metrics";
 pub const SUB_LOGS: &str = "logs";
+pub const SUB_HEALTH: &str = "health";
 
 /// The node series the sparklines draw, by metric name.
 pub const CPU_SERIES: &str = "node.cpu.percent";
@@ -71,6 +74,8 @@ pub struct Model {
     pub tasks_by_state: BTreeMap<TaskState, usize>,
     /// The log view's lines.
     pub logs: LogBuffer,
+    /// Every health check by id.
+    pub checks: BTreeMap<String, Check>,
 }
 
 impl Default for Model {
@@ -88,6 +93,7 @@ impl Default for Model {
             tasks_per_node: HashMap::new(),
             tasks_by_state: BTreeMap::new(),
             logs: LogBuffer::new(DEFAULT_MAX_ROWS),
+            checks: BTreeMap::new(),
         }
     }
 }
@@ -95,6 +101,14 @@ impl Default for Model {
 impl Model {
     pub fn is_stale(&self) -> bool {
         !matches!(self.connection, Connection::Connected { .. }) && self.loaded
+    }
+
+    /// Checks failing now.
+    pub fn failing_checks(&self) -> usize {
+        self.checks
+            .values()
+            .filter(|c| c.status == CheckStatus::Failing)
+            .count()
     }
 
     pub fn node_name<'a>(&'a self, node_id: &'a str) -> &'a str {
@@ -206,6 +220,15 @@ impl Model {
                 }
                 return;
             }
+            SUB_HEALTH => {
+                self.checks = items
+                    .into_iter()
+                    .filter_map(|r| match r {
+                        Record::Check(c) => Some((c.id.clone(), c)),
+                        _ => None,
+                    })
+                    .collect();
+            }
             SUB_NODE_METRICS => {
                 self.node_series.clear();
                 for item in items {
@@ -263,6 +286,14 @@ impl Model {
                 return; // lines leave tables alone
             }
             (_, Record::Series(_)) => return,
+            (Op::Removed, Record::Check(check)) => {
+                self.checks.remove(&check.id);
+                return;
+            }
+            (_, Record::Check(check)) => {
+                self.checks.insert(check.id.clone(), check);
+                return;
+            }
         }
         self.recount();
     }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use aggregate::Aggregator;
 use parse::{Line, ParseError};
 
-use crate::api::{LogEntry, Sample, UnixMillis, now_millis};
+use crate::api::{Check, CheckKind, CheckResult, LogEntry, Sample, UnixMillis, now_millis};
 
 /// The largest UDP payload; DogStatsD clients pack many lines up to it.
 const MAX_DATAGRAM: usize = 65_535;
@@ -54,6 +54,8 @@ pub struct Flushed {
     pub samples: Vec<Sample>,
     /// Events and service checks, as log entries.
     pub logs: Vec<LogEntry>,
+    /// Service checks, as checks with their result.
+    pub checks: Vec<(Check, CheckResult)>,
 }
 
 pub struct Listener {
@@ -63,6 +65,7 @@ pub struct Listener {
     counters: Arc<Counters>,
     node: String,
     logs: Vec<LogEntry>,
+    checks: Vec<(Check, CheckResult)>,
     /// Set when the listener started: part of every cursor, so cursors of
     /// two runs never meet.
     run: UnixMillis,
@@ -82,6 +85,7 @@ impl Listener {
             counters: Arc::default(),
             node,
             logs: Vec::new(),
+            checks: Vec::new(),
             run: now_millis(),
             next_entry: 0,
             logged: 0,
@@ -176,6 +180,21 @@ impl Listener {
                         Some(m) => format!("{} {word}: {m}", c.name),
                         None => format!("{} {word}", c.name),
                     };
+                    let mut check = Check::new(
+                        &format!("statsd:{}", c.name),
+                        &c.name,
+                        CheckKind::Statsd,
+                        c.host.as_deref().unwrap_or("statsd"),
+                    );
+                    check.failure_threshold = 1;
+                    check.interval_ms = 0;
+                    let result = CheckResult {
+                        ts: now,
+                        ok: c.status == 0,
+                        latency_ms: 0.0,
+                        output: text.clone(),
+                    };
+                    self.checks.push((check, result));
                     self.log(now, "statsd-check", priority, text, c.host, &c.tags);
                 }
                 Err(e) => self.malformed(line, &e),
@@ -230,6 +249,7 @@ impl Listener {
         Flushed {
             samples: self.aggregator.flush(now, seconds),
             logs: std::mem::take(&mut self.logs),
+            checks: std::mem::take(&mut self.checks),
         }
     }
 }
