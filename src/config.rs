@@ -18,6 +18,8 @@ pub struct ConfigFile {
     pub default_context: Option<String>,
     /// Log lines the console keeps (`--log-lines`).
     pub log_lines: Option<usize>,
+    /// Draw only ASCII (`--ascii`).
+    pub ascii: Option<bool>,
     #[serde(default)]
     pub context: BTreeMap<String, ContextDef>,
     #[serde(default)]

@@ -3,13 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use crate::api::{Record, Series, ServerMsg, UnixMillis};
+use crate::api::{Check, CheckKind, CheckResult, Record, Series, ServerMsg, UnixMillis};
 use crate::client::StreamEvent;
 use crate::collect::Source;
+use crate::collect::checks::builtin::Builtins;
 use crate::collect::demo::{DemoConfig, DemoSource};
 use crate::tui::app::{App, Origin};
 use crate::tui::defs::Defs;
-use crate::tui::model::{CPU_SERIES, MEM_SERIES, SUB_NODE_METRICS, SUB_NODES, SUB_TASKS};
+use crate::tui::model::{
+    CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASKS,
+};
 
 /// The fixed clock the fixture starts at.
 pub const T0: UnixMillis = 1_700_000_000_000;
@@ -29,8 +32,27 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
     let mut demo = DemoSource::new(config);
     let mut series: BTreeMap<String, Series> = BTreeMap::new();
     let mut last = None;
+    let mut checks: BTreeMap<String, Check> = BTreeMap::new();
+    let mut builtins = Builtins::default();
     for i in 0..ticks.max(1) {
         let collected = demo.collect(T0 + i * 1000);
+        // The gateway's built-in checks over the same readings.
+        let at = T0 + i * 1000;
+        builtins.note_nodes(collected.nodes.iter(), at);
+        if i % 10 == 0 {
+            for (check, result) in builtins.evaluate(collected.nodes.iter(), at) {
+                checks
+                    .entry(check.id.clone())
+                    .or_insert(check)
+                    .record(result, T0);
+            }
+            for (check, result) in probe_like_checks(i, at) {
+                checks
+                    .entry(check.id.clone())
+                    .or_insert(check)
+                    .record(result, T0);
+            }
+        }
         for s in collected
             .samples
             .iter()
@@ -86,7 +108,62 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
         ),
         now,
     );
+    app.on_stream(
+        snapshot(
+            SUB_HEALTH,
+            checks.into_values().map(Record::Check).collect(),
+        ),
+        now,
+    );
     app
+}
+
+/// Configured checks as a gateway probing a flaky web endpoint, a steady
+/// database port and a command in its grace period would report them.
+fn probe_like_checks(tick: i64, at: UnixMillis) -> Vec<(Check, CheckResult)> {
+    let mut web = Check::new(
+        "check:web",
+        "web health",
+        CheckKind::Http,
+        "http://web.marathon.l4lb:8080/health",
+    );
+    web.failure_threshold = 2;
+    let web_ok = (tick / 10) % 4 != 3 && tick < 120;
+    let mut db = Check::new(
+        "check:db",
+        "cassandra cql",
+        CheckKind::Tcp,
+        "node-0.cassandra:9042",
+    );
+    db.failure_threshold = 3;
+    let mut cmd = Check::new(
+        "check:backup",
+        "backup fresh",
+        CheckKind::Command,
+        "/usr/local/bin/check-backup --max-age 1d",
+    );
+    cmd.grace_ms = 3_600_000;
+    let result = |ok: bool, latency: f64, output: &str| CheckResult {
+        ts: at,
+        ok,
+        latency_ms: latency,
+        output: output.to_string(),
+    };
+    vec![
+        (
+            web,
+            if web_ok {
+                result(true, 12.5 + (tick % 7) as f64, "HTTP 200 OK")
+            } else {
+                result(false, 5000.0, "no answer within 5s")
+            },
+        ),
+        (db, result(true, 0.8, "connected to node-0.cassandra:9042")),
+        (
+            cmd,
+            result(false, 41.0, "exit status: 2 last backup 3d ago"),
+        ),
+    ]
 }
 
 /// The demo's log lines over `ticks` seconds from `T0`, deterministically.

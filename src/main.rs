@@ -185,6 +185,9 @@ struct ConsoleArgs {
     /// Log lines the console keeps (default 100000).
     #[arg(long, value_name = "N")]
     log_lines: Option<usize>,
+    /// Draw only ASCII: borders, sparklines and strips without Unicode glyphs.
+    #[arg(long)]
+    ascii: bool,
     #[command(flatten)]
     sources: SourceArgs,
 }
@@ -426,6 +429,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
             .log_lines
             .or(cfg.log_lines)
             .unwrap_or(day2top::tui::logbuf::DEFAULT_MAX_ROWS),
+        ascii: args.ascii || cfg.ascii.unwrap_or(false),
     })
     .await
     .map_err(|e| format!("{e:#}"));

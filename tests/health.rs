@@ -158,7 +158,11 @@ async fn probes_against_real_servers_with_grace_and_thresholds() {
     assert!(by("command fails").last_output.contains("no disk"));
     assert!(by("command passes").last_output.contains("fine"));
     assert!(by("ok").history.iter().all(|r| r.ok && r.latency_ms >= 0.0));
-    assert_eq!(checks[0].status, CheckStatus::Failing, "failing checks come first");
+    assert_eq!(
+        checks[0].status,
+        CheckStatus::Failing,
+        "failing checks come first"
+    );
 
     // The built-in checks are there too, and the node follows its check.
     assert!(checks.iter().any(|c| c.id == "builtin:quorum"));
@@ -170,7 +174,11 @@ async fn probes_against_real_servers_with_grace_and_thresholds() {
         if node.health == Health::Unhealthy {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "node health {:?}", node.health);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node health {:?}",
+            node.health
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let only = get_json(&format!("{}/api/v1/health?node=agent-001-S4", gw.url)).await;
@@ -180,6 +188,9 @@ async fn probes_against_real_servers_with_grace_and_thresholds() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert!(names.contains(&"broken") && !names.contains(&"ok"), "{names:?}");
+    assert!(
+        names.contains(&"broken") && !names.contains(&"ok"),
+        "{names:?}"
+    );
     gw.shutdown().await;
 }

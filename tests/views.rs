@@ -397,3 +397,44 @@ fn dropped_lines_leave_a_marker_saying_how_many() {
         "{screen}"
     );
 }
+
+#[test]
+fn health() {
+    check("health", |app| typed(app, ":health\n"));
+}
+
+#[test]
+fn health_in_ascii() {
+    check("health_ascii", |app| {
+        app.defs.ascii = true;
+        typed(app, ":health\n");
+    });
+}
+
+#[test]
+fn cluster_in_ascii() {
+    check("cluster_ascii", |app| app.defs.ascii = true);
+}
+
+#[test]
+fn enter_on_a_failing_check_opens_its_logs_at_the_failure() {
+    let mut app = demo_app(150);
+    typed(&mut app, ":health\n");
+    render(&mut app, 160, 48);
+    let first = app.health_table.selected_id().unwrap().to_string();
+    let check = app.model.checks[&first].clone();
+    assert_eq!(
+        check.status,
+        day2top::api::CheckStatus::Failing,
+        "failing first"
+    );
+    let effects = app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(matches!(app.route(), day2top::tui::app::Route::Logs { .. }));
+    assert_eq!(app.log_view.pending_at, check.last_failure);
+    assert!(!effects.is_empty(), "the logs are subscribed to");
+    // When the lines come, the view pauses at the failure.
+    fixture::feed_logs(&mut app, fixture::demo_logs(42, 150, 5));
+    render(&mut app, 160, 48);
+    assert_eq!(app.log_view.pending_at, None);
+    assert!(!app.log_view.follow, "paused at the failure");
+}

@@ -25,6 +25,8 @@ pub enum Action {
     ViewTasks,
     /// Logs of the selected task or node (everything elsewhere).
     ViewLogs,
+    /// The health checks.
+    ViewHealth,
     /// Log view: follow the newest lines again.
     Follow,
     ToggleWrap,
@@ -49,4 +51,5 @@ pub enum ViewKind {
     Tasks,
     Task,
     Logs,
+    Health,
 }

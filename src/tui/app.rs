@@ -17,7 +17,7 @@ use super::model::{Model, SUB_LOGS};
 use super::syntax::{Runs, Syntax};
 use super::table::{Rows, TableState};
 use crate::api::Topic;
-use crate::api::UnixMillis;
+use crate::api::{Check, UnixMillis};
 use crate::client::{StreamEvent, Subscription};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,8 @@ pub enum Route {
     Logs {
         scope: LogScope,
     },
+    /// The health checks.
+    Health,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,8 +80,8 @@ pub struct Origin {
 }
 
 pub const COMMANDS: &[&str] = &[
-    "cluster", "nodes", "tasks", "logs", "goto", "save", "ctx", "theme", "keymap", "help", "quit",
-    "q",
+    "cluster", "nodes", "tasks", "logs", "health", "goto", "save", "ctx", "theme", "keymap",
+    "help", "quit", "q",
 ];
 
 pub struct App {
@@ -94,6 +96,9 @@ pub struct App {
     pub completion_index: usize,
     pub nodes_table: TableState,
     pub tasks_table: TableState,
+    pub health_table: TableState,
+    /// Where the next log view opened should pause, once its lines come.
+    open_logs_at: Option<UnixMillis>,
     /// The node list on the cluster view.
     pub cluster_table: TableState,
     pub log_view: LogView,
@@ -138,6 +143,8 @@ impl App {
             completion_index: 0,
             nodes_table: TableState::default(),
             tasks_table: TableState::default(),
+            health_table: TableState::default(),
+            open_logs_at: None,
             cluster_table: TableState::default(),
             log_view: LogView::new(LogScope::All),
             notice,
@@ -165,6 +172,7 @@ impl App {
             Route::Tasks { .. } => ViewKind::Tasks,
             Route::Task { .. } => ViewKind::Task,
             Route::Logs { .. } => ViewKind::Logs,
+            Route::Health => ViewKind::Health,
         }
     }
 
@@ -187,6 +195,7 @@ impl App {
             Some(scope) => {
                 self.model.logs.clear();
                 self.log_view = LogView::new(scope.clone());
+                self.log_view.pending_at = self.open_logs_at.take();
                 effects.push(Effect::Subscribe(Box::new(Subscription {
                     sub: SUB_LOGS.into(),
                     topic: Topic::Logs,
@@ -203,6 +212,7 @@ impl App {
             Route::Cluster => Some(&mut self.cluster_table),
             Route::Nodes => Some(&mut self.nodes_table),
             Route::Tasks { .. } => Some(&mut self.tasks_table),
+            Route::Health => Some(&mut self.health_table),
             Route::Task { .. } | Route::Logs { .. } => None,
         }
     }
@@ -212,6 +222,7 @@ impl App {
             Route::Cluster => Some(&self.cluster_table),
             Route::Nodes => Some(&self.nodes_table),
             Route::Tasks { .. } => Some(&self.tasks_table),
+            Route::Health => Some(&self.health_table),
             Route::Task { .. } | Route::Logs { .. } => None,
         }
     }
@@ -219,8 +230,13 @@ impl App {
     /// The actions the current view offers, for the hint bar.
     pub fn hints(&self) -> Vec<Action> {
         let mut hints = match self.route() {
-            Route::Cluster => vec![Action::Select, Action::ViewNodes, Action::ViewTasks],
-            Route::Nodes | Route::Tasks { .. } => vec![
+            Route::Cluster => vec![
+                Action::Select,
+                Action::ViewNodes,
+                Action::ViewTasks,
+                Action::ViewHealth,
+            ],
+            Route::Nodes | Route::Tasks { .. } | Route::Health => vec![
                 Action::Select,
                 Action::Filter,
                 Action::SortNext,
@@ -274,8 +290,19 @@ impl App {
                 now,
                 height,
             ),
+            Route::Health => {
+                self.health_table
+                    .refresh(&self.defs.health_view, Rows::Checks, model, now, height)
+            }
             Route::Task { .. } => {}
             Route::Logs { .. } => {
+                if let Some(at) = self.log_view.pending_at {
+                    let buf = &self.model.logs;
+                    if !buf.shown().is_empty() {
+                        self.log_view.pending_at = None;
+                        self.log_view.pause_at(buf, at, height);
+                    }
+                }
                 let buf = &self.model.logs;
                 let first = self.log_view.first_shown(buf, height);
                 let on_screen: Vec<u64> = buf
@@ -407,6 +434,7 @@ impl App {
             Action::ViewCluster => self.routes = vec![Route::Cluster],
             Action::ViewNodes => self.routes = vec![Route::Cluster, Route::Nodes],
             Action::ViewTasks => self.routes = vec![Route::Cluster, Route::Tasks { node: None }],
+            Action::ViewHealth => self.routes = vec![Route::Cluster, Route::Health],
             Action::ViewLogs => {
                 let scope = match self.route() {
                     Route::Cluster => self
@@ -422,6 +450,7 @@ impl App {
                         .selected_id()
                         .map(|id| LogScope::Task(id.to_string())),
                     Route::Task { id } => Some(LogScope::Task(id.clone())),
+                    Route::Health => self.selected_check().map(check_scope),
                     Route::Logs { .. } => None,
                 };
                 self.routes.push(Route::Logs {
@@ -533,6 +562,17 @@ impl App {
                 .tasks_table
                 .selected_id()
                 .map(|id| Route::Task { id: id.to_string() }),
+            Route::Health => {
+                // Its logs, paused where it last failed.
+                let Some(check) = self.selected_check() else {
+                    return;
+                };
+                let at = check.last_failure;
+                let scope = check_scope(check);
+                self.routes.push(Route::Logs { scope });
+                self.open_logs_at = at;
+                return;
+            }
             Route::Task { .. } | Route::Logs { .. } => None,
         };
         if let Some(route) = next {
@@ -545,6 +585,11 @@ impl App {
         }
     }
 
+    fn selected_check(&self) -> Option<&Check> {
+        let id = self.health_table.selected_id()?;
+        self.model.checks.get(id)
+    }
+
     fn sort(&mut self, action: Action) {
         // The cluster view's node list keeps name order.
         let (columns, table) = match self.routes.last() {
@@ -552,6 +597,7 @@ impl App {
             Some(Route::Tasks { .. }) => {
                 (self.defs.tasks_view.columns.len(), &mut self.tasks_table)
             }
+            Some(Route::Health) => (self.defs.health_view.columns.len(), &mut self.health_table),
             _ => return,
         };
         let columns = columns.max(1);
@@ -740,6 +786,7 @@ impl App {
                 }
             }
             ("help", _) => self.mode = Mode::Help { scroll: 0 },
+            ("health", _) => return self.act(Action::ViewHealth),
             ("logs" | "log", None) => {
                 self.routes = vec![
                     Route::Cluster,
@@ -874,14 +921,10 @@ impl App {
         };
         let target = target.timestamp_millis();
         let buf = &self.model.logs;
-        let index = buf
-            .shown()
-            .iter()
-            .position(|abs| buf.get(*abs).is_some_and(|r| r.ts() >= target));
         let height = super::views::table_height(self).max(1);
-        match index {
-            Some(i) => self.log_view.show(&self.model.logs, i, height),
-            None => {
+        match self.log_view.pause_at(buf, target, height) {
+            true => {}
+            false => {
                 self.notice = Some(Notice {
                     text: format!("no line at or after {when}"),
                     error: false,
@@ -924,5 +967,14 @@ impl App {
             t.invalidate();
         }
         self.routes = vec![Route::Cluster];
+    }
+}
+
+/// Whose logs tell about a check: its task's, else its node's, else all.
+fn check_scope(check: &Check) -> LogScope {
+    match (&check.task_id, &check.node_id) {
+        (Some(task), _) => LogScope::Task(task.clone()),
+        (None, Some(node)) => LogScope::Node(node.clone()),
+        (None, None) => LogScope::All,
     }
 }

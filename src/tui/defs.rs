@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
-use super::fields::{NODE_FIELDS, TASK_FIELDS};
+use super::fields::{CHECK_FIELDS, NODE_FIELDS, TASK_FIELDS};
 use super::keymap::{Keymap, KeymapFile};
 use super::theme::{Theme, ThemeFile};
 use super::viewdef::{TableDef, TableFile};
@@ -31,6 +31,7 @@ pub const BUILTIN_KEYMAPS: &[(&str, &str)] = &[
 
 pub const BUILTIN_NODES_VIEW: &str = include_str!("../../views/nodes.toml");
 pub const BUILTIN_TASKS_VIEW: &str = include_str!("../../views/tasks.toml");
+pub const BUILTIN_HEALTH_VIEW: &str = include_str!("../../views/health.toml");
 
 /// Everything the console draws with, and what went wrong loading it.
 #[derive(Debug, Clone)]
@@ -39,6 +40,9 @@ pub struct Defs {
     pub keymap: Keymap,
     pub nodes_view: TableDef,
     pub tasks_view: TableDef,
+    pub health_view: TableDef,
+    /// Draw only ASCII (`--ascii`): sparklines and strips as ` .:-=+*#@`.
+    pub ascii: bool,
     pub warnings: Vec<String>,
 }
 
@@ -187,6 +191,14 @@ impl Defs {
             keymap: load_keymap(keymap, dir, &mut warnings),
             nodes_view: load_view("nodes", BUILTIN_NODES_VIEW, NODE_FIELDS, dir, &mut warnings),
             tasks_view: load_view("tasks", BUILTIN_TASKS_VIEW, TASK_FIELDS, dir, &mut warnings),
+            health_view: load_view(
+                "health",
+                BUILTIN_HEALTH_VIEW,
+                CHECK_FIELDS,
+                dir,
+                &mut warnings,
+            ),
+            ascii: false,
             warnings,
         }
     }

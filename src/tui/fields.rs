@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use super::model::Model;
 use super::viewdef::{Column, Format};
-use crate::api::{Node, Task, UnixMillis};
+use crate::api::{Check, CheckKind, Node, Task, UnixMillis};
 
 pub const NODE_FIELDS: &[&str] = &[
     "id",
@@ -31,6 +31,26 @@ pub const NODE_FIELDS: &[&str] = &[
     "last_seen",
     "tasks",
     "running",
+];
+
+pub const CHECK_FIELDS: &[&str] = &[
+    "id",
+    "name",
+    "kind",
+    "target",
+    "node",
+    "node_id",
+    "task_id",
+    "status",
+    "failures",
+    "successes",
+    "latency",
+    "last_output",
+    "last_success",
+    "last_failure",
+    "last_run",
+    "history",
+    "interval",
 ];
 
 pub const TASK_FIELDS: &[&str] = &[
@@ -131,6 +151,48 @@ pub fn task_field<'a>(task: &'a Task, field: &str, model: &'a Model) -> Value<'a
                 .saturating_sub(1) as f64,
         ),
         _ => label(&task.labels, field),
+    }
+}
+
+/// The last results of a check as a strip, oldest at the left: a low bar
+/// for a pass, a full one for a failure, so failures stand out in any
+/// colour scheme (and, through [`super::text::ascii`], without Unicode).
+pub fn history_strip(check: &Check, width: usize) -> String {
+    let start = check.history.len().saturating_sub(width);
+    check.history[start..]
+        .iter()
+        .map(|r| if r.ok { '▁' } else { '█' })
+        .collect()
+}
+
+pub fn check_field<'a>(check: &'a Check, field: &str, model: &'a Model) -> Value<'a> {
+    match field {
+        "id" => text(&check.id),
+        "name" => text(&check.name),
+        "kind" => Value::Text(Cow::Owned(format!("{:?}", check.kind).to_lowercase())),
+        "target" => text(&check.target),
+        "node" => check
+            .node_id
+            .as_deref()
+            .map_or(Value::Missing, |id| text(model.node_name(id))),
+        "node_id" => check.node_id.as_deref().map_or(Value::Missing, text),
+        "task_id" => check.task_id.as_deref().map_or(Value::Missing, text),
+        "status" => text(check.status.as_str()),
+        "failures" => Value::Num(check.consecutive_failures as f64),
+        "successes" => Value::Num(check.consecutive_successes as f64),
+        "latency" if !check.history.is_empty() && check.kind != CheckKind::Builtin => {
+            Value::Num(check.latency_ms)
+        }
+        "last_output" => text(&check.last_output),
+        "last_success" => check.last_success.map_or(Value::Missing, Value::Time),
+        "last_failure" => check.last_failure.map_or(Value::Missing, Value::Time),
+        "last_run" => check
+            .history
+            .last()
+            .map_or(Value::Missing, |r| Value::Time(r.ts)),
+        "history" => Value::Text(Cow::Owned(history_strip(check, 12))),
+        "interval" => Value::Num(check.interval_ms as f64 / 1000.0),
+        _ => Value::Missing,
     }
 }
 

@@ -5,7 +5,7 @@ use regex::Regex;
 
 use super::folded::FoldedRegex;
 use super::logbuf::LogBuffer;
-use crate::api::Filter;
+use crate::api::{Filter, UnixMillis};
 
 /// Whose logs the view shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +77,8 @@ pub struct LogView {
     pub time: TimeMode,
     pub source: bool,
     pub search: Option<Search>,
+    /// Pause at this time once lines arrive (opened from a check's failure).
+    pub pending_at: Option<UnixMillis>,
 }
 
 impl LogView {
@@ -89,6 +91,7 @@ impl LogView {
             time: TimeMode::Relative,
             source: true,
             search: None,
+            pending_at: None,
         }
     }
 
@@ -141,6 +144,22 @@ impl LogView {
         if let Some(&abs) = shown.get(start) {
             self.follow = false;
             self.top = abs;
+        }
+    }
+
+    /// Pauses on the first shown line at or after `at`; false if none is.
+    pub fn pause_at(&mut self, buf: &LogBuffer, at: UnixMillis, height: usize) -> bool {
+        // Sources interleave, so not a binary search: the first in order.
+        let first = buf
+            .shown()
+            .iter()
+            .position(|abs| buf.get(*abs).is_some_and(|r| r.ts() >= at));
+        match first {
+            Some(i) => {
+                self.show(buf, i, height);
+                true
+            }
+            None => false,
         }
     }
 

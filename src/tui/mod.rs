@@ -38,7 +38,7 @@ use crate::api::{ClusterInfo, Filter, Topic, now_millis};
 use crate::client::{Client, Endpoint, StreamEvent, StreamHandle, Subscription};
 use app::{App, Effect, Origin};
 use defs::Defs;
-use model::{CPU_SERIES, MEM_SERIES, SUB_NODE_METRICS, SUB_NODES, SUB_TASKS};
+use model::{CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASKS};
 use tokio::sync::mpsc;
 
 /// A gateway the console can show, by name.
@@ -58,6 +58,8 @@ pub struct ConsoleConfig {
     pub config_dir: Option<PathBuf>,
     /// Log lines the console keeps.
     pub log_lines: usize,
+    /// Draw only ASCII glyphs.
+    pub ascii: bool,
 }
 
 /// The shortest time between two frames: at most ~30 a second.
@@ -76,6 +78,11 @@ pub fn subscriptions() -> Vec<Subscription> {
         Subscription {
             sub: SUB_TASKS.into(),
             topic: Topic::Tasks,
+            filter: Filter::default(),
+        },
+        Subscription {
+            sub: SUB_HEALTH.into(),
+            topic: Topic::Health,
             filter: Filter::default(),
         },
         Subscription {
@@ -134,7 +141,8 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
         .get(config.initial)
         .ok_or_else(|| eyre!("no gateway to connect to"))?
         .clone();
-    let defs = Defs::load(config.config_dir.as_deref(), &config.theme, &config.keymap);
+    let mut defs = Defs::load(config.config_dir.as_deref(), &config.theme, &config.keymap);
+    defs.ascii = config.ascii;
     for warning in &defs.warnings {
         tracing::warn!("{warning}");
     }

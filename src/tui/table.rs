@@ -52,6 +52,7 @@ impl RowFilter {
 pub enum Rows<'a> {
     Nodes,
     Tasks { node: Option<&'a str> },
+    Checks,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -176,6 +177,22 @@ impl TableState {
                     })
                 })
                 .map(|t| (fields::task_field(t, sort_field, model), t.id.as_str()))
+                .collect(),
+            Rows::Checks => model
+                .checks
+                .values()
+                .filter(|c| {
+                    self.filter.as_ref().is_none_or(|f| {
+                        f.keeps(&row_text(&|col| {
+                            fields::format(
+                                &fields::check_field(c, &col.field, model),
+                                col.format,
+                                now,
+                            )
+                        }))
+                    })
+                })
+                .map(|c| (fields::check_field(c, sort_field, model), c.id.as_str()))
                 .collect(),
         };
         keyed.sort_by(|(a, ida), (b, idb)| {

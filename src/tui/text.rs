@@ -43,6 +43,36 @@ pub fn inert(s: &str) -> Cow<'_, str> {
     )
 }
 
+/// The glyphs the console draws itself (borders, sparkline and history
+/// blocks, braille, `…`, arrows, bullets) as ASCII, for terminals or fonts
+/// without them (`--ascii`): a block's height becomes one of ` .:-=+*#@`.
+/// Other text is left as it is.
+pub fn ascii(s: &str) -> Cow<'_, str> {
+    const RAMP: [char; 9] = [' ', '.', ':', '-', '=', '+', '*', '#', '@'];
+    let glyph = |c: char| match c {
+        '▁'..='█' => Some(RAMP[(c as u32 - '▁' as u32 + 1) as usize]),
+        '\u{2800}'..='\u{28FF}' => {
+            // Braille: by how many dots are up.
+            let dots = (c as u32 - 0x2800).count_ones() as usize;
+            Some(RAMP[dots.min(8)])
+        }
+        '…' => Some('~'),
+        '↑' | '▲' => Some('^'),
+        '↓' | '▼' => Some('v'),
+        '─' | '━' => Some('-'),
+        '│' | '┃' => Some('|'),
+        '┌' | '┐' | '└' | '┘' | '├' | '┤' | '┬' | '┴' | '┼' => Some('+'),
+        '›' | '→' => Some('>'),
+        '·' => Some('.'),
+        '●' => Some('*'),
+        _ => None,
+    };
+    if !s.chars().any(|c| glyph(c).is_some()) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.chars().map(|c| glyph(c).unwrap_or(c)).collect())
+}
+
 /// Cuts `s` to at most `width` columns, ending in `…` when cut.
 pub fn fit(s: &str, width: usize) -> Cow<'_, str> {
     if s.width() <= width {

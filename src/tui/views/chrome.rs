@@ -112,6 +112,7 @@ pub fn breadcrumbs(frame: &mut Frame, area: Rect, app: &App) {
         let label = match route {
             Route::Cluster => "cluster".to_string(),
             Route::Nodes => "nodes".to_string(),
+            Route::Health => "health".to_string(),
             Route::Tasks { node: None } => "tasks".to_string(),
             Route::Tasks { node: Some(id) } => {
                 format!("tasks on {}", inert(app.model.node_name(id)))

@@ -93,6 +93,26 @@ fn draw_counts(frame: &mut Frame, area: Rect, app: &App) {
             ));
         }
     }
+    // The checks, at the right of the title: failing ones in the error
+    // colour (H opens them).
+    let checks = app.model.checks.len();
+    let block = match (checks, app.model.failing_checks()) {
+        (0, _) => block,
+        (n, 0) => block.title_top(
+            Line::from(Span::styled(
+                format!(" {n} checks passing "),
+                theme.style(Role::Ok),
+            ))
+            .right_aligned(),
+        ),
+        (n, failing) => block.title_top(
+            Line::from(vec![
+                Span::styled(format!(" {failing} failing "), theme.style(Role::Error)),
+                Span::styled(format!("of {n} checks "), theme.style(Role::Muted)),
+            ])
+            .right_aligned(),
+        ),
+    };
     frame.render_widget(Paragraph::new(Line::from(spans)).block(block), area);
 }
 

@@ -76,10 +76,19 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Route::Tasks { node } => table::draw_tasks(frame, parts.body, app, node.as_deref()),
             Route::Task { id } => task::draw(frame, parts.body, app, id),
             Route::Logs { .. } => logs::draw(frame, parts.body, app),
+            Route::Health => table::draw_health(frame, parts.body, app),
         }
     }
     chrome::footer(frame, parts.footer, app);
     if let Mode::Help { scroll } = app.mode {
         help::draw(frame, area, app, scroll);
+    }
+    if app.defs.ascii {
+        // One place for --ascii: every glyph the console drew, mapped.
+        for cell in frame.buffer_mut().content.iter_mut() {
+            if let std::borrow::Cow::Owned(mapped) = crate::tui::text::ascii(cell.symbol()) {
+                cell.set_symbol(&mapped);
+            }
+        }
     }
 }

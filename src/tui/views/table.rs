@@ -64,6 +64,29 @@ pub fn draw_tasks(frame: &mut Frame, area: Rect, app: &App, node: Option<&str>) 
     );
 }
 
+pub fn draw_health(frame: &mut Frame, area: Rect, app: &App) {
+    let failing = app.model.failing_checks();
+    let title = match failing {
+        0 => app.defs.health_view.title.clone(),
+        n => format!("{}({n} failing)", app.defs.health_view.title),
+    };
+    draw(
+        frame,
+        area,
+        app,
+        &app.defs.health_view,
+        &app.health_table,
+        title,
+        app.model.checks.len(),
+        |id, field| {
+            app.model
+                .checks
+                .get(id)
+                .map(|c| fields::check_field(c, field, &app.model))
+        },
+    );
+}
+
 #[allow(clippy::too_many_arguments)]
 fn draw<'a>(
     frame: &mut Frame,
