@@ -118,6 +118,42 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
     app
 }
 
+/// Every series of the demo over `ticks` seconds from `T0`, as a gateway's
+/// snapshot would carry them (the last 300 points of each).
+pub fn demo_series(config: DemoConfig, ticks: i64) -> Vec<Series> {
+    let mut demo = DemoSource::new(config);
+    let mut every: BTreeMap<String, Series> = BTreeMap::new();
+    for i in 0..ticks.max(1) {
+        for s in demo.collect(T0 + i * 1000).samples {
+            every
+                .entry(s.series_key())
+                .or_insert_with(|| Series {
+                    name: s.name.clone(),
+                    tags: s.tags.clone(),
+                    unit: s.unit.clone(),
+                    points: Vec::new(),
+                })
+                .points
+                .push((s.ts, s.value));
+        }
+    }
+    every
+        .into_values()
+        .map(|mut s| {
+            let old = s.points.len().saturating_sub(300);
+            s.points.drain(..old);
+            s
+        })
+        .collect()
+}
+
+/// Delivers series to an open dashboard as its subscription's snapshot.
+pub fn feed_dash(app: &mut App, series: Vec<Series>) {
+    let now = app.now;
+    let items = series.into_iter().map(Record::Series).collect();
+    app.on_stream(snapshot(crate::tui::model::SUB_DASH, items), now);
+}
+
 /// Configured checks as a gateway probing a flaky web endpoint, a steady
 /// database port and a command in its grace period would report them.
 fn probe_like_checks(tick: i64, at: UnixMillis) -> Vec<(Check, CheckResult)> {

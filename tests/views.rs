@@ -438,3 +438,101 @@ fn enter_on_a_failing_check_opens_its_logs_at_the_failure() {
     assert_eq!(app.log_view.pending_at, None);
     assert!(!app.log_view.follow, "paused at the failure");
 }
+
+fn dash(app: &mut App) {
+    typed(app, ":dash\n");
+    fixture::feed_dash(
+        app,
+        fixture::demo_series(
+            DemoConfig {
+                seed: 42,
+                nodes: 10,
+                tasks: 60,
+                ..Default::default()
+            },
+            150,
+        ),
+    );
+}
+
+#[test]
+fn dashboard() {
+    check("dash", dash);
+}
+
+#[test]
+fn dashboard_in_ascii() {
+    check("dash_ascii", |app| {
+        app.defs.ascii = true;
+        dash(app);
+    });
+}
+
+#[test]
+fn dashboard_drill_down() {
+    check("dash_drill", |app| {
+        dash(app);
+        key(app, KeyCode::Char('j'));
+        key(app, KeyCode::Enter);
+    });
+}
+
+#[test]
+fn dashboard_in_16_colours_uses_only_the_16() {
+    use ratatui::style::Color;
+    for theme in ["default", "light", "high-contrast", "mono"] {
+        let mut app = demo_app(150);
+        app.defs = Defs::load(None, theme, "default");
+        dash(&mut app);
+        let terminal = render(&mut app, 160, 48);
+        for cell in terminal.backend().buffer().content() {
+            for color in [cell.fg, cell.bg] {
+                assert!(
+                    !matches!(color, Color::Rgb(..) | Color::Indexed(_)),
+                    "{theme}: {color:?} is not one of the 16"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn dashboard_window_and_subscription() {
+    let mut app = demo_app(150);
+    let effects = app.run_command("dash 15m");
+    assert!(
+        effects.iter().any(|e| matches!(
+            e,
+            day2top::tui::app::Effect::FetchSeries {
+                window: 900_000,
+                ..
+            }
+        )),
+        "a 15m window reads its history: {effects:?}"
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, day2top::tui::app::Effect::Subscribe(_)))
+    );
+    let effects = app.on_key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::NONE));
+    assert_eq!(app.dash.window_ms(), 3_600_000);
+    assert!(matches!(
+        effects[..],
+        [day2top::tui::app::Effect::FetchSeries {
+            window: 3_600_000,
+            ..
+        }]
+    ));
+    let effects = app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert!(matches!(&effects[..], [day2top::tui::app::Effect::Unsubscribe(s)] if s == "dash"));
+    assert!(app.model.dash.is_empty(), "the series go with the view");
+    app.run_command("dash nosuch");
+    assert!(
+        app.notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("neither a window")
+    );
+}

@@ -209,6 +209,15 @@ pub struct Series {
     pub points: Vec<(UnixMillis, f64)>,
 }
 
+/// `GET /api/v1/metrics/series`: series over a range, a point a step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesRange {
+    pub from: UnixMillis,
+    pub to: UnixMillis,
+    pub step: i64,
+    pub series: Vec<Series>,
+}
+
 impl Sample {
     /// The identity of the series this sample belongs to: name plus tags.
     pub fn series_key(&self) -> String {

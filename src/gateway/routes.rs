@@ -16,7 +16,7 @@ use super::Shared;
 use super::auth::{Scope, Tokens};
 use super::filter::Matcher;
 use super::stats::GatewayStats;
-use crate::api::{API_VERSION, ApiError, ErrorCode, Filter, VersionInfo};
+use crate::api::{API_VERSION, ApiError, ErrorCode, Filter, SeriesRange, VersionInfo};
 
 /// An [`ApiError`] as an HTTP response.
 pub struct HttpError(pub ApiError);
@@ -241,14 +241,6 @@ async fn health(
 
 /// Points per series a range read returns at most, whatever the step.
 const MAX_RANGE_POINTS: i64 = 10_000;
-
-#[derive(Serialize)]
-struct SeriesRange {
-    from: crate::api::UnixMillis,
-    to: crate::api::UnixMillis,
-    step: i64,
-    series: Vec<crate::api::Series>,
-}
 
 /// `GET /api/v1/metrics/series?name=&tag=k:v&from=&to=&step=`: the series
 /// over a time range, a point a step (the mean of the points in it).

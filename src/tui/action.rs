@@ -27,6 +27,10 @@ pub enum Action {
     ViewLogs,
     /// The health checks.
     ViewHealth,
+    /// The dashboard.
+    ViewDash,
+    /// Dashboard: the next time window (1m, 5m, 15m, 1h).
+    CycleWindow,
     /// Log view: follow the newest lines again.
     Follow,
     ToggleWrap,
@@ -52,4 +56,5 @@ pub enum ViewKind {
     Task,
     Logs,
     Health,
+    Dash,
 }

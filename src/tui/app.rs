@@ -9,11 +9,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{Action, ViewKind};
 use super::cmdline::{self, History, LineEdit};
+use super::dash::DashState;
+use super::dashdef::DashDef;
 use super::defs::{self, Defs};
 use super::logbuf::LogFilter;
 use super::logbuf::Row;
 use super::logview::{LogScope, LogView, Search, TimeMode};
-use super::model::{Model, SUB_LOGS};
+use super::model::{Model, SUB_DASH, SUB_LOGS};
 use super::syntax::{Runs, Syntax};
 use super::table::{Rows, TableState};
 use crate::api::Topic;
@@ -36,6 +38,12 @@ pub enum Route {
     },
     /// The health checks.
     Health,
+    /// The dashboard.
+    Dash,
+    /// The series behind one of the dashboard's panels.
+    DashPanel {
+        panel: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +65,13 @@ pub enum Effect {
     SwitchContext(String),
     Subscribe(Box<Subscription>),
     Unsubscribe(String),
+    /// Read the dashboard's series over its window (for windows longer
+    /// than a subscription's snapshot reaches back).
+    FetchSeries {
+        generation: u64,
+        names: Vec<String>,
+        window: i64,
+    },
     /// Write the shown log lines to a file.
     Save {
         path: PathBuf,
@@ -80,8 +95,8 @@ pub struct Origin {
 }
 
 pub const COMMANDS: &[&str] = &[
-    "cluster", "nodes", "tasks", "logs", "health", "goto", "save", "ctx", "theme", "keymap",
-    "help", "quit", "q",
+    "cluster", "nodes", "tasks", "logs", "health", "dash", "goto", "save", "ctx", "theme",
+    "keymap", "help", "quit", "q",
 ];
 
 pub struct App {
@@ -97,6 +112,7 @@ pub struct App {
     pub nodes_table: TableState,
     pub tasks_table: TableState,
     pub health_table: TableState,
+    pub dash: DashState,
     /// Where the next log view opened should pause, once its lines come.
     open_logs_at: Option<UnixMillis>,
     /// The node list on the cluster view.
@@ -144,6 +160,7 @@ impl App {
             nodes_table: TableState::default(),
             tasks_table: TableState::default(),
             health_table: TableState::default(),
+            dash: DashState::default(),
             open_logs_at: None,
             cluster_table: TableState::default(),
             log_view: LogView::new(LogScope::All),
@@ -173,6 +190,7 @@ impl App {
             Route::Task { .. } => ViewKind::Task,
             Route::Logs { .. } => ViewKind::Logs,
             Route::Health => ViewKind::Health,
+            Route::Dash | Route::DashPanel { .. } => ViewKind::Dash,
         }
     }
 
@@ -206,6 +224,85 @@ impl App {
         }
     }
 
+    fn in_dash(&self) -> bool {
+        matches!(self.route(), Route::Dash | Route::DashPanel { .. })
+    }
+
+    /// The dashboard on screen.
+    pub fn dash_def(&self) -> &DashDef {
+        &self.defs.dashboards[self.dash.index.min(self.defs.dashboards.len() - 1)]
+    }
+
+    /// Subscribes to the dashboard's metrics while it is open: its series
+    /// cost memory and bandwidth only while they are looked at.
+    fn follow_dash_subscription(&mut self, before: bool, effects: &mut Vec<Effect>) {
+        match (before, self.in_dash()) {
+            (false, true) => effects.extend(self.open_dash()),
+            (true, false) => {
+                self.model.dash.clear();
+                effects.push(Effect::Unsubscribe(SUB_DASH.into()));
+            }
+            _ => {}
+        }
+    }
+
+    fn open_dash(&mut self) -> Vec<Effect> {
+        self.model.dash.clear();
+        self.dash.selected = 0;
+        self.dash.drill_offset = 0;
+        self.model.dash.resolution = super::dash::resolution(self.dash.window_ms());
+        let mut effects = vec![Effect::Subscribe(Box::new(Subscription {
+            sub: SUB_DASH.into(),
+            topic: Topic::Metrics,
+            filter: crate::api::Filter {
+                names: self.dash_def().metrics(),
+                ..Default::default()
+            },
+        }))];
+        effects.extend(self.dash_backfill());
+        effects
+    }
+
+    /// A range read for windows longer than the subscription's snapshot
+    /// (five minutes of points) reaches back.
+    fn dash_backfill(&mut self) -> Vec<Effect> {
+        let window = self.dash.window_ms();
+        self.model.dash.resolution = super::dash::resolution(window);
+        if window <= 300_000 {
+            return vec![];
+        }
+        self.dash.generation += 1;
+        vec![Effect::FetchSeries {
+            generation: self.dash.generation,
+            names: self.dash_def().metrics(),
+            window,
+        }]
+    }
+
+    /// A range read's answer: merged if it is for the window on screen.
+    pub fn on_series_range(
+        &mut self,
+        generation: u64,
+        result: Result<crate::api::SeriesRange, String>,
+    ) {
+        if generation != self.dash.generation || !self.in_dash() {
+            return;
+        }
+        match result {
+            Ok(range) => {
+                for series in range.series {
+                    self.model.dash.merge(series);
+                }
+            }
+            Err(e) => {
+                self.notice = Some(Notice {
+                    text: format!("cannot read the dashboard's history: {e}"),
+                    error: true,
+                })
+            }
+        }
+    }
+
     /// The table the current view shows, if it is a table view.
     pub fn table_mut(&mut self) -> Option<&mut TableState> {
         match self.route() {
@@ -213,7 +310,7 @@ impl App {
             Route::Nodes => Some(&mut self.nodes_table),
             Route::Tasks { .. } => Some(&mut self.tasks_table),
             Route::Health => Some(&mut self.health_table),
-            Route::Task { .. } | Route::Logs { .. } => None,
+            Route::Task { .. } | Route::Logs { .. } | Route::Dash | Route::DashPanel { .. } => None,
         }
     }
 
@@ -223,7 +320,7 @@ impl App {
             Route::Nodes => Some(&self.nodes_table),
             Route::Tasks { .. } => Some(&self.tasks_table),
             Route::Health => Some(&self.health_table),
-            Route::Task { .. } | Route::Logs { .. } => None,
+            Route::Task { .. } | Route::Logs { .. } | Route::Dash | Route::DashPanel { .. } => None,
         }
     }
 
@@ -235,7 +332,10 @@ impl App {
                 Action::ViewNodes,
                 Action::ViewTasks,
                 Action::ViewHealth,
+                Action::ViewDash,
             ],
+            Route::Dash => vec![Action::Select, Action::CycleWindow],
+            Route::DashPanel { .. } => vec![Action::CycleWindow],
             Route::Nodes | Route::Tasks { .. } | Route::Health => vec![
                 Action::Select,
                 Action::Filter,
@@ -294,6 +394,10 @@ impl App {
                 self.health_table
                     .refresh(&self.defs.health_view, Rows::Checks, model, now, height)
             }
+            Route::Dash | Route::DashPanel { .. } => {
+                let route = self.route().clone();
+                super::views::dash::prepare(self, &route);
+            }
             Route::Task { .. } => {}
             Route::Logs { .. } => {
                 if let Some(at) = self.log_view.pending_at {
@@ -343,8 +447,10 @@ impl App {
 
     pub fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let before = self.logs_scope();
+        let dash_before = self.in_dash();
         let mut effects = self.handle_key(key);
         self.follow_logs_subscription(before, &mut effects);
+        self.follow_dash_subscription(dash_before, &mut effects);
         effects
     }
 
@@ -426,8 +532,18 @@ impl App {
             Action::PageUp => self.move_by(-page),
             Action::PageDown => self.move_by(page),
             Action::Top | Action::Bottom => {
-                if let Some(t) = self.table_mut() {
-                    t.to_end(action == Action::Bottom);
+                let far = if action == Action::Bottom {
+                    isize::MAX / 2
+                } else {
+                    isize::MIN / 2
+                };
+                match self.route() {
+                    Route::Dash | Route::DashPanel { .. } => self.move_by(far),
+                    _ => {
+                        if let Some(t) = self.table_mut() {
+                            t.to_end(action == Action::Bottom);
+                        }
+                    }
                 }
             }
             Action::SortNext | Action::SortPrev | Action::SortReverse => self.sort(action),
@@ -435,6 +551,13 @@ impl App {
             Action::ViewNodes => self.routes = vec![Route::Cluster, Route::Nodes],
             Action::ViewTasks => self.routes = vec![Route::Cluster, Route::Tasks { node: None }],
             Action::ViewHealth => self.routes = vec![Route::Cluster, Route::Health],
+            Action::ViewDash => self.routes = vec![Route::Cluster, Route::Dash],
+            Action::CycleWindow => {
+                if matches!(self.route(), Route::Dash | Route::DashPanel { .. }) {
+                    self.dash.window = (self.dash.window + 1) % super::dash::WINDOWS.len();
+                    return self.dash_backfill();
+                }
+            }
             Action::ViewLogs => {
                 let scope = match self.route() {
                     Route::Cluster => self
@@ -451,7 +574,7 @@ impl App {
                         .map(|id| LogScope::Task(id.to_string())),
                     Route::Task { id } => Some(LogScope::Task(id.clone())),
                     Route::Health => self.selected_check().map(check_scope),
-                    Route::Logs { .. } => None,
+                    Route::Logs { .. } | Route::Dash | Route::DashPanel { .. } => None,
                 };
                 self.routes.push(Route::Logs {
                     scope: scope.unwrap_or(LogScope::All),
@@ -522,8 +645,20 @@ impl App {
     }
 
     fn move_by(&mut self, delta: isize) {
-        if let Some(t) = self.table_mut() {
-            t.move_by(delta);
+        match self.route() {
+            Route::Dash => {
+                let last = self.dash_def().panels.len().saturating_sub(1);
+                self.dash.selected = self.dash.selected.saturating_add_signed(delta).min(last);
+            }
+            Route::DashPanel { .. } => {
+                // Clamped to the rows when the view is prepared.
+                self.dash.drill_offset = self.dash.drill_offset.saturating_add_signed(delta);
+            }
+            _ => {
+                if let Some(t) = self.table_mut() {
+                    t.move_by(delta);
+                }
+            }
         }
     }
 
@@ -573,7 +708,10 @@ impl App {
                 self.open_logs_at = at;
                 return;
             }
-            Route::Task { .. } | Route::Logs { .. } => None,
+            Route::Dash => Some(Route::DashPanel {
+                panel: self.dash.selected,
+            }),
+            Route::Task { .. } | Route::Logs { .. } | Route::DashPanel { .. } => None,
         };
         if let Some(route) = next {
             if matches!(route, Route::Tasks { .. }) {
@@ -754,8 +892,10 @@ impl App {
 
     pub fn run_command(&mut self, line: &str) -> Vec<Effect> {
         let before = self.logs_scope();
+        let dash_before = self.in_dash();
         let mut effects = self.command(line);
         self.follow_logs_subscription(before, &mut effects);
+        self.follow_dash_subscription(dash_before, &mut effects);
         effects
     }
 
@@ -787,6 +927,44 @@ impl App {
             }
             ("help", _) => self.mode = Mode::Help { scroll: 0 },
             ("health", _) => return self.act(Action::ViewHealth),
+            ("dash" | "dashboard", _) => {
+                let mut args = line.split_whitespace().skip(1);
+                for arg in args.by_ref() {
+                    if let Some(window) = crate::api::parse_span(arg)
+                        .and_then(|w| super::dash::WINDOWS.iter().position(|&x| x == w))
+                    {
+                        self.dash.window = window;
+                    } else if let Some(index) = self.defs.dashboards.iter().position(|d| {
+                        d.name == arg
+                            || d.name == format!("{}-{arg}", super::dashdef::DEFAULT_DASHBOARD)
+                    }) {
+                        self.dash.index = index;
+                    } else {
+                        let names: Vec<&str> = self
+                            .defs
+                            .dashboards
+                            .iter()
+                            .map(|d| d.name.as_str())
+                            .collect();
+                        self.notice = say(
+                            format!(
+                                "{arg:?} is neither a window (1m 5m 15m 1h) nor a dashboard ({})",
+                                names.join(", ")
+                            ),
+                            true,
+                        );
+                        return vec![];
+                    }
+                }
+                // Reopened: a fresh subscription for the dashboard now chosen.
+                let reopen = matches!(self.route(), Route::Dash | Route::DashPanel { .. });
+                self.routes = vec![Route::Cluster, Route::Dash];
+                if reopen {
+                    let mut effects = vec![Effect::Unsubscribe(SUB_DASH.into())];
+                    effects.extend(self.open_dash());
+                    return effects;
+                }
+            }
             ("logs" | "log", None) => {
                 self.routes = vec![
                     Route::Cluster,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
+use super::dashdef::{DashDef, load_dashboards};
 use super::fields::{CHECK_FIELDS, NODE_FIELDS, TASK_FIELDS};
 use super::keymap::{Keymap, KeymapFile};
 use super::theme::{Theme, ThemeFile};
@@ -41,6 +42,8 @@ pub struct Defs {
     pub nodes_view: TableDef,
     pub tasks_view: TableDef,
     pub health_view: TableDef,
+    /// The built-in dashboard first, then the user's.
+    pub dashboards: Vec<DashDef>,
     /// Draw only ASCII (`--ascii`): sparklines and strips as ` .:-=+*#@`.
     pub ascii: bool,
     pub warnings: Vec<String>,
@@ -198,6 +201,7 @@ impl Defs {
                 dir,
                 &mut warnings,
             ),
+            dashboards: load_dashboards(dir, &mut warnings),
             ascii: false,
             warnings,
         }

@@ -8,6 +8,8 @@ pub mod action;
 pub mod ansi;
 pub mod app;
 pub mod cmdline;
+pub mod dash;
+pub mod dashdef;
 pub mod defs;
 pub mod fields;
 pub mod folded;
@@ -157,6 +159,9 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
     app.model.logs = logbuf::LogBuffer::new(config.log_lines);
     let (mut client, mut stream) = connect(&context)?;
     let (cluster_tx, mut cluster_rx) = mpsc::channel::<(String, ClusterInfo)>(4);
+    // Range reads for the dashboard: at most a few in flight.
+    let (series_tx, mut series_rx) =
+        mpsc::channel::<(u64, Result<crate::api::SeriesRange, String>)>(4);
 
     let mut terminal = ratatui::init();
     let _restore = RestoreGuard;
@@ -226,6 +231,10 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
                 }
                 dirty = true;
             }
+            Some((generation, result)) = series_rx.recv() => {
+                app.on_series_range(generation, result);
+                dirty = true;
+            }
             Some((context, info)) = cluster_rx.recv() => {
                 if context == app.origin.context {
                     app.origin.cluster = Some((info.name, info.source));
@@ -243,6 +252,28 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
             match effect {
                 Effect::Subscribe(subscription) => stream.subscribe(*subscription),
                 Effect::Unsubscribe(sub) => stream.unsubscribe(&sub),
+                Effect::FetchSeries {
+                    generation,
+                    names,
+                    window,
+                } => {
+                    let (client, tx) = (client.clone(), series_tx.clone());
+                    tokio::spawn(async move {
+                        let mut path = format!(
+                            "/api/v1/metrics/series?from=-{window}&step={}",
+                            dash::resolution(window)
+                        );
+                        for name in names {
+                            path.push_str("&name=");
+                            path.extend(form_urlencoded::byte_serialize(name.as_bytes()));
+                        }
+                        let result = client
+                            .get::<crate::api::SeriesRange>(&path)
+                            .await
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send((generation, result)).await;
+                    });
+                }
                 Effect::Save { path, contents } => {
                     let lines = contents.lines().count();
                     app.notice = Some(match std::fs::write(&path, contents) {

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use std::sync::Arc;
 
+use super::dash::SeriesCache;
 use super::logbuf::{DEFAULT_MAX_ROWS, LogBuffer, Row};
 use crate::api::{
     Check, CheckStatus, Event, Node, Op, Record, ServerMsg, Task, TaskState, UnixMillis, now_millis,
@@ -17,6 +18,7 @@ pub const SUB_TASKS: &str = "tasks";
 pub const SUB_NODE_METRICS: &str = "node-metrics";
 pub const SUB_LOGS: &str = "logs";
 pub const SUB_HEALTH: &str = "health";
+pub const SUB_DASH: &str = "dash";
 
 /// The node series the sparklines draw, by metric name.
 pub const CPU_SERIES: &str = "node.cpu.percent";
@@ -76,6 +78,8 @@ pub struct Model {
     pub logs: LogBuffer,
     /// Every health check by id.
     pub checks: BTreeMap<String, Check>,
+    /// The dashboard's series, while a dashboard is open.
+    pub dash: SeriesCache,
 }
 
 impl Default for Model {
@@ -94,6 +98,7 @@ impl Default for Model {
             tasks_by_state: BTreeMap::new(),
             logs: LogBuffer::new(DEFAULT_MAX_ROWS),
             checks: BTreeMap::new(),
+            dash: SeriesCache::default(),
         }
     }
 }
@@ -153,6 +158,14 @@ impl Model {
         match msg {
             ServerMsg::Snapshot { sub, items, .. } => {
                 self.apply_snapshot(&sub, items);
+                None
+            }
+            ServerMsg::Event { sub, events } if sub == SUB_DASH => {
+                for event in events {
+                    if let Record::Sample(sample) = event.data {
+                        self.dash.push(&sample);
+                    }
+                }
                 None
             }
             ServerMsg::Event { events, .. } => {
@@ -217,6 +230,14 @@ impl Model {
                 lines.sort_by_key(|e| e.ts);
                 for entry in lines {
                     self.logs.push(Row::Line(Arc::new(entry)));
+                }
+                return;
+            }
+            SUB_DASH => {
+                for item in items {
+                    if let Record::Series(series) = item {
+                        self.dash.merge(series);
+                    }
                 }
                 return;
             }

@@ -113,6 +113,16 @@ pub fn breadcrumbs(frame: &mut Frame, area: Rect, app: &App) {
             Route::Cluster => "cluster".to_string(),
             Route::Nodes => "nodes".to_string(),
             Route::Health => "health".to_string(),
+            Route::Dash => format!(
+                "dashboard {} · {}",
+                inert(&app.dash_def().title),
+                crate::api::format_span(app.dash.window_ms())
+            ),
+            Route::DashPanel { panel } => app
+                .dash_def()
+                .panels
+                .get(*panel)
+                .map_or_else(|| "panel".to_string(), |p| inert(&p.title).into_owned()),
             Route::Tasks { node: None } => "tasks".to_string(),
             Route::Tasks { node: Some(id) } => {
                 format!("tasks on {}", inert(app.model.node_name(id)))

@@ -3,6 +3,7 @@
 
 mod chrome;
 pub mod cluster;
+pub mod dash;
 mod help;
 pub mod logs;
 mod table;
@@ -77,6 +78,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Route::Task { id } => task::draw(frame, parts.body, app, id),
             Route::Logs { .. } => logs::draw(frame, parts.body, app),
             Route::Health => table::draw_health(frame, parts.body, app),
+            Route::Dash => dash::draw(frame, parts.body, app),
+            Route::DashPanel { panel } => dash::draw_drill(frame, parts.body, app, *panel),
         }
     }
     chrome::footer(frame, parts.footer, app);

@@ -25,9 +25,36 @@ pub fn sparkline<'a>(
     out
 }
 
+/// One bar a value against `max`, a space where there is no value (a gap
+/// in the data shows as one).
+pub fn sparkline_gaps(values: &[Option<f64>], max: f64) -> String {
+    values
+        .iter()
+        .map(|v| match v {
+            None => ' ',
+            Some(v) => {
+                let level = if max > 0.0 {
+                    (v / max * 7.0).round()
+                } else {
+                    0.0
+                };
+                BARS[level.clamp(0.0, 7.0) as usize]
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sparkline;
+    use super::{sparkline, sparkline_gaps};
+
+    #[test]
+    fn gaps_stay_gaps() {
+        assert_eq!(
+            sparkline_gaps(&[Some(0.0), None, Some(100.0)], 100.0),
+            "▁ █"
+        );
+    }
 
     #[test]
     fn newest_at_the_right_and_never_blank() {
