@@ -11,7 +11,8 @@ use crate::collect::demo::{DemoConfig, DemoSource};
 use crate::tui::app::{App, Origin};
 use crate::tui::defs::Defs;
 use crate::tui::model::{
-    CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASKS,
+    CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS, SUB_TASKS,
+    TASK_CPU_SERIES,
 };
 
 /// The fixed clock the fixture starts at.
@@ -56,7 +57,7 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
         for s in collected
             .samples
             .iter()
-            .filter(|s| s.name == CPU_SERIES || s.name == MEM_SERIES)
+            .filter(|s| [CPU_SERIES, MEM_SERIES, TASK_CPU_SERIES].contains(&s.name.as_str()))
         {
             series
                 .entry(s.series_key())
@@ -101,10 +102,20 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
         ),
         now,
     );
+    let (tasks, nodes): (Vec<Series>, Vec<Series>) = series
+        .into_values()
+        .partition(|s| s.name == TASK_CPU_SERIES);
     app.on_stream(
         snapshot(
             SUB_NODE_METRICS,
-            series.into_values().map(Record::Series).collect(),
+            nodes.into_iter().map(Record::Series).collect(),
+        ),
+        now,
+    );
+    app.on_stream(
+        snapshot(
+            SUB_TASK_METRICS,
+            tasks.into_iter().map(Record::Series).collect(),
         ),
         now,
     );

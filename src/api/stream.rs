@@ -63,6 +63,10 @@ pub struct Filter {
     /// Logs whose message matches this regex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regex: Option<String>,
+    /// Metrics: points of each series a snapshot carries at most (the
+    /// gateway's default, 300, when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<usize>,
 }
 
 /// Where a subscription starts.

@@ -15,6 +15,8 @@ pub struct Matcher {
     priority: Option<u8>,
     fields: Vec<(String, String)>,
     regex: Option<regex::Regex>,
+    /// Points a metrics snapshot carries at most.
+    pub points: Option<usize>,
 }
 
 impl Matcher {
@@ -58,6 +60,7 @@ impl Matcher {
             priority: filter.priority,
             fields,
             regex,
+            points: filter.points,
             node: filter.node.clone().filter(|s| !s.is_empty()),
             state: filter.state.clone().filter(|s| !s.is_empty()),
             q: filter

@@ -214,9 +214,13 @@ impl Inner {
                 .collect(),
             Topic::Metrics => self
                 .series
-                .snapshot(self.snapshot_points, |name, tags| {
-                    matcher.matches_series(name, tags)
-                })
+                .snapshot(
+                    matcher
+                        .points
+                        .unwrap_or(usize::MAX)
+                        .min(self.snapshot_points),
+                    |name, tags| matcher.matches_series(name, tags),
+                )
                 .into_iter()
                 .map(Record::Series)
                 .collect(),

@@ -3,8 +3,9 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::VecDeque;
 
-use super::model::Model;
+use super::model::{CPU_SERIES, MEM_SERIES, Model};
 use super::viewdef::{Column, Format};
 use crate::api::{Check, CheckKind, Node, Task, UnixMillis};
 
@@ -31,6 +32,8 @@ pub const NODE_FIELDS: &[&str] = &[
     "last_seen",
     "tasks",
     "running",
+    "cpu_history",
+    "mem_history",
 ];
 
 pub const CHECK_FIELDS: &[&str] = &[
@@ -71,6 +74,7 @@ pub const TASK_FIELDS: &[&str] = &[
     "updated",
     "version",
     "restarts",
+    "cpu_history",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +83,9 @@ pub enum Value<'a> {
     Num(f64),
     /// A timestamp, shown as an age.
     Time(UnixMillis),
+    /// Recent values, oldest first: drawn as a sparkline as wide as the
+    /// column; sorted and styled by the newest.
+    Series(&'a VecDeque<f64>),
     Missing,
 }
 
@@ -90,11 +97,15 @@ fn pct(part: f64, whole: f64) -> Value<'static> {
     }
 }
 
+fn history(values: Option<&VecDeque<f64>>) -> Value<'_> {
+    values.map_or(Value::Missing, Value::Series)
+}
+
 fn text(s: &str) -> Value<'_> {
     Value::Text(Cow::Borrowed(s))
 }
 
-pub fn node_field<'a>(node: &'a Node, field: &str, model: &Model) -> Value<'a> {
+pub fn node_field<'a>(node: &'a Node, field: &str, model: &'a Model) -> Value<'a> {
     match field {
         "id" => text(&node.id),
         "hostname" => text(&node.hostname),
@@ -117,6 +128,16 @@ pub fn node_field<'a>(node: &'a Node, field: &str, model: &Model) -> Value<'a> {
         "load1" => Value::Num(node.usage.load[0]),
         "load5" => Value::Num(node.usage.load[1]),
         "load15" => Value::Num(node.usage.load[2]),
+        "cpu_history" => history(
+            model
+                .node_series
+                .get(&(CPU_SERIES.to_string(), node.id.clone())),
+        ),
+        "mem_history" => history(
+            model
+                .node_series
+                .get(&(MEM_SERIES.to_string(), node.id.clone())),
+        ),
         "uptime" if node.boot_time > 0 => Value::Time(node.boot_time),
         "last_seen" if node.last_seen > 0 => Value::Time(node.last_seen),
         "tasks" => Value::Num(model.tasks_per_node.get(&node.id).copied().unwrap_or(0) as f64),
@@ -143,6 +164,7 @@ pub fn task_field<'a>(task: &'a Task, field: &str, model: &'a Model) -> Value<'a
         "started" if task.started > 0 => Value::Time(task.started),
         "updated" if task.updated > 0 => Value::Time(task.updated),
         "version" => text(&task.version),
+        "cpu_history" => history(model.task_series.get(&task.id)),
         "restarts" => Value::Num(
             task.statuses
                 .iter()
@@ -210,6 +232,7 @@ pub fn numeric(value: &Value, now: UnixMillis) -> Option<f64> {
         Value::Num(n) => Some(*n),
         Value::Time(t) => Some((now - t) as f64 / 1000.0),
         Value::Text(s) => s.parse().ok(),
+        Value::Series(values) => values.back().copied(),
         Value::Missing => None,
     }
 }
@@ -219,6 +242,9 @@ pub fn format(value: &Value, format: Format, now: UnixMillis) -> String {
         (Value::Missing, _) => "-".into(),
         (Value::Text(s), _) => s.to_string(),
         (Value::Time(t), _) => age(now - t),
+        (Value::Series(values), _) => {
+            super::widgets::sparkline::sparkline(values.iter(), 100.0, values.len())
+        }
         (Value::Num(n), Format::Int) => format!("{}", n.round() as i64),
         (Value::Num(n), Format::Percent) => format!("{n:.1}%"),
         (Value::Num(n), Format::Bytes) => bytes(*n),
@@ -275,6 +301,10 @@ pub fn compare(a: &Value, b: &Value) -> Ordering {
         (Value::Num(x), Value::Num(y)) => x.total_cmp(y),
         // Newer timestamps are younger ages: sort as ages.
         (Value::Time(x), Value::Time(y)) => y.cmp(x),
+        (Value::Series(x), Value::Series(y)) => x
+            .back()
+            .unwrap_or(&f64::MIN)
+            .total_cmp(y.back().unwrap_or(&f64::MIN)),
         (Value::Text(x), Value::Text(y)) => match (x.parse::<f64>(), y.parse::<f64>()) {
             (Ok(x), Ok(y)) => x.total_cmp(&y),
             _ => natural(x, y),
@@ -283,6 +313,9 @@ pub fn compare(a: &Value, b: &Value) -> Ordering {
         (_, Value::Text(_)) => Ordering::Less,
         (Value::Num(_), _) => Ordering::Less,
         (_, Value::Num(_)) => Ordering::Greater,
+        // A column holds one kind; mixed kinds only need a stable order.
+        (Value::Series(_), _) => Ordering::Greater,
+        (_, Value::Series(_)) => Ordering::Less,
     }
 }
 
@@ -298,7 +331,15 @@ pub fn cell(
     value: &Value,
     now: UnixMillis,
 ) -> (String, Option<super::theme::Role>) {
-    let text = super::text::inert(&format(value, column.format, now)).into_owned();
+    let text = match value {
+        // As wide as the column, the newest at its right edge; on a 0-100
+        // scale unless the values go above (a task using several cores).
+        Value::Series(values) => {
+            let top = values.iter().fold(100.0_f64, |a, b| a.max(*b));
+            super::widgets::sparkline::sparkline(values.iter(), top, column.width as usize)
+        }
+        _ => super::text::inert(&format(value, column.format, now)).into_owned(),
+    };
     let role = column.style.iter().find_map(|rule| {
         let equals = rule
             .equals

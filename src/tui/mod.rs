@@ -40,7 +40,10 @@ use crate::api::{ClusterInfo, Filter, Topic, now_millis};
 use crate::client::{Client, Endpoint, StreamEvent, StreamHandle, Subscription};
 use app::{App, Effect, Origin};
 use defs::Defs;
-use model::{CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASKS};
+use model::{
+    CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS, SUB_TASKS,
+    TASK_CPU_SERIES,
+};
 use tokio::sync::mpsc;
 
 /// A gateway the console can show, by name.
@@ -81,6 +84,15 @@ pub fn subscriptions() -> Vec<Subscription> {
             sub: SUB_TASKS.into(),
             topic: Topic::Tasks,
             filter: Filter::default(),
+        },
+        Subscription {
+            sub: SUB_TASK_METRICS.into(),
+            topic: Topic::Metrics,
+            filter: Filter {
+                names: vec![TASK_CPU_SERIES.into()],
+                points: Some(model::TASK_SPARK_POINTS),
+                ..Default::default()
+            },
         },
         Subscription {
             sub: SUB_HEALTH.into(),

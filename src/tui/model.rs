@@ -19,10 +19,15 @@ pub const SUB_NODE_METRICS: &str = "node-metrics";
 pub const SUB_LOGS: &str = "logs";
 pub const SUB_HEALTH: &str = "health";
 pub const SUB_DASH: &str = "dash";
+pub const SUB_TASK_METRICS: &str = "task-metrics";
 
 /// The node series the sparklines draw, by metric name.
 pub const CPU_SERIES: &str = "node.cpu.percent";
 pub const MEM_SERIES: &str = "node.mem.percent";
+/// The task series the tasks table's sparklines draw.
+pub const TASK_CPU_SERIES: &str = "task.cpu.percent";
+/// Points kept per task sparkline (there may be 10,000 tasks).
+pub const TASK_SPARK_POINTS: usize = 30;
 /// Points kept per sparkline.
 pub const SPARK_POINTS: usize = 120;
 /// State changes kept for the cluster view.
@@ -61,6 +66,8 @@ pub struct Model {
     pub tasks: HashMap<String, Task>,
     /// (metric, node id) → recent values, oldest first.
     pub node_series: HashMap<(String, String), VecDeque<f64>>,
+    /// Task id → recent CPU values, oldest first.
+    pub task_series: HashMap<String, VecDeque<f64>>,
     /// Newest first.
     pub changes: VecDeque<Change>,
     pub connection: Connection,
@@ -88,6 +95,7 @@ impl Default for Model {
             nodes: HashMap::new(),
             tasks: HashMap::new(),
             node_series: HashMap::new(),
+            task_series: HashMap::new(),
             changes: VecDeque::new(),
             connection: Connection::Connecting { attempt: 0 },
             loaded: false,
@@ -233,6 +241,21 @@ impl Model {
                 }
                 return;
             }
+            SUB_TASK_METRICS => {
+                self.task_series.clear();
+                for item in items {
+                    if let Record::Series(series) = item
+                        && let Some(task) = series.tags.get("task_id")
+                    {
+                        let start = series.points.len().saturating_sub(TASK_SPARK_POINTS);
+                        self.task_series.insert(
+                            task.clone(),
+                            series.points[start..].iter().map(|(_, v)| *v).collect(),
+                        );
+                    }
+                }
+                return;
+            }
             SUB_DASH => {
                 for item in items {
                     if let Record::Series(series) = item {
@@ -281,6 +304,7 @@ impl Model {
             }
             (Op::Removed, Record::Task(task)) => {
                 self.tasks.remove(&task.id);
+                self.task_series.remove(&task.id);
             }
             (_, Record::Task(task)) => {
                 let before = self.tasks.get(&task.id).map(|t| t.state);
@@ -288,6 +312,18 @@ impl Model {
                     self.note_change(&task, before);
                 }
                 self.tasks.insert(task.id.clone(), task);
+            }
+            (_, Record::Sample(sample)) if sample.name == TASK_CPU_SERIES => {
+                if let Some(task) = sample.tags.get("task_id")
+                    && self.tasks.contains_key(task)
+                {
+                    let ring = self.task_series.entry(task.clone()).or_default();
+                    if ring.len() == TASK_SPARK_POINTS {
+                        ring.pop_front();
+                    }
+                    ring.push_back(sample.value);
+                }
+                return;
             }
             (_, Record::Sample(sample)) => {
                 if let Some(node) = sample.tags.get("node_id") {
