@@ -1,6 +1,7 @@
 //! Render benchmarks: the tasks view with 10,000 tasks and the cluster view
-//! with 1,000 nodes at 200x60, and the re-sort and re-filter that follow a
-//! data change. Prints figures; run with `cargo bench --bench render`.
+//! with 1,000 nodes at 200x60, the re-sort and re-filter that follow a data
+//! change, and the dashboard with some 64 sparklines. Prints figures; run
+//! with `cargo bench --bench render`.
 
 use std::time::{Duration, Instant};
 
@@ -97,6 +98,25 @@ fn main() {
     app.act(Action::ViewCluster);
     report(
         "cluster view (sparklines), one frame",
+        time_frames(&mut app, 300),
+        Some(Duration::from_millis(2)),
+    );
+
+    // The dashboard: every panel's lines worked out and drawn each frame.
+    let small = DemoConfig {
+        seed: 1,
+        nodes: 20,
+        tasks: 150,
+        ..Default::default()
+    };
+    let mut app = fixture::demo_app(small.clone(), 300);
+    app.run_command("dash");
+    fixture::feed_dash(&mut app, fixture::demo_series(small, 300));
+    app.size = (200, 60);
+    app.prepare();
+    let sparklines: usize = app.dash.panels.iter().map(|p| p.rows.len().min(12)).sum();
+    report(
+        &format!("dashboard, {sparklines} sparklines + a chart, one frame"),
         time_frames(&mut app, 300),
         Some(Duration::from_millis(2)),
     );

@@ -31,7 +31,7 @@ use tokio::sync::watch;
 use crate::api::now_millis;
 use crate::collect::Source;
 pub use crate::collect::journal::JournalConfig;
-pub use series::SeriesLimits;
+pub use series::{SeriesLimits, SeriesStore};
 use stats::GatewayStats;
 use store::Store;
 

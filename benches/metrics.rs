@@ -1,4 +1,7 @@
-//! statsd ingest over loopback; prints figures. `cargo bench --bench statsd`.
+//! Metrics benchmarks; prints figures. `cargo bench --bench metrics`.
+//!
+//! The metric store's memory per series (an hour a second apart and a day a
+//! minute apart, as the defaults keep), then statsd ingest over loopback.
 //!
 //! One sender thread sends single-line datagrams (a mix of every metric
 //! type, 100 series) at a paced rate for 4 s; the gateway's statsd
@@ -90,7 +93,58 @@ async fn run(rate: u64) {
     gw.shutdown().await;
 }
 
+/// Fills a store like a gateway's after a day: every series with an
+/// hour of points a second apart and a day of minutes.
+fn memory_per_series() {
+    use day2top::api::Sample;
+    use day2top::gateway::{SeriesLimits, SeriesStore};
+    let series = 2000;
+    let limits = SeriesLimits {
+        max_slots: usize::MAX,
+        ..SeriesLimits::default()
+    };
+    let mut store = SeriesStore::new(limits);
+    let before = rss_mb();
+    let start = Instant::now();
+    let mut pushed = 0u64;
+    // A day in minutes, then the last hour in seconds.
+    for ts in (0..86_400i64 - 3600)
+        .step_by(60)
+        .chain(86_400 - 3600..86_400)
+    {
+        for n in 0..series {
+            store.push(&Sample {
+                name: "bench.metric".into(),
+                tags: [("series".to_string(), n.to_string())].into(),
+                ts: ts * 1000,
+                value: n as f64,
+                unit: String::new(),
+            });
+            pushed += 1;
+        }
+    }
+    let took = start.elapsed();
+    let stats = store.stats();
+    println!(
+        "metric store: {series} series, a day each: {} bytes a series by its own count, {:.0} by RSS; {:.1}M samples pushed at {:.1}M/s",
+        stats.bytes / series,
+        (rss_mb() - before) * 1_048_576.0 / series as f64,
+        pushed as f64 / 1e6,
+        pushed as f64 / 1e6 / took.as_secs_f64()
+    );
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 fn main() {
+    memory_per_series();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
