@@ -242,9 +242,8 @@ pub fn format(value: &Value, format: Format, now: UnixMillis) -> String {
         (Value::Missing, _) => "-".into(),
         (Value::Text(s), _) => s.to_string(),
         (Value::Time(t), _) => age(now - t),
-        (Value::Series(values), _) => {
-            super::widgets::sparkline::sparkline(values.iter(), 100.0, values.len())
-        }
+        // Drawn by `cell` at the column's width; nothing for a filter to match.
+        (Value::Series(_), _) => String::new(),
         (Value::Num(n), Format::Int) => format!("{}", n.round() as i64),
         (Value::Num(n), Format::Percent) => format!("{n:.1}%"),
         (Value::Num(n), Format::Bytes) => bytes(*n),

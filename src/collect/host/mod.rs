@@ -1,8 +1,12 @@
-//! The local host as a one-node cluster: the machine from /proc, its
-//! processes as tasks, grouped by the cgroup (systemd unit or container)
-//! they run in.
+//! The local host as a one-node cluster: the machine from /proc (and its
+//! pressure, disk I/O and cgroup groups), its processes as tasks, grouped
+//! by the cgroup (systemd unit or container) they run in.
 
+mod cgroups;
+mod diskio;
+mod pressure;
 mod processes;
+mod rates;
 mod system;
 
 use super::{Collected, Source};
@@ -12,6 +16,8 @@ pub struct HostSource {
     node_id: String,
     system: system::SystemReader,
     processes: processes::ProcessReader,
+    disk_io: diskio::DiskIo,
+    cgroups: cgroups::Cgroups,
 }
 
 impl HostSource {
@@ -20,6 +26,8 @@ impl HostSource {
         HostSource {
             system: system::SystemReader::new(node_id.clone()),
             processes: processes::ProcessReader::new(node_id.clone()),
+            disk_io: diskio::DiskIo::default(),
+            cgroups: cgroups::Cgroups::new("/sys/fs/cgroup".into()),
             node_id,
         }
     }
@@ -43,6 +51,9 @@ impl Source for HostSource {
     fn collect(&mut self, now: UnixMillis) -> Collected {
         let mut samples = Vec::with_capacity(64);
         let node = self.system.read(now, &mut samples);
+        pressure::read(&self.node_id, now, &mut samples);
+        self.disk_io.read(&self.node_id, now, &mut samples);
+        self.cgroups.read(&self.node_id, now, &mut samples);
         let tasks = self.processes.read(now, &mut samples);
         Collected {
             nodes: vec![node],

@@ -4,6 +4,8 @@
 //! and the file is kept open and re-read from offset 0: opening it costs
 //! three times what reading it does. The command line, user and cgroup are
 //! read once per process (a pid with a new start time is a new process).
+//! /proc/PID/io is read only for processes that used CPU since the last
+//! refresh: one that did not run did not do I/O worth reporting.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
@@ -30,6 +32,9 @@ struct Known {
     info: Arc<Static>,
     /// The CPU and RSS last published as samples.
     published: (f64, u64),
+    /// Bytes read and written (/proc/PID/io), and the rates last published.
+    io: Option<(u64, u64)>,
+    published_io: (f64, f64),
     /// /proc/PID/stat, open for re-reading; it pins this very process, so a
     /// reused pid makes the read fail rather than read another process.
     stat_file: Option<File>,
@@ -150,6 +155,39 @@ impl ProcessReader {
                 self.boot_ms + (stat.starttime as f64 / self.ticks_per_second * 1000.0) as i64;
             let id = stat.pid.to_string();
 
+            let ran = previous.as_ref().is_none_or(|k| k.cpu_ticks != ticks);
+            let io_before = previous.as_ref().and_then(|k| k.io);
+            let io = if ran { read_io(stat.pid) } else { io_before };
+            let mut published_io = previous.as_ref().map_or((0.0, 0.0), |k| k.published_io);
+            if let (Some((r, w)), Some((r0, w0)), Some(secs)) = (io, io_before, elapsed) {
+                let rates = (
+                    (r.saturating_sub(r0) as f64 / secs).round(),
+                    (w.saturating_sub(w0) as f64 / secs).round(),
+                );
+                if rates != published_io {
+                    let tags = [
+                        ("node_id", self.node_id.as_str()),
+                        ("task_id", id.as_str()),
+                        ("group", info.group.as_str()),
+                    ];
+                    samples.push(sample(
+                        "task.io.read.bytes_per_second",
+                        &tags,
+                        now,
+                        rates.0,
+                        "bytes/s",
+                    ));
+                    samples.push(sample(
+                        "task.io.write.bytes_per_second",
+                        &tags,
+                        now,
+                        rates.1,
+                        "bytes/s",
+                    ));
+                    published_io = rates;
+                }
+            }
+
             let mut published = previous.as_ref().map(|k| k.published).unwrap_or((-1.0, 0));
             if (cpu, rss) != published {
                 let tags = [
@@ -215,6 +253,8 @@ impl ProcessReader {
                     cpu_ticks: ticks,
                     info,
                     published,
+                    io,
+                    published_io,
                     stat_file,
                 },
             );
@@ -357,8 +397,27 @@ fn read_users() -> HashMap<u32, String> {
         .collect()
 }
 
+/// Bytes a process read from and wrote to storage (`read_bytes`,
+/// `write_bytes` of /proc/PID/io); `None` where it may not be read.
+fn read_io(pid: i32) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.trim().parse::<u64>().ok())
+    };
+    Some((field("read_bytes:")?, field("write_bytes:")?))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reads_its_own_io_counters() {
+        let (read, write) =
+            super::read_io(std::process::id() as i32).expect("our own /proc/PID/io");
+        assert!(read < u64::MAX && write < u64::MAX);
+        assert!(super::read_io(i32::MAX).is_none(), "no such process");
+    }
+
     use super::group_of;
 
     #[test]

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use procfs::{Current, CurrentSI};
 
+use super::rates::Rates;
 use crate::api::{Capacity, Disk, Health, Node, Sample, UnixMillis, Usage};
 use crate::collect::sample;
 
@@ -48,17 +49,12 @@ struct CpuBefore {
     cores: Vec<Jiffies>,
 }
 
-/// Received and sent bytes per interface at the last reading.
-struct NetBefore {
-    at: UnixMillis,
-    counters: HashMap<String, (u64, u64)>,
-}
-
 pub struct SystemReader {
     node_id: String,
     os: String,
     cpu_before: Option<CpuBefore>,
-    net_before: Option<NetBefore>,
+    /// Bytes received and sent per interface.
+    net: Rates,
 }
 
 impl SystemReader {
@@ -68,7 +64,7 @@ impl SystemReader {
             node_id,
             os: format!("Linux {}", release.trim()),
             cpu_before: None,
-            net_before: None,
+            net: Rates::default(),
         }
     }
 
@@ -190,44 +186,31 @@ impl SystemReader {
         let Ok(devices) = procfs::net::dev_status() else {
             return;
         };
-        let counters: HashMap<String, (u64, u64)> = devices
+        let counters: HashMap<String, Vec<u64>> = devices
             .into_iter()
             .filter(|(name, _)| name != "lo")
-            .map(|(name, d)| (name, (d.recv_bytes, d.sent_bytes)))
+            .map(|(name, d)| (name, vec![d.recv_bytes, d.sent_bytes]))
             .collect();
-        if let Some(NetBefore {
-            at,
-            counters: before,
-        }) = &self.net_before
-        {
-            let secs = (now - at) as f64 / 1000.0;
-            if secs > 0.0 {
-                for (name, (rx, tx)) in &counters {
-                    if let Some((rx0, tx0)) = before.get(name) {
-                        let tags = [
-                            ("node_id", self.node_id.as_str()),
-                            ("interface", name.as_str()),
-                        ];
-                        let rate = |now: u64, then: u64| now.saturating_sub(then) as f64 / secs;
-                        samples.push(sample(
-                            "node.net.rx.bytes_per_second",
-                            &tags,
-                            now,
-                            rate(*rx, *rx0).round(),
-                            "bytes/s",
-                        ));
-                        samples.push(sample(
-                            "node.net.tx.bytes_per_second",
-                            &tags,
-                            now,
-                            rate(*tx, *tx0).round(),
-                            "bytes/s",
-                        ));
-                    }
-                }
-            }
+        for (name, r) in self.net.update(now, counters) {
+            let tags = [
+                ("node_id", self.node_id.as_str()),
+                ("interface", name.as_str()),
+            ];
+            samples.push(sample(
+                "node.net.rx.bytes_per_second",
+                &tags,
+                now,
+                r[0].round(),
+                "bytes/s",
+            ));
+            samples.push(sample(
+                "node.net.tx.bytes_per_second",
+                &tags,
+                now,
+                r[1].round(),
+                "bytes/s",
+            ));
         }
-        self.net_before = Some(NetBefore { at: now, counters });
     }
 }
 
