@@ -456,3 +456,43 @@ fn logs_of_a_task_follow_search_and_back() {
     s.wait_text("Tasks(all)");
     s.quit_and_check_restored();
 }
+
+#[test]
+fn dashboard_health_and_ascii_in_a_real_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    let home = std::env::temp_dir().join(format!("day2top-e2e-checks-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let checks = home.join("checks.toml");
+    std::fs::write(
+        &checks,
+        "[[check]]\nname = \"nothing listens\"\ntcp = \"127.0.0.1:9\"\ninterval = \"500ms\"\nfailures = 1\n",
+    )
+    .unwrap();
+    let s = Session::start(
+        "dash",
+        &format!("--demo --ascii --checks {}", checks.display()),
+        120,
+        36,
+    );
+    s.wait_text("* live");
+    s.wait_text("1 failing of");
+    s.keys(&["H"]);
+    let screen = s.wait_text("nothing listens");
+    assert!(screen.contains("failing") && screen.contains("cannot connect"), "{screen}");
+    assert!(!screen.contains('│'), "--ascii draws no box glyphs:\n{screen}");
+    s.keys(&["d"]);
+    s.wait_text("CPU by node");
+    s.wait_for("sparklines with values", |screen| {
+        screen.contains("agent-001") && screen.contains('%')
+    });
+    s.keys(&["w"]);
+    s.wait_text("Cluster . 5m");
+    s.keys(&["Enter"]);
+    s.wait_text("node.cpu.percent . 10 series");
+    s.keys(&["Escape", "Escape"]);
+    s.wait_text("Tasks 60");
+    s.quit_and_check_restored();
+    let _ = std::fs::remove_dir_all(home);
+}
