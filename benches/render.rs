@@ -110,6 +110,8 @@ fn main() {
         ..Default::default()
     };
     let mut app = fixture::demo_app(small.clone(), 300);
+    // Three panels across: 17 lines a panel at 200x60, 64 and more in all.
+    app.defs.dashboards[0].columns = 3;
     app.run_command("dash");
     fixture::feed_dash(&mut app, fixture::demo_series(small, 300));
     app.size = (200, 60);
