@@ -116,7 +116,17 @@ fn main() {
     fixture::feed_dash(&mut app, fixture::demo_series(small, 300));
     app.size = (200, 60);
     app.prepare();
-    let sparklines: usize = app.dash.panels.iter().map(|p| p.rows.len().min(12)).sum();
+    let body = views::areas(&app, ratatui::layout::Rect::new(0, 0, 200, 60)).body;
+    let sparklines: usize = views::dash::layout(app.dash_def(), body, 0)
+        .iter()
+        .filter(|(i, _)| app.dash_def().panels[*i].chart == day2top::tui::dashdef::Chart::Sparkline)
+        .map(|(i, r)| {
+            app.dash.panels[*i]
+                .rows
+                .len()
+                .min(r.height.saturating_sub(2) as usize)
+        })
+        .sum();
     report(
         &format!("dashboard, {sparklines} sparklines + a chart, one frame"),
         time_frames(&mut app, 300),

@@ -480,8 +480,14 @@ fn dashboard_health_and_ascii_in_a_real_terminal() {
     s.wait_text("1 failing of");
     s.keys(&["H"]);
     let screen = s.wait_text("nothing listens");
-    assert!(screen.contains("failing") && screen.contains("cannot connect"), "{screen}");
-    assert!(!screen.contains('│'), "--ascii draws no box glyphs:\n{screen}");
+    assert!(
+        screen.contains("failing") && screen.contains("cannot connect"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains('│'),
+        "--ascii draws no box glyphs:\n{screen}"
+    );
     s.keys(&["d"]);
     s.wait_text("CPU by node");
     s.wait_for("sparklines with values", |screen| {
