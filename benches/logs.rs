@@ -8,6 +8,9 @@
 //! - the same journal file through the gateway beside `journalctl -o json`
 //!   alone (needs systemd-journal-remote to make the file; skipped without it)
 
+mod common;
+
+use common::{SECRET, rss_mb};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -104,8 +107,6 @@ fn view_and_buffer() {
     );
 }
 
-const SECRET: &str = "bench-secret-0123456789";
-
 async fn gateway_with(
     config: GatewayConfig,
     source: Box<dyn day2top::collect::Source>,
@@ -178,15 +179,6 @@ async fn receive(url: &str, total: usize, limit: Duration) -> Received {
         took: start.map_or(Duration::ZERO, |s| s.elapsed()),
         buffer_mb: buffer.bytes() as f64 / (1 << 20) as f64,
     }
-}
-
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// A log file written in 200-byte lines, `rate` lines a second (`None`:
@@ -366,12 +358,7 @@ async fn versus_journalctl() {
 fn main() {
     // The loopback run first: its memory figure is this process's RSS, which
     // the million-line buffers below would leave inflated.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    common::runtime().block_on(async {
         loopback(3_000_000, None).await;
         loopback(3_000_000, Some(500_000)).await;
         versus_journalctl().await;

@@ -9,13 +9,14 @@
 //! received (the gateway's own counter at `/metrics`), so nothing is lost
 //! in the kernel's queue. Goal: ≥ 200k datagrams/s with nothing dropped.
 
+mod common;
+
+use common::{SECRET, rss_mb};
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
 use day2top::collect::demo::{DemoConfig, DemoSource};
 use day2top::gateway::{self, GatewayConfig, Scope, Token, Tokens};
-
-const SECRET: &str = "bench-secret-0123456789";
 
 async fn received(url: &str) -> u64 {
     let tls = (*day2top::client::tls_config(None).unwrap()).clone();
@@ -134,23 +135,9 @@ fn memory_per_series() {
     );
 }
 
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 fn main() {
     memory_per_series();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    common::runtime().block_on(async {
         for rate in [200_000, 300_000] {
             run(rate).await;
         }

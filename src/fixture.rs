@@ -54,22 +54,13 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
                     .record(result, T0);
             }
         }
-        for s in collected
-            .samples
-            .iter()
-            .filter(|s| [CPU_SERIES, MEM_SERIES, TASK_CPU_SERIES].contains(&s.name.as_str()))
-        {
-            series
-                .entry(s.series_key())
-                .or_insert_with(|| Series {
-                    name: s.name.clone(),
-                    tags: s.tags.clone(),
-                    unit: s.unit.clone(),
-                    points: Vec::new(),
-                })
-                .points
-                .push((s.ts, s.value));
-        }
+        collect_series(
+            &mut series,
+            collected
+                .samples
+                .iter()
+                .filter(|s| [CPU_SERIES, MEM_SERIES, TASK_CPU_SERIES].contains(&s.name.as_str())),
+        );
         last = Some(collected);
     }
     let collected = last.expect("at least one tick");
@@ -129,24 +120,32 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
     app
 }
 
+/// Adds samples to their series, as a gateway's store keeps them.
+fn collect_series<'a>(
+    series: &mut BTreeMap<String, Series>,
+    samples: impl Iterator<Item = &'a crate::api::Sample>,
+) {
+    for s in samples {
+        series
+            .entry(s.series_key())
+            .or_insert_with(|| Series {
+                name: s.name.clone(),
+                tags: s.tags.clone(),
+                unit: s.unit.clone(),
+                points: Vec::new(),
+            })
+            .points
+            .push((s.ts, s.value));
+    }
+}
+
 /// Every series of the demo over `ticks` seconds from `T0`, as a gateway's
 /// snapshot would carry them (the last 300 points of each).
 pub fn demo_series(config: DemoConfig, ticks: i64) -> Vec<Series> {
     let mut demo = DemoSource::new(config);
     let mut every: BTreeMap<String, Series> = BTreeMap::new();
     for i in 0..ticks.max(1) {
-        for s in demo.collect(T0 + i * 1000).samples {
-            every
-                .entry(s.series_key())
-                .or_insert_with(|| Series {
-                    name: s.name.clone(),
-                    tags: s.tags.clone(),
-                    unit: s.unit.clone(),
-                    points: Vec::new(),
-                })
-                .points
-                .push((s.ts, s.value));
-        }
+        collect_series(&mut every, demo.collect(T0 + i * 1000).samples.iter());
     }
     every
         .into_values()

@@ -257,48 +257,21 @@ async fn a_subscriber_that_stops_reading_is_bounded_and_cut_off() {
     let gw = gateway::start(config, demo(3, 200, 4000)).await.unwrap();
 
     // A raw client with a tiny receive buffer that subscribes and never reads.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let tcp = socket.connect(gw.addr).await.unwrap();
-    let mut request =
-        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
-            "ws://{}/api/v1/stream",
-            gw.addr
-        ))
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {READ}").parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
-    use futures_util::SinkExt;
-    for sub in [
-        r#"{"type":"subscribe","sub":"t","topic":"tasks"}"#,
-        r#"{"type":"subscribe","sub":"m","topic":"metrics"}"#,
-    ] {
-        ws.send(tokio_tungstenite::tungstenite::Message::text(sub))
-            .await
-            .unwrap();
-    }
+    let ws = slow_client(
+        gw.addr,
+        &[
+            r#"{"type":"subscribe","sub":"t","topic":"tasks"}"#,
+            r#"{"type":"subscribe","sub":"m","topic":"metrics"}"#,
+        ],
+    )
+    .await;
 
     let metric = |body: &str, name: &str| -> f64 {
-        body.lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("no {name}"))
+        exposed(body, name).unwrap_or_else(|| panic!("no {name}"))
     };
-    let http = http();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let body = http
-            .get(format!("{}/metrics", gw.url))
-            .bearer_auth(READ)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let body = exposition(&gw.url).await;
         assert!(
             metric(&body, "day2top_gateway_queued_frames ") <= 4.0 + 2.0,
             "the connection queue stays within its bound"

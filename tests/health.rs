@@ -8,7 +8,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{READ, demo, demo_config, http};
+use common::{demo, demo_config};
 use day2top::api::{Check, CheckStatus, Health, Node};
 use day2top::collect::checks;
 use day2top::gateway;
@@ -43,18 +43,6 @@ async fn http_server(status: u16, body: &'static str, delay: Duration) -> Socket
         }
     });
     addr
-}
-
-async fn get_json(url: &str) -> Value {
-    http()
-        .get(url)
-        .bearer_auth(READ)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,7 +121,7 @@ async fn probes_against_real_servers_with_grace_and_thresholds() {
     ];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     let checks: Vec<Check> = loop {
-        let body = get_json(&format!("{}/api/v1/health", gw.url)).await;
+        let body = common::get_json::<Value>(&format!("{}/api/v1/health", gw.url)).await;
         let checks: Vec<Check> = serde_json::from_value(body["items"].clone()).unwrap();
         let status = |name: &str| checks.iter().find(|c| c.name == name).map(|c| c.status);
         if wanted.iter().all(|(n, s)| status(n) == Some(*s)) {
@@ -169,7 +157,8 @@ async fn probes_against_real_servers_with_grace_and_thresholds() {
     assert!(checks.iter().any(|c| c.id.starts_with("builtin:disk:")));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
-        let body = get_json(&format!("{}/api/v1/nodes/agent-001-S4", gw.url)).await;
+        let body =
+            common::get_json::<Value>(&format!("{}/api/v1/nodes/agent-001-S4", gw.url)).await;
         let node: Node = serde_json::from_value(body["item"].clone()).unwrap();
         if node.health == Health::Unhealthy {
             break;
@@ -181,7 +170,8 @@ async fn probes_against_real_servers_with_grace_and_thresholds() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let only = get_json(&format!("{}/api/v1/health?node=agent-001-S4", gw.url)).await;
+    let only =
+        common::get_json::<Value>(&format!("{}/api/v1/health?node=agent-001-S4", gw.url)).await;
     let names: Vec<&str> = only["items"]
         .as_array()
         .unwrap()

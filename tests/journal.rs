@@ -285,15 +285,7 @@ async fn a_missing_journal_is_a_state_not_an_error_loop() {
         let mut gw_config = demo_config("127.0.0.1:0".parse().unwrap());
         gw_config.journal = Some(config);
         let gw = gateway::start(gw_config, demo(1, 2, 2)).await.unwrap();
-        let info: day2top::api::ClusterInfo = http()
-            .get(format!("{}/api/v1/cluster", gw.url))
-            .bearer_auth(READ)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let info: day2top::api::ClusterInfo = get_json(&format!("{}/api/v1/cluster", gw.url)).await;
         assert_eq!(info.log_sources[0].name, "journal");
         assert_eq!(info.log_sources[0].state, "no journal on this host");
         gw.shutdown().await;

@@ -8,9 +8,10 @@ use std::time::Duration;
 use common::{READ, demo, demo_config, http};
 use day2top::api::{Record, ServerMsg};
 use day2top::gateway;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::Value;
 
+/// Status and body, for errors too.
 async fn get(url: &str) -> (u16, Value) {
     let resp = http().get(url).bearer_auth(READ).send().await.unwrap();
     let status = resp.status().as_u16();
@@ -70,24 +71,11 @@ async fn a_metrics_subscriber_that_falls_behind_is_caught_up_not_told_of_a_gap()
     config.stream_limits.write_timeout = Duration::from_secs(60);
     let gw = gateway::start(config, demo(3, 200, 4000)).await.unwrap();
 
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let tcp = socket.connect(gw.addr).await.unwrap();
-    let mut request =
-        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
-            "ws://{}/api/v1/stream",
-            gw.addr
-        ))
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {READ}").parse().unwrap());
-    let (mut ws, _) = tokio_tungstenite::client_async(request, tcp).await.unwrap();
-    ws.send(tokio_tungstenite::tungstenite::Message::text(
-        r#"{"type":"subscribe","sub":"m","topic":"metrics","from":"now"}"#,
-    ))
-    .await
-    .unwrap();
+    let mut ws = common::slow_client(
+        gw.addr,
+        &[r#"{"type":"subscribe","sub":"m","topic":"metrics","from":"now"}"#],
+    )
+    .await;
     // Stop reading long enough to fall far behind.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (mut caught_up, mut events) = (0, 0);
@@ -113,20 +101,8 @@ async fn a_metrics_subscriber_that_falls_behind_is_caught_up_not_told_of_a_gap()
         }
     }
     assert!(caught_up > 0, "no catch-up after {events} events");
-    let body = http()
-        .get(format!("{}/metrics", gw.url))
-        .bearer_auth(READ)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let coalesced: f64 = body
-        .lines()
-        .find(|l| l.starts_with("day2top_gateway_events_coalesced_total "))
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-        .unwrap();
+    let body = common::exposition(&gw.url).await;
+    let coalesced = common::exposed(&body, "day2top_gateway_events_coalesced_total ").unwrap();
     assert!(coalesced > 0.0);
     gw.shutdown().await;
 }

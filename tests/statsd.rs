@@ -12,24 +12,7 @@ use cadence::prelude::*;
 use cadence::{StatsdClient, UdpMetricSink};
 use day2top::gateway;
 
-/// The value of the first exposition line starting with `prefix`.
-fn exposed(text: &str, prefix: &str) -> Option<f64> {
-    text.lines()
-        .find(|l| l.starts_with(prefix))
-        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-}
-
-async fn metrics(url: &str) -> String {
-    common::http()
-        .get(format!("{url}/metrics"))
-        .bearer_auth(common::READ)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
+use common::{exposed, exposition as metrics};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_type_from_a_real_client_and_garbage_that_changes_nothing() {

@@ -119,13 +119,12 @@ fn render(gw: &Shared) -> String {
         ),
     ];
     for (name, kind, help, counter) in own {
-        let value = GatewayStats::get(counter) as f64;
-        family(
+        gateway_family(
             &mut out,
-            &format!("day2top_gateway_{name}"),
-            help,
+            name,
             kind,
-            [(vec![], value)],
+            help,
+            GatewayStats::get(counter) as f64,
         );
     }
 
@@ -146,12 +145,13 @@ fn render(gw: &Shared) -> String {
             ),
         ];
         for (name, help, counter) in counters {
-            family(
+            let name = format!("statsd_{name}_total");
+            gateway_family(
                 &mut out,
-                &format!("day2top_gateway_statsd_{name}_total"),
-                help,
+                &name,
                 "counter",
-                [(vec![], Counters::get(counter) as f64)],
+                help,
+                Counters::get(counter) as f64,
             );
         }
     }
@@ -242,15 +242,20 @@ fn render(gw: &Shared) -> String {
         ),
     ];
     for (name, kind, help, value) in held {
-        family(
-            &mut out,
-            &format!("day2top_gateway_{name}"),
-            help,
-            kind,
-            [(vec![], value)],
-        );
+        gateway_family(&mut out, name, kind, help, value);
     }
     out
+}
+
+/// One of the gateway's own figures: `day2top_gateway_NAME`, no labels.
+fn gateway_family(out: &mut String, name: &str, kind: &str, help: &str, value: f64) {
+    family(
+        out,
+        &format!("day2top_gateway_{name}"),
+        help,
+        kind,
+        [(vec![], value)],
+    );
 }
 
 type Labels = Vec<(String, String)>;

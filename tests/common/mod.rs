@@ -112,3 +112,58 @@ pub async fn read_logs(url: &str, query: &str) -> (u16, Vec<day2top::api::LogEnt
     };
     (status, entries)
 }
+
+/// `GET {url}` with the read token, as JSON.
+pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> T {
+    http()
+        .get(url)
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The gateway's Prometheus exposition.
+pub async fn exposition(url: &str) -> String {
+    http()
+        .get(format!("{url}/metrics"))
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// The value of the first exposition line that starts with `prefix`.
+pub fn exposed(text: &str, prefix: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+/// A raw stream client with a tiny receive buffer, subscribed to `subs`,
+/// that reads only when the test does: a slow consumer on demand.
+pub async fn slow_client(addr: SocketAddr, subs: &[&str]) -> Ws {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let tcp = socket.connect(addr).await.unwrap();
+    let mut request = format!("ws://{addr}/api/v1/stream")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {READ}").parse().unwrap());
+    let plain = tokio_tungstenite::MaybeTlsStream::Plain(tcp);
+    let (mut ws, _) = tokio_tungstenite::client_async(request, plain)
+        .await
+        .unwrap();
+    for sub in subs {
+        send(&mut ws, sub).await;
+    }
+    ws
+}
