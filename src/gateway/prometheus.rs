@@ -293,10 +293,21 @@ fn family(
 
 fn write_labels<'a>(out: &mut String, labels: impl Iterator<Item = (&'a str, &'a str)>) {
     let mut first = true;
+    let mut written: Vec<String> = Vec::new();
     for (key, value) in labels {
+        // Names starting `__` are Prometheus's own; two tags that sanitize
+        // to one name would be a duplicate label, which fails the scrape.
+        let mut key = sanitize(key);
+        if key.starts_with("__") {
+            key.insert_str(0, "tag");
+        }
+        if written.contains(&key) {
+            continue;
+        }
         out.push(if first { '{' } else { ',' });
         first = false;
-        out.push_str(&sanitize(key));
+        out.push_str(&key);
+        written.push(key);
         out.push_str("=\"");
         for c in value.chars() {
             match c {
@@ -350,5 +361,12 @@ mod tests {
         let mut out = String::new();
         write_labels(&mut out, [("mount", "/a\"b\\c\nd")].into_iter());
         assert_eq!(out, r#"{mount="/a\"b\\c\nd"}"#);
+        // statsd tags are anyone's: no reserved names, no duplicate labels.
+        let mut out = String::new();
+        write_labels(
+            &mut out,
+            [("__name__", "x"), ("a-b", "1"), ("a_b", "2")].into_iter(),
+        );
+        assert_eq!(out, r#"{tag__name__="x",a_b="1"}"#);
     }
 }

@@ -318,7 +318,7 @@ pub fn compare(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-fn natural(a: &str, b: &str) -> Ordering {
+pub fn natural(a: &str, b: &str) -> Ordering {
     a.bytes()
         .map(|c| c.to_ascii_lowercase())
         .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))

@@ -152,7 +152,8 @@ impl TableState {
             }
             text
         };
-        let mut keyed: Vec<(Value, &str)> = match rows {
+        // (sort value, tie-break, id): ties fall to the tie-break, then the id.
+        let mut keyed: Vec<(Value, &str, &str)> = match rows {
             Rows::Nodes => model
                 .nodes
                 .values()
@@ -163,7 +164,7 @@ impl TableState {
                         }))
                     })
                 })
-                .map(|n| (fields::node_field(n, sort_field, model), n.id.as_str()))
+                .map(|n| (fields::node_field(n, sort_field, model), "", n.id.as_str()))
                 .collect(),
             Rows::Tasks { node } => model
                 .tasks
@@ -176,7 +177,7 @@ impl TableState {
                         }))
                     })
                 })
-                .map(|t| (fields::task_field(t, sort_field, model), t.id.as_str()))
+                .map(|t| (fields::task_field(t, sort_field, model), "", t.id.as_str()))
                 .collect(),
             Rows::Checks => model
                 .checks
@@ -192,19 +193,25 @@ impl TableState {
                         }))
                     })
                 })
-                .map(|c| (fields::check_field(c, sort_field, model), c.id.as_str()))
+                // Checks of one target stay together within a status.
+                .map(|c| {
+                    let value = fields::check_field(c, sort_field, model);
+                    (value, c.target.as_str(), c.id.as_str())
+                })
                 .collect(),
         };
-        keyed.sort_by(|(a, ida), (b, idb)| {
+        keyed.sort_by(|(a, tie_a, ida), (b, tie_b, idb)| {
             let order = fields::compare(a, b);
             let order = if self.descending {
                 order.reverse()
             } else {
                 order
             };
-            order.then_with(|| ida.cmp(idb))
+            order
+                .then_with(|| fields::natural(tie_a, tie_b))
+                .then_with(|| ida.cmp(idb))
         });
-        self.rows = keyed.into_iter().map(|(_, id)| id.to_string()).collect();
+        self.rows = keyed.into_iter().map(|(_, _, id)| id.to_string()).collect();
     }
 }
 
