@@ -27,6 +27,9 @@ const RECEIVE_BUFFER: usize = 8 << 20;
 pub const MAX_SERIES: usize = 100_000;
 /// Malformed lines logged per flush interval at most (all are counted).
 const LOGGED_PER_INTERVAL: u32 = 5;
+/// Events and service checks kept per flush interval at most; beyond,
+/// they are counted as over the limit.
+const MAX_EVENTS_PER_INTERVAL: usize = 10_000;
 
 /// What the listener has seen, for the gateway's `/metrics`.
 #[derive(Debug, Default)]
@@ -34,7 +37,8 @@ pub struct Counters {
     pub datagrams: AtomicU64,
     pub lines: AtomicU64,
     pub malformed: AtomicU64,
-    /// Lines refused because the aggregator held its most series.
+    /// Lines refused because the aggregator held its most series, or the
+    /// interval its most events and service checks.
     pub over_limit: AtomicU64,
 }
 
@@ -145,6 +149,11 @@ impl Listener {
                     let before = self.aggregator.dropped;
                     self.aggregator.add(m, now);
                     Counters::add(&self.counters.over_limit, self.aggregator.dropped - before);
+                }
+                Ok(Line::Event(_) | Line::ServiceCheck(_))
+                    if self.logs.len() >= MAX_EVENTS_PER_INTERVAL =>
+                {
+                    Counters::add(&self.counters.over_limit, 1);
                 }
                 Ok(Line::Event(e)) => {
                     let priority = match e.alert_type.as_str() {
