@@ -147,28 +147,40 @@ impl Inner {
         self.health_hub.publish(Op::Updated, record);
     }
 
-    /// Health from checks: a task or node with a failing check is
-    /// unhealthy, one whose checks all pass healthy; with none, or no
-    /// verdict yet, it keeps what its source said.
-    fn health_from_checks(&self, id: &str, node: bool) -> Option<Health> {
-        let mut linked = self.checks.values().filter(|(c, _)| {
-            if node {
-                c.node_id.as_deref() == Some(id)
-            } else {
-                c.task_id.as_deref() == Some(id)
-            }
-        });
-        let mut any = false;
-        let mut all_pass = true;
-        for (c, _) in linked.by_ref() {
-            any = true;
-            match c.status {
-                CheckStatus::Failing => return Some(Health::Unhealthy),
-                CheckStatus::Passing => {}
-                _ => all_pass = false,
+    /// Health from checks, by node id and by task id, in one pass over
+    /// the checks: unhealthy with a failing check, healthy when all pass;
+    /// missing (the source's word stands) with none, or no verdict yet.
+    fn health_from_checks(&self) -> (HashMap<String, Health>, HashMap<String, Health>) {
+        // Per id: (a check fails, every check passes).
+        let mut nodes: HashMap<&str, (bool, bool)> = HashMap::new();
+        let mut tasks: HashMap<&str, (bool, bool)> = HashMap::new();
+        for (c, _) in self.checks.values() {
+            let (fails, passes) = (
+                c.status == CheckStatus::Failing,
+                c.status == CheckStatus::Passing,
+            );
+            for (map, id) in [(&mut nodes, &c.node_id), (&mut tasks, &c.task_id)] {
+                if let Some(id) = id {
+                    let v = map.entry(id.as_str()).or_insert((false, true));
+                    *v = (v.0 || fails, v.1 && passes);
+                }
             }
         }
-        (any && all_pass).then_some(Health::Healthy)
+        let verdicts = |map: HashMap<&str, (bool, bool)>| {
+            map.into_iter()
+                .filter_map(|(id, (fails, all_pass))| {
+                    let health = if fails {
+                        Health::Unhealthy
+                    } else if all_pass {
+                        Health::Healthy
+                    } else {
+                        return None;
+                    };
+                    Some((id.to_string(), health))
+                })
+                .collect()
+        };
+        (verdicts(nodes), verdicts(tasks))
     }
 
     /// The sequence number of the log entry with this cursor, if the ring
@@ -296,14 +308,15 @@ impl Store {
                 inner.record_check(check, result);
             }
         }
+        let (node_health, task_health) = inner.health_from_checks();
         for node in &mut collected.nodes {
-            if let Some(health) = inner.health_from_checks(&node.id, true) {
-                node.health = health;
+            if let Some(health) = node_health.get(&node.id) {
+                node.health = *health;
             }
         }
         for task in &mut collected.tasks {
-            if let Some(health) = inner.health_from_checks(&task.id, false) {
-                task.health = health;
+            if let Some(health) = task_health.get(&task.id) {
+                task.health = *health;
             }
         }
         publish_changes(
