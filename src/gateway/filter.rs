@@ -80,16 +80,19 @@ impl Matcher {
             Record::Sample(Sample { name, tags, .. })
             | Record::Series(Series { name, tags, .. }) => self.matches_series(name, tags),
             Record::Log(entry) => self.matches_log(entry),
-            Record::Check(check) => {
-                self.node
-                    .as_ref()
-                    .is_none_or(|n| check.node_id.as_ref() == Some(n))
-                    && self
-                        .task
-                        .as_ref()
-                        .is_none_or(|t| check.task_id.as_ref() == Some(t))
-            }
+            Record::Check(check) => self.matches_check(check),
         }
+    }
+
+    /// A check linked to the node and task asked for, if any were.
+    pub fn matches_check(&self, check: &crate::api::Check) -> bool {
+        self.node
+            .as_ref()
+            .is_none_or(|n| check.node_id.as_ref() == Some(n))
+            && self
+                .task
+                .as_ref()
+                .is_none_or(|t| check.task_id.as_ref() == Some(t))
     }
 
     pub fn matches_log(&self, entry: &LogEntry) -> bool {

@@ -240,8 +240,8 @@ impl Inner {
             Topic::Health => self
                 .checks
                 .values()
+                .filter(|(c, _)| matcher.matches_check(c))
                 .map(|(c, _)| Record::Check(c.clone()))
-                .filter(|r| matcher.matches(r))
                 .collect(),
         }
     }
@@ -350,7 +350,7 @@ impl Store {
         let mut checks: Vec<Check> = inner
             .checks
             .values()
-            .filter(|(c, _)| matcher.matches(&Record::Check(c.clone())))
+            .filter(|(c, _)| matcher.matches_check(c))
             .map(|(c, _)| c.clone())
             .collect();
         checks.sort_by(|a, b| (a.status, &a.target, &a.name).cmp(&(b.status, &b.target, &b.name)));
