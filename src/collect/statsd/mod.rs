@@ -23,6 +23,9 @@ const MAX_DATAGRAM: usize = 65_535;
 /// Asked of the kernel for the socket's receive queue, so a burst waits
 /// there instead of being dropped while a flush runs.
 const RECEIVE_BUFFER: usize = 8 << 20;
+/// How long one receive waits: a flush is at most this late, and an idle
+/// listener wakes this often (a timeout set once, not per datagram).
+const RECEIVE_WAIT: Duration = Duration::from_millis(50);
 /// Distinct series aggregated per interval at most.
 pub const MAX_SERIES: usize = 100_000;
 /// Malformed lines logged per flush interval at most (all are counted).
@@ -80,6 +83,7 @@ pub struct Listener {
 impl Listener {
     pub fn bind(addr: SocketAddr, node: String) -> io::Result<Listener> {
         let socket = UdpSocket::bind(addr)?;
+        socket.set_read_timeout(Some(RECEIVE_WAIT))?;
         // Best effort: the kernel may cap it (net.core.rmem_max).
         let _ = rustix::net::sockopt::set_socket_recv_buffer_size(&socket, RECEIVE_BUFFER);
         Ok(Listener {
@@ -104,17 +108,9 @@ impl Listener {
         self.counters.clone()
     }
 
-    /// Takes in datagrams until `until`.
+    /// Takes in datagrams until `until` (at most [`RECEIVE_WAIT`] late).
     pub fn receive_until(&mut self, until: Instant) {
-        loop {
-            let left = until.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            // A zero timeout would mean "block for ever".
-            let _ = self
-                .socket
-                .set_read_timeout(Some(left.max(Duration::from_millis(1))));
+        while Instant::now() < until {
             match self.socket.recv(&mut self.buf) {
                 Ok(n) => {
                     let data = std::mem::take(&mut self.buf);
@@ -124,15 +120,18 @@ impl Listener {
                 Err(e)
                     if matches!(
                         e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return;
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) => {}
                 Err(e) => {
-                    tracing::warn!("statsd: {e}");
-                    return;
+                    // Never a spin on an error that repeats: wait, say it a
+                    // few times an interval.
+                    if self.logged < LOGGED_PER_INTERVAL {
+                        self.logged += 1;
+                        tracing::warn!("statsd: cannot receive: {e}");
+                    }
+                    std::thread::sleep(RECEIVE_WAIT);
                 }
             }
         }
