@@ -58,6 +58,8 @@ pub struct GatewaySection {
     pub log_buffer_mb: Option<usize>,
     /// `--statsd`: an address, or "off".
     pub statsd: Option<String>,
+    /// `--otlp`: an address, or "off".
+    pub otlp: Option<String>,
     pub max_series: Option<usize>,
     /// `--checks`: a checks file.
     pub checks: Option<PathBuf>,

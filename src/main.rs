@@ -86,6 +86,10 @@ struct SourceArgs {
     /// How far back points are kept a minute apart (default 24h).
     #[arg(long, value_name = "SPAN")]
     metrics_coarse: Option<String>,
+    /// Take OTLP/HTTP traces (POST /v1/traces) on this address, or `off`
+    /// (default 127.0.0.1:4318 for `day2top gateway`, off for the console).
+    #[arg(long, value_name = "ADDR|off")]
+    otlp: Option<String>,
     /// Take statsd/DogStatsD datagrams on this UDP address, or `off`
     /// (default 127.0.0.1:8125 for `day2top gateway`, off for the console).
     #[arg(long, value_name = "ADDR|off")]
@@ -143,20 +147,41 @@ fn series_limits(args: &SourceArgs, cfg: &GatewaySection) -> Result<SeriesLimits
     Ok(limits)
 }
 
-/// The statsd address from `--statsd` or the `statsd` key: `off`, an
-/// address, or (neither given) `default`.
-fn statsd_addr(
-    args: &SourceArgs,
-    cfg: &GatewaySection,
+/// A listener's address from its flag or config key (`--statsd`,
+/// `--otlp`): `off`, an address, or (neither given) `default`.
+fn listen_addr(
+    flag: &str,
+    given: Option<&str>,
     default: Option<SocketAddr>,
 ) -> Result<Option<SocketAddr>, String> {
-    match args.statsd.as_deref().or(cfg.statsd.as_deref()) {
+    match given {
         None => Ok(default),
         Some("off") => Ok(None),
         Some(text) => text.parse().map(Some).map_err(|e| {
-            format!("--statsd {text:?} is not an address like 127.0.0.1:8125 (or off): {e}")
+            format!("--{flag} {text:?} is not an address like 127.0.0.1:8125 (or off): {e}")
         }),
     }
+}
+
+/// Where the gateway listens besides its API: statsd (UDP) and OTLP
+/// (HTTP), with their defaults for this role.
+fn side_listeners(
+    args: &SourceArgs,
+    cfg: &GatewaySection,
+    config: &mut GatewayConfig,
+    defaults: (Option<SocketAddr>, Option<SocketAddr>),
+) -> Result<(), String> {
+    config.statsd = listen_addr(
+        "statsd",
+        args.statsd.as_deref().or(cfg.statsd.as_deref()),
+        defaults.0,
+    )?;
+    config.otlp = listen_addr(
+        "otlp",
+        args.otlp.as_deref().or(cfg.otlp.as_deref()),
+        defaults.1,
+    )?;
+    Ok(())
 }
 
 #[derive(Args)]
@@ -384,7 +409,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
         // No gateway given: run one in this process, for this host or the
         // demo, and talk to it over loopback like any other.
         let mut gw_config = GatewayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
-        gw_config.statsd = statsd_addr(&args.sources, &cfg.gateway, None)?;
+        side_listeners(&args.sources, &cfg.gateway, &mut gw_config, (None, None))?;
         gw_config.store_limits.series = series_limits(&args.sources, &cfg.gateway)?;
         gw_config.checks = checks(&args.sources, &cfg.gateway)?;
         let source = sources(&args.sources, &cfg.gateway, &mut gw_config);
@@ -454,10 +479,12 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
         .map_err(|e| format!("--listen {listen:?} is not an address like 127.0.0.1:7070: {e}"))?;
     let mut gw_config = GatewayConfig::new(listen);
     gw_config.insecure = args.insecure || cfg.insecure.unwrap_or(false);
-    gw_config.statsd = statsd_addr(
+    let local = |port| Some(SocketAddr::from(([127, 0, 0, 1], port)));
+    side_listeners(
         &args.sources,
         &cfg,
-        Some(SocketAddr::from(([127, 0, 0, 1], 8125))),
+        &mut gw_config,
+        (local(8125), local(4318)),
     )?;
     gw_config.store_limits.series = series_limits(&args.sources, &cfg)?;
     gw_config.checks = checks(&args.sources, &cfg)?;
@@ -488,6 +515,14 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
     );
     if let Some(at) = gw.statsd_addr {
         eprintln!("taking statsd on udp://{at} (tasks: STATSD_UDP_HOST/STATSD_UDP_PORT)");
+    }
+    if let Some(at) = gw.otlp_addr {
+        let scheme = if gw.url.starts_with("https") {
+            "https"
+        } else {
+            "http"
+        };
+        eprintln!("taking OTLP traces on {scheme}://{at}/v1/traces (with the bearer token)");
     }
     if let Some(secret) = &gw.generated_token {
         let dir = config::state_dir().ok_or("no state directory for the generated token")?;

@@ -9,6 +9,7 @@ mod log;
 mod model;
 mod span;
 mod stream;
+mod trace;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use health::*;
@@ -16,6 +17,7 @@ pub use log::*;
 pub use model::*;
 pub use span::{format_span, parse_span, parse_time};
 pub use stream::*;
+pub use trace::*;
 
 /// The version of the wire protocol. Bumped on any incompatible change.
 pub const API_VERSION: &str = "v1";

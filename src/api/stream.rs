@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, Check, LogEntry, Node, Sample, Series, Task, UnixMillis};
+use super::{ApiError, Check, LogEntry, Node, Sample, Series, Task, TraceSummary, UnixMillis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -16,6 +16,8 @@ pub enum Topic {
     Metrics,
     Logs,
     Health,
+    /// New and updated traces, as summaries.
+    Spans,
 }
 
 impl Topic {
@@ -26,6 +28,7 @@ impl Topic {
             Topic::Metrics => "metrics",
             Topic::Logs => "logs",
             Topic::Health => "health",
+            Topic::Spans => "spans",
         }
     }
 }
@@ -135,6 +138,7 @@ pub enum Record {
     Series(Series),
     Log(LogEntry),
     Check(Check),
+    Trace(TraceSummary),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

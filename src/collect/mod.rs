@@ -8,6 +8,7 @@ pub mod host;
 pub mod journal;
 pub mod logfile;
 pub mod logline;
+pub mod otlp;
 mod rng;
 pub mod statsd;
 

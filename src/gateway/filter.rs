@@ -81,6 +81,10 @@ impl Matcher {
             | Record::Series(Series { name, tags, .. }) => self.matches_series(name, tags),
             Record::Log(entry) => self.matches_log(entry),
             Record::Check(check) => self.matches_check(check),
+            Record::Trace(t) => self
+                .q
+                .as_ref()
+                .is_none_or(|q| t.services.iter().any(|s| s == q)),
         }
     }
 

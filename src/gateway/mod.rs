@@ -3,6 +3,7 @@
 
 mod auth;
 mod filter;
+mod otlp;
 mod prober;
 mod prometheus;
 mod routes;
@@ -13,6 +14,7 @@ mod store;
 mod stream;
 mod tls;
 mod topic;
+mod traces;
 
 pub use auth::{Scope, Token, Tokens};
 pub use store::StoreLimits;
@@ -54,6 +56,8 @@ pub struct GatewayConfig {
     pub statsd: Option<SocketAddr>,
     /// The statsd flush interval.
     pub statsd_interval: Duration,
+    /// Where to take OTLP/HTTP traces (`POST /v1/traces`), if anywhere.
+    pub otlp: Option<SocketAddr>,
     /// Configured health checks (`--checks FILE`).
     pub checks: Vec<crate::collect::checks::CheckSpec>,
 }
@@ -73,6 +77,7 @@ impl GatewayConfig {
             statsd: None,
             statsd_interval: Duration::from_secs(1),
             checks: Vec::new(),
+            otlp: None,
         }
     }
 }
@@ -120,28 +125,33 @@ pub struct RunningGateway {
     pub generated_token: Option<String>,
     /// Where statsd datagrams are taken, when they are.
     pub statsd_addr: Option<SocketAddr>,
+    /// Where OTLP traces are taken, when they are (`http(s)://ADDR/v1/traces`).
+    pub otlp_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
-    server: tokio::task::JoinHandle<()>,
+    /// The API's server, and the OTLP receiver's if there is one.
+    servers: Vec<tokio::task::JoinHandle<()>>,
     sources: Option<sources::Sources>,
     probes: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Checks the listen policy: off loopback, a gateway must be private.
 pub fn check_exposure(config: &GatewayConfig) -> Result<(), String> {
-    let ip = config.listen.ip();
     let protected = config.tls.is_some() && config.tokens.is_some();
-    if ip.is_loopback() || protected || config.insecure {
+    let exposed = [Some(config.listen), config.otlp]
+        .into_iter()
+        .flatten()
+        .find(|addr| !addr.ip().is_loopback());
+    let Some(exposed) = exposed.filter(|_| !protected && !config.insecure) else {
         return Ok(());
-    }
+    };
     let missing = match (config.tls.is_some(), config.tokens.is_some()) {
         (false, false) => "TLS (--tls-cert/--tls-key) and a token file (--token-file)",
         (false, true) => "TLS (--tls-cert/--tls-key)",
         _ => "a token file (--token-file)",
     };
     Err(format!(
-        "refusing to listen on {} without {missing}: anyone on that network could read the cluster. \
-         Add them, listen on 127.0.0.1, or pass --insecure if the network is trusted.",
-        config.listen
+        "refusing to listen on {exposed} without {missing}: anyone on that network could read the cluster. \
+         Add them, listen on 127.0.0.1, or pass --insecure if the network is trusted."
     ))
 }
 
@@ -177,6 +187,13 @@ pub async fn start(
         None => None,
     };
     let statsd_addr = statsd.as_ref().and_then(|l| l.local_addr().ok());
+    let otlp_listener = match config.otlp {
+        Some(at) => Some(TcpListener::bind(at).await.map_err(|e| {
+            format!("cannot listen for OTLP on {at}: {e} (--otlp ADDR for another address, --otlp off for none)")
+        })?),
+        None => None,
+    };
+    let otlp_addr = otlp_listener.as_ref().and_then(|l| l.local_addr().ok());
 
     let store = Arc::new(Store::new(
         source.cluster_name(),
@@ -211,13 +228,46 @@ pub async fn start(
     sources.collector(source, store.clone(), config.refresh);
     let probes = prober::spawn(config.checks, store.clone())?;
 
-    let app = routes::router(shared).into_make_service_with_connect_info::<Peer>();
-    let mut stop = shutdown_rx;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let mut servers = vec![serve(
+        listener,
+        routes::router(shared.clone()),
+        tls.clone(),
+        shutdown_rx.clone(),
+    )?];
+    if let Some(listener) = otlp_listener {
+        servers.push(serve(listener, otlp::router(shared), tls, shutdown_rx)?);
+    }
+    let host = match addr {
+        SocketAddr::V4(v4) => v4.ip().to_string(),
+        SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
+    };
+    tracing::info!(%addr, "gateway listening");
+    Ok(RunningGateway {
+        addr,
+        url: format!("{scheme}://{host}:{}", addr.port()),
+        generated_token,
+        statsd_addr,
+        otlp_addr,
+        shutdown: shutdown_tx,
+        servers,
+        sources: Some(sources),
+        probes,
+    })
+}
+
+/// Serves `app` on `listener` (over TLS when configured) until shutdown.
+fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    let app = app.into_make_service_with_connect_info::<Peer>();
     let stopped = async move {
         let _ = stop.wait_for(|stop| *stop).await;
     };
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    let server = match tls {
+    Ok(match tls {
         Some(tls) => {
             let listener = tls::TlsListener::new(listener, tls)
                 .map_err(|e| format!("cannot start the TLS listener: {e}"))?;
@@ -232,21 +282,6 @@ pub async fn start(
                 .with_graceful_shutdown(stopped)
                 .await;
         }),
-    };
-    let host = match addr {
-        SocketAddr::V4(v4) => v4.ip().to_string(),
-        SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
-    };
-    tracing::info!(%addr, "gateway listening");
-    Ok(RunningGateway {
-        addr,
-        url: format!("{scheme}://{host}:{}", addr.port()),
-        generated_token,
-        statsd_addr,
-        shutdown: shutdown_tx,
-        server,
-        sources: Some(sources),
-        probes,
     })
 }
 
@@ -265,8 +300,10 @@ impl RunningGateway {
         for probe in self.probes.drain(..) {
             probe.abort();
         }
-        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.server).await;
-        self.server.abort();
+        for mut server in self.servers.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(5), &mut server).await;
+            server.abort();
+        }
         if let Some(sources) = self.sources.take() {
             let _ = tokio::task::spawn_blocking(move || sources.stop()).await;
         }

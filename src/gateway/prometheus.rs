@@ -214,6 +214,63 @@ fn render(gw: &Shared) -> String {
         [(vec![], log_bytes as f64)],
     );
 
+    let traces = gw.store.trace_stats();
+    let trace_figures: [(&str, &str, &str, f64); 10] = [
+        ("traces", "gauge", "Traces held.", traces.traces as f64),
+        ("trace_spans", "gauge", "Spans held.", traces.spans as f64),
+        (
+            "trace_bytes",
+            "gauge",
+            "Memory the spans held take, roughly.",
+            traces.bytes as f64,
+        ),
+        (
+            "traces_evicted_total",
+            "counter",
+            "Traces evicted, oldest first, to stay within the bounds.",
+            traces.evicted_traces as f64,
+        ),
+        (
+            "trace_spans_evicted_total",
+            "counter",
+            "Spans evicted with their traces.",
+            traces.evicted_spans as f64,
+        ),
+        (
+            "trace_spans_refused_total",
+            "counter",
+            "Spans refused because their trace held its most.",
+            traces.refused_spans as f64,
+        ),
+        (
+            "otlp_requests_total",
+            "counter",
+            "OTLP export requests.",
+            GatewayStats::get(&gw.stats.otlp_requests) as f64,
+        ),
+        (
+            "otlp_spans_total",
+            "counter",
+            "Spans taken over OTLP.",
+            GatewayStats::get(&gw.stats.otlp_spans) as f64,
+        ),
+        (
+            "otlp_spans_rejected_total",
+            "counter",
+            "Spans of OTLP requests refused (partial success).",
+            GatewayStats::get(&gw.stats.otlp_spans_rejected) as f64,
+        ),
+        (
+            "otlp_requests_refused_total",
+            "counter",
+            "OTLP requests refused whole (undecodable, too large).",
+            GatewayStats::get(&gw.stats.otlp_refused) as f64,
+        ),
+    ];
+    for (name, kind, help, value) in trace_figures {
+        gateway_family(&mut out, name, kind, help, value);
+    }
+
     let series = gw.store.series_stats();
     let held: [(&str, &str, &str, f64); 4] = [
         (

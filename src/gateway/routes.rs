@@ -57,6 +57,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/logs", get(logs))
         .route("/api/v1/metrics/series", get(metric_series))
         .route("/api/v1/health", get(health))
+        .route("/api/v1/traces", get(traces))
+        .route("/api/v1/traces/{id}", get(trace))
+        .route("/api/v1/services", get(services))
         .route("/api/v1/stream", get(super::stream::upgrade))
         .route("/metrics", get(super::prometheus::exposition))
         .fallback(|| async {
@@ -73,7 +76,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 /// Every route needs a valid token with the `read` scope.
-async fn require_read(State(gw): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
+pub(super) async fn require_read(
+    State(gw): State<Arc<Shared>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     GatewayStats::add(&gw.stats.requests, 1);
     let header = req
         .headers()
@@ -237,6 +244,91 @@ async fn health(
         epoch: gw.store.epoch.clone(),
         items,
     }))
+}
+
+/// Traces a list returns at most.
+const MAX_TRACES: usize = 1000;
+
+/// `GET /api/v1/traces?service=&operation=&min_duration=&max_duration=&error=&from=&to=&limit=`:
+/// trace summaries, newest first.
+async fn traces(
+    State(gw): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Vec<crate::api::TraceSummary>>, HttpError> {
+    let bad = |m: String| HttpError(ApiError::new(ErrorCode::BadRequest, m));
+    let now = crate::api::now_millis();
+    let mut q = super::traces::TraceQuery {
+        limit: 100,
+        ..Default::default()
+    };
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let value = value.into_owned();
+        let span_ns = |v: &str| {
+            crate::api::parse_span(v)
+                .map(|ms| ms.max(0) as u64 * 1_000_000)
+                .ok_or_else(|| bad(format!("{key} {v:?} is not a span like 250ms or 2s")))
+        };
+        let time_ns = |v: &str| {
+            crate::api::parse_time(v, now)
+                .map(|ms| ms.max(0) as u64 * 1_000_000)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "{key} {v:?} is not a time (now, -15m or ms since the epoch)"
+                    ))
+                })
+        };
+        match key.as_ref() {
+            "service" => q.service = Some(value),
+            "operation" => q.operation = Some(value),
+            "min_duration" => q.min_duration = Some(span_ns(&value)?),
+            "max_duration" => q.max_duration = Some(span_ns(&value)?),
+            "error" => {
+                q.errors_only = match value.as_str() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => return Err(bad(format!("error {value:?} is true or false"))),
+                }
+            }
+            "from" => q.from = Some(time_ns(&value)?),
+            "to" => q.to = Some(time_ns(&value)?),
+            "limit" => {
+                q.limit = value
+                    .parse::<usize>()
+                    .map_err(|_| bad(format!("limit {value:?} is not a whole number")))?
+                    .min(MAX_TRACES)
+            }
+            other => return Err(bad(format!("unknown parameter {other:?}"))),
+        }
+    }
+    Ok(Json(gw.store.traces(&q)))
+}
+
+/// `GET /api/v1/traces/{trace_id}`: its spans, by start time.
+async fn trace(
+    State(gw): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<crate::api::Span>>, HttpError> {
+    gw.store
+        .trace(&id.to_ascii_lowercase())
+        .map(Json)
+        .ok_or_else(|| not_found("trace", &id))
+}
+
+#[derive(Serialize)]
+struct ServiceInfo {
+    name: String,
+    operations: Vec<String>,
+}
+
+/// `GET /api/v1/services`: every service in the traces held, with its operations.
+async fn services(State(gw): State<Arc<Shared>>) -> Json<Vec<ServiceInfo>> {
+    Json(
+        gw.store
+            .services()
+            .into_iter()
+            .map(|(name, operations)| ServiceInfo { name, operations })
+            .collect(),
+    )
 }
 
 /// Points per series a range read returns at most, whatever the step.

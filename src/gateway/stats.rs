@@ -21,6 +21,11 @@ pub struct GatewayStats {
     /// Clients disconnected because they stopped reading.
     pub slow_clients_cut: AtomicU64,
     pub auth_failures: AtomicU64,
+    /// OTLP export requests, spans taken and refused, requests refused whole.
+    pub otlp_requests: AtomicU64,
+    pub otlp_spans: AtomicU64,
+    pub otlp_spans_rejected: AtomicU64,
+    pub otlp_refused: AtomicU64,
     pub requests: AtomicU64,
 }
 

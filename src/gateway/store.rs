@@ -15,6 +15,7 @@ use tokio::sync::broadcast;
 use super::filter::Matcher;
 use super::series::{SeriesLimits, SeriesStats, SeriesStore};
 use super::topic::{Published, TopicHub};
+use super::traces::{TraceLimits, TraceQuery, TraceStats, TraceStore};
 use crate::api::{
     Check, CheckResult, CheckStatus, ClusterInfo, From, Health, LogEntry, Node, Op, Record, Sample,
     StartPoint, Task, TaskState, Topic, UnixMillis,
@@ -29,6 +30,8 @@ pub struct StoreLimits {
     pub subscriber_queue: usize,
     /// Events kept for clients resuming from a sequence number.
     pub replay: usize,
+    /// Traces: spans and bytes held.
+    pub traces: TraceLimits,
     /// Metric series: how many, how far back, how much memory.
     pub series: SeriesLimits,
     /// Points of each series a `metrics` snapshot carries.
@@ -47,6 +50,7 @@ impl Default for StoreLimits {
             subscriber_queue: 65_536,
             replay: 16_384,
             series: SeriesLimits::default(),
+            traces: TraceLimits::default(),
             snapshot_points: 300,
             log_bytes: 64 << 20,
             log_queue: 8192,
@@ -117,6 +121,8 @@ struct Inner {
     metrics_hub: TopicHub,
     logs_hub: TopicHub,
     health_hub: TopicHub,
+    spans_hub: TopicHub,
+    traces: TraceStore,
     /// Every check by id, with when it began (its grace period's start).
     checks: BTreeMap<String, (Check, UnixMillis)>,
     builtins: Builtins,
@@ -132,6 +138,7 @@ impl Inner {
             Topic::Metrics => &self.metrics_hub,
             Topic::Logs => &self.logs_hub,
             Topic::Health => &self.health_hub,
+            Topic::Spans => &self.spans_hub,
         }
     }
 
@@ -237,6 +244,16 @@ impl Inner {
                 .map(Record::Series)
                 .collect(),
             Topic::Logs => self.log_tail(matcher, DEFAULT_LOG_TAIL),
+            Topic::Spans => self
+                .traces
+                .list(&TraceQuery {
+                    limit: 100,
+                    ..Default::default()
+                })
+                .into_iter()
+                .map(Record::Trace)
+                .filter(|r| matcher.matches(r))
+                .collect(),
             Topic::Health => self
                 .checks
                 .values()
@@ -263,6 +280,8 @@ impl Store {
                 metrics_hub: hub(),
                 logs_hub: TopicHub::new(limits.log_queue, usize::MAX, limits.log_bytes),
                 health_hub: hub(),
+                spans_hub: hub(),
+                traces: TraceStore::new(limits.traces.clone()),
                 checks: BTreeMap::new(),
                 builtins: Builtins::default(),
                 builtins_at: i64::MIN,
@@ -355,6 +374,36 @@ impl Store {
             .collect();
         checks.sort_by(|a, b| (a.status, &a.target, &a.name).cmp(&(b.status, &b.target, &b.name)));
         (inner.health_hub.seq(), checks)
+    }
+
+    /// Takes spans (OTLP, the demo) and announces the traces they touched;
+    /// returns how many were refused (their trace was full).
+    pub fn add_spans(&self, spans: Vec<crate::api::Span>) -> usize {
+        if spans.is_empty() {
+            return 0;
+        }
+        let mut inner = self.lock();
+        let (touched, refused) = inner.traces.add(spans);
+        for summary in touched {
+            inner.spans_hub.publish(Op::Updated, Record::Trace(summary));
+        }
+        refused
+    }
+
+    pub fn traces(&self, query: &TraceQuery) -> Vec<crate::api::TraceSummary> {
+        self.lock().traces.list(query)
+    }
+
+    pub fn trace(&self, trace_id: &str) -> Option<Vec<crate::api::Span>> {
+        self.lock().traces.get(trace_id)
+    }
+
+    pub fn services(&self) -> Vec<(String, Vec<String>)> {
+        self.lock().traces.services()
+    }
+
+    pub fn trace_stats(&self) -> TraceStats {
+        self.lock().traces.stats()
     }
 
     /// Takes samples from a source that pushes them (statsd).
@@ -635,6 +684,7 @@ impl Store {
             Topic::Metrics,
             Topic::Logs,
             Topic::Health,
+            Topic::Spans,
         ]
         .into_iter()
         .map(|topic| {

@@ -343,6 +343,8 @@ impl Model {
                 return; // lines leave tables alone
             }
             (_, Record::Series(_)) => return,
+            // The traces view reads them when it opens (not yet subscribed).
+            (_, Record::Trace(_)) => return,
             (Op::Removed, Record::Check(check)) => {
                 self.checks.remove(&check.id);
                 return;

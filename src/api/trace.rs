@@ -1,0 +1,129 @@
+//! Traces as the gateway serves them: spans from OTLP (or the demo),
+//! assembled by trace id.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Nanoseconds since the Unix epoch, as OTLP counts them.
+pub type UnixNanos = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SpanKind {
+    #[default]
+    Unspecified,
+    Internal,
+    Server,
+    Client,
+    Producer,
+    Consumer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SpanStatus {
+    #[default]
+    Unset,
+    Ok,
+    Error,
+}
+
+/// Something that happened during a span ("Acquired lock").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpanEvent {
+    pub ts: UnixNanos,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Span {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// 16 hex digits.
+    pub span_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// The resource's `service.name`.
+    pub service: String,
+    pub name: String,
+    #[serde(default)]
+    pub kind: SpanKind,
+    pub start: UnixNanos,
+    pub end: UnixNanos,
+    #[serde(default)]
+    pub status: SpanStatus,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub status_message: String,
+    /// Attribute values as text (arrays and maps as JSON).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resource: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<SpanEvent>,
+    /// The node and task it came from, where the resource says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+}
+
+impl Span {
+    pub fn duration(&self) -> u64 {
+        self.end.saturating_sub(self.start)
+    }
+}
+
+/// One trace as the list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceSummary {
+    pub trace_id: String,
+    /// The root span's service and name; of the earliest span when the
+    /// root has not arrived (or never will).
+    pub root_service: String,
+    pub root_operation: String,
+    pub start: UnixNanos,
+    pub duration: u64,
+    pub spans: usize,
+    pub services: Vec<String>,
+    pub errors: usize,
+    /// Spans whose parent is not in the trace.
+    #[serde(default)]
+    pub orphans: usize,
+}
+
+impl TraceSummary {
+    /// The summary of a trace's spans (at least one).
+    pub fn of(trace_id: &str, spans: &[Span]) -> TraceSummary {
+        let ids: std::collections::HashSet<&str> =
+            spans.iter().map(|s| s.span_id.as_str()).collect();
+        let is_orphan = |s: &&Span| s.parent_id.as_deref().is_some_and(|p| !ids.contains(p));
+        let root = spans
+            .iter()
+            .filter(|s| s.parent_id.is_none())
+            .min_by_key(|s| s.start)
+            .or_else(|| spans.iter().min_by_key(|s| s.start));
+        let start = spans.iter().map(|s| s.start).min().unwrap_or(0);
+        let end = spans.iter().map(|s| s.end).max().unwrap_or(start);
+        let mut services: Vec<String> = spans.iter().map(|s| s.service.clone()).collect();
+        services.sort();
+        services.dedup();
+        TraceSummary {
+            trace_id: trace_id.to_string(),
+            root_service: root.map(|r| r.service.clone()).unwrap_or_default(),
+            root_operation: root.map(|r| r.name.clone()).unwrap_or_default(),
+            start,
+            duration: end.saturating_sub(start),
+            spans: spans.len(),
+            services,
+            errors: spans
+                .iter()
+                .filter(|s| s.status == SpanStatus::Error)
+                .count(),
+            orphans: spans.iter().filter(is_orphan).count(),
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Spans assembled into traces by trace id, late spans merged in, bounded
+//! by spans and bytes with the oldest traces evicted first (and counted).
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::api::{Span, TraceSummary, UnixNanos};
+
+#[derive(Debug, Clone)]
+pub struct TraceLimits {
+    pub max_spans: usize,
+    pub max_bytes: usize,
+    /// Spans one trace may hold; more are refused (a runaway loop).
+    pub max_spans_per_trace: usize,
+}
+
+impl Default for TraceLimits {
+    fn default() -> Self {
+        TraceLimits {
+            max_spans: 200_000,
+            max_bytes: 64 << 20,
+            max_spans_per_trace: 20_000,
+        }
+    }
+}
+
+/// What a span costs in memory, roughly: the struct and its strings.
+fn weight(s: &Span) -> usize {
+    let map = |m: &std::collections::BTreeMap<String, String>| -> usize {
+        m.iter().map(|(k, v)| k.len() + v.len() + 64).sum()
+    };
+    320 + s.trace_id.len()
+        + s.span_id.len()
+        + s.service.len()
+        + s.name.len()
+        + s.status_message.len()
+        + map(&s.attributes)
+        + map(&s.resource)
+        + s.events
+            .iter()
+            .map(|e| 64 + e.name.len() + map(&e.attributes))
+            .sum::<usize>()
+}
+
+struct Trace {
+    spans: Vec<Span>,
+    bytes: usize,
+    summary: TraceSummary,
+}
+
+/// Which traces a list wants.
+#[derive(Debug, Clone, Default)]
+pub struct TraceQuery {
+    pub service: Option<String>,
+    pub operation: Option<String>,
+    pub min_duration: Option<u64>,
+    pub max_duration: Option<u64>,
+    pub errors_only: bool,
+    pub from: Option<UnixNanos>,
+    pub to: Option<UnixNanos>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TraceStats {
+    pub traces: usize,
+    pub spans: usize,
+    pub bytes: usize,
+    pub evicted_traces: u64,
+    pub evicted_spans: u64,
+    pub refused_spans: u64,
+}
+
+#[derive(Default)]
+pub struct TraceStore {
+    limits: TraceLimits,
+    traces: HashMap<String, Trace>,
+    /// Trace ids by first arrival, oldest first.
+    order: VecDeque<String>,
+    spans: usize,
+    bytes: usize,
+    evicted_traces: u64,
+    evicted_spans: u64,
+    refused_spans: u64,
+}
+
+impl TraceStore {
+    pub fn new(limits: TraceLimits) -> TraceStore {
+        TraceStore {
+            limits,
+            ..Default::default()
+        }
+    }
+
+    /// Takes spans; returns the summaries of the traces they touched, and
+    /// how many were refused (a full trace).
+    pub fn add(&mut self, spans: Vec<Span>) -> (Vec<TraceSummary>, usize) {
+        let mut touched: Vec<String> = Vec::new();
+        let mut refused = 0;
+        for span in spans {
+            let id = span.trace_id.clone();
+            let trace = match self.traces.get_mut(&id) {
+                Some(t) => t,
+                None => {
+                    self.order.push_back(id.clone());
+                    self.traces.entry(id.clone()).or_insert_with(|| Trace {
+                        spans: Vec::new(),
+                        bytes: 0,
+                        summary: TraceSummary::of(&id, std::slice::from_ref(&span)),
+                    })
+                }
+            };
+            let w = weight(&span);
+            // A span sent again (a retry) replaces the one held.
+            if let Some(old) = trace.spans.iter_mut().find(|s| s.span_id == span.span_id) {
+                let old_w = weight(old);
+                *old = span;
+                trace.bytes = trace.bytes + w - old_w;
+                self.bytes = self.bytes + w - old_w;
+            } else if trace.spans.len() >= self.limits.max_spans_per_trace {
+                refused += 1;
+                continue;
+            } else {
+                trace.spans.push(span);
+                trace.bytes += w;
+                self.bytes += w;
+                self.spans += 1;
+            }
+            if !touched.contains(&id) {
+                touched.push(id);
+            }
+        }
+        self.refused_spans += refused as u64;
+        for id in &touched {
+            if let Some(t) = self.traces.get_mut(id) {
+                t.summary = TraceSummary::of(id, &t.spans);
+            }
+        }
+        self.evict();
+        let summaries = touched
+            .iter()
+            .filter_map(|id| self.traces.get(id).map(|t| t.summary.clone()))
+            .collect();
+        (summaries, refused)
+    }
+
+    fn evict(&mut self) {
+        while self.spans > self.limits.max_spans || self.bytes > self.limits.max_bytes {
+            let Some(id) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(t) = self.traces.remove(&id) {
+                self.spans -= t.spans.len();
+                self.bytes -= t.bytes;
+                self.evicted_traces += 1;
+                self.evicted_spans += t.spans.len() as u64;
+            }
+        }
+    }
+
+    /// Summaries matching the query, newest first.
+    pub fn list(&self, q: &TraceQuery) -> Vec<TraceSummary> {
+        let mut out: Vec<TraceSummary> = self
+            .traces
+            .values()
+            .map(|t| &t.summary)
+            .filter(|s| {
+                q.service.as_ref().is_none_or(|x| s.services.contains(x))
+                    && q.operation.as_ref().is_none_or(|x| &s.root_operation == x)
+                    && q.min_duration.is_none_or(|d| s.duration >= d)
+                    && q.max_duration.is_none_or(|d| s.duration <= d)
+                    && (!q.errors_only || s.errors > 0)
+                    && q.from.is_none_or(|f| s.start >= f)
+                    && q.to.is_none_or(|t| s.start <= t)
+            })
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| {
+            b.start
+                .cmp(&a.start)
+                .then_with(|| a.trace_id.cmp(&b.trace_id))
+        });
+        out.truncate(q.limit.max(1));
+        out
+    }
+
+    /// A trace's spans, by start time.
+    pub fn get(&self, trace_id: &str) -> Option<Vec<Span>> {
+        let mut spans = self.traces.get(trace_id)?.spans.clone();
+        spans.sort_by(|a, b| {
+            a.start
+                .cmp(&b.start)
+                .then_with(|| a.span_id.cmp(&b.span_id))
+        });
+        Some(spans)
+    }
+
+    /// Every service seen in the traces held, with its operations.
+    pub fn services(&self) -> Vec<(String, Vec<String>)> {
+        let mut by: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+            Default::default();
+        for t in self.traces.values() {
+            for s in &t.spans {
+                by.entry(s.service.clone())
+                    .or_default()
+                    .insert(s.name.clone());
+            }
+        }
+        by.into_iter()
+            .map(|(service, ops)| (service, ops.into_iter().collect()))
+            .collect()
+    }
+
+    pub fn stats(&self) -> TraceStats {
+        TraceStats {
+            traces: self.traces.len(),
+            spans: self.spans,
+            bytes: self.bytes,
+            evicted_traces: self.evicted_traces,
+            evicted_spans: self.evicted_spans,
+            refused_spans: self.refused_spans,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::SpanStatus;
+
+    pub fn span(trace: &str, id: &str, parent: Option<&str>, start: u64, end: u64) -> Span {
+        Span {
+            trace_id: trace.into(),
+            span_id: id.into(),
+            parent_id: parent.map(str::to_string),
+            service: "svc".into(),
+            name: format!("op-{id}"),
+            kind: Default::default(),
+            start,
+            end,
+            status: SpanStatus::Unset,
+            status_message: String::new(),
+            attributes: Default::default(),
+            resource: Default::default(),
+            events: Vec::new(),
+            node_id: None,
+            task_id: None,
+        }
+    }
+
+    #[test]
+    fn assembles_merges_late_spans_and_evicts_oldest() {
+        let mut store = TraceStore::new(TraceLimits {
+            max_spans: 4,
+            max_bytes: usize::MAX,
+            max_spans_per_trace: 3,
+        });
+        let (touched, _) = store.add(vec![span("t1", "b", Some("a"), 20, 30)]);
+        assert_eq!(touched[0].orphans, 1, "the root has not come yet");
+        let (touched, _) = store.add(vec![span("t1", "a", None, 10, 50)]);
+        assert_eq!(
+            (touched[0].spans, touched[0].orphans, touched[0].duration),
+            (2, 0, 40)
+        );
+        assert_eq!(touched[0].root_operation, "op-a");
+        // A duplicate replaces; a full trace refuses.
+        store.add(vec![span("t1", "b", Some("a"), 20, 35)]);
+        assert_eq!(store.stats().spans, 2);
+        let (_, refused) = store.add(vec![
+            span("t1", "c", Some("a"), 1, 2),
+            span("t1", "d", Some("a"), 1, 2),
+        ]);
+        assert_eq!(refused, 1);
+        // Over the bound: the oldest trace goes, counted.
+        store.add(vec![
+            span("t2", "x", None, 100, 200),
+            span("t2", "y", Some("x"), 110, 120),
+        ]);
+        let stats = store.stats();
+        assert!(stats.spans <= 4);
+        assert_eq!((stats.evicted_traces, stats.evicted_spans), (1, 3));
+        assert!(store.get("t1").is_none());
+        assert_eq!(
+            store
+                .list(&TraceQuery {
+                    limit: 10,
+                    ..Default::default()
+                })
+                .len(),
+            1
+        );
+        assert_eq!(
+            store
+                .list(&TraceQuery {
+                    min_duration: Some(1000),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .len(),
+            0
+        );
+    }
+}
