@@ -131,6 +131,11 @@ async fn version() -> Json<VersionInfo> {
             "stream:nodes",
             "stream:tasks",
             "stream:metrics",
+            "stream:logs",
+            "stream:health",
+            "stream:spans",
+            "metrics:series",
+            "traces",
             "prometheus",
         ]
         .map(String::from)
