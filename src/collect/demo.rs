@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use super::demo_logs::DemoLogs;
+use super::demo_traces::DemoTraces;
 use super::rng::Rng;
 use super::{Collected, Source, sample};
 use crate::api::{
@@ -94,6 +95,7 @@ struct SimTask {
 pub struct DemoSource {
     rng: Rng,
     logs: DemoLogs,
+    traces: DemoTraces,
     log_rate: usize,
     last_tick: Option<UnixMillis>,
     nodes: Vec<SimNode>,
@@ -119,6 +121,7 @@ impl DemoSource {
         let apps = make_apps(&nodes, config.tasks);
         DemoSource {
             logs: DemoLogs::new(config.seed),
+            traces: DemoTraces::new(config.seed),
             log_rate: config.log_rate,
             last_tick: None,
             rng,
@@ -750,11 +753,16 @@ impl Source for DemoSource {
             .collect();
         let mut logs = Vec::with_capacity(lines + 8);
         self.logs.write(&running, now, lines, &mut logs);
+        // About two requests traced a second.
+        let traces = ((2 * elapsed / 1000) as usize).min(10);
+        let mut spans = Vec::new();
+        self.traces.write(&running, now, traces, &mut spans);
         Collected {
             nodes: self.nodes.iter().map(|n| n.node.clone()).collect(),
             tasks: self.tasks.values().map(|s| s.task.clone()).collect(),
             samples,
             logs,
+            spans,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod checks;
 pub mod demo;
 mod demo_logs;
+mod demo_traces;
 pub mod host;
 pub mod journal;
 pub mod logfile;
@@ -12,7 +13,7 @@ pub mod otlp;
 mod rng;
 pub mod statsd;
 
-use crate::api::{LogEntry, Node, Sample, Task, UnixMillis};
+use crate::api::{LogEntry, Node, Sample, Span, Task, UnixMillis};
 
 /// One reading of a source: the whole cluster as it is now, plus the
 /// samples taken since the last reading. The store works out what changed.
@@ -23,6 +24,8 @@ pub struct Collected {
     pub samples: Vec<Sample>,
     /// Log entries since the last reading (sources that make their own).
     pub logs: Vec<LogEntry>,
+    /// Spans since the last reading (the demo's traces).
+    pub spans: Vec<Span>,
 }
 
 pub trait Source: Send + 'static {

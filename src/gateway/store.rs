@@ -355,6 +355,7 @@ impl Store {
         push_samples(inner, collected.samples);
         inner.series.expire(now - self.limits.series.ttl_ms);
         append_logs(inner, collected.logs);
+        add_spans(inner, collected.spans);
     }
 
     /// Takes a result of a check run outside the store (a probe, a
@@ -382,12 +383,7 @@ impl Store {
         if spans.is_empty() {
             return 0;
         }
-        let mut inner = self.lock();
-        let (touched, refused) = inner.traces.add(spans);
-        for summary in touched {
-            inner.spans_hub.publish(Op::Updated, Record::Trace(summary));
-        }
-        refused
+        add_spans(&mut self.lock(), spans)
     }
 
     pub fn traces(&self, query: &TraceQuery) -> Vec<crate::api::TraceSummary> {
@@ -708,6 +704,17 @@ impl Store {
     pub fn series_stats(&self) -> SeriesStats {
         self.lock().series.stats()
     }
+}
+
+fn add_spans(inner: &mut Inner, spans: Vec<crate::api::Span>) -> usize {
+    if spans.is_empty() {
+        return 0;
+    }
+    let (touched, refused) = inner.traces.add(spans);
+    for summary in touched {
+        inner.spans_hub.publish(Op::Updated, Record::Trace(summary));
+    }
+    refused
 }
 
 fn push_samples(inner: &mut Inner, samples: Vec<Sample>) {

@@ -59,7 +59,7 @@ impl Source for HostSource {
             nodes: vec![node],
             tasks,
             samples,
-            logs: Vec::new(),
+            ..Default::default()
         }
     }
 }
