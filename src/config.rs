@@ -47,6 +47,7 @@ pub struct GatewaySection {
     pub demo_nodes: Option<usize>,
     pub demo_tasks: Option<usize>,
     pub demo_log_rate: Option<usize>,
+    pub demo_trace_rate: Option<usize>,
     pub refresh_ms: Option<u64>,
     /// Read the journal (default true for this host, false for the demo).
     pub journal: Option<bool>,

@@ -53,6 +53,9 @@ struct SourceArgs {
     /// Log lines a second in the demo cluster (default 20; large for load tests).
     #[arg(long, value_name = "N")]
     demo_log_rate: Option<usize>,
+    /// Requests traced a second in the demo cluster (default 2).
+    #[arg(long, value_name = "N")]
+    demo_trace_rate: Option<usize>,
     /// How often the source is read, in milliseconds (default 1000).
     #[arg(long, value_name = "MS")]
     refresh_ms: Option<u64>,
@@ -312,6 +315,10 @@ fn sources(args: &SourceArgs, cfg: &GatewaySection, config: &mut GatewayConfig) 
                 .demo_log_rate
                 .or(cfg.demo_log_rate)
                 .unwrap_or(defaults.log_rate),
+            trace_rate: args
+                .demo_trace_rate
+                .or(cfg.demo_trace_rate)
+                .unwrap_or(defaults.trace_rate),
         }))
     } else {
         Box::new(HostSource::new())

@@ -25,6 +25,8 @@ pub struct DemoConfig {
     /// Log lines a second across the cluster (the burst mode for load tests
     /// is a large number).
     pub log_rate: usize,
+    /// Requests traced a second (0: none).
+    pub trace_rate: usize,
 }
 
 impl Default for DemoConfig {
@@ -34,6 +36,7 @@ impl Default for DemoConfig {
             nodes: 10,
             tasks: 60,
             log_rate: 20,
+            trace_rate: 2,
         }
     }
 }
@@ -97,6 +100,7 @@ pub struct DemoSource {
     logs: DemoLogs,
     traces: DemoTraces,
     log_rate: usize,
+    trace_rate: usize,
     last_tick: Option<UnixMillis>,
     nodes: Vec<SimNode>,
     apps: Vec<App>,
@@ -123,6 +127,7 @@ impl DemoSource {
             logs: DemoLogs::new(config.seed),
             traces: DemoTraces::new(config.seed),
             log_rate: config.log_rate,
+            trace_rate: config.trace_rate,
             last_tick: None,
             rng,
             nodes,
@@ -753,8 +758,7 @@ impl Source for DemoSource {
             .collect();
         let mut logs = Vec::with_capacity(lines + 8);
         self.logs.write(&running, now, lines, &mut logs);
-        // About two requests traced a second.
-        let traces = ((2 * elapsed / 1000) as usize).min(10);
+        let traces = ((self.trace_rate as i64 * elapsed / 1000) as usize).min(100);
         let mut spans = Vec::new();
         self.traces.write(&running, now, traces, &mut spans);
         Collected {
