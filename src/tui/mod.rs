@@ -24,6 +24,7 @@ pub mod text;
 pub mod theme;
 pub mod viewdef;
 pub mod views;
+pub mod waterfall;
 pub mod widgets;
 
 use std::io::Write;

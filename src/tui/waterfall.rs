@@ -1,0 +1,306 @@
+//! A trace laid out as a waterfall: spans in depth-first order, siblings
+//! by start time, each with its depth; the critical path marked; spans
+//! whose parent never came shown as roots and counted. Worked out once
+//! when the trace arrives, never in a draw.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::api::{Span, SpanKind};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Into [`Layout::spans`].
+    pub span: usize,
+    pub depth: usize,
+    pub critical: bool,
+    pub children: usize,
+    /// Its parent is named but not in the trace.
+    pub orphan: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub spans: Vec<Span>,
+    /// Every span, depth first.
+    pub rows: Vec<Row>,
+    pub start: u64,
+    pub end: u64,
+    pub orphans: usize,
+    /// Spans that came more than once (the last one is kept).
+    pub duplicates: usize,
+}
+
+impl Layout {
+    pub fn new(spans: Vec<Span>) -> Layout {
+        // One span per id: the last sent wins.
+        let mut by_id: HashMap<String, usize> = HashMap::new();
+        let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
+        let mut duplicates = 0;
+        for s in spans {
+            match by_id.get(&s.span_id) {
+                Some(&i) => {
+                    kept[i] = s;
+                    duplicates += 1;
+                }
+                None => {
+                    by_id.insert(s.span_id.clone(), kept.len());
+                    kept.push(s);
+                }
+            }
+        }
+        let spans = kept;
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); spans.len()];
+        let mut roots = Vec::new();
+        let mut orphan = vec![false; spans.len()];
+        for (i, s) in spans.iter().enumerate() {
+            match s.parent_id.as_ref().map(|p| by_id.get(p)) {
+                Some(Some(&p)) if p != i => children[p].push(i),
+                Some(_) => {
+                    orphan[i] = true;
+                    roots.push(i);
+                }
+                None => roots.push(i),
+            }
+        }
+        let by_start = |a: &usize, b: &usize| {
+            (spans[*a].start, &spans[*a].span_id).cmp(&(spans[*b].start, &spans[*b].span_id))
+        };
+        roots.sort_by(by_start);
+        for c in &mut children {
+            c.sort_by(by_start);
+        }
+        let critical = critical_path(&spans, &children, &roots);
+        // Depth first, without recursion (a 10,000-deep chain is fine), and
+        // each span once even if the parent links loop.
+        let mut rows = Vec::with_capacity(spans.len());
+        let mut seen = vec![false; spans.len()];
+        let mut stack: Vec<(usize, usize)> = roots.iter().rev().map(|&r| (r, 0)).collect();
+        while let Some((i, depth)) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            rows.push(Row {
+                span: i,
+                depth,
+                critical: critical.contains(&i),
+                children: children[i].len(),
+                orphan: orphan[i],
+            });
+            stack.extend(children[i].iter().rev().map(|&c| (c, depth + 1)));
+        }
+        // Spans caught in a parent loop were never reached: show them too.
+        for i in 0..spans.len() {
+            if !seen[i] {
+                rows.push(Row {
+                    span: i,
+                    depth: 0,
+                    critical: false,
+                    children: 0,
+                    orphan: true,
+                });
+            }
+        }
+        let start = spans.iter().map(|s| s.start).min().unwrap_or(0);
+        let end = spans.iter().map(|s| s.end).max().unwrap_or(start);
+        Layout {
+            orphans: orphan.iter().filter(|o| **o).count(),
+            spans,
+            rows,
+            start,
+            end,
+            duplicates,
+        }
+    }
+
+    /// The rows on show when the spans in `collapsed` hide their subtrees.
+    pub fn visible(&self, collapsed: &HashSet<usize>) -> Vec<usize> {
+        let mut out = Vec::with_capacity(self.rows.len());
+        let mut hide_below: Option<usize> = None;
+        for (n, row) in self.rows.iter().enumerate() {
+            if let Some(depth) = hide_below {
+                if row.depth > depth {
+                    continue;
+                }
+                hide_below = None;
+            }
+            out.push(n);
+            if collapsed.contains(&row.span) {
+                hide_below = Some(row.depth);
+            }
+        }
+        out
+    }
+}
+
+/// The critical path, as the Jaeger UI works it out: from the root, the
+/// child that finished last (its end clamped to the parent's), then,
+/// before that child began, the one that finished last before it, and so
+/// on, recursing into each. A consumer under a producer is left out: it
+/// runs after the request it came from.
+fn critical_path(spans: &[Span], children: &[Vec<usize>], roots: &[usize]) -> HashSet<usize> {
+    let mut on = HashSet::new();
+    let Some(&root) = roots
+        .iter()
+        .find(|&&r| spans[r].parent_id.is_none())
+        .or(roots.first())
+    else {
+        return on;
+    };
+    // (span, the end it is clamped to)
+    let mut work = vec![(root, spans[root].end)];
+    while let Some((i, limit)) = work.pop() {
+        if !on.insert(i) {
+            continue;
+        }
+        let parent = &spans[i];
+        let mut until = limit.min(parent.end);
+        // Each pick moves `until` back to the child's start, so no child is
+        // picked twice.
+        while let Some(c) = children[i]
+            .iter()
+            .copied()
+            .filter(|&c| {
+                !(spans[c].kind == SpanKind::Consumer && parent.kind == SpanKind::Producer)
+            })
+            .filter(|&c| spans[c].start < until)
+            .max_by_key(|&c| (spans[c].end.min(until), spans[c].start))
+        {
+            work.push((c, spans[c].end.min(until)));
+            if spans[c].start <= parent.start {
+                break;
+            }
+            until = spans[c].start;
+        }
+    }
+    on
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::SpanStatus;
+
+    fn span(id: &str, parent: Option<&str>, start: u64, end: u64) -> Span {
+        Span {
+            trace_id: "t".into(),
+            span_id: id.into(),
+            parent_id: parent.map(str::to_string),
+            service: "svc".into(),
+            name: id.into(),
+            kind: SpanKind::Internal,
+            start,
+            end,
+            status: SpanStatus::Unset,
+            status_message: String::new(),
+            attributes: Default::default(),
+            resource: Default::default(),
+            events: Vec::new(),
+            node_id: None,
+            task_id: None,
+        }
+    }
+
+    fn order(l: &Layout) -> Vec<(&str, usize)> {
+        l.rows
+            .iter()
+            .map(|r| (l.spans[r.span].span_id.as_str(), r.depth))
+            .collect()
+    }
+
+    fn critical(l: &Layout) -> Vec<&str> {
+        l.rows
+            .iter()
+            .filter(|r| r.critical)
+            .map(|r| l.spans[r.span].span_id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn depth_first_siblings_by_start_and_the_critical_path() {
+        // root 0..100: a 0..30, b 20..90 (c 25..40, d 50..95 overflowing b), e 40..60
+        let l = Layout::new(vec![
+            span("e", Some("root"), 40, 60),
+            span("b", Some("root"), 20, 90),
+            span("root", None, 0, 100),
+            span("d", Some("b"), 50, 95),
+            span("a", Some("root"), 0, 30),
+            span("c", Some("b"), 25, 40),
+        ]);
+        assert_eq!(
+            order(&l),
+            [
+                ("root", 0),
+                ("a", 1),
+                ("b", 1),
+                ("c", 2),
+                ("d", 2),
+                ("e", 1)
+            ]
+        );
+        // b ends last; within b, d (clamped to 90) then c before it; before
+        // b began at 20, a (clamped to 20).
+        let mut path = critical(&l);
+        path.sort();
+        assert_eq!(path, ["a", "b", "c", "d", "root"]);
+        assert_eq!((l.start, l.end), (0, 100));
+    }
+
+    #[test]
+    fn orphans_duplicates_skew_and_loops() {
+        let l = Layout::new(vec![
+            span("root", None, 10, 100),
+            span("early", Some("root"), 5, 50), // clock skew: starts before its parent
+            span("lost", Some("missing"), 30, 40),
+            span("root", None, 10, 110), // sent again, longer
+            span("x", Some("y"), 1, 2),
+            span("y", Some("x"), 1, 2), // a loop
+        ]);
+        assert_eq!(l.duplicates, 1);
+        assert_eq!(l.spans.len(), 5);
+        assert_eq!(l.orphans, 1);
+        assert!(
+            l.rows
+                .iter()
+                .any(|r| r.orphan && l.spans[r.span].span_id == "lost")
+        );
+        assert_eq!(l.rows.len(), 5, "every span shows, loops included");
+        assert_eq!(l.end, 110);
+        assert!(critical(&l).contains(&"early"));
+    }
+
+    #[test]
+    fn collapsing_hides_a_subtree_and_a_lone_span_lays_out() {
+        let l = Layout::new(vec![
+            span("root", None, 0, 10),
+            span("a", Some("root"), 0, 5),
+            span("a1", Some("a"), 1, 2),
+            span("b", Some("root"), 5, 10),
+        ]);
+        let a = l.rows[1].span;
+        let shown: Vec<&str> = l
+            .visible(&HashSet::from([a]))
+            .iter()
+            .map(|&n| l.spans[l.rows[n].span].span_id.as_str())
+            .collect();
+        assert_eq!(shown, ["root", "a", "b"]);
+        let one = Layout::new(vec![span("only", None, 5, 6)]);
+        assert_eq!(one.rows.len(), 1);
+        assert!(one.rows[0].critical);
+    }
+
+    #[test]
+    fn a_ten_thousand_span_trace() {
+        let mut spans = vec![span("root", None, 0, 1_000_000)];
+        for i in 0..9_999u64 {
+            let parent = if i % 100 == 0 {
+                "root".to_string()
+            } else {
+                format!("s{}", i - 1)
+            };
+            spans.push(span(&format!("s{i}"), Some(&parent), i * 10, i * 10 + 50));
+        }
+        let l = Layout::new(spans);
+        assert_eq!(l.rows.len(), 10_000);
+        assert!(l.rows.iter().map(|r| r.depth).max().unwrap() >= 99);
+    }
+}
