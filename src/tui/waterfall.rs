@@ -89,16 +89,14 @@ impl Layout {
             stack.extend(children[i].iter().rev().map(|&c| (c, depth + 1)));
         }
         // Spans caught in a parent loop were never reached: show them too.
-        for i in 0..spans.len() {
-            if !seen[i] {
-                rows.push(Row {
-                    span: i,
-                    depth: 0,
-                    critical: false,
-                    children: 0,
-                    orphan: true,
-                });
-            }
+        for (i, _) in seen.iter().enumerate().filter(|(_, seen)| !**seen) {
+            rows.push(Row {
+                span: i,
+                depth: 0,
+                critical: false,
+                children: 0,
+                orphan: true,
+            });
         }
         let start = spans.iter().map(|s| s.start).min().unwrap_or(0);
         let end = spans.iter().map(|s| s.end).max().unwrap_or(start);
