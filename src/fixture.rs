@@ -157,6 +157,28 @@ pub fn demo_series(config: DemoConfig, ticks: i64) -> Vec<Series> {
         .collect()
 }
 
+/// The demo's traces over `ticks` seconds from `T0`, deterministically.
+pub fn demo_spans(config: DemoConfig, ticks: i64) -> Vec<crate::api::Span> {
+    let mut demo = DemoSource::new(config);
+    (0..ticks.max(1))
+        .flat_map(|i| demo.collect(T0 + i * 1000).spans)
+        .collect()
+}
+
+/// Delivers traces to the console as its `traces` subscription's snapshot.
+pub fn feed_traces(app: &mut App, spans: &[crate::api::Span]) {
+    let mut by: BTreeMap<&str, Vec<crate::api::Span>> = BTreeMap::new();
+    for s in spans {
+        by.entry(s.trace_id.as_str()).or_default().push(s.clone());
+    }
+    let items = by
+        .iter()
+        .map(|(id, spans)| Record::Trace(crate::api::TraceSummary::of(id, spans)))
+        .collect();
+    let now = app.now;
+    app.on_stream(snapshot(crate::tui::model::SUB_TRACES, items), now);
+}
+
 /// Delivers series to an open dashboard as its subscription's snapshot.
 pub fn feed_dash(app: &mut App, series: Vec<Series>) {
     let now = app.now;

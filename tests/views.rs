@@ -536,3 +536,81 @@ fn dashboard_window_and_subscription() {
             .contains("neither a window")
     );
 }
+
+/// The traces list, and the spans of every trace, as the gateway would hold them.
+fn traces(app: &mut App) -> Vec<day2top::api::Span> {
+    let spans = fixture::demo_spans(
+        DemoConfig {
+            seed: 42,
+            nodes: 10,
+            tasks: 60,
+            ..Default::default()
+        },
+        150,
+    );
+    fixture::feed_traces(app, &spans);
+    typed(app, ":traces\n");
+    spans
+}
+
+/// Opens the selected trace's waterfall with its spans delivered.
+fn waterfall(app: &mut App) {
+    let spans = traces(app);
+    render(app, 160, 48);
+    key(app, KeyCode::Enter);
+    let id = app.trace_view.id.clone();
+    let mine = spans.into_iter().filter(|s| s.trace_id == id).collect();
+    app.on_trace(&id, Ok(mine));
+}
+
+#[test]
+fn traces_list() {
+    check("traces", |app| {
+        traces(app);
+    });
+}
+
+#[test]
+fn traces_filtered_to_errors() {
+    check("traces_errors", |app| {
+        traces(app);
+        typed(app, ":traces errors\n");
+    });
+}
+
+#[test]
+fn trace_waterfall() {
+    check("waterfall", waterfall);
+}
+
+#[test]
+fn trace_waterfall_collapsed_zoomed_and_detail() {
+    check("waterfall_collapsed", |app| {
+        waterfall(app);
+        key(app, KeyCode::Char('j'));
+        key(app, KeyCode::Char(' '));
+    });
+    check("waterfall_zoomed_detail", |app| {
+        waterfall(app);
+        key(app, KeyCode::Char('j'));
+        key(app, KeyCode::Char('j'));
+        key(app, KeyCode::Char('j'));
+        key(app, KeyCode::Char('z'));
+        key(app, KeyCode::Enter);
+    });
+}
+
+#[test]
+fn a_span_opens_its_tasks_logs_at_its_time() {
+    let mut app = demo_app(150);
+    waterfall(&mut app);
+    render(&mut app, 160, 48);
+    let span = app.trace_view.selected().cloned().unwrap();
+    let effects = app.on_key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::NONE));
+    assert!(!effects.is_empty());
+    assert!(matches!(app.route(), day2top::tui::app::Route::Logs { .. }));
+    assert_eq!(
+        app.log_view.pending_at,
+        Some((span.start / 1_000_000) as i64)
+    );
+}

@@ -31,6 +31,14 @@ pub enum Action {
     ViewDash,
     /// Dashboard: the next time window (1m, 5m, 15m, 1h).
     CycleWindow,
+    /// The recent traces.
+    ViewTraces,
+    /// Waterfall: fold or unfold the selected span's subtree.
+    ToggleCollapse,
+    /// Waterfall: fold every subtree, or unfold them all.
+    CollapseAll,
+    /// Waterfall: zoom into the selected span's time, or back out.
+    Zoom,
     /// Log view: follow the newest lines again.
     Follow,
     ToggleWrap,
@@ -57,4 +65,6 @@ pub enum ViewKind {
     Logs,
     Health,
     Dash,
+    Traces,
+    Trace,
 }

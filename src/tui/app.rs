@@ -2,7 +2,7 @@
 //! command goes through here, and what must happen outside (quit, switch
 //! gateway) comes back as an [`Effect`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -18,6 +18,7 @@ use super::logview::{LogScope, LogView, Search, TimeMode};
 use super::model::{Model, SUB_DASH, SUB_LOGS};
 use super::syntax::{Runs, Syntax};
 use super::table::{Rows, TableState};
+use super::waterfall::Layout;
 use crate::api::Topic;
 use crate::api::{Check, UnixMillis};
 use crate::client::{StreamEvent, Subscription};
@@ -44,6 +45,46 @@ pub enum Route {
     DashPanel {
         panel: usize,
     },
+    /// The recent traces.
+    Traces,
+    /// One trace's waterfall.
+    Trace {
+        id: String,
+    },
+}
+
+/// The waterfall on screen: its layout (once the spans came), what is
+/// folded, the selected row, the zoom, and whether the span detail shows.
+#[derive(Debug, Clone, Default)]
+pub struct TraceView {
+    pub id: String,
+    pub layout: Option<Layout>,
+    pub error: Option<String>,
+    /// Spans whose subtrees are folded.
+    pub collapsed: HashSet<usize>,
+    /// Rows on show (into `layout.rows`), worked out before a frame.
+    pub visible: Vec<usize>,
+    pub cursor: usize,
+    pub offset: usize,
+    /// The time window shown, when zoomed into a span.
+    pub zoom: Option<(u64, u64)>,
+    pub detail: bool,
+}
+
+impl TraceView {
+    /// The selected span.
+    pub fn selected(&self) -> Option<&crate::api::Span> {
+        let layout = self.layout.as_ref()?;
+        let row = layout.rows.get(*self.visible.get(self.cursor)?)?;
+        layout.spans.get(row.span)
+    }
+
+    /// The time window on screen.
+    pub fn window(&self) -> (u64, u64) {
+        let layout = self.layout.as_ref();
+        self.zoom
+            .unwrap_or_else(|| layout.map_or((0, 1), |l| (l.start, l.end.max(l.start + 1))))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +113,10 @@ pub enum Effect {
         names: Vec<String>,
         window: i64,
     },
+    /// Read one trace's spans, for the waterfall.
+    FetchTrace {
+        id: String,
+    },
     /// Write the shown log lines to a file.
     Save {
         path: PathBuf,
@@ -95,8 +140,8 @@ pub struct Origin {
 }
 
 pub const COMMANDS: &[&str] = &[
-    "cluster", "nodes", "tasks", "logs", "health", "dash", "goto", "save", "ctx", "theme",
-    "keymap", "help", "quit", "q",
+    "cluster", "nodes", "tasks", "logs", "health", "dash", "traces", "goto", "save", "ctx",
+    "theme", "keymap", "help", "quit", "q",
 ];
 
 pub struct App {
@@ -112,6 +157,9 @@ pub struct App {
     pub nodes_table: TableState,
     pub tasks_table: TableState,
     pub health_table: TableState,
+    pub traces_table: TableState,
+    pub trace_filter: super::table::TraceFilter,
+    pub trace_view: TraceView,
     pub dash: DashState,
     /// Where the next log view opened should pause, once its lines come.
     open_logs_at: Option<UnixMillis>,
@@ -160,6 +208,9 @@ impl App {
             nodes_table: TableState::default(),
             tasks_table: TableState::default(),
             health_table: TableState::default(),
+            traces_table: TableState::default(),
+            trace_filter: Default::default(),
+            trace_view: TraceView::default(),
             dash: DashState::default(),
             open_logs_at: None,
             cluster_table: TableState::default(),
@@ -191,6 +242,8 @@ impl App {
             Route::Logs { .. } => ViewKind::Logs,
             Route::Health => ViewKind::Health,
             Route::Dash | Route::DashPanel { .. } => ViewKind::Dash,
+            Route::Traces => ViewKind::Traces,
+            Route::Trace { .. } => ViewKind::Trace,
         }
     }
 
@@ -221,6 +274,80 @@ impl App {
                 })));
             }
             None => effects.push(Effect::Unsubscribe(SUB_LOGS.into())),
+        }
+    }
+
+    /// A trace's spans came (or could not be read).
+    pub fn on_trace(&mut self, id: &str, result: Result<Vec<crate::api::Span>, String>) {
+        if self.trace_view.id != id {
+            return; // the operator moved on
+        }
+        match result {
+            Ok(spans) => self.trace_view.layout = Some(Layout::new(spans)),
+            Err(e) => self.trace_view.error = Some(e),
+        }
+    }
+
+    fn act_in_trace(&mut self, action: Action) {
+        if !matches!(self.route(), Route::Trace { .. }) {
+            return;
+        }
+        let view = &mut self.trace_view;
+        let Some(layout) = &view.layout else {
+            return;
+        };
+        let selected = view.visible.get(view.cursor).map(|&n| layout.rows[n].span);
+        match action {
+            Action::ToggleCollapse => {
+                if let Some(span) = selected
+                    && !view.collapsed.remove(&span)
+                {
+                    view.collapsed.insert(span);
+                }
+            }
+            Action::CollapseAll => {
+                if view.collapsed.is_empty() {
+                    view.collapsed = layout
+                        .rows
+                        .iter()
+                        .filter(|r| r.children > 0)
+                        .map(|r| r.span)
+                        .collect();
+                } else {
+                    view.collapsed.clear();
+                }
+            }
+            Action::Zoom => {
+                view.zoom = match (view.zoom, selected) {
+                    (None, Some(span)) => {
+                        let s = &layout.spans[span];
+                        Some((s.start, s.end.max(s.start + 1)))
+                    }
+                    _ => None,
+                };
+            }
+            _ => {}
+        }
+    }
+
+    fn trace_on_screen(&self) -> Option<String> {
+        match self.route() {
+            Route::Trace { id } => Some(id.clone()),
+            _ => None,
+        }
+    }
+
+    /// Reads a trace when its waterfall opens.
+    fn follow_trace(&mut self, before: Option<String>, effects: &mut Vec<Effect>) {
+        if let Some(id) = self.trace_on_screen()
+            && before.as_ref() != Some(&id)
+            && self.trace_view.id != id
+        {
+            self.trace_view = TraceView {
+                id: id.clone(),
+                ..Default::default()
+            };
+            effects.push(Effect::FetchTrace { id });
         }
     }
 
@@ -310,7 +437,12 @@ impl App {
             Route::Nodes => Some(&mut self.nodes_table),
             Route::Tasks { .. } => Some(&mut self.tasks_table),
             Route::Health => Some(&mut self.health_table),
-            Route::Task { .. } | Route::Logs { .. } | Route::Dash | Route::DashPanel { .. } => None,
+            Route::Traces => Some(&mut self.traces_table),
+            Route::Task { .. }
+            | Route::Logs { .. }
+            | Route::Dash
+            | Route::DashPanel { .. }
+            | Route::Trace { .. } => None,
         }
     }
 
@@ -320,7 +452,12 @@ impl App {
             Route::Nodes => Some(&self.nodes_table),
             Route::Tasks { .. } => Some(&self.tasks_table),
             Route::Health => Some(&self.health_table),
-            Route::Task { .. } | Route::Logs { .. } | Route::Dash | Route::DashPanel { .. } => None,
+            Route::Traces => Some(&self.traces_table),
+            Route::Task { .. }
+            | Route::Logs { .. }
+            | Route::Dash
+            | Route::DashPanel { .. }
+            | Route::Trace { .. } => None,
         }
     }
 
@@ -333,8 +470,17 @@ impl App {
                 Action::ViewTasks,
                 Action::ViewHealth,
                 Action::ViewDash,
+                Action::ViewTraces,
             ],
             Route::Dash => vec![Action::Select, Action::CycleWindow],
+            Route::Traces => vec![Action::Select, Action::Filter, Action::SortNext],
+            Route::Trace { .. } => vec![
+                Action::Select,
+                Action::ToggleCollapse,
+                Action::CollapseAll,
+                Action::Zoom,
+                Action::ViewLogs,
+            ],
             Route::DashPanel { .. } => vec![Action::CycleWindow],
             Route::Nodes | Route::Tasks { .. } | Route::Health => vec![
                 Action::Select,
@@ -398,6 +544,26 @@ impl App {
                 let route = self.route().clone();
                 super::views::dash::prepare(self, &route);
             }
+            Route::Traces => self.traces_table.refresh(
+                &self.defs.traces_view,
+                Rows::Traces(&self.trace_filter),
+                model,
+                now,
+                height,
+            ),
+            Route::Trace { .. } => {
+                let rows = super::views::waterfall::rows_height(self.size, self.trace_view.detail);
+                let view = &mut self.trace_view;
+                if let Some(layout) = &view.layout {
+                    view.visible = layout.visible(&view.collapsed);
+                }
+                view.cursor = view.cursor.min(view.visible.len().saturating_sub(1));
+                if view.cursor < view.offset {
+                    view.offset = view.cursor;
+                } else if view.cursor >= view.offset + rows.max(1) {
+                    view.offset = view.cursor + 1 - rows.max(1);
+                }
+            }
             Route::Task { .. } => {}
             Route::Logs { .. } => {
                 if let Some(at) = self.log_view.pending_at {
@@ -448,9 +614,11 @@ impl App {
     pub fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let before = self.logs_scope();
         let dash_before = self.in_dash();
+        let trace_before = self.trace_on_screen();
         let mut effects = self.handle_key(key);
         self.follow_logs_subscription(before, &mut effects);
         self.follow_dash_subscription(dash_before, &mut effects);
+        self.follow_trace(trace_before, &mut effects);
         effects
     }
 
@@ -538,7 +706,9 @@ impl App {
                     isize::MIN / 2
                 };
                 match self.route() {
-                    Route::Dash | Route::DashPanel { .. } => self.move_by(far),
+                    Route::Dash | Route::DashPanel { .. } | Route::Trace { .. } => {
+                        self.move_by(far)
+                    }
                     _ => {
                         if let Some(t) = self.table_mut() {
                             t.to_end(action == Action::Bottom);
@@ -552,6 +722,10 @@ impl App {
             Action::ViewTasks => self.routes = vec![Route::Cluster, Route::Tasks { node: None }],
             Action::ViewHealth => self.routes = vec![Route::Cluster, Route::Health],
             Action::ViewDash => self.routes = vec![Route::Cluster, Route::Dash],
+            Action::ViewTraces => self.routes = vec![Route::Cluster, Route::Traces],
+            Action::ToggleCollapse | Action::CollapseAll | Action::Zoom => {
+                self.act_in_trace(action)
+            }
             Action::CycleWindow => {
                 if matches!(self.route(), Route::Dash | Route::DashPanel { .. }) {
                     self.dash.window = (self.dash.window + 1) % super::dash::WINDOWS.len();
@@ -574,7 +748,21 @@ impl App {
                         .map(|id| LogScope::Task(id.to_string())),
                     Route::Task { id } => Some(LogScope::Task(id.clone())),
                     Route::Health => self.selected_check().map(check_scope),
-                    Route::Logs { .. } | Route::Dash | Route::DashPanel { .. } => None,
+                    Route::Trace { .. } => {
+                        // The span's task (else node, else all), at its start.
+                        let span = self.trace_view.selected();
+                        let at = span.map(|s| (s.start / 1_000_000) as UnixMillis);
+                        let scope = span.map(|s| match (&s.task_id, &s.node_id) {
+                            (Some(task), _) => LogScope::Task(task.clone()),
+                            (None, Some(node)) => LogScope::Node(node.clone()),
+                            (None, None) => LogScope::All,
+                        });
+                        self.open_logs_at = at;
+                        scope
+                    }
+                    Route::Logs { .. } | Route::Dash | Route::DashPanel { .. } | Route::Traces => {
+                        None
+                    }
                 };
                 self.routes.push(Route::Logs {
                     scope: scope.unwrap_or(LogScope::All),
@@ -654,6 +842,11 @@ impl App {
                 // Clamped to the rows when the view is prepared.
                 self.dash.drill_offset = self.dash.drill_offset.saturating_add_signed(delta);
             }
+            Route::Trace { .. } => {
+                let view = &mut self.trace_view;
+                let last = view.visible.len().saturating_sub(1);
+                view.cursor = view.cursor.saturating_add_signed(delta).min(last);
+            }
             _ => {
                 if let Some(t) = self.table_mut() {
                     t.move_by(delta);
@@ -711,6 +904,14 @@ impl App {
             Route::Dash => Some(Route::DashPanel {
                 panel: self.dash.selected,
             }),
+            Route::Traces => self
+                .traces_table
+                .selected_id()
+                .map(|id| Route::Trace { id: id.to_string() }),
+            Route::Trace { .. } => {
+                self.trace_view.detail = !self.trace_view.detail;
+                return;
+            }
             Route::Task { .. } | Route::Logs { .. } | Route::DashPanel { .. } => None,
         };
         if let Some(route) = next {
@@ -736,6 +937,7 @@ impl App {
                 (self.defs.tasks_view.columns.len(), &mut self.tasks_table)
             }
             Some(Route::Health) => (self.defs.health_view.columns.len(), &mut self.health_table),
+            Some(Route::Traces) => (self.defs.traces_view.columns.len(), &mut self.traces_table),
             _ => return,
         };
         let columns = columns.max(1);
@@ -893,9 +1095,11 @@ impl App {
     pub fn run_command(&mut self, line: &str) -> Vec<Effect> {
         let before = self.logs_scope();
         let dash_before = self.in_dash();
+        let trace_before = self.trace_on_screen();
         let mut effects = self.command(line);
         self.follow_logs_subscription(before, &mut effects);
         self.follow_dash_subscription(dash_before, &mut effects);
+        self.follow_trace(trace_before, &mut effects);
         effects
     }
 
@@ -927,6 +1131,29 @@ impl App {
             }
             ("help", _) => self.mode = Mode::Help { scroll: 0 },
             ("health", _) => return self.act(Action::ViewHealth),
+            ("traces" | "trace", _) => {
+                // :traces [SERVICE] [>DURATION] [errors]
+                let mut filter = super::table::TraceFilter::default();
+                for arg in line.split_whitespace().skip(1) {
+                    if arg == "errors" {
+                        filter.errors_only = true;
+                    } else if let Some(d) = arg.strip_prefix('>') {
+                        match crate::api::parse_span(d) {
+                            Some(ms) => filter.min_duration = Some(ms.max(0) as u64 * 1_000_000),
+                            None => {
+                                self.notice =
+                                    say(format!("{d:?} is not a duration like 500ms or 2s"), true);
+                                return vec![];
+                            }
+                        }
+                    } else {
+                        filter.service = Some(arg.to_string());
+                    }
+                }
+                self.trace_filter = filter;
+                self.traces_table.invalidate();
+                return self.act(Action::ViewTraces);
+            }
             ("dash" | "dashboard", _) => {
                 let mut args = line.split_whitespace().skip(1);
                 for arg in args.by_ref() {

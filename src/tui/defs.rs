@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use super::dashdef::{DashDef, load_dashboards};
-use super::fields::{CHECK_FIELDS, NODE_FIELDS, TASK_FIELDS};
+use super::fields::{CHECK_FIELDS, NODE_FIELDS, TASK_FIELDS, TRACE_FIELDS};
 use super::keymap::{Keymap, KeymapFile};
 use super::theme::{Theme, ThemeFile};
 use super::viewdef::{TableDef, TableFile};
@@ -33,6 +33,7 @@ pub const BUILTIN_KEYMAPS: &[(&str, &str)] = &[
 pub const BUILTIN_NODES_VIEW: &str = include_str!("../../views/nodes.toml");
 pub const BUILTIN_TASKS_VIEW: &str = include_str!("../../views/tasks.toml");
 pub const BUILTIN_HEALTH_VIEW: &str = include_str!("../../views/health.toml");
+pub const BUILTIN_TRACES_VIEW: &str = include_str!("../../views/traces.toml");
 
 /// Everything the console draws with, and what went wrong loading it.
 #[derive(Debug, Clone)]
@@ -42,6 +43,7 @@ pub struct Defs {
     pub nodes_view: TableDef,
     pub tasks_view: TableDef,
     pub health_view: TableDef,
+    pub traces_view: TableDef,
     /// The built-in dashboard first, then the user's.
     pub dashboards: Vec<DashDef>,
     /// Draw only ASCII (`--ascii`): sparklines and strips as ` .:-=+*#@`.
@@ -202,6 +204,13 @@ impl Defs {
                 &mut warnings,
             ),
             dashboards: load_dashboards(dir, &mut warnings),
+            traces_view: load_view(
+                "traces",
+                BUILTIN_TRACES_VIEW,
+                TRACE_FIELDS,
+                dir,
+                &mut warnings,
+            ),
             ascii: false,
             warnings,
         }

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 
 use super::model::{CPU_SERIES, MEM_SERIES, Model};
 use super::viewdef::{Column, Format};
-use crate::api::{Check, CheckKind, Node, Task, UnixMillis};
+use crate::api::{Check, CheckKind, Node, Task, TraceSummary, UnixMillis};
 
 pub const NODE_FIELDS: &[&str] = &[
     "id",
@@ -54,6 +54,19 @@ pub const CHECK_FIELDS: &[&str] = &[
     "last_run",
     "history",
     "interval",
+];
+
+pub const TRACE_FIELDS: &[&str] = &[
+    "id",
+    "service",
+    "operation",
+    "start",
+    "duration",
+    "bar",
+    "spans",
+    "errors",
+    "services",
+    "orphans",
 ];
 
 pub const TASK_FIELDS: &[&str] = &[
@@ -214,6 +227,29 @@ pub fn check_field<'a>(check: &'a Check, field: &str, model: &'a Model) -> Value
             .map_or(Value::Missing, |r| Value::Time(r.ts)),
         "history" => Value::Text(Cow::Owned(history_strip(check, 12))),
         "interval" => Value::Num(check.interval_ms as f64 / 1000.0),
+        _ => Value::Missing,
+    }
+}
+
+/// Width of the traces list's duration bars, in cells.
+const BAR_CELLS: u64 = 12;
+
+pub fn trace_field<'a>(trace: &'a TraceSummary, field: &str, model: &Model) -> Value<'a> {
+    match field {
+        "id" => text(&trace.trace_id),
+        "service" => text(&trace.root_service),
+        "operation" => text(&trace.root_operation),
+        "start" => Value::Time((trace.start / 1_000_000) as UnixMillis),
+        "duration" => Value::Num(trace.duration as f64 / 1e6),
+        // Sorted and styled by the duration; drawn as a bar.
+        "bar" => {
+            let cells = (trace.duration * BAR_CELLS).div_ceil(model.longest_trace.max(1));
+            Value::Text(Cow::Owned("█".repeat(cells.clamp(1, BAR_CELLS) as usize)))
+        }
+        "spans" => Value::Num(trace.spans as f64),
+        "errors" => Value::Num(trace.errors as f64),
+        "services" => Value::Num(trace.services.len() as f64),
+        "orphans" => Value::Num(trace.orphans as f64),
         _ => Value::Missing,
     }
 }

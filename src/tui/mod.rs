@@ -43,7 +43,7 @@ use app::{App, Effect, Origin};
 use defs::Defs;
 use model::{
     CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS, SUB_TASKS,
-    TASK_CPU_SERIES,
+    SUB_TRACES, TASK_CPU_SERIES,
 };
 use tokio::sync::mpsc;
 
@@ -94,6 +94,11 @@ pub fn subscriptions() -> Vec<Subscription> {
                 points: Some(model::TASK_SPARK_POINTS),
                 ..Default::default()
             },
+        },
+        Subscription {
+            sub: SUB_TRACES.into(),
+            topic: Topic::Spans,
+            filter: Filter::default(),
         },
         Subscription {
             sub: SUB_HEALTH.into(),
@@ -172,6 +177,9 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
     app.model.logs = logbuf::LogBuffer::new(config.log_lines);
     let (mut client, mut stream) = connect(&context)?;
     let (cluster_tx, mut cluster_rx) = mpsc::channel::<(String, ClusterInfo)>(4);
+    // Traces read for the waterfall.
+    let (trace_tx, mut trace_rx) =
+        mpsc::channel::<(String, Result<Vec<crate::api::Span>, String>)>(4);
     // Range reads for the dashboard: at most a few in flight.
     let (series_tx, mut series_rx) =
         mpsc::channel::<(u64, Result<crate::api::SeriesRange, String>)>(4);
@@ -244,6 +252,10 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
                 }
                 dirty = true;
             }
+            Some((id, result)) = trace_rx.recv() => {
+                app.on_trace(&id, result);
+                dirty = true;
+            }
             Some((generation, result)) = series_rx.recv() => {
                 app.on_series_range(generation, result);
                 dirty = true;
@@ -265,6 +277,16 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
             match effect {
                 Effect::Subscribe(subscription) => stream.subscribe(*subscription),
                 Effect::Unsubscribe(sub) => stream.unsubscribe(&sub),
+                Effect::FetchTrace { id } => {
+                    let (client, tx) = (client.clone(), trace_tx.clone());
+                    tokio::spawn(async move {
+                        let result = client
+                            .get::<Vec<crate::api::Span>>(&format!("/api/v1/traces/{id}"))
+                            .await
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send((id, result)).await;
+                    });
+                }
                 Effect::FetchSeries {
                     generation,
                     names,

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use super::dash::SeriesCache;
 use super::logbuf::{DEFAULT_MAX_ROWS, LogBuffer, Row};
 use crate::api::{
-    Check, CheckStatus, Event, Node, Op, Record, ServerMsg, Task, TaskState, UnixMillis, now_millis,
+    Check, CheckStatus, Event, Node, Op, Record, ServerMsg, Task, TaskState, TraceSummary,
+    UnixMillis, now_millis,
 };
 use crate::client::StreamEvent;
 
@@ -20,6 +21,9 @@ pub const SUB_LOGS: &str = "logs";
 pub const SUB_HEALTH: &str = "health";
 pub const SUB_DASH: &str = "dash";
 pub const SUB_TASK_METRICS: &str = "task-metrics";
+pub const SUB_TRACES: &str = "traces";
+/// Trace summaries the console keeps (the newest).
+pub const MAX_TRACES: usize = 1000;
 
 /// The node series the sparklines draw, by metric name.
 pub const CPU_SERIES: &str = "node.cpu.percent";
@@ -87,6 +91,10 @@ pub struct Model {
     pub checks: BTreeMap<String, Check>,
     /// The dashboard's series, while a dashboard is open.
     pub dash: SeriesCache,
+    /// Recent traces by id, at most [`MAX_TRACES`], and the longest one's
+    /// duration (the traces list scales its bars to it).
+    pub traces: HashMap<String, TraceSummary>,
+    pub longest_trace: u64,
 }
 
 impl Default for Model {
@@ -107,6 +115,8 @@ impl Default for Model {
             logs: LogBuffer::new(DEFAULT_MAX_ROWS),
             checks: BTreeMap::new(),
             dash: SeriesCache::default(),
+            traces: HashMap::new(),
+            longest_trace: 0,
         }
     }
 }
@@ -114,6 +124,21 @@ impl Default for Model {
 impl Model {
     pub fn is_stale(&self) -> bool {
         !matches!(self.connection, Connection::Connected { .. }) && self.loaded
+    }
+
+    /// Keeps a trace summary, the oldest going past [`MAX_TRACES`].
+    fn add_trace(&mut self, summary: TraceSummary) {
+        self.traces.insert(summary.trace_id.clone(), summary);
+        if self.traces.len() > MAX_TRACES
+            && let Some(oldest) = self
+                .traces
+                .values()
+                .min_by_key(|t| (t.start, t.trace_id.clone()))
+                .map(|t| t.trace_id.clone())
+        {
+            self.traces.remove(&oldest);
+        }
+        self.longest_trace = self.traces.values().map(|t| t.duration).max().unwrap_or(0);
     }
 
     /// Checks failing now.
@@ -256,6 +281,14 @@ impl Model {
                 }
                 return;
             }
+            SUB_TRACES => {
+                self.traces.clear();
+                for item in items {
+                    if let Record::Trace(t) = item {
+                        self.add_trace(t);
+                    }
+                }
+            }
             SUB_DASH => {
                 for item in items {
                     if let Record::Series(series) = item {
@@ -343,8 +376,11 @@ impl Model {
                 return; // lines leave tables alone
             }
             (_, Record::Series(_)) => return,
-            // The traces view reads them when it opens (not yet subscribed).
-            (_, Record::Trace(_)) => return,
+            (_, Record::Trace(summary)) => {
+                self.add_trace(summary);
+                self.generation += 1;
+                return;
+            }
             (Op::Removed, Record::Check(check)) => {
                 self.checks.remove(&check.id);
                 return;

@@ -53,6 +53,25 @@ pub enum Rows<'a> {
     Nodes,
     Tasks { node: Option<&'a str> },
     Checks,
+    Traces(&'a TraceFilter),
+}
+
+/// What the traces list keeps besides the `/` filter: `:traces SERVICE
+/// >500ms errors`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceFilter {
+    pub service: Option<String>,
+    /// Nanoseconds.
+    pub min_duration: Option<u64>,
+    pub errors_only: bool,
+}
+
+impl TraceFilter {
+    pub fn keeps(&self, t: &crate::api::TraceSummary) -> bool {
+        self.service.as_ref().is_none_or(|s| t.services.contains(s))
+            && self.min_duration.is_none_or(|d| t.duration >= d)
+            && (!self.errors_only || t.errors > 0)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -178,6 +197,29 @@ impl TableState {
                     })
                 })
                 .map(|t| (fields::task_field(t, sort_field, model), "", t.id.as_str()))
+                .collect(),
+            Rows::Traces(keep) => model
+                .traces
+                .values()
+                .filter(|t| keep.keeps(t))
+                .filter(|t| {
+                    self.filter.as_ref().is_none_or(|f| {
+                        f.keeps(&row_text(&|col| {
+                            fields::format(
+                                &fields::trace_field(t, &col.field, model),
+                                col.format,
+                                now,
+                            )
+                        }))
+                    })
+                })
+                .map(|t| {
+                    (
+                        fields::trace_field(t, sort_field, model),
+                        "",
+                        t.trace_id.as_str(),
+                    )
+                })
                 .collect(),
             Rows::Checks => model
                 .checks

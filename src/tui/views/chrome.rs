@@ -113,6 +113,11 @@ pub fn breadcrumbs(frame: &mut Frame, area: Rect, app: &App) {
             Route::Cluster => "cluster".to_string(),
             Route::Nodes => "nodes".to_string(),
             Route::Health => "health".to_string(),
+            Route::Traces => "traces".to_string(),
+            Route::Trace { id } => match app.model.traces.get(id) {
+                Some(t) => format!("{}: {}", inert(&t.root_service), inert(&t.root_operation)),
+                None => format!("trace {}", inert(id)),
+            },
             Route::Dash => format!(
                 "dashboard {} · {}",
                 inert(&app.dash_def().title),

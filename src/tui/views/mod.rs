@@ -8,6 +8,7 @@ mod help;
 pub mod logs;
 mod table;
 mod task;
+pub mod waterfall;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -80,6 +81,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Route::Health => table::draw_health(frame, parts.body, app),
             Route::Dash => dash::draw(frame, parts.body, app),
             Route::DashPanel { panel } => dash::draw_drill(frame, parts.body, app, *panel),
+            Route::Traces => table::draw_traces(frame, parts.body, app),
+            Route::Trace { .. } => waterfall::draw(frame, parts.body, app),
         }
     }
     chrome::footer(frame, parts.footer, app);

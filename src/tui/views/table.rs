@@ -64,6 +64,39 @@ pub fn draw_tasks(frame: &mut Frame, area: Rect, app: &App, node: Option<&str>) 
     );
 }
 
+pub fn draw_traces(frame: &mut Frame, area: Rect, app: &App) {
+    let f = &app.trace_filter;
+    let mut scope = Vec::new();
+    if let Some(s) = &f.service {
+        scope.push(inert(s).into_owned());
+    }
+    if let Some(d) = f.min_duration {
+        scope.push(format!(">{}ms", d / 1_000_000));
+    }
+    if f.errors_only {
+        scope.push("errors".into());
+    }
+    let title = match scope.is_empty() {
+        true => app.defs.traces_view.title.clone(),
+        false => format!("{}({})", app.defs.traces_view.title, scope.join(" ")),
+    };
+    draw(
+        frame,
+        area,
+        app,
+        &app.defs.traces_view,
+        &app.traces_table,
+        title,
+        app.model.traces.len(),
+        |id, field| {
+            app.model
+                .traces
+                .get(id)
+                .map(|t| fields::trace_field(t, field, &app.model))
+        },
+    );
+}
+
 pub fn draw_health(frame: &mut Frame, area: Rect, app: &App) {
     let failing = app.model.failing_checks();
     let title = match failing {
