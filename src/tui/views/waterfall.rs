@@ -91,7 +91,11 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App) {
     ));
     if let Some(s) = summary.filter(|s| s.errors > 0) {
         title.push(Text::styled(
-            format!("{} errors ", s.errors),
+            format!(
+                "{} error{} ",
+                s.errors,
+                if s.errors == 1 { "" } else { "s" }
+            ),
             theme.style(Role::Error),
         ));
     }
