@@ -152,17 +152,21 @@ fn critical_path(spans: &[Span], children: &[Vec<usize>], roots: &[usize]) -> Ha
         }
         let parent = &spans[i];
         let mut until = limit.min(parent.end);
-        // Each pick moves `until` back to the child's start, so no child is
-        // picked twice.
-        while let Some(c) = children[i]
+        // Children by end, latest first: the first still starting before
+        // `until` is the last to finish before it. `until` only moves back,
+        // so one pass serves (a wide span's thousands of children too).
+        let mut order: Vec<usize> = children[i]
             .iter()
             .copied()
             .filter(|&c| {
                 !(spans[c].kind == SpanKind::Consumer && parent.kind == SpanKind::Producer)
             })
-            .filter(|&c| spans[c].start < until)
-            .max_by_key(|&c| (spans[c].end.min(until), spans[c].start))
-        {
+            .collect();
+        order.sort_by_key(|&c| std::cmp::Reverse((spans[c].end, spans[c].start)));
+        for c in order {
+            if spans[c].start >= until {
+                continue;
+            }
             work.push((c, spans[c].end.min(until)));
             if spans[c].start <= parent.start {
                 break;
