@@ -32,28 +32,34 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(spans: Vec<Span>) -> Layout {
-        // One span per id: the last sent wins.
-        let mut by_id: HashMap<String, usize> = HashMap::new();
-        let mut kept: Vec<Span> = Vec::with_capacity(spans.len());
-        let mut duplicates = 0;
-        for s in spans {
-            match by_id.get(&s.span_id) {
-                Some(&i) => {
-                    kept[i] = s;
-                    duplicates += 1;
-                }
-                None => {
-                    by_id.insert(s.span_id.clone(), kept.len());
-                    kept.push(s);
-                }
-            }
-        }
-        let spans = kept;
+        // One span per id: the last sent wins (ids borrowed, not copied).
+        let last: HashMap<&str, usize> = spans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.span_id.as_str(), i))
+            .collect();
+        let keep: Vec<bool> = spans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| last[s.span_id.as_str()] == i)
+            .collect();
+        drop(last);
+        let duplicates = keep.iter().filter(|k| !**k).count();
+        let spans: Vec<Span> = spans
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(s, keep)| keep.then_some(s))
+            .collect();
+        let by_id: HashMap<&str, usize> = spans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.span_id.as_str(), i))
+            .collect();
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); spans.len()];
         let mut roots = Vec::new();
         let mut orphan = vec![false; spans.len()];
         for (i, s) in spans.iter().enumerate() {
-            match s.parent_id.as_ref().map(|p| by_id.get(p)) {
+            match s.parent_id.as_deref().map(|p| by_id.get(p)) {
                 Some(Some(&p)) if p != i => children[p].push(i),
                 Some(_) => {
                     orphan[i] = true;
@@ -82,7 +88,7 @@ impl Layout {
             rows.push(Row {
                 span: i,
                 depth,
-                critical: critical.contains(&i),
+                critical: critical[i],
                 children: children[i].len(),
                 orphan: orphan[i],
             });
@@ -135,8 +141,8 @@ impl Layout {
 /// before that child began, the one that finished last before it, and so
 /// on, recursing into each. A consumer under a producer is left out: it
 /// runs after the request it came from.
-fn critical_path(spans: &[Span], children: &[Vec<usize>], roots: &[usize]) -> HashSet<usize> {
-    let mut on = HashSet::new();
+fn critical_path(spans: &[Span], children: &[Vec<usize>], roots: &[usize]) -> Vec<bool> {
+    let mut on = vec![false; spans.len()];
     let Some(&root) = roots
         .iter()
         .find(|&&r| spans[r].parent_id.is_none())
@@ -147,7 +153,7 @@ fn critical_path(spans: &[Span], children: &[Vec<usize>], roots: &[usize]) -> Ha
     // (span, the end it is clamped to)
     let mut work = vec![(root, spans[root].end)];
     while let Some((i, limit)) = work.pop() {
-        if !on.insert(i) {
+        if std::mem::replace(&mut on[i], true) {
             continue;
         }
         let parent = &spans[i];
