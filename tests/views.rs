@@ -614,3 +614,21 @@ fn a_span_opens_its_tasks_logs_at_its_time() {
         Some((span.start / 1_000_000) as i64)
     );
 }
+
+#[test]
+fn searching_a_folded_waterfall_unfolds_to_the_matches() {
+    let mut app = demo_app(150);
+    waterfall(&mut app);
+    render(&mut app, 160, 48);
+    key(&mut app, KeyCode::Char('C'));
+    render(&mut app, 160, 48);
+    assert_eq!(app.trace_view.visible.len(), 1, "all folded under the root");
+    typed(&mut app, "/select customers\n");
+    render(&mut app, 160, 48);
+    let selected = app.trace_view.selected().unwrap();
+    assert_eq!(
+        selected.name, "SELECT customers",
+        "the cursor is on the match"
+    );
+    assert!(app.trace_view.visible.len() >= 4, "its ancestors unfolded");
+}

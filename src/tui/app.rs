@@ -69,6 +69,10 @@ pub struct TraceView {
     /// The time window shown, when zoomed into a span.
     pub zoom: Option<(u64, u64)>,
     pub detail: bool,
+    /// `/` in the waterfall: the spans it matches (service, name,
+    /// attributes) are marked, their ancestors unfolded.
+    pub search: Option<super::table::RowFilter>,
+    pub matches: HashSet<usize>,
 }
 
 impl TraceView {
@@ -476,6 +480,7 @@ impl App {
             Route::Traces => vec![Action::Select, Action::Filter, Action::SortNext],
             Route::Trace { .. } => vec![
                 Action::Select,
+                Action::Filter,
                 Action::ToggleCollapse,
                 Action::CollapseAll,
                 Action::Zoom,
@@ -682,6 +687,11 @@ impl App {
                 self.mode = Mode::Command;
                 self.line = LineEdit::default();
                 self.after_edit();
+            }
+            Action::Filter if matches!(self.route(), Route::Trace { .. }) => {
+                let text = self.trace_view.search.as_ref().map(|f| f.text.clone());
+                self.line.set(&text.unwrap_or_default());
+                self.mode = Mode::Filter;
             }
             Action::Filter => {
                 if let Some(table) = self.table_mut() {
@@ -958,6 +968,10 @@ impl App {
                     Mode::Filter if matches!(self.route(), Route::Logs { .. }) => {
                         self.model.logs.set_filter(LogFilter::default())
                     }
+                    Mode::Filter if matches!(self.route(), Route::Trace { .. }) => {
+                        self.trace_view.search = None;
+                        self.trace_view.matches.clear();
+                    }
                     Mode::Filter => {
                         if let Some(t) = self.table_mut() {
                             t.set_filter("");
@@ -1059,6 +1073,27 @@ impl App {
                         text: e,
                         error: true,
                     })
+                }
+            }
+            return;
+        }
+        if self.mode == Mode::Filter && matches!(self.route(), Route::Trace { .. }) {
+            let view = &mut self.trace_view;
+            view.search = super::table::RowFilter::new(&self.line.text);
+            view.matches.clear();
+            if let (Some(layout), Some(search)) = (&view.layout, &view.search) {
+                let hits = layout.reveal(&mut view.collapsed, |s| {
+                    let attrs: Vec<&str> = s.attributes.values().map(String::as_str).collect();
+                    search.keeps(&format!("{} {} {}", s.service, s.name, attrs.join(" ")))
+                });
+                view.matches = hits.into_iter().collect();
+                // To the first match, as the rows will be.
+                let visible = layout.visible(&view.collapsed);
+                if let Some(n) = visible
+                    .iter()
+                    .position(|&r| view.matches.contains(&layout.rows[r].span))
+                {
+                    view.cursor = n;
                 }
             }
             return;

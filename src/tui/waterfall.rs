@@ -28,6 +28,8 @@ pub struct Layout {
     pub orphans: usize,
     /// Spans that came more than once (the last one is kept).
     pub duplicates: usize,
+    /// Each span's parent, where the trace has it.
+    pub parents: Vec<Option<usize>>,
 }
 
 impl Layout {
@@ -58,9 +60,13 @@ impl Layout {
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); spans.len()];
         let mut roots = Vec::new();
         let mut orphan = vec![false; spans.len()];
+        let mut parents = vec![None; spans.len()];
         for (i, s) in spans.iter().enumerate() {
             match s.parent_id.as_deref().map(|p| by_id.get(p)) {
-                Some(Some(&p)) if p != i => children[p].push(i),
+                Some(Some(&p)) if p != i => {
+                    children[p].push(i);
+                    parents[i] = Some(p);
+                }
                 Some(_) => {
                     orphan[i] = true;
                     roots.push(i);
@@ -113,7 +119,30 @@ impl Layout {
             start,
             end,
             duplicates,
+            parents,
         }
+    }
+
+    /// Unfolds every subtree that hides a span `matches` keeps; returns
+    /// the spans it keeps.
+    pub fn reveal(
+        &self,
+        collapsed: &mut HashSet<usize>,
+        matches: impl Fn(&Span) -> bool,
+    ) -> Vec<usize> {
+        let hits: Vec<usize> = (0..self.spans.len())
+            .filter(|&i| matches(&self.spans[i]))
+            .collect();
+        for &hit in &hits {
+            // Up the parents, bounded by the span count should links loop.
+            let mut at = self.parents[hit];
+            for _ in 0..self.spans.len() {
+                let Some(p) = at else { break };
+                collapsed.remove(&p);
+                at = self.parents[p];
+            }
+        }
+        hits
     }
 
     /// The rows on show when the spans in `collapsed` hide their subtrees.

@@ -158,10 +158,11 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App) {
         let name_room = (name_w as usize).saturating_sub(head.chars().count());
         let service = inert(&s.service);
         let rest = format!("{service} {}", inert(&s.name));
-        let name_role = if selected {
-            Role::Selection
-        } else {
-            Role::Text
+        let matched = view.matches.contains(&row.span);
+        let name_role = match (selected, matched) {
+            (true, _) => Role::Selection,
+            (false, true) => Role::Match,
+            (false, false) => service_role(&s.service),
         };
         let mut spans = vec![
             Text::styled(
@@ -174,11 +175,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App) {
             ),
             Text::styled(
                 pad(&fit(&rest, name_room), name_room, false),
-                if selected {
-                    theme.style(name_role)
-                } else {
-                    theme.style(service_role(&s.service))
-                },
+                theme.style(name_role),
             ),
             Text::raw(" "),
         ];
