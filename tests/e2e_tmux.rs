@@ -502,3 +502,25 @@ fn dashboard_health_and_ascii_in_a_real_terminal() {
     s.quit_and_check_restored();
     let _ = std::fs::remove_dir_all(home);
 }
+
+#[test]
+fn traces_list_waterfall_and_span_detail_in_a_real_terminal() {
+    if !have_tmux() {
+        return;
+    }
+    let s = Session::start("traces", "--demo --demo-trace-rate 5", 140, 40);
+    s.wait_text("● live");
+    s.keys(&["T"]);
+    s.wait_text("HTTP GET /checkout");
+    s.keys(&["Enter"]);
+    let screen = s.wait_text("cassandra SELECT customers");
+    assert!(
+        screen.contains("spans ·") && screen.contains("route HTTP GET /route"),
+        "{screen}"
+    );
+    s.keys(&["j", "j", "j", "Enter"]);
+    s.wait_text("Waiting for lock behind");
+    s.keys(&["Escape", "Escape"]);
+    s.wait_text("Tasks 60");
+    s.quit_and_check_restored();
+}
