@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{SECRET, rss_mb};
+use common::{SECRET, rss_mb, stats};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,11 +24,6 @@ use day2top::tui::logview::{LogView, Search};
 use day2top::tui::views;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-
-fn stats(mut times: Vec<Duration>) -> (Duration, Duration) {
-    times.sort();
-    (times[times.len() / 2], times[times.len() * 99 / 100])
-}
 
 fn line(n: usize) -> LogEntry {
     let message = format!(

@@ -9,8 +9,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{SECRET, runtime};
-use day2top::api::{Span, SpanKind, SpanStatus};
+use common::{SECRET, runtime, stats};
+use day2top::api::Span;
 use day2top::collect::demo::{DemoConfig, DemoSource};
 use day2top::fixture;
 use day2top::gateway::{self, GatewayConfig, Scope, Token, Tokens};
@@ -24,11 +24,6 @@ use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span as O
 use prost::Message;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-
-fn stats(mut times: Vec<Duration>) -> (Duration, Duration) {
-    times.sort();
-    (times[times.len() / 2], times[times.len() * 99 / 100])
-}
 
 /// A request of 100 traces of 10 spans each.
 fn request(batch: u64) -> ExportTraceServiceRequest {
@@ -134,22 +129,15 @@ async fn ingest() {
 
 /// A trace of 10,000 spans: 100 services' calls, each a chain 100 deep.
 fn big_trace() -> Vec<Span> {
-    let span = |id: String, parent: Option<String>, start: u64, end: u64| Span {
-        trace_id: "0123456789abcdef0123456789abcdef".into(),
-        span_id: id,
-        parent_id: parent,
-        service: "svc".into(),
-        name: "op".into(),
-        kind: SpanKind::Internal,
-        start,
-        end,
-        status: SpanStatus::Unset,
-        status_message: String::new(),
-        attributes: Default::default(),
-        resource: Default::default(),
-        events: Vec::new(),
-        node_id: None,
-        task_id: None,
+    let span = |id: String, parent: Option<String>, start: u64, end: u64| {
+        Span::new(
+            "0123456789abcdef0123456789abcdef",
+            &id,
+            parent.as_deref(),
+            "op",
+            start,
+            end,
+        )
     };
     let mut spans = vec![span("root".into(), None, 0, 10_000_000)];
     for i in 0..9_999u64 {

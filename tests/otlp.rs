@@ -9,9 +9,9 @@ mod common;
 
 use std::io::Write;
 
-use common::{READ, demo_config, get_json, http, next_msg, send, ws_connect};
+use common::{READ, get_json, http, next_msg, send, ws_connect};
 use day2top::api::{Record, ServerMsg, Span, SpanStatus, TraceSummary};
-use day2top::gateway::{self, RunningGateway};
+use day2top::gateway::RunningGateway;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -86,16 +86,7 @@ fn request(service: &str, spans: Vec<OtlpSpan>) -> ExportTraceServiceRequest {
 }
 
 async fn start() -> RunningGateway {
-    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
-    config.otlp = Some("127.0.0.1:0".parse().unwrap());
-    // A demo that traces nothing itself: every trace here is the test's.
-    let quiet = day2top::collect::demo::DemoSource::new(day2top::collect::demo::DemoConfig {
-        trace_rate: 0,
-        nodes: 1,
-        tasks: 1,
-        ..Default::default()
-    });
-    gateway::start(config, Box::new(quiet)).await.unwrap()
+    common::start_otlp().await
 }
 
 async fn post(

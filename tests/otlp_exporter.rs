@@ -7,9 +7,8 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{READ, demo_config, get_json};
+use common::{READ, get_json};
 use day2top::api::{Span, TraceSummary};
-use day2top::gateway;
 use opentelemetry::trace::{Tracer, TracerProvider as _};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::Resource;
@@ -51,15 +50,7 @@ fn export(endpoint: String, service: &'static str, protocol: Protocol) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_opentelemetry_exporter_sends_protobuf_and_json() {
-    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
-    config.otlp = Some("127.0.0.1:0".parse().unwrap());
-    let quiet = day2top::collect::demo::DemoSource::new(day2top::collect::demo::DemoConfig {
-        trace_rate: 0,
-        nodes: 1,
-        tasks: 1,
-        ..Default::default()
-    });
-    let gw = gateway::start(config, Box::new(quiet)).await.unwrap();
+    let gw = common::start_otlp().await;
     let endpoint = format!("http://{}/v1/traces", gw.otlp_addr.unwrap());
     let (e1, e2) = (endpoint.clone(), endpoint);
     tokio::task::spawn_blocking(move || {

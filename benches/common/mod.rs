@@ -22,3 +22,9 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// The median and 99th percentile of some timings.
+pub fn stats(mut times: Vec<std::time::Duration>) -> (std::time::Duration, std::time::Duration) {
+    times.sort();
+    (times[times.len() / 2], times[times.len() * 99 / 100])
+}

@@ -72,6 +72,34 @@ pub struct Span {
 }
 
 impl Span {
+    /// A span with its identity, name and times, everything else empty.
+    pub fn new(
+        trace_id: &str,
+        span_id: &str,
+        parent_id: Option<&str>,
+        name: &str,
+        start: UnixNanos,
+        end: UnixNanos,
+    ) -> Span {
+        Span {
+            trace_id: trace_id.to_string(),
+            span_id: span_id.to_string(),
+            parent_id: parent_id.map(str::to_string),
+            service: String::new(),
+            name: name.to_string(),
+            kind: SpanKind::Internal,
+            start,
+            end,
+            status: SpanStatus::Unset,
+            status_message: String::new(),
+            attributes: BTreeMap::new(),
+            resource: BTreeMap::new(),
+            events: Vec::new(),
+            node_id: None,
+            task_id: None,
+        }
+    }
+
     pub fn duration(&self) -> u64 {
         self.end.saturating_sub(self.start)
     }

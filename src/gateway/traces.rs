@@ -225,26 +225,9 @@ impl TraceStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::SpanStatus;
 
-    pub fn span(trace: &str, id: &str, parent: Option<&str>, start: u64, end: u64) -> Span {
-        Span {
-            trace_id: trace.into(),
-            span_id: id.into(),
-            parent_id: parent.map(str::to_string),
-            service: "svc".into(),
-            name: format!("op-{id}"),
-            kind: Default::default(),
-            start,
-            end,
-            status: SpanStatus::Unset,
-            status_message: String::new(),
-            attributes: Default::default(),
-            resource: Default::default(),
-            events: Vec::new(),
-            node_id: None,
-            task_id: None,
-        }
+    fn span(trace: &str, id: &str, parent: Option<&str>, start: u64, end: u64) -> Span {
+        Span::new(trace, id, parent, &format!("op-{id}"), start, end)
     }
 
     #[test]

@@ -215,26 +215,9 @@ fn critical_path(spans: &[Span], children: &[Vec<usize>], roots: &[usize]) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::SpanStatus;
 
     fn span(id: &str, parent: Option<&str>, start: u64, end: u64) -> Span {
-        Span {
-            trace_id: "t".into(),
-            span_id: id.into(),
-            parent_id: parent.map(str::to_string),
-            service: "svc".into(),
-            name: id.into(),
-            kind: SpanKind::Internal,
-            start,
-            end,
-            status: SpanStatus::Unset,
-            status_message: String::new(),
-            attributes: Default::default(),
-            resource: Default::default(),
-            events: Vec::new(),
-            node_id: None,
-            task_id: None,
-        }
+        Span::new("t", id, parent, id, start, end)
     }
 
     fn order(l: &Layout) -> Vec<(&str, usize)> {

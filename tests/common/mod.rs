@@ -167,3 +167,17 @@ pub async fn slow_client(addr: SocketAddr, subs: &[&str]) -> Ws {
     }
     ws
 }
+
+/// A gateway taking OTLP on a loopback port, over a demo that traces
+/// nothing itself: every trace it holds is the test's.
+pub async fn start_otlp() -> RunningGateway {
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.otlp = Some("127.0.0.1:0".parse().unwrap());
+    let quiet = DemoSource::new(DemoConfig {
+        trace_rate: 0,
+        nodes: 1,
+        tasks: 1,
+        ..Default::default()
+    });
+    gateway::start(config, Box::new(quiet)).await.unwrap()
+}
