@@ -14,17 +14,19 @@ use day2top::tui::views;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+/// The demo cluster every golden screen shows.
+fn seeded() -> DemoConfig {
+    DemoConfig {
+        seed: 42,
+        nodes: 10,
+        tasks: 60,
+        ..Default::default()
+    }
+}
+
 /// The demo cluster after `ticks` seconds, as the console would hold it.
 fn demo_app(ticks: i64) -> App {
-    fixture::demo_app(
-        DemoConfig {
-            seed: 42,
-            nodes: 10,
-            tasks: 60,
-            ..Default::default()
-        },
-        ticks,
-    )
+    fixture::demo_app(seeded(), ticks)
 }
 
 fn key(app: &mut App, code: KeyCode) {
@@ -441,18 +443,7 @@ fn enter_on_a_failing_check_opens_its_logs_at_the_failure() {
 
 fn dash(app: &mut App) {
     typed(app, ":dash\n");
-    fixture::feed_dash(
-        app,
-        fixture::demo_series(
-            DemoConfig {
-                seed: 42,
-                nodes: 10,
-                tasks: 60,
-                ..Default::default()
-            },
-            150,
-        ),
-    );
+    fixture::feed_dash(app, fixture::demo_series(seeded(), 150));
 }
 
 #[test]
@@ -539,15 +530,7 @@ fn dashboard_window_and_subscription() {
 
 /// The traces list, and the spans of every trace, as the gateway would hold them.
 fn traces(app: &mut App) -> Vec<day2top::api::Span> {
-    let spans = fixture::demo_spans(
-        DemoConfig {
-            seed: 42,
-            nodes: 10,
-            tasks: 60,
-            ..Default::default()
-        },
-        150,
-    );
+    let spans = fixture::demo_spans(seeded(), 150);
     fixture::feed_traces(app, &spans);
     typed(app, ":traces\n");
     spans
