@@ -65,17 +65,14 @@ impl LogEntry {
             .unwrap_or("-")
     }
 
-    /// What the entry costs in memory where it is kept for serving: the
-    /// struct and its strings, and its JSON form (kept beside it, so every
-    /// string counts twice), with allocator overhead. Byte-bounded buffers
-    /// use it, so their bound is close to the memory they really take.
-    pub fn weight(&self) -> usize {
+    /// Bytes of the entry's strings and fields.
+    fn text_bytes(&self) -> usize {
         let fields: usize = self
             .fields
             .iter()
             .map(|(k, v)| k.len() + field_weight(v))
             .sum();
-        let strings = self.cursor.len()
+        self.cursor.len()
             + self.node.len()
             + self.message.len()
             + self.message_base64.as_ref().map_or(0, String::len)
@@ -89,11 +86,23 @@ impl LogEntry {
             .iter()
             .map(|s| s.as_ref().map_or(0, |s| s.len()))
             .sum::<usize>()
-            + fields;
-        // The struct, the Arc and event around it, JSON's field names, and
-        // malloc's rounding of some ten allocations.
-        const FIXED: usize = 750;
-        FIXED + 2 * strings
+            + fields
+    }
+
+    /// What the entry costs in memory held as it is (the console's log
+    /// buffer): the struct and its Arc, its strings, malloc's rounding.
+    pub fn memory(&self) -> usize {
+        const FIXED: usize = 400;
+        FIXED + self.text_bytes()
+    }
+
+    /// What it costs where the gateway keeps it for serving: as held, plus
+    /// its JSON beside it (every string again, the field names, the event
+    /// around it). Byte-bounded rings use it, so their bound is close to
+    /// the memory they really take.
+    pub fn weight(&self) -> usize {
+        const JSON_FIXED: usize = 350;
+        self.memory() + JSON_FIXED + self.text_bytes()
     }
 }
 

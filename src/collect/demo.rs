@@ -421,6 +421,24 @@ impl DemoSource {
                 "bytes",
             ));
             samples.push(sample("node.load.1", &tags, now, n.usage.load[0], ""));
+            // Network follows the work the node does (no draw from the
+            // generator, so the cluster's story is the same with it).
+            let rx = (150_000.0 + task_cpu * 2_500_000.0 * (0.8 + sim.cpu_walk)).round();
+            let net = [("node_id", id), ("interface", "eth0")];
+            samples.push(sample(
+                "node.net.rx.bytes_per_second",
+                &net,
+                now,
+                rx,
+                "bytes/s",
+            ));
+            samples.push(sample(
+                "node.net.tx.bytes_per_second",
+                &net,
+                now,
+                (rx * 0.6).round(),
+                "bytes/s",
+            ));
             samples.push(sample(
                 "node.disk.used.percent",
                 &[("node_id", id), ("mount", "/")],

@@ -158,7 +158,7 @@ impl LogBuffer {
     pub fn push(&mut self, row: Row) {
         if self.rows.len() == self.max_rows {
             if let Some(Row::Line(old)) = self.rows.pop_front() {
-                self.bytes -= old.weight();
+                self.bytes -= old.memory();
             }
             self.base += 1;
             self.index.pop_front();
@@ -169,7 +169,7 @@ impl LogBuffer {
         }
         match &row {
             Row::Line(e) => {
-                self.bytes += e.weight();
+                self.bytes += e.memory();
                 self.index.push(&e.message);
             }
             Row::Dropped { count, .. } => {
