@@ -242,15 +242,27 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
                 );
                 return;
             }
+            let mut hints: Vec<(String, &str)> = app
+                .hints()
+                .into_iter()
+                .filter_map(|action| app.defs.keymap.hint(action, app.view_kind()))
+                .collect();
+            // Whole hints only: past the width, the view's last ones go
+            // first; the command line, help and quit always stay.
+            let width = |hints: &[(String, &str)]| -> usize {
+                use unicode_width::UnicodeWidthStr;
+                hints.iter().map(|(k, d)| k.width() + d.width() + 3).sum()
+            };
+            while width(&hints) > area.width as usize && hints.len() > 3 {
+                hints.remove(hints.len() - 4);
+            }
             let mut spans = Vec::new();
-            for action in app.hints() {
-                if let Some((key, desc)) = app.defs.keymap.hint(action, app.view_kind()) {
-                    spans.push(Span::styled(format!(" {key}"), theme.style(Role::HintKey)));
-                    spans.push(Span::styled(
-                        format!(" {desc} "),
-                        theme.style(Role::HintDesc),
-                    ));
-                }
+            for (key, desc) in hints {
+                spans.push(Span::styled(format!(" {key}"), theme.style(Role::HintKey)));
+                spans.push(Span::styled(
+                    format!(" {desc} "),
+                    theme.style(Role::HintDesc),
+                ));
             }
             frame.render_widget(Paragraph::new(Line::from(spans)), area);
         }
