@@ -95,6 +95,9 @@ pub struct Model {
     /// duration (the traces list scales its bars to it).
     pub traces: HashMap<String, TraceSummary>,
     pub longest_trace: u64,
+    /// Bumped when the traces change: only the traces list re-sorts then,
+    /// not the node and task tables that `generation` drives.
+    pub traces_generation: u64,
 }
 
 impl Default for Model {
@@ -117,6 +120,7 @@ impl Default for Model {
             dash: SeriesCache::default(),
             traces: HashMap::new(),
             longest_trace: 0,
+            traces_generation: 0,
         }
     }
 }
@@ -133,12 +137,13 @@ impl Model {
             && let Some(oldest) = self
                 .traces
                 .values()
-                .min_by_key(|t| (t.start, t.trace_id.clone()))
+                .min_by(|a, b| (a.start, &a.trace_id).cmp(&(b.start, &b.trace_id)))
                 .map(|t| t.trace_id.clone())
         {
             self.traces.remove(&oldest);
         }
         self.longest_trace = self.traces.values().map(|t| t.duration).max().unwrap_or(0);
+        self.traces_generation += 1;
     }
 
     /// Checks failing now.
@@ -378,7 +383,6 @@ impl Model {
             (_, Record::Series(_)) => return,
             (_, Record::Trace(summary)) => {
                 self.add_trace(summary);
-                self.generation += 1;
                 return;
             }
             (Op::Removed, Record::Check(check)) => {

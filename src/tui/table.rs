@@ -132,7 +132,10 @@ impl TableState {
         height: usize,
     ) {
         let key = (
-            model.generation,
+            match rows {
+                Rows::Traces(_) => model.traces_generation,
+                _ => model.generation,
+            },
             format!("{rows:?}{}{}", self.sort, self.descending),
         );
         if self.built.as_ref() != Some(&key) {
