@@ -32,6 +32,8 @@ pub struct ContextDef {
     pub url: String,
     pub token_file: PathBuf,
     pub ca: Option<PathBuf>,
+    /// Hide exec in this context (`--readonly`).
+    pub readonly: Option<bool>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -68,6 +70,8 @@ pub struct GatewaySection {
     /// `--metrics-fine`, a span like "1h".
     pub metrics_fine: Option<String>,
     pub metrics_coarse: Option<String>,
+    /// `--audit-log`: the append-only audit file.
+    pub audit_log: Option<PathBuf>,
 }
 
 pub fn project_dirs() -> Option<directories::ProjectDirs> {

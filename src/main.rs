@@ -31,7 +31,47 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the gateway: collect from this host (or the demo cluster) and serve the API.
-    Gateway(GatewayArgs),
+    Gateway(Box<GatewayArgs>),
+    /// Run a command in a task, like `kubectl exec`: `day2top exec -it TASK -- sh`.
+    Exec(Box<ExecArgs>),
+}
+
+#[derive(Args)]
+struct ExecArgs {
+    /// The gateway to go through (http://… or https://…); without it, the
+    /// context named by --context or the config's default_context, else
+    /// a gateway for this host started in this process.
+    #[arg(long, value_name = "URL")]
+    gateway: Option<String>,
+    /// The token for --gateway: a file holding the secret, or a gateway token file.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// A PEM file of CA certificates to trust for an https gateway.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// Go through the named context of the config file.
+    #[arg(long, value_name = "NAME")]
+    context: Option<String>,
+    /// The config file (default: config.toml in the config directory).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Pass stdin to the command (its end too).
+    #[arg(short = 'i', long)]
+    interactive: bool,
+    /// Run in a pseudo-terminal; this terminal goes raw and its size is followed.
+    #[arg(short = 't', long)]
+    tty: bool,
+    /// Run as this user instead of the task's (needs a run_as grant).
+    #[arg(short = 'u', long, value_name = "USER")]
+    user: Option<String>,
+    /// Set a variable over the task's environment (repeatable).
+    #[arg(short = 'e', long = "env", value_name = "NAME=VALUE")]
+    env: Vec<String>,
+    /// The task's id.
+    task: String,
+    /// The command and its arguments, after `--`; never passed through a shell.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    cmd: Vec<String>,
 }
 
 /// Where the data comes from: flags the console (for its embedded
@@ -97,6 +137,10 @@ struct SourceArgs {
     /// (default 127.0.0.1:8125 for `day2top gateway`, off for the console).
     #[arg(long, value_name = "ADDR|off")]
     statsd: Option<String>,
+    /// Append the audit trail (every exec, every failed authentication) to
+    /// this JSON-lines file; without it the trail is kept in memory only.
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
 }
 
 /// The checks file from `--checks` or the `checks` key, read.
@@ -216,6 +260,9 @@ struct ConsoleArgs {
     /// Draw only ASCII: borders, sparklines and strips without Unicode glyphs.
     #[arg(long)]
     ascii: bool,
+    /// Hide exec: no shells, no `:exec`, whatever the token allows.
+    #[arg(long)]
+    readonly: bool,
     #[command(flatten)]
     sources: SourceArgs,
 }
@@ -261,13 +308,14 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Some(Command::Gateway(args)) => runtime.block_on(run_gateway(args)),
-        None => runtime.block_on(run_console(cli.console)),
+        Some(Command::Gateway(args)) => runtime.block_on(run_gateway(*args)).map(|()| 0),
+        Some(Command::Exec(args)) => runtime.block_on(run_exec(*args)),
+        None => runtime.block_on(run_console(cli.console)).map(|()| 0),
     };
     // Don't wait for blocked readers (the terminal) on the way out.
     runtime.shutdown_timeout(Duration::from_millis(200));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(e) => {
             eprintln!("day2top: {e}");
             ExitCode::FAILURE
@@ -283,6 +331,11 @@ fn sources(args: &SourceArgs, cfg: &GatewaySection, config: &mut GatewayConfig) 
     if let Some(mb) = args.log_buffer_mb.or(cfg.log_buffer_mb) {
         config.store_limits.log_bytes = mb.max(1) << 20;
     }
+    config.audit_log = args
+        .audit_log
+        .clone()
+        .or(cfg.audit_log.clone())
+        .map(|p| expand(&p));
     config.log_files = if args.log_file.is_empty() {
         cfg.log_files.clone()
     } else {
@@ -357,6 +410,7 @@ fn context_from(
     url: &str,
     token_file: &Path,
     ca: Option<&Path>,
+    readonly: bool,
 ) -> Result<Context, String> {
     Ok(Context {
         name: name.to_string(),
@@ -365,7 +419,66 @@ fn context_from(
             token: read_token_file(&expand(token_file))?,
             ca: ca.map(expand),
         },
+        readonly,
     })
+}
+
+/// `day2top exec`: through the given gateway or context, else through a
+/// gateway for this host started here.
+async fn run_exec(args: ExecArgs) -> Result<i32, String> {
+    let cfg = ConfigFile::load(args.config.as_deref())?;
+    let mut env = std::collections::BTreeMap::new();
+    for pair in &args.env {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--env {pair:?} is not NAME=VALUE"))?;
+        env.insert(k.to_string(), v.to_string());
+    }
+    let request = day2top::api::ExecRequest {
+        cmd: args.cmd.clone(),
+        tty: args.tty,
+        interactive: args.interactive,
+        cols: 80,
+        rows: 24,
+        env,
+        user: args.user.clone(),
+    };
+    let mut embedded = None;
+    let context = if let Some(url) = &args.gateway {
+        let token_file = args
+            .token_file
+            .as_deref()
+            .ok_or("--gateway needs --token-file with the gateway's token")?;
+        context_from("gateway", url, token_file, args.ca.as_deref(), false)?
+    } else if let Some(name) = args.context.as_ref().or(cfg.default_context.as_ref()) {
+        let def = cfg
+            .context
+            .get(name)
+            .ok_or_else(|| format!("no context named {name:?} in the config file"))?;
+        context_from(name, &def.url, &def.token_file, def.ca.as_deref(), false)?
+    } else {
+        let mut gw_config = GatewayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+        gw_config.refresh = Duration::from_millis(1000);
+        gw_config.audit_log = cfg.gateway.audit_log.clone().map(|p| expand(&p));
+        let gw = gateway::start(gw_config, Box::new(HostSource::new())).await?;
+        let context = Context {
+            name: "local".into(),
+            endpoint: Endpoint {
+                url: gw.url.clone(),
+                token: gw.generated_token.clone().unwrap_or_default(),
+                ca: None,
+            },
+            readonly: false,
+        };
+        embedded = Some(gw);
+        context
+    };
+    let client = day2top::client::Client::new(context.endpoint)?;
+    let result = day2top::client::attach::run(&client, &args.task, request).await;
+    if let Some(gw) = embedded {
+        gw.shutdown().await;
+    }
+    result
 }
 
 async fn run_console(args: ConsoleArgs) -> Result<(), String> {
@@ -385,7 +498,13 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
         });
     let mut contexts = Vec::new();
     for (name, def) in &cfg.context {
-        match context_from(name, &def.url, &def.token_file, def.ca.as_deref()) {
+        match context_from(
+            name,
+            &def.url,
+            &def.token_file,
+            def.ca.as_deref(),
+            def.readonly.unwrap_or(false) || args.readonly,
+        ) {
             Ok(c) => contexts.push(c),
             Err(e) if wanted.as_deref() == Some(name) => {
                 return Err(format!("context {name}: {e}"));
@@ -405,6 +524,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
             url,
             token_file,
             args.ca.as_deref(),
+            args.readonly,
         )?);
         contexts.len() - 1
     } else if let Some(name) = &wanted {
@@ -433,6 +553,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
                 token: gw.generated_token.clone().unwrap_or_default(),
                 ca: None,
             },
+            readonly: args.readonly,
         });
         embedded = Some(gw);
         contexts.len() - 1

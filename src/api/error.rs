@@ -8,7 +8,11 @@ pub enum ErrorCode {
     Unauthorized,
     Forbidden,
     NotFound,
+    /// The resource is in use (an exec session already attached).
+    Conflict,
     BadRequest,
+    /// A limit was reached; try again later.
+    Unavailable,
     Internal,
 }
 
@@ -18,7 +22,9 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
             ErrorCode::BadRequest => 400,
+            ErrorCode::Unavailable => 503,
             ErrorCode::Internal => 500,
         }
     }

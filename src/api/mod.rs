@@ -3,7 +3,9 @@
 //! Everything that crosses the socket is defined here, so the two sides can
 //! never disagree about a field name.
 
+mod audit;
 mod error;
+mod exec;
 mod health;
 mod log;
 mod model;
@@ -11,7 +13,9 @@ mod span;
 mod stream;
 mod trace;
 
+pub use audit::*;
 pub use error::{ApiError, ErrorBody, ErrorCode};
+pub use exec::*;
 pub use health::*;
 pub use log::*;
 pub use model::*;

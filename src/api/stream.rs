@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, Check, LogEntry, Node, Sample, Series, Task, TraceSummary, UnixMillis};
+use super::{
+    ApiError, AuditRecord, Check, LogEntry, Node, Sample, Series, Task, TraceSummary, UnixMillis,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -18,6 +20,8 @@ pub enum Topic {
     Health,
     /// New and updated traces, as summaries.
     Spans,
+    /// Audit records (the `admin` scope).
+    Audit,
 }
 
 impl Topic {
@@ -29,6 +33,7 @@ impl Topic {
             Topic::Logs => "logs",
             Topic::Health => "health",
             Topic::Spans => "spans",
+            Topic::Audit => "audit",
         }
     }
 }
@@ -139,6 +144,7 @@ pub enum Record {
     Log(LogEntry),
     Check(Check),
     Trace(TraceSummary),
+    Audit(AuditRecord),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

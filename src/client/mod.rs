@@ -2,8 +2,11 @@
 //! plain HTTP or TLS, with a bearer token. The embedded gateway and a remote
 //! one are reached the same way.
 
+pub mod attach;
+mod exec;
 mod stream;
 
+pub use exec::{ExecConnection, ExecInput, ExecOutput};
 pub use stream::{StreamEvent, StreamHandle, Subscription};
 
 use std::path::{Path, PathBuf};
@@ -15,6 +18,10 @@ use rustls_pki_types::pem::PemObject;
 use serde::de::DeserializeOwned;
 
 use crate::api::ApiError;
+
+/// What the console and `day2top exec` call themselves to a gateway (the
+/// audit log's `client`).
+pub const USER_AGENT: &str = concat!("day2top/", env!("CARGO_PKG_VERSION"));
 
 /// Where a gateway is and how to prove who we are.
 #[derive(Debug, Clone)]
@@ -126,6 +133,7 @@ impl Client {
         let tls = tls_config(endpoint.ca.as_deref())?;
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured((*tls).clone())
+            .user_agent(USER_AGENT)
             .connect_timeout(std::time::Duration::from_secs(10))
             .timeout(std::time::Duration::from_secs(30))
             .build()
@@ -139,25 +147,25 @@ impl Client {
 
     /// `GET {url}{path}` as JSON, with the API's error shape decoded.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
-        let response = self
+        let request = self
             .http
             .get(format!("{}{path}", self.endpoint.url))
+            .bearer_auth(&self.endpoint.token);
+        decode(request.send().await).await
+    }
+
+    /// `POST {url}{path}` with a JSON body; the answer as JSON.
+    pub async fn post<T: DeserializeOwned, B: serde::Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ClientError> {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.endpoint.url))
             .bearer_auth(&self.endpoint.token)
-            .send()
-            .await
-            .map_err(|e| ClientError::Unreachable(error_chain(&e)))?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| ClientError::Unreachable(error_chain(&e)))?;
-        if !status.is_success() {
-            return Err(match serde_json::from_slice::<ApiError>(&body) {
-                Ok(api) => ClientError::Api(api),
-                Err(_) => ClientError::Protocol(format!("HTTP {status}")),
-            });
-        }
-        serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(e.to_string()))
+            .json(body);
+        decode(request.send().await).await
     }
 
     /// Opens the live stream with these subscriptions; it reconnects and
@@ -165,6 +173,25 @@ impl Client {
     pub fn stream(&self, subscriptions: Vec<Subscription>) -> StreamHandle {
         stream::spawn(self.endpoint.clone(), self.tls.clone(), subscriptions)
     }
+}
+
+/// A response as JSON, with the API's error shape decoded.
+async fn decode<T: DeserializeOwned>(
+    response: Result<reqwest::Response, reqwest::Error>,
+) -> Result<T, ClientError> {
+    let response = response.map_err(|e| ClientError::Unreachable(error_chain(&e)))?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| ClientError::Unreachable(error_chain(&e)))?;
+    if !status.is_success() {
+        return Err(match serde_json::from_slice::<ApiError>(&body) {
+            Ok(api) => ClientError::Api(api),
+            Err(_) => ClientError::Protocol(format!("HTTP {status}")),
+        });
+    }
+    serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(e.to_string()))
 }
 
 /// An error with its causes, which is where reqwest keeps the useful part.

@@ -105,7 +105,8 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(base + base * byte[0] as u64 / 1280)
 }
 
-fn stream_url(base: &str) -> String {
+/// The WebSocket URL of `path` on the gateway at `base`.
+pub(super) fn ws_url(base: &str, path: &str) -> String {
     let ws = if let Some(rest) = base.strip_prefix("https://") {
         format!("wss://{rest}")
     } else if let Some(rest) = base.strip_prefix("http://") {
@@ -113,20 +114,29 @@ fn stream_url(base: &str) -> String {
     } else {
         base.to_string()
     };
-    format!("{ws}/api/v1/stream")
+    format!("{ws}{path}")
 }
 
-type Socket =
+pub(super) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(endpoint: &Endpoint, tls: &Arc<ClientConfig>) -> Result<Socket, String> {
-    let mut request = stream_url(&endpoint.url)
+/// Opens the WebSocket at `path` with the bearer token.
+pub(super) async fn connect(
+    endpoint: &Endpoint,
+    tls: &Arc<ClientConfig>,
+    path: &str,
+) -> Result<Socket, String> {
+    let mut request = ws_url(&endpoint.url, path)
         .into_client_request()
         .map_err(|e| format!("bad gateway URL: {e}"))?;
     let bearer = format!("Bearer {}", endpoint.token)
         .parse()
         .map_err(|_| "the token holds characters a header cannot carry".to_string())?;
     request.headers_mut().insert("authorization", bearer);
+    request.headers_mut().insert(
+        "user-agent",
+        tungstenite::http::HeaderValue::from_static(super::USER_AGENT),
+    );
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_FRAME))
         .max_frame_size(Some(MAX_FRAME));
@@ -199,7 +209,7 @@ async fn run(
         {
             return;
         }
-        let error = match connect(&endpoint, &tls).await {
+        let error = match connect(&endpoint, &tls, "/api/v1/stream").await {
             Err(e) => e,
             Ok(mut socket) => {
                 attempt = 0;
@@ -388,9 +398,12 @@ mod tests {
     #[test]
     fn stream_urls() {
         assert_eq!(
-            stream_url("http://127.0.0.1:7070"),
+            ws_url("http://127.0.0.1:7070", "/api/v1/stream"),
             "ws://127.0.0.1:7070/api/v1/stream"
         );
-        assert_eq!(stream_url("https://gw:443"), "wss://gw:443/api/v1/stream");
+        assert_eq!(
+            ws_url("https://gw:443", "/api/v1/stream"),
+            "wss://gw:443/api/v1/stream"
+        );
     }
 }

@@ -5,7 +5,12 @@
 //! name = "ops"
 //! secret = "a long random string"
 //! scopes = ["read", "exec"]
+//! exec_tasks = ["/prod/payments/*"]   # globs over a task's id, name or group
+//! run_as = ["app"]                     # "*" is any user but root
 //! ```
+//!
+//! Exec is denied unless the scope, a task pattern and the user all allow
+//! it; `root` only when `run_as` names it.
 
 use std::path::Path;
 
@@ -30,6 +35,13 @@ pub struct Token {
     pub name: String,
     secret: String,
     pub scopes: Vec<Scope>,
+    /// The tasks this token may exec into: globs matched against a task's
+    /// id, name and group.
+    #[serde(default)]
+    pub exec_tasks: Vec<String>,
+    /// The users an exec may run as; `*` is any user except root.
+    #[serde(default)]
+    pub run_as: Vec<String>,
 }
 
 impl Token {
@@ -38,7 +50,50 @@ impl Token {
             name: name.to_string(),
             secret: secret.to_string(),
             scopes,
+            exec_tasks: Vec::new(),
+            run_as: Vec::new(),
         }
+    }
+
+    /// This token, allowed to exec into these tasks as these users.
+    pub fn with_exec(mut self, tasks: &[&str], run_as: &[&str]) -> Token {
+        self.exec_tasks = tasks.iter().map(|s| s.to_string()).collect();
+        self.run_as = run_as.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// Whether this token may run a command in `task` as `user`; the
+    /// reason when not.
+    pub fn may_exec(&self, task: &crate::api::Task, user: &str) -> Result<(), String> {
+        if !self.allows(Scope::Exec) {
+            return Err(format!("token {:?} lacks the exec scope", self.name));
+        }
+        let names = [task.id.as_str(), task.name.as_str(), task.group.as_str()];
+        let matched = self.exec_tasks.iter().any(|pattern| {
+            glob::Pattern::new(pattern).is_ok_and(|p| names.iter().any(|n| p.matches(n)))
+        });
+        if !matched {
+            return Err(format!(
+                "token {:?} may not exec into task {:?} (group {:?}): no exec_tasks pattern matches it",
+                self.name, task.id, task.group
+            ));
+        }
+        let user_granted = self
+            .run_as
+            .iter()
+            .any(|u| u == user || (u == "*" && user != "root"));
+        if !user_granted {
+            let hint = if user == "root" {
+                " (root needs an explicit run_as = [\"root\"])"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "token {:?} may not run commands as {user:?}{hint}",
+                self.name
+            ));
+        }
+        Ok(())
     }
 
     pub fn secret(&self) -> &str {
@@ -71,13 +126,13 @@ impl Tokens {
     }
 
     /// A single token with every scope and a fresh random secret, for a
-    /// gateway nobody gave a token file.
+    /// gateway nobody gave a token file: whoever can read it started the
+    /// gateway, so it may exec anywhere, as anyone the gateway can be.
     pub fn generated(name: &str) -> Tokens {
-        Tokens::new(vec![Token::new(
-            name,
-            &super::store::random_hex(24),
-            vec![Scope::Admin],
-        )])
+        Tokens::new(vec![
+            Token::new(name, &super::store::random_hex(24), vec![Scope::Admin])
+                .with_exec(&["*"], &["*", "root"]),
+        ])
     }
 
     pub fn load(path: &Path) -> Result<Tokens, String> {
@@ -98,11 +153,25 @@ impl Tokens {
                     token.name
                 ));
             }
+            if let Some(bad) = token
+                .exec_tasks
+                .iter()
+                .find(|p| glob::Pattern::new(p).is_err())
+            {
+                return Err(format!(
+                    "token {:?}: exec_tasks pattern {bad:?} is not a glob",
+                    token.name
+                ));
+            }
             if file.token[..i].iter().any(|t| t.name == token.name) {
                 return Err(format!("token {:?} is defined twice", token.name));
             }
         }
         Ok(Tokens { tokens: file.token })
+    }
+
+    pub fn named(&self, name: &str) -> Option<&Token> {
+        self.tokens.iter().find(|t| t.name == name)
     }
 
     pub fn first(&self) -> Option<&Token> {
@@ -189,6 +258,64 @@ scopes = ["admin"]
         }
     }
 
+    fn task(id: &str, group: &str) -> crate::api::Task {
+        crate::api::Task {
+            id: id.into(),
+            name: "api".into(),
+            group: group.into(),
+            node_id: "node-1".into(),
+            state: crate::api::TaskState::Running,
+            health: crate::api::Health::Healthy,
+            cpu: 0.0,
+            cpu_limit: 0.0,
+            mem_bytes: 0,
+            mem_limit: 0,
+            started: 0,
+            updated: 0,
+            version: String::new(),
+            labels: Default::default(),
+            statuses: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn exec_is_denied_unless_scope_task_and_user_all_allow_it() {
+        let oncall = Token::new("oncall", "0123456789abcdef", vec![Scope::Read, Scope::Exec])
+            .with_exec(&["/prod/payments/*"], &["app", "*"]);
+        let payments = task("prod_payments_api.1", "/prod/payments/api");
+        assert!(oncall.may_exec(&payments, "app").is_ok());
+        assert!(
+            oncall.may_exec(&payments, "nobody").is_ok(),
+            "* is any user"
+        );
+        let root = oncall.may_exec(&payments, "root").unwrap_err();
+        assert!(root.contains("explicit run_as"), "{root}");
+        let other = oncall
+            .may_exec(&task("prod_search.1", "/prod/search"), "app")
+            .unwrap_err();
+        assert!(other.contains("no exec_tasks pattern"), "{other}");
+
+        let viewer = Token::new("viewer", "0123456789abcdef", vec![Scope::Read])
+            .with_exec(&["*"], &["*", "root"]);
+        assert!(
+            viewer
+                .may_exec(&payments, "app")
+                .unwrap_err()
+                .contains("lacks the exec scope")
+        );
+        let admin = Token::new("admin", "0123456789abcdef", vec![Scope::Admin]);
+        assert!(
+            admin.may_exec(&payments, "app").is_err(),
+            "admin without exec_tasks is still denied: default deny"
+        );
+        let rooted = admin.with_exec(&["*"], &["root"]);
+        assert!(rooted.may_exec(&payments, "root").is_ok());
+        assert!(rooted.may_exec(&payments, "app").is_err());
+        let by_name = Token::new("n", "0123456789abcdef", vec![Scope::Exec])
+            .with_exec(&["prod_payments_api.*"], &["app"]);
+        assert!(by_name.may_exec(&payments, "app").is_ok(), "ids match too");
+    }
+
     #[test]
     fn bad_files_say_what_is_wrong() {
         let short = "[[token]]\nname='a'\nsecret='short'\nscopes=['read']\n";
@@ -204,6 +331,9 @@ scopes = ["admin"]
                 .contains("unknown variant")
         );
         assert!(Tokens::parse("").unwrap_err().contains("no [[token]]"));
+        let glob =
+            "[[token]]\nname='a'\nsecret='0123456789abcdef'\nscopes=['exec']\nexec_tasks=['[']\n";
+        assert!(Tokens::parse(glob).unwrap_err().contains("not a glob"));
         let twice = format!(
             "{FILE}\n[[token]]\nname='root'\nsecret='0123456789abcdef-x'\nscopes=['read']\n"
         );

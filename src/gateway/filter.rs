@@ -85,6 +85,7 @@ impl Matcher {
                 .q
                 .as_ref()
                 .is_none_or(|q| t.services.iter().any(|s| s == q)),
+            Record::Audit(a) => self.task.as_ref().is_none_or(|t| &a.task == t),
         }
     }
 

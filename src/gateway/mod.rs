@@ -1,7 +1,9 @@
 //! The gateway: collects from a source into a store and serves it over the
 //! v1 API (REST, one multiplexed stream WebSocket, Prometheus text).
 
+mod audit;
 mod auth;
+mod exec;
 mod filter;
 mod otlp;
 mod prober;
@@ -60,6 +62,11 @@ pub struct GatewayConfig {
     pub otlp: Option<SocketAddr>,
     /// Configured health checks (`--checks FILE`).
     pub checks: Vec<crate::collect::checks::CheckSpec>,
+    /// The append-only audit file (`--audit-log FILE`); without it the
+    /// audit trail is kept in memory only.
+    pub audit_log: Option<PathBuf>,
+    /// How long an exec session id waits to be attached.
+    pub exec_ttl: Duration,
 }
 
 impl GatewayConfig {
@@ -78,6 +85,8 @@ impl GatewayConfig {
             statsd_interval: Duration::from_secs(1),
             checks: Vec::new(),
             otlp: None,
+            audit_log: None,
+            exec_ttl: exec::PENDING_TTL,
         }
     }
 }
@@ -98,6 +107,8 @@ pub struct Shared {
     shutdown: watch::Receiver<bool>,
     /// The statsd listener's counters, when it listens.
     statsd: Option<Arc<crate::collect::statsd::Counters>>,
+    audit: audit::Audit,
+    exec: exec::Sessions,
 }
 
 /// The address of the other end of a connection, with or without TLS.
@@ -131,7 +142,8 @@ pub struct RunningGateway {
     /// The API's server, and the OTLP receiver's if there is one.
     servers: Vec<tokio::task::JoinHandle<()>>,
     sources: Option<sources::Sources>,
-    probes: Vec<tokio::task::JoinHandle<()>>,
+    /// Health probes and the exec session sweeper.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Checks the listen policy: off loopback, a gateway must be private.
@@ -200,6 +212,7 @@ pub async fn start(
         source.kind(),
         config.store_limits.clone(),
     ));
+    let audit = audit::Audit::open(config.audit_log.as_deref(), store.clone())?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let shared = Arc::new(Shared {
         store: store.clone(),
@@ -209,6 +222,8 @@ pub async fn start(
         stream_limits: config.stream_limits.clone(),
         shutdown: shutdown_rx.clone(),
         statsd: statsd.as_ref().map(|l| l.counters()),
+        audit,
+        exec: exec::Sessions::new(config.exec_ttl),
     });
 
     // Fill the store once before serving, so the first snapshot is not empty.
@@ -226,7 +241,8 @@ pub async fn start(
         sources.statsd(listener, store.clone(), config.statsd_interval);
     }
     sources.collector(source, store.clone(), config.refresh);
-    let probes = prober::spawn(config.checks, store.clone())?;
+    let mut background = prober::spawn(config.checks, store.clone())?;
+    background.push(tokio::spawn(exec::sweep(shared.clone())));
 
     let scheme = if tls.is_some() { "https" } else { "http" };
     let mut servers = vec![serve(
@@ -252,7 +268,7 @@ pub async fn start(
         shutdown: shutdown_tx,
         servers,
         sources: Some(sources),
-        probes,
+        background,
     })
 }
 
@@ -287,8 +303,8 @@ fn serve(
 
 impl Drop for RunningGateway {
     fn drop(&mut self) {
-        for probe in &self.probes {
-            probe.abort();
+        for task in &self.background {
+            task.abort();
         }
     }
 }
@@ -297,8 +313,8 @@ impl RunningGateway {
     /// Stops serving: streams are closed, then the listener and the collector.
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
-        for probe in self.probes.drain(..) {
-            probe.abort();
+        for task in self.background.drain(..) {
+            task.abort();
         }
         for mut server in self.servers.drain(..) {
             let _ = tokio::time::timeout(Duration::from_secs(5), &mut server).await;

@@ -215,7 +215,7 @@ fn render(gw: &Shared) -> String {
     );
 
     let traces = gw.store.trace_stats();
-    let trace_figures: [(&str, &str, &str, f64); 10] = [
+    let trace_figures: [(&str, &str, &str, f64); 11] = [
         ("traces", "gauge", "Traces held.", traces.traces as f64),
         ("trace_spans", "gauge", "Spans held.", traces.spans as f64),
         (
@@ -265,6 +265,12 @@ fn render(gw: &Shared) -> String {
             "counter",
             "OTLP requests refused whole (undecodable, too large).",
             GatewayStats::get(&gw.stats.otlp_refused) as f64,
+        ),
+        (
+            "exec_sessions",
+            "gauge",
+            "Exec sessions attached and running.",
+            gw.exec.running() as f64,
         ),
     ];
     for (name, kind, help, value) in trace_figures {

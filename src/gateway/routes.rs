@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, RawQuery, Request, State};
+use axum::extract::{ConnectInfo, Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +60,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/traces", get(traces))
         .route("/api/v1/traces/{id}", get(trace))
         .route("/api/v1/services", get(services))
+        .route("/api/v1/tasks/{id}/exec", post(super::exec::start))
+        .route("/api/v1/exec/{session}", get(super::exec::attach))
+        .route("/api/v1/audit", get(audit))
         .route("/api/v1/stream", get(super::stream::upgrade))
         .route("/metrics", get(super::prometheus::exposition))
         .fallback(|| async {
@@ -75,9 +78,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
     .with_state(shared)
 }
 
-/// Every route needs a valid token with the `read` scope.
+/// Every route needs a valid token with the `read` scope. Requests
+/// without a valid token are audited.
 pub(super) async fn require_read(
     State(gw): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<super::Peer>,
     mut req: Request,
     next: Next,
 ) -> Response {
@@ -97,6 +102,12 @@ pub(super) async fn require_read(
         }
         Err(err) => {
             GatewayStats::add(&gw.stats.auth_failures, 1);
+            gw.audit.auth_failure(
+                &peer.0.to_string(),
+                &super::exec::user_agent(req.headers()),
+                &format!("{} {}", req.method(), req.uri().path()),
+                &err.error.message,
+            );
             let mut response = HttpError(err).into_response();
             if response.status() == StatusCode::UNAUTHORIZED {
                 response.headers_mut().insert(
@@ -107,6 +118,36 @@ pub(super) async fn require_read(
             response
         }
     }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    limit: Option<usize>,
+}
+
+/// Audit records a read returns at most.
+const MAX_AUDIT: usize = 1000;
+
+/// `GET /api/v1/audit?limit=`: the latest audit records, oldest first
+/// (the `admin` scope).
+async fn audit(
+    State(gw): State<Arc<Shared>>,
+    axum::Extension(actor): axum::Extension<Actor>,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<Vec<crate::api::AuditRecord>>, HttpError> {
+    let Query(q) = query?;
+    require_admin(&gw, &actor)?;
+    Ok(Json(gw.store.audit(q.limit.unwrap_or(100).min(MAX_AUDIT))))
+}
+
+/// The audit trail is for tokens with the `admin` scope only.
+pub(super) fn require_admin(gw: &Shared, actor: &Actor) -> Result<(), HttpError> {
+    let token = gw
+        .tokens
+        .named(&actor.0)
+        .ok_or_else(|| HttpError(ApiError::new(ErrorCode::Forbidden, "the token is gone")))?;
+    Tokens::authorize(token, Scope::Admin).map_err(HttpError)
 }
 
 #[derive(Serialize)]
@@ -134,6 +175,8 @@ async fn version() -> Json<VersionInfo> {
             "stream:logs",
             "stream:health",
             "stream:spans",
+            "stream:audit",
+            "exec",
             "metrics:series",
             "traces",
             "prometheus",

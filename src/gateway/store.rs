@@ -23,6 +23,9 @@ use crate::api::{
 use crate::collect::Collected;
 use crate::collect::checks::builtin::{BUILTIN_INTERVAL_MS, Builtins};
 
+/// Audit events (session starts and ends) kept in memory.
+const AUDIT_KEPT: usize = 2000;
+
 /// The bounds of the store and its topics.
 #[derive(Debug, Clone)]
 pub struct StoreLimits {
@@ -122,6 +125,8 @@ struct Inner {
     logs_hub: TopicHub,
     health_hub: TopicHub,
     spans_hub: TopicHub,
+    /// Audit records; its replay ring is what `GET /api/v1/audit` reads.
+    audit_hub: TopicHub,
     traces: TraceStore,
     /// Every check by id, with when it began (its grace period's start).
     checks: BTreeMap<String, (Check, UnixMillis)>,
@@ -139,6 +144,7 @@ impl Inner {
             Topic::Logs => &self.logs_hub,
             Topic::Health => &self.health_hub,
             Topic::Spans => &self.spans_hub,
+            Topic::Audit => &self.audit_hub,
         }
     }
 
@@ -260,7 +266,31 @@ impl Inner {
                 .filter(|(c, _)| matcher.matches_check(c))
                 .map(|(c, _)| Record::Check(c.clone()))
                 .collect(),
+            Topic::Audit => self
+                .audit(usize::MAX)
+                .into_iter()
+                .map(Record::Audit)
+                .collect(),
         }
+    }
+
+    /// The last `limit` audit records held, oldest first; a session's
+    /// record as it last stood.
+    fn audit(&self, limit: usize) -> Vec<crate::api::AuditRecord> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out: Vec<_> = self
+            .audit_hub
+            .recent()
+            .iter()
+            .rev()
+            .filter_map(|e| match &e.record {
+                Record::Audit(a) if seen.insert(a.id) => Some(a.clone()),
+                _ => None,
+            })
+            .take(limit)
+            .collect();
+        out.reverse();
+        out
     }
 }
 
@@ -281,6 +311,7 @@ impl Store {
                 logs_hub: TopicHub::new(limits.log_queue, usize::MAX, limits.log_bytes),
                 health_hub: hub(),
                 spans_hub: hub(),
+                audit_hub: TopicHub::new(limits.subscriber_queue, AUDIT_KEPT, usize::MAX),
                 traces: TraceStore::new(limits.traces.clone()),
                 checks: BTreeMap::new(),
                 builtins: Builtins::default(),
@@ -606,6 +637,22 @@ impl Store {
         (inner.tasks_hub.seq(), tasks)
     }
 
+    /// Announces an audit record (`Added` when a session starts, `Updated`
+    /// when it ends) and keeps it for `GET /api/v1/audit`.
+    pub fn publish_audit(&self, op: Op, record: crate::api::AuditRecord) {
+        self.lock().audit_hub.publish(op, Record::Audit(record));
+    }
+
+    /// The last `limit` audit records, oldest first.
+    pub fn audit(&self, limit: usize) -> Vec<crate::api::AuditRecord> {
+        self.lock().audit(limit)
+    }
+
+    /// `demo` or `host`: what the tasks are.
+    pub fn source_kind(&self) -> String {
+        self.lock().source.clone()
+    }
+
     pub fn task(&self, id: &str) -> Option<(u64, Task)> {
         let inner = self.lock();
         inner
@@ -681,6 +728,7 @@ impl Store {
             Topic::Logs,
             Topic::Health,
             Topic::Spans,
+            Topic::Audit,
         ]
         .into_iter()
         .map(|topic| {

@@ -136,7 +136,7 @@ async fn serve(socket: WebSocket, gw: Arc<Shared>, peer: SocketAddr, actor: Stri
             _ = heartbeat.tick() => outbox.try_send(encode(&ServerMsg::Heartbeat { ts: now_millis() })),
             frame = incoming.next() => match frame {
                 Some(Ok(Message::Text(text))) => {
-                    handle_client_msg(&text, &gw, &outbox, &mut subs).await;
+                    handle_client_msg(&text, &gw, &outbox, &mut subs, &actor).await;
                 }
                 Some(Ok(Message::Binary(_))) => {
                     outbox.try_send(error_msg(None, "binary frames are not part of the stream protocol; send JSON text"));
@@ -172,6 +172,7 @@ async fn handle_client_msg(
     gw: &Arc<Shared>,
     outbox: &Arc<Outbox>,
     subs: &mut HashMap<String, JoinHandle<()>>,
+    actor: &str,
 ) {
     let msg = match serde_json::from_str::<ClientMsg>(text) {
         Ok(msg) => msg,
@@ -198,6 +199,15 @@ async fn handle_client_msg(
                 Ok(m) => m,
                 Err(e) => return outbox.try_send(error_msg(Some(sub), e)),
             };
+            if topic == Topic::Audit
+                && let Err(super::routes::HttpError(error)) =
+                    super::routes::require_admin(gw, &Actor(actor.to_string()))
+            {
+                return outbox.try_send(encode(&ServerMsg::Error {
+                    sub: Some(sub),
+                    error,
+                }));
+            }
             if let Some(old) = subs.remove(&sub) {
                 old.abort();
                 GatewayStats::sub(&gw.stats.subscriptions, 1);

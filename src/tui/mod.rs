@@ -52,6 +52,8 @@ use tokio::sync::mpsc;
 pub struct Context {
     pub name: String,
     pub endpoint: Endpoint,
+    /// Exec is hidden in this context (`--readonly`, `readonly = true`).
+    pub readonly: bool,
 }
 
 pub struct ConsoleConfig {

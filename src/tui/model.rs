@@ -380,7 +380,7 @@ impl Model {
                 self.logs.push(Row::Line(Arc::new(entry)));
                 return; // lines leave tables alone
             }
-            (_, Record::Series(_)) => return,
+            (_, Record::Series(_) | Record::Audit(_)) => return,
             (_, Record::Trace(summary)) => {
                 self.add_trace(summary);
                 return;

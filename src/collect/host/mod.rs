@@ -4,6 +4,7 @@
 
 mod cgroups;
 mod diskio;
+pub mod passwd;
 mod pressure;
 mod processes;
 mod rates;

@@ -68,7 +68,7 @@ impl ProcessReader {
             ticks_per_second: procfs::ticks_per_second() as f64,
             page_size: procfs::page_size(),
             boot_ms: procfs::boot_time_secs().unwrap_or(0) as i64 * 1000,
-            users: read_users(),
+            users: super::passwd::names(),
             known: HashMap::new(),
             last_read: None,
             max_open: open_file_budget(),
@@ -382,19 +382,6 @@ fn cgroup_limits(cgroup: &str) -> (f64, u64) {
         })
         .unwrap_or(0.0);
     (cpu, mem)
-}
-
-fn read_users() -> HashMap<u32, String> {
-    std::fs::read_to_string("/etc/passwd")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|line| {
-            let mut fields = line.split(':');
-            let name = fields.next()?;
-            let uid = fields.nth(1)?.parse().ok()?;
-            Some((uid, name.to_string()))
-        })
-        .collect()
 }
 
 /// Bytes a process read from and wrote to storage (`read_bytes`,

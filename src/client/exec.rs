@@ -1,0 +1,154 @@
+//! The client side of an exec session: ask for it, attach its WebSocket,
+//! and turn frames into input and output the console pane and the
+//! `day2top exec` command both use.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{Client, ClientError};
+use crate::api::{ExecRequest, ExecSession, ExecStatus, Resize, channel, frame};
+
+/// What the console sends to the process.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExecInput {
+    Stdin(Vec<u8>),
+    Resize(Resize),
+    /// Stdin is at its end (EOF).
+    CloseStdin,
+}
+
+/// What comes back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExecOutput {
+    Stdout(Vec<u8>),
+    Stderr(Vec<u8>),
+    /// The process ended; nothing follows.
+    Exited(ExecStatus),
+    /// The connection broke before the process's status arrived.
+    Lost(String),
+}
+
+/// How often the client says it is alive (the gateway gives up after 45 s).
+const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// Output chunks waiting for the console; past this the socket is not
+/// read, so a flood of output slows the process, not the console.
+const OUTPUT_QUEUE: usize = 64;
+
+/// An attached session. Dropping it closes the socket, and the gateway
+/// kills the process.
+pub struct ExecConnection {
+    pub session: ExecSession,
+    pub input: mpsc::Sender<ExecInput>,
+    pub output: mpsc::Receiver<ExecOutput>,
+    pump: JoinHandle<()>,
+}
+
+impl Drop for ExecConnection {
+    fn drop(&mut self) {
+        self.pump.abort();
+    }
+}
+
+impl Client {
+    /// Asks for a session in `task` and attaches to it.
+    pub async fn exec(
+        &self,
+        task: &str,
+        request: &ExecRequest,
+    ) -> Result<ExecConnection, ClientError> {
+        let path = format!(
+            "/api/v1/tasks/{}/exec",
+            form_urlencoded::byte_serialize(task.as_bytes()).collect::<String>()
+        );
+        let session: ExecSession = self.post(&path, request).await?;
+        let socket = super::stream::connect(
+            &self.endpoint,
+            &self.tls,
+            &format!("/api/v1/exec/{}", session.session),
+        )
+        .await
+        .map_err(ClientError::Unreachable)?;
+        let (input, inputs) = mpsc::channel(256);
+        let (outputs, output) = mpsc::channel(OUTPUT_QUEUE);
+        let pump = tokio::spawn(pump(socket, inputs, outputs));
+        Ok(ExecConnection {
+            session,
+            input,
+            output,
+            pump,
+        })
+    }
+}
+
+async fn pump(
+    socket: super::stream::Socket,
+    mut inputs: mpsc::Receiver<ExecInput>,
+    outputs: mpsc::Sender<ExecOutput>,
+) {
+    let (mut sink, mut incoming) = socket.split();
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    let mut inputs_open = true;
+    let lost = loop {
+        tokio::select! {
+            msg = incoming.next() => match msg {
+                Some(Ok(Message::Binary(data))) => {
+                    let out = match data.split_first() {
+                        Some((&channel::STDOUT, bytes)) => ExecOutput::Stdout(bytes.to_vec()),
+                        Some((&channel::STDERR, bytes)) => ExecOutput::Stderr(bytes.to_vec()),
+                        Some((&channel::STATUS, json)) => {
+                            let status = serde_json::from_slice(json).unwrap_or_else(|e| ExecStatus {
+                                exit_code: None,
+                                signal: None,
+                                reason: format!("the gateway sent an unreadable status: {e}"),
+                            });
+                            let _ = outputs.send(ExecOutput::Exited(status)).await;
+                            let _ = sink.close().await;
+                            return;
+                        }
+                        _ => continue, // heartbeats, and channels this client does not know
+                    };
+                    if outputs.send(out).await.is_err() {
+                        return; // the console closed the session
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    break match frame {
+                        Some(f) if !f.reason.is_empty() => format!("the gateway closed the session: {}", f.reason),
+                        _ => "the gateway closed the session without a status".to_string(),
+                    };
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break format!("the connection failed: {}", super::error_chain(&e)),
+                None => break "the connection ended without a status".to_string(),
+            },
+            input = inputs.recv(), if inputs_open => {
+                let bytes = match input {
+                    Some(ExecInput::Stdin(data)) => frame(channel::STDIN, &data),
+                    Some(ExecInput::Resize(size)) => frame(
+                        channel::RESIZE,
+                        &serde_json::to_vec(&size).expect("sizes serialize"),
+                    ),
+                    Some(ExecInput::CloseStdin) => vec![channel::CLOSE, channel::STDIN],
+                    None => {
+                        inputs_open = false;
+                        continue;
+                    }
+                };
+                if let Err(e) = sink.send(Message::Binary(bytes.into())).await {
+                    break format!("cannot send to the gateway: {}", super::error_chain(&e));
+                }
+            }
+            _ = heartbeat.tick() => {
+                if sink.send(Message::Binary(vec![channel::HEARTBEAT].into())).await.is_err() {
+                    break "the connection failed".to_string();
+                }
+            }
+        }
+    };
+    let _ = outputs.send(ExecOutput::Lost(lost)).await;
+}

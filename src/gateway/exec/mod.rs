@@ -1,0 +1,289 @@
+//! Exec sessions: `POST /api/v1/tasks/{id}/exec` decides (scope, task
+//! pattern, user) and hands back a one-time session id bound to the
+//! token; `GET /api/v1/exec/{session}` attaches a WebSocket to a new
+//! process. Every decision and every session's end is audited.
+
+mod process;
+mod session;
+mod target;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Extension;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::Shared;
+use super::routes::{Actor, HttpError};
+use crate::api::{
+    ApiError, AuditKind, AuditRecord, Decision, ErrorCode, ExecRequest, ExecSession, Task,
+    now_millis,
+};
+use target::Launch;
+
+/// How long a session id may wait to be attached, unless configured.
+pub const PENDING_TTL: Duration = Duration::from_secs(30);
+
+/// Sessions (waiting and running) a gateway holds at most.
+const MAX_SESSIONS: usize = 64;
+
+/// Bytes a client frame may hold (a large paste).
+const MAX_CLIENT_FRAME: usize = 1 << 20;
+
+struct Pending {
+    token: String,
+    request: ExecRequest,
+    launch: Launch,
+    /// The audit record so far: who, from where, what, where.
+    record: AuditRecord,
+    expires: Instant,
+}
+
+enum Slot {
+    Waiting(Box<Pending>),
+    /// Attached: a second attach is refused while it runs.
+    Running,
+}
+
+pub struct Sessions {
+    slots: Mutex<HashMap<String, Slot>>,
+    ttl: Duration,
+}
+
+impl Sessions {
+    pub fn new(ttl: Duration) -> Sessions {
+        Sessions {
+            slots: Mutex::new(HashMap::new()),
+            ttl,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot>> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Drops session ids nobody attached in time; returns their records.
+    fn expire(&self) -> Vec<AuditRecord> {
+        let now = Instant::now();
+        let mut slots = self.lock();
+        let expired: Vec<String> = slots
+            .iter()
+            .filter(|(_, s)| matches!(s, Slot::Waiting(p) if p.expires <= now))
+            .map(|(id, _)| id.clone())
+            .collect();
+        expired
+            .into_iter()
+            .filter_map(|id| match slots.remove(&id) {
+                Some(Slot::Waiting(p)) => {
+                    let mut record = p.record;
+                    record.reason = "allowed, but never attached (the session id expired)".into();
+                    record.end = Some(now_millis());
+                    Some(record)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn finish(&self, id: &str) {
+        self.lock().remove(id);
+    }
+
+    pub fn running(&self) -> usize {
+        self.lock()
+            .values()
+            .filter(|s| matches!(s, Slot::Running))
+            .count()
+    }
+}
+
+/// Expires unattached session ids every few seconds, auditing each.
+pub async fn sweep(gw: Arc<Shared>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        for record in gw.exec.expire() {
+            gw.audit.record(record);
+        }
+    }
+}
+
+/// What the audit needs to know of a request's origin.
+fn origin(kind: AuditKind, actor: &str, peer: &super::Peer, headers: &HeaderMap) -> AuditRecord {
+    let mut record = AuditRecord::new(kind, Decision::Deny, actor, &peer.0.to_string());
+    record.client = user_agent(headers);
+    record
+}
+
+pub fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(200).collect())
+        .unwrap_or_default()
+}
+
+/// `POST /api/v1/tasks/{id}/exec`.
+pub async fn start(
+    State(gw): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<super::Peer>,
+    Extension(actor): Extension<Actor>,
+    Path(task_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut record = origin(AuditKind::Exec, &actor.0, &peer, &headers);
+    record.task = task_id.clone();
+    match decide(&gw, &actor.0, &task_id, &body, &mut record) {
+        Ok((request, launch)) => {
+            let session = super::store::random_hex(16);
+            record.id = gw.audit.next_id();
+            record.decision = Decision::Allow;
+            record.session = session.clone();
+            let answer = ExecSession {
+                session: session.clone(),
+                expires_in_ms: gw.exec.ttl.as_millis() as u64,
+                task_id: record.task.clone(),
+                node_id: record.node.clone(),
+                user: launch.user.clone(),
+            };
+            let pending = Pending {
+                token: actor.0.clone(),
+                request,
+                launch,
+                record,
+                expires: Instant::now() + gw.exec.ttl,
+            };
+            gw.exec
+                .lock()
+                .insert(session, Slot::Waiting(Box::new(pending)));
+            (StatusCode::CREATED, Json(answer)).into_response()
+        }
+        Err(error) => {
+            record.reason = error.error.message.clone();
+            gw.audit.record(record);
+            HttpError(error).into_response()
+        }
+    }
+}
+
+/// The decision on an exec request, filling in the record as it learns.
+fn decide(
+    gw: &Shared,
+    actor: &str,
+    task_id: &str,
+    body: &[u8],
+    record: &mut AuditRecord,
+) -> Result<(ExecRequest, Launch), ApiError> {
+    let bad = |m: String| ApiError::new(ErrorCode::BadRequest, m);
+    let forbidden = |m: String| ApiError::new(ErrorCode::Forbidden, m);
+    let request: ExecRequest = serde_json::from_slice(body)
+        .map_err(|e| bad(format!("cannot read the exec request: {e}")))?;
+    record.cmd = request
+        .cmd
+        .iter()
+        .map(|a| a.chars().take(1024).collect())
+        .collect();
+    record.tty = request.tty;
+    record.env = request.env.keys().cloned().collect();
+    let token = gw
+        .tokens
+        .named(actor)
+        .ok_or_else(|| forbidden("the token is gone".into()))?;
+    if !token.allows(super::Scope::Exec) {
+        return Err(forbidden(format!("token {actor:?} lacks the exec scope")));
+    }
+    target::check_request(&request).map_err(bad)?;
+    let task: Task = gw.store.task(task_id).map(|(_, t)| t).ok_or_else(|| {
+        ApiError::new(ErrorCode::NotFound, format!("no task with id {task_id:?}"))
+    })?;
+    record.node = task.node_id.clone();
+    if !matches!(task.state, crate::api::TaskState::Running) {
+        return Err(bad(format!(
+            "task {task_id} is {}, not running",
+            task.state.as_str()
+        )));
+    }
+    let demo = gw.store.source_kind() == "demo";
+    let user = target::user_for(&task, demo, request.user.as_deref()).map_err(bad)?;
+    record.user = user.name.clone();
+    token.may_exec(&task, &user.name).map_err(forbidden)?;
+    let launch = target::launch(&task, demo, &user, &request).map_err(forbidden)?;
+    if !gw.audit.healthy() {
+        return Err(ApiError::new(
+            ErrorCode::Unavailable,
+            "the audit log cannot be written, so exec is refused; see the gateway's log",
+        ));
+    }
+    for expired in gw.exec.expire() {
+        gw.audit.record(expired);
+    }
+    if gw.exec.lock().len() >= MAX_SESSIONS {
+        return Err(ApiError::new(
+            ErrorCode::Unavailable,
+            format!("the gateway holds {MAX_SESSIONS} exec sessions already; close one"),
+        ));
+    }
+    Ok((request, launch))
+}
+
+/// `GET /api/v1/exec/{session}`: the session's WebSocket.
+pub async fn attach(
+    State(gw): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<super::Peer>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    for expired in gw.exec.expire() {
+        gw.audit.record(expired);
+    }
+    let pending = {
+        let mut slots = gw.exec.lock();
+        match slots.get(&id) {
+            None => Err(ApiError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "exec session {id:?} is unknown or expired; a session must be attached within {} ms of its request",
+                    gw.exec.ttl.as_millis()
+                ),
+            )),
+            Some(Slot::Running) => Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("exec session {id:?} is already attached"),
+            )),
+            Some(Slot::Waiting(p)) if p.token != actor.0 => Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!("exec session {id:?} belongs to another token"),
+            )),
+            Some(Slot::Waiting(_)) => match slots.insert(id.clone(), Slot::Running) {
+                Some(Slot::Waiting(p)) => Ok(p),
+                _ => unreachable!("the slot was waiting"),
+            },
+        }
+    };
+    match pending {
+        Ok(pending) => {
+            let gw2 = gw.clone();
+            ws.max_message_size(MAX_CLIENT_FRAME)
+                .on_upgrade(move |socket| async move {
+                    session::run(socket, *pending, &gw2, &id).await;
+                    gw2.exec.finish(&id);
+                })
+        }
+        Err(error) => {
+            let mut record = origin(AuditKind::Exec, &actor.0, &peer, &headers);
+            record.session = id;
+            record.reason = format!("attach refused: {}", error.error.message);
+            gw.audit.record(record);
+            HttpError(error).into_response()
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! One attached exec session: frames from the WebSocket to the process,
+//! output from the process to the WebSocket, until one side ends. The
+//! process never outlives the socket, and the session's end is audited.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+
+use super::Pending;
+use super::process::Process;
+use crate::api::{ExecStatus, Resize, channel, frame, now_millis};
+use crate::gateway::Shared;
+
+/// How often the gateway says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// A client silent this long (no frame, not even a heartbeat) is gone.
+const CLIENT_SILENCE: Duration = Duration::from_secs(45);
+
+/// After the process exits, output still buffered is sent for this long.
+const DRAIN: Duration = Duration::from_millis(500);
+
+/// Why a session ended, when the process did not end it.
+enum Ended {
+    Exited(ExecStatus),
+    ClientGone(&'static str),
+    Shutdown,
+}
+
+pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
+    let Pending {
+        request,
+        launch,
+        mut record,
+        ..
+    } = pending;
+    record.start = Some(now_millis());
+    gw.audit.started(&record);
+    let (mut sink, mut incoming) = socket.split();
+    let size = Resize {
+        cols: request.cols,
+        rows: request.rows,
+    };
+    let (mut process, mut output) = match Process::spawn(
+        &launch,
+        &request.cmd,
+        request.tty,
+        request.interactive,
+        size,
+    ) {
+        Ok(p) => p,
+        Err(e) => {
+            let status = ExecStatus {
+                exit_code: Some(if e.kind() == std::io::ErrorKind::NotFound {
+                    127
+                } else {
+                    126
+                }),
+                signal: None,
+                reason: format!("could not start {:?}: {e}", request.cmd[0]),
+            };
+            let _ = send_status(&mut sink, &status).await;
+            record.end = Some(now_millis());
+            record.exit_code = status.exit_code;
+            record.reason = status.reason;
+            gw.audit.record(record);
+            return;
+        }
+    };
+    tracing::info!(session = id, pid = process.pid, task = %record.task, actor = %record.actor, "exec started");
+
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    let mut heard = Instant::now();
+    let mut shutdown = gw.shutdown.clone();
+    let (mut bytes_in, mut bytes_out) = (0u64, 0u64);
+    let mut exited: Option<(ExecStatus, Instant)> = None;
+    let mut output_done = false;
+    let ended = loop {
+        if let Some((status, at)) = &exited
+            && (output_done || at.elapsed() >= DRAIN)
+        {
+            break Ended::Exited(status.clone());
+        }
+        let drain_left = exited
+            .as_ref()
+            .map_or(DRAIN, |(_, at)| DRAIN.saturating_sub(at.elapsed()));
+        tokio::select! {
+            out = output.recv(), if !output_done => match out {
+                Some((ch, data)) => {
+                    bytes_out += data.len() as u64;
+                    if sink.send(Message::Binary(frame(ch, &data).into())).await.is_err() {
+                        break Ended::ClientGone("the client went away");
+                    }
+                }
+                None => output_done = true,
+            },
+            status = process.wait(), if exited.is_none() => exited = Some((status, Instant::now())),
+            _ = tokio::time::sleep(drain_left), if exited.is_some() => {}
+            msg = incoming.next() => {
+                heard = Instant::now();
+                match msg {
+                    Some(Ok(Message::Binary(data))) => match data.split_first() {
+                        Some((&channel::STDIN, bytes)) => {
+                            bytes_in += bytes.len() as u64;
+                            if process.write_stdin(bytes).await.is_err() {
+                                // The process closed its stdin; output and exit still come.
+                                process.close_stdin().await;
+                            }
+                        }
+                        Some((&channel::RESIZE, json)) => {
+                            if let Ok(size) = serde_json::from_slice::<Resize>(json) {
+                                process.resize(size);
+                            }
+                        }
+                        Some((&channel::CLOSE, [channel::STDIN])) => process.close_stdin().await,
+                        Some((&channel::HEARTBEAT, _)) | None => {}
+                        Some((other, _)) => tracing::debug!(session = id, "ignored a frame on channel {other}"),
+                    },
+                    Some(Ok(Message::Close(_))) | None => break Ended::ClientGone("the client closed the session"),
+                    Some(Err(_)) => break Ended::ClientGone("the connection failed"),
+                    Some(Ok(_)) => {} // text, ping and pong carry nothing for the process
+                }
+            }
+            _ = heartbeat.tick() => {
+                if heard.elapsed() >= CLIENT_SILENCE {
+                    break Ended::ClientGone("the client fell silent");
+                }
+                if sink.send(Message::Binary(vec![channel::HEARTBEAT].into())).await.is_err() {
+                    break Ended::ClientGone("the client went away");
+                }
+            }
+            _ = shutdown.changed() => break Ended::Shutdown,
+        }
+    };
+    process.kill_session();
+    let status = match ended {
+        Ended::Exited(status) => status,
+        Ended::ClientGone(why) => ExecStatus {
+            exit_code: None,
+            signal: Some(9),
+            reason: format!("{why}; the process was killed"),
+        },
+        Ended::Shutdown => ExecStatus {
+            exit_code: None,
+            signal: Some(9),
+            reason: "the gateway shut down; the process was killed".into(),
+        },
+    };
+    let _ = send_status(&mut sink, &status).await;
+    tracing::info!(session = id, reason = %status.reason, "exec ended");
+    record.end = Some(now_millis());
+    record.exit_code = status.exit_code;
+    record.signal = status.signal;
+    record.reason = status.reason;
+    record.bytes_in = bytes_in;
+    record.bytes_out = bytes_out;
+    gw.audit.record(record);
+}
+
+async fn send_status(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    status: &ExecStatus,
+) -> Result<(), axum::Error> {
+    let json = serde_json::to_vec(status).expect("statuses serialize");
+    sink.send(Message::Binary(frame(channel::STATUS, &json).into()))
+        .await?;
+    sink.send(Message::Close(None)).await?;
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.flush()).await;
+    Ok(())
+}

@@ -1,0 +1,414 @@
+//! Exec over real sockets: real processes in pipes and pseudo-terminals,
+//! the token and ACL checks, and the audit trail they leave.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use day2top::api::{AuditKind, AuditRecord, Decision, ExecRequest, ExecStatus, TaskState};
+use day2top::client::{Client, ClientError, Endpoint, ExecConnection, ExecInput, ExecOutput};
+use day2top::gateway::{self, GatewayConfig, RunningGateway, Scope, Token, Tokens};
+
+const OPS: &str = "ops-secret-0123456789";
+const OTHER: &str = "other-secret-0123456789";
+const ADMIN: &str = "admin-secret-0123456789";
+
+/// A demo gateway whose tokens: `viewer` reads, `ops` may exec into
+/// /prod tasks as anyone, `other` may exec the same, `admin` reads the audit.
+async fn gateway(audit: Option<&std::path::Path>, ttl: Duration) -> RunningGateway {
+    let mut config = GatewayConfig::new("127.0.0.1:0".parse().unwrap());
+    config.tokens = Some(Tokens::new(vec![
+        Token::new("viewer", READ, vec![Scope::Read]),
+        Token::new("ops", OPS, vec![Scope::Read, Scope::Exec])
+            .with_exec(&["/prod/*"], &["*", "root"]),
+        Token::new("other", OTHER, vec![Scope::Read, Scope::Exec])
+            .with_exec(&["/prod/*"], &["*", "root"]),
+        Token::new("admin", ADMIN, vec![Scope::Admin]),
+    ]));
+    config.refresh = Duration::from_millis(100);
+    config.audit_log = audit.map(|p| p.to_path_buf());
+    config.exec_ttl = ttl;
+    gateway::start(config, demo(42, 10, 60)).await.unwrap()
+}
+
+fn client(gw: &RunningGateway, token: &str) -> Client {
+    Client::new(Endpoint {
+        url: gw.url.clone(),
+        token: token.into(),
+        ca: None,
+    })
+    .unwrap()
+}
+
+/// A running task under /prod, and one outside it.
+async fn tasks(gw: &RunningGateway) -> (String, String) {
+    let listing: serde_json::Value = client(gw, READ).get("/api/v1/tasks").await.unwrap();
+    let tasks: Vec<day2top::api::Task> = serde_json::from_value(listing["items"].clone()).unwrap();
+    let running = |prod: bool| {
+        tasks
+            .iter()
+            .find(|t| t.state == TaskState::Running && t.group.starts_with("/prod/") == prod)
+            .map(|t| t.id.clone())
+            .expect("the demo has such a task")
+    };
+    (running(true), running(false))
+}
+
+fn request(cmd: &[&str]) -> ExecRequest {
+    ExecRequest {
+        cmd: cmd.iter().map(|s| s.to_string()).collect(),
+        tty: false,
+        interactive: false,
+        cols: 80,
+        rows: 24,
+        env: Default::default(),
+        user: None,
+    }
+}
+
+/// Everything a session says until it ends: (stdout, stderr, status).
+async fn collect(mut c: ExecConnection) -> (String, String, ExecStatus) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(10), c.output.recv())
+            .await
+            .expect("the session ends within 10 s");
+        match next {
+            Some(ExecOutput::Stdout(d)) => out.extend(d),
+            Some(ExecOutput::Stderr(d)) => err.extend(d),
+            Some(ExecOutput::Exited(status)) => {
+                return (
+                    String::from_utf8_lossy(&out).into(),
+                    String::from_utf8_lossy(&err).into(),
+                    status,
+                );
+            }
+            other => panic!("the session broke: {other:?}"),
+        }
+    }
+}
+
+/// Reads output until it holds `needle`.
+async fn read_until(c: &mut ExecConnection, needle: &str) -> String {
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        match tokio::time::timeout(Duration::from_secs(10), c.output.recv()).await {
+            Ok(Some(ExecOutput::Stdout(d) | ExecOutput::Stderr(d))) => seen.extend(d),
+            other => panic!(
+                "waiting for {needle:?} in {:?}: {other:?}",
+                String::from_utf8_lossy(&seen)
+            ),
+        }
+    }
+    String::from_utf8_lossy(&seen).into()
+}
+
+async fn audit(gw: &RunningGateway) -> Vec<AuditRecord> {
+    client(gw, ADMIN)
+        .get("/api/v1/audit?limit=1000")
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn pipes_keep_stdout_and_stderr_apart_and_pass_the_exit_code() {
+    let gw = gateway(None, Duration::from_secs(30)).await;
+    let (task, _) = tasks(&gw).await;
+    let c = client(&gw, OPS)
+        .exec(
+            &task,
+            &request(&[
+                "sh",
+                "-c",
+                "echo out; echo err >&2; echo $MESOS_TASK_ID; exit 3",
+            ]),
+        )
+        .await
+        .unwrap();
+    let (out, err, status) = collect(c).await;
+    assert_eq!(out, format!("out\n{task}\n"));
+    assert_eq!(err, "err\n");
+    assert_eq!(status.exit_code, Some(3));
+    assert_eq!(status.shell_code(), 3);
+
+    // A signal is reported as one, and as 128 + it to a shell.
+    let c = client(&gw, OPS)
+        .exec(&task, &request(&["sh", "-c", "kill -TERM $$"]))
+        .await
+        .unwrap();
+    let (_, _, status) = collect(c).await;
+    assert_eq!((status.exit_code, status.signal), (None, Some(15)));
+    assert_eq!(status.shell_code(), 143);
+
+    // A program that does not exist: 127, and why.
+    let c = client(&gw, OPS)
+        .exec(&task, &request(&["no-such-program-day2top"]))
+        .await
+        .unwrap();
+    let (_, _, status) = collect(c).await;
+    assert_eq!(status.exit_code, Some(127));
+    assert!(
+        status.reason.contains("could not start"),
+        "{}",
+        status.reason
+    );
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn stdin_reaches_the_process_and_its_end_is_passed_on() {
+    let gw = gateway(None, Duration::from_secs(30)).await;
+    let (task, _) = tasks(&gw).await;
+    let mut req = request(&["sh", "-c", "cat; echo done"]);
+    req.interactive = true;
+    let c = client(&gw, OPS).exec(&task, &req).await.unwrap();
+    c.input
+        .send(ExecInput::Stdin(b"abc\n".to_vec()))
+        .await
+        .unwrap();
+    c.input.send(ExecInput::CloseStdin).await.unwrap();
+    let (out, _, status) = collect(c).await;
+    assert_eq!(out, "abc\ndone\n");
+    assert_eq!(status.exit_code, Some(0));
+
+    // In a terminal, the end of stdin is the terminal's EOF character.
+    req.tty = true;
+    let c = client(&gw, OPS).exec(&task, &req).await.unwrap();
+    c.input.send(ExecInput::CloseStdin).await.unwrap();
+    let (out, _, status) = collect(c).await;
+    assert!(out.contains("done"), "{out:?}");
+    assert_eq!(status.exit_code, Some(0));
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_terminal_has_the_asked_size_and_follows_a_resize() {
+    let gw = gateway(None, Duration::from_secs(30)).await;
+    let (task, _) = tasks(&gw).await;
+    let mut req = request(&["sh", "-c", "stty size; read line; stty size; tty"]);
+    req.tty = true;
+    req.interactive = true;
+    req.cols = 100;
+    req.rows = 30;
+    let mut c = client(&gw, OPS).exec(&task, &req).await.unwrap();
+    read_until(&mut c, "30 100").await;
+    c.input
+        .send(ExecInput::Resize(day2top::api::Resize {
+            cols: 132,
+            rows: 50,
+        }))
+        .await
+        .unwrap();
+    c.input
+        .send(ExecInput::Stdin(b"\n".to_vec()))
+        .await
+        .unwrap();
+    let (out, _, status) = collect(c).await;
+    assert!(out.contains("50 132"), "{out:?}");
+    assert!(out.contains("/dev/pts/"), "a real terminal: {out:?}");
+    assert_eq!(status.exit_code, Some(0));
+    gw.shutdown().await;
+}
+
+/// `sleep` processes whose command line holds `marker`.
+fn processes_with(marker: &str) -> usize {
+    procfs::process::all_processes()
+        .unwrap()
+        .flatten()
+        .filter(|p| {
+            p.cmdline().is_ok_and(|c| {
+                c.first().is_some_and(|a| a.ends_with("sleep")) && c.iter().any(|a| a == marker)
+            })
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn a_disconnect_kills_the_whole_session() {
+    let gw = gateway(None, Duration::from_secs(30)).await;
+    let (task, _) = tasks(&gw).await;
+    for tty in [false, true] {
+        let marker = if tty { "987651" } else { "987652" };
+        let mut req = request(&[
+            "sh",
+            "-c",
+            &format!("sleep {marker} & sleep {marker} & echo started; wait"),
+        ]);
+        req.tty = tty;
+        let mut c = client(&gw, OPS).exec(&task, &req).await.unwrap();
+        read_until(&mut c, "started").await;
+        let mut running = 0;
+        for _ in 0..40 {
+            running = processes_with(marker);
+            if running == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(running, 2, "both sleeps run");
+        drop(c);
+        let mut left = 2;
+        for _ in 0..100 {
+            left = processes_with(marker);
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(left, 0, "the gateway killed the process group (tty {tty})");
+    }
+    // The session's record says the client went away.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let records = audit(&gw).await;
+    let ended: Vec<_> = records.iter().filter(|r| r.end.is_some()).collect();
+    assert_eq!(ended.len(), 2);
+    assert!(
+        ended.iter().all(|r| r.reason.contains("killed")),
+        "{ended:?}"
+    );
+    gw.shutdown().await;
+}
+
+/// The WebSocket of a session, attached by hand: its HTTP status if refused.
+async fn attach_raw(gw: &RunningGateway, token: &str, session: &str) -> Result<Ws, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("{}/api/v1/exec/{session}", gw.url.replacen("http", "ws", 1))
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => Err(r.status().as_u16()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[tokio::test]
+async fn a_session_id_is_one_time_bound_to_its_token_and_expires() {
+    let gw = gateway(None, Duration::from_millis(500)).await;
+    let (task, _) = tasks(&gw).await;
+    let ops = client(&gw, OPS);
+    let path = format!("/api/v1/tasks/{task}/exec");
+    let session: day2top::api::ExecSession =
+        ops.post(&path, &request(&["sleep", "5"])).await.unwrap();
+    assert_eq!(
+        attach_raw(&gw, OTHER, &session.session).await.err(),
+        Some(403),
+        "another token, even one allowed to exec, cannot attach"
+    );
+    let first = attach_raw(&gw, OPS, &session.session)
+        .await
+        .expect("attaches");
+    assert_eq!(
+        attach_raw(&gw, OPS, &session.session).await.err(),
+        Some(409),
+        "a second attach is refused"
+    );
+    drop(first);
+
+    let unused: day2top::api::ExecSession = ops.post(&path, &request(&["true"])).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        attach_raw(&gw, OPS, &unused.session).await.err(),
+        Some(404),
+        "an expired session id is refused"
+    );
+    let records = audit(&gw).await;
+    let expired = records
+        .iter()
+        .find(|r| r.session == unused.session && r.end.is_some())
+        .expect("the expired session is audited");
+    assert!(expired.reason.contains("never attached"), "{expired:?}");
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn tokens_and_patterns_decide_and_every_decision_is_audited() {
+    let dir = std::env::temp_dir().join(format!("day2top-audit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let file = dir.join("audit.jsonl");
+    let gw = gateway(Some(&file), Duration::from_secs(30)).await;
+    let (task, outside) = tasks(&gw).await;
+    let refused = |r: Result<ExecConnection, ClientError>| match r {
+        Err(ClientError::Api(e)) => (e.error.code.http_status(), e.error.message),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("allowed"),
+    };
+    let req = request(&["sh", "-c", "printf hello"]);
+
+    let (status, _) = refused(
+        client(&gw, "no-such-token-0123456789")
+            .exec(&task, &req)
+            .await,
+    );
+    assert_eq!(status, 401);
+    let (status, why) = refused(client(&gw, READ).exec(&task, &req).await);
+    assert_eq!(status, 403);
+    assert!(why.contains("lacks the exec scope"), "{why}");
+    let (status, why) = refused(client(&gw, OPS).exec(&outside, &req).await);
+    assert_eq!(status, 403);
+    assert!(why.contains("no exec_tasks pattern"), "{why}");
+    let (status, _) = refused(client(&gw, OPS).exec("no-such-task", &req).await);
+    assert_eq!(status, 404);
+    let mut secret_env = req.clone();
+    secret_env
+        .env
+        .insert("DB_PASSWORD".into(), "hunter2-secret".into());
+    let (out, _, _) = collect(client(&gw, OPS).exec(&task, &secret_env).await.unwrap()).await;
+    assert_eq!(out, "hello");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let records = audit(&gw).await;
+    let auth = records
+        .iter()
+        .find(|r| r.kind == AuditKind::Auth)
+        .expect("the 401 is audited");
+    assert!(auth.route.contains("/exec"), "{auth:?}");
+    let denied: Vec<_> = records
+        .iter()
+        .filter(|r| r.kind == AuditKind::Exec && r.decision == Decision::Deny)
+        .collect();
+    assert_eq!(denied.len(), 3, "{denied:#?}");
+    assert!(denied.iter().any(|r| r.actor == "viewer" && r.task == task));
+    assert!(denied.iter().any(|r| r.actor == "ops" && r.task == outside));
+    let allowed: Vec<_> = records
+        .iter()
+        .filter(|r| r.decision == Decision::Allow)
+        .collect();
+    assert_eq!(allowed.len(), 1, "one record per session");
+    let r = allowed[0];
+    assert_eq!(r.actor, "ops");
+    assert!(r.source.starts_with("127.0.0.1:"));
+    assert!(r.client.starts_with("day2top/"));
+    assert_eq!(r.task, task);
+    assert!(!r.node.is_empty());
+    assert_eq!(r.cmd, ["sh", "-c", "printf hello"]);
+    assert_eq!(r.env, ["DB_PASSWORD"]);
+    assert!(r.start.is_some() && r.end >= r.start);
+    assert_eq!(r.exit_code, Some(0));
+    assert_eq!(r.bytes_out, 5);
+
+    // The file holds the same records, one JSON object a line, and no secret.
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("hunter2") && !text.contains("secret-0123456789"));
+    let from_file: Vec<AuditRecord> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(from_file.len(), records.len());
+    assert_eq!(from_file.last(), records.last());
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&file).unwrap().permissions())
+            & 0o777,
+        0o600
+    );
+
+    // The audit route and topic are for admin tokens only.
+    let viewer: Result<Vec<AuditRecord>, _> = client(&gw, READ).get("/api/v1/audit").await;
+    assert!(matches!(viewer, Err(ClientError::Api(e)) if e.error.code.http_status() == 403));
+    gw.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
