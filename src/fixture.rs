@@ -66,6 +66,7 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
     let collected = last.expect("at least one tick");
     let now = T0 + (ticks.max(1) - 1) * 1000;
     let origin = Origin {
+        readonly: false,
         context: "demo".into(),
         url: "http://127.0.0.1:7070".into(),
         cluster: Some(("demo".into(), "demo".into())),

@@ -47,7 +47,7 @@ fn typed(app: &mut App, text: &str) {
 }
 
 fn render(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
-    app.size = (width, height);
+    app.on_resize(width, height); // exec panes follow, as on a real resize
     app.prepare();
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|f| views::draw(f, app)).unwrap();
@@ -169,6 +169,7 @@ fn connecting() {
             context: "local".into(),
             url: "http://127.0.0.1:7070".into(),
             cluster: None,
+            readonly: false,
         };
         let mut app = App::new(
             Defs::load(None, "default", "default"),
@@ -614,4 +615,143 @@ fn searching_a_folded_waterfall_unfolds_to_the_matches() {
         "the cursor is on the match"
     );
     assert!(app.trace_view.visible.len() >= 4, "its ancestors unfolded");
+}
+
+/// Opens a shell pane on the first task and feeds it `recorded`, a byte
+/// stream as a terminal program wrote it. No socket: the pane is what is
+/// tested here; sessions over real sockets are in tests/exec.rs.
+fn exec_pane(app: &mut App, recorded: &[&[u8]]) -> u64 {
+    key(app, KeyCode::Char('t'));
+    app.prepare();
+    key(app, KeyCode::Enter);
+    let effects = app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE));
+    let id = match effects.as_slice() {
+        [day2top::tui::app::Effect::StartExec { id, request, .. }] => {
+            assert!(request.tty && request.interactive);
+            *id
+        }
+        other => panic!("s opens a session: {other:?}"),
+    };
+    for bytes in recorded {
+        app.on_exec_output(id, day2top::client::ExecOutput::Stdout(bytes.to_vec()));
+    }
+    id
+}
+
+const COLOURS: &[u8] = b"$ ls --color\r\n\x1b[1;31mbold red\x1b[0m \x1b[42mgreen bg\x1b[0m \x1b[38;5;208m256-orange\x1b[0m\r\n\x1b[6;12Hat row 6, col 12\x1b[3;1H\x1b[Kline 3 rewritten\x1b[8;1H$ ";
+
+#[test]
+fn exec_pane_colours_and_cursor_moves() {
+    check("exec_colours", |app| {
+        exec_pane(app, &[COLOURS]);
+    });
+    // The colours reach the screen's cells.
+    let mut app = demo_app(150);
+    exec_pane(&mut app, &[COLOURS]);
+    let terminal = render(&mut app, 80, 24);
+    let buffer = terminal.backend().buffer();
+    let cell = (0..buffer.area.height)
+        .flat_map(|y| (0..buffer.area.width).map(move |x| (x, y)))
+        .map(|(x, y)| &buffer[(x, y)])
+        .collect::<Vec<_>>();
+    let at = |text: &str| {
+        let row: String = cell.iter().map(|c| c.symbol()).collect();
+        row.find(text).map(|i| cell[row[..i].chars().count()]).expect(text)
+    };
+    assert_eq!(at("bold red").fg, ratatui::style::Color::Indexed(1), "ANSI red");
+    assert!(at("bold red").modifier.contains(ratatui::style::Modifier::BOLD));
+    assert_eq!(at("green bg").bg, ratatui::style::Color::Indexed(2), "ANSI green");
+    assert_eq!(at("256-orange").fg, ratatui::style::Color::Indexed(208));
+}
+
+#[test]
+fn exec_pane_alternate_screen_and_back() {
+    let full_screen: &[u8] = b"\x1b[?1049h\x1b[H\x1b[2Jfull-screen program\x1b[20;1H\x1b[7m-- status line --\x1b[0m";
+    check("exec_alternate", |app| {
+        exec_pane(app, &[b"before: shell prompt\r\n$ vi\r\n", full_screen]);
+    });
+    check("exec_alternate_left", |app| {
+        exec_pane(
+            app,
+            &[b"before: shell prompt\r\n$ vi\r\n", full_screen, b"\x1b[?1049l$ "],
+        );
+    });
+}
+
+#[test]
+fn exec_pane_wide_and_combining_characters() {
+    check("exec_wide", |app| {
+        exec_pane(
+            app,
+            &["wide: 日本語|\r\ncombining: e\u{301} a\u{308}|\r\nemoji: 🙂|\r\n".as_bytes()],
+        );
+    });
+}
+
+#[test]
+fn exec_pane_exited_and_the_sessions_list() {
+    check("exec_exited", |app| {
+        let id = exec_pane(app, &[b"$ exit 3\r\n"]);
+        app.on_exec_output(
+            id,
+            day2top::client::ExecOutput::Exited(day2top::api::ExecStatus {
+                exit_code: Some(3),
+                signal: None,
+                reason: "exited with 3".into(),
+            }),
+        );
+    });
+    check("sessions", |app| {
+        exec_pane(app, &[b"$ "]);
+        // The chord returns to the console; :sessions lists the pane.
+        app.on_key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL));
+        typed(app, ":sessions\n");
+    });
+}
+
+#[test]
+fn exec_pane_keys_go_to_the_process_and_the_chord_leaves() {
+    let mut app = demo_app(150);
+    let id = exec_pane(&mut app, &[b"$ "]);
+    let sent = |effects: Vec<day2top::tui::app::Effect>| -> Vec<u8> {
+        effects
+            .into_iter()
+            .flat_map(|e| match e {
+                day2top::tui::app::Effect::ExecInput {
+                    input: day2top::client::ExecInput::Stdin(b),
+                    ..
+                } => b,
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    // q, Esc and Ctrl-C are the process's, not the console's.
+    for (code, mods, bytes) in [
+        (KeyCode::Char('q'), KeyModifiers::NONE, b"q".to_vec()),
+        (KeyCode::Esc, KeyModifiers::NONE, vec![0x1b]),
+        (KeyCode::Char('c'), KeyModifiers::CONTROL, vec![3]),
+        (KeyCode::Up, KeyModifiers::NONE, b"\x1b[A".to_vec()),
+    ] {
+        assert_eq!(sent(app.on_key(KeyEvent::new(code, mods))), bytes);
+    }
+    assert!(!app.quit);
+    assert_eq!(app.route(), &day2top::tui::app::Route::Exec { id });
+    // A paste is bracketed once the program asks for it.
+    app.on_exec_output(id, day2top::client::ExecOutput::Stdout(b"\x1b[?2004h".to_vec()));
+    assert_eq!(sent(app.on_paste("ls\n")), b"\x1b[200~ls\r\x1b[201~");
+    app.on_key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL));
+    assert!(matches!(app.route(), day2top::tui::app::Route::Task { .. }));
+}
+
+#[test]
+fn readonly_hides_exec() {
+    let mut app = demo_app(150);
+    app.origin.readonly = true;
+    key(&mut app, KeyCode::Char('t'));
+    app.prepare();
+    assert!(!app.hints().contains(&day2top::tui::action::Action::Shell));
+    let effects = app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE));
+    assert!(effects.is_empty());
+    assert!(app.notice.as_ref().unwrap().text.contains("read-only"));
+    assert!(app.run_command("exec id").is_empty());
 }

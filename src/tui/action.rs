@@ -51,6 +51,12 @@ pub enum Action {
     PrevMatch,
     /// Log view: the filter line (priority, source, regex).
     FilterLogs,
+    /// A shell in the selected task, in an exec pane.
+    Shell,
+    /// The exec sessions.
+    ViewSessions,
+    /// Sessions: end the selected one (its process is killed).
+    CloseSession,
 }
 
 /// Where a binding applies: everywhere, or in one view only (and there it
@@ -67,4 +73,6 @@ pub enum ViewKind {
     Dash,
     Traces,
     Trace,
+    Exec,
+    Sessions,
 }

@@ -51,6 +51,12 @@ pub enum Route {
     Trace {
         id: String,
     },
+    /// An exec session's terminal pane.
+    Exec {
+        id: u64,
+    },
+    /// The exec sessions, running and ended.
+    Sessions,
 }
 
 /// The waterfall on screen: its layout (once the spans came), what is
@@ -126,6 +132,21 @@ pub enum Effect {
         path: PathBuf,
         contents: String,
     },
+    /// Open an exec session for pane `id`.
+    StartExec {
+        id: u64,
+        task: String,
+        request: crate::api::ExecRequest,
+    },
+    /// Keys, a paste or a resize for session `id`.
+    ExecInput {
+        id: u64,
+        input: crate::client::ExecInput,
+    },
+    /// Close session `id` (the gateway kills its process).
+    CloseExec {
+        id: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,11 +162,13 @@ pub struct Origin {
     pub url: String,
     /// The cluster's name and source (`host`, `demo`), once the gateway said.
     pub cluster: Option<(String, String)>,
+    /// Exec is hidden (`--readonly`, a read-only context).
+    pub readonly: bool,
 }
 
 pub const COMMANDS: &[&str] = &[
-    "cluster", "nodes", "tasks", "logs", "health", "dash", "traces", "goto", "save", "ctx",
-    "theme", "keymap", "help", "quit", "q",
+    "cluster", "nodes", "tasks", "logs", "health", "dash", "traces", "exec", "sessions", "goto",
+    "save", "ctx", "theme", "keymap", "help", "quit", "q",
 ];
 
 pub struct App {
@@ -185,6 +208,11 @@ pub struct App {
     /// The colouring of the log rows on screen, by row number: worked out
     /// in `prepare` for rows new on screen, so a frame parses only those.
     pub log_syntax: HashMap<u64, Option<Runs>>,
+    /// Exec panes, oldest first, and the id the next one gets.
+    pub sessions: Vec<super::exec::ExecPane>,
+    pub next_session: u64,
+    /// The selected row of `:sessions`.
+    pub sessions_cursor: usize,
     pub quit: bool,
 }
 
@@ -228,6 +256,9 @@ impl App {
             syntax: Syntax::new(),
             log_syntax: HashMap::new(),
             utc_offset: 0,
+            sessions: Vec::new(),
+            next_session: 0,
+            sessions_cursor: 0,
             quit: false,
         }
     }
@@ -248,6 +279,8 @@ impl App {
             Route::Dash | Route::DashPanel { .. } => ViewKind::Dash,
             Route::Traces => ViewKind::Traces,
             Route::Trace { .. } => ViewKind::Trace,
+            Route::Exec { .. } => ViewKind::Exec,
+            Route::Sessions => ViewKind::Sessions,
         }
     }
 
@@ -446,7 +479,9 @@ impl App {
             | Route::Logs { .. }
             | Route::Dash
             | Route::DashPanel { .. }
-            | Route::Trace { .. } => None,
+            | Route::Trace { .. }
+            | Route::Exec { .. }
+            | Route::Sessions => None,
         }
     }
 
@@ -461,12 +496,17 @@ impl App {
             | Route::Logs { .. }
             | Route::Dash
             | Route::DashPanel { .. }
-            | Route::Trace { .. } => None,
+            | Route::Trace { .. }
+            | Route::Exec { .. }
+            | Route::Sessions => None,
         }
     }
 
     /// The actions the current view offers, for the hint bar.
     pub fn hints(&self) -> Vec<Action> {
+        if matches!(self.route(), Route::Exec { .. }) {
+            return vec![]; // every key is the process's; the pane says how to leave
+        }
         let mut hints = match self.route() {
             Route::Cluster => vec![
                 Action::Select,
@@ -493,7 +533,9 @@ impl App {
                 Action::SortNext,
                 Action::SortReverse,
             ],
-            Route::Task { .. } => vec![Action::ViewLogs],
+            Route::Task { .. } => vec![Action::ViewLogs, Action::Shell],
+            Route::Sessions => vec![Action::Select, Action::CloseSession],
+            Route::Exec { .. } => vec![],
             Route::Logs { .. } => vec![
                 Action::Follow,
                 Action::Search,
@@ -509,6 +551,12 @@ impl App {
             Route::Cluster | Route::Nodes | Route::Tasks { .. }
         ) {
             hints.insert(1, Action::ViewLogs);
+        }
+        if matches!(self.route(), Route::Tasks { .. }) {
+            hints.insert(2, Action::Shell);
+        }
+        if self.origin.readonly {
+            hints.retain(|a| *a != Action::Shell);
         }
         if self.routes.len() > 1 {
             hints.push(Action::Back);
@@ -569,7 +617,12 @@ impl App {
                     view.offset = view.cursor + 1 - rows.max(1);
                 }
             }
-            Route::Task { .. } => {}
+            Route::Task { .. } | Route::Exec { .. } => {}
+            Route::Sessions => {
+                self.sessions_cursor = self
+                    .sessions_cursor
+                    .min(self.sessions.len().saturating_sub(1));
+            }
             Route::Logs { .. } => {
                 if let Some(at) = self.log_view.pending_at {
                     let buf = &self.model.logs;
@@ -607,13 +660,17 @@ impl App {
         }
     }
 
-    pub fn on_paste(&mut self, text: &str) {
+    pub fn on_paste(&mut self, text: &str) -> Vec<Effect> {
+        if let (Mode::Normal, Route::Exec { id }) = (&self.mode, self.route()) {
+            return self.on_exec_paste(*id, text);
+        }
         if matches!(self.mode, Mode::Filter | Mode::Command) {
             for c in text.chars() {
                 self.line.insert(c);
             }
             self.after_edit();
         }
+        vec![]
     }
 
     pub fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -628,6 +685,11 @@ impl App {
     }
 
     fn handle_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        // In an exec pane every key is the process's (Ctrl-C too), but
+        // the chord that leaves.
+        if let (Mode::Normal, Route::Exec { id }) = (&self.mode, self.route()) {
+            return self.on_exec_key(*id, key);
+        }
         // Ctrl-C always gets out, whatever the keymap or mode.
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             self.quit = true;
@@ -705,6 +767,19 @@ impl App {
                 }
             }
             Action::Select => self.select(),
+            Action::Shell => return self.open_exec(Vec::new()),
+            Action::ViewSessions => {
+                if self.route() != &Route::Sessions {
+                    self.routes.push(Route::Sessions);
+                }
+            }
+            Action::CloseSession => {
+                if let (Route::Sessions, Some(pane)) =
+                    (self.route(), self.sessions.get(self.sessions_cursor))
+                {
+                    return self.close_exec(pane.id);
+                }
+            }
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
             Action::PageUp => self.move_by(-page),
@@ -770,7 +845,12 @@ impl App {
                         self.open_logs_at = at;
                         scope
                     }
-                    Route::Logs { .. } | Route::Dash | Route::DashPanel { .. } | Route::Traces => {
+                    Route::Logs { .. }
+                    | Route::Dash
+                    | Route::DashPanel { .. }
+                    | Route::Traces
+                    | Route::Exec { .. }
+                    | Route::Sessions => {
                         None
                     }
                 };
@@ -857,6 +937,10 @@ impl App {
                 let last = view.visible.len().saturating_sub(1);
                 view.cursor = view.cursor.saturating_add_signed(delta).min(last);
             }
+            Route::Sessions => {
+                let last = self.sessions.len().saturating_sub(1);
+                self.sessions_cursor = self.sessions_cursor.saturating_add_signed(delta).min(last);
+            }
             _ => {
                 if let Some(t) = self.table_mut() {
                     t.move_by(delta);
@@ -922,7 +1006,14 @@ impl App {
                 self.trace_view.detail = !self.trace_view.detail;
                 return;
             }
-            Route::Task { .. } | Route::Logs { .. } | Route::DashPanel { .. } => None,
+            Route::Sessions => self
+                .sessions
+                .get(self.sessions_cursor)
+                .map(|p| Route::Exec { id: p.id }),
+            Route::Task { .. }
+            | Route::Logs { .. }
+            | Route::DashPanel { .. }
+            | Route::Exec { .. } => None,
         };
         if let Some(route) = next {
             if matches!(route, Route::Tasks { .. }) {
@@ -1165,6 +1256,11 @@ impl App {
                 }
             }
             ("help", _) => self.mode = Mode::Help { scroll: 0 },
+            ("exec", _) => {
+                let cmd = line.split_whitespace().skip(1).map(String::from).collect();
+                return self.open_exec(cmd);
+            }
+            ("sessions" | "session", _) => return self.act(Action::ViewSessions),
             ("health", _) => return self.act(Action::ViewHealth),
             ("traces" | "trace", _) => {
                 // :traces [SERVICE] [>DURATION] [errors]

@@ -13,7 +13,9 @@ pub mod dashdef;
 pub mod defs;
 pub mod fields;
 pub mod folded;
-pub mod keymap;
+pub mod exec;
+mod keymap;
+mod keys;
 pub mod logbuf;
 pub mod logindex;
 pub mod logview;
@@ -27,6 +29,7 @@ pub mod views;
 pub mod waterfall;
 pub mod widgets;
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -38,7 +41,9 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
 use crate::api::{ClusterInfo, Filter, Topic, now_millis};
-use crate::client::{Client, Endpoint, StreamEvent, StreamHandle, Subscription};
+use crate::client::{
+    Client, Endpoint, ExecInput, ExecOutput, StreamEvent, StreamHandle, Subscription,
+};
 use app::{App, Effect, Origin};
 use defs::Defs;
 use model::{
@@ -129,6 +134,7 @@ fn origin(context: &Context) -> Origin {
         context: context.name.clone(),
         url: context.endpoint.url.clone(),
         cluster: None,
+        readonly: context.readonly,
     }
 }
 
@@ -186,6 +192,12 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
     let (series_tx, mut series_rx) =
         mpsc::channel::<(u64, Result<crate::api::SeriesRange, String>)>(4);
 
+    // Exec sessions: each one's input queue and the task that runs it; their
+    // output comes back on one channel.
+    let (exec_tx, mut exec_rx) = mpsc::channel::<ExecEvent>(64);
+    let mut execs: HashMap<u64, (mpsc::Sender<ExecInput>, tokio::task::JoinHandle<()>)> =
+        HashMap::new();
+
     let mut terminal = ratatui::init();
     let _restore = RestoreGuard;
     crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste)?;
@@ -223,8 +235,8 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
             event = input.next() => {
                 match event {
                     Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => effects = app.on_key(key),
-                    Some(Ok(Event::Resize(w, h))) => app.size = (w, h),
-                    Some(Ok(Event::Paste(text))) => app.on_paste(&text),
+                    Some(Ok(Event::Resize(w, h))) => effects = app.on_resize(w, h),
+                    Some(Ok(Event::Paste(text))) => effects = app.on_paste(&text),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => return Err(eyre!("cannot read the terminal: {e}")),
                     None => break, // the terminal is gone
@@ -251,6 +263,19 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
                         Err(_) => break,
                     }
                     drained += 1;
+                }
+                dirty = true;
+            }
+            Some(event) = exec_rx.recv() => {
+                // A flood of output is taken in slices, so keys and frames
+                // still get their turn.
+                let mut bytes = 0;
+                let mut next = Some(event);
+                while let Some(event) = next.take() {
+                    bytes += app.on_exec_event(event);
+                    if bytes < EXEC_SLICE {
+                        next = exec_rx.try_recv().ok();
+                    }
                 }
                 dirty = true;
             }
@@ -324,6 +349,33 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
                         },
                     });
                 }
+                Effect::StartExec { id, task, request } => {
+                    let (input_tx, input_rx) = mpsc::channel(INPUT_QUEUE);
+                    let session = tokio::spawn(run_exec(
+                        client.clone(),
+                        id,
+                        task,
+                        request,
+                        input_rx,
+                        exec_tx.clone(),
+                    ));
+                    execs.insert(id, (input_tx, session));
+                }
+                Effect::ExecInput { id, input } => {
+                    if let Some((input_tx, _)) = execs.get(&id)
+                        && input_tx.try_send(input).is_err()
+                    {
+                        app.notice = Some(app::Notice {
+                            text: "the session is not taking input; keys were dropped".into(),
+                            error: true,
+                        });
+                    }
+                }
+                Effect::CloseExec { id } => {
+                    if let Some((_, session)) = execs.remove(&id) {
+                        session.abort();
+                    }
+                }
                 Effect::SwitchContext(name) => {
                     if let Some(next) = config.contexts.iter().find(|c| c.name == name) {
                         match connect(next) {
@@ -347,5 +399,79 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
             break;
         }
     }
+    // Leaving ends every session: their sockets close, the gateway kills
+    // the processes.
+    for (_, (_, session)) in execs {
+        session.abort();
+    }
     Ok(())
+}
+
+/// Output a frame takes in at most, before keys and drawing get a turn.
+const EXEC_SLICE: usize = 4 << 20;
+
+/// Keys and resizes waiting for a session's socket.
+const INPUT_QUEUE: usize = 256;
+
+/// What the exec sessions tell the console.
+pub enum ExecEvent {
+    Failed(u64, String),
+    Output(u64, ExecOutput),
+}
+
+impl App {
+    /// Takes one exec event; returns the bytes of output it carried.
+    pub fn on_exec_event(&mut self, event: ExecEvent) -> usize {
+        match event {
+            ExecEvent::Failed(id, why) => {
+                self.on_exec_failed(id, why);
+                0
+            }
+            ExecEvent::Output(id, output) => {
+                let bytes = match &output {
+                    ExecOutput::Stdout(b) | ExecOutput::Stderr(b) => b.len(),
+                    _ => 0,
+                };
+                self.on_exec_output(id, output);
+                bytes
+            }
+        }
+    }
+}
+
+/// One session: open it, then pass keys one way and output the other
+/// until it ends or the console closes it (aborting this task drops the
+/// connection).
+async fn run_exec(
+    client: Client,
+    id: u64,
+    task: String,
+    request: crate::api::ExecRequest,
+    mut inputs: mpsc::Receiver<ExecInput>,
+    events: mpsc::Sender<ExecEvent>,
+) {
+    let mut connection = match client.exec(&task, &request).await {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = events.send(ExecEvent::Failed(id, e.to_string())).await;
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            output = connection.output.recv() => {
+                let Some(output) = output else { return };
+                let last = matches!(output, ExecOutput::Exited(_) | ExecOutput::Lost(_));
+                if events.send(ExecEvent::Output(id, output)).await.is_err() || last {
+                    return;
+                }
+            }
+            input = inputs.recv() => {
+                let Some(input) = input else { return };
+                if connection.input.send(input).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }

@@ -114,6 +114,11 @@ pub fn breadcrumbs(frame: &mut Frame, area: Rect, app: &App) {
             Route::Nodes => "nodes".to_string(),
             Route::Health => "health".to_string(),
             Route::Traces => "traces".to_string(),
+            Route::Sessions => "sessions".to_string(),
+            Route::Exec { id } => match app.pane(*id) {
+                Some(p) => format!("exec {}", inert(&p.task)),
+                None => "exec".to_string(),
+            },
             Route::Trace { id } => match app.model.traces.get(id) {
                 Some(t) => format!("{}: {}", inert(&t.root_service), inert(&t.root_operation)),
                 None => format!("trace {}", inert(id)),

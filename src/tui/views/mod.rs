@@ -4,6 +4,7 @@
 mod chrome;
 pub mod cluster;
 pub mod dash;
+mod exec;
 mod help;
 pub mod logs;
 mod table;
@@ -83,6 +84,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Route::DashPanel { panel } => dash::draw_drill(frame, parts.body, app, *panel),
             Route::Traces => table::draw_traces(frame, parts.body, app),
             Route::Trace { .. } => waterfall::draw(frame, parts.body, app),
+            Route::Exec { id } => exec::draw(frame, parts.body, app, *id),
+            Route::Sessions => exec::draw_list(frame, parts.body, app),
         }
     }
     chrome::footer(frame, parts.footer, app);
