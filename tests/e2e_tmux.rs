@@ -524,3 +524,101 @@ fn traces_list_waterfall_and_span_detail_in_a_real_terminal() {
     s.wait_text("Tasks 60");
     s.quit_and_check_restored();
 }
+
+#[test]
+fn exec_pane_shell_in_a_demo_task() {
+    if !have_tmux() {
+        return;
+    }
+    let s = Session::start("exec-pane", "--demo", 120, 35);
+    s.wait_text("60 tasks");
+    s.keys(&["t"]);
+    s.wait_text("NAME");
+    // A cassandra node: a stateful task that stays running.
+    s.text("/cassandra-node-0");
+    s.keys(&["Enter", "Enter"]);
+    s.wait_text("Task cassandra-node-0");
+    s.keys(&["s"]);
+    s.wait_for("a shell prompt", |screen| {
+        screen.contains("shell in prod_cassandra") && screen.contains("running")
+    });
+    s.text("echo hello");
+    s.keys(&["Enter"]);
+    s.wait_for("hello on a line of its own", |screen| {
+        screen
+            .lines()
+            .any(|l| l.trim_start_matches('│').trim_end_matches(['│', ' ']) == "hello")
+    });
+    // The terminal's size reached the process.
+    s.text("stty size");
+    s.keys(&["Enter"]);
+    s.wait_text("30 118");
+    // The chord gives the console back; the session keeps running.
+    s.keys(&["C-]"]);
+    s.wait_text("Task cassandra-node-0");
+    s.text(":sessions");
+    s.keys(&["Enter"]);
+    s.wait_for("the session listed as running", |screen| {
+        screen.contains("sessions (1)") && screen.contains("running")
+    });
+    s.keys(&["Enter"]);
+    s.text("exit 4");
+    s.keys(&["Enter"]);
+    s.wait_text("exited 4");
+    s.keys(&["Escape"]);
+    s.wait_text("sessions (1)");
+    s.quit_and_check_restored();
+}
+
+/// A process for exec to go beside: `sleep` in a directory of its own,
+/// with a variable set.
+fn exec_target(dir: &std::path::Path) -> std::process::Child {
+    std::fs::create_dir_all(dir).unwrap();
+    Command::new("sleep")
+        .arg("120")
+        .current_dir(dir)
+        .env("DAY2TOP_E2E_MARK", "beside-the-task")
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn exec_command_passes_the_exit_code_and_runs_beside_the_task() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("day2top-exec-cwd-{}", std::process::id()));
+    let mut target = exec_target(&dir);
+    // Through a gateway for this host started by the command itself.
+    let s = Session::start(
+        "exec-cli",
+        &format!(
+            "exec {} -- sh -c 'pwd; echo $DAY2TOP_E2E_MARK; exit 3'",
+            target.id()
+        ),
+        100,
+        20,
+    );
+    let screen = s.wait_text("EXITED=3");
+    assert!(screen.contains(&dir.display().to_string()), "{screen}");
+    assert!(screen.contains("beside-the-task"), "{screen}");
+    drop(s);
+
+    // With -it: a raw terminal, keys to the process, its exit code back.
+    let s = Session::start(
+        "exec-cli-tty",
+        &format!("exec -it {} -- sh", target.id()),
+        100,
+        20,
+    );
+    s.wait_for("a prompt", |screen| {
+        screen.contains('#') || screen.contains('$')
+    });
+    s.text("stty size; exit 7");
+    s.keys(&["Enter"]);
+    let screen = s.wait_text("EXITED=7");
+    assert!(screen.contains("20 100"), "{screen}");
+    let _ = target.kill();
+    let _ = target.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

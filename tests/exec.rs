@@ -412,3 +412,89 @@ async fn tokens_and_patterns_decide_and_every_decision_is_audited() {
     gw.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_audit_topic_is_for_admin_tokens() {
+    let gw = gateway(None, Duration::from_secs(30)).await;
+    let (task, _) = tasks(&gw).await;
+    let (out, _, _) = collect(
+        client(&gw, OPS)
+            .exec(&task, &request(&["true"]))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(out, "");
+    let subscribe = r#"{"type":"subscribe","sub":"a","topic":"audit"}"#;
+    let mut viewer = ws_connect(&gw.url, READ).await;
+    send(&mut viewer, subscribe).await;
+    match next_msg(&mut viewer).await {
+        day2top::api::ServerMsg::Error { error, .. } => {
+            assert_eq!(error.error.code.http_status(), 403)
+        }
+        other => panic!("a read token must not see the audit: {other:?}"),
+    }
+    let mut admin = ws_connect(&gw.url, ADMIN).await;
+    send(&mut admin, subscribe).await;
+    match next_msg(&mut admin).await {
+        day2top::api::ServerMsg::Snapshot { items, .. } => {
+            assert!(items.iter().any(|r| matches!(
+                r,
+                day2top::api::Record::Audit(a) if a.task == task && a.exit_code == Some(0)
+            )));
+        }
+        other => panic!("{other:?}"),
+    }
+    gw.shutdown().await;
+}
+
+/// A task in a UTS namespace of its own (as a container's is): exec runs
+/// inside it, so `hostname` answers the container's name. Needs root
+/// (CI runs as root); elsewhere it says so and passes.
+#[tokio::test]
+async fn exec_enters_the_namespaces_of_a_containerised_task() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: entering namespaces needs root");
+        return;
+    }
+    let mut contained = std::process::Command::new("unshare")
+        .args([
+            "--uts",
+            "sh",
+            "-c",
+            "hostname day2top-ns-test && exec sleep 60",
+        ])
+        .spawn()
+        .expect("unshare runs");
+    let pid = contained.id().to_string();
+    let mut config = GatewayConfig::new("127.0.0.1:0".parse().unwrap());
+    config.refresh = Duration::from_millis(100);
+    let gw = gateway::start(config, Box::new(day2top::collect::host::HostSource::new()))
+        .await
+        .unwrap();
+    let token = gw.generated_token.clone().unwrap();
+    let me = client(&gw, &token);
+    // Wait until the host collector lists it, and it runs sleep.
+    let mut seen = false;
+    for _ in 0..100 {
+        let task: Result<serde_json::Value, _> = me.get(&format!("/api/v1/tasks/{pid}")).await;
+        if task.is_ok_and(|t| {
+            t["item"]["labels"]["cmdline"]
+                .as_str()
+                .is_some_and(|c| c.contains("sleep"))
+        }) {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the host collector lists pid {pid}");
+    let (out, err, status) = collect(me.exec(&pid, &request(&["hostname"])).await.unwrap()).await;
+    assert_eq!(status.exit_code, Some(0), "{err}");
+    assert_eq!(out.trim(), "day2top-ns-test");
+    let ours = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_ne!(ours.trim(), "day2top-ns-test", "the host kept its name");
+    let _ = contained.kill();
+    let _ = contained.wait();
+    gw.shutdown().await;
+}

@@ -112,3 +112,57 @@ async fn bad_tls_files_are_named_in_the_error() {
     let err = gateway::start(config, demo(1, 2, 2)).await.err().unwrap();
     assert!(err.contains("do not fit together"), "{err}");
 }
+
+#[tokio::test]
+async fn exec_over_tls_with_a_private_ca() {
+    use day2top::api::{ExecRequest, TaskState};
+    use day2top::client::ExecOutput;
+    use day2top::gateway::{Scope, Token, Tokens};
+    let pki = Pki::new("exec");
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.tls = Some(TlsFiles {
+        cert: pki.dir.join("cert.pem"),
+        key: pki.dir.join("key.pem"),
+    });
+    config.tokens = Some(Tokens::new(vec![
+        Token::new("ops", EXEC_ONLY, vec![Scope::Read, Scope::Exec])
+            .with_exec(&["*"], &["*", "root"]),
+    ]));
+    let gw = gateway::start(config, demo(7, 3, 12)).await.unwrap();
+    let client = Client::new(Endpoint {
+        url: gw.url.clone(),
+        token: EXEC_ONLY.into(),
+        ca: Some(pki.dir.join("ca.pem")),
+    })
+    .unwrap();
+    let listing: serde_json::Value = client.get("/api/v1/tasks").await.unwrap();
+    let tasks: Vec<day2top::api::Task> = serde_json::from_value(listing["items"].clone()).unwrap();
+    let task = tasks
+        .iter()
+        .find(|t| t.state == TaskState::Running)
+        .expect("a running task");
+    let request = ExecRequest {
+        cmd: vec!["sh".into(), "-c".into(), "echo over-tls; exit 2".into()],
+        tty: true,
+        interactive: false,
+        cols: 80,
+        rows: 24,
+        env: Default::default(),
+        user: None,
+    };
+    let mut session = client.exec(&task.id, &request).await.unwrap();
+    let mut out = Vec::new();
+    let status = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), session.output.recv())
+            .await
+            .unwrap()
+        {
+            Some(ExecOutput::Stdout(d)) => out.extend(d),
+            Some(ExecOutput::Exited(status)) => break status,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(String::from_utf8_lossy(&out).contains("over-tls"));
+    assert_eq!(status.exit_code, Some(2));
+    gw.shutdown().await;
+}

@@ -656,24 +656,43 @@ fn exec_pane_colours_and_cursor_moves() {
         .collect::<Vec<_>>();
     let at = |text: &str| {
         let row: String = cell.iter().map(|c| c.symbol()).collect();
-        row.find(text).map(|i| cell[row[..i].chars().count()]).expect(text)
+        row.find(text)
+            .map(|i| cell[row[..i].chars().count()])
+            .expect(text)
     };
-    assert_eq!(at("bold red").fg, ratatui::style::Color::Indexed(1), "ANSI red");
-    assert!(at("bold red").modifier.contains(ratatui::style::Modifier::BOLD));
-    assert_eq!(at("green bg").bg, ratatui::style::Color::Indexed(2), "ANSI green");
+    assert_eq!(
+        at("bold red").fg,
+        ratatui::style::Color::Indexed(1),
+        "ANSI red"
+    );
+    assert!(
+        at("bold red")
+            .modifier
+            .contains(ratatui::style::Modifier::BOLD)
+    );
+    assert_eq!(
+        at("green bg").bg,
+        ratatui::style::Color::Indexed(2),
+        "ANSI green"
+    );
     assert_eq!(at("256-orange").fg, ratatui::style::Color::Indexed(208));
 }
 
 #[test]
 fn exec_pane_alternate_screen_and_back() {
-    let full_screen: &[u8] = b"\x1b[?1049h\x1b[H\x1b[2Jfull-screen program\x1b[20;1H\x1b[7m-- status line --\x1b[0m";
+    let full_screen: &[u8] =
+        b"\x1b[?1049h\x1b[H\x1b[2Jfull-screen program\x1b[20;1H\x1b[7m-- status line --\x1b[0m";
     check("exec_alternate", |app| {
         exec_pane(app, &[b"before: shell prompt\r\n$ vi\r\n", full_screen]);
     });
     check("exec_alternate_left", |app| {
         exec_pane(
             app,
-            &[b"before: shell prompt\r\n$ vi\r\n", full_screen, b"\x1b[?1049l$ "],
+            &[
+                b"before: shell prompt\r\n$ vi\r\n",
+                full_screen,
+                b"\x1b[?1049l$ ",
+            ],
         );
     });
 }
@@ -737,7 +756,10 @@ fn exec_pane_keys_go_to_the_process_and_the_chord_leaves() {
     assert!(!app.quit);
     assert_eq!(app.route(), &day2top::tui::app::Route::Exec { id });
     // A paste is bracketed once the program asks for it.
-    app.on_exec_output(id, day2top::client::ExecOutput::Stdout(b"\x1b[?2004h".to_vec()));
+    app.on_exec_output(
+        id,
+        day2top::client::ExecOutput::Stdout(b"\x1b[?2004h".to_vec()),
+    );
     assert_eq!(sent(app.on_paste("ls\n")), b"\x1b[200~ls\r\x1b[201~");
     app.on_key(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::CONTROL));
     assert!(matches!(app.route(), day2top::tui::app::Route::Task { .. }));

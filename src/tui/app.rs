@@ -850,9 +850,7 @@ impl App {
                     | Route::DashPanel { .. }
                     | Route::Traces
                     | Route::Exec { .. }
-                    | Route::Sessions => {
-                        None
-                    }
+                    | Route::Sessions => None,
                 };
                 self.routes.push(Route::Logs {
                     scope: scope.unwrap_or(LogScope::All),

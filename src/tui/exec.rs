@@ -47,7 +47,13 @@ pub struct ExecPane {
 }
 
 impl ExecPane {
-    pub fn new(id: u64, task: &str, cmd: Vec<String>, size: (u16, u16), now: UnixMillis) -> ExecPane {
+    pub fn new(
+        id: u64,
+        task: &str,
+        cmd: Vec<String>,
+        size: (u16, u16),
+        now: UnixMillis,
+    ) -> ExecPane {
         ExecPane {
             id,
             task: task.to_string(),
@@ -130,7 +136,10 @@ impl App {
             return refuse(self, "exec is off: this context is read-only".into());
         }
         let Some(task) = self.task_in_view() else {
-            return refuse(self, "open or select a task first, then s (or :exec CMD)".into());
+            return refuse(
+                self,
+                "open or select a task first, then s (or :exec CMD)".into(),
+            );
         };
         if self.sessions.len() >= MAX_SESSIONS {
             match self.sessions.iter().position(|p| !p.is_live()) {

@@ -135,7 +135,11 @@ mod tests {
         assert_eq!(plain(KeyCode::Enter), b"\r");
         assert_eq!(plain(KeyCode::Backspace), b"\x7f");
         assert_eq!(plain(KeyCode::Up), b"\x1b[A");
-        assert_eq!(encode(&key(KeyCode::Up, none), true), b"\x1bOA", "application cursor mode");
+        assert_eq!(
+            encode(&key(KeyCode::Up, none), true),
+            b"\x1bOA",
+            "application cursor mode"
+        );
         assert_eq!(plain(KeyCode::Home), b"\x1b[H");
         assert_eq!(plain(KeyCode::End), b"\x1b[F");
         assert_eq!(plain(KeyCode::PageUp), b"\x1b[5~");
@@ -151,9 +155,15 @@ mod tests {
         assert_eq!(encode(&key(KeyCode::Char('@'), ctrl), false), [0]);
         assert_eq!(encode(&key(KeyCode::Char('\\'), ctrl), false), [0x1c]);
         assert_eq!(encode(&key(KeyCode::Char('x'), alt), false), b"\x1bx");
-        assert_eq!(encode(&key(KeyCode::Char('b'), ctrl | alt), false), b"\x1b\x02");
+        assert_eq!(
+            encode(&key(KeyCode::Char('b'), ctrl | alt), false),
+            b"\x1b\x02"
+        );
         assert_eq!(encode(&key(KeyCode::Right, ctrl), false), b"\x1b[1;5C");
-        assert_eq!(encode(&key(KeyCode::Left, KeyModifiers::SHIFT), true), b"\x1b[1;2D");
+        assert_eq!(
+            encode(&key(KeyCode::Left, KeyModifiers::SHIFT), true),
+            b"\x1b[1;2D"
+        );
         assert_eq!(encode(&key(KeyCode::PageUp, alt), false), b"\x1b[5;3~");
         assert_eq!(encode(&key(KeyCode::F(2), ctrl), false), b"\x1b[1;5Q");
     }
@@ -163,13 +173,19 @@ mod tests {
         let ctrl = KeyModifiers::CONTROL;
         assert!(is_leave_chord(&key(KeyCode::Char(']'), ctrl)));
         assert!(is_leave_chord(&key(KeyCode::Char('5'), ctrl)));
-        assert!(!is_leave_chord(&key(KeyCode::Char(']'), KeyModifiers::NONE)));
+        assert!(!is_leave_chord(&key(
+            KeyCode::Char(']'),
+            KeyModifiers::NONE
+        )));
     }
 
     #[test]
     fn pastes_are_bracketed_when_asked_and_cannot_close_the_bracket() {
         assert_eq!(paste("a\nb", false), b"a\rb");
         assert_eq!(paste("ls\n", true), b"\x1b[200~ls\r\x1b[201~");
-        assert_eq!(paste("x\x1b[201~rm -rf", true), b"\x1b[200~xrm -rf\x1b[201~");
+        assert_eq!(
+            paste("x\x1b[201~rm -rf", true),
+            b"\x1b[200~xrm -rf\x1b[201~"
+        );
     }
 }

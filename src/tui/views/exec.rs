@@ -43,7 +43,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, id: u64) {
             format!(" {} ", command_line(pane)),
             theme.style(Role::Title),
         ),
-        Span::styled(format!("in {} ", inert(&pane.task)), theme.style(Role::Muted)),
+        Span::styled(
+            format!("in {} ", inert(&pane.task)),
+            theme.style(Role::Muted),
+        ),
         Span::styled(
             format!(" {} ", pane.status_text()),
             theme.style(state_role(&pane.state)),
@@ -54,7 +57,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, id: u64) {
         help = format!(" {} rows back · {help}", pane.scroll);
     }
     if !pane.is_live() {
-        help = format!(" Esc back · PgUp/PgDn history · :sessions ");
+        help = " Esc back · PgUp/PgDn history · :sessions ".to_string();
     }
     let block = Block::bordered()
         .border_style(theme.style(Role::Border))
@@ -66,7 +69,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, id: u64) {
         cursor.hide();
     }
     let screen = pane.parser.screen();
-    frame.render_widget(PseudoTerminal::new(screen).block(block).cursor(cursor), area);
+    frame.render_widget(
+        PseudoTerminal::new(screen).block(block).cursor(cursor),
+        area,
+    );
 }
 
 /// `:sessions`: every pane, running or ended, newest last.
