@@ -408,7 +408,7 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
 }
 
 /// Output a frame takes in at most, before keys and drawing get a turn.
-const EXEC_SLICE: usize = 4 << 20;
+pub const EXEC_SLICE: usize = 1 << 20;
 
 /// Keys and resizes waiting for a session's socket.
 const INPUT_QUEUE: usize = 256;

@@ -23,7 +23,7 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Chunks of output waiting for the socket; past this the reader stops,
 /// and the process blocks on a full terminal or pipe (backpressure, not
 /// memory).
-const OUTPUT_QUEUE: usize = 8;
+const OUTPUT_QUEUE: usize = 32;
 
 /// Output: the channel it came on, and the bytes.
 pub type Output = (u8, Vec<u8>);

@@ -18,6 +18,9 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 /// A client silent this long (no frame, not even a heartbeat) is gone.
 const CLIENT_SILENCE: Duration = Duration::from_secs(45);
 
+/// Output bytes one frame carries at most.
+const MAX_FRAME_PAYLOAD: usize = 64 * 1024;
+
 /// After the process exits, output still buffered is sent for this long.
 const DRAIN: Duration = Duration::from_millis(500);
 
@@ -88,8 +91,28 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
         tokio::select! {
             out = output.recv(), if !output_done => match out {
                 Some((ch, data)) => {
-                    bytes_out += data.len() as u64;
-                    if sink.send(Message::Binary(frame(ch, &data).into())).await.is_err() {
+                    // A terminal hands over at most 4 KiB a read: what is
+                    // already queued on the same channel goes in the same
+                    // frame, so a flood costs far fewer frames.
+                    let mut payload = frame(ch, &data);
+                    let mut next = None;
+                    while payload.len() < MAX_FRAME_PAYLOAD {
+                        match output.try_recv() {
+                            Ok((more_ch, more)) if more_ch == ch => payload.extend_from_slice(&more),
+                            Ok(other) => {
+                                next = Some(other);
+                                break;
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    bytes_out += payload.len() as u64 - 1;
+                    let mut sent = sink.send(Message::Binary(payload.into())).await;
+                    if let (Ok(()), Some((ch, data))) = (&sent, next) {
+                        bytes_out += data.len() as u64;
+                        sent = sink.send(Message::Binary(frame(ch, &data).into())).await;
+                    }
+                    if sent.is_err() {
                         break Ended::ClientGone("the client went away");
                     }
                 }
