@@ -498,3 +498,31 @@ async fn exec_enters_the_namespaces_of_a_containerised_task() {
     let _ = contained.wait();
     gw.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_process_that_does_not_read_stdin_still_gets_its_output_out() {
+    let gw = gateway(None, Duration::from_secs(30)).await;
+    let (task, _) = tasks(&gw).await;
+    // Over a megabyte of output, more than any pipe holds, from a process
+    // that never reads the two megabytes sent to its stdin.
+    let mut req = request(&["sh", "-c", "sleep 0.2; seq 1 200000; echo end"]);
+    req.interactive = true;
+    let c = client(&gw, OPS).exec(&task, &req).await.unwrap();
+    let input = c.input.clone();
+    let flood = tokio::spawn(async move {
+        for _ in 0..32 {
+            if input
+                .send(ExecInput::Stdin(vec![b'x'; 64 * 1024]))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    let (out, _, status) = collect(c).await;
+    assert!(out.ends_with("200000\nend\n"), "{} bytes", out.len());
+    assert_eq!(status.exit_code, Some(0));
+    flood.abort();
+    gw.shutdown().await;
+}

@@ -85,70 +85,86 @@ impl Client {
     }
 }
 
+/// Reads the socket into `outputs`, while a task of its own writes
+/// `inputs` and heartbeats to it: neither direction waits for the other,
+/// so a process that does not read its stdin cannot stop its output.
 async fn pump(
     socket: super::stream::Socket,
-    mut inputs: mpsc::Receiver<ExecInput>,
+    inputs: mpsc::Receiver<ExecInput>,
     outputs: mpsc::Sender<ExecOutput>,
 ) {
-    let (mut sink, mut incoming) = socket.split();
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
-    let mut inputs_open = true;
+    let (sink, mut incoming) = socket.split();
+    // Aborted with the pump, however it ends: the writer holds half the
+    // socket, and the socket must close when the session is dropped.
+    let writer = AbortOnDrop(tokio::spawn(write_inputs(sink, inputs)));
     let lost = loop {
-        tokio::select! {
-            msg = incoming.next() => match msg {
-                Some(Ok(Message::Binary(data))) => {
-                    let out = match data.split_first() {
-                        Some((&channel::STDOUT, bytes)) => ExecOutput::Stdout(bytes.to_vec()),
-                        Some((&channel::STDERR, bytes)) => ExecOutput::Stderr(bytes.to_vec()),
-                        Some((&channel::STATUS, json)) => {
-                            let status = serde_json::from_slice(json).unwrap_or_else(|e| ExecStatus {
-                                exit_code: None,
-                                signal: None,
-                                reason: format!("the gateway sent an unreadable status: {e}"),
-                            });
-                            let _ = outputs.send(ExecOutput::Exited(status)).await;
-                            let _ = sink.close().await;
-                            return;
-                        }
-                        _ => continue, // heartbeats, and channels this client does not know
-                    };
-                    if outputs.send(out).await.is_err() {
-                        return; // the console closed the session
-                    }
+        let out = match incoming.next().await {
+            Some(Ok(Message::Binary(data))) => match data.split_first() {
+                Some((&channel::STDOUT, bytes)) => ExecOutput::Stdout(bytes.to_vec()),
+                Some((&channel::STDERR, bytes)) => ExecOutput::Stderr(bytes.to_vec()),
+                Some((&channel::STATUS, json)) => {
+                    let status = serde_json::from_slice(json).unwrap_or_else(|e| ExecStatus {
+                        exit_code: None,
+                        signal: None,
+                        reason: format!("the gateway sent an unreadable status: {e}"),
+                    });
+                    drop(writer);
+                    let _ = outputs.send(ExecOutput::Exited(status)).await;
+                    return;
                 }
-                Some(Ok(Message::Close(frame))) => {
-                    break match frame {
-                        Some(f) if !f.reason.is_empty() => format!("the gateway closed the session: {}", f.reason),
-                        _ => "the gateway closed the session without a status".to_string(),
-                    };
-                }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => break format!("the connection failed: {}", super::error_chain(&e)),
-                None => break "the connection ended without a status".to_string(),
+                _ => continue, // heartbeats, and channels this client does not know
             },
-            input = inputs.recv(), if inputs_open => {
-                let bytes = match input {
-                    Some(ExecInput::Stdin(data)) => frame(channel::STDIN, &data),
-                    Some(ExecInput::Resize(size)) => frame(
-                        channel::RESIZE,
-                        &serde_json::to_vec(&size).expect("sizes serialize"),
-                    ),
-                    Some(ExecInput::CloseStdin) => vec![channel::CLOSE, channel::STDIN],
-                    None => {
-                        inputs_open = false;
-                        continue;
+            Some(Ok(Message::Close(frame))) => {
+                break match frame {
+                    Some(f) if !f.reason.is_empty() => {
+                        format!("the gateway closed the session: {}", f.reason)
                     }
+                    _ => "the gateway closed the session without a status".to_string(),
                 };
-                if let Err(e) = sink.send(Message::Binary(bytes.into())).await {
-                    break format!("cannot send to the gateway: {}", super::error_chain(&e));
-                }
             }
-            _ = heartbeat.tick() => {
-                if sink.send(Message::Binary(vec![channel::HEARTBEAT].into())).await.is_err() {
-                    break "the connection failed".to_string();
-                }
-            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => break format!("the connection failed: {}", super::error_chain(&e)),
+            None => break "the connection ended without a status".to_string(),
+        };
+        if outputs.send(out).await.is_err() {
+            break String::new(); // the console closed the session
         }
     };
+    drop(writer);
     let _ = outputs.send(ExecOutput::Lost(lost)).await;
+}
+
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+type Sink = futures_util::stream::SplitSink<super::stream::Socket, Message>;
+
+async fn write_inputs(mut sink: Sink, mut inputs: mpsc::Receiver<ExecInput>) {
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    let mut inputs_open = true;
+    loop {
+        let bytes = tokio::select! {
+            input = inputs.recv(), if inputs_open => match input {
+                Some(ExecInput::Stdin(data)) => frame(channel::STDIN, &data),
+                Some(ExecInput::Resize(size)) => frame(
+                    channel::RESIZE,
+                    &serde_json::to_vec(&size).expect("sizes serialize"),
+                ),
+                Some(ExecInput::CloseStdin) => vec![channel::CLOSE, channel::STDIN],
+                None => {
+                    inputs_open = false;
+                    continue;
+                }
+            },
+            _ = heartbeat.tick() => vec![channel::HEARTBEAT],
+        };
+        if sink.send(Message::Binary(bytes.into())).await.is_err() {
+            return; // the reader sees the connection fail
+        }
+    }
 }

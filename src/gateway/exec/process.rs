@@ -183,21 +183,10 @@ impl Process {
         Ok((process, output))
     }
 
-    pub async fn write_stdin(&mut self, data: &[u8]) -> io::Result<()> {
-        match &mut self.stdin {
-            Stdin::Pty(pty) => pty.write_all(data).await,
-            Stdin::Pipe(pipe) => pipe.write_all(data).await,
-            Stdin::Closed => Ok(()),
-        }
-    }
-
-    /// Stdin's end: for a pipe, closing it; for a terminal, the EOF
-    /// character a terminal sends for Ctrl-D.
-    pub async fn close_stdin(&mut self) {
-        if let Stdin::Pty(pty) = &self.stdin {
-            let _ = pty.write_all(b"\x04").await;
-        }
-        self.stdin = Stdin::Closed;
+    /// The process's stdin, to be written from a task of its own: a
+    /// process that does not read its input must not hold up its output.
+    pub fn take_stdin(&mut self) -> StdinWriter {
+        StdinWriter(std::mem::replace(&mut self.stdin, Stdin::Closed))
     }
 
     pub fn resize(&self, size: Resize) {
@@ -256,6 +245,28 @@ pub fn kill_session(leader: i32) {
         {
             let _ = rustix::process::kill_process(member, Signal::KILL);
         }
+    }
+}
+
+/// Where stdin's bytes go.
+pub struct StdinWriter(Stdin);
+
+impl StdinWriter {
+    pub async fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        match &mut self.0 {
+            Stdin::Pty(pty) => pty.write_all(data).await,
+            Stdin::Pipe(pipe) => pipe.write_all(data).await,
+            Stdin::Closed => Ok(()),
+        }
+    }
+
+    /// Stdin's end: for a pipe, closing it; for a terminal, the EOF
+    /// character a terminal sends for Ctrl-D.
+    pub async fn close(mut self) {
+        if let Stdin::Pty(pty) = &self.0 {
+            let _ = pty.write_all(b"\x04").await;
+        }
+        self.0 = Stdin::Closed;
     }
 }
 

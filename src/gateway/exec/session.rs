@@ -18,6 +18,9 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 /// A client silent this long (no frame, not even a heartbeat) is gone.
 const CLIENT_SILENCE: Duration = Duration::from_secs(45);
 
+/// Chunks of stdin waiting for the process.
+const STDIN_QUEUE: usize = 64;
+
 /// Output bytes one frame carries at most.
 const MAX_FRAME_PAYLOAD: usize = 64 * 1024;
 
@@ -72,6 +75,25 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
         }
     };
     tracing::info!(session = id, pid = process.pid, task = %record.task, actor = %record.actor, "exec started");
+    // Stdin is written by a task of its own through a bounded queue; when
+    // the queue is full the socket is not read until it drains, and output
+    // keeps flowing meanwhile. `None` is stdin's end.
+    let (stdin_tx, mut stdin_rx) = tokio::sync::mpsc::channel::<Option<Vec<u8>>>(STDIN_QUEUE);
+    let mut stdin = process.take_stdin();
+    let stdin_task = tokio::spawn(async move {
+        while let Some(Some(data)) = stdin_rx.recv().await {
+            if stdin.write(&data).await.is_err() {
+                break; // the process closed its stdin; output and exit still come
+            }
+        }
+        stdin.close().await;
+    });
+    let mut blocked: Option<Option<Vec<u8>>> = None;
+    let to_stdin = |msg: Option<Vec<u8>>, blocked: &mut Option<Option<Vec<u8>>>| {
+        if let Err(tokio::sync::mpsc::error::TrySendError::Full(msg)) = stdin_tx.try_send(msg) {
+            *blocked = Some(msg);
+        }
+    };
 
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     let mut heard = Instant::now();
@@ -120,23 +142,24 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
             },
             status = process.wait(), if exited.is_none() => exited = Some((status, Instant::now())),
             _ = tokio::time::sleep(drain_left), if exited.is_some() => {}
-            msg = incoming.next() => {
+            permit = stdin_tx.reserve(), if blocked.is_some() => match permit {
+                Ok(permit) => permit.send(blocked.take().flatten()),
+                Err(_) => blocked = None, // the writer is gone: stdin is closed
+            },
+            msg = incoming.next(), if blocked.is_none() => {
                 heard = Instant::now();
                 match msg {
                     Some(Ok(Message::Binary(data))) => match data.split_first() {
                         Some((&channel::STDIN, bytes)) => {
                             bytes_in += bytes.len() as u64;
-                            if process.write_stdin(bytes).await.is_err() {
-                                // The process closed its stdin; output and exit still come.
-                                process.close_stdin().await;
-                            }
+                            to_stdin(Some(bytes.to_vec()), &mut blocked);
                         }
                         Some((&channel::RESIZE, json)) => {
                             if let Ok(size) = serde_json::from_slice::<Resize>(json) {
                                 process.resize(size);
                             }
                         }
-                        Some((&channel::CLOSE, [channel::STDIN])) => process.close_stdin().await,
+                        Some((&channel::CLOSE, [channel::STDIN])) => to_stdin(None, &mut blocked),
                         Some((&channel::HEARTBEAT, _)) | None => {}
                         Some((other, _)) => tracing::debug!(session = id, "ignored a frame on channel {other}"),
                     },
@@ -146,7 +169,8 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
                 }
             }
             _ = heartbeat.tick() => {
-                if heard.elapsed() >= CLIENT_SILENCE {
+                // While stdin is full the socket is not read, so silence means nothing.
+                if blocked.is_none() && heard.elapsed() >= CLIENT_SILENCE {
                     break Ended::ClientGone("the client fell silent");
                 }
                 if sink.send(Message::Binary(vec![channel::HEARTBEAT].into())).await.is_err() {
@@ -157,6 +181,7 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
         }
     };
     process.kill_session();
+    stdin_task.abort();
     let status = match ended {
         Ended::Exited(status) => status,
         Ended::ClientGone(why) => ExecStatus {
