@@ -146,7 +146,11 @@ async fn pipes_keep_stdout_and_stderr_apart_and_pass_the_exit_code() {
         .exec(&task, &request(&["no-such-program-day2top"]))
         .await
         .unwrap();
-    let (_, _, status) = collect(c).await;
+    let (_, err, status) = collect(c).await;
+    assert!(
+        err.contains("no-such-program-day2top"),
+        "said on stderr: {err:?}"
+    );
     assert_eq!(status.exit_code, Some(127));
     assert!(
         status.reason.contains("could not start"),

@@ -720,6 +720,13 @@ fn exec_pane_exited_and_the_sessions_list() {
             }),
         );
     });
+    check("exec_failed", |app| {
+        let id = exec_pane(app, &[]);
+        app.on_exec_failed(
+            id,
+            "gateway refused: token \"viewer\" lacks the exec scope".into(),
+        );
+    });
     check("sessions", |app| {
         exec_pane(app, &[b"$ "]);
         // The chord returns to the console; :sessions lists the pane.

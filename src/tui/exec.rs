@@ -93,7 +93,7 @@ impl ExecPane {
                 (None, Some(_)) => s.reason.clone(),
                 (None, None) => s.reason.clone(),
             },
-            PaneState::Failed(why) => format!("failed: {why}"),
+            PaneState::Failed(_) => "failed".into(),
         }
     }
 }

@@ -66,6 +66,13 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
                 signal: None,
                 reason: format!("could not start {:?}: {e}", request.cmd[0]),
             };
+            // Said on stderr too, as a shell says "not found".
+            let said = format!("day2top: {}\r\n", status.reason);
+            let _ = sink
+                .send(Message::Binary(
+                    frame(channel::STDERR, said.as_bytes()).into(),
+                ))
+                .await;
             let _ = send_status(&mut sink, &status).await;
             record.end = Some(now_millis());
             record.exit_code = status.exit_code;

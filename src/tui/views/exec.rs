@@ -73,6 +73,19 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, id: u64) {
         PseudoTerminal::new(screen).block(block).cursor(cursor),
         area,
     );
+    // Why it failed, at the foot of the pane, wrapped to its width.
+    if let PaneState::Failed(why) = &pane.state {
+        let inner = area.inner(ratatui::layout::Margin::new(1, 1));
+        let why = inert(why).into_owned();
+        let width = unicode_width::UnicodeWidthStr::width(why.as_str()) as u16;
+        // Words wrap a little short of the width; a spare row covers it.
+        let height = (width / inner.width.max(1) + 2).min(inner.height);
+        let text = Paragraph::new(Span::styled(why, theme.style(Role::Error)))
+            .wrap(ratatui::widgets::Wrap { trim: true });
+        let foot = Rect::new(inner.x, inner.bottom() - height, inner.width, height);
+        frame.render_widget(ratatui::widgets::Clear, foot);
+        frame.render_widget(text, foot);
+    }
 }
 
 /// `:sessions`: every pane, running or ended, newest last.
