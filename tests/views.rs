@@ -784,3 +784,26 @@ fn readonly_hides_exec() {
     assert!(app.notice.as_ref().unwrap().text.contains("read-only"));
     assert!(app.run_command("exec id").is_empty());
 }
+
+#[test]
+fn exec_pane_scrolls_back_through_its_history() {
+    let mut app = demo_app(150);
+    let lines: String = (1..=200).map(|i| format!("line {i}\r\n")).collect();
+    let id = exec_pane(&mut app, &[lines.as_bytes()]);
+    let screen = |app: &mut App| format!("{}", render(app, 80, 24).backend());
+    assert!(screen(&mut app).contains("line 200"));
+    let shift = |code| KeyEvent::new(code, KeyModifiers::SHIFT);
+    let effects = app.on_key(shift(KeyCode::PageUp));
+    assert!(effects.is_empty(), "scrolling is the console's, not sent");
+    app.on_key(shift(KeyCode::PageUp));
+    let back = screen(&mut app);
+    assert!(
+        !back.contains("line 200") && back.contains("line 170"),
+        "{back}"
+    );
+    assert!(back.contains("rows back"));
+    // Any key for the process returns to the live screen.
+    app.on_key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
+    assert_eq!(app.pane(id).unwrap().scroll, 0);
+    assert!(screen(&mut app).contains("line 200"));
+}
