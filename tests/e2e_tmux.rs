@@ -614,10 +614,19 @@ fn exec_command_passes_the_exit_code_and_runs_beside_the_task() {
     s.wait_for("a prompt", |screen| {
         screen.contains('#') || screen.contains('$')
     });
+    s.text("stty size");
+    s.keys(&["Enter"]);
+    s.wait_text("20 100");
+    // The window changes size: the process sees it.
+    Command::new("tmux")
+        .args(["resize-window", "-t", &s.name, "-x", "90", "-y", "25"])
+        .status()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
     s.text("stty size; exit 7");
     s.keys(&["Enter"]);
     let screen = s.wait_text("EXITED=7");
-    assert!(screen.contains("20 100"), "{screen}");
+    assert!(screen.contains("25 90"), "{screen}");
     let _ = target.kill();
     let _ = target.wait();
     let _ = std::fs::remove_dir_all(&dir);
