@@ -455,6 +455,11 @@ async fn run_exec(args: ExecArgs) -> Result<i32, String> {
             .context
             .get(name)
             .ok_or_else(|| format!("no context named {name:?} in the config file"))?;
+        if def.readonly.unwrap_or(false) {
+            return Err(format!(
+                "context {name:?} is read-only (readonly = true): exec is off there"
+            ));
+        }
         context_from(name, &def.url, &def.token_file, def.ca.as_deref(), false)?
     } else {
         let mut gw_config = GatewayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
