@@ -70,6 +70,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_process_that_execs_shows_its_new_command_line() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sleep 0.3; exec sleep 30"])
+            .spawn()
+            .unwrap();
+        let pid = child.id().to_string();
+        let mut host = HostSource::new();
+        let cmdline = |host: &mut HostSource| {
+            host.collect(crate::api::now_millis())
+                .tasks
+                .into_iter()
+                .find(|t| t.id == pid)
+                .and_then(|t| t.labels.get("cmdline").cloned())
+                .unwrap_or_default()
+        };
+        assert!(cmdline(&mut host).starts_with("sh -c"));
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        assert_eq!(cmdline(&mut host), "sleep 30");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    #[test]
     fn reads_this_machine() {
         let mut host = HostSource::new();
         let first = host.collect(crate::api::now_millis());

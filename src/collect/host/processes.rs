@@ -28,6 +28,9 @@ struct Static {
 
 struct Known {
     starttime: u64,
+    /// The program's name: when an `exec` changes it, the static part is
+    /// read again (same pid, same start time, another command line).
+    comm: String,
     cpu_ticks: u64,
     info: Arc<Static>,
     /// The CPU and RSS last published as samples.
@@ -142,8 +145,8 @@ impl ProcessReader {
                 _ => 0.0,
             };
             let info = match &previous {
-                Some(k) => k.info.clone(),
-                None => Arc::new(self.read_static(&stat)),
+                Some(k) if k.comm == stat.comm => k.info.clone(),
+                _ => Arc::new(self.read_static(&stat)),
             };
             let (cpu_limit, mem_limit) = self
                 .limits
@@ -250,6 +253,7 @@ impl ProcessReader {
                 stat.pid,
                 Known {
                     starttime: stat.starttime,
+                    comm: stat.comm.clone(),
                     cpu_ticks: ticks,
                     info,
                     published,
