@@ -247,7 +247,7 @@ pub async fn attach(
     }
     let pending = {
         let mut slots = gw.exec.lock();
-        match slots.get(&id) {
+        match slots.remove(&id) {
             None => Err(ApiError::new(
                 ErrorCode::NotFound,
                 format!(
@@ -255,27 +255,38 @@ pub async fn attach(
                     gw.exec.ttl.as_millis()
                 ),
             )),
-            Some(Slot::Running) => Err(ApiError::new(
-                ErrorCode::Conflict,
-                format!("exec session {id:?} is already attached"),
-            )),
-            Some(Slot::Waiting(p)) if p.token != actor.0 => Err(ApiError::new(
-                ErrorCode::Forbidden,
-                format!("exec session {id:?} belongs to another token"),
-            )),
-            Some(Slot::Waiting(_)) => match slots.insert(id.clone(), Slot::Running) {
-                Some(Slot::Waiting(p)) => Ok(p),
-                _ => unreachable!("the slot was waiting"),
-            },
+            Some(Slot::Running) => {
+                slots.insert(id.clone(), Slot::Running);
+                Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!("exec session {id:?} is already attached"),
+                ))
+            }
+            Some(Slot::Waiting(p)) if p.token != actor.0 => {
+                slots.insert(id.clone(), Slot::Waiting(p));
+                Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    format!("exec session {id:?} belongs to another token"),
+                ))
+            }
+            Some(Slot::Waiting(p)) => {
+                slots.insert(id.clone(), Slot::Running);
+                Ok(p)
+            }
         }
     };
     match pending {
         Ok(pending) => {
-            let gw2 = gw.clone();
+            let (gw2, id2) = (gw.clone(), id.clone());
             ws.max_message_size(MAX_CLIENT_FRAME)
+                // A handshake that fails never runs the session: free its slot.
+                .on_failed_upgrade(move |e| {
+                    tracing::info!(session = %id2, "exec attach failed: {e}");
+                    gw2.exec.finish(&id2);
+                })
                 .on_upgrade(move |socket| async move {
-                    session::run(socket, *pending, &gw2, &id).await;
-                    gw2.exec.finish(&id);
+                    session::run(socket, *pending, &gw, &id).await;
+                    gw.exec.finish(&id);
                 })
         }
         Err(error) => {
