@@ -24,6 +24,9 @@ const STDIN_QUEUE: usize = 64;
 /// Output bytes one frame carries at most.
 const MAX_FRAME_PAYLOAD: usize = 64 * 1024;
 
+/// Output a client has not taken for this long ends the session.
+const SEND_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// After the process exits, output still buffered is sent for this long.
 const DRAIN: Duration = Duration::from_millis(500);
 
@@ -67,7 +70,8 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
                 reason: format!("could not start {:?}: {e}", request.cmd[0]),
             };
             // Said on stderr too, as a shell says "not found".
-            let said = format!("day2top: {}\r\n", status.reason);
+            let eol = if request.tty { "\r\n" } else { "\n" };
+            let said = format!("day2top: {}{eol}", status.reason);
             let _ = sink
                 .send(Message::Binary(
                     frame(channel::STDERR, said.as_bytes()).into(),
@@ -136,13 +140,17 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
                         }
                     }
                     bytes_out += payload.len() as u64 - 1;
-                    let mut sent = sink.send(Message::Binary(payload.into())).await;
-                    if let (Ok(()), Some((ch, data))) = (&sent, next) {
+                    // A client that takes nothing for this long is gone
+                    // (a dead peer without a FIN would block here for good).
+                    let mut sent = send_within(&mut sink, payload).await;
+                    if let (Ok(Ok(())), Some((ch, data))) = (&sent, next) {
                         bytes_out += data.len() as u64;
-                        sent = sink.send(Message::Binary(frame(ch, &data).into())).await;
+                        sent = send_within(&mut sink, frame(ch, &data)).await;
                     }
-                    if sent.is_err() {
-                        break Ended::ClientGone("the client went away");
+                    match sent {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => break Ended::ClientGone("the client went away"),
+                        Err(_) => break Ended::ClientGone("the client stopped reading"),
                     }
                 }
                 None => output_done = true,
@@ -180,7 +188,7 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
                 if blocked.is_none() && heard.elapsed() >= CLIENT_SILENCE {
                     break Ended::ClientGone("the client fell silent");
                 }
-                if sink.send(Message::Binary(vec![channel::HEARTBEAT].into())).await.is_err() {
+                if !matches!(send_within(&mut sink, vec![channel::HEARTBEAT]).await, Ok(Ok(()))) {
                     break Ended::ClientGone("the client went away");
                 }
             }
@@ -211,6 +219,13 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
     record.bytes_in = bytes_in;
     record.bytes_out = bytes_out;
     gw.audit.record(record);
+}
+
+async fn send_within(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    bytes: Vec<u8>,
+) -> Result<Result<(), axum::Error>, tokio::time::error::Elapsed> {
+    tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Binary(bytes.into()))).await
 }
 
 async fn send_status(
