@@ -773,6 +773,23 @@ fn exec_pane_keys_go_to_the_process_and_the_chord_leaves() {
 }
 
 #[test]
+fn exec_passes_the_consoles_no_color_on() {
+    let mut app = demo_app(150);
+    app.exec_env.insert("NO_COLOR".into(), "1".into());
+    key(&mut app, KeyCode::Char('t'));
+    app.prepare();
+    match app
+        .on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE))
+        .as_slice()
+    {
+        [day2top::tui::app::Effect::StartExec { request, .. }] => {
+            assert_eq!(request.env.get("NO_COLOR").map(String::as_str), Some("1"))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn readonly_hides_exec() {
     let mut app = demo_app(150);
     app.origin.readonly = true;

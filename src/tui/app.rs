@@ -213,6 +213,9 @@ pub struct App {
     pub next_session: u64,
     /// The selected row of `:sessions`.
     pub sessions_cursor: usize,
+    /// Variables every exec sets: the console's `NO_COLOR`, so programs
+    /// in a pane hold back their colour as the console does.
+    pub exec_env: std::collections::BTreeMap<String, String>,
     pub quit: bool,
 }
 
@@ -259,6 +262,7 @@ impl App {
             sessions: Vec::new(),
             next_session: 0,
             sessions_cursor: 0,
+            exec_env: Default::default(),
             quit: false,
         }
     }

@@ -174,7 +174,7 @@ impl App {
                 interactive: true,
                 cols: size.1,
                 rows: size.0,
-                env: Default::default(),
+                env: self.exec_env.clone(),
                 user: None,
             },
         }]

@@ -183,6 +183,10 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
         now_millis(),
     );
     app.model.logs = logbuf::LogBuffer::new(config.log_lines);
+    if let Some(value) = std::env::var_os("NO_COLOR").filter(|v| !v.is_empty()) {
+        app.exec_env
+            .insert("NO_COLOR".into(), value.to_string_lossy().into_owned());
+    }
     let (mut client, mut stream) = connect(&context)?;
     let (cluster_tx, mut cluster_rx) = mpsc::channel::<(String, ClusterInfo)>(4);
     // Traces read for the waterfall.
