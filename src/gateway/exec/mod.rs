@@ -277,15 +277,26 @@ pub async fn attach(
     };
     match pending {
         Ok(pending) => {
-            let (gw2, id2) = (gw.clone(), id.clone());
+            // The session for whichever of the two ends comes: it runs, or
+            // a failed handshake frees its slot and says so in the audit.
+            let pending = Arc::new(Mutex::new(Some(pending)));
+            let (gw2, id2, failed) = (gw.clone(), id.clone(), pending.clone());
             ws.max_message_size(MAX_CLIENT_FRAME)
-                // A handshake that fails never runs the session: free its slot.
                 .on_failed_upgrade(move |e| {
                     tracing::info!(session = %id2, "exec attach failed: {e}");
                     gw2.exec.finish(&id2);
+                    if let Some(p) = failed.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                        let mut record = p.record;
+                        record.reason = format!("allowed, but the WebSocket handshake failed: {e}");
+                        record.end = Some(now_millis());
+                        gw2.audit.record(record);
+                    }
                 })
                 .on_upgrade(move |socket| async move {
-                    session::run(socket, *pending, &gw, &id).await;
+                    let taken = pending.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    if let Some(p) = taken {
+                        session::run(socket, *p, &gw, &id).await;
+                    }
                     gw.exec.finish(&id);
                 })
         }
