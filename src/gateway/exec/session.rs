@@ -24,6 +24,9 @@ const STDIN_QUEUE: usize = 64;
 /// Output bytes one frame carries at most.
 const MAX_FRAME_PAYLOAD: usize = 64 * 1024;
 
+/// How long the client's Close is waited for at the end.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 /// Output a client has not taken for this long ends the session.
 const SEND_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -77,11 +80,14 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
                     frame(channel::STDERR, said.as_bytes()).into(),
                 ))
                 .await;
-            let _ = send_status(&mut sink, &status).await;
+            // Audited before the client hears: once it sees the end, so
+            // does the audit trail.
             record.end = Some(now_millis());
             record.exit_code = status.exit_code;
-            record.reason = status.reason;
+            record.reason = status.reason.clone();
             gw.audit.record(record);
+            let _ = send_status(&mut sink, &status).await;
+            closing_handshake(&mut incoming).await;
             return;
         }
     };
@@ -210,15 +216,32 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
             reason: "the gateway shut down; the process was killed".into(),
         },
     };
-    let _ = send_status(&mut sink, &status).await;
     tracing::info!(session = id, reason = %status.reason, "exec ended");
+    // Audited before the client hears: once it sees the end, so does the
+    // audit trail.
     record.end = Some(now_millis());
     record.exit_code = status.exit_code;
     record.signal = status.signal;
-    record.reason = status.reason;
+    record.reason = status.reason.clone();
     record.bytes_in = bytes_in;
     record.bytes_out = bytes_out;
     gw.audit.record(record);
+    let _ = send_status(&mut sink, &status).await;
+    closing_handshake(&mut incoming).await;
+}
+
+/// Waits (briefly) for the client's Close after ours. Dropping the socket
+/// with the client's frames unread would answer them with a reset, and a
+/// reset can cost the client the status it has not read yet.
+async fn closing_handshake(incoming: &mut futures_util::stream::SplitStream<WebSocket>) {
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        while let Some(Ok(msg)) = incoming.next().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 async fn send_within(
