@@ -36,11 +36,12 @@ enum Command {
     Exec(Box<ExecArgs>),
 }
 
+/// Which gateway to talk to: flags the console and `day2top exec` share.
+/// Without `--gateway` or `--context`, the config's `default_context`,
+/// else a gateway started in this process.
 #[derive(Args)]
-struct ExecArgs {
-    /// The gateway to go through (http://… or https://…); without it, the
-    /// context named by --context or the config's default_context, else
-    /// a gateway for this host started in this process.
+struct ConnectArgs {
+    /// Connect to this gateway (http://… or https://…) instead of an embedded one.
     #[arg(long, value_name = "URL")]
     gateway: Option<String>,
     /// The token for --gateway: a file holding the secret, or a gateway token file.
@@ -49,12 +50,32 @@ struct ExecArgs {
     /// A PEM file of CA certificates to trust for an https gateway.
     #[arg(long, value_name = "FILE")]
     ca: Option<PathBuf>,
-    /// Go through the named context of the config file.
+    /// Connect to the named context of the config file.
     #[arg(long, value_name = "NAME")]
     context: Option<String>,
     /// The config file (default: config.toml in the config directory).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+}
+
+impl ConnectArgs {
+    /// The context `--gateway URL --token-file FILE [--ca FILE]` names, if given.
+    fn given_gateway(&self, readonly: bool) -> Result<Option<Context>, String> {
+        let Some(url) = &self.gateway else {
+            return Ok(None);
+        };
+        let token_file = self
+            .token_file
+            .as_deref()
+            .ok_or("--gateway needs --token-file with the gateway's token")?;
+        context_from("gateway", url, token_file, self.ca.as_deref(), readonly).map(Some)
+    }
+}
+
+#[derive(Args)]
+struct ExecArgs {
+    #[command(flatten)]
+    connect: ConnectArgs,
     /// Pass stdin to the command (its end too).
     #[arg(short = 'i', long)]
     interactive: bool,
@@ -233,21 +254,8 @@ fn side_listeners(
 
 #[derive(Args)]
 struct ConsoleArgs {
-    /// Connect to this gateway (http://… or https://…) instead of an embedded one.
-    #[arg(long, value_name = "URL")]
-    gateway: Option<String>,
-    /// The token for --gateway: a file holding the secret, or a gateway token file.
-    #[arg(long, value_name = "FILE")]
-    token_file: Option<PathBuf>,
-    /// A PEM file of CA certificates to trust for an https gateway.
-    #[arg(long, value_name = "FILE")]
-    ca: Option<PathBuf>,
-    /// Connect to the named context of the config file.
-    #[arg(long, value_name = "NAME")]
-    context: Option<String>,
-    /// The config file (default: config.toml in the config directory).
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    connect: ConnectArgs,
     /// Theme: default, light, high-contrast, mono, or one of yours.
     #[arg(long, value_name = "NAME")]
     theme: Option<String>,
@@ -423,10 +431,23 @@ fn context_from(
     })
 }
 
+/// The context of a gateway this process started, with its one-time token.
+fn embedded_context(name: &str, gw: &gateway::RunningGateway, readonly: bool) -> Context {
+    Context {
+        name: name.to_string(),
+        endpoint: Endpoint {
+            url: gw.url.clone(),
+            token: gw.generated_token.clone().unwrap_or_default(),
+            ca: None,
+        },
+        readonly,
+    }
+}
+
 /// `day2top exec`: through the given gateway or context, else through a
 /// gateway for this host started here.
 async fn run_exec(args: ExecArgs) -> Result<i32, String> {
-    let cfg = ConfigFile::load(args.config.as_deref())?;
+    let cfg = ConfigFile::load(args.connect.config.as_deref())?;
     let mut env = std::collections::BTreeMap::new();
     for pair in &args.env {
         let (k, v) = pair
@@ -444,13 +465,14 @@ async fn run_exec(args: ExecArgs) -> Result<i32, String> {
         user: args.user.clone(),
     };
     let mut embedded = None;
-    let context = if let Some(url) = &args.gateway {
-        let token_file = args
-            .token_file
-            .as_deref()
-            .ok_or("--gateway needs --token-file with the gateway's token")?;
-        context_from("gateway", url, token_file, args.ca.as_deref(), false)?
-    } else if let Some(name) = args.context.as_ref().or(cfg.default_context.as_ref()) {
+    let context = if let Some(given) = args.connect.given_gateway(false)? {
+        given
+    } else if let Some(name) = args
+        .connect
+        .context
+        .as_ref()
+        .or(cfg.default_context.as_ref())
+    {
         let def = cfg
             .context
             .get(name)
@@ -466,15 +488,7 @@ async fn run_exec(args: ExecArgs) -> Result<i32, String> {
         gw_config.refresh = Duration::from_millis(1000);
         gw_config.audit_log = cfg.gateway.audit_log.clone().map(|p| expand(&p));
         let gw = gateway::start(gw_config, Box::new(HostSource::new())).await?;
-        let context = Context {
-            name: "local".into(),
-            endpoint: Endpoint {
-                url: gw.url.clone(),
-                token: gw.generated_token.clone().unwrap_or_default(),
-                ca: None,
-            },
-            readonly: false,
-        };
+        let context = embedded_context("local", &gw, false);
         embedded = Some(gw);
         context
     };
@@ -487,20 +501,21 @@ async fn run_exec(args: ExecArgs) -> Result<i32, String> {
 }
 
 async fn run_console(args: ConsoleArgs) -> Result<(), String> {
-    let cfg = ConfigFile::load(args.config.as_deref())?;
+    let cfg = ConfigFile::load(args.connect.config.as_deref())?;
     let log = log_to_file();
     tracing::info!(log = ?log, "day2top console starting");
 
     // The configured contexts; one whose token cannot be read is left out
     // (and logged) unless it is the one asked for.
-    let wanted = args
-        .context
-        .clone()
-        .or(if args.gateway.is_none() && !args.sources.demo {
-            cfg.default_context.clone()
-        } else {
-            None
-        });
+    let wanted =
+        args.connect
+            .context
+            .clone()
+            .or(if args.connect.gateway.is_none() && !args.sources.demo {
+                cfg.default_context.clone()
+            } else {
+                None
+            });
     let mut contexts = Vec::new();
     for (name, def) in &cfg.context {
         match context_from(
@@ -519,18 +534,8 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
     }
 
     let mut embedded = None;
-    let initial = if let Some(url) = &args.gateway {
-        let token_file = args
-            .token_file
-            .as_deref()
-            .ok_or("--gateway needs --token-file with the gateway's token")?;
-        contexts.push(context_from(
-            "gateway",
-            url,
-            token_file,
-            args.ca.as_deref(),
-            args.readonly,
-        )?);
+    let initial = if let Some(given) = args.connect.given_gateway(args.readonly)? {
+        contexts.push(given);
         contexts.len() - 1
     } else if let Some(name) = &wanted {
         contexts
@@ -551,15 +556,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
             "local"
         };
         let gw = gateway::start(gw_config, source).await?;
-        contexts.push(Context {
-            name: name.to_string(),
-            endpoint: Endpoint {
-                url: gw.url.clone(),
-                token: gw.generated_token.clone().unwrap_or_default(),
-                ca: None,
-            },
-            readonly: args.readonly,
-        });
+        contexts.push(embedded_context(name, &gw, args.readonly));
         embedded = Some(gw);
         contexts.len() - 1
     };

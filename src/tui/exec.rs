@@ -98,6 +98,12 @@ impl ExecPane {
     }
 }
 
+/// What the exec sessions tell the console.
+pub enum ExecEvent {
+    Failed(u64, String),
+    Output(u64, ExecOutput),
+}
+
 impl App {
     /// The emulator's size for the pane: the body inside its border.
     pub fn exec_size(&self) -> (u16, u16) {
@@ -259,6 +265,24 @@ impl App {
             }
             ExecOutput::Exited(status) => pane.state = PaneState::Exited(status),
             ExecOutput::Lost(why) => pane.state = PaneState::Failed(why),
+        }
+    }
+
+    /// Takes one exec event; returns the bytes of output it carried.
+    pub fn on_exec_event(&mut self, event: ExecEvent) -> usize {
+        match event {
+            ExecEvent::Failed(id, why) => {
+                self.on_exec_failed(id, why);
+                0
+            }
+            ExecEvent::Output(id, output) => {
+                let bytes = match &output {
+                    ExecOutput::Stdout(b) | ExecOutput::Stderr(b) => b.len(),
+                    _ => 0,
+                };
+                self.on_exec_output(id, output);
+                bytes
+            }
         }
     }
 

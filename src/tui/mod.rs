@@ -46,6 +46,7 @@ use crate::client::{
 };
 use app::{App, Effect, Origin};
 use defs::Defs;
+use exec::ExecEvent;
 use model::{
     CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS, SUB_TASKS,
     SUB_TRACES, TASK_CPU_SERIES,
@@ -416,32 +417,6 @@ pub const EXEC_SLICE: usize = 1 << 20;
 
 /// Keys and resizes waiting for a session's socket.
 const INPUT_QUEUE: usize = 256;
-
-/// What the exec sessions tell the console.
-pub enum ExecEvent {
-    Failed(u64, String),
-    Output(u64, ExecOutput),
-}
-
-impl App {
-    /// Takes one exec event; returns the bytes of output it carried.
-    pub fn on_exec_event(&mut self, event: ExecEvent) -> usize {
-        match event {
-            ExecEvent::Failed(id, why) => {
-                self.on_exec_failed(id, why);
-                0
-            }
-            ExecEvent::Output(id, output) => {
-                let bytes = match &output {
-                    ExecOutput::Stdout(b) | ExecOutput::Stderr(b) => b.len(),
-                    _ => 0,
-                };
-                self.on_exec_output(id, output);
-                bytes
-            }
-        }
-    }
-}
 
 /// One session: open it, then pass keys one way and output the other
 /// until it ends or the console closes it (aborting this task drops the

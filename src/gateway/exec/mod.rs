@@ -103,14 +103,19 @@ impl Sessions {
     }
 }
 
-/// Expires unattached session ids every few seconds, auditing each.
+/// Drops the session ids nobody attached in time, auditing each.
+fn expire(gw: &Shared) {
+    for record in gw.exec.expire() {
+        gw.audit.record(record);
+    }
+}
+
+/// Expires unattached session ids every few seconds.
 pub async fn sweep(gw: Arc<Shared>) {
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     loop {
         tick.tick().await;
-        for record in gw.exec.expire() {
-            gw.audit.record(record);
-        }
+        expire(&gw);
     }
 }
 
@@ -221,9 +226,7 @@ fn decide(
             "the audit log cannot be written, so exec is refused; see the gateway's log",
         ));
     }
-    for expired in gw.exec.expire() {
-        gw.audit.record(expired);
-    }
+    expire(gw);
     if gw.exec.lock().len() >= MAX_SESSIONS {
         return Err(ApiError::new(
             ErrorCode::Unavailable,
@@ -242,9 +245,7 @@ pub async fn attach(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    for expired in gw.exec.expire() {
-        gw.audit.record(expired);
-    }
+    expire(&gw);
     let pending = {
         let mut slots = gw.exec.lock();
         match slots.remove(&id) {
