@@ -77,7 +77,7 @@ async fn ingest() {
     c.tokens = Some(Tokens::new(vec![Token::new(
         "bench",
         SECRET,
-        vec![Scope::Read],
+        vec![Scope::Read, Scope::Ingest],
     )]));
     c.otlp = Some("127.0.0.1:0".parse().unwrap());
     let quiet = DemoSource::new(DemoConfig {

@@ -72,6 +72,10 @@ pub struct GatewaySection {
     pub metrics_coarse: Option<String>,
     /// `--audit-log`: the append-only audit file.
     pub audit_log: Option<PathBuf>,
+    /// Connections open at once on each listener.
+    pub max_connections: Option<usize>,
+    /// Stream WebSockets one token may hold open.
+    pub max_streams_per_token: Option<usize>,
 }
 
 pub fn project_dirs() -> Option<directories::ProjectDirs> {
@@ -94,10 +98,18 @@ pub fn state_dir() -> Option<PathBuf> {
 
 /// `~/x` as the home directory's `x`.
 pub fn expand(path: &Path) -> PathBuf {
-    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+    let path = match (path.strip_prefix("~"), std::env::var_os("HOME")) {
         (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
         _ => path.to_path_buf(),
-    }
+    };
+    // Absolute from here on: a source that runs a program (journalctl) or
+    // reopens the path later must not depend on where it was started.
+    std::path::absolute(&path).unwrap_or(path)
+}
+
+/// [`expand`] for a glob given as text.
+pub fn expand_glob(pattern: &str) -> String {
+    expand(Path::new(pattern)).to_string_lossy().into_owned()
 }
 
 impl ConfigFile {

@@ -292,6 +292,13 @@ struct GatewayArgs {
     /// Allow a non-loopback address without TLS and a token file.
     #[arg(long)]
     insecure: bool,
+    /// Connections open at once on each listener (default 4096, lowered to
+    /// what the open-file limit allows); past it a client gets 503.
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+    /// Stream WebSockets one token may hold open (default 32).
+    #[arg(long, value_name = "N")]
+    max_streams_per_token: Option<usize>,
     /// The config file (default: config.toml in the config directory).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -345,10 +352,13 @@ fn sources(args: &SourceArgs, cfg: &GatewaySection, config: &mut GatewayConfig) 
         .or(cfg.audit_log.clone())
         .map(|p| expand(&p));
     config.log_files = if args.log_file.is_empty() {
-        cfg.log_files.clone()
+        &cfg.log_files
     } else {
-        args.log_file.clone()
-    };
+        &args.log_file
+    }
+    .iter()
+    .map(|g| config::expand_glob(g))
+    .collect();
     let demo = args.demo || cfg.demo.unwrap_or(false);
     let journal = JournalConfig {
         dir: args
@@ -357,10 +367,13 @@ fn sources(args: &SourceArgs, cfg: &GatewaySection, config: &mut GatewayConfig) 
             .or(cfg.journal_dir.clone())
             .map(|d| expand(&d)),
         files: if args.journal_file.is_empty() {
-            cfg.journal_files.clone()
+            &cfg.journal_files
         } else {
-            args.journal_file.clone()
-        },
+            &args.journal_file
+        }
+        .iter()
+        .map(|g| config::expand_glob(g))
+        .collect(),
         backfill: None,
     };
     let asked_for = journal.dir.is_some() || !journal.files.is_empty();
@@ -609,6 +622,12 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
         .map_err(|e| format!("--listen {listen:?} is not an address like 127.0.0.1:7070: {e}"))?;
     let mut gw_config = GatewayConfig::new(listen);
     gw_config.insecure = args.insecure || cfg.insecure.unwrap_or(false);
+    if let Some(n) = args.max_connections.or(cfg.max_connections) {
+        gw_config.connection_limits.max_connections = n.max(1);
+    }
+    if let Some(n) = args.max_streams_per_token.or(cfg.max_streams_per_token) {
+        gw_config.max_streams_per_token = n.max(1);
+    }
     let local = |port| Some(SocketAddr::from(([127, 0, 0, 1], port)));
     side_listeners(
         &args.sources,

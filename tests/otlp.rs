@@ -1,6 +1,6 @@
 //! OTLP/HTTP traces into a real gateway over loopback: protobuf and JSON
 //! (hex ids, 64-bit numbers as strings), gzip, partial success, and every
-//! way a request can be refused (400, 413, 415, 401) with nothing stored
+//! way a request can be refused (400, 413, 415, 401, 403) with nothing stored
 //! and the gateway still serving. The request bodies are the OTLP
 //! messages themselves (`opentelemetry-proto`), encoded as an exporter
 //! encodes them.
@@ -9,7 +9,7 @@ mod common;
 
 use std::io::Write;
 
-use common::{READ, get_json, http, next_msg, send, ws_connect};
+use common::{INGEST, READ, get_json, http, next_msg, send, ws_connect};
 use day2top::api::{Record, ServerMsg, Span, SpanStatus, TraceSummary};
 use day2top::gateway::RunningGateway;
 use opentelemetry_proto::tonic::collector::trace::v1::{
@@ -97,7 +97,7 @@ async fn post(
 ) -> (u16, Vec<u8>) {
     let mut req = http()
         .post(format!("http://{}/v1/traces", gw.otlp_addr.unwrap()))
-        .bearer_auth(READ)
+        .bearer_auth(INGEST)
         .header("content-type", content_type);
     let body = if gzip {
         req = req.header("content-encoding", "gzip");
@@ -278,6 +278,16 @@ async fn bad_requests_are_refused_with_the_right_code_and_store_nothing() {
         .await
         .unwrap();
     assert_eq!(anonymous.status().as_u16(), 401);
+    // Writing is a scope of its own: a read-only token cannot add traces.
+    let reader = http()
+        .post(format!("http://{}/v1/traces", gw.otlp_addr.unwrap()))
+        .bearer_auth(READ)
+        .header("content-type", "application/x-protobuf")
+        .body(good.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reader.status().as_u16(), 403);
     assert_eq!(
         trace_count(&gw).await,
         0,

@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::{READ, get_json};
+use common::{INGEST, get_json};
 use day2top::api::{Span, TraceSummary};
 use opentelemetry::trace::{Tracer, TracerProvider as _};
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
@@ -27,7 +27,7 @@ fn export(endpoint: String, service: &'static str, protocol: Protocol) {
             .with_endpoint(endpoint)
             .with_headers(HashMap::from([(
                 "authorization".to_string(),
-                format!("Bearer {READ}"),
+                format!("Bearer {INGEST}"),
             )]))
             .build()
             .expect("the exporter builds");

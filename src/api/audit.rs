@@ -12,6 +12,8 @@ pub enum AuditKind {
     Exec,
     /// A request without a valid token.
     Auth,
+    /// A log cursor no source would serve (a forged one reads nothing).
+    Cursor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

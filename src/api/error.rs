@@ -13,6 +13,8 @@ pub enum ErrorCode {
     BadRequest,
     /// A limit was reached; try again later.
     Unavailable,
+    /// This client (token) holds as much as it may at once.
+    TooMany,
     Internal,
 }
 
@@ -25,6 +27,7 @@ impl ErrorCode {
             ErrorCode::Conflict => 409,
             ErrorCode::BadRequest => 400,
             ErrorCode::Unavailable => 503,
+            ErrorCode::TooMany => 429,
             ErrorCode::Internal => 500,
         }
     }

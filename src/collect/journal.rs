@@ -104,18 +104,42 @@ impl JournalConfig {
         command.spawn()
     }
 
-    /// Entries after a journald cursor (`j:…`), at most `limit`.
-    pub fn entries_after(&self, cursor: &str, node: &str, limit: usize) -> Option<Vec<LogEntry>> {
+    /// Entries after a journald cursor (`j:…`), at most `limit`, read
+    /// within `deadline` (journalctl is killed past it). `None`: not a
+    /// journal cursor; `Some(Err)`: journalctl cannot seek to it.
+    pub fn entries_after(
+        &self,
+        cursor: &str,
+        node: &str,
+        limit: usize,
+        deadline: std::time::Duration,
+    ) -> Option<Result<Vec<LogEntry>, String>> {
         let native = cursor.strip_prefix("j:")?;
-        let mut child = Command::new("journalctl")
+        let mut child = match Command::new("journalctl")
             .args(self.args())
             .arg(format!("--after-cursor={native}"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .ok()?;
+        {
+            Ok(child) => child,
+            Err(e) => return Some(Err(format!("cannot run journalctl: {e}"))),
+        };
         let stdout = child.stdout.take()?;
+        // The reader below blocks on the pipe: a watchdog ends journalctl
+        // if it has not finished in time, which ends the read too.
+        let pid = child.id();
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let watchdog = std::thread::spawn(move || {
+            if finished.recv_timeout(deadline) == Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                && let Some(pid) = rustix::process::Pid::from_raw(pid as i32)
+            {
+                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                return true;
+            }
+            false
+        });
         let mut out = Vec::new();
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
@@ -124,13 +148,22 @@ impl JournalConfig {
             }
             if out.len() >= limit {
                 let _ = child.kill();
-                let _ = child.wait();
-                return Some(out);
+                break;
             }
         }
-        // journalctl fails on a cursor it cannot seek to: not found here.
-        let ok = child.wait().is_ok_and(|s| s.success());
-        ok.then_some(out)
+        let status = child.wait();
+        drop(done);
+        if watchdog.join().unwrap_or(false) {
+            return Some(Err(format!(
+                "journalctl did not answer within {deadline:?}"
+            )));
+        }
+        if out.len() >= limit || status.is_ok_and(|s| s.success()) {
+            Some(Ok(out))
+        } else {
+            // journalctl fails on a cursor it cannot seek to.
+            Some(Err("the journal has no entry at that cursor".into()))
+        }
     }
 }
 

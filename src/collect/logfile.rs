@@ -1,12 +1,18 @@
 //! Log files followed like `tail -F`: rotation by rename, truncation
 //! (copytruncate), files that appear later, and partial last lines held
-//! until they are complete. A cursor is the file's identity and the offset
-//! after the line (`f:DEV:INO:OFFSET:PATH`), so it outlives a gateway restart.
+//! until they are complete.
+//!
+//! A cursor is the file's identity and the offset after the line
+//! (`f:DEV:INO:OFFSET`). It names no path: a resume is served only from a
+//! file this tailer follows or followed lately (rotated away, or deleted),
+//! through the descriptor it holds, never by opening anything a client
+//! wrote. Clients treat cursors as opaque.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use super::logline::{self, MAX_LINE};
 use crate::api::{LogEntry, now_millis};
@@ -15,9 +21,111 @@ use crate::api::{LogEntry, now_millis};
 const BACKFILL: u64 = 1 << 20;
 /// Bytes read from one file in one pass, so one busy file cannot starve the rest.
 const READ_PER_PASS: u64 = 8 << 20;
+/// Files rotated away or deleted whose descriptors are kept, newest last,
+/// so a client that was reading one can still resume from it.
+const RETIRED_FILES: usize = 16;
+
+/// A file a cursor may lead back to: its descriptor, and its names.
+#[derive(Clone)]
+struct Known {
+    file: Arc<File>,
+    path: String,
+    name: Option<String>,
+}
+
+/// The files the tailer follows, and the last few it followed, by
+/// identity: the only files a cursor is ever resolved against.
+#[derive(Clone, Default)]
+pub struct FileRegistry(Arc<Mutex<Registry>>);
+
+#[derive(Default)]
+struct Registry {
+    live: HashMap<(u64, u64), Known>,
+    retired: VecDeque<((u64, u64), Known)>,
+}
+
+impl FileRegistry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn follow(&self, f: &Followed) {
+        let known = Known {
+            file: f.file.clone(),
+            path: f.path.clone(),
+            name: f.name.clone(),
+        };
+        let mut r = self.lock();
+        r.retired.retain(|(key, _)| *key != (f.dev, f.ino));
+        r.live.insert((f.dev, f.ino), known);
+    }
+
+    /// The file is no longer followed: keep its descriptor among the last
+    /// few, closing the oldest.
+    fn retire(&self, dev: u64, ino: u64) {
+        let mut r = self.lock();
+        if let Some(known) = r.live.remove(&(dev, ino)) {
+            r.retired.push_back(((dev, ino), known));
+            while r.retired.len() > RETIRED_FILES {
+                r.retired.pop_front();
+            }
+        }
+    }
+
+    fn find(&self, dev: u64, ino: u64) -> Option<Known> {
+        let r = self.lock();
+        r.live.get(&(dev, ino)).cloned().or_else(|| {
+            r.retired
+                .iter()
+                .find(|(key, _)| *key == (dev, ino))
+                .map(|(_, k)| k.clone())
+        })
+    }
+
+    /// Reads the lines after a file cursor. `None`: not a file cursor;
+    /// `Some(Err)`: a file cursor that names no file followed here.
+    pub fn entries_after(
+        &self,
+        cursor: &str,
+        node: &str,
+        limit: usize,
+    ) -> Option<Result<Vec<LogEntry>, String>> {
+        let rest = cursor.strip_prefix("f:")?;
+        let Some((dev, ino, offset)) = parse_cursor(rest) else {
+            return Some(Err("not a well-formed file cursor".into()));
+        };
+        let Some(known) = self.find(dev, ino) else {
+            return Some(Err(
+                "the cursor names no file this gateway follows or followed lately".into(),
+            ));
+        };
+        let mut f = Followed {
+            file: known.file,
+            dev,
+            ino,
+            path: known.path,
+            name: known.name,
+            offset,
+            partial: Vec::new(),
+        };
+        let tailer = FileTailer::new(Vec::new(), node.to_string(), FileRegistry::default());
+        let mut out = Vec::new();
+        tailer.read_new(&mut f, &mut out);
+        out.truncate(limit);
+        Some(Ok(out))
+    }
+}
+
+/// `DEV:INO:OFFSET`, three numbers and nothing else.
+fn parse_cursor(rest: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = rest.split(':');
+    let mut number = || parts.next()?.parse::<u64>().ok();
+    let parsed = (number()?, number()?, number()?);
+    parts.next().is_none().then_some(parsed)
+}
 
 struct Followed {
-    file: File,
+    file: Arc<File>,
     dev: u64,
     ino: u64,
     /// The path as text and its file name, made once, not per line.
@@ -34,29 +142,27 @@ pub struct FileTailer {
     node: String,
     files: HashMap<PathBuf, Followed>,
     started: bool,
+    registry: FileRegistry,
 }
 
-fn cursor(dev: u64, ino: u64, offset: u64, path: &str) -> String {
-    format!("f:{dev}:{ino}:{offset}:{path}")
+fn cursor(dev: u64, ino: u64, offset: u64) -> String {
+    format!("f:{dev}:{ino}:{offset}")
 }
 
 impl FileTailer {
-    pub fn new(globs: Vec<String>, node: String) -> FileTailer {
+    /// Follows the files `globs` match, telling `registry` which they are.
+    pub fn new(globs: Vec<String>, node: String, registry: FileRegistry) -> FileTailer {
         FileTailer {
             globs,
             node,
             files: HashMap::new(),
             started: false,
+            registry,
         }
     }
 
     fn entry(&self, f: &Followed, end: u64, raw: &[u8]) -> LogEntry {
-        let mut e = logline::entry(
-            cursor(f.dev, f.ino, end, &f.path),
-            now_millis(),
-            &self.node,
-            raw,
-        );
+        let mut e = logline::entry(cursor(f.dev, f.ino, end), now_millis(), &self.node, raw);
         e.file = Some(f.path.clone());
         e.identifier = f.name.clone();
         e
@@ -99,7 +205,13 @@ impl FileTailer {
     }
 
     fn open(path: &Path, from_end: bool) -> Option<Followed> {
-        let file = File::open(path).ok()?;
+        // Non-blocking, so a FIFO put where a log file was cannot park the
+        // tailer in open(); it is then refused for not being a file.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .open(path)
+            .ok()?;
         let meta = file.metadata().ok()?;
         if !meta.is_file() {
             return None;
@@ -117,7 +229,7 @@ impl FileTailer {
             }
         }
         Some(Followed {
-            file,
+            file: Arc::new(file),
             dev: meta.dev(),
             ino: meta.ino(),
             path: path.display().to_string(),
@@ -172,6 +284,7 @@ impl FileTailer {
                         self.finish(&mut f, out);
                     }
                     if let Some(mut f) = FileTailer::open(path, first) {
+                        self.registry.follow(&f);
                         more |= self.read_new(&mut f, out);
                         self.files.insert(path.clone(), f);
                     }
@@ -185,8 +298,10 @@ impl FileTailer {
         more
     }
 
-    /// Reads an old file to its end, and lets out a last line with no newline.
+    /// Reads an old file to its end, and lets out a last line with no
+    /// newline; its descriptor is kept a while for resumes.
     fn finish(&self, f: &mut Followed, out: &mut Vec<LogEntry>) {
+        self.registry.retire(f.dev, f.ino);
         // Bounded: a writer still appending to a renamed file cannot keep
         // this pass here for ever.
         for _ in 0..16 {
@@ -199,26 +314,6 @@ impl FileTailer {
             out.push(self.entry(f, f.offset, &line));
         }
     }
-}
-
-/// Reads the lines after a file cursor, if the file is still the same one.
-pub fn entries_after(cursor: &str, node: &str, limit: usize) -> Option<Vec<LogEntry>> {
-    let rest = cursor.strip_prefix("f:")?;
-    let mut parts = rest.splitn(4, ':');
-    let dev: u64 = parts.next()?.parse().ok()?;
-    let ino: u64 = parts.next()?.parse().ok()?;
-    let offset: u64 = parts.next()?.parse().ok()?;
-    let path = PathBuf::from(parts.next()?);
-    let mut f = FileTailer::open(&path, false)?;
-    if (f.dev, f.ino) != (dev, ino) {
-        return None;
-    }
-    f.offset = offset;
-    let tailer = FileTailer::new(Vec::new(), node.to_string());
-    let mut out = Vec::new();
-    tailer.read_new(&mut f, &mut out);
-    out.truncate(limit);
-    Some(out)
 }
 
 #[cfg(test)]
@@ -253,7 +348,11 @@ mod tests {
         let d = dir("append");
         let log = d.join("app.log");
         append(&log, "one\ntwo\nthr");
-        let mut t = FileTailer::new(vec![format!("{}/*.log", d.display())], "n".into());
+        let mut t = FileTailer::new(
+            vec![format!("{}/*.log", d.display())],
+            "n".into(),
+            FileRegistry::default(),
+        );
         assert_eq!(messages(&mut t), ["one", "two"]);
         append(&log, "ee\nfour\n");
         assert_eq!(messages(&mut t), ["three", "four"]);
@@ -265,7 +364,11 @@ mod tests {
         let d = dir("rotate");
         let log = d.join("app.log");
         append(&log, "a\n");
-        let mut t = FileTailer::new(vec![log.display().to_string()], "n".into());
+        let mut t = FileTailer::new(
+            vec![log.display().to_string()],
+            "n".into(),
+            FileRegistry::default(),
+        );
         assert_eq!(messages(&mut t), ["a"]);
         append(&log, "b\nunfinished");
         std::fs::rename(&log, d.join("app.log.1")).unwrap();
@@ -278,7 +381,11 @@ mod tests {
         let d = dir("truncate");
         let log = d.join("app.log");
         append(&log, "a\nb\n");
-        let mut t = FileTailer::new(vec![log.display().to_string()], "n".into());
+        let mut t = FileTailer::new(
+            vec![log.display().to_string()],
+            "n".into(),
+            FileRegistry::default(),
+        );
         assert_eq!(messages(&mut t), ["a", "b"]);
         std::fs::write(&log, "").unwrap();
         append(&log, "c\n");
@@ -293,7 +400,11 @@ mod tests {
         let d = dir("recreate");
         let log = d.join("app.log");
         append(&log, "a\n");
-        let mut t = FileTailer::new(vec![format!("{}/*.log", d.display())], "n".into());
+        let mut t = FileTailer::new(
+            vec![format!("{}/*.log", d.display())],
+            "n".into(),
+            FileRegistry::default(),
+        );
         assert_eq!(messages(&mut t), ["a"]);
         std::fs::remove_file(&log).unwrap();
         assert!(messages(&mut t).is_empty());
@@ -308,34 +419,131 @@ mod tests {
         );
     }
 
+    fn after(registry: &FileRegistry, cursor: &str) -> Result<Vec<String>, String> {
+        registry
+            .entries_after(cursor, "n", 10)
+            .expect("a file cursor")
+            .map(|entries| entries.into_iter().map(|e| e.message).collect())
+    }
+
     #[test]
-    fn cursors_resume_in_the_same_file() {
+    fn cursors_resume_in_followed_files_even_after_rotation() {
         let d = dir("cursor");
         let log = d.join("app.log");
         append(&log, "a\nb\nc\n");
-        let mut t = FileTailer::new(vec![log.display().to_string()], "n".into());
+        let registry = FileRegistry::default();
+        let mut t = FileTailer::new(
+            vec![log.display().to_string()],
+            "n".into(),
+            registry.clone(),
+        );
         let mut out = Vec::new();
         t.poll(&mut out);
-        let after_a = &out[0].cursor;
-        let rest: Vec<String> = entries_after(after_a, "n", 10)
-            .unwrap()
-            .into_iter()
-            .map(|e| e.message)
-            .collect();
-        assert_eq!(rest, ["b", "c"]);
-        assert_eq!(entries_after(&out[2].cursor, "n", 10).unwrap().len(), 0);
-        std::fs::remove_file(&log).unwrap();
-        append(&log, "other\n");
+        let after_a = out[0].cursor.clone();
         assert!(
-            entries_after(after_a, "n", 10).is_none(),
-            "a new file with the same name is not the same file"
+            !after_a.contains("app.log"),
+            "a cursor names no path: {after_a}"
+        );
+        assert_eq!(after(&registry, &after_a).unwrap(), ["b", "c"]);
+        assert!(after(&registry, &out[2].cursor).unwrap().is_empty());
+        // Rotated away and replaced: the old file is still read, through
+        // the descriptor the tailer kept, not by its (new) name.
+        std::fs::rename(&log, d.join("app.log.1")).unwrap();
+        append(&log, "other\n");
+        t.poll(&mut Vec::new());
+        assert_eq!(after(&registry, &after_a).unwrap(), ["b", "c"]);
+    }
+
+    #[test]
+    fn cursors_never_open_a_path_a_client_names() {
+        let d = dir("forged");
+        let log = d.join("app.log");
+        append(&log, "a\n");
+        let registry = FileRegistry::default();
+        let mut t = FileTailer::new(
+            vec![log.display().to_string()],
+            "n".into(),
+            registry.clone(),
+        );
+        t.poll(&mut Vec::new());
+        let secret = d.join("secret");
+        std::fs::write(&secret, "the admin token\n").unwrap();
+        let m = std::fs::metadata(&secret).unwrap();
+        // The old cursor format carried a path; a forged one named any file.
+        for forged in [
+            format!("f:{}:{}:0:{}", m.dev(), m.ino(), secret.display()),
+            format!("f:{}:{}:0", m.dev(), m.ino()),
+            "f:1:2".to_string(),
+            "f:".to_string(),
+            "f:-1:x:0".to_string(),
+        ] {
+            assert!(after(&registry, &forged).is_err(), "{forged} is refused");
+        }
+        assert!(
+            registry.entries_after("j:abc", "n", 10).is_none(),
+            "not a file cursor"
+        );
+    }
+
+    #[test]
+    fn a_fifo_in_place_of_a_log_file_is_not_opened() {
+        let d = dir("fifo");
+        let fifo = d.join("app.log");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+            0,
+        )
+        .unwrap();
+        // A glob that names it, and the open that a race could reach.
+        let mut t = FileTailer::new(
+            vec![fifo.display().to_string()],
+            "n".into(),
+            FileRegistry::default(),
+        );
+        assert!(messages(&mut t).is_empty());
+        assert!(
+            FileTailer::open(&fifo, false).is_none(),
+            "opened without blocking, and refused"
+        );
+    }
+
+    #[test]
+    fn only_the_last_rotated_files_are_kept() {
+        let d = dir("retired");
+        let log = d.join("app.log");
+        let registry = FileRegistry::default();
+        let mut t = FileTailer::new(
+            vec![log.display().to_string()],
+            "n".into(),
+            registry.clone(),
+        );
+        let mut first = None;
+        for i in 0..RETIRED_FILES + 2 {
+            append(&log, &format!("{i}\n"));
+            let mut out = Vec::new();
+            t.poll(&mut out);
+            first.get_or_insert(out[0].cursor.clone());
+            std::fs::rename(&log, d.join(format!("app.log.{i}"))).unwrap();
+        }
+        t.poll(&mut Vec::new());
+        assert!(registry.lock().retired.len() <= RETIRED_FILES);
+        assert!(
+            after(&registry, first.as_ref().unwrap()).is_err(),
+            "the oldest was let go"
         );
     }
 
     #[test]
     fn a_busy_file_is_read_again_at_once() {
         let d = dir("busy");
-        let mut t = FileTailer::new(vec![format!("{}/*.log", d.display())], "n".into());
+        let mut t = FileTailer::new(
+            vec![format!("{}/*.log", d.display())],
+            "n".into(),
+            FileRegistry::default(),
+        );
         assert!(!t.poll(&mut Vec::new()));
         let line = "y".repeat(1023) + "\n";
         append(&d.join("fast.log"), &line.repeat(9 * 1024)); // 9 MiB, appeared later
@@ -354,7 +562,11 @@ mod tests {
         let log = d.join("big.log");
         let line = "x".repeat(99) + "\n";
         append(&log, &line.repeat(30_000)); // 3 MB
-        let mut t = FileTailer::new(vec![log.display().to_string()], "n".into());
+        let mut t = FileTailer::new(
+            vec![log.display().to_string()],
+            "n".into(),
+            FileRegistry::default(),
+        );
         let mut out = Vec::new();
         t.poll(&mut out);
         assert!(

@@ -12,10 +12,10 @@ use crate::api::{AuditKind, AuditRecord, Decision, Op, UnixMillis, now_millis};
 
 use super::store::Store;
 
-/// Authentication failures recorded a second at most; the rest are
-/// counted into the next record's `suppressed`, so a flood of bad tokens
-/// cannot fill the disk.
-const AUTH_RECORDS_PER_SECOND: u32 = 20;
+/// Refusals (bad tokens, refused cursors) recorded a second at most; the
+/// rest are counted into the next record's `suppressed`, so a flood of
+/// them cannot fill the disk.
+const REFUSALS_PER_SECOND: u32 = 20;
 
 pub struct Audit {
     file: Option<Mutex<std::fs::File>>,
@@ -24,11 +24,11 @@ pub struct Audit {
     store: Arc<Store>,
     /// The last write to the file failed; exec is refused until one works.
     failing: AtomicBool,
-    auth_window: Mutex<AuthWindow>,
+    refusal_window: Mutex<RefusalWindow>,
 }
 
 #[derive(Default)]
-struct AuthWindow {
+struct RefusalWindow {
     second: UnixMillis,
     recorded: u32,
     suppressed: u64,
@@ -64,7 +64,7 @@ impl Audit {
             next_id: AtomicU64::new(1),
             store,
             failing: AtomicBool::new(false),
-            auth_window: Mutex::new(AuthWindow::default()),
+            refusal_window: Mutex::new(RefusalWindow::default()),
         })
     }
 
@@ -112,24 +112,37 @@ impl Audit {
 
     /// Records a request that carried no valid token, within the rate limit.
     pub fn auth_failure(&self, source: &str, client: &str, route: &str, reason: &str) {
+        self.refusal(AuditKind::Auth, "", source, client, route, reason);
+    }
+
+    /// Records a refused request, within the rate limit.
+    pub fn refusal(
+        &self,
+        kind: AuditKind,
+        actor: &str,
+        source: &str,
+        client: &str,
+        route: &str,
+        reason: &str,
+    ) {
         let now = now_millis();
         let suppressed = {
             let mut window = self
-                .auth_window
+                .refusal_window
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             if now / 1000 != window.second {
                 window.second = now / 1000;
                 window.recorded = 0;
             }
-            if window.recorded >= AUTH_RECORDS_PER_SECOND {
+            if window.recorded >= REFUSALS_PER_SECOND {
                 window.suppressed += 1;
                 return;
             }
             window.recorded += 1;
             std::mem::take(&mut window.suppressed)
         };
-        let mut record = AuditRecord::new(AuditKind::Auth, Decision::Deny, "", source);
+        let mut record = AuditRecord::new(kind, Decision::Deny, actor, source);
         record.client = client.to_string();
         record.route = route.to_string();
         record.reason = reason.to_string();

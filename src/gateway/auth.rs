@@ -11,6 +11,9 @@
 //!
 //! Exec is denied unless the scope, a task pattern and the user all allow
 //! it; `root` only when `run_as` names it.
+//!
+//! Secrets are compared as SHA-256 digests, in constant time, so neither a
+//! secret's bytes nor its length show in how long a refusal takes.
 
 use std::path::Path;
 
@@ -25,6 +28,8 @@ pub enum Scope {
     Read,
     /// Start exec sessions.
     Exec,
+    /// Write telemetry into the gateway (OTLP traces).
+    Ingest,
     /// Everything, including the audit log.
     Admin,
 }
@@ -34,6 +39,9 @@ pub enum Scope {
 pub struct Token {
     pub name: String,
     secret: String,
+    /// The secret's SHA-256, made once: what a presented token is compared with.
+    #[serde(skip)]
+    digest: [u8; 32],
     pub scopes: Vec<Scope>,
     /// The tasks this token may exec into: globs matched against a task's
     /// id, name and group.
@@ -49,6 +57,7 @@ impl Token {
         Token {
             name: name.to_string(),
             secret: secret.to_string(),
+            digest: digest(secret),
             scopes,
             exec_tasks: Vec::new(),
             run_as: Vec::new(),
@@ -105,6 +114,11 @@ impl Token {
     }
 }
 
+fn digest(secret: &str) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
+    d.as_ref().try_into().expect("SHA-256 is 32 bytes")
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TokenFile {
@@ -142,7 +156,10 @@ impl Tokens {
     }
 
     pub fn parse(text: &str) -> Result<Tokens, String> {
-        let file: TokenFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut file: TokenFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        for token in &mut file.token {
+            token.digest = digest(&token.secret);
+        }
         if file.token.is_empty() {
             return Err("no [[token]] entries".into());
         }
@@ -178,22 +195,27 @@ impl Tokens {
         self.tokens.first()
     }
 
-    /// Finds the token an `Authorization` header carries. Every secret is
-    /// compared in constant time, and all of them are compared, so timing
-    /// tells neither a secret nor which token matched.
+    /// Finds the token an `Authorization` header carries. The scheme is
+    /// case-insensitive (RFC 7235). Every token's digest is compared in
+    /// constant time with the presented one's, and all of them are
+    /// compared, so timing tells neither a secret, nor its length, nor
+    /// which token matched.
     pub fn authenticate(&self, authorization: Option<&str>) -> Result<&Token, ApiError> {
         let presented = authorization
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
+            .map(str::trim_start)
+            .and_then(|h| h.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, secret)| secret.trim())
             .ok_or_else(|| {
                 ApiError::new(
                     ErrorCode::Unauthorized,
                     "missing bearer token: send 'Authorization: Bearer <token>'",
                 )
             })?;
+        let presented = digest(presented);
         let mut found = None;
         for token in &self.tokens {
-            if constant_time_eq::constant_time_eq(token.secret.as_bytes(), presented.as_bytes()) {
+            if constant_time_eq::constant_time_eq_32(&token.digest, &presented) {
                 found = Some(token);
             }
         }
@@ -245,9 +267,20 @@ scopes = ["admin"]
             Tokens::authorize(root, Scope::Exec).is_ok(),
             "admin implies exec"
         );
+        for scheme in ["bearer", "BEARER", "  Bearer", "bEaReR"] {
+            let header = format!("{scheme}   0123456789abcdef-viewer");
+            assert_eq!(
+                tokens.authenticate(Some(&header)).unwrap().name,
+                "viewer",
+                "{header:?}: the scheme is case-insensitive"
+            );
+        }
         for bad in [
             None,
             Some("Bearer nope"),
+            Some("Bearer 0123456789abcdef-viewe"),
+            Some("Bearer 0123456789abcdef-viewerr"),
+            Some("Bearer0123456789abcdef-viewer"),
             Some("Basic abc"),
             Some("Bearer "),
         ] {

@@ -5,10 +5,12 @@ mod audit;
 mod auth;
 mod exec;
 mod filter;
+mod listen;
 mod otlp;
 mod prober;
 mod prometheus;
 mod routes;
+mod seek;
 mod series;
 mod sources;
 mod stats;
@@ -19,6 +21,7 @@ mod topic;
 mod traces;
 
 pub use auth::{Scope, Token, Tokens};
+pub use listen::ConnectionLimits;
 pub use store::StoreLimits;
 pub use stream::StreamLimits;
 
@@ -27,8 +30,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -67,6 +68,10 @@ pub struct GatewayConfig {
     pub audit_log: Option<PathBuf>,
     /// How long an exec session id waits to be attached.
     pub exec_ttl: Duration,
+    /// Connections at once, and the time a client gets for each step.
+    pub connection_limits: ConnectionLimits,
+    /// Stream WebSockets one token may hold open (`--max-streams-per-token`).
+    pub max_streams_per_token: usize,
 }
 
 impl GatewayConfig {
@@ -87,6 +92,8 @@ impl GatewayConfig {
             otlp: None,
             audit_log: None,
             exec_ttl: exec::PENDING_TTL,
+            connection_limits: ConnectionLimits::default(),
+            max_streams_per_token: stream::DEFAULT_STREAMS_PER_TOKEN,
         }
     }
 }
@@ -109,23 +116,14 @@ pub struct Shared {
     statsd: Option<Arc<crate::collect::statsd::Counters>>,
     audit: audit::Audit,
     exec: exec::Sessions,
+    /// Open streams per token, and how many one token may hold.
+    streams: stream::PerToken,
+    max_streams_per_token: usize,
 }
 
 /// The address of the other end of a connection, with or without TLS.
 #[derive(Debug, Clone, Copy)]
 pub struct Peer(pub SocketAddr);
-
-impl Connected<IncomingStream<'_, TcpListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
-
-impl Connected<IncomingStream<'_, tls::TlsListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, tls::TlsListener>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
 
 /// A gateway serving in the background.
 pub struct RunningGateway {
@@ -224,6 +222,8 @@ pub async fn start(
         statsd: statsd.as_ref().map(|l| l.counters()),
         audit,
         exec: exec::Sessions::new(config.exec_ttl),
+        streams: Default::default(),
+        max_streams_per_token: config.max_streams_per_token,
     });
 
     // Fill the store once before serving, so the first snapshot is not empty.
@@ -245,14 +245,25 @@ pub async fn start(
     background.push(tokio::spawn(exec::sweep(shared.clone())));
 
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let mut servers = vec![serve(
+    let mut limits = config.connection_limits.clone();
+    limits.max_connections = listen::fit_connections(limits.max_connections);
+    let mut servers = vec![tokio::spawn(listen::serve(
         listener,
         routes::router(shared.clone()),
         tls.clone(),
+        limits.clone(),
+        shared.clone(),
         shutdown_rx.clone(),
-    )?];
+    ))];
     if let Some(listener) = otlp_listener {
-        servers.push(serve(listener, otlp::router(shared), tls, shutdown_rx)?);
+        servers.push(tokio::spawn(listen::serve(
+            listener,
+            otlp::router(shared.clone()),
+            tls,
+            limits,
+            shared,
+            shutdown_rx,
+        )));
     }
     let host = match addr {
         SocketAddr::V4(v4) => v4.ip().to_string(),
@@ -269,35 +280,6 @@ pub async fn start(
         servers,
         sources: Some(sources),
         background,
-    })
-}
-
-/// Serves `app` on `listener` (over TLS when configured) until shutdown.
-fn serve(
-    listener: TcpListener,
-    app: axum::Router,
-    tls: Option<Arc<rustls::ServerConfig>>,
-    mut stop: watch::Receiver<bool>,
-) -> Result<tokio::task::JoinHandle<()>, String> {
-    let app = app.into_make_service_with_connect_info::<Peer>();
-    let stopped = async move {
-        let _ = stop.wait_for(|stop| *stop).await;
-    };
-    Ok(match tls {
-        Some(tls) => {
-            let listener = tls::TlsListener::new(listener, tls)
-                .map_err(|e| format!("cannot start the TLS listener: {e}"))?;
-            tokio::spawn(async move {
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(stopped)
-                    .await;
-            })
-        }
-        None => tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(stopped)
-                .await;
-        }),
     })
 }
 

@@ -29,8 +29,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/v1/traces", post(export))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            super::routes::require_read,
+            (shared.clone(), super::Scope::Ingest),
+            super::routes::require,
         ))
         .with_state(shared)
 }

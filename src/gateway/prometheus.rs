@@ -62,7 +62,7 @@ fn render(gw: &Shared) -> String {
     );
 
     let stats = &gw.stats;
-    let own: [(&str, &str, &str, &std::sync::atomic::AtomicU64); 9] = [
+    let own: [(&str, &str, &str, &std::sync::atomic::AtomicU64); 12] = [
         (
             "events_coalesced_total",
             "counter",
@@ -116,6 +116,24 @@ fn render(gw: &Shared) -> String {
             "gauge",
             "Active stream subscriptions.",
             &stats.subscriptions,
+        ),
+        (
+            "connections",
+            "gauge",
+            "Open connections (a WebSocket counts until it closes).",
+            &stats.connections,
+        ),
+        (
+            "connections_refused_total",
+            "counter",
+            "Connections turned away at the connection cap (--max-connections).",
+            &stats.connections_refused,
+        ),
+        (
+            "streams_refused_total",
+            "counter",
+            "Stream connections refused at a token's cap (--max-streams-per-token).",
+            &stats.streams_refused,
         ),
     ];
     for (name, kind, help, counter) in own {

@@ -72,16 +72,16 @@ pub fn router(shared: Arc<Shared>) -> Router {
             ))
         });
     api.layer(axum::middleware::from_fn_with_state(
-        shared.clone(),
-        require_read,
+        (shared.clone(), Scope::Read),
+        require,
     ))
     .with_state(shared)
 }
 
-/// Every route needs a valid token with the `read` scope. Requests
-/// without a valid token are audited.
-pub(super) async fn require_read(
-    State(gw): State<Arc<Shared>>,
+/// Every route needs a valid token with the router's scope (`read` for
+/// the API, `ingest` for OTLP writes). Refused requests are audited.
+pub(super) async fn require(
+    State((gw, scope)): State<(Arc<Shared>, Scope)>,
     ConnectInfo(peer): ConnectInfo<super::Peer>,
     mut req: Request,
     next: Next,
@@ -94,7 +94,7 @@ pub(super) async fn require_read(
     let token = gw
         .tokens
         .authenticate(header)
-        .and_then(|token| Tokens::authorize(token, Scope::Read).map(|()| token));
+        .and_then(|token| Tokens::authorize(token, scope).map(|()| token));
     match token {
         Ok(token) => {
             req.extensions_mut().insert(Actor(token.name.clone()));
@@ -437,6 +437,9 @@ async fn metric_series(
 
 async fn logs(
     State(gw): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<super::Peer>,
+    axum::Extension(actor): axum::Extension<Actor>,
+    headers: axum::http::HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, HttpError> {
     let bad = |m: String| HttpError(ApiError::new(ErrorCode::BadRequest, m));
@@ -476,23 +479,19 @@ async fn logs(
     let entries = match gw.store.read_logs(&matcher, cursor.as_deref(), skip, limit) {
         Some(entries) => entries,
         None => {
-            // Not in the ring any more: ask the source, if it can seek.
+            // Not in the ring any more: ask the source that made it.
             let cursor = cursor.unwrap_or_default();
-            let store = gw.store.clone();
-            let wanted = cursor.clone();
-            let found = tokio::task::spawn_blocking(move || {
-                store.seek_sources(&wanted, limit + skip.max(0) as usize)
-            })
-            .await
-            .ok()
-            .flatten()
-            .ok_or_else(|| {
-                HttpError(ApiError::new(
-                    ErrorCode::NotFound,
-                    format!("cursor {cursor:?} is neither in the gateway's buffer nor found by its source"),
-                ))
-            })?;
-            found
+            let source = peer.0.to_string();
+            let client = super::exec::user_agent(&headers);
+            let asker = super::seek::Asker {
+                actor: &actor.0,
+                source: &source,
+                client: &client,
+                route: "GET /api/v1/logs",
+            };
+            super::seek::seek(&gw, &cursor, limit + skip.max(0) as usize, &asker)
+                .await
+                .map_err(HttpError)?
                 .into_iter()
                 .filter(|e| matcher.matches_log(e))
                 .skip(skip.max(0) as usize)

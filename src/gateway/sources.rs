@@ -8,11 +8,12 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::store::{LogSeeker, Store};
+use super::seek::LogSeeker;
+use super::store::Store;
 use crate::api::{LogEntry, now_millis};
 use crate::collect::Source;
 use crate::collect::journal::{self, JournalConfig};
-use crate::collect::logfile::{self, FileTailer};
+use crate::collect::logfile::{FileRegistry, FileTailer};
 use crate::collect::statsd;
 
 /// How often log files are looked at.
@@ -91,10 +92,14 @@ impl Sources {
     pub fn files(&mut self, globs: Vec<String>, node: String, store: Arc<Store>) {
         let name = format!("files {}", globs.join(" "));
         store.set_log_source(&name, "following");
-        store.add_seeker(Arc::new(FileSeeker { node: node.clone() }));
+        let registry = FileRegistry::default();
+        store.seekers.add(Arc::new(FileSeeker {
+            registry: registry.clone(),
+            node: node.clone(),
+        }));
         let stop = self.stopper();
         self.spawn("log-files", move || {
-            let mut tailer = FileTailer::new(globs, node);
+            let mut tailer = FileTailer::new(globs, node, registry);
             let mut out: Vec<LogEntry> = Vec::new();
             loop {
                 let more = tailer.poll(&mut out);
@@ -147,7 +152,7 @@ impl Sources {
             store.set_log_source(&name, &why);
             return;
         }
-        store.add_seeker(Arc::new(JournalSeeker {
+        store.seekers.add(Arc::new(JournalSeeker {
             config: config.clone(),
             node: node.clone(),
         }));
@@ -210,13 +215,21 @@ impl Drop for Sources {
     }
 }
 
+/// Resumes only within the files the tailer follows or followed lately.
 struct FileSeeker {
+    registry: FileRegistry,
     node: String,
 }
 
 impl LogSeeker for FileSeeker {
-    fn entries_after(&self, cursor: &str, limit: usize) -> Option<Vec<LogEntry>> {
-        logfile::entries_after(cursor, &self.node, limit)
+    fn entries_after(
+        &self,
+        cursor: &str,
+        limit: usize,
+        _deadline: Duration,
+    ) -> Option<Result<Vec<LogEntry>, String>> {
+        // Reads of a regular file through a descriptor already open.
+        self.registry.entries_after(cursor, &self.node, limit)
     }
 }
 
@@ -226,7 +239,13 @@ struct JournalSeeker {
 }
 
 impl LogSeeker for JournalSeeker {
-    fn entries_after(&self, cursor: &str, limit: usize) -> Option<Vec<LogEntry>> {
-        self.config.entries_after(cursor, &self.node, limit)
+    fn entries_after(
+        &self,
+        cursor: &str,
+        limit: usize,
+        deadline: Duration,
+    ) -> Option<Result<Vec<LogEntry>, String>> {
+        self.config
+            .entries_after(cursor, &self.node, limit, deadline)
     }
 }

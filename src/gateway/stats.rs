@@ -27,6 +27,12 @@ pub struct GatewayStats {
     pub otlp_spans_rejected: AtomicU64,
     pub otlp_refused: AtomicU64,
     pub requests: AtomicU64,
+    /// Open connections (a WebSocket counts until it closes).
+    pub connections: AtomicU64,
+    /// Connections turned away at the connection cap.
+    pub connections_refused: AtomicU64,
+    /// Stream connections refused at a token's stream cap.
+    pub streams_refused: AtomicU64,
 }
 
 /// The live stream connections' outgoing queues, to count what waits in

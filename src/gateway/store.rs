@@ -80,12 +80,6 @@ pub enum Start {
 /// Log entries a subscription starts with when none is asked for.
 pub const DEFAULT_LOG_TAIL: usize = 1000;
 
-/// Finds log entries after a cursor in a source, for resumes the ring
-/// cannot serve. Each source answers only for its own cursors.
-pub trait LogSeeker: Send + Sync {
-    fn entries_after(&self, cursor: &str, limit: usize) -> Option<Vec<crate::api::LogEntry>>;
-}
-
 pub struct Subscription {
     pub start: Start,
     pub rx: broadcast::Receiver<Arc<Published>>,
@@ -101,7 +95,8 @@ pub struct TopicStats {
 
 pub struct Store {
     inner: Mutex<Inner>,
-    seekers: Mutex<Vec<Arc<dyn LogSeeker>>>,
+    /// The sources that can read back from their own cursors.
+    pub seekers: super::seek::Seekers,
     log_sources: Mutex<Vec<crate::api::LogSourceInfo>>,
     /// Names this run of the gateway; sequence numbers are only
     /// comparable within one epoch.
@@ -317,7 +312,7 @@ impl Store {
                 builtins: Builtins::default(),
                 builtins_at: i64::MIN,
             }),
-            seekers: Mutex::new(Vec::new()),
+            seekers: Default::default(),
             log_sources: Mutex::new(Vec::new()),
             epoch: random_hex(8),
             limits,
@@ -486,13 +481,6 @@ impl Store {
         }
     }
 
-    pub fn add_seeker(&self, seeker: Arc<dyn LogSeeker>) {
-        self.seekers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(seeker);
-    }
-
     /// Log entries for a range read: without a cursor the last `limit`
     /// that pass the filter; with one, those after it (moved by `skip`,
     /// which may be negative). `None`: the cursor is not in the ring.
@@ -529,17 +517,6 @@ impl Store {
                 .take(limit)
                 .collect(),
         )
-    }
-
-    /// Asks the sources for entries after `cursor` (blocking: it may run
-    /// `journalctl`), at most `limit`.
-    pub fn seek_sources(&self, cursor: &str, limit: usize) -> Option<Vec<LogEntry>> {
-        let seekers = self
-            .seekers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        seekers.iter().find_map(|s| s.entries_after(cursor, limit))
     }
 
     /// Joins entries read from a source to the ring: the entries up to the

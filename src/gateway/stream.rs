@@ -38,6 +38,10 @@ pub struct StreamLimits {
     /// How long one frame may take to write before the client is dropped.
     pub write_timeout: Duration,
     pub heartbeat: Duration,
+    /// A client that sends nothing whole (not even the pong every
+    /// WebSocket client answers the gateway's pings with) for this long is
+    /// gone, or stuck in a frame it never finishes.
+    pub client_silence: Duration,
     /// Events per `event` frame at most.
     pub max_batch: usize,
     /// Subscriptions one connection may hold.
@@ -50,6 +54,7 @@ impl Default for StreamLimits {
             connection_queue: 64,
             write_timeout: Duration::from_secs(10),
             heartbeat: Duration::from_secs(5),
+            client_silence: Duration::from_secs(30),
             max_batch: 1024,
             max_subscriptions: 64,
         }
@@ -59,17 +64,70 @@ impl Default for StreamLimits {
 /// Log entries read back from a source for one resume, at most.
 const SEEK_LIMIT: usize = 100_000;
 
-/// Client frames larger than this are refused: subscriptions are small.
+/// Client messages (and frames: a frame is never buffered past this)
+/// larger than this are refused: subscriptions are small.
 const MAX_CLIENT_FRAME: usize = 64 * 1024;
+
+/// Stream connections one token may hold open, unless told otherwise.
+pub const DEFAULT_STREAMS_PER_TOKEN: usize = 32;
+
+/// Open streams per token.
+#[derive(Default)]
+pub struct PerToken(std::sync::Mutex<HashMap<String, usize>>);
+
+/// One token's place among its streams, given back on drop.
+pub struct StreamSlot {
+    gw: Arc<Shared>,
+    actor: String,
+}
+
+impl PerToken {
+    fn take(gw: &Arc<Shared>, actor: &str) -> Option<StreamSlot> {
+        let mut open = gw.streams.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(actor.to_string()).or_default();
+        if *n >= gw.max_streams_per_token {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot {
+            gw: gw.clone(),
+            actor: actor.to_string(),
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.gw.streams.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.actor) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.actor);
+            }
+        }
+    }
+}
 
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(gw): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<super::Peer>,
     Extension(actor): Extension<Actor>,
-) -> Response {
-    ws.max_message_size(MAX_CLIENT_FRAME)
-        .on_upgrade(move |socket| serve(socket, gw, peer.0, actor.0))
+) -> Result<Response, super::routes::HttpError> {
+    let Some(slot) = PerToken::take(&gw, &actor.0) else {
+        GatewayStats::add(&gw.stats.streams_refused, 1);
+        return Err(super::routes::HttpError(ApiError::new(
+            ErrorCode::TooMany,
+            format!(
+                "token {:?} already has {} streams open (--max-streams-per-token); close one first",
+                actor.0, gw.max_streams_per_token
+            ),
+        )));
+    };
+    Ok(ws
+        .max_message_size(MAX_CLIENT_FRAME)
+        .max_frame_size(MAX_CLIENT_FRAME)
+        .on_upgrade(move |socket| serve(socket, gw, peer.0, actor.0, slot)))
 }
 
 /// A connection's queue of outgoing frames.
@@ -98,7 +156,23 @@ fn encode(msg: &ServerMsg) -> String {
     serde_json::to_string(msg).expect("server messages always serialize")
 }
 
-async fn serve(socket: WebSocket, gw: Arc<Shared>, peer: SocketAddr, actor: String) {
+/// Who a stream belongs to, for the audit trail.
+struct Who {
+    actor: String,
+    peer: String,
+}
+
+async fn serve(
+    socket: WebSocket,
+    gw: Arc<Shared>,
+    peer: SocketAddr,
+    actor: String,
+    _slot: StreamSlot,
+) {
+    let who = Arc::new(Who {
+        actor: actor.clone(),
+        peer: peer.to_string(),
+    });
     let stats = &gw.stats;
     GatewayStats::add(&stats.clients, 1);
     tracing::info!(%peer, %actor, "stream client connected");
@@ -108,12 +182,24 @@ async fn serve(socket: WebSocket, gw: Arc<Shared>, peer: SocketAddr, actor: Stri
     let outbox = Arc::new(Outbox { tx });
 
     let writer_gw = gw.clone();
+    // Control frames (pings, the close) go ahead of the queue of frames.
+    let (control, mut control_rx) = mpsc::channel::<Message>(4);
     let mut writer: JoinHandle<&'static str> = tokio::spawn(async move {
         let limits = &writer_gw.stream_limits;
-        while let Some(frame) = rx.recv().await {
-            match tokio::time::timeout(limits.write_timeout, sink.send(Message::Text(frame))).await
-            {
-                Ok(Ok(())) => GatewayStats::add(&writer_gw.stats.frames_sent, 1),
+        loop {
+            let (message, text) = tokio::select! {
+                biased;
+                Some(message) = control_rx.recv() => (message, false),
+                frame = rx.recv() => match frame {
+                    Some(frame) => (Message::Text(frame), true),
+                    None => break,
+                },
+            };
+            let closing = matches!(message, Message::Close(_));
+            match tokio::time::timeout(limits.write_timeout, sink.send(message)).await {
+                Ok(Ok(())) if closing => return "the gateway closed the stream",
+                Ok(Ok(())) if text => GatewayStats::add(&writer_gw.stats.frames_sent, 1),
+                Ok(Ok(())) => {}
                 Ok(Err(_)) => return "the socket closed",
                 Err(_) => {
                     GatewayStats::add(&writer_gw.stats.slow_clients_cut, 1);
@@ -129,14 +215,33 @@ async fn serve(socket: WebSocket, gw: Arc<Shared>, peer: SocketAddr, actor: Stri
     let mut heartbeat = tokio::time::interval(gw.stream_limits.heartbeat);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut shutdown = gw.shutdown.clone();
+    let mut heard = tokio::time::Instant::now();
     let reason = loop {
         tokio::select! {
-            _ = shutdown.changed() => break "the gateway is shutting down",
+            _ = super::listen::stopped(&mut shutdown) => {
+                // 1001 "going away": the gateway is stopping, not the network.
+                let close = axum::extract::ws::CloseFrame {
+                    code: axum::extract::ws::close_code::AWAY,
+                    reason: "the gateway is shutting down".into(),
+                };
+                if control.try_send(Message::Close(Some(close))).is_ok() {
+                    let _ = tokio::time::timeout(Duration::from_secs(2), &mut writer).await;
+                }
+                break "the gateway is shutting down";
+            }
             why = &mut writer => break why.unwrap_or("the writer failed"),
-            _ = heartbeat.tick() => outbox.try_send(encode(&ServerMsg::Heartbeat { ts: now_millis() })),
-            frame = incoming.next() => match frame {
+            _ = heartbeat.tick() => {
+                if heard.elapsed() >= gw.stream_limits.client_silence {
+                    break "the client sent nothing whole for too long";
+                }
+                outbox.try_send(encode(&ServerMsg::Heartbeat { ts: now_millis() }));
+                let _ = control.try_send(Message::Ping(Default::default()));
+            }
+            frame = incoming.next() => {
+                heard = tokio::time::Instant::now();
+                match frame {
                 Some(Ok(Message::Text(text))) => {
-                    handle_client_msg(&text, &gw, &outbox, &mut subs, &actor).await;
+                    handle_client_msg(&text, &gw, &outbox, &mut subs, &who).await;
                 }
                 Some(Ok(Message::Binary(_))) => {
                     outbox.try_send(error_msg(None, "binary frames are not part of the stream protocol; send JSON text"));
@@ -147,7 +252,7 @@ async fn serve(socket: WebSocket, gw: Arc<Shared>, peer: SocketAddr, actor: Stri
                     tracing::debug!(%peer, "stream read error: {e}");
                     break "a read error";
                 }
-            },
+            }},
         }
     };
     for (_, forwarder) in subs.drain() {
@@ -172,7 +277,7 @@ async fn handle_client_msg(
     gw: &Arc<Shared>,
     outbox: &Arc<Outbox>,
     subs: &mut HashMap<String, JoinHandle<()>>,
-    actor: &str,
+    who: &Arc<Who>,
 ) {
     let msg = match serde_json::from_str::<ClientMsg>(text) {
         Ok(msg) => msg,
@@ -201,7 +306,7 @@ async fn handle_client_msg(
             };
             if topic == Topic::Audit
                 && let Err(super::routes::HttpError(error)) =
-                    super::routes::require_admin(gw, &Actor(actor.to_string()))
+                    super::routes::require_admin(gw, &Actor(who.actor.clone()))
             {
                 return outbox.try_send(encode(&ServerMsg::Error {
                     sub: Some(sub),
@@ -229,6 +334,7 @@ async fn handle_client_msg(
                 from,
                 gw.clone(),
                 outbox.clone(),
+                who.clone(),
             ));
             subs.insert(sub, forwarder);
         }
@@ -243,6 +349,7 @@ async fn forward(
     mut from: From,
     gw: Arc<Shared>,
     outbox: Arc<Outbox>,
+    who: Arc<Who>,
 ) {
     let sub_json = serde_json::to_string(&sub).expect("strings serialize");
     loop {
@@ -261,13 +368,17 @@ async fn forward(
             }
             Start::Replay(missed) => send_batches(&sub_json, &missed, &matcher, &gw, &outbox).await,
             Start::Seek { cursor, upto } => {
-                let store = gw.store.clone();
-                let found =
-                    tokio::task::spawn_blocking(move || store.seek_sources(&cursor, SEEK_LIMIT))
-                        .await
-                        .ok()
-                        .flatten();
-                match found.and_then(|entries| gw.store.bridge(entries, upto)) {
+                let asker = super::seek::Asker {
+                    actor: &who.actor,
+                    source: &who.peer,
+                    client: "",
+                    route: "stream logs",
+                };
+                let found = super::seek::seek(&gw, &cursor, SEEK_LIMIT, &asker).await;
+                match found
+                    .ok()
+                    .and_then(|entries| gw.store.bridge(entries, upto))
+                {
                     Some((from_source, from_ring)) => {
                         match send_source_entries(&sub_json, from_source, &matcher, &gw, &outbox)
                             .await

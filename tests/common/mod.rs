@@ -14,11 +14,17 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 pub const READ: &str = "read-secret-0123456789";
 pub const EXEC_ONLY: &str = "exec-secret-0123456789";
+/// Every scope, the audit trail included.
+pub const ADMIN: &str = "admin-secret-0123456789";
+/// May write OTLP traces, and read nothing.
+pub const INGEST: &str = "ingest-secret-0123456789";
 
 pub fn tokens() -> Tokens {
     Tokens::new(vec![
         Token::new("viewer", READ, vec![Scope::Read]),
         Token::new("runner", EXEC_ONLY, vec![Scope::Exec]),
+        Token::new("collector", INGEST, vec![Scope::Ingest]),
+        Token::new("admin", ADMIN, vec![Scope::Admin]),
     ])
 }
 

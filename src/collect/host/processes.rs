@@ -48,7 +48,7 @@ pub struct ProcessReader {
     ticks_per_second: f64,
     page_size: u64,
     boot_ms: i64,
-    users: HashMap<u32, String>,
+    users: super::passwd::Names,
     known: HashMap<i32, Known>,
     last_read: Option<UnixMillis>,
     /// How many stat files may stay open, well under the fd limit.
@@ -71,7 +71,7 @@ impl ProcessReader {
             ticks_per_second: procfs::ticks_per_second() as f64,
             page_size: procfs::page_size(),
             boot_ms: procfs::boot_time_secs().unwrap_or(0) as i64 * 1000,
-            users: super::passwd::names(),
+            users: super::passwd::Names::default(),
             known: HashMap::new(),
             last_read: None,
             max_open: open_file_budget(),
@@ -267,7 +267,7 @@ impl ProcessReader {
         tasks
     }
 
-    fn read_static(&self, stat: &Stat) -> Static {
+    fn read_static(&mut self, stat: &Stat) -> Static {
         let kernel_thread = stat.pid == 2 || stat.ppid == 2;
         let process = procfs::process::Process::new(stat.pid).ok();
         let process = process.as_ref();
@@ -287,14 +287,7 @@ impl ProcessReader {
             cmdline.push('…');
         }
         let uid = process.and_then(|p| p.uid().ok());
-        let user = uid
-            .map(|uid| {
-                self.users
-                    .get(&uid)
-                    .cloned()
-                    .unwrap_or_else(|| uid.to_string())
-            })
-            .unwrap_or_default();
+        let user = uid.map(|uid| self.users.get(uid)).unwrap_or_default();
         let cgroup = process
             .and_then(|p| p.cgroups().ok())
             .and_then(|groups| {

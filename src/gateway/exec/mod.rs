@@ -283,6 +283,7 @@ pub async fn attach(
             let pending = Arc::new(Mutex::new(Some(pending)));
             let (gw2, id2, failed) = (gw.clone(), id.clone(), pending.clone());
             ws.max_message_size(MAX_CLIENT_FRAME)
+                .max_frame_size(MAX_CLIENT_FRAME)
                 .on_failed_upgrade(move |e| {
                     tracing::info!(session = %id2, "exec attach failed: {e}");
                     gw2.exec.finish(&id2);

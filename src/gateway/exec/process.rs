@@ -3,7 +3,7 @@
 //! so everything it starts can be found and killed with it.
 
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -113,11 +113,14 @@ impl Process {
                 .stdin(Stdio::from(slave.try_clone()?))
                 .stdout(Stdio::from(slave.try_clone()?))
                 .stderr(Stdio::from(slave));
-            // SAFETY: only async-signal-safe system calls between fork and exec.
+            // SAFETY: only async-signal-safe system calls between fork and
+            // exec, and no allocation: fd 0 is named directly, since
+            // `std::io::stdin()` allocates its handle on first use.
             unsafe {
                 command.pre_exec(|| {
                     rustix::process::setsid()?;
-                    rustix::process::ioctl_tiocsctty(std::io::stdin().as_fd())?;
+                    let stdin = std::os::fd::BorrowedFd::borrow_raw(0);
+                    rustix::process::ioctl_tiocsctty(stdin)?;
                     Ok(())
                 });
             }

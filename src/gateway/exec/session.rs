@@ -15,7 +15,9 @@ use crate::gateway::Shared;
 /// How often the gateway says it is alive.
 const HEARTBEAT: Duration = Duration::from_secs(10);
 
-/// A client silent this long (no frame, not even a heartbeat) is gone.
+/// A client silent this long (no frame, not even a heartbeat) is gone;
+/// so is one that takes no output for this long. One number, so a client
+/// that neither sends nor reads is cut at the same time either way.
 const CLIENT_SILENCE: Duration = Duration::from_secs(45);
 
 /// Chunks of stdin waiting for the process.
@@ -28,7 +30,7 @@ const MAX_FRAME_PAYLOAD: usize = 64 * 1024;
 const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// Output a client has not taken for this long ends the session.
-const SEND_TIMEOUT: Duration = Duration::from_secs(120);
+const SEND_TIMEOUT: Duration = CLIENT_SILENCE;
 
 /// After the process exits, output still buffered is sent for this long.
 const DRAIN: Duration = Duration::from_millis(500);
@@ -86,7 +88,7 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
             record.exit_code = status.exit_code;
             record.reason = status.reason.clone();
             gw.audit.record(record);
-            let _ = send_status(&mut sink, &status).await;
+            let _ = send_status(&mut sink, &status, None).await;
             closing_handshake(&mut incoming).await;
             return;
         }
@@ -203,6 +205,7 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
     };
     process.kill_session();
     stdin_task.abort();
+    let shutting_down = matches!(ended, Ended::Shutdown);
     let status = match ended {
         Ended::Exited(status) => status,
         Ended::ClientGone(why) => ExecStatus {
@@ -226,7 +229,13 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
     record.bytes_in = bytes_in;
     record.bytes_out = bytes_out;
     gw.audit.record(record);
-    let _ = send_status(&mut sink, &status).await;
+    // 1001 "going away" when the gateway stops, so the client can tell
+    // that from a broken network.
+    let close = shutting_down.then(|| axum::extract::ws::CloseFrame {
+        code: axum::extract::ws::close_code::AWAY,
+        reason: "the gateway is shutting down".into(),
+    });
+    let _ = send_status(&mut sink, &status, close).await;
     closing_handshake(&mut incoming).await;
 }
 
@@ -254,11 +263,12 @@ async fn send_within(
 async fn send_status(
     sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
     status: &ExecStatus,
+    close: Option<axum::extract::ws::CloseFrame>,
 ) -> Result<(), axum::Error> {
     let json = serde_json::to_vec(status).expect("statuses serialize");
     sink.send(Message::Binary(frame(channel::STATUS, &json).into()))
         .await?;
-    sink.send(Message::Close(None)).await?;
+    sink.send(Message::Close(close)).await?;
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.flush()).await;
     Ok(())
 }

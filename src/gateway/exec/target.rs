@@ -75,10 +75,14 @@ pub fn user_for(task: &Task, demo: bool, asked: Option<&str>) -> Result<User, St
         return Ok(me());
     }
     let pid = pid_of(task)?;
-    let uid = procfs::process::Process::new(pid)
-        .and_then(|p| p.uid())
+    let status = procfs::process::Process::new(pid)
+        .and_then(|p| p.status())
         .map_err(|_| format!("task {} (pid {pid}) is gone", task.id))?;
-    Ok(passwd::by_uid(uid))
+    // The task's own user and group, whatever the database says of them
+    // (a uid it does not know has no group to guess).
+    let mut user = passwd::by_uid(status.ruid);
+    user.gid = Some(status.rgid);
+    Ok(user)
 }
 
 fn pid_of(task: &Task) -> Result<i32, String> {
@@ -94,7 +98,13 @@ pub fn launch(task: &Task, demo: bool, user: &User, req: &ExecRequest) -> Result
     let switch = if user.uid == me.uid {
         None
     } else if me.uid == 0 {
-        Some((user.uid, user.gid))
+        let gid = user.gid.ok_or_else(|| {
+            format!(
+                "user {} has no group in the user database; name a user it knows",
+                user.name
+            )
+        })?;
+        Some((user.uid, gid))
     } else {
         return Err(format!(
             "the gateway runs as {} and cannot run commands as {}; exec as {} or run the gateway as root",
