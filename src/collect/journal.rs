@@ -67,25 +67,24 @@ impl JournalConfig {
         }
     }
 
-    /// `journalctl --follow`, starting with the last `backfill` entries.
-    pub fn follow(&self, backfill: usize) -> std::io::Result<Child> {
-        self.spawn_follow(format!("--lines={backfill}"))
-    }
-
-    /// `journalctl --follow` from right after a journald cursor (`j:…`).
-    pub fn follow_after(&self, cursor: &str) -> std::io::Result<Child> {
-        self.spawn_follow(format!(
-            "--after-cursor={}",
-            cursor.trim_start_matches("j:")
-        ))
-    }
-
-    fn spawn_follow(&self, start: String) -> std::io::Result<Child> {
+    /// `journalctl`, from right after a journald cursor (`j:…`), or else
+    /// with the last `backfill` entries; following the journal, or reading
+    /// what there is now and ending.
+    pub fn read(
+        &self,
+        after: Option<&str>,
+        backfill: usize,
+        follow: bool,
+    ) -> std::io::Result<Child> {
         use std::os::unix::process::CommandExt;
+        let start = match after {
+            Some(cursor) => format!("--after-cursor={}", cursor.trim_start_matches("j:")),
+            None => format!("--lines={backfill}"),
+        };
         let mut command = Command::new("journalctl");
         command
             .args(self.args())
-            .arg("--follow")
+            .args(follow.then_some("--follow"))
             .arg(start)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -169,14 +168,15 @@ impl JournalConfig {
 
 /// Reads a `journalctl -o json` stream, handing entries over in batches:
 /// whenever the pipe has nothing more for now, or every `batch` entries.
+/// How journalctl ended: `Err` when it failed.
 pub fn pump(
     child: &mut Child,
     node: &str,
     batch: usize,
     mut deliver: impl FnMut(Vec<LogEntry>),
-) -> String {
+) -> Result<String, String> {
     let Some(stdout) = child.stdout.take() else {
-        return "journalctl has no output".into();
+        return Err("journalctl has no output".into());
     };
     let mut reader = BufReader::with_capacity(256 * 1024, stdout);
     let mut entries = Vec::with_capacity(batch);
@@ -193,7 +193,7 @@ pub fn pump(
                     deliver(std::mem::take(&mut entries));
                 }
             }
-            Err(e) => return format!("reading journalctl: {e}"),
+            Err(e) => return Err(format!("reading journalctl: {e}")),
         }
     }
     if !entries.is_empty() {
@@ -203,8 +203,11 @@ pub fn pump(
     if let Some(mut stderr) = child.stderr.take() {
         let _ = std::io::Read::read_to_string(&mut stderr, &mut why);
     }
-    let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
-    format!("journalctl ended ({status}) {}", why.trim())
+    match child.wait() {
+        Ok(status) if status.success() => Ok(format!("journalctl ended ({status})")),
+        Ok(status) => Err(format!("journalctl ended ({status}) {}", why.trim())),
+        Err(e) => Err(format!("cannot wait for journalctl: {e}")),
+    }
 }
 
 fn field(value: &Value) -> Option<FieldValue> {

@@ -20,6 +20,10 @@ use crate::collect::statsd;
 const FILE_POLL: Duration = Duration::from_millis(250);
 /// Journal entries read at start, and after a restart of journalctl.
 const JOURNAL_BACKFILL: usize = 1000;
+/// How often the journal is read when journalctl cannot follow it.
+const JOURNAL_POLL: Duration = Duration::from_secs(1);
+/// A follow that ends sooner than this never really followed.
+const FOLLOW_SETTLES: Duration = Duration::from_secs(10);
 
 /// Log entries handed to the store at a time: well under a subscriber's
 /// queue, so pacing between batches can keep a burst from becoming a gap.
@@ -159,31 +163,62 @@ impl Sources {
         let stop = self.stopper();
         let pid = self.journal_pid.clone();
         self.spawn("journal", move || {
+            let backfill = config.backfill.unwrap_or(JOURNAL_BACKFILL);
+            // Set once a follow ended by itself soon after it started (as
+            // when journalctl cannot follow the files it was given): the
+            // journal is then read every JOURNAL_POLL instead.
+            let mut polling: Option<String> = None;
             let mut last_cursor: Option<String> = None;
             loop {
-                let child = match &last_cursor {
-                    None => config.follow(config.backfill.unwrap_or(JOURNAL_BACKFILL)),
-                    // After a restart, carry on right after the last entry.
-                    Some(cursor) => config.follow_after(cursor),
-                };
-                let reason = match child {
+                let follow = polling.is_none();
+                let started = Instant::now();
+                let reason = match config.read(last_cursor.as_deref(), backfill, follow) {
                     Ok(mut child) => {
                         pid.store(child.id(), Ordering::Relaxed);
-                        store.set_log_source(&name, "following");
-                        journal::pump(&mut child, &node, LOG_BATCH, |batch| {
+                        if follow {
+                            store.set_log_source(&name, "following");
+                        }
+                        // Whatever is read is kept, and a restart resumes
+                        // right after the last entry kept.
+                        let ended = journal::pump(&mut child, &node, LOG_BATCH, |batch| {
                             if let Some(last) = batch.last() {
                                 last_cursor = Some(last.cursor.clone());
                             }
                             store.append_logs(batch);
                             store.pace_logs();
-                        })
+                        });
+                        pid.store(0, Ordering::Relaxed);
+                        ended
                     }
-                    Err(e) => format!("cannot run journalctl: {e}"),
+                    Err(e) => Err(format!("cannot run journalctl: {e}")),
                 };
-                pid.store(0, Ordering::Relaxed);
-                tracing::warn!("journal: {reason}");
-                store.set_log_source(&name, &format!("stopped: {reason}; retrying"));
-                if !pause(&stop, Duration::from_secs(5)) {
+                let wait = match (reason, follow) {
+                    (Err(why) | Ok(why), true) if started.elapsed() < FOLLOW_SETTLES => {
+                        tracing::warn!("journal: {why}; reading it every {JOURNAL_POLL:?} instead");
+                        let note = format!(
+                            "polling every {JOURNAL_POLL:?}: journalctl could not follow ({why})"
+                        );
+                        store.set_log_source(&name, &note);
+                        polling = Some(note);
+                        Duration::ZERO
+                    }
+                    (Err(why) | Ok(why), true) => {
+                        // A follow that ran a while and ended: start it again.
+                        tracing::warn!("journal: {why}; following again");
+                        store.set_log_source(&name, &format!("restarting: {why}"));
+                        Duration::from_secs(1)
+                    }
+                    (Ok(_), false) => {
+                        store.set_log_source(&name, polling.as_deref().unwrap_or_default());
+                        JOURNAL_POLL
+                    }
+                    (Err(why), false) => {
+                        tracing::warn!("journal: {why}");
+                        store.set_log_source(&name, &format!("stopped: {why}; retrying"));
+                        Duration::from_secs(5)
+                    }
+                };
+                if !pause(&stop, wait) {
                     return;
                 }
             }

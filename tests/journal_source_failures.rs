@@ -1,0 +1,187 @@
+//! The journal source when journalctl cannot follow: what it read is kept,
+//! it reads on by polling, and it resumes after the last entry kept. A
+//! test binary of its own, because it puts a wrapper first on `PATH`.
+//!
+//! The wrapper is fault injection around the real journalctl, not a
+//! double: it runs journalctl with the same arguments, and for a
+//! `--follow` prints what there is and then fails as journalctl does when
+//! it cannot follow ("Failed to get journal fd"). Needs journalctl; says
+//! "skipped" without it unless DAY2TOP_REQUIRE_JOURNAL=1.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use day2top::api::{ClusterInfo, LogEntry};
+use day2top::gateway::{self, JournalConfig};
+
+fn journalctl() -> Option<PathBuf> {
+    let found = Command::new("sh")
+        .args(["-c", "command -v journalctl"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if found.is_none() {
+        assert!(
+            std::env::var_os("DAY2TOP_REQUIRE_JOURNAL").is_none(),
+            "DAY2TOP_REQUIRE_JOURNAL is set but journalctl is missing"
+        );
+        eprintln!("skipped: journalctl is not installed");
+    }
+    found
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("day2top-jfail-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/journal/app.journal");
+    std::fs::copy(fixture, dir.join("app.journal")).unwrap();
+    dir
+}
+
+async fn journal_logs(url: &str) -> Vec<LogEntry> {
+    read_logs(url, "limit=1000")
+        .await
+        .1
+        .into_iter()
+        .filter(|e| e.cursor.starts_with("j:"))
+        .collect()
+}
+
+#[test]
+fn a_journal_that_cannot_be_followed_is_polled_and_nothing_is_lost_or_repeated() {
+    let Some(real) = journalctl() else { return };
+    let dir = scratch("poll");
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let wrapper = bin.join("journalctl");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nfollow=no\nfor a do\n  shift\n  if [ \"$a\" = --follow ]; then follow=yes; else set -- \"$@\" \"$a\"; fi\ndone\n\
+             if [ $follow = yes ]; then\n  {real} \"$@\"\n  echo 'Failed to get journal fd: Destination address required' >&2\n  exit 1\nfi\n\
+             exec {real} \"$@\"\n",
+            real = real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // SAFETY: set before the runtime (and so any other thread) starts.
+    unsafe { std::env::set_var("PATH", path) };
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+        config.journal = Some(JournalConfig {
+            dir: None,
+            files: vec![dir.join("app.journal").display().to_string()],
+            backfill: None,
+        });
+        let gw = gateway::start(config, demo(1, 1, 1)).await.unwrap();
+        // Read once by the failed follow, then polled several times over.
+        tokio::time::sleep(Duration::from_millis(3500)).await;
+        let entries = journal_logs(&gw.url).await;
+        assert_eq!(entries.len(), 5, "every entry, once: {entries:?}");
+        let info: ClusterInfo = get_json(&format!("{}/api/v1/cluster", gw.url)).await;
+        let state = &info
+            .log_sources
+            .iter()
+            .find(|s| s.name == "journal")
+            .unwrap()
+            .state;
+        assert!(state.starts_with("polling every 1s"), "{state}");
+        assert!(state.contains("Failed to get journal fd"), "{state}");
+        gw.shutdown().await;
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_relative_journal_file_is_read_from_where_the_gateway_started() {
+    if journalctl().is_none() {
+        return;
+    }
+    let dir = scratch("relative");
+    let mut gateway = Command::new(env!("CARGO_BIN_EXE_day2top"))
+        .args([
+            "gateway",
+            "--listen",
+            "127.0.0.1:0",
+            "--demo",
+            "--statsd",
+            "off",
+            "--otlp",
+            "off",
+            "--journal-file",
+            "app.journal",
+        ])
+        .current_dir(&dir)
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("HOME", &dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(gateway.stderr.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| l.split("serving ").nth(1).map(|u| u.trim().to_string()))
+        .expect("the gateway says where it serves");
+    std::thread::spawn(move || lines.for_each(drop));
+    let token = std::fs::read_to_string(dir.join("state/day2top/gateway.token")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (entries, state) = runtime.block_on(async {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let logs = http()
+            .get(format!("{url}/api/v1/logs?limit=1000"))
+            .bearer_auth(token.trim())
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let info: ClusterInfo = http()
+            .get(format!("{url}/api/v1/cluster"))
+            .bearer_auth(token.trim())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let state = info
+            .log_sources
+            .iter()
+            .find(|s| s.name == "journal")
+            .unwrap()
+            .state
+            .clone();
+        (
+            logs.lines()
+                .filter(|l| l.contains("\"cursor\":\"j:"))
+                .count(),
+            state,
+        )
+    });
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    assert_eq!(entries, 5, "journal state: {state}");
+    assert_eq!(state, "following", "the relative path was made absolute");
+    let _ = std::fs::remove_dir_all(&dir);
+}
