@@ -12,7 +12,7 @@ use cadence::prelude::*;
 use cadence::{StatsdClient, UdpMetricSink};
 use day2top::gateway;
 
-use common::{exposed, exposition as metrics};
+use common::{demo, demo_config, exposed, exposition, exposition as metrics};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_type_from_a_real_client_and_garbage_that_changes_nothing() {
@@ -120,4 +120,84 @@ async fn a_busy_statsd_port_is_a_clear_error() {
         e.contains("cannot listen for statsd") && e.contains("--statsd off"),
         "{e}"
     );
+}
+
+/// Each family once: a second `# TYPE` line for a name makes Prometheus
+/// drop the whole scrape.
+fn type_lines_are_unique(text: &str) {
+    let mut seen = std::collections::HashSet::new();
+    for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let name = line.split(' ').nth(2).unwrap();
+        assert!(
+            seen.insert(name.to_string()),
+            "a second TYPE line for {name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn statsd_names_cannot_break_the_prometheus_exposition() {
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.statsd = Some("127.0.0.1:0".parse().unwrap());
+    config.statsd_interval = Duration::from_millis(200);
+    let gw = gateway::start(config, demo(1, 2, 3)).await.unwrap();
+    let raw = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for line in [
+        "nodes:5|g",
+        "tasks:7|g",
+        "gateway.clients:9|g",
+        "gateway_clients:9|g",
+        "collected.nodes:1|g",
+        "a.b:1|g",
+        "a_b:2|g",
+    ] {
+        raw.send_to(line.as_bytes(), gw.statsd_addr.unwrap())
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let text = exposition(&gw.url).await;
+    type_lines_are_unique(&text);
+    assert_eq!(
+        exposed(&text, "day2top_collected_nodes "),
+        Some(5.0),
+        "{text}"
+    );
+    assert_eq!(
+        exposed(&text, "day2top_nodes "),
+        Some(2.0),
+        "the built-in is untouched"
+    );
+    assert_eq!(
+        exposed(&text, "day2top_collected_collected_nodes "),
+        Some(1.0)
+    );
+    // Checked by Prometheus's own linter where it is installed.
+    if let Ok(mut promtool) = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        use std::io::Write;
+        promtool
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = promtool.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        // promtool also lints style (units, _total); only errors fail a scrape.
+        assert!(!said.contains("error while linting"), "{said}");
+        assert!(!said.contains("second TYPE line"), "{said}");
+    } else {
+        assert!(
+            std::env::var_os("DAY2TOP_REQUIRE_PROMETHEUS").is_none(),
+            "DAY2TOP_REQUIRE_PROMETHEUS is set but promtool is missing"
+        );
+        eprintln!("skipped: promtool check (promtool is not installed)");
+    }
+    gw.shutdown().await;
 }

@@ -32,12 +32,15 @@ fn render(gw: &Shared) -> String {
     for sample in gw.store.latest_samples(&Matcher::default()) {
         let labels = sample.tags.into_iter().collect();
         by_name
-            .entry(format!("day2top_{}", sanitize(&sample.name)))
+            .entry(collected_name(&sample.name))
             .or_default()
             .push((labels, sample.value));
     }
     for (name, mut samples) in by_name {
         samples.sort_by(|a, b| a.0.cmp(&b.0));
+        // Names that sanitize alike (`a.b`, `a_b`) with the same tags would
+        // be one series twice, which fails the whole scrape: keep the first.
+        samples.dedup_by(|later, first| later.0 == first.0);
         family(&mut out, &name, "", "gauge", samples);
     }
 
@@ -405,6 +408,23 @@ fn write_labels<'a>(out: &mut String, labels: impl Iterator<Item = (&'a str, &'a
     }
 }
 
+/// A collected series' family name. The gateway's own families are
+/// `day2top_nodes`, `day2top_tasks` and `day2top_gateway_*`; a collected
+/// name that would land on one of them, or that starts with the escape
+/// itself, gets `collected_` in front. The mapping stays one to one, so a
+/// statsd metric can never write a second TYPE line for another family.
+pub fn collected_name(name: &str) -> String {
+    let name = sanitize(name);
+    let reserved = matches!(name.as_str(), "nodes" | "tasks")
+        || name.starts_with("gateway_")
+        || name.starts_with("collected_");
+    if reserved {
+        format!("day2top_collected_{name}")
+    } else {
+        format!("day2top_{name}")
+    }
+}
+
 /// A metric or label name as Prometheus allows it: `[a-zA-Z_][a-zA-Z0-9_]*`.
 pub fn sanitize(name: &str) -> String {
     let mut out: String = name
@@ -449,5 +469,39 @@ mod tests {
             [("__name__", "x"), ("a-b", "1"), ("a_b", "2")].into_iter(),
         );
         assert_eq!(out, r#"{tag__name__="x",a_b="1"}"#);
+    }
+
+    #[test]
+    fn collected_names_never_land_on_the_gateways_own_families() {
+        let names = [
+            "nodes",
+            "tasks",
+            "gateway.clients",
+            "gateway_clients",
+            "collected.nodes",
+            "collected_collected_nodes",
+            "node.cpu",
+            "gateway",
+        ];
+        let exposed: Vec<String> = names.iter().map(|n| collected_name(n)).collect();
+        for name in &exposed {
+            assert!(
+                !matches!(name.as_str(), "day2top_nodes" | "day2top_tasks")
+                    && !name.starts_with("day2top_gateway_"),
+                "{name}"
+            );
+        }
+        assert_eq!(exposed[0], "day2top_collected_nodes");
+        assert_eq!(exposed[4], "day2top_collected_collected_nodes");
+        assert_eq!(exposed[6], "day2top_node_cpu");
+        // One to one, but for names that sanitize alike.
+        let mut unique = exposed.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            exposed.len() - 1,
+            "only gateway.clients ~ gateway_clients"
+        );
     }
 }
