@@ -226,6 +226,17 @@ fn hostile_names_are_drawn_inert() {
 }
 
 #[test]
+fn no_dashboard_at_all_draws_the_built_in() {
+    let mut app = demo_app(3);
+    app.defs.dashboards.clear();
+    typed(&mut app, ":dash\n");
+    let screen = render(&mut app, 100, 30).backend().to_string();
+    assert!(!screen.is_empty());
+    key(&mut app, KeyCode::Char(']'));
+    render(&mut app, 100, 30);
+}
+
+#[test]
 fn every_theme_draws() {
     for theme in ["default", "light", "high-contrast", "mono"] {
         let mut app = demo_app(3);
@@ -336,6 +347,25 @@ fn hostile(message: &[u8]) -> day2top::api::LogEntry {
         message_base64: b64,
         fields: Default::default(),
     }
+}
+
+#[test]
+fn absolute_log_times_follow_daylight_saving_changes() {
+    let mut app = demo_app(3);
+    app.zone = jiff::tz::TimeZone::posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap();
+    typed(&mut app, ":logs\n");
+    // Either side of 2026-03-29T01:00Z, when Berlin goes from +1 to +2.
+    let mut winter = hostile(b"before the change");
+    winter.ts = 1_774_744_200_000; // 00:30Z
+    winter.cursor = "w".into();
+    let mut summer = hostile(b"after the change");
+    summer.ts = 1_774_785_600_000; // 12:00Z
+    summer.cursor = "s".into();
+    fixture::feed_logs(&mut app, vec![winter, summer]);
+    key(&mut app, KeyCode::Char('T'));
+    let screen = render(&mut app, 100, 12).backend().to_string();
+    assert!(screen.contains("01:30:00.000"), "{screen}");
+    assert!(screen.contains("14:00:00.000"), "{screen}");
 }
 
 #[test]
@@ -565,6 +595,28 @@ fn traces_filtered_to_errors() {
 #[test]
 fn trace_waterfall() {
     check("waterfall", waterfall);
+}
+
+#[test]
+fn long_span_names_get_up_to_half_the_width() {
+    let mut app = demo_app(3);
+    let spans = traces(&mut app);
+    render(&mut app, 200, 30);
+    key(&mut app, KeyCode::Enter);
+    let id = app.trace_view.id.clone();
+    let mut mine: Vec<_> = spans.into_iter().filter(|s| s.trace_id == id).collect();
+    let long = format!("GET /api/v1/{}", "segment/".repeat(7));
+    let root = mine.iter().position(|s| s.parent_id.is_none()).unwrap();
+    mine[root].name = long.clone();
+    app.on_trace(&id, Ok(mine));
+    let screen = render(&mut app, 200, 30).backend().to_string();
+    let row = screen.lines().find(|l| l.contains("GET /api/v1/")).unwrap();
+    // 200 columns: the name is shown whole (well over 60 columns), and the
+    // bars keep at least half.
+    assert!(row.contains(long.trim_end_matches('/')), "{row}");
+    let narrow = render(&mut app, 80, 30).backend().to_string();
+    let row = narrow.lines().find(|l| l.contains("GET /api/v1/")).unwrap();
+    assert!(row.contains('…'), "cut at half of 80: {row}");
 }
 
 #[test]

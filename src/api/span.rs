@@ -4,23 +4,42 @@
 
 use super::UnixMillis;
 
-/// `15m` → 900,000 ms. A bare number is milliseconds.
+/// `15m` → 900,000 ms; `1h30m` → 5,400,000 ms. A bare number is
+/// milliseconds; parts go from the largest unit to the smallest.
 pub fn parse_span(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let n: i64 = number.parse().ok()?;
-    let per = match unit {
-        "" | "ms" => 1,
-        "s" => 1000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => return None,
-    };
-    n.checked_mul(per)
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: i64 = 0;
+    let mut last_per = i64::MAX;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (number, tail) = rest.split_at(digits);
+        let n: i64 = number.parse().ok()?;
+        let units = tail
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(units);
+        let per = match unit {
+            "" | "ms" => 1,
+            "s" => 1000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return None,
+        };
+        // `30m1h` or `5m5m` is a typo, not a span.
+        if per >= last_per || (unit.is_empty() && !tail.is_empty()) {
+            return None;
+        }
+        last_per = per;
+        total = total.checked_add(n.checked_mul(per)?)?;
+        rest = tail;
+    }
+    Some(total)
 }
 
 /// A point in time: `now`, `now-15m` or `-15m` (before `now`), or
@@ -61,6 +80,14 @@ mod tests {
         assert_eq!(parse_span("250"), Some(250));
         assert_eq!(parse_span("2x"), None);
         assert_eq!(parse_span("m"), None);
+        assert_eq!(parse_span("1h30m"), Some(5_400_000));
+        assert_eq!(parse_span("2d3h4m5s6ms"), Some(183_845_006));
+        assert_eq!(parse_span("1m30"), Some(60_030), "a bare last part is ms");
+        assert_eq!(parse_span("30m1h"), None);
+        assert_eq!(parse_span("5m5m"), None);
+        assert_eq!(parse_span("1h 30m"), None);
+        assert_eq!(parse_span(""), None);
+        assert_eq!(parse_span("99999999999999999d"), None, "overflow");
         assert_eq!(parse_time("now", 5000), Some(5000));
         assert_eq!(parse_time("-2s", 5000), Some(3000));
         assert_eq!(parse_time("now-1s", 5000), Some(4000));

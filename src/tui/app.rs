@@ -70,6 +70,8 @@ pub struct TraceView {
     pub collapsed: HashSet<usize>,
     /// Rows on show (into `layout.rows`), worked out before a frame.
     pub visible: Vec<usize>,
+    /// The columns the span names on show need, worked out with them.
+    pub name_width: usize,
     pub cursor: usize,
     pub offset: usize,
     /// The time window shown, when zoomed into a span.
@@ -200,9 +202,10 @@ pub struct App {
     pub config_dir: Option<PathBuf>,
     /// The terminal size, for paging and scrolling.
     pub size: (u16, u16),
-    /// The local time zone's offset from UTC in seconds, read by the event
-    /// loop with the clock, for absolute timestamps.
-    pub utc_offset: i32,
+    /// The local time zone with all its rules (daylight-saving changes
+    /// included), for absolute timestamps and `:goto`: read once at start,
+    /// so a draw reads no files. UTC until then.
+    pub zone: jiff::tz::TimeZone,
     /// JSON and logfmt colouring for the log view (built once).
     pub syntax: Syntax,
     /// The colouring of the log rows on screen, by row number: worked out
@@ -258,7 +261,7 @@ impl App {
             size: (80, 24),
             syntax: Syntax::new(),
             log_syntax: HashMap::new(),
-            utc_offset: 0,
+            zone: jiff::tz::TimeZone::UTC,
             sessions: Vec::new(),
             next_session: 0,
             sessions_cursor: 0,
@@ -397,8 +400,14 @@ impl App {
     }
 
     /// The dashboard on screen.
+    /// The dashboard on show: the chosen one, the last if the list shrank,
+    /// the built-in if it is empty.
     pub fn dash_def(&self) -> &DashDef {
-        &self.defs.dashboards[self.dash.index.min(self.defs.dashboards.len() - 1)]
+        let dashboards = &self.defs.dashboards;
+        dashboards
+            .get(self.dash.index)
+            .or(dashboards.last())
+            .unwrap_or_else(|| super::dashdef::builtin_dashboard())
     }
 
     /// Subscribes to the dashboard's metrics while it is open: its series
@@ -613,6 +622,7 @@ impl App {
                 let view = &mut self.trace_view;
                 if let Some(layout) = &view.layout {
                     view.visible = layout.visible(&view.collapsed);
+                    view.name_width = layout.name_width(&view.visible);
                 }
                 view.cursor = view.cursor.min(view.visible.len().saturating_sub(1));
                 if view.cursor < view.offset {
@@ -1430,9 +1440,8 @@ impl App {
     }
 
     /// `:goto HH:MM[:SS]`: the first shown log line at or after that time
-    /// today (local time), paused there.
+    /// today (local time, in the zone's rules for that day), paused there.
     fn goto(&mut self, when: &str) {
-        use chrono::{Local, NaiveTime, TimeZone};
         if !matches!(self.route(), Route::Logs { .. }) {
             self.notice = Some(Notice {
                 text: ":goto moves in the log view; open the logs first".into(),
@@ -1440,24 +1449,13 @@ impl App {
             });
             return;
         }
-        let time = NaiveTime::parse_from_str(when, "%H:%M:%S")
-            .or_else(|_| NaiveTime::parse_from_str(when, "%H:%M"));
-        let Ok(time) = time else {
+        let Some(target) = local_today_at(when, self.now, &self.zone) else {
             self.notice = Some(Notice {
                 text: format!("{when:?} is not a time like 14:02 or 14:02:30"),
                 error: true,
             });
             return;
         };
-        let today = Local
-            .timestamp_millis_opt(self.now)
-            .single()
-            .map(|now| now.date_naive())
-            .unwrap_or_default();
-        let Some(target) = Local.from_local_datetime(&today.and_time(time)).earliest() else {
-            return;
-        };
-        let target = target.timestamp_millis();
         let buf = &self.model.logs;
         let height = super::views::table_height(self).max(1);
         match self.log_view.pause_at(buf, target, height) {
@@ -1514,5 +1512,62 @@ fn check_scope(check: &Check) -> LogScope {
         (Some(task), _) => LogScope::Task(task.clone()),
         (None, Some(node)) => LogScope::Node(node.clone()),
         (None, None) => LogScope::All,
+    }
+}
+
+/// `HH:MM` or `HH:MM:SS` today in `zone`, as of `now`, in milliseconds. A
+/// time that a daylight-saving change skips or repeats resolves as the
+/// clocks on the wall would (the earlier of a repeated hour).
+pub fn local_today_at(
+    when: &str,
+    now: crate::api::UnixMillis,
+    zone: &jiff::tz::TimeZone,
+) -> Option<i64> {
+    let mut parts = when.trim().split(':');
+    let mut part = |max: i8| -> Option<i8> {
+        let p = parts.next()?;
+        (p.len() == 2).then_some(())?;
+        p.parse::<i8>().ok().filter(|v| (0..=max).contains(v))
+    };
+    let (h, m) = (part(23)?, part(59)?);
+    let s = match parts.next() {
+        None => 0,
+        Some(p) if p.len() == 2 => p.parse::<i8>().ok().filter(|v| (0..=59).contains(v))?,
+        Some(_) => return None,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    let today = jiff::Timestamp::from_millisecond(now)
+        .ok()?
+        .to_zoned_datetime(zone.clone())
+        .date();
+    let at = today.at(h, m, s, 0).to_zoned_datetime(zone.clone()).ok()?;
+    Some(at.timestamp().as_millisecond())
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::local_today_at;
+    use jiff::tz::TimeZone;
+
+    #[test]
+    fn goto_times_follow_the_zones_rules_on_that_day() {
+        let berlin = TimeZone::posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap();
+        // 2026-03-29, the day clocks go forward at 02:00 (UTC 01:00).
+        let noon_utc = 1_774_785_600_000; // 2026-03-29T12:00:00Z
+        assert_eq!(
+            local_today_at("14:00", noon_utc, &berlin),
+            Some(noon_utc),
+            "14:00 summer time is 12:00 UTC"
+        );
+        assert_eq!(
+            local_today_at("01:30", noon_utc, &berlin),
+            Some(noon_utc - 41_400_000),
+            "01:30 winter time is 00:30 UTC"
+        );
+        for bad in ["25:00", "1:30", "14:00:61", "14:00:00:00", "noon", ""] {
+            assert_eq!(local_today_at(bad, noon_utc, &berlin), None, "{bad}");
+        }
     }
 }

@@ -158,11 +158,17 @@ fn parse_dash(origin: &str, name: &str, text: &str) -> Result<DashDef, String> {
 
 /// The built-in dashboard and the user's `views/dashboard*.toml`, by name;
 /// a user file that does not load is reported and left out.
-pub fn load_dashboards(dir: Option<&Path>, warnings: &mut Vec<String>) -> Vec<DashDef> {
-    let mut dashes = vec![
+/// The built-in dashboard, for when no list holds one.
+pub fn builtin_dashboard() -> &'static DashDef {
+    static BUILTIN: std::sync::OnceLock<DashDef> = std::sync::OnceLock::new();
+    BUILTIN.get_or_init(|| {
         parse_dash("built-in dashboard", DEFAULT_DASHBOARD, BUILTIN_DASHBOARD)
-            .expect("the built-in dashboard parses"),
-    ];
+            .expect("the built-in dashboard parses")
+    })
+}
+
+pub fn load_dashboards(dir: Option<&Path>, warnings: &mut Vec<String>) -> Vec<DashDef> {
+    let mut dashes = vec![builtin_dashboard().clone()];
     let Some(entries) = dir.and_then(|d| std::fs::read_dir(d.join("views")).ok()) else {
         return dashes;
     };

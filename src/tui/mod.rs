@@ -184,6 +184,8 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
         now_millis(),
     );
     app.model.logs = logbuf::LogBuffer::new(config.log_lines);
+    // The zone's rules, once: TZ, else /etc/localtime; UTC if neither reads.
+    app.zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
     if let Some(value) = std::env::var_os("NO_COLOR").filter(|v| !v.is_empty()) {
         app.exec_env
             .insert("NO_COLOR".into(), value.to_string_lossy().into_owned());
@@ -228,7 +230,6 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
             biased;
             _ = tokio::time::sleep_until(last_draw + FRAME), if dirty => {
                 app.now = now_millis();
-                app.utc_offset = chrono::Local::now().offset().local_minus_utc();
                 app.prepare();
                 crossterm::execute!(terminal.backend_mut(), crossterm::terminal::BeginSynchronizedUpdate)?;
                 terminal.draw(|frame| views::draw(frame, &app))?;

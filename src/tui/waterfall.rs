@@ -7,6 +7,9 @@ use std::collections::{HashMap, HashSet};
 
 use crate::api::{Span, SpanKind};
 
+/// Depths past this are drawn with this much indent.
+pub const MAX_INDENT: usize = 12;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     /// Into [`Layout::spans`].
@@ -143,6 +146,25 @@ impl Layout {
             }
         }
         hits
+    }
+
+    /// The columns the span column needs to show `rows` uncut: the indent
+    /// and fold mark, then `service name`, as the waterfall draws them.
+    pub fn name_width(&self, rows: &[usize]) -> usize {
+        use unicode_width::UnicodeWidthStr;
+        rows.iter()
+            .map(|&r| {
+                let row = &self.rows[r];
+                let s = &self.spans[row.span];
+                2 * row.depth.min(MAX_INDENT)
+                    + 1
+                    + usize::from(row.orphan)
+                    + s.service.width()
+                    + 1
+                    + s.name.width()
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// The rows on show when the spans in `collapsed` hide their subtrees.

@@ -37,17 +37,19 @@ fn priority_role(p: u8) -> Role {
     }
 }
 
-/// A line's time: its age, or the wall clock in the offset the event loop
-/// read (the draw reads no time zone files).
+/// A line's time: its age, or the wall clock in the local zone's offset at
+/// that moment (the zone's rules are in the state; a draw reads no files).
 fn time(ts: UnixMillis, app: &App, mode: TimeMode) -> Option<String> {
     match mode {
         TimeMode::Off => None,
         TimeMode::Relative => Some(format!("{:>7}", age(app.now - ts))),
         TimeMode::Absolute => {
-            use chrono::TimeZone;
-            let zone = chrono::FixedOffset::east_opt(app.utc_offset)?;
-            let at = zone.timestamp_millis_opt(ts).single()?;
-            Some(at.format("%H:%M:%S%.3f").to_string())
+            let at = jiff::Timestamp::from_millisecond(ts).ok()?;
+            Some(
+                at.to_zoned_datetime(app.zone.clone())
+                    .strftime("%H:%M:%S%.3f")
+                    .to_string(),
+            )
         }
     }
 }

@@ -112,7 +112,8 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App) {
         height: inner.height - detail_h,
         ..inner
     };
-    let name_w = (inner.width * 2 / 5).clamp(8, 60);
+    // The names get what they need, up to half the width; the bars the rest.
+    let name_w = (view.name_width.min(u16::MAX as usize) as u16).clamp(8, (inner.width / 2).max(8));
     let bar_w = inner.width.saturating_sub(name_w + 1).max(1);
     let x_of = |t: u64| -> u16 {
         let t = t.clamp(w0, w1);
@@ -152,7 +153,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App) {
             (true, true) => '▸',
             (true, false) => '▾',
         };
-        let indent = "  ".repeat(row.depth.min(12));
+        let indent = "  ".repeat(row.depth.min(crate::tui::waterfall::MAX_INDENT));
         let marker = if row.orphan { "⚠" } else { "" };
         let head = format!("{indent}{fold}{marker}");
         let name_room = (name_w as usize).saturating_sub(head.chars().count());
