@@ -114,3 +114,106 @@ async fn bad_urls_and_tokens_are_refused_with_a_reason() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+mod common;
+
+fn client_for(url: &str, token: &str) -> Client {
+    Client::new(Endpoint {
+        url: url.to_string(),
+        token: token.into(),
+        ca: None,
+    })
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_refused_token_is_reported_once_and_not_retried() {
+    let gw = common::start_demo().await;
+    for (token, says) in [
+        (
+            "not-a-token-0123456789",
+            "refused the token: invalid bearer token",
+        ),
+        (common::INGEST, "refused the token's scope"),
+    ] {
+        let mut stream = client_for(&gw.url, token).stream(vec![Subscription {
+            sub: "n".into(),
+            topic: Topic::Nodes,
+            filter: Default::default(),
+        }]);
+        let mut refused = 0;
+        let mut attempts = 0;
+        // Long enough for several retries, were there any.
+        let until = tokio::time::Instant::now() + Duration::from_millis(2500);
+        while let Ok(Some(event)) = tokio::time::timeout_at(until, stream.events.recv()).await {
+            match event {
+                StreamEvent::Refused { error } => {
+                    assert!(error.contains(says), "{error}");
+                    refused += 1;
+                }
+                StreamEvent::Connecting { .. } => attempts += 1,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!((refused, attempts), (1, 1), "told once, tried once");
+    }
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn subscriptions_asked_while_reconnecting_are_all_kept() {
+    // Nothing listens yet: the client keeps retrying while it is asked for
+    // far more changes than a queue would have held.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut stream = client_for(&url, common::READ).stream(vec![]);
+    let mut failed = 0;
+    while failed < 2 {
+        if let Some(StreamEvent::Disconnected { .. }) = stream.events.recv().await {
+            failed += 1;
+        }
+    }
+    for n in 0..60 {
+        stream.subscribe(Subscription {
+            sub: format!("s{n}"),
+            topic: Topic::Nodes,
+            filter: Default::default(),
+        });
+    }
+    for n in 0..30 {
+        stream.unsubscribe(&format!("s{n}"));
+    }
+    let gw = day2top::gateway::start(
+        common::demo_config(format!("127.0.0.1:{port}").parse().unwrap()),
+        common::demo(1, 2, 2),
+    )
+    .await
+    .unwrap();
+    let mut snapshots = std::collections::BTreeSet::new();
+    let until = tokio::time::Instant::now() + Duration::from_secs(8);
+    while snapshots.len() < 30 {
+        match tokio::time::timeout_at(until, stream.events.recv()).await {
+            Ok(Some(StreamEvent::Message(ServerMsg::Snapshot { sub, .. }))) => {
+                snapshots.insert(sub);
+            }
+            Ok(Some(StreamEvent::Message(ServerMsg::Error { error, .. }))) => {
+                panic!("{error:?}")
+            }
+            Ok(Some(_)) => {}
+            _ => break,
+        }
+    }
+    let expected: std::collections::BTreeSet<String> = (30..60).map(|n| format!("s{n}")).collect();
+    assert_eq!(snapshots, expected);
+    // Nothing more comes for the ones unsubscribed.
+    if let Ok(Some(StreamEvent::Message(ServerMsg::Snapshot { sub, .. }))) =
+        tokio::time::timeout(Duration::from_millis(500), stream.events.recv()).await
+    {
+        panic!("a snapshot for {sub}");
+    }
+    gw.shutdown().await;
+}

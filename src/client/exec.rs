@@ -72,7 +72,7 @@ impl Client {
             &format!("/api/v1/exec/{}", session.session),
         )
         .await
-        .map_err(ClientError::Unreachable)?;
+        .map_err(|e| ClientError::Unreachable(e.to_string()))?;
         let (input, inputs) = mpsc::channel(256);
         let (outputs, output) = mpsc::channel(OUTPUT_QUEUE);
         let pump = tokio::spawn(pump(socket, inputs, outputs));

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use rustls::ClientConfig;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -35,30 +35,53 @@ pub enum StreamEvent {
         retry_in: Duration,
         attempt: u32,
     },
+    /// The gateway refused the token (401) or its scope (403). Final: the
+    /// same token would be refused again, so the stream stops trying.
+    Refused {
+        error: String,
+    },
     Message(ServerMsg),
 }
 
-enum Control {
-    Subscribe(Box<Subscription>),
-    Unsubscribe(String),
+/// Subscription changes asked for and not yet sent: the last word for
+/// each subscription (`None` to unsubscribe). Nothing asked is lost, even
+/// while the stream reconnects, and it holds no more than one entry a
+/// subscription.
+#[derive(Default)]
+struct Intents {
+    latest: std::sync::Mutex<Vec<(String, Option<Subscription>)>>,
+    changed: Notify,
+}
+
+impl Intents {
+    fn say(&self, sub: &str, intent: Option<Subscription>) {
+        let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+        latest.retain(|(s, _)| s != sub);
+        latest.push((sub.to_string(), intent));
+        drop(latest);
+        self.changed.notify_one();
+    }
+
+    fn take(&self) -> Vec<(String, Option<Subscription>)> {
+        std::mem::take(&mut *self.latest.lock().unwrap_or_else(|p| p.into_inner()))
+    }
 }
 
 /// The receiving end of a stream. Dropping it closes the connection.
 pub struct StreamHandle {
     pub events: mpsc::Receiver<StreamEvent>,
-    control: mpsc::Sender<Control>,
+    intents: Arc<Intents>,
     task: JoinHandle<()>,
 }
 
 impl StreamHandle {
     pub fn subscribe(&self, subscription: Subscription) {
-        let _ = self
-            .control
-            .try_send(Control::Subscribe(Box::new(subscription)));
+        let sub = subscription.sub.clone();
+        self.intents.say(&sub, Some(subscription));
     }
 
     pub fn unsubscribe(&self, sub: &str) {
-        let _ = self.control.try_send(Control::Unsubscribe(sub.to_string()));
+        self.intents.say(sub, None);
     }
 }
 
@@ -84,11 +107,17 @@ pub fn spawn(
     subscriptions: Vec<Subscription>,
 ) -> StreamHandle {
     let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
-    let (control, control_rx) = mpsc::channel(64);
-    let task = tokio::spawn(run(endpoint, tls, subscriptions, events_tx, control_rx));
+    let intents = Arc::new(Intents::default());
+    let task = tokio::spawn(run(
+        endpoint,
+        tls,
+        subscriptions,
+        events_tx,
+        intents.clone(),
+    ));
     StreamHandle {
         events,
-        control,
+        intents,
         task,
     }
 }
@@ -120,18 +149,36 @@ pub(super) fn ws_url(base: &str, path: &str) -> String {
 pub(super) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// Why a WebSocket did not open.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectError {
+    /// The gateway refused the token or its scope: trying again is no use.
+    Refused(String),
+    /// Anything else (no answer, a network error, a busy gateway).
+    Failed(String),
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectError::Refused(e) | ConnectError::Failed(e) => f.write_str(e),
+        }
+    }
+}
+
 /// Opens the WebSocket at `path` with the bearer token.
 pub(super) async fn connect(
     endpoint: &Endpoint,
     tls: &Arc<ClientConfig>,
     path: &str,
-) -> Result<Socket, String> {
+) -> Result<Socket, ConnectError> {
+    let failed = ConnectError::Failed;
     let mut request = ws_url(&endpoint.url, path)
         .into_client_request()
-        .map_err(|e| format!("bad gateway URL: {e}"))?;
-    let bearer = format!("Bearer {}", endpoint.token)
-        .parse()
-        .map_err(|_| "the token holds characters a header cannot carry".to_string())?;
+        .map_err(|e| failed(format!("bad gateway URL: {e}")))?;
+    let bearer = format!("Bearer {}", endpoint.token).parse().map_err(|_| {
+        ConnectError::Refused("the token holds characters a header cannot carry".to_string())
+    })?;
     request.headers_mut().insert("authorization", bearer);
     request.headers_mut().insert(
         "user-agent",
@@ -147,7 +194,10 @@ pub(super) async fn connect(
         Some(Connector::Rustls(tls.clone())),
     );
     match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
-        Err(_) => Err(format!("no answer within {}s", CONNECT_TIMEOUT.as_secs())),
+        Err(_) => Err(failed(format!(
+            "no answer within {}s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
         Ok(Err(tungstenite::Error::Http(response))) => {
             let body = response
                 .body()
@@ -155,9 +205,16 @@ pub(super) async fn connect(
                 .and_then(|b| serde_json::from_slice::<crate::api::ApiError>(b).ok())
                 .map(|e| e.error.message)
                 .unwrap_or_default();
-            Err(format!("HTTP {} {body}", response.status()))
+            let status = response.status().as_u16();
+            Err(match status {
+                401 => ConnectError::Refused(format!("the gateway refused the token: {body}")),
+                403 => {
+                    ConnectError::Refused(format!("the gateway refused the token's scope: {body}"))
+                }
+                _ => failed(format!("HTTP {} {body}", response.status())),
+            })
         }
-        Ok(Err(e)) => Err(error_chain(&e)),
+        Ok(Err(e)) => Err(failed(error_chain(&e))),
         Ok(Ok((socket, _))) => Ok(socket),
     }
 }
@@ -196,7 +253,7 @@ async fn run(
     tls: Arc<ClientConfig>,
     mut subscriptions: Vec<Subscription>,
     events: mpsc::Sender<StreamEvent>,
-    mut control: mpsc::Receiver<Control>,
+    intents: Arc<Intents>,
 ) {
     // Per subscription: where to pick up after a reconnect.
     let mut resume: HashMap<String, Resume> = HashMap::new();
@@ -210,7 +267,12 @@ async fn run(
             return;
         }
         let error = match connect(&endpoint, &tls, "/api/v1/stream").await {
-            Err(e) => e,
+            Err(ConnectError::Refused(error)) => {
+                tracing::warn!("stream: {error}; not retrying");
+                let _ = events.send(StreamEvent::Refused { error }).await;
+                return;
+            }
+            Err(ConnectError::Failed(e)) => e,
             Ok(mut socket) => {
                 attempt = 0;
                 if events.send(StreamEvent::Connected).await.is_err() {
@@ -221,7 +283,7 @@ async fn run(
                     &mut subscriptions,
                     &mut resume,
                     &events,
-                    &mut control,
+                    &intents,
                 )
                 .await
                 {
@@ -252,8 +314,14 @@ async fn pump(
     subscriptions: &mut Vec<Subscription>,
     resume: &mut HashMap<String, Resume>,
     events: &mpsc::Sender<StreamEvent>,
-    control: &mut mpsc::Receiver<Control>,
+    intents: &Intents,
 ) -> Result<(), String> {
+    // What was asked while away is folded in before anything is sent.
+    for (sub, intent) in intents.take() {
+        subscriptions.retain(|old| old.sub != sub);
+        resume.remove(&sub);
+        subscriptions.extend(intent);
+    }
     for s in subscriptions.iter() {
         socket
             .send(Message::text(subscribe_msg(s, resume.get(&s.sub))))
@@ -266,23 +334,22 @@ async fn pump(
             _ = silence => {
                 return Err(format!("no word from the gateway for {}s", SILENCE_LIMIT.as_secs()));
             }
-            ctrl = control.recv() => match ctrl {
-                None => return Ok(()),
-                Some(Control::Subscribe(s)) => {
-                    let s = *s;
-                    subscriptions.retain(|old| old.sub != s.sub);
-                    resume.remove(&s.sub);
-                    let msg = subscribe_msg(&s, None);
-                    subscriptions.push(s);
-                    socket.send(Message::text(msg)).await.map_err(|e| error_chain(&e))?;
-                }
-                Some(Control::Unsubscribe(sub)) => {
+            _ = intents.changed.notified() => {
+                for (sub, intent) in intents.take() {
                     subscriptions.retain(|old| old.sub != sub);
                     resume.remove(&sub);
-                    let msg = serde_json::to_string(&ClientMsg::Unsubscribe { sub }).expect("serializes");
+                    let msg = match intent {
+                        Some(s) => {
+                            let msg = subscribe_msg(&s, None);
+                            subscriptions.push(s);
+                            msg
+                        }
+                        None => serde_json::to_string(&ClientMsg::Unsubscribe { sub })
+                            .expect("client messages serialize"),
+                    };
                     socket.send(Message::text(msg)).await.map_err(|e| error_chain(&e))?;
                 }
-            },
+            }
             frame = socket.next() => match frame {
                 None => return Err("the gateway closed the stream".into()),
                 Some(Err(e)) => return Err(error_chain(&e)),

@@ -221,7 +221,7 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
         // While connecting the spinner turns; while disconnected the retry
         // countdown ticks. Otherwise nothing wakes the loop but input and data.
         let animation = match app.model.connection {
-            model::Connection::Connected { .. } => None,
+            model::Connection::Connected { .. } | model::Connection::Refused { .. } => None,
             model::Connection::Connecting { .. } => Some(Duration::from_millis(100)),
             model::Connection::Disconnected { .. } => Some(Duration::from_secs(1)),
         };

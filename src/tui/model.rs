@@ -51,6 +51,11 @@ pub enum Connection {
         attempt: u32,
         since: UnixMillis,
     },
+    /// The gateway refused the token: nothing is retried.
+    Refused {
+        error: String,
+        since: UnixMillis,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -186,6 +191,9 @@ impl Model {
                     attempt,
                     since,
                 };
+            }
+            StreamEvent::Refused { error } => {
+                self.connection = Connection::Refused { error, since: now };
             }
             StreamEvent::Message(msg) => return self.apply_msg(msg),
         }

@@ -34,6 +34,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
             ),
             Some(Role::Banner),
         ),
+        Connection::Refused { .. } => ("✗ refused".to_string(), Some(Role::Banner)),
     };
     let counts = format!(
         " {} nodes  {} tasks ",
@@ -69,6 +70,10 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }
 
+/// What to do about a refused token.
+const REFUSED_HINT: &str =
+    "fix the token (the context's token_file, or --token-file) and start day2top again";
+
 pub fn banner_text(app: &App) -> Option<String> {
     match &app.model.connection {
         Connection::Disconnected {
@@ -87,6 +92,9 @@ pub fn banner_text(app: &App) -> Option<String> {
                 " Lost the gateway: {} — retry {attempt} in {retry}s.{shown}",
                 inert(error)
             ))
+        }
+        Connection::Refused { error, .. } => {
+            Some(format!(" {} — not retrying: {REFUSED_HINT}", inert(error)))
         }
         _ => None,
     }
@@ -173,6 +181,20 @@ pub fn waiting(frame: &mut Frame, area: Rect, app: &App) {
             Line::styled(inert(error).into_owned(), theme.style(Role::Text)),
             Line::styled(
                 "retrying by itself; check the address, the token and that the gateway runs",
+                theme.style(Role::Muted),
+            ),
+        ],
+        Connection::Refused { error, .. } => vec![
+            Line::styled(
+                format!(
+                    "the gateway at {} refused the token",
+                    inert(&app.origin.url)
+                ),
+                theme.style(Role::Error),
+            ),
+            Line::styled(inert(error).into_owned(), theme.style(Role::Text)),
+            Line::styled(
+                format!("not retrying: {REFUSED_HINT}"),
                 theme.style(Role::Muted),
             ),
         ],
