@@ -274,6 +274,67 @@ async fn a_disconnect_kills_the_whole_session() {
     gw.shutdown().await;
 }
 
+/// Whether this process may make cgroups (v2) below its own.
+fn cgroups_writable() -> bool {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mount = info.lines().find_map(|l| {
+        let (before, after) = l.split_once(" - ")?;
+        (after.starts_with("cgroup2 ")).then(|| before.split(' ').nth(4).map(str::to_string))?
+    });
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let own = own.lines().find_map(|l| l.strip_prefix("0::"));
+    let (Some(mount), Some(own)) = (mount, own) else {
+        return false;
+    };
+    let probe = std::path::Path::new(&mount)
+        .join(own.trim_start_matches('/'))
+        .join(format!("day2top-probe-{}", std::process::id()));
+    let made = std::fs::create_dir(&probe).is_ok();
+    let _ = std::fs::remove_dir(&probe);
+    made
+}
+
+/// A process that leaves the session (`setsid`) is still in the session's
+/// cgroup, and dies with it. Needs a writable cgroup v2 hierarchy (root,
+/// as CI runs); elsewhere it says so and passes.
+#[tokio::test]
+async fn a_process_that_leaves_the_session_dies_with_it() {
+    if !cgroups_writable() {
+        eprintln!("skipped: no writable cgroup v2 hierarchy here");
+        return;
+    }
+    let gw = gateway(None, Duration::from_secs(30)).await;
+    let (task, _) = tasks(&gw).await;
+    let marker = "987653";
+    let req = request(&[
+        "sh",
+        "-c",
+        &format!("setsid sleep {marker} & echo started; wait"),
+    ]);
+    let mut c = client(&gw, OPS).exec(&task, &req).await.unwrap();
+    read_until(&mut c, "started").await;
+    let mut running = 0;
+    for _ in 0..40 {
+        running = processes_with(marker);
+        if running == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(running, 1, "the escaped sleep runs");
+    drop(c);
+    let mut left = 1;
+    for _ in 0..100 {
+        left = processes_with(marker);
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, 0, "the session's cgroup was killed, escapee included");
+    gw.shutdown().await;
+}
+
 /// The WebSocket of a session, attached by hand: its HTTP status if refused.
 async fn attach_raw(gw: &RunningGateway, token: &str, session: &str) -> Result<Ws, u16> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -506,6 +567,57 @@ async fn exec_enters_the_namespaces_of_a_containerised_task() {
     assert_ne!(ours.trim(), "day2top-ns-test", "the host kept its name");
     let _ = contained.kill();
     let _ = contained.wait();
+    gw.shutdown().await;
+}
+
+/// A task run by a uid no user database knows: exec runs as that uid with
+/// the task's own group, not a group guessed from the uid. Needs root.
+#[tokio::test]
+async fn exec_as_an_unknown_uid_takes_the_tasks_own_group() {
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("skipped: switching users needs root");
+        return;
+    }
+    let mut stranger = std::process::Command::new("setpriv")
+        .args([
+            "--reuid",
+            "4000000",
+            "--regid",
+            "4000001",
+            "--clear-groups",
+            "sleep",
+            "60",
+        ])
+        .current_dir("/")
+        .spawn()
+        .expect("setpriv runs");
+    let pid = stranger.id().to_string();
+    let mut config = GatewayConfig::new("127.0.0.1:0".parse().unwrap());
+    config.refresh = Duration::from_millis(100);
+    let gw = gateway::start(config, Box::new(day2top::collect::host::HostSource::new()))
+        .await
+        .unwrap();
+    let me = client(&gw, &gw.generated_token.clone().unwrap());
+    let mut seen = false;
+    for _ in 0..100 {
+        let task: Result<serde_json::Value, _> = me.get(&format!("/api/v1/tasks/{pid}")).await;
+        if task.is_ok_and(|t| {
+            t["item"]["labels"]["cmdline"]
+                .as_str()
+                .is_some_and(|c| c.contains("sleep"))
+        }) {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(seen, "the host collector lists pid {pid}");
+    let (uid, err, status) = collect(me.exec(&pid, &request(&["id", "-u"])).await.unwrap()).await;
+    assert_eq!(status.exit_code, Some(0), "{err}");
+    let (gid, _, _) = collect(me.exec(&pid, &request(&["id", "-g"])).await.unwrap()).await;
+    let _ = stranger.kill();
+    let _ = stranger.wait();
+    assert_eq!((uid.trim(), gid.trim()), ("4000000", "4000001"));
     gw.shutdown().await;
 }
 

@@ -305,5 +305,6 @@ impl RunningGateway {
         if let Some(sources) = self.sources.take() {
             let _ = tokio::task::spawn_blocking(move || sources.stop()).await;
         }
+        let _ = tokio::task::spawn_blocking(exec::remove_cgroups).await;
     }
 }

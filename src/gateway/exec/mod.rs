@@ -3,6 +3,8 @@
 //! token; `GET /api/v1/exec/{session}` attaches a WebSocket to a new
 //! process. Every decision and every session's end is audited.
 
+mod cgroup;
+pub use cgroup::remove_base as remove_cgroups;
 mod process;
 mod session;
 mod target;

@@ -14,6 +14,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc;
 
+use super::cgroup::{self, SessionCgroup};
 use super::target::Launch;
 use crate::api::{ExecStatus, Resize, channel};
 
@@ -83,6 +84,9 @@ pub struct Process {
     pub pid: i32,
     stdin: Stdin,
     pty: Option<Arc<Pty>>,
+    /// The session's cgroup, where there is one: it holds everything the
+    /// process starts, even what leaves its session.
+    cgroup: Option<SessionCgroup>,
 }
 
 impl Process {
@@ -94,7 +98,10 @@ impl Process {
         tty: bool,
         interactive: bool,
         size: Resize,
+        session: &str,
     ) -> io::Result<(Process, mpsc::Receiver<Output>)> {
+        let cgroup = SessionCgroup::new(session);
+        let procs = cgroup.as_ref().map(SessionCgroup::procs_fd);
         let (program, args) = launch.argv(cmd);
         let mut command = Command::new(&program);
         command
@@ -117,7 +124,10 @@ impl Process {
             // exec, and no allocation: fd 0 is named directly, since
             // `std::io::stdin()` allocates its handle on first use.
             unsafe {
-                command.pre_exec(|| {
+                command.pre_exec(move || {
+                    if let Some(procs) = procs {
+                        cgroup::join(procs)?;
+                    }
                     rustix::process::setsid()?;
                     let stdin = std::os::fd::BorrowedFd::borrow_raw(0);
                     rustix::process::ioctl_tiocsctty(stdin)?;
@@ -150,6 +160,7 @@ impl Process {
                 pid,
                 stdin,
                 pty: Some(pty),
+                cgroup,
             };
             return Ok((process, output));
         }
@@ -161,9 +172,13 @@ impl Process {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // SAFETY: setsid is async-signal-safe.
+        // SAFETY: a write to an open descriptor and setsid are
+        // async-signal-safe.
         unsafe {
-            command.pre_exec(|| {
+            command.pre_exec(move || {
+                if let Some(procs) = procs {
+                    cgroup::join(procs)?;
+                }
                 rustix::process::setsid()?;
                 Ok(())
             });
@@ -182,6 +197,7 @@ impl Process {
             pid,
             stdin,
             pty: None,
+            cgroup,
         };
         Ok((process, output))
     }
@@ -226,9 +242,11 @@ impl Process {
         }
     }
 
-    /// Kills everything in the process's session: its process group, and
-    /// any other group it made (a shell's background jobs).
-    pub fn kill_session(&self) {
+    /// Kills everything the process started: its cgroup, where it has
+    /// one; its process group, and any other group in its session (a
+    /// shell's background jobs).
+    pub fn kill_session(&mut self) {
+        drop(self.cgroup.take());
         kill_session(self.pid);
     }
 }

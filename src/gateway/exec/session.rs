@@ -62,6 +62,7 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
         request.tty,
         request.interactive,
         size,
+        id,
     ) {
         Ok(p) => p,
         Err(e) => {
