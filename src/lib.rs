@@ -14,4 +14,8 @@ pub mod config;
 #[doc(hidden)]
 pub mod fixture;
 pub mod gateway;
+/// What must hold for every input of each parser that takes bytes from
+/// outside; shared by the fuzz targets and the property tests.
+#[doc(hidden)]
+pub mod invariants;
 pub mod tui;

@@ -93,6 +93,61 @@ pub struct Resize {
     pub rows: u16,
 }
 
+/// A frame from the client, as the gateway reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClientFrame<'a> {
+    Stdin(&'a [u8]),
+    Resize(Resize),
+    /// `[255, 0]`: stdin's end.
+    CloseStdin,
+    Heartbeat,
+    /// A frame this side does not act on: an unknown channel, a resize it
+    /// cannot read, an empty frame. Ignored, never fatal.
+    Other,
+}
+
+impl ClientFrame<'_> {
+    pub fn parse(frame: &[u8]) -> ClientFrame<'_> {
+        match frame.split_first() {
+            Some((&channel::STDIN, bytes)) => ClientFrame::Stdin(bytes),
+            Some((&channel::RESIZE, json)) => serde_json::from_slice(json)
+                .map(ClientFrame::Resize)
+                .unwrap_or(ClientFrame::Other),
+            Some((&channel::CLOSE, [channel::STDIN])) => ClientFrame::CloseStdin,
+            Some((&channel::HEARTBEAT, _)) => ClientFrame::Heartbeat,
+            _ => ClientFrame::Other,
+        }
+    }
+}
+
+/// A frame from the gateway, as the client reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GatewayFrame<'a> {
+    Stdout(&'a [u8]),
+    Stderr(&'a [u8]),
+    /// The end; a status the client cannot read still ends the session.
+    Status(ExecStatus),
+    /// Heartbeats, and channels this side does not know.
+    Other,
+}
+
+impl GatewayFrame<'_> {
+    pub fn parse(frame: &[u8]) -> GatewayFrame<'_> {
+        match frame.split_first() {
+            Some((&channel::STDOUT, bytes)) => GatewayFrame::Stdout(bytes),
+            Some((&channel::STDERR, bytes)) => GatewayFrame::Stderr(bytes),
+            Some((&channel::STATUS, json)) => {
+                GatewayFrame::Status(serde_json::from_slice(json).unwrap_or_else(|e| ExecStatus {
+                    exit_code: None,
+                    signal: None,
+                    reason: format!("the gateway sent an unreadable status: {e}"),
+                }))
+            }
+            _ => GatewayFrame::Other,
+        }
+    }
+}
+
 /// A frame: its channel byte, then the payload.
 pub fn frame(channel: u8, payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(payload.len() + 1);

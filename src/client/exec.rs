@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::{Client, ClientError};
-use crate::api::{ExecRequest, ExecSession, ExecStatus, Resize, channel, frame};
+use crate::api::{ExecRequest, ExecSession, ExecStatus, GatewayFrame, Resize, channel, frame};
 
 /// What the console sends to the process.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,20 +99,15 @@ async fn pump(
     let writer = AbortOnDrop(tokio::spawn(write_inputs(sink, inputs)));
     let lost = loop {
         let out = match incoming.next().await {
-            Some(Ok(Message::Binary(data))) => match data.split_first() {
-                Some((&channel::STDOUT, bytes)) => ExecOutput::Stdout(bytes.to_vec()),
-                Some((&channel::STDERR, bytes)) => ExecOutput::Stderr(bytes.to_vec()),
-                Some((&channel::STATUS, json)) => {
-                    let status = serde_json::from_slice(json).unwrap_or_else(|e| ExecStatus {
-                        exit_code: None,
-                        signal: None,
-                        reason: format!("the gateway sent an unreadable status: {e}"),
-                    });
+            Some(Ok(Message::Binary(data))) => match GatewayFrame::parse(&data) {
+                GatewayFrame::Stdout(bytes) => ExecOutput::Stdout(bytes.to_vec()),
+                GatewayFrame::Stderr(bytes) => ExecOutput::Stderr(bytes.to_vec()),
+                GatewayFrame::Status(status) => {
                     drop(writer);
                     let _ = outputs.send(ExecOutput::Exited(status)).await;
                     return;
                 }
-                _ => continue, // heartbeats, and channels this client does not know
+                GatewayFrame::Other => continue,
             },
             Some(Ok(Message::Close(frame))) => {
                 break match frame {

@@ -7,7 +7,9 @@ mod exec;
 mod stream;
 
 pub use exec::{ExecConnection, ExecInput, ExecOutput};
-pub use stream::{StreamEvent, StreamHandle, Subscription};
+pub use stream::{
+    ConnectError, StreamEvent, StreamHandle, Subscription, decode as decode_server_frame,
+};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

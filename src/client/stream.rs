@@ -383,7 +383,7 @@ struct EventFrame {
 }
 
 /// Decodes a server frame; `event` frames take the fast path.
-fn decode(text: &str) -> Result<ServerMsg, serde_json::Error> {
+pub fn decode(text: &str) -> Result<ServerMsg, serde_json::Error> {
     if text.starts_with(r#"{"type":"event","#) {
         let frame: EventFrame = serde_json::from_str(text)?;
         return Ok(ServerMsg::Event {

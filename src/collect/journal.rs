@@ -114,6 +114,9 @@ impl JournalConfig {
         deadline: std::time::Duration,
     ) -> Option<Result<Vec<LogEntry>, String>> {
         let native = cursor.strip_prefix("j:")?;
+        if !is_journal_cursor(native) {
+            return Some(Err("not a well-formed journal cursor".into()));
+        }
         let mut child = match Command::new("journalctl")
             .args(self.args())
             .arg(format!("--after-cursor={native}"))
@@ -164,6 +167,21 @@ impl JournalConfig {
             Some(Err("the journal has no entry at that cursor".into()))
         }
     }
+}
+
+/// Whether `native` has a journald cursor's shape (`s=HEX;i=HEX;b=HEX;…`,
+/// lower-case letters and hex digits): checked before a client's cursor
+/// is handed to a journalctl process.
+pub fn is_journal_cursor(native: &str) -> bool {
+    native.len() <= 512
+        && native.split(';').all(|part| {
+            part.split_once('=').is_some_and(|(key, value)| {
+                key.len() == 1
+                    && key.bytes().all(|b| b.is_ascii_lowercase())
+                    && !value.is_empty()
+                    && value.bytes().all(|b| b.is_ascii_hexdigit())
+            })
+        })
 }
 
 /// Reads a `journalctl -o json` stream, handing entries over in batches:

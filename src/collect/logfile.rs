@@ -116,8 +116,9 @@ impl FileRegistry {
     }
 }
 
-/// `DEV:INO:OFFSET`, three numbers and nothing else.
-fn parse_cursor(rest: &str) -> Option<(u64, u64, u64)> {
+/// `DEV:INO:OFFSET` (a file cursor without its `f:`), three numbers and
+/// nothing else.
+pub fn parse_cursor(rest: &str) -> Option<(u64, u64, u64)> {
     let mut parts = rest.split(':');
     let mut number = || parts.next()?.parse::<u64>().ok();
     let parsed = (number()?, number()?, number()?);

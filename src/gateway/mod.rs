@@ -21,6 +21,7 @@ mod topic;
 mod traces;
 
 pub use auth::{Scope, Token, Tokens};
+pub use filter::Matcher;
 pub use listen::ConnectionLimits;
 pub use store::StoreLimits;
 pub use stream::StreamLimits;

@@ -144,7 +144,7 @@ impl DashDef {
     }
 }
 
-fn parse_dash(origin: &str, name: &str, text: &str) -> Result<DashDef, String> {
+pub fn parse_dash(origin: &str, name: &str, text: &str) -> Result<DashDef, String> {
     let mut def: DashDef = parse(origin, text)?;
     if def.panels.is_empty() {
         return Err(format!(

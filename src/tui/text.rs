@@ -91,6 +91,12 @@ pub fn fit(s: &str, width: usize) -> Cow<'_, str> {
         used += w;
         out.push(c);
     }
+    // Char by char undercounts sequences drawn wider than their parts (a
+    // heart with an emoji variation selector is two columns): trim back
+    // until the whole is as narrow as it must be.
+    while out.width() > width - 1 {
+        out.pop();
+    }
     out.push('…');
     Cow::Owned(out)
 }
@@ -109,6 +115,18 @@ pub fn pad(s: &str, width: usize, right: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fitting_counts_sequences_as_the_terminal_draws_them() {
+        // A heart and an emoji variation selector: two columns, not one.
+        for columns in 1..5 {
+            let fitted = fit("\u{2764}\u{fe0f}=xy", columns);
+            assert!(fitted.width() <= columns, "{fitted:?} in {columns}");
+        }
+        assert_eq!(fit("\u{2764}\u{fe0f}=xy", 4), "\u{2764}\u{fe0f}=…");
+        assert_eq!(fit("abc", 3), "abc");
+        assert_eq!(fit("abcd", 3), "ab…");
+    }
 
     #[test]
     fn control_sequences_become_visible() {

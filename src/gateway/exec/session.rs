@@ -9,7 +9,7 @@ use futures_util::{SinkExt, StreamExt};
 
 use super::Pending;
 use super::process::Process;
-use crate::api::{ExecStatus, Resize, channel, frame, now_millis};
+use crate::api::{ClientFrame, ExecStatus, Resize, channel, frame, now_millis};
 use crate::gateway::Shared;
 
 /// How often the gateway says it is alive.
@@ -173,19 +173,14 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
             msg = incoming.next(), if blocked.is_none() => {
                 heard = Instant::now();
                 match msg {
-                    Some(Ok(Message::Binary(data))) => match data.split_first() {
-                        Some((&channel::STDIN, bytes)) => {
+                    Some(Ok(Message::Binary(data))) => match ClientFrame::parse(&data) {
+                        ClientFrame::Stdin(bytes) => {
                             bytes_in += bytes.len() as u64;
                             to_stdin(Some(bytes.to_vec()), &mut blocked);
                         }
-                        Some((&channel::RESIZE, json)) => {
-                            if let Ok(size) = serde_json::from_slice::<Resize>(json) {
-                                process.resize(size);
-                            }
-                        }
-                        Some((&channel::CLOSE, [channel::STDIN])) => to_stdin(None, &mut blocked),
-                        Some((&channel::HEARTBEAT, _)) | None => {}
-                        Some((other, _)) => tracing::debug!(session = id, "ignored a frame on channel {other}"),
+                        ClientFrame::Resize(size) => process.resize(size),
+                        ClientFrame::CloseStdin => to_stdin(None, &mut blocked),
+                        ClientFrame::Heartbeat | ClientFrame::Other => {}
                     },
                     Some(Ok(Message::Close(_))) | None => break Ended::ClientGone("the client closed the session"),
                     Some(Err(_)) => break Ended::ClientGone("the connection failed"),
