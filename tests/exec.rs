@@ -352,6 +352,40 @@ async fn attach_raw(gw: &RunningGateway, token: &str, session: &str) -> Result<W
 }
 
 #[tokio::test]
+async fn a_stopping_gateway_ends_sessions_with_going_away() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let gw = gateway(None, Duration::from_secs(30)).await;
+    let (task, _) = tasks(&gw).await;
+    let path = format!("/api/v1/tasks/{task}/exec");
+    let session: day2top::api::ExecSession = client(&gw, OPS)
+        .post(&path, &request(&["sleep", "30"]))
+        .await
+        .unwrap();
+    let mut ws = attach_raw(&gw, OPS, &session.session).await.unwrap();
+    let url = gw.url.clone();
+    let stopping = tokio::spawn(gw.shutdown());
+    let mut status = None;
+    let code = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Binary(b))) if b.first() == Some(&3) => {
+                    status = Some(String::from_utf8_lossy(&b[1..]).into_owned())
+                }
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the session ends within 5 s");
+    assert_eq!(code, Some(1001), "going away, from {url}");
+    assert!(status.unwrap().contains("shut down"));
+    stopping.await.unwrap();
+}
+
+#[tokio::test]
 async fn a_session_id_is_one_time_bound_to_its_token_and_expires() {
     let gw = gateway(None, Duration::from_millis(500)).await;
     let (task, _) = tasks(&gw).await;

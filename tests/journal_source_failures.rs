@@ -1,6 +1,7 @@
 //! The journal source when journalctl cannot follow: what it read is kept,
-//! it reads on by polling, and it resumes after the last entry kept. A
-//! test binary of its own, because it puts a wrapper first on `PATH`.
+//! it reads on by polling, and it resumes after the last entry kept; and a
+//! relative `--journal-file`. Both run the real binary, each with its own
+//! working directory and `PATH`.
 //!
 //! The wrapper is fault injection around the real journalctl, not a
 //! double: it runs journalctl with the same arguments, and for a
@@ -15,9 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::*;
-use day2top::api::{ClusterInfo, LogEntry};
-use day2top::gateway::{self, JournalConfig};
+use common::http;
+use day2top::api::ClusterInfo;
 
 fn journalctl() -> Option<PathBuf> {
     let found = Command::new("sh")
@@ -45,13 +45,87 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-async fn journal_logs(url: &str) -> Vec<LogEntry> {
-    read_logs(url, "limit=1000")
-        .await
-        .1
-        .into_iter()
-        .filter(|e| e.cursor.starts_with("j:"))
-        .collect()
+/// `day2top gateway` on a demo with `--journal-file FILE`, started in
+/// `dir` with `path` as its PATH: the child, its URL and its token.
+fn gateway_in(dir: &Path, file: &str, path: &str) -> (std::process::Child, String, String) {
+    let mut gateway = Command::new(env!("CARGO_BIN_EXE_day2top"))
+        .args([
+            "gateway",
+            "--listen",
+            "127.0.0.1:0",
+            "--demo",
+            "--statsd",
+            "off",
+            "--otlp",
+            "off",
+            "--journal-file",
+            file,
+        ])
+        .current_dir(dir)
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("HOME", dir)
+        .env("PATH", path)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(gateway.stderr.take().unwrap()).lines();
+    let mut url = None;
+    // The token file is written before "connect with" is said.
+    for line in lines.by_ref().map_while(Result::ok) {
+        if let Some(at) = line.split("serving ").nth(1) {
+            url = Some(at.trim().to_string());
+        }
+        if line.contains("connect with") {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    let token = std::fs::read_to_string(dir.join("state/day2top/gateway.token")).unwrap();
+    (
+        gateway,
+        url.expect("the gateway says where it serves"),
+        token.trim().to_string(),
+    )
+}
+
+/// After `wait`: the journal entries the gateway serves, and the journal
+/// source's state.
+fn journal_after(url: &str, token: &str, wait: Duration) -> (usize, String) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        tokio::time::sleep(wait).await;
+        let logs = http()
+            .get(format!("{url}/api/v1/logs?limit=1000"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let info: ClusterInfo = http()
+            .get(format!("{url}/api/v1/cluster"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let state = info
+            .log_sources
+            .iter()
+            .find(|s| s.name == "journal")
+            .unwrap()
+            .state
+            .clone();
+        (
+            logs.lines()
+                .filter(|l| l.contains("\"cursor\":\"j:"))
+                .count(),
+            state,
+        )
+    })
 }
 
 #[test]
@@ -81,33 +155,15 @@ fn a_journal_that_cannot_be_followed_is_polled_and_nothing_is_lost_or_repeated()
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    // SAFETY: set before the runtime (and so any other thread) starts.
-    unsafe { std::env::set_var("PATH", path) };
-
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let mut config = demo_config("127.0.0.1:0".parse().unwrap());
-        config.journal = Some(JournalConfig {
-            dir: None,
-            files: vec![dir.join("app.journal").display().to_string()],
-            backfill: None,
-        });
-        let gw = gateway::start(config, demo(1, 1, 1)).await.unwrap();
-        // Read once by the failed follow, then polled several times over.
-        tokio::time::sleep(Duration::from_millis(3500)).await;
-        let entries = journal_logs(&gw.url).await;
-        assert_eq!(entries.len(), 5, "every entry, once: {entries:?}");
-        let info: ClusterInfo = get_json(&format!("{}/api/v1/cluster", gw.url)).await;
-        let state = &info
-            .log_sources
-            .iter()
-            .find(|s| s.name == "journal")
-            .unwrap()
-            .state;
-        assert!(state.starts_with("polling every 1s"), "{state}");
-        assert!(state.contains("Failed to get journal fd"), "{state}");
-        gw.shutdown().await;
-    });
+    let journal = dir.join("app.journal").display().to_string();
+    let (mut gateway, url, token) = gateway_in(&dir, &journal, &path);
+    // Read once by the failed follow, then polled several times over.
+    let (entries, state) = journal_after(&url, &token, Duration::from_millis(3500));
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    assert_eq!(entries, 5, "every entry, once ({state})");
+    assert!(state.starts_with("polling every 1s"), "{state}");
+    assert!(state.contains("Failed to get journal fd"), "{state}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -117,68 +173,9 @@ fn a_relative_journal_file_is_read_from_where_the_gateway_started() {
         return;
     }
     let dir = scratch("relative");
-    let mut gateway = Command::new(env!("CARGO_BIN_EXE_day2top"))
-        .args([
-            "gateway",
-            "--listen",
-            "127.0.0.1:0",
-            "--demo",
-            "--statsd",
-            "off",
-            "--otlp",
-            "off",
-            "--journal-file",
-            "app.journal",
-        ])
-        .current_dir(&dir)
-        .env("XDG_STATE_HOME", dir.join("state"))
-        .env("HOME", &dir)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(gateway.stderr.take().unwrap()).lines();
-    let url = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| l.split("serving ").nth(1).map(|u| u.trim().to_string()))
-        .expect("the gateway says where it serves");
-    std::thread::spawn(move || lines.for_each(drop));
-    let token = std::fs::read_to_string(dir.join("state/day2top/gateway.token")).unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (entries, state) = runtime.block_on(async {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        let logs = http()
-            .get(format!("{url}/api/v1/logs?limit=1000"))
-            .bearer_auth(token.trim())
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let info: ClusterInfo = http()
-            .get(format!("{url}/api/v1/cluster"))
-            .bearer_auth(token.trim())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let state = info
-            .log_sources
-            .iter()
-            .find(|s| s.name == "journal")
-            .unwrap()
-            .state
-            .clone();
-        (
-            logs.lines()
-                .filter(|l| l.contains("\"cursor\":\"j:"))
-                .count(),
-            state,
-        )
-    });
+    let path = std::env::var("PATH").unwrap_or_default();
+    let (mut gateway, url, token) = gateway_in(&dir, "app.journal", &path);
+    let (entries, state) = journal_after(&url, &token, Duration::from_millis(1500));
     let _ = gateway.kill();
     let _ = gateway.wait();
     assert_eq!(entries, 5, "journal state: {state}");

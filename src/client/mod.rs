@@ -138,6 +138,9 @@ impl Client {
             .user_agent(USER_AGENT)
             .connect_timeout(std::time::Duration::from_secs(10))
             .timeout(std::time::Duration::from_secs(30))
+            // The gateway closes a kept-alive connection after 10 s without
+            // a request: let it go first, so no request races the close.
+            .pool_idle_timeout(std::time::Duration::from_secs(5))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Client {
