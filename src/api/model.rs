@@ -187,6 +187,27 @@ pub struct Task {
     pub statuses: Vec<TaskStatus>,
 }
 
+impl Task {
+    /// Whether two readings differ only in usage (CPU, memory), which
+    /// changes every refresh and travels as metric samples
+    /// (`task.cpu.percent`, `task.mem.rss.bytes`), not as a task event.
+    pub fn same_but_usage(&self, other: &Task) -> bool {
+        self.id == other.id
+            && self.state == other.state
+            && self.health == other.health
+            && self.node_id == other.node_id
+            && self.name == other.name
+            && self.group == other.group
+            && self.version == other.version
+            && self.cpu_limit == other.cpu_limit
+            && self.mem_limit == other.mem_limit
+            && self.started == other.started
+            && self.updated == other.updated
+            && self.labels == other.labels
+            && self.statuses == other.statuses
+    }
+}
+
 /// One value of one series at one time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {

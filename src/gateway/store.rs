@@ -368,13 +368,16 @@ impl Store {
             &mut inner.nodes,
             collected.nodes,
             |n| &n.id,
+            |a, b| a == b,
             Record::Node,
             &mut inner.nodes_hub,
         );
+        // A task's usage alone is no event: it travels as samples.
         publish_changes(
             &mut inner.tasks,
             collected.tasks,
             |t| &t.id,
+            Task::same_but_usage,
             Record::Task,
             &mut inner.tasks_hub,
         );
@@ -760,10 +763,14 @@ fn append_logs(inner: &mut Inner, entries: Vec<LogEntry>) -> Vec<Arc<Published>>
 
 /// Replaces `current` with `latest`, publishing an event for every item
 /// added, changed or gone.
-fn publish_changes<T: Clone + PartialEq>(
+/// Replaces `current` with `latest`, publishing what was added, removed,
+/// or changed in a way `same` does not overlook. The store keeps the
+/// latest reading either way, so snapshots are current.
+fn publish_changes<T: Clone>(
     current: &mut BTreeMap<String, T>,
     latest: Vec<T>,
     id: fn(&T) -> &String,
+    same: fn(&T, &T) -> bool,
     record: fn(T) -> Record,
     hub: &mut TopicHub,
 ) {
@@ -774,7 +781,7 @@ fn publish_changes<T: Clone + PartialEq>(
             None => {
                 hub.publish(Op::Added, record(item.clone()));
             }
-            Some(old) if old != item => {
+            Some(old) if !same(&old, &item) => {
                 hub.publish(Op::Updated, record(item.clone()));
             }
             Some(_) => {}

@@ -118,6 +118,25 @@ fn text(s: &str) -> Value<'_> {
     Value::Text(Cow::Borrowed(s))
 }
 
+/// Fields that follow usage, which changes every refresh.
+pub fn is_usage(field: &str) -> bool {
+    matches!(
+        field,
+        "cpu"
+            | "cpu_percent"
+            | "cpu_history"
+            | "mem"
+            | "mem_percent"
+            | "mem_history"
+            | "mem_used"
+            | "disk_used"
+            | "disk_percent"
+            | "load1"
+            | "load5"
+            | "load15"
+    )
+}
+
 pub fn node_field<'a>(node: &'a Node, field: &str, model: &'a Model) -> Value<'a> {
     match field {
         "id" => text(&node.id),

@@ -49,7 +49,7 @@ use defs::Defs;
 use exec::ExecEvent;
 use model::{
     CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS, SUB_TASKS,
-    SUB_TRACES, TASK_CPU_SERIES,
+    SUB_TRACES, TASK_CPU_SERIES, TASK_MEM_SERIES,
 };
 use tokio::sync::mpsc;
 
@@ -98,7 +98,7 @@ pub fn subscriptions() -> Vec<Subscription> {
             sub: SUB_TASK_METRICS.into(),
             topic: Topic::Metrics,
             filter: Filter {
-                names: vec![TASK_CPU_SERIES.into()],
+                names: vec![TASK_CPU_SERIES.into(), TASK_MEM_SERIES.into()],
                 points: Some(model::TASK_SPARK_POINTS),
                 ..Default::default()
             },
@@ -215,6 +215,8 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut dirty = true;
+    // False once the stream ended for good (a refused token).
+    let mut stream_open = true;
     let mut last_draw = Instant::now() - FRAME;
 
     loop {
@@ -249,8 +251,15 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
                 }
                 dirty = true;
             }
-            message = stream.events.recv() => {
+            message = stream.events.recv(), if stream_open => {
                 let Some(message) = message else {
+                    // A refused token ends the stream on purpose: the
+                    // console stays, saying so, until the operator acts.
+                    if matches!(app.model.connection, model::Connection::Refused { .. }) {
+                        stream_open = false;
+                        dirty = true;
+                        continue;
+                    }
                     return Err(eyre!("the stream to the gateway stopped"));
                 };
                 let now = now_millis();
@@ -388,6 +397,7 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
                             Ok((next_client, next_stream)) => {
                                 client = next_client;
                                 stream = next_stream;
+                                stream_open = true;
                                 app.switch_origin(origin(next));
                             }
                             Err(e) => {

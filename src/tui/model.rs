@@ -30,6 +30,7 @@ pub const CPU_SERIES: &str = "node.cpu.percent";
 pub const MEM_SERIES: &str = "node.mem.percent";
 /// The task series the tasks table's sparklines draw.
 pub const TASK_CPU_SERIES: &str = "task.cpu.percent";
+pub const TASK_MEM_SERIES: &str = "task.mem.rss.bytes";
 /// Points kept per task sparkline (there may be 10,000 tasks).
 pub const TASK_SPARK_POINTS: usize = 30;
 /// Points kept per sparkline.
@@ -86,6 +87,9 @@ pub struct Model {
     pub dropped: u64,
     /// Bumped on every change to nodes or tasks, so views know to re-sort.
     pub generation: u64,
+    /// Bumped when a task's usage (CPU, memory) changes: only a table
+    /// sorted or filtered by usage needs to re-sort for it.
+    pub usage_generation: u64,
     /// Derived counts, kept current on every change.
     pub running_per_node: HashMap<String, usize>,
     pub tasks_per_node: HashMap<String, usize>,
@@ -117,6 +121,7 @@ impl Default for Model {
             loaded: false,
             dropped: 0,
             generation: 0,
+            usage_generation: 0,
             running_per_node: HashMap::new(),
             tasks_per_node: HashMap::new(),
             tasks_by_state: BTreeMap::new(),
@@ -283,6 +288,7 @@ impl Model {
                 self.task_series.clear();
                 for item in items {
                     if let Record::Series(series) = item
+                        && series.name == TASK_CPU_SERIES
                         && let Some(task) = series.tags.get("task_id")
                     {
                         let start = series.points.len().saturating_sub(TASK_SPARK_POINTS);
@@ -345,11 +351,16 @@ impl Model {
                 self.nodes.remove(&node.id);
                 self.node_series.retain(|(_, id), _| *id != node.id);
             }
-            (_, Record::Node(node)) => {
-                self.nodes.insert(node.id.clone(), node);
-            }
+            (_, Record::Node(node)) => match self.nodes.get_mut(&node.id) {
+                Some(held) => *held = node,
+                None => {
+                    self.nodes.insert(node.id.clone(), node);
+                }
+            },
             (Op::Removed, Record::Task(task)) => {
-                self.tasks.remove(&task.id);
+                if let Some(old) = self.tasks.remove(&task.id) {
+                    self.count(&old, -1);
+                }
                 self.task_series.remove(&task.id);
             }
             (_, Record::Task(task)) => {
@@ -357,17 +368,43 @@ impl Model {
                 if before != Some(task.state) {
                     self.note_change(&task, before);
                 }
-                self.tasks.insert(task.id.clone(), task);
+                self.count(&task, 1);
+                // The id is cloned only for a task not held yet.
+                let old = match self.tasks.get_mut(&task.id) {
+                    Some(held) => Some(std::mem::replace(held, task)),
+                    None => {
+                        self.tasks.insert(task.id.clone(), task);
+                        None
+                    }
+                };
+                if let Some(old) = old {
+                    self.count(&old, -1);
+                }
             }
             (_, Record::Sample(sample)) if sample.name == TASK_CPU_SERIES => {
-                if let Some(task) = sample.tags.get("task_id")
-                    && self.tasks.contains_key(task)
+                // A task's usage comes as samples, not as task events.
+                if let Some(id) = sample.tags.get("task_id")
+                    && let Some(task) = self.tasks.get_mut(id)
                 {
-                    let ring = self.task_series.entry(task.clone()).or_default();
+                    task.cpu = sample.value / 100.0;
+                    let ring = match self.task_series.get_mut(id) {
+                        Some(ring) => ring,
+                        None => self.task_series.entry(id.clone()).or_default(),
+                    };
                     if ring.len() == TASK_SPARK_POINTS {
                         ring.pop_front();
                     }
                     ring.push_back(sample.value);
+                    self.usage_generation += 1;
+                }
+                return;
+            }
+            (_, Record::Sample(sample)) if sample.name == TASK_MEM_SERIES => {
+                if let Some(id) = sample.tags.get("task_id")
+                    && let Some(task) = self.tasks.get_mut(id)
+                {
+                    task.mem_bytes = sample.value as u64;
+                    self.usage_generation += 1;
                 }
                 return;
             }
@@ -402,7 +439,8 @@ impl Model {
                 return;
             }
         }
-        self.recount();
+        // Nodes and tasks changed: the tables re-sort before their next frame.
+        self.generation += 1;
     }
 
     fn note_change(&mut self, task: &Task, before: Option<TaskState>) {
@@ -441,20 +479,55 @@ impl Model {
         self.changes = all.into();
     }
 
+    /// Counts every task from scratch: after a snapshot.
     fn recount(&mut self) {
         self.generation += 1;
         self.running_per_node.clear();
         self.tasks_per_node.clear();
         self.tasks_by_state.clear();
-        for task in self.tasks.values() {
-            *self.tasks_by_state.entry(task.state).or_default() += 1;
-            *self.tasks_per_node.entry(task.node_id.clone()).or_default() += 1;
-            if task.state == TaskState::Running {
-                *self
-                    .running_per_node
-                    .entry(task.node_id.clone())
-                    .or_default() += 1;
+        let tasks = std::mem::take(&mut self.tasks);
+        for task in tasks.values() {
+            self.count(task, 1);
+        }
+        self.tasks = tasks;
+    }
+
+    /// Adds a task's part to the counts (`sign` 1), or takes it away (-1):
+    /// an event costs this, never a pass over every task.
+    fn count(&mut self, task: &Task, sign: isize) {
+        fn bump<K: Ord + Clone>(map: &mut BTreeMap<K, usize>, key: &K, sign: isize) {
+            match map.get_mut(key) {
+                Some(n) => {
+                    *n = n.saturating_add_signed(sign);
+                    if *n == 0 {
+                        map.remove(key);
+                    }
+                }
+                None if sign > 0 => {
+                    map.insert(key.clone(), 1);
+                }
+                None => {}
             }
+        }
+        fn bump_node(map: &mut HashMap<String, usize>, node: &str, sign: isize) {
+            match map.get_mut(node) {
+                Some(n) => {
+                    *n = n.saturating_add_signed(sign);
+                    if *n == 0 {
+                        map.remove(node);
+                    }
+                }
+                // The id is cloned only for a node not counted yet.
+                None if sign > 0 => {
+                    map.insert(node.to_string(), 1);
+                }
+                None => {}
+            }
+        }
+        bump(&mut self.tasks_by_state, &task.state, sign);
+        bump_node(&mut self.tasks_per_node, &task.node_id, sign);
+        if task.state == TaskState::Running {
+            bump_node(&mut self.running_per_node, &task.node_id, sign);
         }
     }
 }

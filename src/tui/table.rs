@@ -131,9 +131,16 @@ impl TableState {
         now: UnixMillis,
         height: usize,
     ) {
+        // Usage moves every second: it re-sorts only a table sorted by it
+        // (its cells are read live either way).
+        let by_usage = def
+            .columns
+            .get(self.sort)
+            .is_some_and(|c| fields::is_usage(&c.field));
         let key = (
             match rows {
                 Rows::Traces(_) => model.traces_generation,
+                _ if by_usage => model.generation + model.usage_generation,
                 _ => model.generation,
             },
             format!("{rows:?}{}{}", self.sort, self.descending),
