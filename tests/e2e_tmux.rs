@@ -107,6 +107,15 @@ impl Session {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// Waits for the cluster view. How many tasks it counts depends on how
+    /// long a test took (the demo replaces finished batch tasks).
+    fn wait_cluster_view(&self) -> String {
+        self.wait_for("the cluster view", |screen| {
+            screen.lines().nth(1).is_some_and(|l| l.trim() == "cluster")
+                && screen.contains("Tasks ")
+        })
+    }
+
     /// Waits up to 20 s for the screen to satisfy `ok`.
     fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -498,11 +507,7 @@ fn dashboard_health_and_ascii_in_a_real_terminal() {
     s.keys(&["Enter"]);
     s.wait_text("node.cpu.percent . 10 series");
     s.keys(&["Escape", "Escape"]);
-    // Back on the cluster view (the demo replaces finished batch tasks, so
-    // how many tasks it shows depends on how long the test took).
-    s.wait_for("the cluster view", |screen| {
-        screen.lines().nth(1).is_some_and(|l| l.trim() == "cluster") && screen.contains("Tasks ")
-    });
+    s.wait_cluster_view();
     s.quit_and_check_restored();
     let _ = std::fs::remove_dir_all(home);
 }
@@ -525,7 +530,7 @@ fn traces_list_waterfall_and_span_detail_in_a_real_terminal() {
     s.keys(&["j", "j", "j", "Enter"]);
     s.wait_text("Waiting for lock behind");
     s.keys(&["Escape", "Escape"]);
-    s.wait_text("Tasks 60");
+    s.wait_cluster_view();
     s.quit_and_check_restored();
 }
 
