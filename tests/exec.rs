@@ -228,6 +228,20 @@ fn processes_with(marker: &str) -> usize {
         .count()
 }
 
+/// How many `sleep MARKER` processes run once their number reaches
+/// `want`, or after 5 s.
+async fn settles_at(marker: &str, want: usize) -> usize {
+    let mut now = processes_with(marker);
+    for _ in 0..100 {
+        if now == want {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        now = processes_with(marker);
+    }
+    now
+}
+
 #[tokio::test]
 async fn a_disconnect_kills_the_whole_session() {
     let gw = gateway(None, Duration::from_secs(30)).await;
@@ -242,25 +256,13 @@ async fn a_disconnect_kills_the_whole_session() {
         req.tty = tty;
         let mut c = client(&gw, OPS).exec(&task, &req).await.unwrap();
         read_until(&mut c, "started").await;
-        let mut running = 0;
-        for _ in 0..40 {
-            running = processes_with(marker);
-            if running == 2 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert_eq!(running, 2, "both sleeps run");
+        assert_eq!(settles_at(marker, 2).await, 2, "both sleeps run");
         drop(c);
-        let mut left = 2;
-        for _ in 0..100 {
-            left = processes_with(marker);
-            if left == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert_eq!(left, 0, "the gateway killed the process group (tty {tty})");
+        assert_eq!(
+            settles_at(marker, 0).await,
+            0,
+            "the gateway killed the process group (tty {tty})"
+        );
     }
     // The session's record says the client went away.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -313,25 +315,13 @@ async fn a_process_that_leaves_the_session_dies_with_it() {
     ]);
     let mut c = client(&gw, OPS).exec(&task, &req).await.unwrap();
     read_until(&mut c, "started").await;
-    let mut running = 0;
-    for _ in 0..40 {
-        running = processes_with(marker);
-        if running == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(running, 1, "the escaped sleep runs");
+    assert_eq!(settles_at(marker, 1).await, 1, "the escaped sleep runs");
     drop(c);
-    let mut left = 1;
-    for _ in 0..100 {
-        left = processes_with(marker);
-        if left == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(left, 0, "the session's cgroup was killed, escapee included");
+    assert_eq!(
+        settles_at(marker, 0).await,
+        0,
+        "the session's cgroup was killed, escapee included"
+    );
     gw.shutdown().await;
 }
 

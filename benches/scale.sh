@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Scale figures: the real release binary at cluster sizes, driven through
+# tmux as an operator would, measured from /proc and the gateway's socket.
+# Prints a table a size, beside issue 12's goals.
+#
+#   benches/scale.sh [NODESxTASKS ...]      (default: 1000x10000 5000x50000)
+#   CONSOLES=20 benches/scale.sh 1000x10000 (consoles for the fan-out figures)
+#
+# Key → screen is timed from `tmux send-keys` until the pane shows the
+# change (polled with capture-pane, so a few ms of tmux are included).
+# Needs tmux and ss (iproute2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q
+bin=$PWD/target/release/day2top
+ticks=$(getconf CLK_TCK)
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000x10000 5000x50000)
+consoles=${CONSOLES:-20}
+work=$(mktemp -d)
+trap 'tmux -L scale kill-server 2>/dev/null; pkill -f "$work" 2>/dev/null; rm -rf "$work"' EXIT
+t() { tmux -L scale "$@"; }
+
+now_ms() { date +%s%3N; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+pane_pid() { # the program in a pane (the pane may run it through sh)
+    local pid
+    pid=$(t list-panes -t "$1" -F '#{pane_pid}')
+    if [ "$(ps -o comm= -p "$pid")" = "sh" ]; then pid=$(pgrep -P "$pid" | head -1); fi
+    echo "$pid"
+}
+screen() { t capture-pane -p -t "$1"; }
+# Waits (up to 60 s) until line $2 of the screen matches $3; prints ms taken.
+wait_line() {
+    local session=$1 line=$2 pattern=$3 start
+    start=$(now_ms)
+    for _ in $(seq 1 6000); do
+        if screen "$session" | sed -n "${line}p" | grep -q -- "$pattern"; then
+            echo $(($(now_ms) - start))
+            return
+        fi
+        sleep 0.01
+    done
+    echo 60000
+}
+# Sends keys, then waits until the screen differs from before; prints ms.
+key_ms() {
+    local session=$1 before start
+    shift
+    before=$(screen "$session")
+    start=$(now_ms)
+    t send-keys -t "$session" "$@"
+    for _ in $(seq 1 3000); do
+        [ "$(screen "$session")" != "$before" ] && break
+        sleep 0.005
+    done
+    echo $(($(now_ms) - start))
+}
+# p50 and p99 of the numbers on stdin.
+percentiles() { sort -n | awk '{a[NR]=$1} END {p50=a[int((NR+1)/2)]; i=int(NR*0.99); if (i<1) i=1; printf "%d / %d", p50, a[i]}'; }
+# CPU % of a pid over $2 seconds.
+cpu_over() {
+    local pid=$1 secs=$2 a b
+    a=$(cpu_ticks "$pid")
+    sleep "$secs"
+    b=$(cpu_ticks "$pid")
+    awk -v d=$((b - a)) -v s="$secs" -v hz="$ticks" 'BEGIN { printf "%.1f", 100 * d / hz / s }'
+}
+# Bytes a second the gateway sends on port $1 over $2 seconds, all sockets.
+wire_over() {
+    local port=$1 secs=$2 a b
+    sent() { ss -tin state established "( sport = :$port )" | grep -o 'bytes_acked:[0-9]*' | cut -d: -f2 | awk '{s+=$1} END {print s+0}'; }
+    a=$(sent)
+    sleep "$secs"
+    b=$(sent)
+    echo $(((b - a) / secs))
+}
+
+for size in "${sizes[@]}"; do
+    nodes=${size%x*}
+    tasks=${size#*x}
+    demo=(--demo --demo-nodes "$nodes" --demo-tasks "$tasks")
+    echo "== $nodes nodes, $tasks tasks"
+
+    # First frame with data, the console with its embedded demo gateway.
+    t new-session -d -s first -x 200 -y 60 "$bin ${demo[*]}"
+    first=$(wait_line first 1 "live.*$nodes nodes")
+    t kill-session -t first
+
+    # A gateway of its own, and one console on it.
+    port=$((20000 + RANDOM % 20000))
+    XDG_STATE_HOME=$work/state "$bin" gateway --listen "127.0.0.1:$port" "${demo[@]}" \
+        --statsd off --otlp off --max-streams-per-token $((consoles + 4)) >"$work/gw.log" 2>&1 &
+    gw=$!
+    for _ in $(seq 1 600); do grep -q "connect with" "$work/gw.log" && break; sleep 0.1; done
+    console="$bin --gateway http://127.0.0.1:$port --token-file $work/state/day2top/gateway.token"
+    t new-session -d -s c0 -x 200 -y 60 "$console"
+    wait_line c0 1 "live.*$nodes nodes" >/dev/null
+    sleep 5
+    c0=$(pane_pid c0)
+
+    cpu_cluster=$(cpu_over "$c0" 10)
+    wire1=$(wire_over "$port" 10)
+    gw_cpu1=$(cpu_over "$gw" 10)
+
+    # Keys: :tasks and back, page down, sort, typing a filter.
+    tasks_ms=()
+    for _ in $(seq 1 25); do
+        t send-keys -t c0 ':tasks'
+        sleep 0.05
+        start=$(now_ms)
+        t send-keys -t c0 Enter
+        wait_line c0 2 "tasks" >/dev/null
+        tasks_ms+=($(($(now_ms) - start)))
+        start=$(now_ms)
+        t send-keys -t c0 Escape
+        wait_line c0 2 "^ cluster *$" >/dev/null
+        tasks_ms+=($(($(now_ms) - start)))
+    done
+    t send-keys -t c0 ':tasks' Enter
+    wait_line c0 2 "tasks" >/dev/null
+    sleep 1
+    cpu_tasks=$(cpu_over "$c0" 10)
+    page_ms=$(for _ in $(seq 1 50); do key_ms c0 PageDown; done | percentiles)
+    sort_ms=$(for _ in $(seq 1 50); do key_ms c0 '>'; done | percentiles)
+    t send-keys -t c0 '/'
+    sleep 0.2
+    filter_ms=$(for c in c a s s a n d r a - n o d e - 1 c a s s a n d r a - n o d e - 2 x y z w v u t s r q p o n m l k j i h g; do
+        key_ms c0 "$c"
+    done | percentiles)
+    t send-keys -t c0 Enter Escape Escape ':logs' Enter
+    sleep 2
+    cpu_logs=$(cpu_over "$c0" 10)
+    rss_console=$(rss_mb "$c0")
+    rss_gw=$(rss_mb "$gw")
+
+    # The fan-out: more consoles on the same gateway.
+    for i in $(seq 1 $((consoles - 1))); do
+        t new-session -d -s "c$i" -x 100 -y 30 "$console"
+    done
+    sleep 15
+    gw_cpun=$(cpu_over "$gw" 10)
+    wiren=$(wire_over "$port" 10)
+    rss_gwn=$(rss_mb "$gw")
+    live=0
+    for i in $(seq 0 $((consoles - 1))); do
+        screen "c$i" | head -1 | grep -q "live" && live=$((live + 1))
+    done
+    t kill-server
+    kill "$gw" 2>/dev/null || true
+    wait "$gw" 2>/dev/null || true
+
+    printf '%-52s %-18s %s\n' figure measured goal
+    printf '%-52s %-18s %s\n' "key → screen p50 / p99 (ms): :tasks and back" "$(printf '%s\n' "${tasks_ms[@]}" | percentiles)" "≤ 30 / ≤ 50"
+    printf '%-52s %-18s %s\n' "  page down" "$page_ms" "≤ 30 / ≤ 50"
+    printf '%-52s %-18s %s\n' "  sort by the next column" "$sort_ms" "≤ 30 / ≤ 50"
+    printf '%-52s %-18s %s\n' "  typing a filter" "$filter_ms" "≤ 30 / ≤ 50"
+    printf '%-52s %-18s %s\n' "console CPU % idle: cluster / tasks / logs" "$cpu_cluster / $cpu_tasks / $cpu_logs" "≤ 5"
+    printf '%-52s %-18s %s\n' "gateway CPU %: 1 console / $consoles consoles" "$gw_cpu1 / $gw_cpun" "≤ 10 / ≤ 25"
+    printf '%-52s %-18s %s\n' "RSS MB: console / gateway (1 console, $consoles)" "$rss_console / $rss_gw, $rss_gwn" "≤ 60 / ≤ 150"
+    printf '%-52s %-18s %s\n' "first frame with data after launch (ms)" "$first" "≤ 300"
+    printf '%-52s %-18s %s\n' "wire KiB/s per console, idle cluster view" "$((wire1 / 1024)) ($((wiren / consoles / 1024)) with $consoles)" "report"
+    printf '%-52s %-18s %s\n' "consoles still live with $consoles attached" "$live of $consoles" "all"
+done
