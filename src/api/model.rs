@@ -102,6 +102,28 @@ pub struct Node {
     pub last_seen: UnixMillis,
 }
 
+impl Node {
+    /// Whether two readings differ only in what moves every refresh: usage
+    /// and when the node was last seen. CPU and memory also travel as
+    /// samples (`node.cpu.percent`, `node.mem.percent`).
+    pub fn same_but_usage(&self, other: &Node) -> bool {
+        self.id == other.id
+            && self.health == other.health
+            && self.hostname == other.hostname
+            && self.role == other.role
+            && self.address == other.address
+            && self.addresses == other.addresses
+            && self.labels == other.labels
+            && self.capacity == other.capacity
+            && self.os == other.os
+            && self.boot_time == other.boot_time
+            && self.disks.len() == other.disks.len()
+            && self.disks.iter().zip(&other.disks).all(|(a, b)| {
+                a.mount == b.mount && a.device == b.device && a.total_bytes == b.total_bytes
+            })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskState {

@@ -128,7 +128,13 @@ struct Inner {
     builtins: Builtins,
     /// When the built-in checks last ran.
     builtins_at: UnixMillis,
+    /// When each node was last published: a node whose only change is its
+    /// usage is published at most every [`NODE_USAGE_EVERY_MS`].
+    node_published: HashMap<String, UnixMillis>,
 }
+
+/// How often a node's usage alone makes a node event.
+const NODE_USAGE_EVERY_MS: UnixMillis = 10_000;
 
 impl Inner {
     fn hub(&self, topic: Topic) -> &TopicHub {
@@ -311,6 +317,7 @@ impl Store {
                 checks: BTreeMap::new(),
                 builtins: Builtins::default(),
                 builtins_at: i64::MIN,
+                node_published: HashMap::new(),
             }),
             seekers: Default::default(),
             log_sources: Mutex::new(Vec::new()),
@@ -364,14 +371,26 @@ impl Store {
                 task.health = *health;
             }
         }
+        let published = &mut inner.node_published;
         publish_changes(
             &mut inner.nodes,
             collected.nodes,
             |n| &n.id,
-            |a, b| a == b,
+            |old, new| {
+                let due = published
+                    .get(&new.id)
+                    .is_none_or(|at| now - at >= NODE_USAGE_EVERY_MS);
+                let same = old.same_but_usage(new) && (old == new || !due);
+                if !same {
+                    published.insert(new.id.clone(), now);
+                }
+                same
+            },
             Record::Node,
             &mut inner.nodes_hub,
         );
+        let nodes = &inner.nodes;
+        inner.node_published.retain(|id, _| nodes.contains_key(id));
         // A task's usage alone is no event: it travels as samples.
         publish_changes(
             &mut inner.tasks,
@@ -770,7 +789,7 @@ fn publish_changes<T: Clone>(
     current: &mut BTreeMap<String, T>,
     latest: Vec<T>,
     id: fn(&T) -> &String,
-    same: fn(&T, &T) -> bool,
+    mut same: impl FnMut(&T, &T) -> bool,
     record: fn(T) -> Record,
     hub: &mut TopicHub,
 ) {
@@ -802,6 +821,49 @@ pub fn random_hex(bytes: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usage_alone_makes_a_node_event_at_most_every_ten_seconds_and_a_task_event_never() {
+        use crate::collect::Source;
+        let store = Store::new("c".into(), "demo", StoreLimits::default());
+        let mut demo = crate::collect::demo::DemoSource::new(crate::collect::demo::DemoConfig {
+            nodes: 3,
+            tasks: 20,
+            ..Default::default()
+        });
+        let t0 = 1_700_000_000_000;
+        let first = demo.collect(t0);
+        store.apply(first.clone(), t0);
+        let (nodes0, tasks0) = (
+            store.cluster_info().nodes_seq,
+            store.cluster_info().tasks_seq,
+        );
+        // Thirty seconds of readings in which only usage moves.
+        for second in 1..=30 {
+            let mut reading = first.clone();
+            for n in &mut reading.nodes {
+                n.usage.cpu_percent = second as f64;
+                n.last_seen = t0 + second * 1000;
+            }
+            for t in &mut reading.tasks {
+                t.cpu = second as f64 / 10.0;
+                t.mem_bytes += second as u64;
+            }
+            store.apply(reading, t0 + second * 1000);
+        }
+        let info = store.cluster_info();
+        assert_eq!(info.tasks_seq, tasks0, "usage is no task event");
+        let node_events = info.nodes_seq - nodes0;
+        assert!(
+            (3..=3 * 4).contains(&(node_events as usize)),
+            "{node_events} node events for 3 nodes in 30 s"
+        );
+        // The store holds the latest usage all the same.
+        assert_eq!(
+            store.node(&first.nodes[0].id).unwrap().1.usage.cpu_percent,
+            30.0
+        );
+    }
 
     fn entries(n: usize) -> Vec<LogEntry> {
         (0..n)

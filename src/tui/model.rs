@@ -410,6 +410,18 @@ impl Model {
             }
             (_, Record::Sample(sample)) => {
                 if let Some(node) = sample.tags.get("node_id") {
+                    // A node's CPU and memory come each second as samples;
+                    // the rest of its usage with its (rarer) node events.
+                    if let Some(held) = self.nodes.get_mut(node) {
+                        match sample.name.as_str() {
+                            CPU_SERIES => held.usage.cpu_percent = sample.value,
+                            MEM_SERIES => {
+                                held.usage.mem_bytes =
+                                    (sample.value / 100.0 * held.capacity.mem_bytes as f64) as u64
+                            }
+                            _ => {}
+                        }
+                    }
                     let ring = self
                         .node_series
                         .entry((sample.name, node.clone()))
