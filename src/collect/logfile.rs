@@ -120,7 +120,14 @@ impl FileRegistry {
 /// nothing else.
 pub fn parse_cursor(rest: &str) -> Option<(u64, u64, u64)> {
     let mut parts = rest.split(':');
-    let mut number = || parts.next()?.parse::<u64>().ok();
+    // Only the spelling the tailer writes: digits, no sign, no leading zero.
+    let mut number = || {
+        let part = parts.next()?;
+        let canonical = !part.is_empty()
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && (part == "0" || !part.starts_with('0'));
+        canonical.then(|| part.parse::<u64>().ok())?
+    };
     let parsed = (number()?, number()?, number()?);
     parts.next().is_none().then_some(parsed)
 }
@@ -477,6 +484,9 @@ mod tests {
             "f:1:2".to_string(),
             "f:".to_string(),
             "f:-1:x:0".to_string(),
+            // Other spellings of a real cursor: only the one written counts.
+            format!("f:+{}:{}:0", m.dev(), m.ino()),
+            format!("f:0{}:{}:0", m.dev(), m.ino()),
         ] {
             assert!(after(&registry, &forged).is_err(), "{forged} is refused");
         }
