@@ -18,7 +18,7 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000x10000 5000x50000)
 consoles=${CONSOLES:-20}
 work=$(mktemp -d)
-trap 'tmux -L scale kill-server 2>/dev/null; pkill -f "$work" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'tmux -L scale kill-server 2>/dev/null || true; pkill -f "$work" 2>/dev/null || true; rm -rf "$work"' EXIT
 t() { tmux -L scale "$@"; }
 
 now_ms() { date +%s%3N; }
