@@ -29,8 +29,13 @@ const AUDIT_KEPT: usize = 2000;
 /// The bounds of the store and its topics.
 #[derive(Debug, Clone)]
 pub struct StoreLimits {
-    /// Events a subscriber may fall behind before it is told of a gap.
+    /// Metric events a subscriber may fall behind before it is caught up.
+    /// A topic's queue keeps its last this-many events alive, read or not.
     pub subscriber_queue: usize,
+    /// The same for topics whose events are whole objects of kilobytes
+    /// (nodes, tasks, checks, traces, audit), and what their replay rings
+    /// hold: far fewer, so the queues cannot pin hundreds of megabytes.
+    pub object_queue: usize,
     /// Events kept for clients resuming from a sequence number.
     pub replay: usize,
     /// Traces: spans and bytes held.
@@ -51,6 +56,7 @@ impl Default for StoreLimits {
     fn default() -> Self {
         StoreLimits {
             subscriber_queue: 65_536,
+            object_queue: 4_096,
             replay: 16_384,
             series: SeriesLimits::default(),
             traces: TraceLimits::default(),
@@ -297,7 +303,13 @@ impl Inner {
 
 impl Store {
     pub fn new(cluster_name: String, source: &str, limits: StoreLimits) -> Store {
-        let hub = || TopicHub::new(limits.subscriber_queue, limits.replay, usize::MAX);
+        let hub = || {
+            TopicHub::new(
+                limits.object_queue,
+                limits.replay.min(limits.object_queue),
+                usize::MAX,
+            )
+        };
         Store {
             inner: Mutex::new(Inner {
                 cluster_name,
@@ -308,11 +320,11 @@ impl Store {
                 snapshot_points: limits.snapshot_points,
                 nodes_hub: hub(),
                 tasks_hub: hub(),
-                metrics_hub: hub(),
+                metrics_hub: TopicHub::new(limits.subscriber_queue, limits.replay, usize::MAX),
                 logs_hub: TopicHub::new(limits.log_queue, usize::MAX, limits.log_bytes),
                 health_hub: hub(),
                 spans_hub: hub(),
-                audit_hub: TopicHub::new(limits.subscriber_queue, AUDIT_KEPT, usize::MAX),
+                audit_hub: TopicHub::new(limits.object_queue, AUDIT_KEPT, usize::MAX),
                 traces: TraceStore::new(limits.traces.clone()),
                 checks: BTreeMap::new(),
                 builtins: Builtins::default(),
