@@ -276,6 +276,29 @@ async fn a_disconnect_kills_the_whole_session() {
     gw.shutdown().await;
 }
 
+/// A gateway for this host (its generated token may exec as anyone), once
+/// its collector lists `pid` running `sleep`.
+async fn host_gateway_listing(pid: &str) -> (RunningGateway, Client) {
+    let mut config = GatewayConfig::new("127.0.0.1:0".parse().unwrap());
+    config.refresh = Duration::from_millis(100);
+    let gw = gateway::start(config, Box::new(day2top::collect::host::HostSource::new()))
+        .await
+        .unwrap();
+    let me = client(&gw, &gw.generated_token.clone().unwrap());
+    for _ in 0..100 {
+        let task: Result<serde_json::Value, _> = me.get(&format!("/api/v1/tasks/{pid}")).await;
+        if task.is_ok_and(|t| {
+            t["item"]["labels"]["cmdline"]
+                .as_str()
+                .is_some_and(|c| c.contains("sleep"))
+        }) {
+            return (gw, me);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the host collector never listed pid {pid}");
+}
+
 /// Whether this process may make cgroups (v2) below its own.
 fn cgroups_writable() -> bool {
     let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
@@ -562,28 +585,7 @@ async fn exec_enters_the_namespaces_of_a_containerised_task() {
         return;
     }
     let pid = contained.id().to_string();
-    let mut config = GatewayConfig::new("127.0.0.1:0".parse().unwrap());
-    config.refresh = Duration::from_millis(100);
-    let gw = gateway::start(config, Box::new(day2top::collect::host::HostSource::new()))
-        .await
-        .unwrap();
-    let token = gw.generated_token.clone().unwrap();
-    let me = client(&gw, &token);
-    // Wait until the host collector lists it, and it runs sleep.
-    let mut seen = false;
-    for _ in 0..100 {
-        let task: Result<serde_json::Value, _> = me.get(&format!("/api/v1/tasks/{pid}")).await;
-        if task.is_ok_and(|t| {
-            t["item"]["labels"]["cmdline"]
-                .as_str()
-                .is_some_and(|c| c.contains("sleep"))
-        }) {
-            seen = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(seen, "the host collector lists pid {pid}");
+    let (gw, me) = host_gateway_listing(&pid).await;
     let (out, err, status) = collect(me.exec(&pid, &request(&["hostname"])).await.unwrap()).await;
     assert_eq!(status.exit_code, Some(0), "{err}");
     assert_eq!(out.trim(), "day2top-ns-test");
@@ -616,26 +618,7 @@ async fn exec_as_an_unknown_uid_takes_the_tasks_own_group() {
         .spawn()
         .expect("setpriv runs");
     let pid = stranger.id().to_string();
-    let mut config = GatewayConfig::new("127.0.0.1:0".parse().unwrap());
-    config.refresh = Duration::from_millis(100);
-    let gw = gateway::start(config, Box::new(day2top::collect::host::HostSource::new()))
-        .await
-        .unwrap();
-    let me = client(&gw, &gw.generated_token.clone().unwrap());
-    let mut seen = false;
-    for _ in 0..100 {
-        let task: Result<serde_json::Value, _> = me.get(&format!("/api/v1/tasks/{pid}")).await;
-        if task.is_ok_and(|t| {
-            t["item"]["labels"]["cmdline"]
-                .as_str()
-                .is_some_and(|c| c.contains("sleep"))
-        }) {
-            seen = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(seen, "the host collector lists pid {pid}");
+    let (gw, me) = host_gateway_listing(&pid).await;
     let (uid, err, status) = collect(me.exec(&pid, &request(&["id", "-u"])).await.unwrap()).await;
     assert_eq!(status.exit_code, Some(0), "{err}");
     let (gid, _, _) = collect(me.exec(&pid, &request(&["id", "-g"])).await.unwrap()).await;
