@@ -71,6 +71,33 @@ const MAX_CLIENT_FRAME: usize = 64 * 1024;
 /// Stream connections one token may hold open, unless told otherwise.
 pub const DEFAULT_STREAMS_PER_TOKEN: usize = 32;
 
+/// A frame this large (a snapshot of a big cluster) leaves megabytes
+/// behind once sent.
+const LARGE_FRAME: usize = 1 << 20;
+
+/// Gives memory freed since the last call back to the system, at most once
+/// a second: glibc keeps what large frames (snapshots, for every console
+/// that connects) leave behind, and the gateway's resident size would
+/// carry every such peak for good.
+fn release_freed_memory() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = now_millis();
+    let last = LAST.load(Ordering::Relaxed);
+    if now - last < 1000
+        || LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Open streams per token.
 #[derive(Default)]
 pub struct PerToken(std::sync::Mutex<HashMap<String, usize>>);
@@ -195,10 +222,16 @@ async fn serve(
                     None => break,
                 },
             };
+            let large = matches!(&message, Message::Text(t) if t.len() >= LARGE_FRAME);
             let closing = matches!(message, Message::Close(_));
             match tokio::time::timeout(limits.write_timeout, sink.send(message)).await {
                 Ok(Ok(())) if closing => return "the gateway closed the stream",
-                Ok(Ok(())) if text => GatewayStats::add(&writer_gw.stats.frames_sent, 1),
+                Ok(Ok(())) if text => {
+                    GatewayStats::add(&writer_gw.stats.frames_sent, 1);
+                    if large {
+                        release_freed_memory();
+                    }
+                }
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => return "the socket closed",
                 Err(_) => {
