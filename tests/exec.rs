@@ -299,24 +299,20 @@ async fn host_gateway_listing(pid: &str) -> (RunningGateway, Client) {
     panic!("the host collector never listed pid {pid}");
 }
 
-/// Whether this process may make cgroups (v2) below its own.
-fn cgroups_writable() -> bool {
+/// This process's cgroup (v2) directory, if it may make cgroups below it.
+fn writable_cgroup() -> Option<std::path::PathBuf> {
     let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     let mount = info.lines().find_map(|l| {
         let (before, after) = l.split_once(" - ")?;
         (after.starts_with("cgroup2 ")).then(|| before.split(' ').nth(4).map(str::to_string))?
-    });
+    })?;
     let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-    let own = own.lines().find_map(|l| l.strip_prefix("0::"));
-    let (Some(mount), Some(own)) = (mount, own) else {
-        return false;
-    };
-    let probe = std::path::Path::new(&mount)
-        .join(own.trim_start_matches('/'))
-        .join(format!("day2top-probe-{}", std::process::id()));
+    let own = own.lines().find_map(|l| l.strip_prefix("0::"))?.to_string();
+    let dir = std::path::Path::new(&mount).join(own.trim_start_matches('/'));
+    let probe = dir.join(format!("day2top-probe-{}", std::process::id()));
     let made = std::fs::create_dir(&probe).is_ok();
     let _ = std::fs::remove_dir(&probe);
-    made
+    made.then_some(dir)
 }
 
 /// A process that leaves the session (`setsid`) is still in the session's
@@ -324,10 +320,13 @@ fn cgroups_writable() -> bool {
 /// as CI runs); elsewhere it says so and passes.
 #[tokio::test]
 async fn a_process_that_leaves_the_session_dies_with_it() {
-    if !cgroups_writable() {
+    let Some(cgroup) = writable_cgroup() else {
         eprintln!("skipped: no writable cgroup v2 hierarchy here");
         return;
-    }
+    };
+    // What a gateway killed before it could clean up leaves behind.
+    let stale = cgroup.join("day2top-exec-4000000000");
+    std::fs::create_dir_all(stale.join("session-x")).unwrap();
     let gw = gateway(None, Duration::from_secs(30)).await;
     let (task, _) = tasks(&gw).await;
     let marker = "987653";
@@ -344,6 +343,10 @@ async fn a_process_that_leaves_the_session_dies_with_it() {
         settles_at(marker, 0).await,
         0,
         "the session's cgroup was killed, escapee included"
+    );
+    assert!(
+        !stale.exists(),
+        "a dead gateway's empty cgroups are cleared"
     );
     gw.shutdown().await;
 }

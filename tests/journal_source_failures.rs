@@ -45,10 +45,20 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// A child process, killed however the test ends (a failed assertion too).
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `day2top gateway` on a demo with `--journal-file FILE`, started in
 /// `dir` with `path` as its PATH: the child, its URL and its token.
-fn gateway_in(dir: &Path, file: &str, path: &str) -> (std::process::Child, String, String) {
-    let mut gateway = Command::new(env!("CARGO_BIN_EXE_day2top"))
+fn gateway_in(dir: &Path, file: &str, path: &str) -> (Running, String, String) {
+    let gateway = Command::new(env!("CARGO_BIN_EXE_day2top"))
         .args([
             "gateway",
             "--listen",
@@ -68,7 +78,8 @@ fn gateway_in(dir: &Path, file: &str, path: &str) -> (std::process::Child, Strin
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(gateway.stderr.take().unwrap()).lines();
+    let mut gateway = Running(gateway);
+    let mut lines = BufReader::new(gateway.0.stderr.take().unwrap()).lines();
     let mut url = None;
     // The token file is written before "connect with" is said.
     for line in lines.by_ref().map_while(Result::ok) {
@@ -156,11 +167,10 @@ fn a_journal_that_cannot_be_followed_is_polled_and_nothing_is_lost_or_repeated()
         std::env::var("PATH").unwrap_or_default()
     );
     let journal = dir.join("app.journal").display().to_string();
-    let (mut gateway, url, token) = gateway_in(&dir, &journal, &path);
+    let (gateway, url, token) = gateway_in(&dir, &journal, &path);
     // Read once by the failed follow, then polled several times over.
     let (entries, state) = journal_after(&url, &token, Duration::from_millis(3500));
-    let _ = gateway.kill();
-    let _ = gateway.wait();
+    drop(gateway);
     assert_eq!(entries, 5, "every entry, once ({state})");
     assert!(state.starts_with("polling every 1s"), "{state}");
     assert!(state.contains("Failed to get journal fd"), "{state}");
@@ -174,10 +184,9 @@ fn a_relative_journal_file_is_read_from_where_the_gateway_started() {
     }
     let dir = scratch("relative");
     let path = std::env::var("PATH").unwrap_or_default();
-    let (mut gateway, url, token) = gateway_in(&dir, "app.journal", &path);
+    let (gateway, url, token) = gateway_in(&dir, "app.journal", &path);
     let (entries, state) = journal_after(&url, &token, Duration::from_millis(1500));
-    let _ = gateway.kill();
-    let _ = gateway.wait();
+    drop(gateway);
     assert_eq!(entries, 5, "journal state: {state}");
     assert_eq!(state, "following", "the relative path was made absolute");
     let _ = std::fs::remove_dir_all(&dir);

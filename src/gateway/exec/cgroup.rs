@@ -39,6 +39,36 @@ fn mount_point() -> Option<PathBuf> {
     })
 }
 
+/// Removes the empty session cgroups of gateways that are gone (killed
+/// before they could clean up): `day2top-exec-PID` of a PID not running.
+/// Run as each session starts: one read of a directory.
+fn remove_stale(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("day2top-exec-"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        // Only empty cgroups can be removed; one still holding a process
+        // stays (rmdir refuses), and is left alone.
+        if let Ok(sessions) = std::fs::read_dir(entry.path()) {
+            for session in sessions.flatten().filter(|s| s.path().is_dir()) {
+                let _ = std::fs::remove_dir(session.path());
+            }
+        }
+        let _ = std::fs::remove_dir(entry.path());
+    }
+}
+
 fn find_base() -> Result<PathBuf, String> {
     let mount = mount_point().ok_or("no cgroup v2 hierarchy is mounted")?;
     let own = std::fs::read_to_string("/proc/self/cgroup")
@@ -72,6 +102,9 @@ impl SessionCgroup {
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
             .collect();
         let dir = base.join(format!("session-{name}"));
+        if let Some(parent) = base.parent() {
+            remove_stale(parent);
+        }
         // The base again too: a gateway that stopped in this process took it away.
         if let Err(e) = std::fs::create_dir_all(base).and_then(|()| std::fs::create_dir(&dir)) {
             tracing::warn!("cannot make the session cgroup {}: {e}", dir.display());
