@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::http;
+use common::get_as;
 use day2top::api::ClusterInfo;
 
 fn journalctl() -> Option<PathBuf> {
@@ -105,24 +105,9 @@ fn journal_after(url: &str, token: &str, wait: Duration) -> (usize, String) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         tokio::time::sleep(wait).await;
-        let logs = http()
-            .get(format!("{url}/api/v1/logs?limit=1000"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let info: ClusterInfo = http()
-            .get(format!("{url}/api/v1/cluster"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (_, logs) = get_as(&format!("{url}/api/v1/logs?limit=1000"), token).await;
+        let (_, info) = get_as(&format!("{url}/api/v1/cluster"), token).await;
+        let info: ClusterInfo = serde_json::from_str(&info).unwrap();
         let state = info
             .log_sources
             .iter()

@@ -30,11 +30,6 @@ async fn file_gateway(log: &Path, tweak: impl FnOnce(&mut GatewayConfig)) -> Run
     gateway::start(config, demo(1, 1, 1)).await.unwrap()
 }
 
-async fn get(url: &str, token: &str) -> (u16, String) {
-    let resp = http().get(url).bearer_auth(token).send().await.unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
-}
-
 fn cursor_of(path: &Path, tail: &str) -> String {
     let m = std::fs::metadata(path).unwrap();
     format!("f:{}:{}:0{tail}", m.dev(), m.ino())
@@ -62,7 +57,7 @@ async fn a_forged_cursor_reads_no_file_and_is_audited() {
         "f:1:1:0:/etc/passwd".to_string(),
     ];
     for cursor in &forged {
-        let (status, body) = get(
+        let (status, body) = get_as(
             &format!("{}/api/v1/logs?cursor={}", gw.url, encode(cursor)),
             READ,
         )
@@ -72,7 +67,7 @@ async fn a_forged_cursor_reads_no_file_and_is_audited() {
         assert!(!body.contains("root:x:0"), "{body}");
     }
     // The followed file still resumes by its cursor.
-    let (status, body) = get(
+    let (status, body) = get_as(
         &format!(
             "{}/api/v1/logs?cursor={}",
             gw.url,
@@ -122,7 +117,7 @@ async fn a_cursor_naming_a_fifo_parks_nothing() {
     let cursor = encode(&cursor_of(&fifo, &format!(":{}", fifo.display())));
     let started = Instant::now();
     let url = format!("{}/api/v1/logs?cursor={cursor}", gw.url);
-    let asks = (0..8).map(|_| get(&url, READ));
+    let asks = (0..8).map(|_| get_as(&url, READ));
     for (status, body) in futures_util::future::join_all(asks).await {
         // Not found, or refused as one of too many lookups at once.
         assert!(status == 404 || status == 503, "{status} {body}");

@@ -318,9 +318,7 @@ async fn pump(
 ) -> Result<(), String> {
     // What was asked while away is folded in before anything is sent.
     for (sub, intent) in intents.take() {
-        subscriptions.retain(|old| old.sub != sub);
-        resume.remove(&sub);
-        subscriptions.extend(intent);
+        fold_intent(subscriptions, resume, sub, intent);
     }
     for s in subscriptions.iter() {
         socket
@@ -336,17 +334,7 @@ async fn pump(
             }
             _ = intents.changed.notified() => {
                 for (sub, intent) in intents.take() {
-                    subscriptions.retain(|old| old.sub != sub);
-                    resume.remove(&sub);
-                    let msg = match intent {
-                        Some(s) => {
-                            let msg = subscribe_msg(&s, None);
-                            subscriptions.push(s);
-                            msg
-                        }
-                        None => serde_json::to_string(&ClientMsg::Unsubscribe { sub })
-                            .expect("client messages serialize"),
-                    };
+                    let msg = fold_intent(subscriptions, resume, sub, intent);
                     socket.send(Message::text(msg)).await.map_err(|e| error_chain(&e))?;
                 }
             }
@@ -371,6 +359,28 @@ async fn pump(
                 Some(Ok(_)) => {}
             },
         }
+    }
+}
+
+/// Takes a subscription change into the set this stream holds; returns the
+/// message that asks the gateway for it. A changed subscription starts
+/// afresh, not from where the old one was.
+fn fold_intent(
+    subscriptions: &mut Vec<Subscription>,
+    resume: &mut HashMap<String, Resume>,
+    sub: String,
+    intent: Option<Subscription>,
+) -> String {
+    subscriptions.retain(|old| old.sub != sub);
+    resume.remove(&sub);
+    match intent {
+        Some(s) => {
+            let msg = subscribe_msg(&s, None);
+            subscriptions.push(s);
+            msg
+        }
+        None => serde_json::to_string(&ClientMsg::Unsubscribe { sub })
+            .expect("client messages serialize"),
     }
 }
 

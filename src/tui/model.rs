@@ -88,7 +88,7 @@ pub struct Model {
     /// Bumped on every change to nodes or tasks, so views know to re-sort.
     pub generation: u64,
     /// Bumped when a task's usage (CPU, memory) changes: only a table
-    /// sorted or filtered by usage needs to re-sort for it.
+    /// sorted by usage re-sorts for it (cells are read live).
     pub usage_generation: u64,
     /// Derived counts, kept current on every change.
     pub running_per_node: HashMap<String, usize>,
@@ -507,36 +507,32 @@ impl Model {
     /// Adds a task's part to the counts (`sign` 1), or takes it away (-1):
     /// an event costs this, never a pass over every task.
     fn count(&mut self, task: &Task, sign: isize) {
-        fn bump<K: Ord + Clone>(map: &mut BTreeMap<K, usize>, key: &K, sign: isize) {
-            match map.get_mut(key) {
-                Some(n) => {
-                    *n = n.saturating_add_signed(sign);
-                    if *n == 0 {
-                        map.remove(key);
-                    }
+        /// One step of a count; true when it reached zero (and the key
+        /// goes, so the maps equal counts made from scratch).
+        fn step(n: &mut usize, sign: isize) -> bool {
+            *n = n.saturating_add_signed(sign);
+            *n == 0
+        }
+        fn bump(map: &mut BTreeMap<TaskState, usize>, state: TaskState, sign: isize) {
+            if let Some(n) = map.get_mut(&state) {
+                if step(n, sign) {
+                    map.remove(&state);
                 }
-                None if sign > 0 => {
-                    map.insert(key.clone(), 1);
-                }
-                None => {}
+            } else if sign > 0 {
+                map.insert(state, 1);
             }
         }
         fn bump_node(map: &mut HashMap<String, usize>, node: &str, sign: isize) {
-            match map.get_mut(node) {
-                Some(n) => {
-                    *n = n.saturating_add_signed(sign);
-                    if *n == 0 {
-                        map.remove(node);
-                    }
+            if let Some(n) = map.get_mut(node) {
+                if step(n, sign) {
+                    map.remove(node);
                 }
+            } else if sign > 0 {
                 // The id is cloned only for a node not counted yet.
-                None if sign > 0 => {
-                    map.insert(node.to_string(), 1);
-                }
-                None => {}
+                map.insert(node.to_string(), 1);
             }
         }
-        bump(&mut self.tasks_by_state, &task.state, sign);
+        bump(&mut self.tasks_by_state, task.state, sign);
         bump_node(&mut self.tasks_per_node, &task.node_id, sign);
         if task.state == TaskState::Running {
             bump_node(&mut self.running_per_node, &task.node_id, sign);

@@ -119,6 +119,12 @@ pub async fn read_logs(url: &str, query: &str) -> (u16, Vec<day2top::api::LogEnt
     (status, entries)
 }
 
+/// `GET {url}` with `token`: the status and the body.
+pub async fn get_as(url: &str, token: &str) -> (u16, String) {
+    let resp = http().get(url).bearer_auth(token).send().await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
 /// `GET {url}` with the read token, as JSON.
 pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> T {
     http()
