@@ -54,6 +54,55 @@ fn time_rebuilds(app: &mut App, times: usize) -> Vec<Duration> {
         .collect()
 }
 
+/// Some tasks change state, as a batch from the stream, then the table
+/// comes up to date before the frame.
+fn time_changes(app: &mut App, changed: usize, times: usize) -> Vec<Duration> {
+    use day2top::api::{Event, Op, Record, ServerMsg, TaskState};
+    let mut tasks: Vec<_> = app.model.tasks.values().take(changed).cloned().collect();
+    (0..times)
+        .map(|round| {
+            let events = tasks
+                .iter_mut()
+                .enumerate()
+                .map(|(i, t)| {
+                    t.state = TaskState::ALL[(round + i) % TaskState::ALL.len()];
+                    Event {
+                        seq: 0,
+                        op: Op::Updated,
+                        data: Record::Task(t.clone()),
+                    }
+                })
+                .collect();
+            app.model.apply(
+                day2top::client::StreamEvent::Message(ServerMsg::Event {
+                    sub: day2top::tui::model::SUB_TASKS.into(),
+                    events,
+                }),
+                0,
+            );
+            let start = Instant::now();
+            app.prepare();
+            start.elapsed()
+        })
+        .collect()
+}
+
+/// Typing a filter a key at a time, each key followed by the rows.
+fn time_typing(app: &mut App, text: &str, rounds: usize) -> Vec<Duration> {
+    let mut times = Vec::new();
+    for _ in 0..rounds {
+        for n in 1..=text.len() {
+            app.tasks_table.set_filter(&text[..n]);
+            let start = Instant::now();
+            app.prepare();
+            times.push(start.elapsed());
+        }
+        app.tasks_table.set_filter("");
+        app.prepare();
+    }
+    times
+}
+
 fn main() {
     let config = DemoConfig {
         seed: 1,
@@ -76,15 +125,25 @@ fn main() {
     );
 
     report(
-        "tasks view, re-sort 10,000 rows after a change",
+        "tasks view, 20 tasks change, rows brought up to date",
+        time_changes(&mut app, 20, 300),
+        Some(Duration::from_millis(2)),
+    );
+    report(
+        "tasks view, rebuild and sort of 10,000 rows",
         time_rebuilds(&mut app, 30),
         None,
+    );
+    report(
+        "tasks view, typing `cassandra-node` (narrows)",
+        time_typing(&mut app, "cassandra-node", 5),
+        Some(Duration::from_millis(5)),
     );
     app.tasks_table.set_filter("kafka|cassandra|!x");
     report(
         "tasks view, regex re-filter of 10,000 rows",
         time_rebuilds(&mut app, 30),
-        None,
+        Some(Duration::from_millis(10)),
     );
     app.tasks_table.set_filter("");
 

@@ -18,4 +18,5 @@ pub mod gateway;
 /// outside; shared by the fuzz targets and the property tests.
 #[doc(hidden)]
 pub mod invariants;
+pub mod memory;
 pub mod tui;

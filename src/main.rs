@@ -307,6 +307,7 @@ struct GatewayArgs {
 }
 
 fn main() -> ExitCode {
+    day2top::memory::tune();
     let cli = Cli::parse();
     if let Err(e) = color_eyre::install() {
         eprintln!("day2top: {e}");

@@ -262,7 +262,7 @@ fn the_selection_stays_on_its_row_when_rows_move() {
     let position = app.tasks_table.cursor;
     // A task that sorts first appears; the chosen row moves down by one.
     let now = app.now;
-    let mut newcomer = app.model.tasks[&chosen].clone();
+    let mut newcomer = app.model.tasks[chosen.as_str()].clone();
     newcomer.id = "aaa-new".into();
     newcomer.name = "aaa-first".into();
     app.on_stream(

@@ -6,6 +6,7 @@ mod auth;
 mod exec;
 mod filter;
 mod listen;
+mod objects;
 mod otlp;
 mod prober;
 mod prometheus;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
 
 use super::filter::Matcher;
+use super::objects::Objects;
 use super::series::{SeriesLimits, SeriesStats, SeriesStore};
 use super::topic::{Published, TopicHub};
 use super::traces::{TraceLimits, TraceQuery, TraceStats, TraceStore};
@@ -55,8 +56,8 @@ pub struct StoreLimits {
 impl Default for StoreLimits {
     fn default() -> Self {
         StoreLimits {
-            subscriber_queue: 65_536,
-            object_queue: 4_096,
+            subscriber_queue: 16_384,
+            object_queue: 1_024,
             replay: 16_384,
             series: SeriesLimits::default(),
             traces: TraceLimits::default(),
@@ -89,6 +90,16 @@ pub const DEFAULT_LOG_TAIL: usize = 1000;
 pub struct Subscription {
     pub start: Start,
     pub rx: broadcast::Receiver<Arc<Published>>,
+    /// The topic's sequence number when `rx` began: it receives what comes after.
+    pub seq: u64,
+}
+
+/// What a subscriber that fell behind is sent instead of a gap, and where
+/// it carries on from.
+pub struct CatchUp {
+    pub changed: Vec<Arc<Published>>,
+    pub rx: broadcast::Receiver<Arc<Published>>,
+    pub seq: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -116,8 +127,8 @@ pub struct Store {
 struct Inner {
     cluster_name: String,
     source: String,
-    nodes: BTreeMap<String, Node>,
-    tasks: BTreeMap<String, Task>,
+    nodes: Objects<Node>,
+    tasks: Objects<Task>,
     series: SeriesStore,
     snapshot_points: usize,
     nodes_hub: TopicHub,
@@ -314,8 +325,8 @@ impl Store {
             inner: Mutex::new(Inner {
                 cluster_name,
                 source: source.to_string(),
-                nodes: BTreeMap::new(),
-                tasks: BTreeMap::new(),
+                nodes: Objects::default(),
+                tasks: Objects::default(),
                 series: SeriesStore::new(limits.series.clone()),
                 snapshot_points: limits.snapshot_points,
                 nodes_hub: hub(),
@@ -384,8 +395,7 @@ impl Store {
             }
         }
         let published = &mut inner.node_published;
-        publish_changes(
-            &mut inner.nodes,
+        inner.nodes.replace(
             collected.nodes,
             |n| &n.id,
             |old, new| {
@@ -402,10 +412,9 @@ impl Store {
             &mut inner.nodes_hub,
         );
         let nodes = &inner.nodes;
-        inner.node_published.retain(|id, _| nodes.contains_key(id));
+        inner.node_published.retain(|id, _| nodes.get(id).is_some());
         // A task's usage alone is no event: it travels as samples.
-        publish_changes(
-            &mut inner.tasks,
+        inner.tasks.replace(
             collected.tasks,
             |t| &t.id,
             Task::same_but_usage,
@@ -703,7 +712,45 @@ impl Store {
                 items: inner.snapshot(topic, matcher),
             },
         };
-        Subscription { start, rx }
+        Subscription {
+            start,
+            rx,
+            seq: hub.seq(),
+        }
+    }
+
+    /// Catches up a nodes or tasks subscriber that fell behind after
+    /// `since`: what changed since, as it is now and in order, and a new
+    /// receiver for what comes after (taken under one lock, so nothing
+    /// falls between). `None` when that cannot be told (too many removals
+    /// since, or another topic): the subscriber needs a snapshot.
+    pub fn catch_up(&self, topic: Topic, matcher: &Matcher, since: u64) -> Option<CatchUp> {
+        let inner = self.lock();
+        let changed: Vec<Arc<Published>> = match topic {
+            Topic::Nodes => inner
+                .nodes
+                .since(since)?
+                .into_iter()
+                .map(|(seq, op, n)| (seq, op, Record::Node(n)))
+                .filter(|(_, _, r)| matcher.matches(r))
+                .map(|(seq, op, r)| Arc::new(Published::at(seq, op, r)))
+                .collect(),
+            Topic::Tasks => inner
+                .tasks
+                .since(since)?
+                .into_iter()
+                .map(|(seq, op, t)| (seq, op, Record::Task(t)))
+                .filter(|(_, _, r)| matcher.matches(r))
+                .map(|(seq, op, r)| Arc::new(Published::at(seq, op, r)))
+                .collect(),
+            _ => return None,
+        };
+        let hub = inner.hub(topic);
+        Some(CatchUp {
+            changed,
+            rx: hub.subscribe(),
+            seq: hub.seq(),
+        })
     }
 
     /// The newest value of every series the matcher wants.
@@ -790,38 +837,6 @@ fn append_logs(inner: &mut Inner, entries: Vec<LogEntry>) -> Vec<Arc<Published>>
         evicted.extend(inner.logs_hub.publish(Op::Added, Record::Log(entry)));
     }
     evicted
-}
-
-/// Replaces `current` with `latest`, publishing an event for every item
-/// added, changed or gone.
-/// Replaces `current` with `latest`, publishing what was added, removed,
-/// or changed in a way `same` does not overlook. The store keeps the
-/// latest reading either way, so snapshots are current.
-fn publish_changes<T: Clone>(
-    current: &mut BTreeMap<String, T>,
-    latest: Vec<T>,
-    id: fn(&T) -> &String,
-    mut same: impl FnMut(&T, &T) -> bool,
-    record: fn(T) -> Record,
-    hub: &mut TopicHub,
-) {
-    let mut next = BTreeMap::new();
-    for item in latest {
-        let key = id(&item).clone();
-        match current.remove(&key) {
-            None => {
-                hub.publish(Op::Added, record(item.clone()));
-            }
-            Some(old) if !same(&old, &item) => {
-                hub.publish(Op::Updated, record(item.clone()));
-            }
-            Some(_) => {}
-        }
-        next.insert(key, item);
-    }
-    for (_, gone) in std::mem::replace(current, next) {
-        hub.publish(Op::Removed, record(gone));
-    }
 }
 
 pub fn random_hex(bytes: usize) -> String {

@@ -75,29 +75,6 @@ pub const DEFAULT_STREAMS_PER_TOKEN: usize = 32;
 /// behind once sent.
 const LARGE_FRAME: usize = 1 << 20;
 
-/// Gives memory freed since the last call back to the system, at most once
-/// a second: glibc keeps what large frames (snapshots, for every console
-/// that connects) leave behind, and the gateway's resident size would
-/// carry every such peak for good.
-fn release_freed_memory() {
-    use std::sync::atomic::{AtomicI64, Ordering};
-    static LAST: AtomicI64 = AtomicI64::new(0);
-    let now = now_millis();
-    let last = LAST.load(Ordering::Relaxed);
-    if now - last < 1000
-        || LAST
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
-    {
-        return;
-    }
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks the allocator's free lists.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// Open streams per token.
 #[derive(Default)]
 pub struct PerToken(std::sync::Mutex<HashMap<String, usize>>);
@@ -229,7 +206,7 @@ async fn serve(
                 Ok(Ok(())) if text => {
                     GatewayStats::add(&writer_gw.stats.frames_sent, 1);
                     if large {
-                        release_freed_memory();
+                        crate::memory::release_freed();
                     }
                 }
                 Ok(Ok(())) => {}
@@ -388,6 +365,7 @@ async fn forward(
     loop {
         let subscription = gw.store.subscribe(topic, &matcher, &from);
         let mut rx = subscription.rx;
+        let mut seq = subscription.seq;
         let sent = match subscription.start {
             Start::Snapshot { seq, items } => {
                 outbox
@@ -436,7 +414,11 @@ async fn forward(
         if sent.is_err() {
             return;
         }
-        match pump(&sub, &sub_json, topic, &matcher, &mut rx, &gw, &outbox).await {
+        match pump(
+            &sub, &sub_json, topic, &matcher, &mut rx, &mut seq, &gw, &outbox,
+        )
+        .await
+        {
             Pumped::Closed => return,
             Pumped::Resync => match resync(&outbox, &sub).await {
                 Ok(fresh) => from = fresh,
@@ -463,12 +445,16 @@ enum Pumped {
     Resync,
 }
 
+/// Forwards a topic's events to one subscriber; `seq` follows the last
+/// event taken from `rx` (the subscriber has everything up to it).
+#[allow(clippy::too_many_arguments)]
 async fn pump(
     sub: &str,
     sub_json: &str,
     topic: Topic,
     matcher: &Matcher,
     rx: &mut broadcast::Receiver<Arc<Published>>,
+    seq: &mut u64,
     gw: &Arc<Shared>,
     outbox: &Outbox,
 ) -> Pumped {
@@ -496,7 +482,25 @@ async fn pump(
         {
             return Pumped::Closed;
         }
+        *seq = batch.last().map_or(*seq, |e| e.seq);
         batch.clear();
+        if lagged > 0
+            && matches!(topic, Topic::Nodes | Topic::Tasks)
+            && let Some(caught) = gw.store.catch_up(topic, matcher, *seq)
+        {
+            // A table wants what its rows are now, not every step it
+            // missed: send the current state of what changed, no gap.
+            if send_batches(sub_json, &caught.changed, matcher, gw, outbox)
+                .await
+                .is_err()
+            {
+                return Pumped::Closed;
+            }
+            GatewayStats::add(&gw.stats.events_coalesced, lagged);
+            *rx = caught.rx;
+            *seq = caught.seq;
+            continue;
+        }
         if lagged > 0 && topic == Topic::Metrics {
             // A chart wants the newest value of each series, not every
             // one it missed: catch up on those instead of reporting a gap.

@@ -36,9 +36,15 @@ impl Published {
     /// An event outside any sequence (seq 0), such as a log entry read back
     /// from its source.
     pub fn unsequenced(record: Record) -> Published {
+        Published::at(0, Op::Added, record)
+    }
+
+    /// An event as it was published at `seq`, made again from the current
+    /// state (a catch-up).
+    pub fn at(seq: u64, op: Op, record: Record) -> Published {
         Published {
-            seq: 0,
-            op: Op::Added,
+            seq,
+            op,
             record,
             weight: 0,
             json: OnceLock::new(),

@@ -164,7 +164,7 @@ fn label(model: &Model, tag: Option<&str>, value: Option<&String>) -> String {
         Some("node_id") => model.node_name(value).to_string(),
         Some("task_id") => model
             .tasks
-            .get(value)
+            .get(value.as_str())
             .map_or_else(|| value.clone(), |t| t.name.clone()),
         _ => value.clone(),
     }

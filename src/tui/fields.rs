@@ -118,11 +118,15 @@ fn text(s: &str) -> Value<'_> {
     Value::Text(Cow::Borrowed(s))
 }
 
-/// Fields that follow usage, which changes every refresh.
-pub fn is_usage(field: &str) -> bool {
+/// Live figures: usage, which changes every refresh, and a node's task
+/// counts, which change with its tasks. Rows sorted by one re-sort as it
+/// moves; the filter does not match them.
+pub fn is_live(field: &str) -> bool {
     matches!(
         field,
-        "cpu"
+        "tasks"
+            | "running"
+            | "cpu"
             | "cpu_percent"
             | "cpu_history"
             | "mem"
@@ -160,20 +164,24 @@ pub fn node_field<'a>(node: &'a Node, field: &str, model: &'a Model) -> Value<'a
         "load1" => Value::Num(node.usage.load[0]),
         "load5" => Value::Num(node.usage.load[1]),
         "load15" => Value::Num(node.usage.load[2]),
-        "cpu_history" => history(
-            model
-                .node_series
-                .get(&(CPU_SERIES.to_string(), node.id.clone())),
-        ),
-        "mem_history" => history(
-            model
-                .node_series
-                .get(&(MEM_SERIES.to_string(), node.id.clone())),
-        ),
+        "cpu_history" => history(model.node_history(CPU_SERIES, &node.id)),
+        "mem_history" => history(model.node_history(MEM_SERIES, &node.id)),
         "uptime" if node.boot_time > 0 => Value::Time(node.boot_time),
         "last_seen" if node.last_seen > 0 => Value::Time(node.last_seen),
-        "tasks" => Value::Num(model.tasks_per_node.get(&node.id).copied().unwrap_or(0) as f64),
-        "running" => Value::Num(model.running_per_node.get(&node.id).copied().unwrap_or(0) as f64),
+        "tasks" => Value::Num(
+            model
+                .tasks_per_node
+                .get(node.id.as_str())
+                .copied()
+                .unwrap_or(0) as f64,
+        ),
+        "running" => Value::Num(
+            model
+                .running_per_node
+                .get(node.id.as_str())
+                .copied()
+                .unwrap_or(0) as f64,
+        ),
         _ => label(&node.labels, field),
     }
 }
@@ -196,7 +204,7 @@ pub fn task_field<'a>(task: &'a Task, field: &str, model: &'a Model) -> Value<'a
         "started" if task.started > 0 => Value::Time(task.started),
         "updated" if task.updated > 0 => Value::Time(task.updated),
         "version" => text(&task.version),
-        "cpu_history" => history(model.task_series.get(&task.id)),
+        "cpu_history" => history(model.task_series.get(task.id.as_str())),
         "restarts" => Value::Num(
             task.statuses
                 .iter()

@@ -1,8 +1,11 @@
 //! The console: a k9s-like terminal UI over the gateway's streams.
 //!
 //! One `select!` loop takes terminal input, stream messages and signals,
-//! drains whatever is queued, and draws at most 30 frames a second, and
-//! only when something changed. Idle, it does not wake up at all.
+//! drains whatever is queued, and draws only when something changed: at
+//! most 30 frames a second for data, at once for a key (the operator waits
+//! on it). Input comes before stream messages, and a drain of messages
+//! gives way after a few milliseconds, so keys are never starved by data.
+//! Idle, it does not wake up at all.
 
 pub mod action;
 pub mod ansi;
@@ -24,6 +27,7 @@ pub mod syntax;
 pub mod table;
 pub mod text;
 pub mod theme;
+pub mod touched;
 pub mod viewdef;
 pub mod views;
 pub mod waterfall;
@@ -78,8 +82,10 @@ pub struct ConsoleConfig {
 
 /// The shortest time between two frames: at most ~30 a second.
 const FRAME: Duration = Duration::from_millis(33);
-/// Stream messages handled before the screen gets a chance to draw.
+/// Stream messages handled before keys and the screen get their turn: at
+/// most this many, and for at most [`DRAIN_TIME`].
 const DRAIN: usize = 4096;
+const DRAIN_TIME: Duration = Duration::from_millis(8);
 
 /// What the console subscribes to.
 pub fn subscriptions() -> Vec<Subscription> {
@@ -215,6 +221,8 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut dirty = true;
+    // A key waits for no frame pacing.
+    let mut urgent = false;
     // False once the stream ended for good (a refused token).
     let mut stream_open = true;
     let mut last_draw = Instant::now() - FRAME;
@@ -230,7 +238,7 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
         let mut effects = Vec::new();
         tokio::select! {
             biased;
-            _ = tokio::time::sleep_until(last_draw + FRAME), if dirty => {
+            _ = tokio::time::sleep_until(if urgent { last_draw } else { last_draw + FRAME }), if dirty => {
                 app.now = now_millis();
                 app.prepare();
                 crossterm::execute!(terminal.backend_mut(), crossterm::terminal::BeginSynchronizedUpdate)?;
@@ -239,6 +247,7 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
                 terminal.backend_mut().flush()?;
                 last_draw = Instant::now();
                 dirty = false;
+                urgent = false;
             }
             event = input.next() => {
                 match event {
@@ -250,6 +259,7 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
                     None => break, // the terminal is gone
                 }
                 dirty = true;
+                urgent = true;
             }
             message = stream.events.recv(), if stream_open => {
                 let Some(message) = message else {
@@ -266,18 +276,28 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
                 if message == StreamEvent::Connected {
                     fetch_cluster(&client, &app.origin.context, &cluster_tx);
                 }
+                let mut snapshots = is_snapshot(&message);
                 app.on_stream(message, now);
                 let mut drained = 0;
-                while drained < DRAIN {
+                let started = Instant::now();
+                while drained < DRAIN && started.elapsed() < DRAIN_TIME {
                     match stream.events.try_recv() {
                         Ok(StreamEvent::Connected) => {
                             fetch_cluster(&client, &app.origin.context, &cluster_tx);
                             app.on_stream(StreamEvent::Connected, now);
                         }
-                        Ok(message) => app.on_stream(message, now),
+                        Ok(message) => {
+                            snapshots |= is_snapshot(&message);
+                            app.on_stream(message, now);
+                        }
                         Err(_) => break,
                     }
                     drained += 1;
+                }
+                if snapshots {
+                    // A snapshot's decoding and the state it replaced
+                    // leave megabytes freed but held.
+                    crate::memory::release_freed();
                 }
                 dirty = true;
             }
@@ -421,6 +441,13 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
         session.abort();
     }
     Ok(())
+}
+
+fn is_snapshot(message: &StreamEvent) -> bool {
+    matches!(
+        message,
+        StreamEvent::Message(crate::api::ServerMsg::Snapshot { .. })
+    )
 }
 
 /// Output a frame takes in at most, before keys and drawing get a turn.

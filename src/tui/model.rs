@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::dash::SeriesCache;
 use super::logbuf::{DEFAULT_MAX_ROWS, LogBuffer, Row};
+pub use super::touched::{Id, Kind, Touched};
 use crate::api::{
     Check, CheckStatus, Event, Node, Op, Record, ServerMsg, Task, TaskState, TraceSummary,
     UnixMillis, now_millis,
@@ -70,14 +71,38 @@ pub struct Change {
     pub message: String,
 }
 
+/// A node's recent CPU and memory percentages, for its sparklines.
+#[derive(Debug, Default, Clone)]
+pub struct NodeHistory {
+    pub cpu: VecDeque<f64>,
+    pub mem: VecDeque<f64>,
+}
+
+impl NodeHistory {
+    pub fn of(&self, series: &str) -> Option<&VecDeque<f64>> {
+        match series {
+            CPU_SERIES => Some(&self.cpu),
+            MEM_SERIES => Some(&self.mem),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Model {
-    pub nodes: HashMap<String, Node>,
-    pub tasks: HashMap<String, Task>,
-    /// (metric, node id) → recent values, oldest first.
-    pub node_series: HashMap<(String, String), VecDeque<f64>>,
+    /// Nodes and tasks by id. An id is held once (an `Arc`) and shared by
+    /// every map, the change log and the tables' rows.
+    pub nodes: HashMap<Id, Node>,
+    pub tasks: HashMap<Id, Task>,
+    /// Node id → recent CPU and memory values, oldest first.
+    pub node_series: HashMap<Id, NodeHistory>,
     /// Task id → recent CPU values, oldest first.
-    pub task_series: HashMap<String, VecDeque<f64>>,
+    pub task_series: HashMap<Id, VecDeque<f64>>,
+    /// Which nodes and tasks changed lately: a table updates only those rows.
+    pub touched: Touched,
+    /// Bumped when a node comes, goes or is renamed: the tasks tables show
+    /// node names, so their cached row texts go then.
+    pub names_generation: u64,
     /// Newest first.
     pub changes: VecDeque<Change>,
     pub connection: Connection,
@@ -87,12 +112,12 @@ pub struct Model {
     pub dropped: u64,
     /// Bumped on every change to nodes or tasks, so views know to re-sort.
     pub generation: u64,
-    /// Bumped when a task's usage (CPU, memory) changes: only a table
-    /// sorted by usage re-sorts for it (cells are read live).
+    /// Bumped when a live figure changes (usage, a node's task counts):
+    /// only a table sorted by one re-sorts for it (cells are read live).
     pub usage_generation: u64,
     /// Derived counts, kept current on every change.
-    pub running_per_node: HashMap<String, usize>,
-    pub tasks_per_node: HashMap<String, usize>,
+    pub running_per_node: HashMap<Id, usize>,
+    pub tasks_per_node: HashMap<Id, usize>,
     pub tasks_by_state: BTreeMap<TaskState, usize>,
     /// The log view's lines.
     pub logs: LogBuffer,
@@ -107,6 +132,8 @@ pub struct Model {
     /// Bumped when the traces change: only the traces list re-sorts then,
     /// not the node and task tables that `generation` drives.
     pub traces_generation: u64,
+    /// Bumped when a check changes: the health table re-sorts then.
+    pub checks_generation: u64,
 }
 
 impl Default for Model {
@@ -116,6 +143,8 @@ impl Default for Model {
             tasks: HashMap::new(),
             node_series: HashMap::new(),
             task_series: HashMap::new(),
+            touched: Touched::default(),
+            names_generation: 0,
             changes: VecDeque::new(),
             connection: Connection::Connecting { attempt: 0 },
             loaded: false,
@@ -131,6 +160,7 @@ impl Default for Model {
             traces: HashMap::new(),
             longest_trace: 0,
             traces_generation: 0,
+            checks_generation: 0,
         }
     }
 }
@@ -162,6 +192,11 @@ impl Model {
             .values()
             .filter(|c| c.status == CheckStatus::Failing)
             .count()
+    }
+
+    /// A node's recent values of `series` (CPU or memory), for a sparkline.
+    pub fn node_history(&self, series: &str, node_id: &str) -> Option<&VecDeque<f64>> {
+        self.node_series.get(node_id)?.of(series)
     }
 
     pub fn node_name<'a>(&'a self, node_id: &'a str) -> &'a str {
@@ -254,20 +289,26 @@ impl Model {
                 self.nodes = items
                     .into_iter()
                     .filter_map(|r| match r {
-                        Record::Node(n) => Some((n.id.clone(), n)),
+                        Record::Node(n) => Some((Id::from(n.id.as_str()), n)),
                         _ => None,
                     })
                     .collect();
+                self.names_generation += 1;
+                // Series of nodes that are gone go with them.
+                let nodes = &self.nodes;
+                self.node_series.retain(|id, _| nodes.contains_key(id));
             }
             SUB_TASKS => {
                 self.tasks = items
                     .into_iter()
                     .filter_map(|r| match r {
-                        Record::Task(t) => Some((t.id.clone(), t)),
+                        Record::Task(t) => Some((Id::from(t.id.as_str()), t)),
                         _ => None,
                     })
                     .collect();
                 self.rebuild_changes();
+                let tasks = &self.tasks;
+                self.task_series.retain(|id, _| tasks.contains_key(id));
             }
             SUB_LOGS => {
                 // A backfill, merged by time.
@@ -293,7 +334,7 @@ impl Model {
                     {
                         let start = series.points.len().saturating_sub(TASK_SPARK_POINTS);
                         self.task_series.insert(
-                            task.clone(),
+                            self.id_of(Kind::Task, task),
                             series.points[start..].iter().map(|(_, v)| *v).collect(),
                         );
                     }
@@ -332,10 +373,14 @@ impl Model {
                         && let Some(node) = series.tags.get("node_id")
                     {
                         let start = series.points.len().saturating_sub(SPARK_POINTS);
-                        self.node_series.insert(
-                            (series.name.clone(), node.clone()),
-                            series.points[start..].iter().map(|(_, v)| *v).collect(),
-                        );
+                        let points = series.points[start..].iter().map(|(_, v)| *v).collect();
+                        let id = self.id_of(Kind::Node, node);
+                        let history = self.node_series.entry(id).or_default();
+                        match series.name.as_str() {
+                            CPU_SERIES => history.cpu = points,
+                            MEM_SERIES => history.mem = points,
+                            _ => {}
+                        }
                     }
                 }
             }
@@ -348,48 +393,60 @@ impl Model {
     fn apply_event(&mut self, event: Event) {
         match (event.op, event.data) {
             (Op::Removed, Record::Node(node)) => {
-                self.nodes.remove(&node.id);
-                self.node_series.retain(|(_, id), _| *id != node.id);
+                if let Some((id, _)) = self.nodes.remove_entry(node.id.as_str()) {
+                    self.node_series.remove(&id);
+                    self.names_generation += 1;
+                    self.touch(Kind::Node, id);
+                }
             }
-            (_, Record::Node(node)) => match self.nodes.get_mut(&node.id) {
-                Some(held) => *held = node,
-                None => {
-                    self.nodes.insert(node.id.clone(), node);
-                }
-            },
+            (_, Record::Node(node)) => {
+                let id = match self.nodes.get_key_value(node.id.as_str()) {
+                    Some((id, held)) => {
+                        if held.hostname != node.hostname {
+                            self.names_generation += 1;
+                        }
+                        id.clone()
+                    }
+                    None => {
+                        self.names_generation += 1;
+                        Id::from(node.id.as_str())
+                    }
+                };
+                self.nodes.insert(id.clone(), node);
+                self.touch(Kind::Node, id);
+            }
             (Op::Removed, Record::Task(task)) => {
-                if let Some(old) = self.tasks.remove(&task.id) {
+                if let Some((id, old)) = self.tasks.remove_entry(task.id.as_str()) {
                     self.count(&old, -1);
+                    self.task_series.remove(&id);
+                    self.touch(Kind::Task, id);
                 }
-                self.task_series.remove(&task.id);
             }
             (_, Record::Task(task)) => {
-                let before = self.tasks.get(&task.id).map(|t| t.state);
+                let before = self.tasks.get(task.id.as_str()).map(|t| t.state);
                 if before != Some(task.state) {
                     self.note_change(&task, before);
                 }
                 self.count(&task, 1);
-                // The id is cloned only for a task not held yet.
-                let old = match self.tasks.get_mut(&task.id) {
-                    Some(held) => Some(std::mem::replace(held, task)),
-                    None => {
-                        self.tasks.insert(task.id.clone(), task);
-                        None
-                    }
-                };
-                if let Some(old) = old {
+                // The id is made only for a task not held yet.
+                let id = self.id_of(Kind::Task, &task.id);
+                if let Some(old) = self.tasks.insert(id.clone(), task) {
                     self.count(&old, -1);
                 }
+                self.touch(Kind::Task, id);
             }
             (_, Record::Sample(sample)) if sample.name == TASK_CPU_SERIES => {
                 // A task's usage comes as samples, not as task events.
                 if let Some(id) = sample.tags.get("task_id")
-                    && let Some(task) = self.tasks.get_mut(id)
+                    && let Some(task) = self.tasks.get_mut(id.as_str())
                 {
                     task.cpu = sample.value / 100.0;
-                    let ring = match self.task_series.get_mut(id) {
+                    let ring = match self.task_series.get_mut(id.as_str()) {
                         Some(ring) => ring,
-                        None => self.task_series.entry(id.clone()).or_default(),
+                        None => {
+                            let id = self.id_of(Kind::Task, id);
+                            self.task_series.entry(id).or_default()
+                        }
                     };
                     if ring.len() == TASK_SPARK_POINTS {
                         ring.pop_front();
@@ -397,62 +454,78 @@ impl Model {
                     ring.push_back(sample.value);
                     self.usage_generation += 1;
                 }
-                return;
             }
             (_, Record::Sample(sample)) if sample.name == TASK_MEM_SERIES => {
                 if let Some(id) = sample.tags.get("task_id")
-                    && let Some(task) = self.tasks.get_mut(id)
+                    && let Some(task) = self.tasks.get_mut(id.as_str())
                 {
                     task.mem_bytes = sample.value as u64;
                     self.usage_generation += 1;
                 }
-                return;
             }
             (_, Record::Sample(sample)) => {
-                if let Some(node) = sample.tags.get("node_id") {
-                    // A node's CPU and memory come each second as samples;
-                    // the rest of its usage with its (rarer) node events.
-                    if let Some(held) = self.nodes.get_mut(node) {
-                        match sample.name.as_str() {
-                            CPU_SERIES => held.usage.cpu_percent = sample.value,
-                            MEM_SERIES => {
-                                held.usage.mem_bytes =
-                                    (sample.value / 100.0 * held.capacity.mem_bytes as f64) as u64
-                            }
-                            _ => {}
-                        }
+                // A node's CPU and memory come each second as samples; the
+                // rest of its usage with its (rarer) node events.
+                if let Some(node) = sample.tags.get("node_id")
+                    && self.nodes.contains_key(node.as_str())
+                {
+                    if !self.node_series.contains_key(node.as_str()) {
+                        let id = self.id_of(Kind::Node, node);
+                        self.node_series.insert(id, NodeHistory::default());
                     }
-                    let ring = self
-                        .node_series
-                        .entry((sample.name, node.clone()))
-                        .or_default();
+                    let (Some(held), Some(history)) = (
+                        self.nodes.get_mut(node.as_str()),
+                        self.node_series.get_mut(node.as_str()),
+                    ) else {
+                        return;
+                    };
+                    let ring = match sample.name.as_str() {
+                        CPU_SERIES => {
+                            held.usage.cpu_percent = sample.value;
+                            &mut history.cpu
+                        }
+                        MEM_SERIES => {
+                            held.usage.mem_bytes =
+                                (sample.value / 100.0 * held.capacity.mem_bytes as f64) as u64;
+                            &mut history.mem
+                        }
+                        _ => return,
+                    };
                     if ring.len() == SPARK_POINTS {
                         ring.pop_front();
                     }
                     ring.push_back(sample.value);
+                    self.usage_generation += 1;
                 }
-                return; // samples leave tables alone
             }
-            (_, Record::Log(entry)) => {
-                self.logs.push(Row::Line(Arc::new(entry)));
-                return; // lines leave tables alone
-            }
-            (_, Record::Series(_) | Record::Audit(_)) => return,
-            (_, Record::Trace(summary)) => {
-                self.add_trace(summary);
-                return;
-            }
+            (_, Record::Log(entry)) => self.logs.push(Row::Line(Arc::new(entry))),
+            (_, Record::Series(_) | Record::Audit(_)) => {}
+            (_, Record::Trace(summary)) => self.add_trace(summary),
             (Op::Removed, Record::Check(check)) => {
                 self.checks.remove(&check.id);
-                return;
+                self.checks_generation += 1;
             }
             (_, Record::Check(check)) => {
                 self.checks.insert(check.id.clone(), check);
-                return;
+                self.checks_generation += 1;
             }
         }
-        // Nodes and tasks changed: the tables re-sort before their next frame.
+    }
+
+    /// A node or task changed: its rows in the tables update before the
+    /// next frame.
+    fn touch(&mut self, kind: Kind, id: Id) {
         self.generation += 1;
+        self.touched.push(self.generation, kind, id);
+    }
+
+    /// The id held for `id`, or a new one if none is.
+    fn id_of(&self, kind: Kind, id: &str) -> Id {
+        let held = match kind {
+            Kind::Node => self.nodes.get_key_value(id).map(|(id, _)| id),
+            Kind::Task => self.tasks.get_key_value(id).map(|(id, _)| id),
+        };
+        held.cloned().unwrap_or_else(|| Id::from(id))
     }
 
     fn note_change(&mut self, task: &Task, before: Option<TaskState>) {
@@ -494,6 +567,8 @@ impl Model {
     /// Counts every task from scratch: after a snapshot.
     fn recount(&mut self) {
         self.generation += 1;
+        self.checks_generation += 1;
+        self.touched.reset(self.generation);
         self.running_per_node.clear();
         self.tasks_per_node.clear();
         self.tasks_by_state.clear();
@@ -522,16 +597,17 @@ impl Model {
                 map.insert(state, 1);
             }
         }
-        fn bump_node(map: &mut HashMap<String, usize>, node: &str, sign: isize) {
+        fn bump_node(map: &mut HashMap<Id, usize>, node: &str, sign: isize) {
             if let Some(n) = map.get_mut(node) {
                 if step(n, sign) {
                     map.remove(node);
                 }
             } else if sign > 0 {
-                // The id is cloned only for a node not counted yet.
-                map.insert(node.to_string(), 1);
+                // The id is made only for a node not counted yet.
+                map.insert(Id::from(node), 1);
             }
         }
+        self.usage_generation += 1;
         bump(&mut self.tasks_by_state, task.state, sign);
         bump_node(&mut self.tasks_per_node, &task.node_id, sign);
         if task.state == TaskState::Running {

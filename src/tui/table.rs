@@ -1,15 +1,28 @@
 //! A table's state: sort, filter, selection, and the rows in display order.
 //!
-//! Rows are recomputed only when the data, the sort or the filter changed,
-//! before a frame is drawn, never inside the draw.
+//! Rows are brought up to date before a frame is drawn, never inside the
+//! draw, and at a cost that follows what changed rather than the size of
+//! the cluster: a node or task that changed is taken out and put back in
+//! its place (the model's [`Touched`](super::touched::Touched) log says
+//! which); a filter that only grew narrows the rows it had; a full rebuild
+//! (new sort, many changes at once) sorts keys made once a row, and reads
+//! each row's filter text from a cache.
+//!
+//! The filter matches a row's text as it reads on screen, except for the
+//! live figures (CPU, memory, load, ages and sparklines), which change
+//! every second: rows would come and go under the operator's eyes.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use regex::Regex;
 
 use super::fields::{self, Value};
 use super::model::Model;
-use super::viewdef::{Column, TableDef};
+use super::touched::{Id, Kind};
+use super::viewdef::TableDef;
 use crate::api::UnixMillis;
-
 #[derive(Debug, Clone)]
 pub struct RowFilter {
     pub text: String,
@@ -74,18 +87,129 @@ impl TraceFilter {
     }
 }
 
+/// Changes applied one by one at most; more than this (and more than an
+/// eighth of the rows) and a full rebuild is cheaper.
+const MAX_PATCHES: usize = 64;
+
 #[derive(Debug, Clone, Default)]
 pub struct TableState {
     pub sort: usize,
     pub descending: bool,
     pub filter: Option<RowFilter>,
-    /// Row ids in display order.
-    pub rows: Vec<String>,
+    /// Rows in display order.
+    rows: Vec<Place>,
     pub cursor: usize,
     pub offset: usize,
     /// The selected row's id, kept across updates so the selection does not jump.
-    pub selected: Option<String>,
-    built: Option<(u64, String)>,
+    pub selected: Option<Id>,
+    /// What `rows` is up to date with.
+    built: Option<Built>,
+    /// Rows' filter texts, by id (nodes and tasks: a changed row's goes).
+    texts: HashMap<Id, Box<str>>,
+    /// The columns `texts` were made for.
+    texts_of: String,
+}
+
+/// A row in the table: the key it sorts by, made once, and its id.
+#[derive(Debug, Clone)]
+struct Place {
+    key: Key,
+    /// Ties on the key fall to this (checks of one target stay together),
+    /// then to the id.
+    tie: Option<Box<str>>,
+    id_head: u128,
+    id: Id,
+}
+
+/// A sort value, ready to compare: numbers (and text that reads as one)
+/// first, then text by its lowercase bytes, then the missing. Text
+/// compares by its first 16 bytes, held in place, before it follows a
+/// pointer to the rest: a sort of 10,000 rows is then mostly integer
+/// compares on memory that sits together.
+#[derive(Debug, Clone, PartialEq)]
+struct Key {
+    class: Class,
+    num: f64,
+    head: u128,
+    /// The whole text, when longer than its head.
+    text: Option<Box<str>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Class {
+    Num,
+    Text,
+    Missing,
+}
+
+/// A text's first 16 bytes as a number that orders as the bytes do
+/// (a shorter text, padded with zeros, comes first).
+fn head(text: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let n = text.len().min(16);
+    bytes[..n].copy_from_slice(&text.as_bytes()[..n]);
+    u128::from_be_bytes(bytes)
+}
+
+impl Key {
+    const MISSING: Key = Key {
+        class: Class::Missing,
+        num: 0.0,
+        head: 0,
+        text: None,
+    };
+
+    fn num(num: f64) -> Key {
+        Key {
+            class: Class::Num,
+            num,
+            ..Key::MISSING
+        }
+    }
+
+    fn of(value: &Value) -> Key {
+        match value {
+            Value::Num(n) => Key::num(*n),
+            // Ages: the newest first.
+            Value::Time(t) => Key::num(-(*t as f64)),
+            Value::Series(values) => Key::num(values.back().copied().unwrap_or(f64::MIN)),
+            Value::Text(s) => match s.parse::<f64>() {
+                Ok(n) => Key::num(n),
+                Err(_) => {
+                    let lower = s.to_lowercase();
+                    Key {
+                        class: Class::Text,
+                        num: 0.0,
+                        head: head(&lower),
+                        text: (lower.len() > 16).then(|| lower.into_boxed_str()),
+                    }
+                }
+            },
+            Value::Missing => Key::MISSING,
+        }
+    }
+
+    fn cmp(&self, other: &Key) -> Ordering {
+        self.class
+            .cmp(&other.class)
+            .then_with(|| self.num.total_cmp(&other.num))
+            .then_with(|| self.head.cmp(&other.head))
+            .then_with(|| self.text.cmp(&other.text))
+    }
+}
+
+/// What the rows were made from.
+#[derive(Debug, Clone, PartialEq)]
+struct Built {
+    /// Which rows, sorted how.
+    shape: String,
+    filter: Option<String>,
+    /// The generation of the data the rows come from.
+    generation: u64,
+    /// The usage generation, for a table sorted by usage (else 0).
+    usage: u64,
+    /// The model's node-name generation (tasks show node names).
+    names: u64,
 }
 
 impl TableState {
@@ -95,11 +219,24 @@ impl TableState {
 
     pub fn set_filter(&mut self, text: &str) {
         self.filter = RowFilter::new(text);
-        self.invalidate();
+    }
+
+    /// Rows shown.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Row ids in display order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.rows.iter().map(|p| &*p.id)
     }
 
     pub fn selected_id(&self) -> Option<&str> {
-        self.rows.get(self.cursor).map(String::as_str)
+        self.rows.get(self.cursor).map(|p| &*p.id)
     }
 
     pub fn move_by(&mut self, delta: isize) {
@@ -109,7 +246,7 @@ impl TableState {
         }
         let last = self.rows.len() - 1;
         self.cursor = self.cursor.saturating_add_signed(delta).min(last);
-        self.selected = self.rows.get(self.cursor).cloned();
+        self.selected = self.rows.get(self.cursor).map(|p| p.id.clone());
     }
 
     pub fn to_end(&mut self, end: bool) {
@@ -118,11 +255,11 @@ impl TableState {
         } else {
             0
         };
-        self.selected = self.rows.get(self.cursor).cloned();
+        self.selected = self.rows.get(self.cursor).map(|p| p.id.clone());
     }
 
-    /// Recomputes the rows if the data, sort or filter changed, then keeps
-    /// the selection on the same id and the cursor within `height` rows.
+    /// Brings the rows up to date with the data, sort and filter, then
+    /// keeps the selection on the same id and the cursor within `height` rows.
     pub fn refresh(
         &mut self,
         def: &TableDef,
@@ -131,31 +268,57 @@ impl TableState {
         now: UnixMillis,
         height: usize,
     ) {
+        let sort = self.sort.min(def.columns.len().saturating_sub(1));
+        let sort_field = def.columns.get(sort).map_or("id", |c| c.field.as_str());
         // Usage moves every second: it re-sorts only a table sorted by it
         // (its cells are read live either way).
-        let by_usage = def
-            .columns
-            .get(self.sort)
-            .is_some_and(|c| fields::is_usage(&c.field));
-        let key = (
-            match rows {
+        let by_live = fields::is_live(sort_field);
+        let want = Built {
+            shape: format!("{rows:?}{sort}{}", self.descending),
+            filter: self.filter.as_ref().map(|f| f.text.clone()),
+            generation: match rows {
                 Rows::Traces(_) => model.traces_generation,
-                _ if by_usage => model.generation + model.usage_generation,
+                Rows::Checks => model.checks_generation,
                 _ => model.generation,
             },
-            format!("{rows:?}{}{}", self.sort, self.descending),
-        );
-        if self.built.as_ref() != Some(&key) {
-            self.rebuild(def, rows, model, now);
-            self.built = Some(key);
+            usage: if by_live { model.usage_generation } else { 0 },
+            names: model.names_generation,
+        };
+        if self.built.as_ref() != Some(&want) {
+            let columns = format!("{:?}", def.columns);
+            if self.texts_of != columns {
+                self.texts.clear();
+                self.texts_of = columns;
+            }
+            let table = Table {
+                def,
+                rows,
+                model,
+                now,
+                sort_field,
+                descending: self.descending,
+            };
+            if !self.update(&table, &want) {
+                self.rebuild(&table);
+            }
+            self.built = Some(want);
         }
-        if let Some(id) = &self.selected
-            && let Some(i) = self.rows.iter().position(|r| r == id)
-        {
-            self.cursor = i;
+        self.follow_selection(height);
+    }
+
+    /// Keeps the cursor on the selected id, within the rows and the screen.
+    fn follow_selection(&mut self, height: usize) {
+        if let Some(id) = &self.selected {
+            let here = |p: &Place| Arc::ptr_eq(&p.id, id);
+            if !self.rows.get(self.cursor).is_some_and(here)
+                && let Some(i) = (self.rows.iter().position(here))
+                    .or_else(|| self.rows.iter().position(|p| p.id == *id))
+            {
+                self.cursor = i;
+            }
         }
         self.cursor = self.cursor.min(self.rows.len().saturating_sub(1));
-        self.selected = self.rows.get(self.cursor).cloned();
+        self.selected = self.rows.get(self.cursor).map(|p| p.id.clone());
         let height = height.max(1);
         if self.cursor < self.offset {
             self.offset = self.cursor;
@@ -165,105 +328,213 @@ impl TableState {
         self.offset = self.offset.min(self.rows.len().saturating_sub(height));
     }
 
-    fn rebuild(&mut self, def: &TableDef, rows: Rows, model: &Model, now: UnixMillis) {
-        let sort = self.sort.min(def.columns.len().saturating_sub(1));
-        let sort_field = def
-            .columns
-            .get(sort)
-            .map(|c| c.field.as_str())
-            .unwrap_or("id");
-        // A row as its cells read on screen: what the filter matches.
-        let row_text = |cell: &dyn Fn(&Column) -> String| -> String {
-            let mut text = String::new();
-            for c in &def.columns {
-                text.push_str(&cell(c));
-                text.push(' ');
-            }
-            text
+    /// Brings the rows from what they were built from to `want` in place,
+    /// when that is cheaper than a rebuild; false when it is not.
+    fn update(&mut self, table: &Table, want: &Built) -> bool {
+        let Some(built) = self.built.clone() else {
+            return false;
         };
-        // (sort value, tie-break, id): ties fall to the tie-break, then the id.
-        let mut keyed: Vec<(Value, &str, &str)> = match rows {
+        let kind = match table.rows {
+            Rows::Nodes => Kind::Node,
+            Rows::Tasks { .. } => Kind::Task,
+            Rows::Checks | Rows::Traces(_) => return false,
+        };
+        if built.shape != want.shape || built.names != want.names {
+            return false;
+        }
+        let narrowed = match (&built.filter, &want.filter) {
+            (old, new) if old == new => false,
+            (None, _) => true,
+            (Some(old), Some(new)) => {
+                // Only a plain text that grew keeps fewer rows for sure
+                // (`a.` grown to `a.*` keeps more).
+                let plain = |t: &str| !t.starts_with('!') && regex::escape(t) == t;
+                if !(plain(old) && plain(new) && new.starts_with(old.as_str())) {
+                    return false;
+                }
+                true
+            }
+            (Some(_), None) => return false,
+        };
+        let Some(changed) = table.model.touched.since(built.generation) else {
+            self.texts.clear();
+            return false;
+        };
+        let changed: Vec<&Id> = changed
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, id)| id)
+            .collect();
+        if changed.len() > MAX_PATCHES.max(self.rows.len() / 8) {
+            for id in changed {
+                self.texts.remove(id);
+            }
+            return false;
+        }
+        if narrowed && let Some(filter) = &self.filter {
+            let texts = &mut self.texts;
+            self.rows.retain(|p| filter.keeps(table.text(texts, &p.id)));
+        }
+        for id in changed {
+            self.patch(table, id);
+        }
+        if built.usage != want.usage {
+            for place in &mut self.rows {
+                place.key = table.key(&place.id);
+            }
+            self.rows.sort_by(|a, b| table.order(a, b));
+        }
+        true
+    }
+
+    /// One node or task changed (or came, or went): its row leaves, and
+    /// comes back in its place if it is still there and kept.
+    fn patch(&mut self, table: &Table, id: &Id) {
+        self.texts.remove(id);
+        // The rows hold the model's own ids, so a pointer finds the row.
+        if let Some(i) = self.rows.iter().position(|p| Arc::ptr_eq(&p.id, id)) {
+            self.rows.remove(i);
+        }
+        if let Some(place) = table.place(id, self.filter.as_ref(), &mut self.texts) {
+            let at = self
+                .rows
+                .partition_point(|p| table.order(p, &place) == Ordering::Less);
+            self.rows.insert(at, place);
+        }
+    }
+
+    fn rebuild(&mut self, table: &Table) {
+        let filter = self.filter.as_ref();
+        let texts = &mut self.texts;
+        let model = table.model;
+        let mut rows: Vec<Place> = match table.rows {
             Rows::Nodes => model
                 .nodes
-                .values()
-                .filter(|n| {
-                    self.filter.as_ref().is_none_or(|f| {
-                        f.keeps(&row_text(&|c| {
-                            fields::format(&fields::node_field(n, &c.field, model), c.format, now)
-                        }))
-                    })
-                })
-                .map(|n| (fields::node_field(n, sort_field, model), "", n.id.as_str()))
+                .keys()
+                .filter_map(|id| table.place(id, filter, texts))
                 .collect(),
+            Rows::Tasks { .. } => model
+                .tasks
+                .keys()
+                .filter_map(|id| table.place(id, filter, texts))
+                .collect(),
+            Rows::Checks | Rows::Traces(_) => {
+                // No log says which of these changed: texts are not kept.
+                texts.clear();
+                let ids: Vec<Id> = match table.rows {
+                    Rows::Checks => model.checks.keys().map(|k| Id::from(k.as_str())).collect(),
+                    _ => model.traces.keys().map(|k| Id::from(k.as_str())).collect(),
+                };
+                let rows = ids
+                    .iter()
+                    .filter_map(|id| table.place(id, filter, texts))
+                    .collect();
+                texts.clear();
+                rows
+            }
+        };
+        rows.sort_unstable_by(|a, b| table.order(a, b));
+        self.rows = rows;
+    }
+}
+
+/// What a table's rows are made from, for one refresh.
+struct Table<'a> {
+    def: &'a TableDef,
+    rows: Rows<'a>,
+    model: &'a Model,
+    now: UnixMillis,
+    sort_field: &'a str,
+    descending: bool,
+}
+
+impl Table<'_> {
+    /// Whether the row with this id is one of the table's (the filter aside).
+    fn has(&self, id: &str) -> bool {
+        let model = self.model;
+        match self.rows {
+            Rows::Nodes => model.nodes.contains_key(id),
             Rows::Tasks { node } => model
                 .tasks
-                .values()
-                .filter(|t| node.is_none_or(|id| t.node_id == id))
-                .filter(|t| {
-                    self.filter.as_ref().is_none_or(|f| {
-                        f.keeps(&row_text(&|c| {
-                            fields::format(&fields::task_field(t, &c.field, model), c.format, now)
-                        }))
-                    })
-                })
-                .map(|t| (fields::task_field(t, sort_field, model), "", t.id.as_str()))
-                .collect(),
-            Rows::Traces(keep) => model
-                .traces
-                .values()
-                .filter(|t| keep.keeps(t))
-                .filter(|t| {
-                    self.filter.as_ref().is_none_or(|f| {
-                        f.keeps(&row_text(&|col| {
-                            fields::format(
-                                &fields::trace_field(t, &col.field, model),
-                                col.format,
-                                now,
-                            )
-                        }))
-                    })
-                })
-                .map(|t| {
-                    (
-                        fields::trace_field(t, sort_field, model),
-                        "",
-                        t.trace_id.as_str(),
-                    )
-                })
-                .collect(),
-            Rows::Checks => model
-                .checks
-                .values()
-                .filter(|c| {
-                    self.filter.as_ref().is_none_or(|f| {
-                        f.keeps(&row_text(&|col| {
-                            fields::format(
-                                &fields::check_field(c, &col.field, model),
-                                col.format,
-                                now,
-                            )
-                        }))
-                    })
-                })
-                // Checks of one target stay together within a status.
-                .map(|c| {
-                    let value = fields::check_field(c, sort_field, model);
-                    (value, c.target.as_str(), c.id.as_str())
-                })
-                .collect(),
+                .get(id)
+                .is_some_and(|t| node.is_none_or(|n| t.node_id == n)),
+            Rows::Checks => model.checks.contains_key(id),
+            Rows::Traces(keep) => model.traces.get(id).is_some_and(|t| keep.keeps(t)),
+        }
+    }
+
+    /// A field of the row with this id.
+    fn value(&self, id: &str, field: &str) -> Option<Value<'_>> {
+        let model = self.model;
+        Some(match self.rows {
+            Rows::Nodes => fields::node_field(model.nodes.get(id)?, field, model),
+            Rows::Tasks { .. } => fields::task_field(model.tasks.get(id)?, field, model),
+            Rows::Checks => fields::check_field(model.checks.get(id)?, field, model),
+            Rows::Traces(_) => fields::trace_field(model.traces.get(id)?, field, model),
+        })
+    }
+
+    fn key(&self, id: &str) -> Key {
+        self.value(id, self.sort_field)
+            .map_or(Key::MISSING, |v| Key::of(&v))
+    }
+
+    /// The row for `id`, if the table has it and the filter keeps it.
+    fn place(
+        &self,
+        id: &Id,
+        filter: Option<&RowFilter>,
+        texts: &mut HashMap<Id, Box<str>>,
+    ) -> Option<Place> {
+        if !self.has(id) || filter.is_some_and(|f| !f.keeps(self.text(texts, id))) {
+            return None;
+        }
+        let key = self.key(id);
+        let tie = match self.rows {
+            // Checks of one target stay together within a status.
+            Rows::Checks => {
+                (self.model.checks.get(&**id)).map(|c| c.target.to_lowercase().into_boxed_str())
+            }
+            _ => None,
         };
-        keyed.sort_by(|(a, tie_a, ida), (b, tie_b, idb)| {
-            let order = fields::compare(a, b);
-            let order = if self.descending {
-                order.reverse()
-            } else {
-                order
-            };
+        Some(Place {
+            key,
+            tie,
+            id_head: head(id),
+            id: id.clone(),
+        })
+    }
+
+    /// The row's text the filter matches: its cells as they read, but for
+    /// the live figures. Kept in `texts` until the row changes.
+    fn text<'t>(&self, texts: &'t mut HashMap<Id, Box<str>>, id: &Id) -> &'t str {
+        texts.entry(id.clone()).or_insert_with(|| {
+            let mut text = String::new();
+            for column in &self.def.columns {
+                if fields::is_live(&column.field) {
+                    continue;
+                }
+                match self.value(id, &column.field) {
+                    None | Some(Value::Time(_) | Value::Series(_)) => continue,
+                    Some(value) => text.push_str(&fields::format(&value, column.format, self.now)),
+                }
+                text.push(' ');
+            }
+            text.into()
+        })
+    }
+
+    /// Display order: by key (reversed when descending), the tie, the id.
+    fn order(&self, a: &Place, b: &Place) -> Ordering {
+        let order = a.key.cmp(&b.key);
+        let order = if self.descending {
+            order.reverse()
+        } else {
             order
-                .then_with(|| fields::natural(tie_a, tie_b))
-                .then_with(|| ida.cmp(idb))
-        });
-        self.rows = keyed.into_iter().map(|(_, _, id)| id.to_string()).collect();
+        };
+        order
+            .then_with(|| a.tie.cmp(&b.tie))
+            .then_with(|| a.id_head.cmp(&b.id_head))
+            .then_with(|| a.id.cmp(&b.id))
     }
 }
 

@@ -161,8 +161,14 @@ pub fn exposed(text: &str, prefix: &str) -> Option<f64> {
 /// A raw stream client with a tiny receive buffer, subscribed to `subs`,
 /// that reads only when the test does: a slow consumer on demand.
 pub async fn slow_client(addr: SocketAddr, subs: &[&str]) -> Ws {
+    client_with_buffer(addr, subs, 4096).await
+}
+
+/// A raw stream client whose socket takes in at most `buffer` bytes that
+/// it has not read (so a test knows how much a stalled client absorbs).
+pub async fn client_with_buffer(addr: SocketAddr, subs: &[&str], buffer: u32) -> Ws {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
+    socket.set_recv_buffer_size(buffer).unwrap();
     let tcp = socket.connect(addr).await.unwrap();
     let mut request = format!("ws://{addr}/api/v1/stream")
         .into_client_request()

@@ -147,14 +147,14 @@ pub fn breadcrumbs(frame: &mut Frame, area: Rect, app: &App) {
             }
             Route::Logs { scope } => match scope {
                 LogScope::All => "logs".to_string(),
-                LogScope::Task(id) => match app.model.tasks.get(id) {
+                LogScope::Task(id) => match app.model.tasks.get(id.as_str()) {
                     Some(t) => format!("logs of {}", inert(&t.name)),
                     None => format!("logs of task {}", inert(id)),
                 },
                 LogScope::Node(id) => format!("logs of {}", inert(app.model.node_name(id))),
                 LogScope::Unit(unit) => format!("logs of {}", inert(unit)),
             },
-            Route::Task { id } => match app.model.tasks.get(id) {
+            Route::Task { id } => match app.model.tasks.get(id.as_str()) {
                 Some(t) => format!("task {}", inert(&t.name)),
                 None => format!("task {}", inert(id)),
             },

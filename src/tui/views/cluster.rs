@@ -118,11 +118,7 @@ fn draw_counts(frame: &mut Frame, area: Rect, app: &App) {
 
 /// A node's series as a sparkline of `width` cells, on a 0–100 scale.
 fn spark(app: &App, name: &str, node: &str, width: u16) -> String {
-    match app
-        .model
-        .node_series
-        .get(&(name.to_string(), node.to_string()))
-    {
+    match app.model.node_history(name, node) {
         Some(ring) => sparkline(ring.iter(), 100.0, width as usize),
         None => " ".repeat(width as usize),
     }
@@ -155,8 +151,7 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
         Rect { height: 1, ..inner },
     );
     for (row, (index, id)) in state
-        .rows
-        .iter()
+        .ids()
         .enumerate()
         .skip(state.offset)
         .take(inner.height as usize - 1)
@@ -195,7 +190,7 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
         let running = app
             .model
             .running_per_node
-            .get(&node.id)
+            .get(node.id.as_str())
             .copied()
             .unwrap_or(0);
         let left = Line::from(vec![

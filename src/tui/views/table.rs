@@ -135,7 +135,7 @@ fn draw<'a>(
     let mut title_spans = vec![
         Span::styled(format!(" {title}"), theme.style(Role::Title)),
         Span::styled(
-            format!("[{}/{total}] ", state.rows.len()),
+            format!("[{}/{total}] ", state.len()),
             theme.style(Role::Muted),
         ),
     ];
@@ -189,7 +189,7 @@ fn draw<'a>(
         height: inner.height - 1,
         ..inner
     };
-    if state.rows.is_empty() {
+    if state.is_empty() {
         let what = if state.filter.is_some() {
             "nothing matches the filter (Esc clears it)"
         } else {
@@ -202,8 +202,7 @@ fn draw<'a>(
         return;
     }
     let visible = state
-        .rows
-        .iter()
+        .ids()
         .enumerate()
         .skip(state.offset)
         .take(body.height as usize);

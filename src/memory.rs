@@ -1,0 +1,44 @@
+//! The allocator's habits, tuned for a long-running process that takes in
+//! large messages now and then (a snapshot of 10,000 tasks is megabytes).
+//!
+//! glibc gives each thread that allocates an arena of its own, and keeps
+//! what is freed for reuse: a snapshot decoded on a worker thread and
+//! applied on the main one leaves its peak in two arenas for good. Fewer
+//! arenas and a trim after each large message keep the resident size near
+//! what is really held (measured at 1,000 nodes and 10,000 tasks: the
+//! console from 78 to about 60 MB, the gateway from 215 to about 170 MB
+//! before its queues were cut).
+
+/// Arenas the process may use: one per core is glibc's default for a
+/// handful of threads; two is plenty for a console or gateway.
+const ARENAS: i32 = 2;
+
+/// Call once, first thing in `main`.
+pub fn tune() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a parameter of the allocator.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, ARENAS);
+    }
+}
+
+/// Gives memory freed since the last call back to the system, at most once
+/// a second (a trim walks the free lists, which costs a little).
+pub fn release_freed() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = crate::api::now_millis();
+    let last = LAST.load(Ordering::Relaxed);
+    if now - last < 1000
+        || LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
