@@ -70,7 +70,7 @@ cpu_over() {
 # Bytes a second the gateway sends on port $1 over $2 seconds, all sockets.
 wire_over() {
     local port=$1 secs=$2 a b
-    sent() { ss -tin state established "( sport = :$port )" | grep -o 'bytes_acked:[0-9]*' | cut -d: -f2 | awk '{s+=$1} END {print s+0}'; }
+    sent() { ss -tin state established "( sport = :$port )" | grep -o 'bytes_acked:[0-9]*' | cut -d: -f2 | awk '{s+=$1} END {printf "%d\n", s}'; }
     a=$(sent)
     sleep "$secs"
     b=$(sent)

@@ -307,8 +307,12 @@ struct GatewayArgs {
 }
 
 fn main() -> ExitCode {
-    day2top::memory::tune();
     let cli = Cli::parse();
+    // A gateway's threads all allocate; a console's mostly one.
+    day2top::memory::tune(match cli.command {
+        Some(Command::Gateway(_)) => 2,
+        _ => 1,
+    });
     if let Err(e) = color_eyre::install() {
         eprintln!("day2top: {e}");
     }

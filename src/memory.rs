@@ -5,21 +5,20 @@
 //! what is freed for reuse: a snapshot decoded on a worker thread and
 //! applied on the main one leaves its peak in two arenas for good. Fewer
 //! arenas and a trim after each large message keep the resident size near
-//! what is really held (measured at 1,000 nodes and 10,000 tasks: the
-//! console from 78 to about 60 MB, the gateway from 215 to about 170 MB
-//! before its queues were cut).
+//! what is really held (measured at 1,000 nodes and 10,000 tasks, one
+//! arena for a console and two for a gateway: the console from 78 to
+//! about 64 MB, the gateway from 215 to about 175 MB).
 
-/// Arenas the process may use: one per core is glibc's default for a
-/// handful of threads; two is plenty for a console or gateway.
-const ARENAS: i32 = 2;
-
-/// Call once, first thing in `main`.
-pub fn tune() {
+/// Sets how many arenas the process may use (glibc's default is eight a
+/// core). Call once, in `main`, before any thread starts.
+pub fn tune(arenas: i32) {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets a parameter of the allocator.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, ARENAS);
+        libc::mallopt(libc::M_ARENA_MAX, arenas);
     }
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    let _ = arenas;
 }
 
 /// Gives memory freed since the last call back to the system, at most once

@@ -167,9 +167,30 @@ fn demo_tasks_filter_open_quit() {
     if !have_tmux() {
         return;
     }
-    let s = Session::start("demo", "--demo --seed 7", 120, 40);
+    tasks_filter_open_quit("demo", "--demo --seed 7", 10, (120, 40));
+}
+
+/// The same at the size the README promises: 1,000 nodes, 10,000 tasks.
+#[test]
+fn a_cluster_of_ten_thousand_tasks_filters_and_opens_a_task() {
+    if !have_tmux() {
+        return;
+    }
+    tasks_filter_open_quit(
+        "scale",
+        "--demo --seed 7 --demo-nodes 1000 --demo-tasks 10000",
+        1000,
+        (200, 60),
+    );
+}
+
+/// Opens `:tasks`, filters them for cassandra, opens one, comes back and
+/// quits.
+fn tasks_filter_open_quit(test: &str, args: &str, nodes: usize, (width, height): (u16, u16)) {
+    let s = Session::start(test, args, width, height);
+    let nodes = format!("Nodes {nodes}");
     s.wait_for("the live cluster view", |s| {
-        s.contains("● live") && s.contains("Nodes 10")
+        s.contains("● live") && s.contains(&nodes)
     });
     assert_eq!(
         s.display("#{alternate_on}"),

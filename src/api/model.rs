@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::UnixMillis;
+use super::{Labels, UnixMillis};
 
 /// `GET /api/v1/version`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,7 +91,7 @@ pub struct Node {
     pub addresses: Vec<String>,
     /// `master`, `agent`, `public_agent` or `host`.
     pub role: String,
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     pub capacity: Capacity,
     pub usage: Usage,
     pub disks: Vec<Disk>,
@@ -204,7 +204,7 @@ pub struct Task {
     pub updated: UnixMillis,
     pub version: String,
     /// Source-specific fields: `pid`, `ppid`, `user`, `cmdline`, `threads`, ...
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     /// Recent state changes, oldest first, at most [`MAX_TASK_STATUSES`].
     pub statuses: Vec<TaskStatus>,
 }

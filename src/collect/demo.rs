@@ -195,7 +195,7 @@ impl DemoSource {
             (TaskState::Running, _) => 0,
             _ => self.rng.range(1, 4),
         };
-        let mut labels = BTreeMap::new();
+        let mut labels = crate::api::Labels::new();
         labels.insert("framework".into(), "marathon".into());
         labels.insert("app".into(), a.path.into());
         let statuses = if warm {
@@ -521,7 +521,7 @@ fn make_nodes(rng: &mut Rng, count: usize) -> Vec<SimNode> {
         };
         let disk = 500 * GIB;
         let used = (disk as f64 * (0.2 + 0.5 * rng.f64())) as u64 / GIB * GIB;
-        let mut labels = BTreeMap::new();
+        let mut labels = crate::api::Labels::new();
         labels.insert("zone".into(), format!("zone-{}", ["a", "b", "c"][i % 3]));
         labels.insert("rack".into(), format!("r{}", 1 + i % 7));
         nodes.push(SimNode {

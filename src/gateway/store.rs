@@ -27,6 +27,9 @@ use crate::collect::checks::builtin::{BUILTIN_INTERVAL_MS, Builtins};
 /// Audit events (session starts and ends) kept in memory.
 const AUDIT_KEPT: usize = 2000;
 
+/// Check events a health subscriber may fall behind before it is caught up.
+const HEALTH_QUEUE: usize = 4096;
+
 /// The bounds of the store and its topics.
 #[derive(Debug, Clone)]
 pub struct StoreLimits {
@@ -168,14 +171,24 @@ impl Inner {
 
     /// Takes one result of a check, adding the check if it is new, and
     /// publishes it.
+    /// A check new to the store goes out as `Added`, whole; after that
+    /// as `Updated` with only its newest result in `history` (the client
+    /// appends it): 60 results a check in every event would make the
+    /// health topic the heaviest of all at a thousand nodes.
     fn record_check(&mut self, template: Check, result: CheckResult) {
+        let new = !self.checks.contains_key(&template.id);
         let (check, started) = self
             .checks
             .entry(template.id.clone())
             .or_insert_with(|| (template, result.ts));
         check.record(result, *started);
-        let record = Record::Check(check.clone());
-        self.health_hub.publish(Op::Updated, record);
+        let mut event = Check {
+            history: Vec::new(),
+            ..check.clone()
+        };
+        event.history.extend(check.history.last().cloned());
+        let op = if new { Op::Added } else { Op::Updated };
+        self.health_hub.publish(op, Record::Check(event));
     }
 
     /// Health from checks, by node id and by task id, in one pass over
@@ -333,7 +346,13 @@ impl Store {
                 tasks_hub: hub(),
                 metrics_hub: TopicHub::new(limits.subscriber_queue, limits.replay, usize::MAX),
                 logs_hub: TopicHub::new(limits.log_queue, usize::MAX, limits.log_bytes),
-                health_hub: hub(),
+                // Built-in checks are evaluated together, three a node:
+                // the queue takes a whole round at 1,000 nodes.
+                health_hub: TopicHub::new(
+                    limits.object_queue.max(HEALTH_QUEUE),
+                    limits.replay.min(limits.object_queue),
+                    usize::MAX,
+                ),
                 spans_hub: hub(),
                 audit_hub: TopicHub::new(limits.object_queue, AUDIT_KEPT, usize::MAX),
                 traces: TraceStore::new(limits.traces.clone()),

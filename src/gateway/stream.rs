@@ -27,7 +27,7 @@ use super::stats::GatewayStats;
 use super::store::Start;
 use super::topic::Published;
 use crate::api::{
-    ApiError, ClientMsg, ErrorCode, From, Record, ServerMsg, StartPoint, Topic, now_millis,
+    ApiError, ClientMsg, ErrorCode, From, Op, Record, ServerMsg, StartPoint, Topic, now_millis,
 };
 
 /// The bounds of one stream connection.
@@ -499,6 +499,25 @@ async fn pump(
             GatewayStats::add(&gw.stats.events_coalesced, lagged);
             *rx = caught.rx;
             *seq = caught.seq;
+            continue;
+        }
+        if lagged > 0 && topic == Topic::Health {
+            // The current checks, whole (`Added`), replace every result
+            // missed. What is still queued is older than (or as old as)
+            // the store, so it goes unread.
+            while !matches!(rx.try_recv(), Err(broadcast::error::TryRecvError::Empty)) {}
+            let (_, checks) = gw.store.checks(matcher);
+            let events: Vec<Arc<Published>> = checks
+                .into_iter()
+                .map(|c| Arc::new(Published::at(0, Op::Added, Record::Check(c))))
+                .collect();
+            if send_batches(sub_json, &events, matcher, gw, outbox)
+                .await
+                .is_err()
+            {
+                return Pumped::Closed;
+            }
+            GatewayStats::add(&gw.stats.events_coalesced, lagged);
             continue;
         }
         if lagged > 0 && topic == Topic::Metrics {

@@ -281,7 +281,7 @@ pub fn trace_field<'a>(trace: &'a TraceSummary, field: &str, model: &Model) -> V
     }
 }
 
-fn label<'a>(labels: &'a std::collections::BTreeMap<String, String>, field: &str) -> Value<'a> {
+fn label<'a>(labels: &'a crate::api::Labels, field: &str) -> Value<'a> {
     field
         .strip_prefix("labels.")
         .and_then(|name| labels.get(name))

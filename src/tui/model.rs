@@ -9,8 +9,8 @@ use super::dash::SeriesCache;
 use super::logbuf::{DEFAULT_MAX_ROWS, LogBuffer, Row};
 pub use super::touched::{Id, Kind, Touched};
 use crate::api::{
-    Check, CheckStatus, Event, Node, Op, Record, ServerMsg, Task, TaskState, TraceSummary,
-    UnixMillis, now_millis,
+    CHECK_HISTORY, Check, CheckStatus, Event, Node, Op, Record, ServerMsg, Task, TaskState,
+    TraceSummary, UnixMillis, now_millis,
 };
 use crate::client::StreamEvent;
 
@@ -361,7 +361,7 @@ impl Model {
                 self.checks = items
                     .into_iter()
                     .filter_map(|r| match r {
-                        Record::Check(c) => Some((c.id.clone(), c)),
+                        Record::Check(c) => Some((c.id.clone(), without_outputs(c))),
                         _ => None,
                     })
                     .collect();
@@ -505,8 +505,24 @@ impl Model {
                 self.checks.remove(&check.id);
                 self.checks_generation += 1;
             }
+            // An update carries the newest result only: it joins the held
+            // history. `Added` is the whole check (new, or a catch-up).
+            (Op::Updated, Record::Check(check)) => {
+                let mut check = without_outputs(check);
+                if let Some(held) = self.checks.get_mut(&check.id) {
+                    let mut history = std::mem::take(&mut held.history);
+                    history.append(&mut check.history);
+                    let over = history.len().saturating_sub(CHECK_HISTORY);
+                    history.drain(..over);
+                    check.history = history;
+                    *held = check;
+                } else {
+                    self.checks.insert(check.id.clone(), check);
+                }
+                self.checks_generation += 1;
+            }
             (_, Record::Check(check)) => {
-                self.checks.insert(check.id.clone(), check);
+                self.checks.insert(check.id.clone(), without_outputs(check));
                 self.checks_generation += 1;
             }
         }
@@ -542,26 +558,40 @@ impl Model {
         self.changes.truncate(MAX_CHANGES);
     }
 
-    /// After a snapshot: the newest status changes of all tasks.
+    /// After a snapshot: the newest status changes of all tasks. Only the
+    /// [`MAX_CHANGES`] kept are copied out (at 10,000 tasks there are
+    /// tens of thousands of status lines).
     fn rebuild_changes(&mut self) {
-        let mut all: Vec<Change> = self
+        let mut all: Vec<(UnixMillis, &str, &Task, usize)> = self
             .tasks
             .values()
             .flat_map(|t| {
-                t.statuses.iter().enumerate().map(move |(i, s)| Change {
-                    at: s.at,
-                    task_id: t.id.clone(),
-                    task_name: t.name.clone(),
-                    node_id: t.node_id.clone(),
-                    from: i.checked_sub(1).map(|p| t.statuses[p].state),
-                    to: s.state,
-                    message: s.message.clone(),
-                })
+                (t.statuses.iter().enumerate()).map(move |(i, s)| (s.at, t.id.as_str(), t, i))
             })
             .collect();
-        all.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.task_id.cmp(&b.task_id)));
-        all.truncate(MAX_CHANGES);
-        self.changes = all.into();
+        let newest_first = |a: &(UnixMillis, &str, &Task, usize),
+                            b: &(UnixMillis, &str, &Task, usize)| {
+            b.0.cmp(&a.0)
+                .then_with(|| a.1.cmp(b.1))
+                .then_with(|| a.3.cmp(&b.3))
+        };
+        if all.len() > MAX_CHANGES {
+            all.select_nth_unstable_by(MAX_CHANGES, newest_first);
+            all.truncate(MAX_CHANGES);
+        }
+        all.sort_by(newest_first);
+        self.changes = all
+            .into_iter()
+            .map(|(at, _, t, i)| Change {
+                at,
+                task_id: t.id.clone(),
+                task_name: t.name.clone(),
+                node_id: t.node_id.clone(),
+                from: i.checked_sub(1).map(|p| t.statuses[p].state),
+                to: t.statuses[i].state,
+                message: t.statuses[i].message.clone(),
+            })
+            .collect();
     }
 
     /// Counts every task from scratch: after a snapshot.
@@ -613,5 +643,61 @@ impl Model {
         if task.state == TaskState::Running {
             bump_node(&mut self.running_per_node, &task.node_id, sign);
         }
+    }
+}
+
+/// A check as the console keeps it: each result's ok, time and latency,
+/// but not its output (the check's last output is kept on its own), which
+/// at thousands of checks of 60 results each would be megabytes unshown.
+fn without_outputs(mut check: Check) -> Check {
+    for result in &mut check.history {
+        result.output = String::new();
+    }
+    check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{CheckKind, CheckResult};
+
+    fn check_event(op: Op, results: std::ops::Range<i64>) -> StreamEvent {
+        let mut check = Check::new("c1", "web", CheckKind::Http, "http://web");
+        check.history = results
+            .map(|ts| CheckResult {
+                ts,
+                ok: ts % 2 == 0,
+                latency_ms: 1.0,
+                output: String::new(),
+            })
+            .collect();
+        StreamEvent::Message(ServerMsg::Event {
+            sub: SUB_HEALTH.into(),
+            events: vec![Event {
+                seq: 1,
+                op,
+                data: Record::Check(check),
+            }],
+        })
+    }
+
+    fn history(model: &Model) -> Vec<i64> {
+        model.checks["c1"].history.iter().map(|r| r.ts).collect()
+    }
+
+    #[test]
+    fn a_check_update_adds_its_newest_result_to_the_history_held() {
+        let mut model = Model::default();
+        model.apply(check_event(Op::Added, 0..3), 0);
+        model.apply(check_event(Op::Updated, 3..4), 0);
+        assert_eq!(history(&model), [0, 1, 2, 3]);
+        for ts in 4..100 {
+            model.apply(check_event(Op::Updated, ts..ts + 1), 0);
+        }
+        assert_eq!(history(&model).len(), CHECK_HISTORY, "bounded");
+        assert_eq!(history(&model).last(), Some(&99));
+        // A catch-up (`Added`) replaces the history whole.
+        model.apply(check_event(Op::Added, 200..202), 0);
+        assert_eq!(history(&model), [200, 201]);
     }
 }

@@ -7,7 +7,7 @@
 //! /proc/PID/io is read only for processes that used CPU since the last
 //! refresh: one that did not run did not do I/O worth reporting.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
@@ -23,7 +23,7 @@ struct Static {
     group: String,
     cgroup: String,
     /// pid, ppid, user, cmdline and cgroup, ready to be extended per refresh.
-    labels: BTreeMap<String, String>,
+    labels: crate::api::Labels,
 }
 
 struct Known {
@@ -303,7 +303,7 @@ impl ProcessReader {
         } else {
             group_of(&cgroup)
         };
-        let mut labels = BTreeMap::new();
+        let mut labels = crate::api::Labels::new();
         labels.insert("pid".into(), stat.pid.to_string());
         labels.insert("ppid".into(), stat.ppid.to_string());
         labels.insert("user".into(), user);

@@ -1,6 +1,6 @@
 //! The machine itself: CPUs, memory, disks, network, load, uptime.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use procfs::{Current, CurrentSI};
 
@@ -171,7 +171,7 @@ impl SystemReader {
             address: addresses.first().cloned().unwrap_or_default(),
             addresses,
             role: "host".into(),
-            labels: BTreeMap::new(),
+            labels: Default::default(),
             capacity,
             usage,
             disks,
