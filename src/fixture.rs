@@ -24,6 +24,7 @@ fn snapshot(sub: &str, items: Vec<Record>) -> StreamEvent {
         seq: 1,
         epoch: "fixture".into(),
         items,
+        more: false,
     })
 }
 

@@ -38,6 +38,7 @@ fn snapshot(tasks: &[Task]) -> StreamEvent {
         seq: 1,
         epoch: "e".into(),
         items: tasks.iter().cloned().map(Record::Task).collect(),
+        more: false,
     })
 }
 
@@ -176,6 +177,7 @@ fn counts_kept_by_events_equal_counts_made_from_scratch() {
             seq: 1,
             epoch: "e".into(),
             items: collected.nodes.iter().cloned().map(Record::Node).collect(),
+            more: false,
         }),
         0,
     );

@@ -29,6 +29,8 @@ struct Mirror {
     gaps: u64,
     resyncs: u64,
     snapshots: u64,
+    /// A snapshot's parts are coming.
+    in_snapshot: bool,
     /// Events read but past the point applied so far.
     pending: std::collections::VecDeque<day2top::api::Event>,
 }
@@ -38,16 +40,20 @@ impl Mirror {
     /// past it came (the rest of the frame is left unapplied).
     fn apply(&mut self, msg: ServerMsg, upto: u64) -> bool {
         match msg {
-            ServerMsg::Snapshot { seq, items, .. } => {
-                self.snapshots += 1;
+            ServerMsg::Snapshot {
+                seq, items, more, ..
+            } => {
+                // A large snapshot comes in parts.
+                if !self.in_snapshot {
+                    self.tasks.clear();
+                }
+                self.in_snapshot = more;
+                self.snapshots += u64::from(!more);
                 self.seq = seq;
-                self.tasks = items
-                    .into_iter()
-                    .filter_map(|r| match r {
-                        Record::Task(t) => Some((t.id.clone(), t)),
-                        _ => None,
-                    })
-                    .collect();
+                self.tasks.extend(items.into_iter().filter_map(|r| match r {
+                    Record::Task(t) => Some((t.id.clone(), t)),
+                    _ => None,
+                }));
             }
             ServerMsg::Event { events, .. } => {
                 self.pending.extend(events);
@@ -113,6 +119,8 @@ struct Light {
     kind: String,
     seq: Option<u64>,
     #[serde(default)]
+    more: bool,
+    #[serde(default)]
     events: Vec<LightEvent>,
 }
 
@@ -135,7 +143,7 @@ async fn read_all_along(url: String, secs: u64) -> (u64, u64, u64, u64) {
         let light: Light = serde_json::from_str(&text).expect("a protocol message");
         match light.kind.as_str() {
             "snapshot" => {
-                snapshots += 1;
+                snapshots += u64::from(!light.more);
                 last = light.seq.unwrap();
             }
             "gap" | "resync" => gaps += 1,
@@ -225,6 +233,7 @@ async fn twenty_clients_at_scale_one_stalled_and_caught_up_without_a_gap() {
     )
     .await;
     assert_eq!(fresh.snapshots, 1);
+    assert!(fresh.tasks.len() > 10_000, "every part of the snapshot");
     let upto = fresh.seq.max(behind.seq) + 50;
     let until = Instant::now() + Duration::from_secs(30);
     read_into(&mut stalled, &mut behind, upto, until).await;

@@ -157,12 +157,16 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
-    /// The state of the topic (filtered) as of `seq`; replaces what the client held.
+    /// The state of the topic (filtered) as of `seq`; replaces what the
+    /// client held. A large one comes in parts of at most 1,024 items, all
+    /// but the last with `more`: the client holds them until the last.
     Snapshot {
         sub: String,
         seq: u64,
         epoch: String,
         items: Vec<Record>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        more: bool,
     },
     /// Deltas, in sequence order, batched.
     Event {

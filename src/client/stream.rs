@@ -326,6 +326,7 @@ async fn pump(
             .await
             .map_err(|e| error_chain(&e))?;
     }
+    let mut parts = SnapshotParts::default();
     loop {
         let silence = tokio::time::sleep(SILENCE_LIMIT);
         tokio::select! {
@@ -334,6 +335,7 @@ async fn pump(
             }
             _ = intents.changed.notified() => {
                 for (sub, intent) in intents.take() {
+                    parts.0.remove(&sub);
                     let msg = fold_intent(subscriptions, resume, sub, intent);
                     socket.send(Message::text(msg)).await.map_err(|e| error_chain(&e))?;
                 }
@@ -349,6 +351,9 @@ async fn pump(
                             tracing::warn!("unreadable stream frame ({} bytes): {e}", text.len());
                             continue;
                         }
+                    };
+                    let Some(msg) = parts.join(msg) else {
+                        continue;
                     };
                     track_resume(&msg, resume);
                     if events.send(StreamEvent::Message(msg)).await.is_err() {
@@ -381,6 +386,50 @@ fn fold_intent(
         }
         None => serde_json::to_string(&ClientMsg::Unsubscribe { sub })
             .expect("client messages serialize"),
+    }
+}
+
+/// Items of a snapshot that comes in parts, held at most: a gateway that
+/// never ends one cannot take the console's memory.
+const MAX_SNAPSHOT_ITEMS: usize = 4 << 20;
+
+/// Parts of large snapshots, by subscription, held until their last part.
+#[derive(Default)]
+struct SnapshotParts(HashMap<String, Vec<Record>>);
+
+impl SnapshotParts {
+    /// What to pass on: a snapshot whole once its last part came, any other
+    /// message as it is; `None` while parts are still coming.
+    fn join(&mut self, msg: ServerMsg) -> Option<ServerMsg> {
+        let ServerMsg::Snapshot {
+            sub,
+            seq,
+            epoch,
+            items,
+            more,
+        } = msg
+        else {
+            return Some(msg);
+        };
+        let mut held = self.0.remove(&sub).unwrap_or_default();
+        held.extend(items);
+        if more {
+            if held.len() > MAX_SNAPSHOT_ITEMS {
+                tracing::warn!(
+                    "snapshot of {sub} past {MAX_SNAPSHOT_ITEMS} items; its parts are dropped"
+                );
+                held = Vec::new();
+            }
+            self.0.insert(sub, held);
+            return None;
+        }
+        Some(ServerMsg::Snapshot {
+            sub,
+            seq,
+            epoch,
+            items: held,
+            more: false,
+        })
     }
 }
 
@@ -418,6 +467,7 @@ fn track_resume(msg: &ServerMsg, resume: &mut HashMap<String, Resume>) {
             seq,
             epoch,
             items,
+            ..
         } => {
             let at = match last_log_cursor(items.iter()) {
                 Some(cursor) => Resume::Cursor(cursor),
@@ -444,6 +494,33 @@ fn track_resume(msg: &ServerMsg, resume: &mut HashMap<String, Resume>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_snapshot_in_parts_is_passed_on_whole() {
+        let part = |items: std::ops::Range<i64>, more| ServerMsg::Snapshot {
+            sub: "t".into(),
+            seq: 7,
+            epoch: "e".into(),
+            items: items
+                .map(|ts| {
+                    Record::Sample(crate::api::Sample {
+                        name: "x".into(),
+                        tags: Default::default(),
+                        ts,
+                        value: 0.0,
+                        unit: String::new(),
+                    })
+                })
+                .collect(),
+            more,
+        };
+        let mut parts = SnapshotParts::default();
+        assert_eq!(parts.join(part(0..2, true)), None);
+        assert_eq!(parts.join(part(2..3, true)), None);
+        assert_eq!(parts.join(part(3..5, false)), Some(part(0..5, false)));
+        // A new subscription's snapshot starts afresh.
+        assert_eq!(parts.join(part(0..1, false)), Some(part(0..1, false)));
+    }
 
     #[test]
     fn backoff_grows_and_caps() {

@@ -88,6 +88,7 @@ impl Sources {
                 }
                 let ts = now_millis();
                 store.apply(source.collect(ts), ts);
+                crate::memory::release_pending();
             }
         });
     }

@@ -134,21 +134,40 @@ pub async fn upgrade(
         .on_upgrade(move |socket| serve(socket, gw, peer.0, actor.0, slot)))
 }
 
-/// A connection's queue of outgoing frames.
+/// Bytes waiting in one connection's queue at most (in KiB, a frame
+/// counting at least one): with frames of up to 1,024 events, a queue
+/// bounded by frames alone could hold tens of megabytes per console.
+pub const QUEUE_KIB: usize = 4096;
+
+/// What a frame takes of a queue's byte budget.
+fn kib(frame: &str) -> u32 {
+    (frame.len() / 1024 + 1).min(QUEUE_KIB) as u32
+}
+
+/// A connection's queue of outgoing frames, bounded in frames and in bytes
+/// (`room`: KiB left; the writer gives a frame's back once it is written).
 struct Outbox {
     tx: mpsc::Sender<Utf8Bytes>,
+    room: Arc<tokio::sync::Semaphore>,
 }
 
 impl Outbox {
     /// Waits for room: this is where a slow client holds up its forwarders.
     async fn send(&self, frame: String) -> Result<(), ()> {
-        self.tx.send(frame.into()).await.map_err(|_| ())
+        let permit = self.room.acquire_many(kib(&frame)).await.map_err(|_| ())?;
+        self.tx.send(frame.into()).await.map_err(|_| ())?;
+        permit.forget();
+        Ok(())
     }
 
     /// For heartbeats and replies: dropped if the queue is full, as a
     /// client that far behind will be cut off anyway.
     fn try_send(&self, frame: String) {
-        let _ = self.tx.try_send(frame.into());
+        if let Ok(permit) = self.room.try_acquire_many(kib(&frame))
+            && self.tx.try_send(frame.into()).is_ok()
+        {
+            permit.forget();
+        }
     }
 
     async fn send_msg(&self, msg: &ServerMsg) -> Result<(), ()> {
@@ -183,7 +202,11 @@ async fn serve(
     let (mut sink, mut incoming) = socket.split();
     let (tx, mut rx) = mpsc::channel::<Utf8Bytes>(gw.stream_limits.connection_queue);
     let connection = gw.connections.register(&tx);
-    let outbox = Arc::new(Outbox { tx });
+    let room = Arc::new(tokio::sync::Semaphore::new(QUEUE_KIB));
+    let outbox = Arc::new(Outbox {
+        tx,
+        room: room.clone(),
+    });
 
     let writer_gw = gw.clone();
     // Control frames (pings, the close) go ahead of the queue of frames.
@@ -195,7 +218,10 @@ async fn serve(
                 biased;
                 Some(message) = control_rx.recv() => (message, false),
                 frame = rx.recv() => match frame {
-                    Some(frame) => (Message::Text(frame), true),
+                    Some(frame) => {
+                        room.add_permits(kib(&frame) as usize);
+                        (Message::Text(frame), true)
+                    }
                     None => break,
                 },
             };
@@ -367,16 +393,7 @@ async fn forward(
         let mut rx = subscription.rx;
         let mut seq = subscription.seq;
         let sent = match subscription.start {
-            Start::Snapshot { seq, items } => {
-                outbox
-                    .send_msg(&ServerMsg::Snapshot {
-                        sub: sub.clone(),
-                        seq,
-                        epoch: gw.store.epoch.clone(),
-                        items,
-                    })
-                    .await
-            }
+            Start::Snapshot { seq, items } => send_snapshot(&sub, seq, items, &gw, &outbox).await,
             Start::Replay(missed) => send_batches(&sub_json, &missed, &matcher, &gw, &outbox).await,
             Start::Seek { cursor, upto } => {
                 let asker = super::seek::Asker {
@@ -424,6 +441,36 @@ async fn forward(
                 Ok(fresh) => from = fresh,
                 Err(()) => return,
             },
+        }
+    }
+}
+
+/// Sends a snapshot in parts of at most `max_batch` items: one frame of a
+/// 10,000-task snapshot would be megabytes held at once by the encoder,
+/// the queue and the socket's buffers, for every console that connects.
+async fn send_snapshot(
+    sub: &str,
+    seq: u64,
+    items: Vec<Record>,
+    gw: &Shared,
+    outbox: &Outbox,
+) -> Result<(), ()> {
+    let size = gw.stream_limits.max_batch.max(1);
+    let mut items = items.into_iter().peekable();
+    loop {
+        let part: Vec<Record> = items.by_ref().take(size).collect();
+        let more = items.peek().is_some();
+        outbox
+            .send_msg(&ServerMsg::Snapshot {
+                sub: sub.to_string(),
+                seq,
+                epoch: gw.store.epoch.clone(),
+                items: part,
+                more,
+            })
+            .await?;
+        if !more {
+            return Ok(());
         }
     }
 }
