@@ -143,6 +143,9 @@ for size in "${sizes[@]}"; do
     gw_cpun=$(cpu_over "$gw" 10)
     wiren=$(wire_over "$port" 10)
     rss_gwn=$(rss_mb "$gw")
+    figures=$(curl -s -H "Authorization: Bearer $(cat "$work/state/day2top/gateway.token")" \
+        "http://127.0.0.1:$port/metrics")
+    figure() { echo "$figures" | awk -v n="day2top_gateway_$1" '$1 == n {printf "%d", $2}'; }
     live=0
     for i in $(seq 0 $((consoles - 1))); do
         screen "c$i" | head -1 | grep -q "live" && live=$((live + 1))
@@ -162,4 +165,5 @@ for size in "${sizes[@]}"; do
     printf '%-52s %-18s %s\n' "first frame with data after launch (ms)" "$first" "≤ 300"
     printf '%-52s %-18s %s\n' "wire KiB/s per console, idle cluster view" "$((wire1 / 1024)) ($((wiren / consoles / 1024)) with $consoles)" "report"
     printf '%-52s %-18s %s\n' "consoles still live with $consoles attached" "$live of $consoles" "all"
+    printf '%-52s %-18s %s\n' "events caught up / dropped, consoles cut off" "$(figure events_coalesced_total) / $(figure events_dropped_total), $(figure slow_clients_disconnected_total)" "report"
 done

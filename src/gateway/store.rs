@@ -59,7 +59,7 @@ pub struct StoreLimits {
 impl Default for StoreLimits {
     fn default() -> Self {
         StoreLimits {
-            subscriber_queue: 16_384,
+            subscriber_queue: 32_768,
             object_queue: 1_024,
             replay: 16_384,
             series: SeriesLimits::default(),
@@ -745,23 +745,21 @@ impl Store {
     /// since, or another topic): the subscriber needs a snapshot.
     pub fn catch_up(&self, topic: Topic, matcher: &Matcher, since: u64) -> Option<CatchUp> {
         let inner = self.lock();
-        let changed: Vec<Arc<Published>> = match topic {
-            Topic::Nodes => inner
-                .nodes
-                .since(since)?
+        fn events<T: Clone>(
+            changed: Vec<(u64, Op, T)>,
+            record: fn(T) -> Record,
+            matcher: &Matcher,
+        ) -> Vec<Arc<Published>> {
+            changed
                 .into_iter()
-                .map(|(seq, op, n)| (seq, op, Record::Node(n)))
+                .map(|(seq, op, item)| (seq, op, record(item)))
                 .filter(|(_, _, r)| matcher.matches(r))
                 .map(|(seq, op, r)| Arc::new(Published::at(seq, op, r)))
-                .collect(),
-            Topic::Tasks => inner
-                .tasks
-                .since(since)?
-                .into_iter()
-                .map(|(seq, op, t)| (seq, op, Record::Task(t)))
-                .filter(|(_, _, r)| matcher.matches(r))
-                .map(|(seq, op, r)| Arc::new(Published::at(seq, op, r)))
-                .collect(),
+                .collect()
+        }
+        let changed = match topic {
+            Topic::Nodes => events(inner.nodes.since(since)?, Record::Node, matcher),
+            Topic::Tasks => events(inner.tasks.since(since)?, Record::Task, matcher),
             _ => return None,
         };
         let hub = inner.hub(topic);

@@ -621,14 +621,17 @@ async fn coalesce(
     }
     let mut queued: Vec<Arc<Published>> = newest.into_values().collect();
     queued.sort_by_key(|e| e.seq);
-    let mut events: Vec<Arc<Published>> = gw
-        .store
-        .latest_samples(matcher)
-        .into_iter()
-        .map(|s| Arc::new(Published::unsequenced(Record::Sample(s))))
-        .collect();
-    events.extend(queued);
-    send_batches(sub_json, &events, matcher, gw, outbox).await
+    // Made into events a frame at a time: at 10,000 tasks the newest
+    // values are tens of thousands of samples, for each lagging console.
+    let latest = gw.store.latest_samples(matcher);
+    for part in latest.chunks(gw.stream_limits.max_batch.max(1)) {
+        let events: Vec<Arc<Published>> = part
+            .iter()
+            .map(|s| Arc::new(Published::unsequenced(Record::Sample(s.clone()))))
+            .collect();
+        send_batches(sub_json, &events, matcher, gw, outbox).await?;
+    }
+    send_batches(sub_json, &queued, matcher, gw, outbox).await
 }
 
 /// Log entries read back from a source carry no sequence number (0): they
