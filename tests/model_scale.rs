@@ -282,11 +282,20 @@ fn counts_kept_by_events_equal_counts_made_from_scratch() {
                 t.keep_up(&defs, &model);
             }
         }
-        // The operator types more of a filter, then moves.
+        // The operator types more of a filter, then moves; a node is
+        // renamed (its tasks' rows read its name).
         match step {
             400 => tables[3].state.set_filter("ca"),
             401 => tables[3].state.set_filter("cas"),
             600 => tables[3].state.set_filter("c"),
+            800 => {
+                let mut node = collected.nodes[3].clone();
+                node.hostname = "cc-renamed".into();
+                model.apply(
+                    events(SUB_NODES, vec![(Op::Updated, Record::Node(node))]),
+                    0,
+                );
+            }
             _ => {}
         }
         if step % 250 == 0 {

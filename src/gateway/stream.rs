@@ -531,50 +531,15 @@ async fn pump(
         }
         *seq = batch.last().map_or(*seq, |e| e.seq);
         batch.clear();
-        if lagged > 0
-            && matches!(topic, Topic::Nodes | Topic::Tasks)
-            && let Some(caught) = gw.store.catch_up(topic, matcher, *seq)
-        {
-            // A table wants what its rows are now, not every step it
-            // missed: send the current state of what changed, no gap.
-            if send_batches(sub_json, &caught.changed, matcher, gw, outbox)
-                .await
-                .is_err()
-            {
-                return Pumped::Closed;
+        if lagged > 0 {
+            match catch_up(sub_json, topic, matcher, rx, seq, gw, outbox).await {
+                Some(Ok(())) => {
+                    GatewayStats::add(&gw.stats.events_coalesced, lagged);
+                    continue;
+                }
+                Some(Err(())) => return Pumped::Closed,
+                None => {}
             }
-            GatewayStats::add(&gw.stats.events_coalesced, lagged);
-            *rx = caught.rx;
-            *seq = caught.seq;
-            continue;
-        }
-        if lagged > 0 && topic == Topic::Health {
-            // The current checks, whole (`Added`), replace every result
-            // missed. What is still queued is older than (or as old as)
-            // the store, so it goes unread.
-            while !matches!(rx.try_recv(), Err(broadcast::error::TryRecvError::Empty)) {}
-            let (_, checks) = gw.store.checks(matcher);
-            let events: Vec<Arc<Published>> = checks
-                .into_iter()
-                .map(|c| Arc::new(Published::at(0, Op::Added, Record::Check(c))))
-                .collect();
-            if send_batches(sub_json, &events, matcher, gw, outbox)
-                .await
-                .is_err()
-            {
-                return Pumped::Closed;
-            }
-            GatewayStats::add(&gw.stats.events_coalesced, lagged);
-            continue;
-        }
-        if lagged > 0 && topic == Topic::Metrics {
-            // A chart wants the newest value of each series, not every
-            // one it missed: catch up on those instead of reporting a gap.
-            if coalesce(sub_json, matcher, rx, gw, outbox).await.is_err() {
-                return Pumped::Closed;
-            }
-            GatewayStats::add(&gw.stats.events_coalesced, lagged);
-            continue;
         }
         if lagged > 0 {
             GatewayStats::add(&gw.stats.events_dropped, lagged);
@@ -586,13 +551,51 @@ async fn pump(
             if outbox.send_msg(&gap).await.is_err() {
                 return Pumped::Closed;
             }
-            // Missed samples leave a hole in a chart and missed log lines
-            // are counted in the gap; missed node or task changes leave
-            // the client's table wrong, so start over.
+            // Missed log lines, spans and audit records are counted in
+            // the gap; node or task changes the gateway can no longer
+            // tell (removals forgotten) leave the client's table wrong,
+            // so start over.
             if matches!(topic, Topic::Nodes | Topic::Tasks) {
                 return Pumped::Resync;
             }
         }
+    }
+}
+
+/// Catches up a subscriber that fell behind, where its topic allows:
+/// nodes and tasks get the current state of what changed (a table wants
+/// what its rows are now, not every step it missed), checks their current
+/// state whole, metrics the newest value of each series. `None` where it
+/// does not (logs, spans, audit; or removals forgotten): a gap it is.
+async fn catch_up(
+    sub_json: &str,
+    topic: Topic,
+    matcher: &Matcher,
+    rx: &mut broadcast::Receiver<Arc<Published>>,
+    seq: &mut u64,
+    gw: &Arc<Shared>,
+    outbox: &Outbox,
+) -> Option<Result<(), ()>> {
+    match topic {
+        Topic::Nodes | Topic::Tasks => {
+            let caught = gw.store.catch_up(topic, matcher, *seq)?;
+            *rx = caught.rx;
+            *seq = caught.seq;
+            Some(send_batches(sub_json, &caught.changed, matcher, gw, outbox).await)
+        }
+        Topic::Health => {
+            // What is still queued is older than (or as old as) the
+            // store, so it goes unread; the checks go whole (`Added`).
+            while !matches!(rx.try_recv(), Err(broadcast::error::TryRecvError::Empty)) {}
+            let (_, checks) = gw.store.checks(matcher);
+            let events: Vec<Arc<Published>> = checks
+                .into_iter()
+                .map(|c| Arc::new(Published::at(0, Op::Added, Record::Check(c))))
+                .collect();
+            Some(send_batches(sub_json, &events, matcher, gw, outbox).await)
+        }
+        Topic::Metrics => Some(coalesce(sub_json, matcher, rx, gw, outbox).await),
+        Topic::Logs | Topic::Spans | Topic::Audit => None,
     }
 }
 

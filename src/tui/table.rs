@@ -213,8 +213,11 @@ struct Built {
 }
 
 impl TableState {
+    /// Starts the rows over from scratch (another context's data may hold
+    /// the same ids).
     pub fn invalidate(&mut self) {
         self.built = None;
+        self.texts.clear();
     }
 
     pub fn set_filter(&mut self, text: &str) {
@@ -285,8 +288,10 @@ impl TableState {
             names: model.names_generation,
         };
         if self.built.as_ref() != Some(&want) {
+            // Texts hold the columns' cells, node names among them.
             let columns = format!("{:?}", def.columns);
-            if self.texts_of != columns {
+            let renamed = self.built.as_ref().is_some_and(|b| b.names != want.names);
+            if self.texts_of != columns || renamed {
                 self.texts.clear();
                 self.texts_of = columns;
             }
