@@ -234,7 +234,7 @@ impl Task {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     pub name: String,
-    pub tags: BTreeMap<String, String>,
+    pub tags: Labels,
     pub ts: UnixMillis,
     pub value: f64,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -245,7 +245,7 @@ pub struct Sample {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Series {
     pub name: String,
-    pub tags: BTreeMap<String, String>,
+    pub tags: Labels,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub unit: String,
     /// `[timestamp, value]` pairs, oldest first.
@@ -275,7 +275,7 @@ impl Series {
 }
 
 /// `name{k=v,k=v}` with tags in key order: one string per series.
-pub fn series_key(name: &str, tags: &BTreeMap<String, String>) -> String {
+pub fn series_key(name: &str, tags: &Labels) -> String {
     let mut key = String::with_capacity(name.len() + 16 * tags.len());
     key.push_str(name);
     key.push('{');

@@ -131,11 +131,7 @@ impl Matcher {
             })
     }
 
-    pub fn matches_series(
-        &self,
-        name: &str,
-        tags: &std::collections::BTreeMap<String, String>,
-    ) -> bool {
+    pub fn matches_series(&self, name: &str, tags: &crate::api::Labels) -> bool {
         let name_ok = self.names.is_empty()
             || self
                 .names
@@ -210,7 +206,7 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        let mut tags = std::collections::BTreeMap::new();
+        let mut tags = crate::api::Labels::new();
         tags.insert("node_id".to_string(), "a".to_string());
         assert!(m.matches_series("node.cpu.percent", &tags));
         assert!(!m.matches_series("node.mem.percent", &tags));

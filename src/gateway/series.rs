@@ -4,7 +4,7 @@
 //! four bytes and its timestamp nothing. Bounded in series and in slots
 //! overall; what a bound refuses is counted.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use crate::api::{Sample, Series, UnixMillis};
 
@@ -120,7 +120,7 @@ impl Tier {
 
 struct Ring {
     name: String,
-    tags: BTreeMap<String, String>,
+    tags: crate::api::Labels,
     unit: String,
     fine: Tier,
     coarse: Tier,
@@ -228,7 +228,7 @@ impl SeriesStore {
     pub fn snapshot(
         &self,
         points: usize,
-        wanted: impl Fn(&str, &BTreeMap<String, String>) -> bool,
+        wanted: impl Fn(&str, &crate::api::Labels) -> bool,
     ) -> Vec<Series> {
         let mut out: Vec<Series> = self
             .series
@@ -256,7 +256,7 @@ impl SeriesStore {
         from: UnixMillis,
         to: UnixMillis,
         step: i64,
-        wanted: impl Fn(&str, &BTreeMap<String, String>) -> bool,
+        wanted: impl Fn(&str, &crate::api::Labels) -> bool,
     ) -> Vec<Series> {
         let step = step.max(1);
         let mut out: Vec<Series> = self
@@ -309,7 +309,7 @@ mod tests {
     fn sample(name: &str, ts: i64, value: f64) -> Sample {
         Sample {
             name: name.into(),
-            tags: BTreeMap::new(),
+            tags: Default::default(),
             ts,
             value,
             unit: String::new(),
@@ -394,7 +394,7 @@ mod tests {
     #[test]
     fn a_million_series_stay_within_their_bounds_and_the_overflow_is_counted() {
         let mut store = SeriesStore::new(SeriesLimits::default());
-        let mut tags = BTreeMap::new();
+        let mut tags = crate::api::Labels::new();
         for n in 0..1_000_000u32 {
             tags.insert("id".to_string(), n.to_string());
             store.push(&Sample {

@@ -20,7 +20,7 @@ const POINTS_PER_WINDOW: i64 = 600;
 #[derive(Debug, Clone)]
 pub struct CachedSeries {
     pub name: String,
-    pub tags: BTreeMap<String, String>,
+    pub tags: crate::api::Labels,
     pub points: VecDeque<(UnixMillis, f64)>,
 }
 
@@ -49,7 +49,7 @@ impl SeriesCache {
         self.series.is_empty()
     }
 
-    fn entry(&mut self, name: &str, tags: &BTreeMap<String, String>) -> Option<&mut CachedSeries> {
+    fn entry(&mut self, name: &str, tags: &crate::api::Labels) -> Option<&mut CachedSeries> {
         let key = series_key(name, tags);
         if !self.series.contains_key(&key) && self.series.len() >= MAX_SERIES {
             self.refused += 1;

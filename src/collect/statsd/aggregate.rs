@@ -4,7 +4,7 @@
 //! histograms and distributions become count, mean, p50, p90, p99 and max;
 //! sets count their distinct members.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use super::parse::{Kind, Metric, Value};
 use crate::api::{Sample, UnixMillis};
@@ -20,7 +20,7 @@ const GAUGE_TTL_MS: i64 = 10 * 60 * 1000;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Key {
     name: String,
-    tags: BTreeMap<String, String>,
+    tags: crate::api::Labels,
 }
 
 enum State {
@@ -134,14 +134,13 @@ impl Aggregator {
     /// series but the gauges starts over.
     pub fn flush(&mut self, now: UnixMillis, seconds: f64) -> Vec<Sample> {
         let mut out = Vec::new();
-        let sample =
-            |name: String, tags: &BTreeMap<String, String>, value: f64, unit: &str| Sample {
-                name,
-                tags: tags.clone(),
-                ts: now,
-                value,
-                unit: unit.to_string(),
-            };
+        let sample = |name: String, tags: &crate::api::Labels, value: f64, unit: &str| Sample {
+            name,
+            tags: tags.clone(),
+            ts: now,
+            value,
+            unit: unit.to_string(),
+        };
         self.state.retain(|key, state| match state {
             State::Counter(total) => {
                 out.push(sample(
