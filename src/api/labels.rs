@@ -1,13 +1,14 @@
-//! A node's or task's labels: a small map kept as one sorted vector, so
-//! 10,000 tasks with a few labels each cost a few hundred kilobytes less
-//! than as many B-trees (whose nodes have room for eleven). On the wire it
-//! is a JSON object, as a map would be.
+//! A node's or task's labels, and a sample's tags: a small map kept as one
+//! sorted vector. A B-tree node has room for eleven pairs, so a task with
+//! two labels costs about 460 bytes less this way (7 MB at 15,000 tasks),
+//! and so does each of the tens of thousands of samples a gateway's queue
+//! holds. On the wire it is a JSON object, as a map would be.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Also a sample's tags. Ordered as a `BTreeMap` of the same pairs would be.
+/// Ordered as a `BTreeMap` of the same pairs would be.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Labels(Vec<(String, String)>);
 
