@@ -531,33 +531,32 @@ async fn pump(
         }
         *seq = batch.last().map_or(*seq, |e| e.seq);
         batch.clear();
-        if lagged > 0 {
-            match catch_up(sub_json, topic, matcher, rx, seq, gw, outbox).await {
-                Some(Ok(())) => {
-                    GatewayStats::add(&gw.stats.events_coalesced, lagged);
-                    continue;
-                }
-                Some(Err(())) => return Pumped::Closed,
-                None => {}
-            }
+        if lagged == 0 {
+            continue;
         }
-        if lagged > 0 {
-            GatewayStats::add(&gw.stats.events_dropped, lagged);
-            let gap = ServerMsg::Gap {
-                sub: sub.to_string(),
-                dropped: lagged,
-                reason: "the subscriber fell behind the gateway's queue".into(),
-            };
-            if outbox.send_msg(&gap).await.is_err() {
-                return Pumped::Closed;
+        match catch_up(sub_json, topic, matcher, rx, seq, gw, outbox).await {
+            Some(Ok(())) => {
+                GatewayStats::add(&gw.stats.events_coalesced, lagged);
+                continue;
             }
-            // Missed log lines, spans and audit records are counted in
-            // the gap; node or task changes the gateway can no longer
-            // tell (removals forgotten) leave the client's table wrong,
-            // so start over.
-            if matches!(topic, Topic::Nodes | Topic::Tasks) {
-                return Pumped::Resync;
-            }
+            Some(Err(())) => return Pumped::Closed,
+            None => {}
+        }
+        GatewayStats::add(&gw.stats.events_dropped, lagged);
+        let gap = ServerMsg::Gap {
+            sub: sub.to_string(),
+            dropped: lagged,
+            reason: "the subscriber fell behind the gateway's queue".into(),
+        };
+        if outbox.send_msg(&gap).await.is_err() {
+            return Pumped::Closed;
+        }
+        // Missed log lines, spans and audit records are counted in the
+        // gap; node or task changes the gateway can no longer tell
+        // (removals forgotten) leave the client's table wrong, so start
+        // over.
+        if matches!(topic, Topic::Nodes | Topic::Tasks) {
+            return Pumped::Resync;
         }
     }
 }

@@ -2,7 +2,6 @@
 //! how each format turns a value into text.
 
 use std::borrow::Cow;
-use std::cmp::Ordering;
 use std::collections::VecDeque;
 
 use super::model::{CPU_SERIES, MEM_SERIES, Model};
@@ -353,40 +352,6 @@ pub fn age(ms: i64) -> String {
     }
 }
 
-/// Orders values for sorting: missing last, numbers and times by value,
-/// text case-insensitively and numbers within text by value.
-pub fn compare(a: &Value, b: &Value) -> Ordering {
-    match (a, b) {
-        (Value::Missing, Value::Missing) => Ordering::Equal,
-        (Value::Missing, _) => Ordering::Greater,
-        (_, Value::Missing) => Ordering::Less,
-        (Value::Num(x), Value::Num(y)) => x.total_cmp(y),
-        // Newer timestamps are younger ages: sort as ages.
-        (Value::Time(x), Value::Time(y)) => y.cmp(x),
-        (Value::Series(x), Value::Series(y)) => x
-            .back()
-            .unwrap_or(&f64::MIN)
-            .total_cmp(y.back().unwrap_or(&f64::MIN)),
-        (Value::Text(x), Value::Text(y)) => match (x.parse::<f64>(), y.parse::<f64>()) {
-            (Ok(x), Ok(y)) => x.total_cmp(&y),
-            _ => natural(x, y),
-        },
-        (Value::Text(_), _) => Ordering::Greater,
-        (_, Value::Text(_)) => Ordering::Less,
-        (Value::Num(_), _) => Ordering::Less,
-        (_, Value::Num(_)) => Ordering::Greater,
-        // A column holds one kind; mixed kinds only need a stable order.
-        (Value::Series(_), _) => Ordering::Greater,
-        (_, Value::Series(_)) => Ordering::Less,
-    }
-}
-
-pub fn natural(a: &str, b: &str) -> Ordering {
-    a.bytes()
-        .map(|c| c.to_ascii_lowercase())
-        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
-}
-
 /// The cell text and the style rule's role (if one matches) of a column.
 pub fn cell(
     column: &Column,
@@ -430,21 +395,5 @@ mod tests {
         assert_eq!(age(-5), "0s");
         assert_eq!(number(1.50), "1.5");
         assert_eq!(number(2.0), "2");
-    }
-
-    #[test]
-    fn sorts_numbers_in_text_by_value_and_missing_last() {
-        let t = |s: &'static str| Value::Text(Cow::Borrowed(s));
-        assert_eq!(compare(&t("9"), &t("10")), Ordering::Less);
-        assert_eq!(compare(&t("Beta"), &t("alpha")), Ordering::Greater);
-        assert_eq!(
-            compare(&Value::Missing, &Value::Num(0.0)),
-            Ordering::Greater
-        );
-        assert_eq!(
-            compare(&Value::Time(10), &Value::Time(5)),
-            Ordering::Less,
-            "newer is younger"
-        );
     }
 }

@@ -548,6 +548,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sorts_numbers_in_text_by_value_and_missing_last() {
+        use std::borrow::Cow;
+        let t = |s: &'static str| Key::of(&Value::Text(Cow::Borrowed(s)));
+        assert_eq!(t("9").cmp(&t("10")), Ordering::Less);
+        assert_eq!(t("Beta").cmp(&t("alpha")), Ordering::Greater);
+        assert_eq!(
+            t("cassandra-node-10").cmp(&t("cassandra-node-1")),
+            Ordering::Greater,
+            "past the 16 bytes held in place"
+        );
+        assert_eq!(
+            Key::of(&Value::Missing).cmp(&Key::of(&Value::Num(0.0))),
+            Ordering::Greater
+        );
+        assert_eq!(
+            Key::of(&Value::Time(10)).cmp(&Key::of(&Value::Time(5))),
+            Ordering::Less,
+            "newer is younger"
+        );
+    }
+
+    #[test]
     fn filters_by_regex_inverted_or_literal() {
         let f = RowFilter::new("^web").unwrap();
         assert!(f.keeps("Web-1 running"));
