@@ -91,7 +91,11 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
     app.on_stream(
         snapshot(
             SUB_TASKS,
-            collected.tasks.into_iter().map(Record::Task).collect(),
+            collected
+                .tasks
+                .into_iter()
+                .map(|t| Record::Task(std::sync::Arc::unwrap_or_clone(t)))
+                .collect(),
         ),
         now,
     );

@@ -351,6 +351,11 @@ fn standalone_gateway_context_and_ctx_switch() {
             "4",
             "--demo-tasks",
             "12",
+            // Not the default ports: another test's gateway may hold them.
+            "--statsd",
+            "off",
+            "--otlp",
+            "off",
         ])
         .env("XDG_STATE_HOME", &state)
         .env("HOME", &home)

@@ -7,6 +7,7 @@
 //! selection) must show the rows a table built from scratch shows.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use day2top::api::{Event, Op, Record, Sample, ServerMsg, Task, TaskState};
 use day2top::client::StreamEvent;
@@ -168,7 +169,11 @@ fn counts_kept_by_events_equal_counts_made_from_scratch() {
     });
     let collected = demo.collect(1_700_000_000_000);
     let nodes: Vec<String> = collected.nodes.iter().map(|n| n.id.clone()).collect();
-    let mut tasks = collected.tasks;
+    let mut tasks: Vec<Task> = collected
+        .tasks
+        .into_iter()
+        .map(Arc::unwrap_or_clone)
+        .collect();
     assert!(tasks.len() >= 10_000);
     let mut model = Model::default();
     model.apply(

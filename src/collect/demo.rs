@@ -8,6 +8,7 @@
 //! `collect` times, it produces the same cluster, to the byte.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::demo_logs::DemoLogs;
 use super::demo_traces::DemoTraces;
@@ -84,8 +85,10 @@ struct SimNode {
 }
 
 struct SimTask {
-    task: Task,
+    task: Arc<Task>,
     app: usize,
+    /// The app's version the task runs.
+    version: u32,
     instance: usize,
     /// Ticks left in staging/starting, or until a batch job finishes.
     countdown: u64,
@@ -232,8 +235,9 @@ impl DemoSource {
         self.tasks.insert(
             id,
             SimTask {
-                task,
+                task: Arc::new(task),
                 app,
+                version: a.version,
                 instance,
                 countdown,
                 dead_for: 0,
@@ -283,12 +287,12 @@ impl DemoSource {
         }
 
         let mut relaunch = Vec::new();
-        let ids: Vec<String> = self.tasks.keys().cloned().collect();
-        for id in ids {
-            let sim = self.tasks.get_mut(&id).expect("ids come from the map");
-            let app = &self.apps[sim.app];
-            let t = &mut sim.task;
-            if t.state.is_terminal() {
+        let (apps, rng) = (&self.apps, &mut self.rng);
+        // Tasks are shared with the gateway's store: a task is copied when
+        // it changes (`Arc::make_mut`), so a reading costs what changed.
+        for sim in self.tasks.values_mut() {
+            let app = &apps[sim.app];
+            if sim.task.state.is_terminal() {
                 sim.dead_for += 1;
                 if !sim.replaced && sim.dead_for >= 3 {
                     sim.replaced = true;
@@ -296,70 +300,78 @@ impl DemoSource {
                 }
                 continue;
             }
-            if down_nodes.contains(&t.node_id) {
+            if down_nodes.contains(&sim.task.node_id) {
+                let t = Arc::make_mut(&mut sim.task);
                 transition(t, TaskState::Lost, now, "agent unreachable");
                 t.health = Health::Unknown;
                 continue;
             }
-            match t.state {
+            match sim.task.state {
                 TaskState::Staging | TaskState::Starting => {
                     sim.countdown = sim.countdown.saturating_sub(1);
                     if sim.countdown == 0 {
+                        let t = Arc::make_mut(&mut sim.task);
                         if t.state == TaskState::Staging {
                             transition(t, TaskState::Starting, now, "");
-                            sim.countdown = self.rng.range(1, 4);
+                            sim.countdown = rng.range(1, 4);
                         } else {
                             transition(t, TaskState::Running, now, "");
                             t.started = now;
                             sim.countdown = match app.kind {
-                                Kind::Batch => self.rng.range(20, 150),
+                                Kind::Batch => rng.range(20, 150),
                                 _ => 0,
                             };
                         }
                     }
                 }
                 TaskState::Running => {
-                    if t.health == Health::Unknown && now - t.started >= 3000 {
-                        t.health = Health::Healthy;
+                    if sim.task.health == Health::Unknown && now - sim.task.started >= 3000 {
+                        Arc::make_mut(&mut sim.task).health = Health::Healthy;
                     }
-                    let outdated = t.version != format!("v{}", app.version);
+                    let health = sim.task.health;
+                    let outdated = sim.version != app.version;
                     if app.kind == Kind::Batch {
                         sim.countdown = sim.countdown.saturating_sub(1);
                         if sim.countdown == 0 {
+                            let t = Arc::make_mut(&mut sim.task);
                             transition(t, TaskState::Finished, now, "exit status 0");
                         }
-                    } else if outdated && self.rng.chance(0.2) {
+                    } else if outdated && rng.chance(0.2) {
+                        let t = Arc::make_mut(&mut sim.task);
                         transition(t, TaskState::Killed, now, "replaced by a deployment");
-                    } else if self.rng.chance(app.fail_rate) {
-                        let (state, msg) = if self.rng.chance(0.75) {
+                    } else if rng.chance(app.fail_rate) {
+                        let (state, msg) = if rng.chance(0.75) {
                             (TaskState::Failed, "exit status 137 (OOM killed)")
                         } else {
                             (TaskState::Killed, "killed by health check")
                         };
+                        let t = Arc::make_mut(&mut sim.task);
                         transition(t, state, now, msg);
                         t.health = Health::Unhealthy;
-                    } else if t.health == Health::Healthy && self.rng.chance(app.fail_rate * 2.0) {
-                        t.health = Health::Unhealthy;
-                    } else if t.health == Health::Unhealthy && self.rng.chance(0.3) {
-                        t.health = Health::Healthy;
+                    } else if health == Health::Healthy && rng.chance(app.fail_rate * 2.0) {
+                        Arc::make_mut(&mut sim.task).health = Health::Unhealthy;
+                    } else if health == Health::Unhealthy && rng.chance(0.3) {
+                        Arc::make_mut(&mut sim.task).health = Health::Healthy;
                     }
                 }
                 _ => {}
             }
+            let running = sim.task.state == TaskState::Running;
             // Usage moves every few seconds per task, staggered, like real scrapes.
-            if t.state == TaskState::Running && (tick + sim.instance as u64).is_multiple_of(5) {
-                sim.cpu_walk = (sim.cpu_walk + self.rng.noise(0.15)).clamp(0.02, 1.0);
+            if running && (tick + sim.instance as u64).is_multiple_of(5) {
+                sim.cpu_walk = (sim.cpu_walk + rng.noise(0.15)).clamp(0.02, 1.0);
+                let t = Arc::make_mut(&mut sim.task);
                 t.cpu = round2(app.cpu * sim.cpu_walk);
-                let mem = t.mem_bytes as f64
-                    + self.rng.noise(0.02) * app.mem as f64
-                    + 0.004 * app.mem as f64;
+                let mem =
+                    t.mem_bytes as f64 + rng.noise(0.02) * app.mem as f64 + 0.004 * app.mem as f64;
                 t.mem_bytes =
                     (mem.clamp(0.1 * app.mem as f64, 0.97 * app.mem as f64) as u64) / MIB * MIB;
-            } else if !t.state.is_terminal() && t.state != TaskState::Running {
-                t.cpu = 0.0;
+            } else if !running && !sim.task.state.is_terminal() && sim.task.cpu != 0.0 {
+                Arc::make_mut(&mut sim.task).cpu = 0.0;
             }
-            if t.state == TaskState::Running && t.mem_bytes == 0 {
-                t.mem_bytes = (app.mem as f64 * (0.3 + 0.3 * sim.cpu_walk)) as u64 / MIB * MIB;
+            if running && sim.task.mem_bytes == 0 {
+                Arc::make_mut(&mut sim.task).mem_bytes =
+                    (app.mem as f64 * (0.3 + 0.3 * sim.cpu_walk)) as u64 / MIB * MIB;
             }
         }
         self.tasks
@@ -771,7 +783,7 @@ impl Source for DemoSource {
         let running: Vec<&Task> = self
             .tasks
             .values()
-            .map(|s| &s.task)
+            .map(|s| &*s.task)
             .filter(|t| t.state == TaskState::Running)
             .collect();
         let mut logs = Vec::with_capacity(lines + 8);

@@ -13,6 +13,8 @@ pub mod otlp;
 mod rng;
 pub mod statsd;
 
+use std::sync::Arc;
+
 use crate::api::{LogEntry, Node, Sample, Span, Task, UnixMillis};
 
 /// One reading of a source: the whole cluster as it is now, plus the
@@ -20,7 +22,10 @@ use crate::api::{LogEntry, Node, Sample, Span, Task, UnixMillis};
 #[derive(Debug, Default, Clone)]
 pub struct Collected {
     pub nodes: Vec<Node>,
-    pub tasks: Vec<Task>,
+    /// Shared, so a source that keeps its tasks (the demo) hands over the
+    /// unchanged ones without a copy, and the store tells them apart by
+    /// pointer before it compares.
+    pub tasks: Vec<Arc<Task>>,
     pub samples: Vec<Sample>,
     /// Log entries since the last reading (sources that make their own).
     pub logs: Vec<LogEntry>,

@@ -131,7 +131,8 @@ struct Inner {
     cluster_name: String,
     source: String,
     nodes: Objects<Node>,
-    tasks: Objects<Task>,
+    /// Shared with the source that read them (see `Collected::tasks`).
+    tasks: Objects<Arc<Task>>,
     series: SeriesStore,
     snapshot_points: usize,
     nodes_hub: TopicHub,
@@ -266,7 +267,7 @@ impl Inner {
                 .tasks
                 .values()
                 .filter(|t| matcher.matches_task(t))
-                .map(|t| Record::Task(t.clone()))
+                .map(|t| Record::Task(Task::clone(t)))
                 .collect(),
             Topic::Metrics => self
                 .series
@@ -409,8 +410,10 @@ impl Store {
             }
         }
         for task in &mut collected.tasks {
-            if let Some(health) = task_health.get(&task.id) {
-                task.health = *health;
+            if let Some(health) = task_health.get(&task.id)
+                && task.health != *health
+            {
+                Arc::make_mut(task).health = *health;
             }
         }
         let published = &mut inner.node_published;
@@ -436,8 +439,8 @@ impl Store {
         inner.tasks.replace(
             collected.tasks,
             |t| &t.id,
-            Task::same_but_usage,
-            Record::Task,
+            |old, new| Arc::ptr_eq(old, new) || old.same_but_usage(new),
+            task_record,
             &mut inner.tasks_hub,
         );
         push_samples(inner, collected.samples);
@@ -646,15 +649,19 @@ impl Store {
         }
     }
 
+    /// The nodes the matcher admits, by id.
     pub fn nodes(&self, matcher: &Matcher) -> (u64, Vec<Node>) {
         let inner = self.lock();
-        let nodes = inner
+        let seq = inner.nodes_hub.seq();
+        let mut nodes = inner
             .nodes
             .values()
             .filter(|n| matcher.matches_node(n))
             .cloned()
-            .collect();
-        (inner.nodes_hub.seq(), nodes)
+            .collect::<Vec<_>>();
+        drop(inner);
+        nodes.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        (seq, nodes)
     }
 
     pub fn node(&self, id: &str) -> Option<(u64, Node)> {
@@ -665,15 +672,19 @@ impl Store {
             .map(|n| (inner.nodes_hub.seq(), n.clone()))
     }
 
+    /// The tasks the matcher admits, by id.
     pub fn tasks(&self, matcher: &Matcher) -> (u64, Vec<Task>) {
         let inner = self.lock();
-        let tasks = inner
+        let seq = inner.tasks_hub.seq();
+        let mut tasks = inner
             .tasks
             .values()
             .filter(|t| matcher.matches_task(t))
-            .cloned()
-            .collect();
-        (inner.tasks_hub.seq(), tasks)
+            .map(|t| Task::clone(t))
+            .collect::<Vec<_>>();
+        drop(inner);
+        tasks.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        (seq, tasks)
     }
 
     /// Announces an audit record (`Added` when a session starts, `Updated`
@@ -697,7 +708,7 @@ impl Store {
         inner
             .tasks
             .get(id)
-            .map(|t| (inner.tasks_hub.seq(), t.clone()))
+            .map(|t| (inner.tasks_hub.seq(), Task::clone(t)))
     }
 
     /// Starts a subscription. The snapshot (or replay) and the receiver are
@@ -759,7 +770,7 @@ impl Store {
         }
         let changed = match topic {
             Topic::Nodes => events(inner.nodes.since(since)?, Record::Node, matcher),
-            Topic::Tasks => events(inner.tasks.since(since)?, Record::Task, matcher),
+            Topic::Tasks => events(inner.tasks.since(since)?, task_record, matcher),
             _ => return None,
         };
         let hub = inner.hub(topic);
@@ -840,6 +851,10 @@ fn add_spans(inner: &mut Inner, spans: Vec<crate::api::Span>) -> usize {
     refused
 }
 
+fn task_record(task: Arc<Task>) -> Record {
+    Record::Task(Arc::unwrap_or_clone(task))
+}
+
 fn push_samples(inner: &mut Inner, samples: Vec<Sample>) {
     for sample in samples {
         if inner.series.push(&sample) {
@@ -890,6 +905,7 @@ mod tests {
                 n.last_seen = t0 + second * 1000;
             }
             for t in &mut reading.tasks {
+                let t = Arc::make_mut(t);
                 t.cpu = second as f64 / 10.0;
                 t.mem_bytes += second as u64;
             }

@@ -58,7 +58,7 @@ impl Source for HostSource {
         let tasks = self.processes.read(now, &mut samples);
         Collected {
             nodes: vec![node],
-            tasks,
+            tasks: tasks.into_iter().map(std::sync::Arc::new).collect(),
             samples,
             ..Default::default()
         }
