@@ -13,7 +13,7 @@
 //! every second: rows would come and go under the operator's eyes.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use regex::Regex;
@@ -379,9 +379,7 @@ impl TableState {
             let texts = &mut self.texts;
             self.rows.retain(|p| filter.keeps(table.text(texts, &p.id)));
         }
-        for id in changed {
-            self.patch(table, id);
-        }
+        self.patch(table, &changed);
         if built.usage != want.usage {
             for place in &mut self.rows {
                 place.key = table.key(&place.id);
@@ -391,20 +389,42 @@ impl TableState {
         true
     }
 
-    /// One node or task changed (or came, or went): its row leaves, and
-    /// comes back in its place if it is still there and kept.
-    fn patch(&mut self, table: &Table, id: &Id) {
-        self.texts.remove(id);
-        // The rows hold the model's own ids, so a pointer finds the row.
-        if let Some(i) = self.rows.iter().position(|p| Arc::ptr_eq(&p.id, id)) {
-            self.rows.remove(i);
+    /// Some nodes or tasks changed (or came, or went): their rows leave,
+    /// and those still there and kept come back in their places. One pass
+    /// out and one merge in, whatever the number changed: a row taken out
+    /// and put back one at a time moved the whole table twice each.
+    fn patch(&mut self, table: &Table, changed: &[&Id]) {
+        if changed.is_empty() {
+            return;
         }
-        if let Some(place) = table.place(id, self.filter.as_ref(), &mut self.texts) {
-            let at = self
-                .rows
-                .partition_point(|p| table.order(p, &place) == Ordering::Less);
-            self.rows.insert(at, place);
+        // The rows hold the model's own ids, so a pointer finds a row (a
+        // task that went and came back is logged under both its ids).
+        let gone: HashSet<*const u8> = changed.iter().map(|id| id.as_ptr()).collect();
+        self.rows.retain(|p| !gone.contains(&p.id.as_ptr()));
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut back: Vec<Place> = changed
+            .iter()
+            .copied()
+            .filter(|id| seen.insert(id))
+            .filter_map(|id| {
+                self.texts.remove(id);
+                table.place(id, self.filter.as_ref(), &mut self.texts)
+            })
+            .collect();
+        if back.is_empty() {
+            return;
         }
+        back.sort_unstable_by(|a, b| table.order(a, b));
+        let mut rows = Vec::with_capacity(self.rows.len() + back.len());
+        let mut back = back.into_iter().peekable();
+        for row in self.rows.drain(..) {
+            while let Some(next) = back.next_if(|b| table.order(b, &row) == Ordering::Less) {
+                rows.push(next);
+            }
+            rows.push(row);
+        }
+        rows.extend(back);
+        self.rows = rows;
     }
 
     fn rebuild(&mut self, table: &Table) {
