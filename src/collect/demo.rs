@@ -13,9 +13,10 @@ use std::sync::Arc;
 use super::demo_logs::DemoLogs;
 use super::demo_traces::DemoTraces;
 use super::rng::Rng;
-use super::{Collected, Source, sample};
+use super::{Collected, Source, tagged};
 use crate::api::{
-    Capacity, Disk, Health, MAX_TASK_STATUSES, Node, Task, TaskState, TaskStatus, UnixMillis, Usage,
+    Capacity, Disk, Health, Labels, MAX_TASK_STATUSES, Node, Task, TaskState, TaskStatus,
+    UnixMillis, Usage,
 };
 
 #[derive(Debug, Clone)]
@@ -78,6 +79,8 @@ const MIB: u64 = 1 << 20;
 
 struct SimNode {
     node: Node,
+    /// Its samples' tags: the node's, its interface's and its disk's.
+    tags: [Labels; 3],
     cpu_walk: f64,
     /// The flapping agent's cycle: unreachable for part of every period.
     flapping: bool,
@@ -86,6 +89,10 @@ struct SimNode {
 
 struct SimTask {
     task: Arc<Task>,
+    /// Its samples' tags.
+    tags: Labels,
+    /// Where `task.node_id` is in `DemoSource::nodes`.
+    node: usize,
     app: usize,
     /// The app's version the task runs.
     version: u32,
@@ -198,7 +205,7 @@ impl DemoSource {
             (TaskState::Running, _) => 0,
             _ => self.rng.range(1, 4),
         };
-        let mut labels = crate::api::Labels::new();
+        let mut labels = Labels::new();
         labels.insert("framework".into(), "marathon".into());
         labels.insert("app".into(), a.path.into());
         let statuses = if warm {
@@ -235,7 +242,16 @@ impl DemoSource {
         self.tasks.insert(
             id,
             SimTask {
+                tags: [
+                    ("node_id", &task.node_id),
+                    ("task_id", &task.id),
+                    ("group", &task.group),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
                 task: Arc::new(task),
+                node,
                 app,
                 version: a.version,
                 instance,
@@ -382,23 +398,19 @@ impl DemoSource {
     }
 
     fn node_usage(&mut self, now: UnixMillis) -> Vec<crate::api::Sample> {
-        let mut cpu: BTreeMap<&str, (f64, u64)> = BTreeMap::new();
+        let mut cpu = vec![(0.0, 0); self.nodes.len()];
         for sim in self.tasks.values() {
             if sim.task.state == TaskState::Running {
-                let entry = cpu.entry(sim.task.node_id.as_str()).or_default();
-                entry.0 += sim.task.cpu;
-                entry.1 += sim.task.mem_bytes;
+                cpu[sim.node].0 += sim.task.cpu;
+                cpu[sim.node].1 += sim.task.mem_bytes;
             }
         }
-        let cpu: BTreeMap<String, (f64, u64)> =
-            cpu.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         let mut samples = Vec::with_capacity(self.nodes.len() * 5);
-        for sim in &mut self.nodes {
+        for (sim, &(task_cpu, task_mem)) in self.nodes.iter_mut().zip(&cpu) {
             if sim.down {
                 continue; // an unreachable agent reports nothing
             }
             sim.cpu_walk = (sim.cpu_walk + self.rng.noise(0.04)).clamp(0.02, 0.35);
-            let (task_cpu, task_mem) = cpu.get(&sim.node.id).copied().unwrap_or_default();
             let n = &mut sim.node;
             let system_mem = n.capacity.mem_bytes / 12;
             let pct = (100.0 * (task_cpu / n.capacity.cpus + sim.cpu_walk)).clamp(0.0, 100.0);
@@ -413,47 +425,45 @@ impl DemoSource {
                 n.usage.disk_bytes = (n.usage.disk_bytes + 64 * MIB).min(n.capacity.disk_bytes);
                 n.disks[0].used_bytes = n.usage.disk_bytes;
             }
-            let id = n.id.as_str();
-            let tags = [("node_id", id)];
+            let [tags, net, disk] = &sim.tags;
             let mem_pct = round1(100.0 * n.usage.mem_bytes as f64 / n.capacity.mem_bytes as f64);
             let disk_pct = round1(100.0 * n.usage.disk_bytes as f64 / n.capacity.disk_bytes as f64);
-            samples.push(sample(
+            samples.push(tagged(
                 "node.cpu.percent",
-                &tags,
+                tags,
                 now,
                 n.usage.cpu_percent,
                 "percent",
             ));
-            samples.push(sample("node.mem.percent", &tags, now, mem_pct, "percent"));
-            samples.push(sample(
+            samples.push(tagged("node.mem.percent", tags, now, mem_pct, "percent"));
+            samples.push(tagged(
                 "node.mem.used.bytes",
-                &tags,
+                tags,
                 now,
                 n.usage.mem_bytes as f64,
                 "bytes",
             ));
-            samples.push(sample("node.load.1", &tags, now, n.usage.load[0], ""));
+            samples.push(tagged("node.load.1", tags, now, n.usage.load[0], ""));
             // Network follows the work the node does (no draw from the
             // generator, so the cluster's story is the same with it).
             let rx = (150_000.0 + task_cpu * 2_500_000.0 * (0.8 + sim.cpu_walk)).round();
-            let net = [("node_id", id), ("interface", "eth0")];
-            samples.push(sample(
+            samples.push(tagged(
                 "node.net.rx.bytes_per_second",
-                &net,
+                net,
                 now,
                 rx,
                 "bytes/s",
             ));
-            samples.push(sample(
+            samples.push(tagged(
                 "node.net.tx.bytes_per_second",
-                &net,
+                net,
                 now,
                 (rx * 0.6).round(),
                 "bytes/s",
             ));
-            samples.push(sample(
+            samples.push(tagged(
                 "node.disk.used.percent",
-                &[("node_id", id), ("mount", "/")],
+                disk,
                 now,
                 disk_pct,
                 "percent",
@@ -533,12 +543,25 @@ fn make_nodes(rng: &mut Rng, count: usize) -> Vec<SimNode> {
         };
         let disk = 500 * GIB;
         let used = (disk as f64 * (0.2 + 0.5 * rng.f64())) as u64 / GIB * GIB;
-        let mut labels = crate::api::Labels::new();
+        let mut labels = Labels::new();
         labels.insert("zone".into(), format!("zone-{}", ["a", "b", "c"][i % 3]));
         labels.insert("rack".into(), format!("r{}", 1 + i % 7));
+        let id = format!("{}-S{}", name, i);
+        let tag = |pairs: &[(&str, &str)]| -> Labels {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let tags = [
+            tag(&[("node_id", &id)]),
+            tag(&[("node_id", &id), ("interface", "eth0")]),
+            tag(&[("node_id", &id), ("mount", "/")]),
+        ];
         nodes.push(SimNode {
+            tags,
             node: Node {
-                id: format!("{}-S{}", name, i),
+                id,
                 hostname: name,
                 address: ip.clone(),
                 addresses: vec![ip],
@@ -752,21 +775,16 @@ impl Source for DemoSource {
             let t = &sim.task;
             if t.state == TaskState::Running && (self.tick + sim.instance as u64).is_multiple_of(5)
             {
-                let tags = [
-                    ("node_id", t.node_id.as_str()),
-                    ("task_id", t.id.as_str()),
-                    ("group", t.group.as_str()),
-                ];
-                samples.push(sample(
+                samples.push(tagged(
                     "task.cpu.percent",
-                    &tags,
+                    &sim.tags,
                     now,
                     round1(t.cpu * 100.0),
                     "percent",
                 ));
-                samples.push(sample(
+                samples.push(tagged(
                     "task.mem.rss.bytes",
-                    &tags,
+                    &sim.tags,
                     now,
                     t.mem_bytes as f64,
                     "bytes",

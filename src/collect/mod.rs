@@ -15,7 +15,7 @@ pub mod statsd;
 
 use std::sync::Arc;
 
-use crate::api::{LogEntry, Node, Sample, Span, Task, UnixMillis};
+use crate::api::{Labels, LogEntry, Node, Sample, Span, Task, UnixMillis};
 
 /// One reading of a source: the whole cluster as it is now, plus the
 /// samples taken since the last reading. The store works out what changed.
@@ -43,12 +43,19 @@ pub trait Source: Send + 'static {
 
 /// A sample with the given tags, for sources building their readings.
 pub fn sample(name: &str, tags: &[(&str, &str)], ts: UnixMillis, value: f64, unit: &str) -> Sample {
+    let tags: Labels = tags
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    tagged(name, &tags, ts, value, unit)
+}
+
+/// A sample with tags made before, by a source that keeps them for its
+/// series (a clone of them is a count, not a copy).
+pub fn tagged(name: &str, tags: &Labels, ts: UnixMillis, value: f64, unit: &str) -> Sample {
     Sample {
         name: name.to_string(),
-        tags: tags
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        tags: tags.clone(),
         ts,
         value,
         unit: unit.to_string(),

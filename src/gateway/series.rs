@@ -4,9 +4,11 @@
 //! four bytes and its timestamp nothing. Bounded in series and in slots
 //! overall; what a bound refuses is counted.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 
-use crate::api::{Sample, Series, UnixMillis};
+use crate::api::{Labels, Sample, Series, UnixMillis};
 
 /// The bounds of the series store.
 #[derive(Debug, Clone)]
@@ -118,9 +120,61 @@ impl Tier {
     }
 }
 
-struct Ring {
+/// A series' identity: its name and tags.
+#[derive(PartialEq, Eq, Hash)]
+struct SeriesId {
     name: String,
-    tags: crate::api::Labels,
+    tags: Labels,
+}
+
+/// A series' identity wherever it is held, so that a sample finds its
+/// series by its own name and tags, with no key built for the lookup.
+trait Identity {
+    fn name(&self) -> &str;
+    fn tags(&self) -> &Labels;
+}
+
+impl Identity for SeriesId {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn tags(&self) -> &Labels {
+        &self.tags
+    }
+}
+
+impl Identity for Sample {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn tags(&self) -> &Labels {
+        &self.tags
+    }
+}
+
+impl<'a> Borrow<dyn Identity + 'a> for SeriesId {
+    fn borrow(&self) -> &(dyn Identity + 'a) {
+        self
+    }
+}
+
+// As `SeriesId`'s derived ones: the name, then the tags.
+impl Hash for dyn Identity + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name().hash(state);
+        self.tags().hash(state);
+    }
+}
+
+impl PartialEq for dyn Identity + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name() && self.tags() == other.tags()
+    }
+}
+
+impl Eq for dyn Identity + '_ {}
+
+struct Ring {
     unit: String,
     fine: Tier,
     coarse: Tier,
@@ -128,13 +182,25 @@ struct Ring {
 }
 
 impl Ring {
+    /// Takes a sample's point; returns the store's slots in use after it
+    /// (`slots` before), within `max_slots`.
+    fn put(&mut self, sample: &Sample, slots: usize, max_slots: usize) -> usize {
+        let room = slots + 2 <= max_slots;
+        let grown = self.fine.put(sample.ts, sample.value, room)
+            + self.coarse.put(sample.ts, sample.value, room);
+        if sample.ts >= self.last.0 {
+            self.last = (sample.ts, sample.value);
+        }
+        slots.saturating_add_signed(grown)
+    }
+
     fn slots(&self) -> usize {
         self.fine.slots.len() + self.coarse.slots.len()
     }
 }
 
 pub struct SeriesStore {
-    series: HashMap<String, Ring>,
+    series: HashMap<SeriesId, Ring>,
     limits: SeriesLimits,
     slots: usize,
     /// Samples refused because the store already held `max_series` series.
@@ -150,7 +216,7 @@ pub struct SeriesStats {
     pub dropped_samples: u64,
 }
 
-/// Memory per series beside its slots: the key, name, tags, the ring
+/// Memory per series beside its slots: its name and tags, the ring
 /// structs and the hash table's share, roughly.
 const SERIES_OVERHEAD: usize = 320;
 
@@ -166,27 +232,26 @@ impl SeriesStore {
 
     /// Keeps the sample; false when it was dropped for want of room.
     pub fn push(&mut self, sample: &Sample) -> bool {
-        let key = sample.series_key();
-        if !self.series.contains_key(&key) && self.series.len() >= self.limits.max_series {
+        if let Some(ring) = self.series.get_mut(sample as &dyn Identity) {
+            self.slots = ring.put(sample, self.slots, self.limits.max_slots);
+            return true;
+        }
+        if self.series.len() >= self.limits.max_series {
             self.dropped_samples += 1;
             return false;
         }
-        let limits = &self.limits;
-        let ring = self.series.entry(key).or_insert_with(|| Ring {
+        let mut ring = Ring {
+            unit: sample.unit.clone(),
+            fine: Tier::new(FINE_MS, self.limits.fine_slots),
+            coarse: Tier::new(COARSE_MS, self.limits.coarse_slots),
+            last: (sample.ts, sample.value),
+        };
+        self.slots = ring.put(sample, self.slots, self.limits.max_slots);
+        let id = SeriesId {
             name: sample.name.clone(),
             tags: sample.tags.clone(),
-            unit: sample.unit.clone(),
-            fine: Tier::new(FINE_MS, limits.fine_slots),
-            coarse: Tier::new(COARSE_MS, limits.coarse_slots),
-            last: (sample.ts, sample.value),
-        });
-        let room = self.slots + 2 <= self.limits.max_slots;
-        let grown = ring.fine.put(sample.ts, sample.value, room)
-            + ring.coarse.put(sample.ts, sample.value, room);
-        self.slots = self.slots.saturating_add_signed(grown);
-        if sample.ts >= ring.last.0 {
-            ring.last = (sample.ts, sample.value);
-        }
+        };
+        self.series.insert(id, ring);
         true
     }
 
@@ -214,9 +279,9 @@ impl SeriesStore {
 
     /// The newest value of every series.
     pub fn latest(&self) -> impl Iterator<Item = Sample> + '_ {
-        self.series.values().map(|ring| Sample {
-            name: ring.name.clone(),
-            tags: ring.tags.clone(),
+        self.series.iter().map(|(id, ring)| Sample {
+            name: id.name.clone(),
+            tags: id.tags.clone(),
             ts: ring.last.0,
             value: ring.last.1,
             unit: ring.unit.clone(),
@@ -232,13 +297,13 @@ impl SeriesStore {
     ) -> Vec<Series> {
         let mut out: Vec<Series> = self
             .series
-            .values()
-            .filter(|ring| wanted(&ring.name, &ring.tags))
-            .map(|ring| {
+            .iter()
+            .filter(|(id, _)| wanted(&id.name, &id.tags))
+            .map(|(id, ring)| {
                 let all: Vec<(UnixMillis, f64)> = ring.fine.points(i64::MIN, i64::MAX).collect();
                 Series {
-                    name: ring.name.clone(),
-                    tags: ring.tags.clone(),
+                    name: id.name.clone(),
+                    tags: id.tags.clone(),
                     unit: ring.unit.clone(),
                     points: all[all.len().saturating_sub(points)..].to_vec(),
                 }
@@ -261,9 +326,9 @@ impl SeriesStore {
         let step = step.max(1);
         let mut out: Vec<Series> = self
             .series
-            .values()
-            .filter(|ring| wanted(&ring.name, &ring.tags))
-            .map(|ring| {
+            .iter()
+            .filter(|(id, _)| wanted(&id.name, &id.tags))
+            .map(|(id, ring)| {
                 let tier = if ring.fine.oldest().is_some_and(|o| o <= from) || step < COARSE_MS {
                     &ring.fine
                 } else {
@@ -290,8 +355,8 @@ impl SeriesStore {
                     points.push((at, sum / n as f64));
                 }
                 Series {
-                    name: ring.name.clone(),
-                    tags: ring.tags.clone(),
+                    name: id.name.clone(),
+                    tags: id.tags.clone(),
                     unit: ring.unit.clone(),
                     points,
                 }
