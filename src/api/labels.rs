@@ -29,6 +29,14 @@ impl Labels {
         Labels::default()
     }
 
+    /// Labels (or tags) from pairs of text.
+    pub fn of(pairs: &[(&str, &str)]) -> Labels {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     /// Copies the pairs first if they are shared.
     pub fn insert(&mut self, key: String, value: String) {
         let pairs = Arc::make_mut(&mut self.0);

@@ -242,14 +242,11 @@ impl DemoSource {
         self.tasks.insert(
             id,
             SimTask {
-                tags: [
+                tags: Labels::of(&[
                     ("node_id", &task.node_id),
                     ("task_id", &task.id),
                     ("group", &task.group),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
+                ]),
                 task: Arc::new(task),
                 node,
                 app,
@@ -547,16 +544,10 @@ fn make_nodes(rng: &mut Rng, count: usize) -> Vec<SimNode> {
         labels.insert("zone".into(), format!("zone-{}", ["a", "b", "c"][i % 3]));
         labels.insert("rack".into(), format!("r{}", 1 + i % 7));
         let id = format!("{}-S{}", name, i);
-        let tag = |pairs: &[(&str, &str)]| -> Labels {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        };
         let tags = [
-            tag(&[("node_id", &id)]),
-            tag(&[("node_id", &id), ("interface", "eth0")]),
-            tag(&[("node_id", &id), ("mount", "/")]),
+            Labels::of(&[("node_id", &id)]),
+            Labels::of(&[("node_id", &id), ("interface", "eth0")]),
+            Labels::of(&[("node_id", &id), ("mount", "/")]),
         ];
         nodes.push(SimNode {
             tags,

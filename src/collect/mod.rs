@@ -43,11 +43,7 @@ pub trait Source: Send + 'static {
 
 /// A sample with the given tags, for sources building their readings.
 pub fn sample(name: &str, tags: &[(&str, &str)], ts: UnixMillis, value: f64, unit: &str) -> Sample {
-    let tags: Labels = tags
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    tagged(name, &tags, ts, value, unit)
+    tagged(name, &Labels::of(tags), ts, value, unit)
 }
 
 /// A sample with tags made before, by a source that keeps them for its
