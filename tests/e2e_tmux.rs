@@ -189,8 +189,10 @@ fn a_cluster_of_ten_thousand_tasks_filters_and_opens_a_task() {
 fn tasks_filter_open_quit(test: &str, args: &str, nodes: usize, (width, height): (u16, u16)) {
     let s = Session::start(test, args, width, height);
     let nodes = format!("Nodes {nodes}");
-    s.wait_for("the live cluster view", |s| {
-        s.contains("● live") && s.contains(&nodes)
+    // The tasks come in a snapshot of their own, after the nodes (in
+    // parts, at 10,000): wait for them as an operator would.
+    s.wait_for("the live cluster view with its tasks", |s| {
+        s.contains("● live") && s.contains(&nodes) && !s.contains(" 0 tasks")
     });
     assert_eq!(
         s.display("#{alternate_on}"),
