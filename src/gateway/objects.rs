@@ -100,11 +100,14 @@ impl<T: Clone> Objects<T> {
         if held_now == self.items.len() {
             return;
         }
-        let gone: Vec<T> = self
+        let mut gone: Vec<T> = self
             .items
             .extract_if(|_, held| held.reading != reading)
             .map(|(_, held)| held.item)
             .collect();
+        // By id, as before the map was a hash: the same reading gives the
+        // same events.
+        gone.sort_unstable_by(|a, b| id(a).cmp(id(b)));
         for gone in gone {
             hub.publish(Op::Removed, record(gone.clone()));
             if self.gone.len() == GONE_KEPT
