@@ -81,20 +81,33 @@ impl FoldedRegex {
     }
 }
 
+/// Whether case folding changes or merges `c`.
+fn folds(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '\u{212A}' || c == '\u{17F}'
+}
+
 /// The pattern rewritten for folded text, or `None` when some part of it
-/// is case-sensitive (an uppercase letter without its lowercase partner).
+/// is case-sensitive: a letter in a literal, or a class that holds one
+/// case of a letter and not the other.
 fn folded(h: &Hir) -> Option<Hir> {
     Some(match h.kind() {
         HirKind::Empty | HirKind::Look(_) => h.clone(),
+        // A case-insensitive letter is parsed as a class (`[Ee]`), so a
+        // letter in a literal was asked for case-sensitively (`(?-i)error`),
+        // and folded text would let `ERROR` match it.
         HirKind::Literal(hir::Literal(bytes)) => {
-            if bytes.iter().any(u8::is_ascii_uppercase) {
+            if String::from_utf8_lossy(bytes).chars().any(folds) {
                 return None;
             }
             h.clone()
         }
         HirKind::Class(Class::Unicode(c)) => {
             let has = |ch: char| c.ranges().iter().any(|r| r.start() <= ch && ch <= r.end());
-            if ('A'..='Z').any(|u| has(u) && !has(u.to_ascii_lowercase())) {
+            let closed = |a: char, b: char| has(a) == has(b);
+            if !('A'..='Z').all(|u| closed(u, u.to_ascii_lowercase()))
+                || !closed('k', '\u{212A}')
+                || !closed('s', '\u{17F}')
+            {
                 return None;
             }
             let mut c = c.clone();
@@ -103,7 +116,7 @@ fn folded(h: &Hir) -> Option<Hir> {
         }
         HirKind::Class(Class::Bytes(c)) => {
             let has = |b: u8| c.ranges().iter().any(|r| r.start() <= b && b <= r.end());
-            if (b'A'..=b'Z').any(|u| has(u) && !has(u.to_ascii_lowercase())) {
+            if (b'A'..=b'Z').any(|u| has(u) != has(u.to_ascii_lowercase())) {
                 return None;
             }
             let mut c = c.clone();
@@ -162,6 +175,9 @@ mod tests {
             "\\bWARN\\b",
             "level=\\S+ msg",
             "(?-i)ERROR",
+            "(?-i)error",
+            "(?-i)[a-z]+ disk",
+            "(?-i)\u{17F}",
             "x|Y|z",
         ];
         for p in patterns {
@@ -187,10 +203,12 @@ mod tests {
             FoldedRegex::Folded(re) => assert!(re.as_str().contains("took=1"), "{re}"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(
-            FoldedRegex::new("(?-i)ERROR").unwrap(),
-            FoldedRegex::Original(_)
-        ));
+        for case_sensitive in ["(?-i)ERROR", "(?-i)error", "(?-i)[a-z]"] {
+            assert!(matches!(
+                FoldedRegex::new(case_sensitive).unwrap(),
+                FoldedRegex::Original(_)
+            ));
+        }
         assert!(FoldedRegex::new("(").is_err());
     }
 }
