@@ -15,7 +15,7 @@ use day2top::client::{Client, Endpoint, ExecConnection, ExecInput, ExecOutput};
 use day2top::collect::demo::{DemoConfig, DemoSource};
 use day2top::gateway::{self, GatewayConfig, Scope, Token, Tokens};
 use day2top::tui::app::{App, Effect, Route};
-use day2top::tui::views;
+use day2top::tui::screen;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -74,7 +74,7 @@ async fn keystroke(connection: &mut ExecConnection, task: &str, keys: usize) {
                 other => panic!("the session ended: {other:?}"),
             }
         }
-        terminal.draw(|f| views::draw(f, &app)).unwrap();
+        terminal.draw(|f| screen::draw(f, &app)).unwrap();
         if i >= 50 {
             times.push(start.elapsed()); // the first 50 warm up
         }
@@ -126,7 +126,7 @@ async fn bulk(mut connection: ExecConnection, task: &str) {
             }
         }
         total += taken;
-        terminal.draw(|f| views::draw(f, &app)).unwrap();
+        terminal.draw(|f| screen::draw(f, &app)).unwrap();
         turns.push(turn.elapsed());
     }
     let secs = start.elapsed().as_secs_f64();
@@ -172,7 +172,7 @@ fn emulator_alone(task: &str) {
     let secs = start.elapsed().as_secs_f64();
     println!(
         "  the emulator alone (vt100, {} rows of history): {:.1} MB/s",
-        day2top::tui::exec::SCROLLBACK,
+        day2top::tui::exec::pane::SCROLLBACK,
         fed as f64 / 1e6 / secs
     );
 }

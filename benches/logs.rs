@@ -19,9 +19,9 @@ use day2top::client::{Client, Endpoint, StreamEvent, Subscription};
 use day2top::collect::demo::{DemoConfig, DemoSource};
 use day2top::fixture;
 use day2top::gateway::{self, GatewayConfig, JournalConfig, Token, Tokens};
-use day2top::tui::logbuf::{LogBuffer, LogFilter, Row};
-use day2top::tui::logview::{LogView, Search};
-use day2top::tui::views;
+use day2top::tui::logs::buffer::{LogBuffer, LogFilter, Row};
+use day2top::tui::logs::view::{LogView, Search};
+use day2top::tui::screen;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -64,7 +64,7 @@ fn view_and_buffer() {
             // As the event loop does: bring derived state up to date, then draw.
             let start = Instant::now();
             app.prepare();
-            terminal.draw(|f| views::draw(f, &app)).unwrap();
+            terminal.draw(|f| screen::draw(f, &app)).unwrap();
             start.elapsed()
         })
         .collect();
@@ -91,7 +91,7 @@ fn view_and_buffer() {
         refilter[0], refilter[1], refilter[2]
     );
     big.set_filter(LogFilter::default());
-    let mut view = LogView::new(day2top::tui::logview::LogScope::All);
+    let mut view = LogView::new(day2top::tui::logs::view::LogScope::All);
     view.search = Search::new("path=/api/v1/items/976 took=14ms");
     let start = Instant::now();
     let found = view.find(&big, 60, false);

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use day2top::collect::demo::DemoConfig;
 use day2top::fixture;
-use day2top::tui::action::Action;
 use day2top::tui::app::App;
-use day2top::tui::views;
+use day2top::tui::config::action::Action;
+use day2top::tui::screen;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -36,7 +36,7 @@ fn time_frames(app: &mut App, frames: usize) -> Vec<Duration> {
             app.act(if i % 2 == 0 { Action::Down } else { Action::Up });
             let start = Instant::now();
             app.prepare();
-            terminal.draw(|f| views::draw(f, app)).unwrap();
+            terminal.draw(|f| screen::draw(f, app)).unwrap();
             start.elapsed()
         })
         .collect()
@@ -175,10 +175,12 @@ fn main() {
     fixture::feed_dash(&mut app, fixture::demo_series(small, 300));
     app.size = (200, 60);
     app.prepare();
-    let body = views::areas(&app, ratatui::layout::Rect::new(0, 0, 200, 60)).body;
-    let sparklines: usize = views::dash::layout(app.dash_def(), body, 0)
+    let body = screen::areas(&app, ratatui::layout::Rect::new(0, 0, 200, 60)).body;
+    let sparklines: usize = day2top::tui::dash::draw::layout(app.dash_def(), body, 0)
         .iter()
-        .filter(|(i, _)| app.dash_def().panels[*i].chart == day2top::tui::dashdef::Chart::Sparkline)
+        .filter(|(i, _)| {
+            app.dash_def().panels[*i].chart == day2top::tui::config::dashboard::Chart::Sparkline
+        })
         .map(|(i, r)| {
             app.dash.panels[*i]
                 .rows

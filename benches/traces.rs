@@ -14,9 +14,9 @@ use day2top::api::Span;
 use day2top::collect::demo::{DemoConfig, DemoSource};
 use day2top::fixture;
 use day2top::gateway::{self, GatewayConfig, Scope, Token, Tokens};
-use day2top::tui::action::Action;
-use day2top::tui::views;
-use day2top::tui::waterfall::Layout;
+use day2top::tui::config::action::Action;
+use day2top::tui::screen;
+use day2top::tui::traces::layout::Layout;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
@@ -186,7 +186,7 @@ fn waterfall() {
             app.act(if i % 2 == 0 { Action::Down } else { Action::Up });
             let start = Instant::now();
             app.prepare();
-            terminal.draw(|f| views::draw(f, &app)).unwrap();
+            terminal.draw(|f| screen::draw(f, &app)).unwrap();
             start.elapsed()
         })
         .collect();

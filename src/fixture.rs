@@ -9,7 +9,7 @@ use crate::collect::Source;
 use crate::collect::checks::builtin::Builtins;
 use crate::collect::demo::{DemoConfig, DemoSource};
 use crate::tui::app::{App, Origin};
-use crate::tui::defs::Defs;
+use crate::tui::config::defs::Defs;
 use crate::tui::model::{
     CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS, SUB_TASKS,
     TASK_CPU_SERIES,

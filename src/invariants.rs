@@ -9,7 +9,7 @@
 //! different things.
 
 use crate::api::{self, ClientFrame, ClientMsg, GatewayFrame, ServerMsg};
-use crate::tui::text::{inert, is_unsafe};
+use crate::tui::widgets::text::{inert, is_unsafe};
 
 /// One invariant: it panics when its input breaks it.
 pub type Check = fn(&[u8]);
@@ -149,14 +149,14 @@ pub fn cursors(data: &[u8]) {
 /// regex folded for case-insensitive search, which must agree with a
 /// plain case-insensitive regex.
 pub fn filters(data: &[u8]) {
-    use crate::tui::folded::{FoldedRegex, fold_into};
+    use crate::tui::logs::folded::{FoldedRegex, fold_into};
     let text = text(data);
     let (pattern, haystack) = text
         .split_once('\n')
         .unwrap_or((&text, "Kelvin K ſ ERROR took=12ms"));
-    let _ = crate::tui::logbuf::LogFilter::parse(pattern);
-    let _ = crate::tui::table::RowFilter::new(pattern);
-    let _ = crate::tui::logview::Search::new(pattern);
+    let _ = crate::tui::logs::buffer::LogFilter::parse(pattern);
+    let _ = crate::tui::tables::state::RowFilter::new(pattern);
+    let _ = crate::tui::logs::view::Search::new(pattern);
     let _ = crate::api::parse_span(pattern);
     let Ok(folded) = FoldedRegex::new(pattern) else {
         return;
@@ -183,21 +183,24 @@ pub fn filters(data: &[u8]) {
 /// The TOML files a user writes: config, tokens, checks, keymaps, themes,
 /// views and dashboards. Each loads or says why; none panics.
 pub fn config_toml(data: &[u8]) {
-    use crate::tui::defs::parse;
+    use crate::tui::config::defs::parse;
     let text = text(data);
     let _ = parse::<crate::config::ConfigFile>("fuzz", &text);
     let _ = crate::gateway::Tokens::parse(&text);
     let _ = crate::collect::checks::parse(&text);
-    if let Ok(file) = parse::<crate::tui::keymap::KeymapFile>("fuzz", &text) {
-        let _ = crate::tui::keymap::Keymap::from_file("fuzz", file);
+    if let Ok(file) = parse::<crate::tui::config::keymap::KeymapFile>("fuzz", &text) {
+        let _ = crate::tui::config::keymap::Keymap::from_file("fuzz", file);
     }
-    if let Ok(file) = parse::<crate::tui::theme::ThemeFile>("fuzz", &text) {
-        let _ = crate::tui::theme::Theme::from_file("fuzz", &file);
+    if let Ok(file) = parse::<crate::tui::config::theme::ThemeFile>("fuzz", &text) {
+        let _ = crate::tui::config::theme::Theme::from_file("fuzz", &file);
     }
-    if let Ok(file) = parse::<crate::tui::viewdef::TableFile>("fuzz", &text) {
-        let _ = crate::tui::viewdef::TableDef::from_file(file, crate::tui::fields::TASK_FIELDS);
+    if let Ok(file) = parse::<crate::tui::config::viewdef::TableFile>("fuzz", &text) {
+        let _ = crate::tui::config::viewdef::TableDef::from_file(
+            file,
+            crate::tui::tables::fields::TASK_FIELDS,
+        );
     }
-    let _ = crate::tui::dashdef::parse_dash("fuzz", "dashboard", &text);
+    let _ = crate::tui::config::dashboard::parse_dash("fuzz", "dashboard", &text);
 }
 
 /// Text from a log or a terminal: the inert form holds no character a
@@ -205,13 +208,13 @@ pub fn config_toml(data: &[u8]) {
 pub fn ansi_inert(data: &[u8]) {
     let text = text(data);
     assert!(!inert(&text).chars().any(is_unsafe));
-    for piece in crate::tui::ansi::pieces(&text, true) {
+    for piece in crate::tui::logs::ansi::pieces(&text, true) {
         assert!(!piece.text.chars().any(is_unsafe), "{:?}", piece.text);
     }
     // Fitting shown (inert) text never overflows its columns.
     let shown = inert(&text);
     for columns in [0, 1, 2, 7, 20] {
-        let fitted = crate::tui::text::fit(&shown, columns);
+        let fitted = crate::tui::widgets::text::fit(&shown, columns);
         let width = unicode_width::UnicodeWidthStr::width(fitted.as_ref());
         assert!(
             width <= columns,

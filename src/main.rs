@@ -601,7 +601,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
         log_lines: args
             .log_lines
             .or(cfg.log_lines)
-            .unwrap_or(day2top::tui::logbuf::DEFAULT_MAX_ROWS),
+            .unwrap_or(day2top::tui::logs::buffer::DEFAULT_MAX_ROWS),
         ascii: args.ascii || cfg.ascii.unwrap_or(false),
     })
     .await

@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use day2top::tui::action::{Action, ViewKind};
-use day2top::tui::defs::{self, Defs};
-use day2top::tui::theme::Role;
+use day2top::tui::config::action::{Action, ViewKind};
+use day2top::tui::config::defs::{self, Defs};
+use day2top::tui::config::theme::Role;
 use ratatui::style::{Color, Modifier};
 
 fn fixtures(kind: &str) -> PathBuf {
@@ -110,7 +110,7 @@ fn unknown_names_fall_back_with_a_warning() {
 
 #[test]
 fn shipped_keymaps_bind_every_action_and_no_shifted_digit() {
-    use day2top::tui::keymap::KeymapFile;
+    use day2top::tui::config::keymap::KeymapFile;
     let all = [
         Action::Quit,
         Action::Back,
@@ -166,7 +166,7 @@ fn shipped_keymaps_bind_every_action_and_no_shifted_digit() {
 
 #[test]
 fn shipped_themes_give_every_role() {
-    use day2top::tui::theme::ThemeFile;
+    use day2top::tui::config::theme::ThemeFile;
     let count = |text: &str| defs::parse::<ThemeFile>("t", text).unwrap().roles.len();
     let full = count(defs::BUILTIN_THEMES[0].1);
     for (name, text) in defs::BUILTIN_THEMES {

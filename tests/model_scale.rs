@@ -13,10 +13,10 @@ use day2top::api::{Event, Op, Record, Sample, ServerMsg, Task, TaskState};
 use day2top::client::StreamEvent;
 use day2top::collect::Source;
 use day2top::collect::demo::{DemoConfig, DemoSource};
-use day2top::tui::defs::Defs;
+use day2top::tui::config::defs::Defs;
+use day2top::tui::config::viewdef::TableDef;
 use day2top::tui::model::{Id, Model, SUB_NODES, SUB_TASK_METRICS, SUB_TASKS, TASK_CPU_SERIES};
-use day2top::tui::table::{Rows, TableState};
-use day2top::tui::viewdef::TableDef;
+use day2top::tui::tables::state::{Rows, TableState};
 
 /// A tiny deterministic generator, so a failure can be replayed.
 struct Rng(u64);

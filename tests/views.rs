@@ -8,9 +8,9 @@ use day2top::client::StreamEvent;
 use day2top::collect::demo::DemoConfig;
 use day2top::fixture::{self, T0};
 use day2top::tui::app::{App, Origin};
-use day2top::tui::defs::Defs;
+use day2top::tui::config::defs::Defs;
 use day2top::tui::model::SUB_TASKS;
-use day2top::tui::views;
+use day2top::tui::screen;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -50,7 +50,7 @@ fn render(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
     app.on_resize(width, height); // exec panes follow, as on a real resize
     app.prepare();
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| views::draw(f, app)).unwrap();
+    terminal.draw(|f| screen::draw(f, app)).unwrap();
     terminal
 }
 
@@ -847,7 +847,10 @@ fn readonly_hides_exec() {
     app.origin.readonly = true;
     key(&mut app, KeyCode::Char('t'));
     app.prepare();
-    assert!(!app.hints().contains(&day2top::tui::action::Action::Shell));
+    assert!(
+        !app.hints()
+            .contains(&day2top::tui::config::action::Action::Shell)
+    );
     let effects = app.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE));
     assert!(effects.is_empty());
     assert!(app.notice.as_ref().unwrap().text.contains("read-only"));

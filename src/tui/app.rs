@@ -7,21 +7,21 @@ use std::path::PathBuf;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::{Action, ViewKind};
-use super::cmdline::{self, History, LineEdit};
-use super::dash::DashState;
-use super::dashdef::DashDef;
-use super::defs::{self, Defs};
-use super::logbuf::LogFilter;
-use super::logbuf::Row;
-use super::logview::{LogScope, LogView, Search, TimeMode};
-use super::model::{Model, SUB_DASH, SUB_LOGS};
-use super::syntax::{Runs, Syntax};
-use super::table::{Rows, TableState};
-use super::waterfall::Layout;
 use crate::api::Topic;
 use crate::api::{Check, UnixMillis};
 use crate::client::{StreamEvent, Subscription};
+use crate::tui::chrome::line::{History, LineEdit};
+use crate::tui::config::action::{Action, ViewKind};
+use crate::tui::config::dashboard::DashDef;
+use crate::tui::config::defs::{self, Defs};
+use crate::tui::dash::panels::DashState;
+use crate::tui::logs::buffer::LogFilter;
+use crate::tui::logs::buffer::Row;
+use crate::tui::logs::syntax::{Runs, Syntax};
+use crate::tui::logs::view::{LogScope, LogView, Search, TimeMode};
+use crate::tui::model::{Model, SUB_DASH, SUB_LOGS};
+use crate::tui::tables::state::{Rows, TableState};
+use crate::tui::traces::layout::Layout;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -79,7 +79,7 @@ pub struct TraceView {
     pub detail: bool,
     /// `/` in the waterfall: the spans it matches (service, name,
     /// attributes) are marked, their ancestors unfolded.
-    pub search: Option<super::table::RowFilter>,
+    pub search: Option<crate::tui::tables::state::RowFilter>,
     pub matches: HashSet<usize>,
 }
 
@@ -187,7 +187,7 @@ pub struct App {
     pub tasks_table: TableState,
     pub health_table: TableState,
     pub traces_table: TableState,
-    pub trace_filter: super::table::TraceFilter,
+    pub trace_filter: crate::tui::tables::state::TraceFilter,
     pub trace_view: TraceView,
     pub dash: DashState,
     /// Where the next log view opened should pause, once its lines come.
@@ -212,7 +212,7 @@ pub struct App {
     /// in `prepare` for rows new on screen, so a frame parses only those.
     pub log_syntax: HashMap<u64, Option<Runs>>,
     /// Exec panes, oldest first, and the id the next one gets.
-    pub sessions: Vec<super::exec::ExecPane>,
+    pub sessions: Vec<crate::tui::exec::pane::ExecPane>,
     pub next_session: u64,
     /// The selected row of `:sessions`.
     pub sessions_cursor: usize,
@@ -407,7 +407,7 @@ impl App {
         dashboards
             .get(self.dash.index)
             .or(dashboards.last())
-            .unwrap_or_else(|| super::dashdef::builtin_dashboard())
+            .unwrap_or_else(|| crate::tui::config::dashboard::builtin_dashboard())
     }
 
     /// Subscribes to the dashboard's metrics while it is open: its series
@@ -427,7 +427,7 @@ impl App {
         self.model.dash.clear();
         self.dash.selected = 0;
         self.dash.drill_offset = 0;
-        self.model.dash.resolution = super::dash::resolution(self.dash.window_ms());
+        self.model.dash.resolution = crate::tui::dash::panels::resolution(self.dash.window_ms());
         let mut effects = vec![Effect::Subscribe(Box::new(Subscription {
             sub: SUB_DASH.into(),
             topic: Topic::Metrics,
@@ -444,7 +444,7 @@ impl App {
     /// (five minutes of points) reaches back.
     fn dash_backfill(&mut self) -> Vec<Effect> {
         let window = self.dash.window_ms();
-        self.model.dash.resolution = super::dash::resolution(window);
+        self.model.dash.resolution = crate::tui::dash::panels::resolution(window);
         if window <= 300_000 {
             return vec![];
         }
@@ -581,7 +581,7 @@ impl App {
     /// Brings derived state up to date before a frame: table rows, cursor
     /// and scroll. Draw functions only read.
     pub fn prepare(&mut self) {
-        let height = super::views::table_height(self);
+        let height = crate::tui::screen::table_height(self);
         let now = self.now;
         let model = &self.model;
         match self.routes.last().cloned().unwrap_or(Route::Cluster) {
@@ -608,7 +608,7 @@ impl App {
             }
             Route::Dash | Route::DashPanel { .. } => {
                 let route = self.route().clone();
-                super::views::dash::prepare(self, &route);
+                crate::tui::dash::draw::prepare(self, &route);
             }
             Route::Traces => self.traces_table.refresh(
                 &self.defs.traces_view,
@@ -618,7 +618,7 @@ impl App {
                 height,
             ),
             Route::Trace { .. } => {
-                let rows = super::views::waterfall::rows_height(self.size, self.trace_view.detail);
+                let rows = crate::tui::traces::draw::rows_height(self.size, self.trace_view.detail);
                 let view = &mut self.trace_view;
                 if let Some(layout) = &view.layout {
                     view.visible = layout.visible(&view.collapsed);
@@ -659,7 +659,7 @@ impl App {
                     if let (false, Some(Row::Line(e))) =
                         (self.log_syntax.contains_key(&abs), buf.get(abs))
                     {
-                        let runs = super::views::logs::syntax_runs(&self.syntax, &e.message);
+                        let runs = crate::tui::logs::draw::syntax_runs(&self.syntax, &e.message);
                         self.log_syntax.insert(abs, runs);
                     }
                 }
@@ -751,7 +751,7 @@ impl App {
     }
 
     pub fn act(&mut self, action: Action) -> Vec<Effect> {
-        let page = super::views::table_height(self).max(1) as isize;
+        let page = crate::tui::screen::table_height(self).max(1) as isize;
         if matches!(self.route(), Route::Logs { .. }) && self.act_in_logs(action, page) {
             return vec![];
         }
@@ -827,7 +827,8 @@ impl App {
             }
             Action::CycleWindow => {
                 if matches!(self.route(), Route::Dash | Route::DashPanel { .. }) {
-                    self.dash.window = (self.dash.window + 1) % super::dash::WINDOWS.len();
+                    self.dash.window =
+                        (self.dash.window + 1) % crate::tui::dash::panels::WINDOWS.len();
                     return self.dash_backfill();
                 }
             }
@@ -1095,7 +1096,7 @@ impl App {
                 }
                 if mode == Mode::Search {
                     // Like less's `?`: the nearest match above the screen's bottom.
-                    let height = super::views::table_height(self).max(1);
+                    let height = crate::tui::screen::table_height(self).max(1);
                     let view = &mut self.log_view;
                     let found = view
                         .find(&self.model.logs, height, false)
@@ -1182,7 +1183,7 @@ impl App {
         }
         if self.mode == Mode::Filter && matches!(self.route(), Route::Trace { .. }) {
             let view = &mut self.trace_view;
-            view.search = super::table::RowFilter::new(&self.line.text);
+            view.search = crate::tui::tables::state::RowFilter::new(&self.line.text);
             view.matches.clear();
             if let (Some(layout), Some(search)) = (&view.layout, &view.search) {
                 let hits = layout.reveal(&mut view.collapsed, |s| {
@@ -1220,13 +1221,14 @@ impl App {
             n.sort();
             n
         };
-        self.completions = cmdline::complete(&self.line.text, COMMANDS, |cmd| match cmd {
-            "ctx" => contexts.clone(),
-            "theme" => defs::names(defs::BUILTIN_THEMES, dir.as_deref(), "themes"),
-            "keymap" => defs::names(defs::BUILTIN_KEYMAPS, dir.as_deref(), "keymaps"),
-            "tasks" => nodes.clone(),
-            _ => vec![],
-        });
+        self.completions =
+            crate::tui::chrome::line::complete(&self.line.text, COMMANDS, |cmd| match cmd {
+                "ctx" => contexts.clone(),
+                "theme" => defs::names(defs::BUILTIN_THEMES, dir.as_deref(), "themes"),
+                "keymap" => defs::names(defs::BUILTIN_KEYMAPS, dir.as_deref(), "keymaps"),
+                "tasks" => nodes.clone(),
+                _ => vec![],
+            });
         self.completion_index = 0;
     }
 
@@ -1276,7 +1278,7 @@ impl App {
             ("health", _) => return self.act(Action::ViewHealth),
             ("traces" | "trace", _) => {
                 // :traces [SERVICE] [>DURATION] [errors]
-                let mut filter = super::table::TraceFilter::default();
+                let mut filter = crate::tui::tables::state::TraceFilter::default();
                 for arg in line.split_whitespace().skip(1) {
                     if arg == "errors" {
                         filter.errors_only = true;
@@ -1300,13 +1302,19 @@ impl App {
             ("dash" | "dashboard", _) => {
                 let mut args = line.split_whitespace().skip(1);
                 for arg in args.by_ref() {
-                    if let Some(window) = crate::api::parse_span(arg)
-                        .and_then(|w| super::dash::WINDOWS.iter().position(|&x| x == w))
-                    {
+                    if let Some(window) = crate::api::parse_span(arg).and_then(|w| {
+                        crate::tui::dash::panels::WINDOWS
+                            .iter()
+                            .position(|&x| x == w)
+                    }) {
                         self.dash.window = window;
                     } else if let Some(index) = self.defs.dashboards.iter().position(|d| {
                         d.name == arg
-                            || d.name == format!("{}-{arg}", super::dashdef::DEFAULT_DASHBOARD)
+                            || d.name
+                                == format!(
+                                    "{}-{arg}",
+                                    crate::tui::config::dashboard::DEFAULT_DASHBOARD
+                                )
                     }) {
                         self.dash.index = index;
                     } else {
@@ -1457,7 +1465,7 @@ impl App {
             return;
         };
         let buf = &self.model.logs;
-        let height = super::views::table_height(self).max(1);
+        let height = crate::tui::screen::table_height(self).max(1);
         match self.log_view.pause_at(buf, target, height) {
             true => {}
             false => {

@@ -7,30 +7,18 @@
 //! gives way after a few milliseconds, so keys are never starved by data.
 //! Idle, it does not wake up at all.
 
-pub mod action;
-pub mod ansi;
 pub mod app;
-pub mod cmdline;
+pub mod chrome;
+pub mod cluster;
+pub mod config;
 pub mod dash;
-pub mod dashdef;
-pub mod defs;
 pub mod exec;
-pub mod fields;
-pub mod folded;
-pub mod keymap;
-mod keys;
-pub mod logbuf;
-pub mod logindex;
-pub mod logview;
+pub mod logs;
 pub mod model;
-pub mod syntax;
-pub mod table;
-pub mod text;
-pub mod theme;
-pub mod touched;
-pub mod viewdef;
-pub mod views;
-pub mod waterfall;
+pub mod screen;
+pub mod tables;
+pub mod task;
+pub mod traces;
 pub mod widgets;
 
 use std::collections::HashMap;
@@ -49,8 +37,8 @@ use crate::client::{
     Client, Endpoint, ExecInput, ExecOutput, StreamEvent, StreamHandle, Subscription,
 };
 use app::{App, Effect, Origin};
-use defs::Defs;
-use exec::ExecEvent;
+use config::defs::Defs;
+use exec::pane::ExecEvent;
 use model::{
     CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS, SUB_TASKS,
     SUB_TRACES, TASK_CPU_SERIES, TASK_MEM_SERIES,
@@ -189,7 +177,7 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
         config.config_dir.clone(),
         now_millis(),
     );
-    app.model.logs = logbuf::LogBuffer::new(config.log_lines);
+    app.model.logs = logs::buffer::LogBuffer::new(config.log_lines);
     // The zone's rules, once: TZ, else /etc/localtime; UTC if neither reads.
     app.zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
     if let Some(value) = std::env::var_os("NO_COLOR").filter(|v| !v.is_empty()) {
@@ -242,7 +230,7 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
                 app.now = now_millis();
                 app.prepare();
                 crossterm::execute!(terminal.backend_mut(), crossterm::terminal::BeginSynchronizedUpdate)?;
-                terminal.draw(|frame| views::draw(frame, &app))?;
+                terminal.draw(|frame| screen::draw(frame, &app))?;
                 crossterm::execute!(terminal.backend_mut(), crossterm::terminal::EndSynchronizedUpdate)?;
                 terminal.backend_mut().flush()?;
                 last_draw = Instant::now();
@@ -358,7 +346,7 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
                     tokio::spawn(async move {
                         let mut path = format!(
                             "/api/v1/metrics/series?from=-{window}&step={}",
-                            dash::resolution(window)
+                            dash::panels::resolution(window)
                         );
                         for name in names {
                             path.push_str("&name=");

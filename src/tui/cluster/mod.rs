@@ -1,0 +1,3 @@
+//! The cluster view: counts, the node list with sparklines, recent changes.
+
+pub mod draw;

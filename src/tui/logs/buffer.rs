@@ -1,0 +1,369 @@
+//! The console's log buffer: the newest lines, bounded, with markers where
+//! lines were dropped, and the view through the filter kept as the lines
+//! arrive. Rows are numbered for good (`abs`), so evicting old rows never
+//! moves what the view points at. Beside the rows, their folded text
+//! ([`TextIndex`]) is what the filter and search scan.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::api::{LogEntry, UnixMillis};
+use crate::tui::logs::folded::FoldedRegex;
+use crate::tui::logs::index::TextIndex;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Row {
+    Line(Arc<LogEntry>),
+    /// The gateway dropped this many lines here (a slow subscriber).
+    Dropped {
+        count: u64,
+        at: UnixMillis,
+    },
+    /// The stream started over here; lines before and after may not join.
+    Resynced {
+        at: UnixMillis,
+    },
+}
+
+impl Row {
+    pub fn ts(&self) -> UnixMillis {
+        match self {
+            Row::Line(e) => e.ts,
+            Row::Dropped { at, .. } | Row::Resynced { at } => *at,
+        }
+    }
+}
+
+/// What the filter line keeps: a priority bound, a source, and a regex on
+/// the message (`!` in front inverts it).
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub text: String,
+    priority: Option<u8>,
+    source: Option<String>,
+    regex: Option<FoldedRegex>,
+    invert: bool,
+}
+
+impl LogFilter {
+    /// Parses `p<=3 src=web !timeout`: words `p<=N` (or `p=N`), `src=NAME`,
+    /// and the rest a regex on the message, `!` in front to invert.
+    pub fn parse(text: &str) -> Result<LogFilter, String> {
+        let mut filter = LogFilter {
+            text: text.to_string(),
+            ..Default::default()
+        };
+        let mut rest = Vec::new();
+        for word in text.split_whitespace() {
+            if let Some(p) = word.strip_prefix("p<=").or_else(|| word.strip_prefix("p=")) {
+                let p: u8 = p
+                    .parse()
+                    .map_err(|_| format!("{word:?}: a priority is 0-7"))?;
+                filter.priority = Some(p.min(7));
+            } else if let Some(src) = word.strip_prefix("src=") {
+                filter.source = Some(src.to_string());
+            } else {
+                rest.push(word);
+            }
+        }
+        let mut pattern = rest.join(" ");
+        if let Some(p) = pattern.strip_prefix('!') {
+            filter.invert = true;
+            pattern = p.to_string();
+        }
+        if !pattern.is_empty() {
+            filter.regex =
+                Some(FoldedRegex::new(&pattern).map_err(|e| format!("not a regex: {e}"))?);
+        }
+        Ok(filter)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.priority.is_none() && self.source.is_none() && self.regex.is_none()
+    }
+
+    /// The priority and source test (the regex is the buffer's to apply).
+    fn keeps_entry(&self, e: &LogEntry) -> bool {
+        self.priority.is_none_or(|p| e.priority <= p)
+            && self
+                .source
+                .as_ref()
+                .is_none_or(|s| e.source().contains(s.as_str()))
+    }
+}
+
+#[derive(Debug)]
+pub struct LogBuffer {
+    rows: VecDeque<Row>,
+    /// The absolute number of `rows[0]`.
+    base: u64,
+    max_rows: usize,
+    bytes: usize,
+    /// Rows that left the buffer to make room.
+    pub evicted: u64,
+    /// Lines the gateway said it dropped.
+    pub dropped: u64,
+    filter: LogFilter,
+    /// Absolute numbers of the rows the filter keeps, oldest first.
+    shown: VecDeque<u64>,
+    /// The rows' folded text, for the filter and search.
+    index: TextIndex,
+}
+
+/// Lines the console keeps unless configured otherwise.
+pub const DEFAULT_MAX_ROWS: usize = 100_000;
+
+impl LogBuffer {
+    pub fn new(max_rows: usize) -> LogBuffer {
+        LogBuffer {
+            rows: VecDeque::new(),
+            base: 0,
+            max_rows: max_rows.max(1),
+            bytes: 0,
+            evicted: 0,
+            dropped: 0,
+            filter: LogFilter::default(),
+            shown: VecDeque::new(),
+            index: TextIndex::new(0),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn max_rows(&self) -> usize {
+        self.max_rows
+    }
+
+    /// Memory held: the entries and their folded text.
+    pub fn bytes(&self) -> usize {
+        self.bytes + self.index.bytes()
+    }
+
+    /// The absolute number the next row will get.
+    pub fn end(&self) -> u64 {
+        self.base + self.rows.len() as u64
+    }
+
+    pub fn get(&self, abs: u64) -> Option<&Row> {
+        abs.checked_sub(self.base)
+            .and_then(|i| self.rows.get(i as usize))
+    }
+
+    pub fn push(&mut self, row: Row) {
+        if self.rows.len() == self.max_rows {
+            if let Some(Row::Line(old)) = self.rows.pop_front() {
+                self.bytes -= old.memory();
+            }
+            self.base += 1;
+            self.index.pop_front();
+            self.evicted += 1;
+            while self.shown.front().is_some_and(|&a| a < self.base) {
+                self.shown.pop_front();
+            }
+        }
+        match &row {
+            Row::Line(e) => {
+                self.bytes += e.memory();
+                self.index.push(&e.message);
+            }
+            Row::Dropped { count, .. } => {
+                self.dropped += count;
+                self.index.push("");
+            }
+            Row::Resynced { .. } => self.index.push(""),
+        }
+        let abs = self.end();
+        self.rows.push_back(row);
+        if self.keeps(abs) {
+            self.shown.push_back(abs);
+        }
+    }
+
+    /// Whether the filter keeps row `abs`. Markers always pass: a gap must
+    /// never be filtered out of sight.
+    fn keeps(&self, abs: u64) -> bool {
+        let Some(Row::Line(e)) = self.get(abs) else {
+            return true;
+        };
+        self.filter.keeps_entry(e)
+            && self.filter.regex.as_ref().is_none_or(|re| {
+                let folded = self.index.line(abs).unwrap_or_default();
+                re.is_match(&e.message, folded) != self.filter.invert
+            })
+    }
+
+    /// Calls `hit` with every row in `from..to` that `re` matches, in order.
+    pub fn matching(&self, re: &FoldedRegex, from: u64, to: u64, mut hit: impl FnMut(u64)) {
+        match re {
+            FoldedRegex::Folded(re) => self.index.matching(re, from, to, hit),
+            FoldedRegex::Original(re) => {
+                for abs in from.max(self.base)..to.min(self.end()) {
+                    if let Some(Row::Line(e)) = self.get(abs)
+                        && re.is_match(&e.message)
+                    {
+                        hit(abs);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The rows in `from..to` the filter keeps.
+    fn kept(&self, from: u64, to: u64) -> Vec<u64> {
+        let filter = &self.filter;
+        let mut hits = Vec::new();
+        if let Some(re) = &filter.regex {
+            self.matching(re, from, to, |abs| hits.push(abs));
+        }
+        let mut hits = hits.into_iter().peekable();
+        (from..to)
+            .filter(|&abs| {
+                let Some(Row::Line(e)) = self.get(abs) else {
+                    return true;
+                };
+                if !filter.keeps_entry(e) {
+                    return false;
+                }
+                if filter.regex.is_none() {
+                    return true;
+                }
+                while hits.next_if(|&h| h < abs).is_some() {}
+                hits.next_if_eq(&abs).is_some() != filter.invert
+            })
+            .collect()
+    }
+
+    pub fn clear(&mut self) {
+        *self = LogBuffer::new(self.max_rows);
+    }
+
+    pub fn filter(&self) -> &LogFilter {
+        &self.filter
+    }
+
+    /// Re-filters the whole buffer in place, on two threads when it is big
+    /// (a million lines is the case this is for).
+    pub fn set_filter(&mut self, filter: LogFilter) {
+        self.filter = filter;
+        let (from, to) = (self.base, self.end());
+        self.shown = if self.rows.len() < 50_000 {
+            self.kept(from, to).into()
+        } else {
+            let mid = from + (to - from) / 2;
+            let this = &*self;
+            let (older, newer) = std::thread::scope(|scope| {
+                let older = scope.spawn(move || this.kept(from, mid));
+                let newer = this.kept(mid, to);
+                (older.join().unwrap_or_default(), newer)
+            });
+            let mut shown: VecDeque<u64> = older.into();
+            shown.extend(newer);
+            shown
+        };
+    }
+
+    /// The rows the filter keeps, as absolute numbers, oldest first.
+    pub fn shown(&self) -> &VecDeque<u64> {
+        &self.shown
+    }
+
+    /// The shown rows' text, for saving: one line each, markers included.
+    pub fn shown_text(&self) -> String {
+        let mut out = String::new();
+        for abs in &self.shown {
+            match self.get(*abs) {
+                Some(Row::Line(e)) => out.push_str(&e.message),
+                Some(Row::Dropped { count, .. }) => {
+                    out.push_str(&format!("[day2top: {count} lines dropped here]"))
+                }
+                Some(Row::Resynced { .. }) => {
+                    out.push_str("[day2top: the stream started over here]")
+                }
+                None => continue,
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(n: u64, priority: u8, message: &str) -> Row {
+        Row::Line(Arc::new(LogEntry {
+            cursor: format!("c{n}"),
+            ts: n as i64,
+            node: "n".into(),
+            unit: Some("web.service".into()),
+            task: None,
+            file: None,
+            identifier: None,
+            stream: None,
+            priority,
+            message: message.into(),
+            message_base64: None,
+            fields: Default::default(),
+        }))
+    }
+
+    #[test]
+    fn bounded_and_numbered_for_good() {
+        let mut b = LogBuffer::new(3);
+        for n in 0..5 {
+            b.push(line(n, 6, &format!("m{n}")));
+        }
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.evicted, 2);
+        assert!(b.get(1).is_none());
+        assert_eq!(b.get(4), Some(&line(4, 6, "m4")));
+        assert_eq!(b.shown().iter().copied().collect::<Vec<_>>(), [2, 3, 4]);
+        assert!(b.bytes() > 0);
+    }
+
+    #[test]
+    fn a_big_buffer_filters_the_same_on_two_threads() {
+        let mut b = LogBuffer::new(60_000);
+        for n in 0..70_000u64 {
+            b.push(line(n, (n % 8) as u8, &format!("m{n}")));
+        }
+        b.set_filter(LogFilter::parse("p<=2 m[0-9]*5$").unwrap());
+        let shown: Vec<u64> = b.shown().iter().copied().collect();
+        let expected: Vec<u64> = (10_000..70_000u64)
+            .filter(|n| n % 8 <= 2 && n % 10 == 5)
+            .collect();
+        assert_eq!(shown, expected);
+    }
+
+    #[test]
+    fn filters_in_place_and_keeps_markers() {
+        let mut b = LogBuffer::new(100);
+        b.push(line(0, 3, "disk full"));
+        b.push(Row::Dropped { count: 7, at: 1 });
+        b.push(line(2, 6, "all good"));
+        b.push(line(3, 4, "timeout talking to db"));
+        b.set_filter(LogFilter::parse("p<=4").unwrap());
+        assert_eq!(b.shown().iter().copied().collect::<Vec<_>>(), [0, 1, 3]);
+        b.set_filter(LogFilter::parse("!timeout").unwrap());
+        assert_eq!(b.shown().iter().copied().collect::<Vec<_>>(), [0, 1, 2]);
+        b.set_filter(LogFilter::parse("src=web DISK").unwrap());
+        assert_eq!(b.shown().iter().copied().collect::<Vec<_>>(), [0, 1]);
+        b.push(line(4, 3, "disk again"));
+        assert_eq!(
+            b.shown().back(),
+            Some(&4),
+            "new lines are filtered as they come"
+        );
+        assert_eq!(b.dropped, 7);
+        assert!(b.shown_text().contains("[day2top: 7 lines dropped here]"));
+        assert!(LogFilter::parse("p<=x").unwrap_err().contains("0-7"));
+        assert!(LogFilter::parse("(").unwrap_err().contains("not a regex"));
+    }
+}

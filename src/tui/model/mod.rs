@@ -1,0 +1,705 @@
+//! The console's copy of the cluster, fed by stream messages: nodes, tasks,
+//! the node series the sparklines draw, and the recent state changes.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use std::sync::Arc;
+
+use crate::tui::dash::panels::SeriesCache;
+use crate::tui::logs::buffer::{DEFAULT_MAX_ROWS, LogBuffer, Row};
+pub mod touched;
+
+use crate::api::{
+    CHECK_HISTORY, Check, CheckStatus, Event, Node, Op, Record, ServerMsg, Task, TaskState,
+    TraceSummary, UnixMillis, now_millis,
+};
+use crate::client::StreamEvent;
+pub use touched::{Id, Kind, Touched};
+
+/// Subscription names the console uses.
+pub const SUB_NODES: &str = "nodes";
+pub const SUB_TASKS: &str = "tasks";
+pub const SUB_NODE_METRICS: &str = "node-metrics";
+pub const SUB_LOGS: &str = "logs";
+pub const SUB_HEALTH: &str = "health";
+pub const SUB_DASH: &str = "dash";
+pub const SUB_TASK_METRICS: &str = "task-metrics";
+pub const SUB_TRACES: &str = "traces";
+/// Trace summaries the console keeps (the newest).
+pub const MAX_TRACES: usize = 1000;
+
+/// The node series the sparklines draw, by metric name.
+pub const CPU_SERIES: &str = "node.cpu.percent";
+pub const MEM_SERIES: &str = "node.mem.percent";
+/// The task series the tasks table's sparklines draw.
+pub const TASK_CPU_SERIES: &str = "task.cpu.percent";
+pub const TASK_MEM_SERIES: &str = "task.mem.rss.bytes";
+/// Points kept per task sparkline (there may be 10,000 tasks).
+pub const TASK_SPARK_POINTS: usize = 30;
+/// Points kept per sparkline.
+pub const SPARK_POINTS: usize = 120;
+/// State changes kept for the cluster view.
+pub const MAX_CHANGES: usize = 200;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Connection {
+    Connecting {
+        attempt: u32,
+    },
+    Connected {
+        since: UnixMillis,
+    },
+    Disconnected {
+        error: String,
+        retry_at: UnixMillis,
+        attempt: u32,
+        since: UnixMillis,
+    },
+    /// The gateway refused the token: nothing is retried.
+    Refused {
+        error: String,
+        since: UnixMillis,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub at: UnixMillis,
+    pub task_id: String,
+    pub task_name: String,
+    pub node_id: String,
+    pub from: Option<TaskState>,
+    pub to: TaskState,
+    pub message: String,
+}
+
+/// A node's recent CPU and memory percentages, for its sparklines.
+#[derive(Debug, Default, Clone)]
+pub struct NodeHistory {
+    pub cpu: VecDeque<f64>,
+    pub mem: VecDeque<f64>,
+}
+
+impl NodeHistory {
+    pub fn of(&self, series: &str) -> Option<&VecDeque<f64>> {
+        match series {
+            CPU_SERIES => Some(&self.cpu),
+            MEM_SERIES => Some(&self.mem),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Model {
+    /// Nodes and tasks by id. An id is held once (an `Arc`) and shared by
+    /// every map, the change log and the tables' rows.
+    pub nodes: HashMap<Id, Node>,
+    pub tasks: HashMap<Id, Task>,
+    /// Node id → recent CPU and memory values, oldest first.
+    pub node_series: HashMap<Id, NodeHistory>,
+    /// Task id → recent CPU values, oldest first.
+    pub task_series: HashMap<Id, VecDeque<f64>>,
+    /// Which nodes and tasks changed lately: a table updates only those rows.
+    pub touched: Touched,
+    /// Bumped when a node comes, goes or is renamed: the tasks tables show
+    /// node names, so their cached row texts go then.
+    pub names_generation: u64,
+    /// Newest first.
+    pub changes: VecDeque<Change>,
+    pub connection: Connection,
+    /// Whether anything has arrived yet (a first snapshot).
+    pub loaded: bool,
+    /// Events the gateway dropped for us, since the start.
+    pub dropped: u64,
+    /// Bumped on every change to nodes or tasks, so views know to re-sort.
+    pub generation: u64,
+    /// Bumped when a live figure changes (usage, a node's task counts):
+    /// only a table sorted by one re-sorts for it (cells are read live).
+    pub usage_generation: u64,
+    /// Derived counts, kept current on every change.
+    pub running_per_node: HashMap<Id, usize>,
+    pub tasks_per_node: HashMap<Id, usize>,
+    pub tasks_by_state: BTreeMap<TaskState, usize>,
+    /// The log view's lines.
+    pub logs: LogBuffer,
+    /// Every health check by id.
+    pub checks: BTreeMap<String, Check>,
+    /// The dashboard's series, while a dashboard is open.
+    pub dash: SeriesCache,
+    /// Recent traces by id, at most [`MAX_TRACES`], and the longest one's
+    /// duration (the traces list scales its bars to it).
+    pub traces: HashMap<String, TraceSummary>,
+    pub longest_trace: u64,
+    /// Bumped when the traces change: only the traces list re-sorts then,
+    /// not the node and task tables that `generation` drives.
+    pub traces_generation: u64,
+    /// Bumped when a check changes: the health table re-sorts then.
+    pub checks_generation: u64,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model {
+            nodes: HashMap::new(),
+            tasks: HashMap::new(),
+            node_series: HashMap::new(),
+            task_series: HashMap::new(),
+            touched: Touched::default(),
+            names_generation: 0,
+            changes: VecDeque::new(),
+            connection: Connection::Connecting { attempt: 0 },
+            loaded: false,
+            dropped: 0,
+            generation: 0,
+            usage_generation: 0,
+            running_per_node: HashMap::new(),
+            tasks_per_node: HashMap::new(),
+            tasks_by_state: BTreeMap::new(),
+            logs: LogBuffer::new(DEFAULT_MAX_ROWS),
+            checks: BTreeMap::new(),
+            dash: SeriesCache::default(),
+            traces: HashMap::new(),
+            longest_trace: 0,
+            traces_generation: 0,
+            checks_generation: 0,
+        }
+    }
+}
+
+impl Model {
+    pub fn is_stale(&self) -> bool {
+        !matches!(self.connection, Connection::Connected { .. }) && self.loaded
+    }
+
+    /// Keeps a trace summary, the oldest going past [`MAX_TRACES`].
+    fn add_trace(&mut self, summary: TraceSummary) {
+        self.traces.insert(summary.trace_id.clone(), summary);
+        if self.traces.len() > MAX_TRACES
+            && let Some(oldest) = self
+                .traces
+                .values()
+                .min_by(|a, b| (a.start, &a.trace_id).cmp(&(b.start, &b.trace_id)))
+                .map(|t| t.trace_id.clone())
+        {
+            self.traces.remove(&oldest);
+        }
+        self.longest_trace = self.traces.values().map(|t| t.duration).max().unwrap_or(0);
+        self.traces_generation += 1;
+    }
+
+    /// Checks failing now.
+    pub fn failing_checks(&self) -> usize {
+        self.checks
+            .values()
+            .filter(|c| c.status == CheckStatus::Failing)
+            .count()
+    }
+
+    /// A node's recent values of `series` (CPU or memory), for a sparkline.
+    pub fn node_history(&self, series: &str, node_id: &str) -> Option<&VecDeque<f64>> {
+        self.node_series.get(node_id)?.of(series)
+    }
+
+    pub fn node_name<'a>(&'a self, node_id: &'a str) -> &'a str {
+        self.nodes
+            .get(node_id)
+            .map(|n| n.hostname.as_str())
+            .unwrap_or(node_id)
+    }
+
+    /// Applies one stream event; returns a notice for the user, if any.
+    pub fn apply(&mut self, event: StreamEvent, now: UnixMillis) -> Option<String> {
+        match event {
+            StreamEvent::Connecting { attempt } => {
+                // While retrying, the banner keeps saying what went wrong.
+                if !matches!(self.connection, Connection::Disconnected { .. }) {
+                    self.connection = Connection::Connecting { attempt };
+                }
+            }
+            StreamEvent::Connected => self.connection = Connection::Connected { since: now },
+            StreamEvent::Disconnected {
+                error,
+                retry_in,
+                attempt,
+            } => {
+                let since = match &self.connection {
+                    Connection::Disconnected { since, .. } => *since,
+                    _ => now,
+                };
+                self.connection = Connection::Disconnected {
+                    error,
+                    retry_at: now + retry_in.as_millis() as i64,
+                    attempt,
+                    since,
+                };
+            }
+            StreamEvent::Refused { error } => {
+                self.connection = Connection::Refused { error, since: now };
+            }
+            StreamEvent::Message(msg) => return self.apply_msg(msg),
+        }
+        None
+    }
+
+    fn apply_msg(&mut self, msg: ServerMsg) -> Option<String> {
+        match msg {
+            ServerMsg::Snapshot { sub, items, .. } => {
+                self.apply_snapshot(&sub, items);
+                None
+            }
+            ServerMsg::Event { sub, events } if sub == SUB_DASH => {
+                for event in events {
+                    if let Record::Sample(sample) = event.data {
+                        self.dash.push(&sample);
+                    }
+                }
+                None
+            }
+            ServerMsg::Event { events, .. } => {
+                for event in events {
+                    self.apply_event(event);
+                }
+                None
+            }
+            ServerMsg::Gap { sub, dropped, .. } if sub == SUB_LOGS => {
+                // Where lines were lost, the buffer says how many, in place.
+                self.logs.push(Row::Dropped {
+                    count: dropped,
+                    at: now_millis(),
+                });
+                None
+            }
+            ServerMsg::Resync { sub } if sub == SUB_LOGS => {
+                self.logs.push(Row::Resynced { at: now_millis() });
+                None
+            }
+            ServerMsg::Gap {
+                dropped, reason, ..
+            } => {
+                self.dropped += dropped;
+                Some(format!("{dropped} updates dropped: {reason}"))
+            }
+            ServerMsg::Error { error, .. } => Some(format!("gateway: {}", error.error.message)),
+            ServerMsg::Resync { .. } | ServerMsg::Heartbeat { .. } | ServerMsg::Pong => None,
+        }
+    }
+
+    fn apply_snapshot(&mut self, sub: &str, items: Vec<Record>) {
+        match sub {
+            SUB_NODES => {
+                self.nodes = items
+                    .into_iter()
+                    .filter_map(|r| match r {
+                        Record::Node(n) => Some((Id::from(n.id.as_str()), n)),
+                        _ => None,
+                    })
+                    .collect();
+                self.names_generation += 1;
+                // Series of nodes that are gone go with them.
+                let nodes = &self.nodes;
+                self.node_series.retain(|id, _| nodes.contains_key(id));
+            }
+            SUB_TASKS => {
+                self.tasks = items
+                    .into_iter()
+                    .filter_map(|r| match r {
+                        Record::Task(t) => Some((Id::from(t.id.as_str()), t)),
+                        _ => None,
+                    })
+                    .collect();
+                self.rebuild_changes();
+                let tasks = &self.tasks;
+                self.task_series.retain(|id, _| tasks.contains_key(id));
+            }
+            SUB_LOGS => {
+                // A backfill, merged by time.
+                let mut lines: Vec<_> = items
+                    .into_iter()
+                    .filter_map(|r| match r {
+                        Record::Log(e) => Some(e),
+                        _ => None,
+                    })
+                    .collect();
+                lines.sort_by_key(|e| e.ts);
+                for entry in lines {
+                    self.logs.push(Row::Line(Arc::new(entry)));
+                }
+                return;
+            }
+            SUB_TASK_METRICS => {
+                self.task_series.clear();
+                for item in items {
+                    if let Record::Series(series) = item
+                        && series.name == TASK_CPU_SERIES
+                        && let Some(task) = series.tags.get("task_id")
+                    {
+                        let start = series.points.len().saturating_sub(TASK_SPARK_POINTS);
+                        self.task_series.insert(
+                            self.id_of(Kind::Task, task),
+                            series.points[start..].iter().map(|(_, v)| *v).collect(),
+                        );
+                    }
+                }
+                return;
+            }
+            SUB_TRACES => {
+                self.traces.clear();
+                for item in items {
+                    if let Record::Trace(t) = item {
+                        self.add_trace(t);
+                    }
+                }
+            }
+            SUB_DASH => {
+                for item in items {
+                    if let Record::Series(series) = item {
+                        self.dash.merge(series);
+                    }
+                }
+                return;
+            }
+            SUB_HEALTH => {
+                self.checks = items
+                    .into_iter()
+                    .filter_map(|r| match r {
+                        Record::Check(c) => Some((c.id.clone(), without_outputs(c))),
+                        _ => None,
+                    })
+                    .collect();
+            }
+            SUB_NODE_METRICS => {
+                self.node_series.clear();
+                for item in items {
+                    if let Record::Series(series) = item
+                        && let Some(node) = series.tags.get("node_id")
+                    {
+                        let start = series.points.len().saturating_sub(SPARK_POINTS);
+                        let points = series.points[start..].iter().map(|(_, v)| *v).collect();
+                        let id = self.id_of(Kind::Node, node);
+                        let history = self.node_series.entry(id).or_default();
+                        match series.name.as_str() {
+                            CPU_SERIES => history.cpu = points,
+                            MEM_SERIES => history.mem = points,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.loaded = true;
+        self.recount();
+    }
+
+    fn apply_event(&mut self, event: Event) {
+        match (event.op, event.data) {
+            (Op::Removed, Record::Node(node)) => {
+                if let Some((id, _)) = self.nodes.remove_entry(node.id.as_str()) {
+                    self.node_series.remove(&id);
+                    self.names_generation += 1;
+                    self.touch(Kind::Node, id);
+                }
+            }
+            (_, Record::Node(node)) => {
+                let id = match self.nodes.get_key_value(node.id.as_str()) {
+                    Some((id, held)) => {
+                        if held.hostname != node.hostname {
+                            self.names_generation += 1;
+                        }
+                        id.clone()
+                    }
+                    None => {
+                        self.names_generation += 1;
+                        Id::from(node.id.as_str())
+                    }
+                };
+                self.nodes.insert(id.clone(), node);
+                self.touch(Kind::Node, id);
+            }
+            (Op::Removed, Record::Task(task)) => {
+                if let Some((id, old)) = self.tasks.remove_entry(task.id.as_str()) {
+                    self.count(&old, -1);
+                    self.task_series.remove(&id);
+                    self.touch(Kind::Task, id);
+                }
+            }
+            (_, Record::Task(task)) => {
+                let before = self.tasks.get(task.id.as_str()).map(|t| t.state);
+                if before != Some(task.state) {
+                    self.note_change(&task, before);
+                }
+                self.count(&task, 1);
+                // The id is made only for a task not held yet.
+                let id = self.id_of(Kind::Task, &task.id);
+                if let Some(old) = self.tasks.insert(id.clone(), task) {
+                    self.count(&old, -1);
+                }
+                self.touch(Kind::Task, id);
+            }
+            (_, Record::Sample(sample)) if sample.name == TASK_CPU_SERIES => {
+                // A task's usage comes as samples, not as task events.
+                if let Some(id) = sample.tags.get("task_id")
+                    && let Some(task) = self.tasks.get_mut(id.as_str())
+                {
+                    task.cpu = sample.value / 100.0;
+                    let ring = match self.task_series.get_mut(id.as_str()) {
+                        Some(ring) => ring,
+                        None => {
+                            let id = self.id_of(Kind::Task, id);
+                            self.task_series.entry(id).or_default()
+                        }
+                    };
+                    if ring.len() == TASK_SPARK_POINTS {
+                        ring.pop_front();
+                    }
+                    ring.push_back(sample.value);
+                    self.usage_generation += 1;
+                }
+            }
+            (_, Record::Sample(sample)) if sample.name == TASK_MEM_SERIES => {
+                if let Some(id) = sample.tags.get("task_id")
+                    && let Some(task) = self.tasks.get_mut(id.as_str())
+                {
+                    task.mem_bytes = sample.value as u64;
+                    self.usage_generation += 1;
+                }
+            }
+            (_, Record::Sample(sample)) => {
+                // A node's CPU and memory come each second as samples; the
+                // rest of its usage with its (rarer) node events.
+                if let Some(node) = sample.tags.get("node_id")
+                    && self.nodes.contains_key(node.as_str())
+                {
+                    if !self.node_series.contains_key(node.as_str()) {
+                        let id = self.id_of(Kind::Node, node);
+                        self.node_series.insert(id, NodeHistory::default());
+                    }
+                    let (Some(held), Some(history)) = (
+                        self.nodes.get_mut(node.as_str()),
+                        self.node_series.get_mut(node.as_str()),
+                    ) else {
+                        return;
+                    };
+                    let ring = match sample.name.as_str() {
+                        CPU_SERIES => {
+                            held.usage.cpu_percent = sample.value;
+                            &mut history.cpu
+                        }
+                        MEM_SERIES => {
+                            held.usage.mem_bytes =
+                                (sample.value / 100.0 * held.capacity.mem_bytes as f64) as u64;
+                            &mut history.mem
+                        }
+                        _ => return,
+                    };
+                    if ring.len() == SPARK_POINTS {
+                        ring.pop_front();
+                    }
+                    ring.push_back(sample.value);
+                    self.usage_generation += 1;
+                }
+            }
+            (_, Record::Log(entry)) => self.logs.push(Row::Line(Arc::new(entry))),
+            (_, Record::Series(_) | Record::Audit(_)) => {}
+            (_, Record::Trace(summary)) => self.add_trace(summary),
+            (Op::Removed, Record::Check(check)) => {
+                self.checks.remove(&check.id);
+                self.checks_generation += 1;
+            }
+            // An update carries the newest result only: it joins the held
+            // history. `Added` is the whole check (new, or a catch-up).
+            (Op::Updated, Record::Check(check)) => {
+                let mut check = without_outputs(check);
+                if let Some(held) = self.checks.get_mut(&check.id) {
+                    let mut history = std::mem::take(&mut held.history);
+                    history.append(&mut check.history);
+                    let over = history.len().saturating_sub(CHECK_HISTORY);
+                    history.drain(..over);
+                    check.history = history;
+                    *held = check;
+                } else {
+                    self.checks.insert(check.id.clone(), check);
+                }
+                self.checks_generation += 1;
+            }
+            (_, Record::Check(check)) => {
+                self.checks.insert(check.id.clone(), without_outputs(check));
+                self.checks_generation += 1;
+            }
+        }
+    }
+
+    /// A node or task changed: its rows in the tables update before the
+    /// next frame.
+    fn touch(&mut self, kind: Kind, id: Id) {
+        self.generation += 1;
+        self.touched.push(self.generation, kind, id);
+    }
+
+    /// The id held for `id`, or a new one if none is.
+    fn id_of(&self, kind: Kind, id: &str) -> Id {
+        let held = match kind {
+            Kind::Node => self.nodes.get_key_value(id).map(|(id, _)| id),
+            Kind::Task => self.tasks.get_key_value(id).map(|(id, _)| id),
+        };
+        held.cloned().unwrap_or_else(|| Id::from(id))
+    }
+
+    fn note_change(&mut self, task: &Task, before: Option<TaskState>) {
+        let last = task.statuses.last();
+        self.changes.push_front(Change {
+            at: last.map(|s| s.at).unwrap_or(task.updated),
+            task_id: task.id.clone(),
+            task_name: task.name.clone(),
+            node_id: task.node_id.clone(),
+            from: before,
+            to: task.state,
+            message: last.map(|s| s.message.clone()).unwrap_or_default(),
+        });
+        self.changes.truncate(MAX_CHANGES);
+    }
+
+    /// After a snapshot: the newest status changes of all tasks. Only the
+    /// [`MAX_CHANGES`] kept are copied out (at 10,000 tasks there are
+    /// tens of thousands of status lines).
+    fn rebuild_changes(&mut self) {
+        let mut all: Vec<(UnixMillis, &str, &Task, usize)> = self
+            .tasks
+            .values()
+            .flat_map(|t| {
+                (t.statuses.iter().enumerate()).map(move |(i, s)| (s.at, t.id.as_str(), t, i))
+            })
+            .collect();
+        let newest_first = |a: &(UnixMillis, &str, &Task, usize),
+                            b: &(UnixMillis, &str, &Task, usize)| {
+            b.0.cmp(&a.0)
+                .then_with(|| a.1.cmp(b.1))
+                .then_with(|| a.3.cmp(&b.3))
+        };
+        if all.len() > MAX_CHANGES {
+            all.select_nth_unstable_by(MAX_CHANGES, newest_first);
+            all.truncate(MAX_CHANGES);
+        }
+        all.sort_by(newest_first);
+        self.changes = all
+            .into_iter()
+            .map(|(at, _, t, i)| Change {
+                at,
+                task_id: t.id.clone(),
+                task_name: t.name.clone(),
+                node_id: t.node_id.clone(),
+                from: i.checked_sub(1).map(|p| t.statuses[p].state),
+                to: t.statuses[i].state,
+                message: t.statuses[i].message.clone(),
+            })
+            .collect();
+    }
+
+    /// Counts every task from scratch: after a snapshot.
+    fn recount(&mut self) {
+        self.generation += 1;
+        self.checks_generation += 1;
+        self.touched.reset(self.generation);
+        self.running_per_node.clear();
+        self.tasks_per_node.clear();
+        self.tasks_by_state.clear();
+        let tasks = std::mem::take(&mut self.tasks);
+        for task in tasks.values() {
+            self.count(task, 1);
+        }
+        self.tasks = tasks;
+    }
+
+    /// Adds a task's part to the counts (`sign` 1), or takes it away (-1):
+    /// an event costs this, never a pass over every task.
+    fn count(&mut self, task: &Task, sign: isize) {
+        /// One step of a count; true when it reached zero (and the key
+        /// goes, so the maps equal counts made from scratch).
+        fn step(n: &mut usize, sign: isize) -> bool {
+            *n = n.saturating_add_signed(sign);
+            *n == 0
+        }
+        fn bump(map: &mut BTreeMap<TaskState, usize>, state: TaskState, sign: isize) {
+            if let Some(n) = map.get_mut(&state) {
+                if step(n, sign) {
+                    map.remove(&state);
+                }
+            } else if sign > 0 {
+                map.insert(state, 1);
+            }
+        }
+        fn bump_node(map: &mut HashMap<Id, usize>, node: &str, sign: isize) {
+            if let Some(n) = map.get_mut(node) {
+                if step(n, sign) {
+                    map.remove(node);
+                }
+            } else if sign > 0 {
+                // The id is made only for a node not counted yet.
+                map.insert(Id::from(node), 1);
+            }
+        }
+        self.usage_generation += 1;
+        bump(&mut self.tasks_by_state, task.state, sign);
+        bump_node(&mut self.tasks_per_node, &task.node_id, sign);
+        if task.state == TaskState::Running {
+            bump_node(&mut self.running_per_node, &task.node_id, sign);
+        }
+    }
+}
+
+/// A check as the console keeps it: each result's ok, time and latency,
+/// but not its output (the check's last output is kept on its own), which
+/// at thousands of checks of 60 results each would be megabytes unshown.
+fn without_outputs(mut check: Check) -> Check {
+    for result in &mut check.history {
+        result.output = String::new();
+    }
+    check
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{CheckKind, CheckResult};
+
+    fn check_event(op: Op, results: std::ops::Range<i64>) -> StreamEvent {
+        let mut check = Check::new("c1", "web", CheckKind::Http, "http://web");
+        check.history = results
+            .map(|ts| CheckResult {
+                ts,
+                ok: ts % 2 == 0,
+                latency_ms: 1.0,
+                output: String::new(),
+            })
+            .collect();
+        StreamEvent::Message(ServerMsg::Event {
+            sub: SUB_HEALTH.into(),
+            events: vec![Event {
+                seq: 1,
+                op,
+                data: Record::Check(check),
+            }],
+        })
+    }
+
+    fn history(model: &Model) -> Vec<i64> {
+        model.checks["c1"].history.iter().map(|r| r.ts).collect()
+    }
+
+    #[test]
+    fn a_check_update_adds_its_newest_result_to_the_history_held() {
+        let mut model = Model::default();
+        model.apply(check_event(Op::Added, 0..3), 0);
+        model.apply(check_event(Op::Updated, 3..4), 0);
+        assert_eq!(history(&model), [0, 1, 2, 3]);
+        for ts in 4..100 {
+            model.apply(check_event(Op::Updated, ts..ts + 1), 0);
+        }
+        assert_eq!(history(&model).len(), CHECK_HISTORY, "bounded");
+        assert_eq!(history(&model).last(), Some(&99));
+        // A catch-up (`Added`) replaces the history whole.
+        model.apply(check_event(Op::Added, 200..202), 0);
+        assert_eq!(history(&model), [200, 201]);
+    }
+}

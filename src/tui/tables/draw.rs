@@ -1,0 +1,238 @@
+//! The nodes and tasks tables: columns from the view definition, only the
+//! visible rows drawn, so 10,000 rows cost what 50 do.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::tui::app::App;
+use crate::tui::config::theme::Role;
+use crate::tui::config::viewdef::{Align, TableDef};
+use crate::tui::tables::fields::{self, Value};
+use crate::tui::tables::state::TableState;
+use crate::tui::widgets::text::{inert, pad};
+
+/// Table rows that fit in a body of this size (borders and header taken off).
+pub fn rows_height(body: Rect) -> usize {
+    body.height.saturating_sub(3) as usize
+}
+
+pub fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
+    let title = app.defs.nodes_view.title.clone();
+    draw(
+        frame,
+        area,
+        app,
+        &app.defs.nodes_view,
+        &app.nodes_table,
+        title,
+        app.model.nodes.len(),
+        |id, field| {
+            app.model
+                .nodes
+                .get(id)
+                .map(|n| fields::node_field(n, field, &app.model))
+        },
+    );
+}
+
+pub fn draw_tasks(frame: &mut Frame, area: Rect, app: &App, node: Option<&str>) {
+    let (scope, total) = match node {
+        Some(id) => (
+            inert(app.model.node_name(id)).into_owned(),
+            app.model.tasks_per_node.get(id).copied().unwrap_or(0),
+        ),
+        None => ("all".to_string(), app.model.tasks.len()),
+    };
+    let title = format!("{}({scope})", app.defs.tasks_view.title);
+    draw(
+        frame,
+        area,
+        app,
+        &app.defs.tasks_view,
+        &app.tasks_table,
+        title,
+        total,
+        |id, field| {
+            app.model
+                .tasks
+                .get(id)
+                .map(|t| fields::task_field(t, field, &app.model))
+        },
+    );
+}
+
+pub fn draw_traces(frame: &mut Frame, area: Rect, app: &App) {
+    let f = &app.trace_filter;
+    let mut scope = Vec::new();
+    if let Some(s) = &f.service {
+        scope.push(inert(s).into_owned());
+    }
+    if let Some(d) = f.min_duration {
+        scope.push(format!(">{}ms", d / 1_000_000));
+    }
+    if f.errors_only {
+        scope.push("errors".into());
+    }
+    let title = match scope.is_empty() {
+        true => app.defs.traces_view.title.clone(),
+        false => format!("{}({})", app.defs.traces_view.title, scope.join(" ")),
+    };
+    draw(
+        frame,
+        area,
+        app,
+        &app.defs.traces_view,
+        &app.traces_table,
+        title,
+        app.model.traces.len(),
+        |id, field| {
+            app.model
+                .traces
+                .get(id)
+                .map(|t| fields::trace_field(t, field, &app.model))
+        },
+    );
+}
+
+pub fn draw_health(frame: &mut Frame, area: Rect, app: &App) {
+    let failing = app.model.failing_checks();
+    let title = match failing {
+        0 => app.defs.health_view.title.clone(),
+        n => format!("{}({n} failing)", app.defs.health_view.title),
+    };
+    draw(
+        frame,
+        area,
+        app,
+        &app.defs.health_view,
+        &app.health_table,
+        title,
+        app.model.checks.len(),
+        |id, field| {
+            app.model
+                .checks
+                .get(id)
+                .map(|c| fields::check_field(c, field, &app.model))
+        },
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw<'a>(
+    frame: &mut Frame,
+    area: Rect,
+    app: &'a App,
+    def: &TableDef,
+    state: &TableState,
+    title: String,
+    total: usize,
+    value: impl Fn(&str, &str) -> Option<Value<'a>>,
+) {
+    let theme = &app.defs.theme;
+    let mut title_spans = vec![
+        Span::styled(format!(" {title}"), theme.style(Role::Title)),
+        Span::styled(
+            format!("[{}/{total}] ", state.len()),
+            theme.style(Role::Muted),
+        ),
+    ];
+    if let Some(filter) = &state.filter {
+        title_spans.push(Span::styled(
+            format!("</{}> ", inert(&filter.text)),
+            theme.style(Role::Accent),
+        ));
+    }
+    if app.model.is_stale() {
+        title_spans.push(Span::styled("stale ", theme.style(Role::Warn)));
+    }
+    let block = Block::bordered()
+        .border_style(theme.style(Role::Border))
+        .title(Line::from(title_spans));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let columns = def.layout(inner.width);
+
+    let mut header = Vec::with_capacity(columns.len() * 2);
+    for (n, (i, width)) in columns.iter().enumerate() {
+        let column = &def.columns[*i];
+        let sorted = *i == state.sort.min(def.columns.len() - 1);
+        let mut label = column.title.clone();
+        if sorted {
+            label.push(if state.descending { '↓' } else { '↑' });
+        }
+        if n > 0 {
+            header.push(Span::raw(" "));
+        }
+        let role = if sorted {
+            Role::Sorted
+        } else {
+            Role::TableHeader
+        };
+        header.push(Span::styled(
+            pad(&label, *width as usize, column.align == Align::Right),
+            theme.style(role),
+        ));
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(header)),
+        Rect { height: 1, ..inner },
+    );
+
+    let body = Rect {
+        y: inner.y + 1,
+        height: inner.height - 1,
+        ..inner
+    };
+    if state.is_empty() {
+        let what = if state.filter.is_some() {
+            "nothing matches the filter (Esc clears it)"
+        } else {
+            "nothing here yet"
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(what, theme.style(Role::Muted))),
+            body,
+        );
+        return;
+    }
+    let visible = state
+        .ids()
+        .enumerate()
+        .skip(state.offset)
+        .take(body.height as usize);
+    let mut lines = Vec::with_capacity(body.height as usize);
+    for (index, id) in visible {
+        let selected = index == state.cursor;
+        let base = if selected {
+            theme.style(Role::Selection)
+        } else {
+            Style::default()
+        };
+        let mut spans = Vec::with_capacity(columns.len() * 2);
+        for (n, (i, width)) in columns.iter().enumerate() {
+            let column = &def.columns[*i];
+            let v = value(id, &column.field).unwrap_or(Value::Missing);
+            let (text, role) = fields::cell(column, &v, app.now);
+            if n > 0 {
+                spans.push(Span::styled(" ", base));
+            }
+            let style = match (selected, role) {
+                (true, _) => base,
+                (false, Some(role)) => theme.style(role),
+                (false, None) => theme.style(Role::Text),
+            };
+            spans.push(Span::styled(
+                pad(&text, *width as usize, column.align == Align::Right),
+                style,
+            ));
+        }
+        lines.push(Line::from(spans).style(base));
+    }
+    frame.render_widget(Paragraph::new(lines), body);
+}

@@ -1,0 +1,3 @@
+//! One task's detail.
+
+pub mod draw;
