@@ -66,7 +66,7 @@ async fn keystroke(connection: &mut ExecConnection, task: &str, keys: usize) {
             match connection.output.recv().await {
                 Some(ExecOutput::Stdout(bytes)) => {
                     let echoed = bytes.contains(&(c as u8));
-                    app.on_exec_output(id, ExecOutput::Stdout(bytes));
+                    app.sessions.on_output(id, ExecOutput::Stdout(bytes));
                     if echoed {
                         break;
                     }
@@ -97,7 +97,7 @@ async fn keystroke(connection: &mut ExecConnection, task: &str, keys: usize) {
 async fn bulk(mut connection: ExecConnection, task: &str) {
     let (mut app, id) = console(task);
     let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
-    let slice = day2top::tui::EXEC_SLICE;
+    let slice = day2top::tui::event_loop::EXEC_SLICE;
     let start = Instant::now();
     let mut total = 0usize;
     let mut turns = Vec::new();
@@ -116,7 +116,7 @@ async fn bulk(mut connection: ExecConnection, task: &str) {
             match next {
                 Some(ExecOutput::Stdout(bytes)) => {
                     taken += bytes.len();
-                    app.on_exec_output(id, ExecOutput::Stdout(bytes));
+                    app.sessions.on_output(id, ExecOutput::Stdout(bytes));
                 }
                 Some(ExecOutput::Exited(status)) => {
                     assert_eq!(status.exit_code, Some(0), "{status:?}");
@@ -166,7 +166,8 @@ fn emulator_alone(task: &str) {
     let start = Instant::now();
     let mut fed = 0;
     while fed < total {
-        app.on_exec_output(id, ExecOutput::Stdout(chunk.clone()));
+        app.sessions
+            .on_output(id, ExecOutput::Stdout(chunk.clone()));
         fed += chunk.len();
     }
     let secs = start.elapsed().as_secs_f64();

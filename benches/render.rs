@@ -46,7 +46,7 @@ fn time_frames(app: &mut App, frames: usize) -> Vec<Duration> {
 fn time_rebuilds(app: &mut App, times: usize) -> Vec<Duration> {
     (0..times)
         .map(|_| {
-            app.tasks_table.invalidate();
+            app.tables.tasks.invalidate();
             let start = Instant::now();
             app.prepare();
             start.elapsed()
@@ -92,12 +92,12 @@ fn time_typing(app: &mut App, text: &str, rounds: usize) -> Vec<Duration> {
     let mut times = Vec::new();
     for _ in 0..rounds {
         for n in 1..=text.len() {
-            app.tasks_table.set_filter(&text[..n]);
+            app.tables.tasks.set_filter(&text[..n]);
             let start = Instant::now();
             app.prepare();
             times.push(start.elapsed());
         }
-        app.tasks_table.set_filter("");
+        app.tables.tasks.set_filter("");
         app.prepare();
     }
     times
@@ -139,13 +139,13 @@ fn main() {
         time_typing(&mut app, "cassandra-node", 5),
         Some(Duration::from_millis(5)),
     );
-    app.tasks_table.set_filter("kafka|cassandra|!x");
+    app.tables.tasks.set_filter("kafka|cassandra|!x");
     report(
         "tasks view, regex re-filter of 10,000 rows",
         time_rebuilds(&mut app, 30),
         Some(Duration::from_millis(10)),
     );
-    app.tasks_table.set_filter("");
+    app.tables.tasks.set_filter("");
 
     app.act(Action::ViewNodes);
     report(
@@ -175,11 +175,13 @@ fn main() {
     fixture::feed_dash(&mut app, fixture::demo_series(small, 300));
     app.size = (200, 60);
     app.prepare();
-    let body = screen::areas(&app, ratatui::layout::Rect::new(0, 0, 200, 60)).body;
-    let sparklines: usize = day2top::tui::dash::draw::layout(app.dash_def(), body, 0)
+    let body =
+        day2top::tui::chrome::layout::areas(false, ratatui::layout::Rect::new(0, 0, 200, 60)).body;
+    let sparklines: usize = day2top::tui::dash::grid::layout(app.dash.def(&app.defs), body, 0)
         .iter()
         .filter(|(i, _)| {
-            app.dash_def().panels[*i].chart == day2top::tui::config::dashboard::Chart::Sparkline
+            app.dash.def(&app.defs).panels[*i].chart
+                == day2top::tui::config::dashboard::Chart::Sparkline
         })
         .map(|(i, r)| {
             app.dash.panels[*i]

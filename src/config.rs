@@ -124,7 +124,7 @@ impl ConfigFile {
         };
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read config file {}: {e}", path.display()))?;
-        crate::tui::config::defs::parse(&path.display().to_string(), &text)
+        crate::tui::config::toml::parse(&path.display().to_string(), &text)
     }
 }
 
@@ -147,11 +147,11 @@ listen = "0.0.0.0:7070"
 demo = true
 seed = 7
 "#;
-        let cfg: ConfigFile = crate::tui::config::defs::parse("config.toml", text).unwrap();
+        let cfg: ConfigFile = crate::tui::config::toml::parse("config.toml", text).unwrap();
         assert_eq!(cfg.context["prod"].url, "https://gw.example:7070");
         assert_eq!(cfg.gateway.seed, Some(7));
         let bad = "[gateway]\nlisten = 7070\n";
-        let err = crate::tui::config::defs::parse::<ConfigFile>("config.toml", bad).unwrap_err();
+        let err = crate::tui::config::toml::parse::<ConfigFile>("config.toml", bad).unwrap_err();
         assert!(err.starts_with("config.toml:2:"), "{err}");
     }
 }

@@ -183,7 +183,7 @@ pub fn filters(data: &[u8]) {
 /// The TOML files a user writes: config, tokens, checks, keymaps, themes,
 /// views and dashboards. Each loads or says why; none panics.
 pub fn config_toml(data: &[u8]) {
-    use crate::tui::config::defs::parse;
+    use crate::tui::config::toml::parse;
     let text = text(data);
     let _ = parse::<crate::config::ConfigFile>("fuzz", &text);
     let _ = crate::gateway::Tokens::parse(&text);

@@ -258,8 +258,8 @@ fn the_selection_stays_on_its_row_when_rows_move() {
         key(&mut app, KeyCode::Down);
     }
     app.prepare();
-    let chosen = app.tasks_table.selected_id().unwrap().to_string();
-    let position = app.tasks_table.cursor;
+    let chosen = app.tables.tasks.selected_id().unwrap().to_string();
+    let position = app.tables.tasks.cursor;
     // A task that sorts first appears; the chosen row moves down by one.
     let now = app.now;
     let mut newcomer = app.model.tasks[chosen.as_str()].clone();
@@ -277,8 +277,8 @@ fn the_selection_stays_on_its_row_when_rows_move() {
         now,
     );
     app.prepare();
-    assert_eq!(app.tasks_table.selected_id(), Some(chosen.as_str()));
-    assert_eq!(app.tasks_table.cursor, position + 1);
+    assert_eq!(app.tables.tasks.selected_id(), Some(chosen.as_str()));
+    assert_eq!(app.tables.tasks.cursor, position + 1);
 }
 
 /// The log view after `:logs`, holding the demo's lines of the last minute.
@@ -454,7 +454,7 @@ fn enter_on_a_failing_check_opens_its_logs_at_the_failure() {
     let mut app = demo_app(150);
     typed(&mut app, ":health\n");
     render(&mut app, 160, 48);
-    let first = app.health_table.selected_id().unwrap().to_string();
+    let first = app.tables.health.selected_id().unwrap().to_string();
     let check = app.model.checks[&first].clone();
     assert_eq!(
         check.status,
@@ -463,13 +463,13 @@ fn enter_on_a_failing_check_opens_its_logs_at_the_failure() {
     );
     let effects = app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     assert!(matches!(app.route(), day2top::tui::app::Route::Logs { .. }));
-    assert_eq!(app.log_view.pending_at, check.last_failure);
+    assert_eq!(app.logs.view.pending_at, check.last_failure);
     assert!(!effects.is_empty(), "the logs are subscribed to");
     // When the lines come, the view pauses at the failure.
     fixture::feed_logs(&mut app, fixture::demo_logs(42, 150, 5));
     render(&mut app, 160, 48);
-    assert_eq!(app.log_view.pending_at, None);
-    assert!(!app.log_view.follow, "paused at the failure");
+    assert_eq!(app.logs.view.pending_at, None);
+    assert!(!app.logs.view.follow, "paused at the failure");
 }
 
 fn dash(app: &mut App) {
@@ -646,7 +646,7 @@ fn a_span_opens_its_tasks_logs_at_its_time() {
     assert!(!effects.is_empty());
     assert!(matches!(app.route(), day2top::tui::app::Route::Logs { .. }));
     assert_eq!(
-        app.log_view.pending_at,
+        app.logs.view.pending_at,
         Some((span.start / 1_000_000) as i64)
     );
 }
@@ -685,7 +685,8 @@ fn exec_pane(app: &mut App, recorded: &[&[u8]]) -> u64 {
         other => panic!("s opens a session: {other:?}"),
     };
     for bytes in recorded {
-        app.on_exec_output(id, day2top::client::ExecOutput::Stdout(bytes.to_vec()));
+        app.sessions
+            .on_output(id, day2top::client::ExecOutput::Stdout(bytes.to_vec()));
     }
     id
 }
@@ -763,7 +764,7 @@ fn exec_pane_wide_and_combining_characters() {
 fn exec_pane_exited_and_the_sessions_list() {
     check("exec_exited", |app| {
         let id = exec_pane(app, &[b"$ exit 3\r\n"]);
-        app.on_exec_output(
+        app.sessions.on_output(
             id,
             day2top::client::ExecOutput::Exited(day2top::api::ExecStatus {
                 exit_code: Some(3),
@@ -774,7 +775,7 @@ fn exec_pane_exited_and_the_sessions_list() {
     });
     check("exec_failed", |app| {
         let id = exec_pane(app, &[]);
-        app.on_exec_failed(
+        app.sessions.on_failed(
             id,
             "gateway refused: token \"viewer\" lacks the exec scope".into(),
         );
@@ -815,7 +816,7 @@ fn exec_pane_keys_go_to_the_process_and_the_chord_leaves() {
     assert!(!app.quit);
     assert_eq!(app.route(), &day2top::tui::app::Route::Exec { id });
     // A paste is bracketed once the program asks for it.
-    app.on_exec_output(
+    app.sessions.on_output(
         id,
         day2top::client::ExecOutput::Stdout(b"\x1b[?2004h".to_vec()),
     );
@@ -827,7 +828,7 @@ fn exec_pane_keys_go_to_the_process_and_the_chord_leaves() {
 #[test]
 fn exec_passes_the_consoles_no_color_on() {
     let mut app = demo_app(150);
-    app.exec_env.insert("NO_COLOR".into(), "1".into());
+    app.sessions.env.insert("NO_COLOR".into(), "1".into());
     key(&mut app, KeyCode::Char('t'));
     app.prepare();
     match app
@@ -876,6 +877,6 @@ fn exec_pane_scrolls_back_through_its_history() {
     assert!(back.contains("rows back"));
     // Any key for the process returns to the live screen.
     app.on_key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
-    assert_eq!(app.pane(id).unwrap().scroll, 0);
+    assert_eq!(app.sessions.pane(id).unwrap().scroll, 0);
     assert!(screen(&mut app).contains("line 200"));
 }

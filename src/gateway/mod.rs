@@ -10,6 +10,7 @@ mod objects;
 mod otlp;
 mod prober;
 mod prometheus;
+mod request;
 mod routes;
 mod seek;
 mod series;

@@ -30,7 +30,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             (shared.clone(), super::Scope::Ingest),
-            super::routes::require,
+            super::request::require,
         ))
         .with_state(shared)
 }

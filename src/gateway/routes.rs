@@ -4,36 +4,18 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Path, Query, RawQuery, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::extract::{ConnectInfo, Path, Query, RawQuery, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::Shared;
-use super::auth::{Scope, Tokens};
+use super::auth::Scope;
 use super::filter::Matcher;
-use super::stats::GatewayStats;
+use super::request::{Actor, HttpError, require, require_admin};
 use crate::api::{API_VERSION, ApiError, ErrorCode, Filter, SeriesRange, VersionInfo};
-
-/// An [`ApiError`] as an HTTP response.
-pub struct HttpError(pub ApiError);
-
-impl IntoResponse for HttpError {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.error.code.http_status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self.0)).into_response()
-    }
-}
-
-impl From<QueryRejection> for HttpError {
-    fn from(rejection: QueryRejection) -> Self {
-        HttpError(ApiError::new(ErrorCode::BadRequest, rejection.body_text()))
-    }
-}
 
 fn not_found(what: &str, id: &str) -> HttpError {
     HttpError(ApiError::new(
@@ -41,10 +23,6 @@ fn not_found(what: &str, id: &str) -> HttpError {
         format!("no {what} with id {id:?}"),
     ))
 }
-
-/// Who made a request: the name of the token it carried.
-#[derive(Debug, Clone)]
-pub struct Actor(pub String);
 
 pub fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
@@ -78,48 +56,6 @@ pub fn router(shared: Arc<Shared>) -> Router {
     .with_state(shared)
 }
 
-/// Every route needs a valid token with the router's scope (`read` for
-/// the API, `ingest` for OTLP writes). Refused requests are audited.
-pub(super) async fn require(
-    State((gw, scope)): State<(Arc<Shared>, Scope)>,
-    ConnectInfo(peer): ConnectInfo<super::Peer>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    GatewayStats::add(&gw.stats.requests, 1);
-    let header = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let token = gw
-        .tokens
-        .authenticate(header)
-        .and_then(|token| Tokens::authorize(token, scope).map(|()| token));
-    match token {
-        Ok(token) => {
-            req.extensions_mut().insert(Actor(token.name.clone()));
-            next.run(req).await
-        }
-        Err(err) => {
-            GatewayStats::add(&gw.stats.auth_failures, 1);
-            gw.audit.auth_failure(
-                &peer.0.to_string(),
-                &super::exec::user_agent(req.headers()),
-                &format!("{} {}", req.method(), req.uri().path()),
-                &err.error.message,
-            );
-            let mut response = HttpError(err).into_response();
-            if response.status() == StatusCode::UNAUTHORIZED {
-                response.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"day2top\""),
-                );
-            }
-            response
-        }
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AuditQuery {
@@ -139,15 +75,6 @@ async fn audit(
     let Query(q) = query?;
     require_admin(&gw, &actor)?;
     Ok(Json(gw.store.audit(q.limit.unwrap_or(100).min(MAX_AUDIT))))
-}
-
-/// The audit trail is for tokens with the `admin` scope only.
-pub(super) fn require_admin(gw: &Shared, actor: &Actor) -> Result<(), HttpError> {
-    let token = gw
-        .tokens
-        .named(&actor.0)
-        .ok_or_else(|| HttpError(ApiError::new(ErrorCode::Forbidden, "the token is gone")))?;
-    Tokens::authorize(token, Scope::Admin).map_err(HttpError)
 }
 
 #[derive(Serialize)]
@@ -482,7 +409,7 @@ async fn logs(
             // Not in the ring any more: ask the source that made it.
             let cursor = cursor.unwrap_or_default();
             let source = peer.0.to_string();
-            let client = super::exec::user_agent(&headers);
+            let client = super::request::user_agent(&headers);
             let asker = super::seek::Asker {
                 actor: &actor.0,
                 source: &source,

@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 
 use super::Shared;
 use super::filter::Matcher;
-use super::routes::Actor;
+use super::request::{Actor, HttpError, require_admin};
 use super::stats::GatewayStats;
 use super::store::Start;
 use super::topic::Published;
@@ -117,10 +117,10 @@ pub async fn upgrade(
     State(gw): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<super::Peer>,
     Extension(actor): Extension<Actor>,
-) -> Result<Response, super::routes::HttpError> {
+) -> Result<Response, HttpError> {
     let Some(slot) = PerToken::take(&gw, &actor.0) else {
         GatewayStats::add(&gw.stats.streams_refused, 1);
-        return Err(super::routes::HttpError(ApiError::new(
+        return Err(HttpError(ApiError::new(
             ErrorCode::TooMany,
             format!(
                 "token {:?} already has {} streams open (--max-streams-per-token); close one first",
@@ -341,8 +341,7 @@ async fn handle_client_msg(
                 Err(e) => return outbox.try_send(error_msg(Some(sub), e)),
             };
             if topic == Topic::Audit
-                && let Err(super::routes::HttpError(error)) =
-                    super::routes::require_admin(gw, &Actor(who.actor.clone()))
+                && let Err(HttpError(error)) = require_admin(gw, &Actor(who.actor.clone()))
             {
                 return outbox.try_send(encode(&ServerMsg::Error {
                     sub: Some(sub),

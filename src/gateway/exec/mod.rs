@@ -18,11 +18,11 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::Shared;
-use super::routes::{Actor, HttpError};
+use super::request::{Actor, HttpError, user_agent};
 use crate::api::{
     ApiError, AuditKind, AuditRecord, Decision, ErrorCode, ExecRequest, ExecSession, Task,
     now_millis,
@@ -126,14 +126,6 @@ fn origin(kind: AuditKind, actor: &str, peer: &super::Peer, headers: &HeaderMap)
     let mut record = AuditRecord::new(kind, Decision::Deny, actor, &peer.0.to_string());
     record.client = user_agent(headers);
     record
-}
-
-pub fn user_agent(headers: &HeaderMap) -> String {
-    headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(200).collect())
-        .unwrap_or_default()
 }
 
 /// `POST /api/v1/tasks/{id}/exec`.

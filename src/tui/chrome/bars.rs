@@ -6,31 +6,70 @@ use ratatui::layout::{HorizontalAlignment, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::tui::app::{App, Mode, Route};
+use crate::api::UnixMillis;
+use crate::tui::chrome::line::LineEdit;
 use crate::tui::config::theme::Role;
-use crate::tui::logs::view::LogScope;
-use crate::tui::model::Connection;
-use crate::tui::tables::fields::age;
+use crate::tui::config::theme::Theme;
+use crate::tui::feature::Notice;
+use crate::tui::model::{Connection, Model};
 use crate::tui::widgets::text::inert;
+use crate::tui::widgets::units::age;
+
+/// What the frame around a view shows; the App fills it in.
+pub struct Chrome<'a> {
+    pub theme: &'a Theme,
+    pub model: &'a Model,
+    pub now: UnixMillis,
+    pub origin: &'a Origin,
+    /// Where the operator is, outermost first.
+    pub crumbs: Vec<String>,
+    pub footer: Footer<'a>,
+}
+
+/// The footer: the line being typed, a notice, or the key hints.
+pub enum Footer<'a> {
+    Line {
+        prompt: &'static str,
+        line: &'a LineEdit,
+        /// The completion Tab would take, shown after the text.
+        completion: Option<&'a str>,
+        /// A filter that is not a regex, matched as text.
+        literal: bool,
+    },
+    Notice(&'a Notice),
+    /// Each hint's key and what it does.
+    Hints(Vec<(String, &'a str)>),
+}
+
+/// What the header says about where the data comes from.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub context: String,
+    pub url: String,
+    /// The cluster's name and source (`host`, `demo`), once the gateway said.
+    pub cluster: Option<(String, String)>,
+    /// Exec is hidden (`--readonly`, a read-only context).
+    pub readonly: bool,
+}
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-fn spinner(app: &App) -> &'static str {
-    SPINNER[(app.now / 100).rem_euclid(SPINNER.len() as i64) as usize]
+fn spinner(chrome: &Chrome) -> &'static str {
+    SPINNER[(chrome.now / 100).rem_euclid(SPINNER.len() as i64) as usize]
 }
 
-pub fn header(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.defs.theme;
+pub fn header(frame: &mut Frame, area: Rect, chrome: &Chrome) {
+    let theme = chrome.theme;
     let bar = theme.style(Role::Header);
     let strong = theme.style(Role::HeaderAccent);
-    let (state, state_role) = match &app.model.connection {
+    let (state, state_role) = match &chrome.model.connection {
         Connection::Connected { .. } => ("● live".to_string(), None),
-        Connection::Connecting { .. } => (format!("{} connecting", spinner(app)), None),
+        Connection::Connecting { .. } => (format!("{} connecting", spinner(chrome)), None),
         Connection::Disconnected { since, .. } => (
             format!(
                 "✗ {} {}",
-                if app.model.loaded { "stale" } else { "down" },
-                age(app.now - since)
+                if chrome.model.loaded { "stale" } else { "down" },
+                age(chrome.now - since)
             ),
             Some(Role::Banner),
         ),
@@ -38,14 +77,14 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     };
     let counts = format!(
         " {} nodes  {} tasks ",
-        app.model.nodes.len(),
-        app.model.tasks.len()
+        chrome.model.nodes.len(),
+        chrome.model.tasks.len()
     );
     let mut spans = vec![
         Span::styled(" day2top ", strong),
-        Span::styled(format!("│ {} ", inert(&app.origin.context)), bar),
+        Span::styled(format!("│ {} ", inert(&chrome.origin.context)), bar),
     ];
-    if let Some((name, source)) = &app.origin.cluster {
+    if let Some((name, source)) = &chrome.origin.cluster {
         spans.push(Span::styled(
             format!("│ {} ({}) ", inert(name), inert(source)),
             strong,
@@ -60,13 +99,16 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         ),
         Span::styled(format!("│{counts}"), bar),
     ]);
-    if app.model.dropped > 0 {
+    if chrome.model.dropped > 0 {
         spans.push(Span::styled(
-            format!("│ {} dropped ", app.model.dropped),
+            format!("│ {} dropped ", chrome.model.dropped),
             theme.style(Role::Warn),
         ));
     }
-    spans.push(Span::styled(format!("│ {} ", inert(&app.origin.url)), bar));
+    spans.push(Span::styled(
+        format!("│ {} ", inert(&chrome.origin.url)),
+        bar,
+    ));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }
 
@@ -74,16 +116,16 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
 const REFUSED_HINT: &str =
     "fix the token (the context's token_file, or --token-file) and start day2top again";
 
-pub fn banner_text(app: &App) -> Option<String> {
-    match &app.model.connection {
+pub fn banner_text(chrome: &Chrome) -> Option<String> {
+    match &chrome.model.connection {
         Connection::Disconnected {
             error,
             retry_at,
             attempt,
             ..
         } => {
-            let retry = ((retry_at - app.now).max(0) + 999) / 1000;
-            let shown = if app.model.loaded {
+            let retry = ((retry_at - chrome.now).max(0) + 999) / 1000;
+            let shown = if chrome.model.loaded {
                 " The data shown is stale."
             } else {
                 ""
@@ -100,82 +142,40 @@ pub fn banner_text(app: &App) -> Option<String> {
     }
 }
 
-pub fn banner(frame: &mut Frame, area: Rect, app: &App) {
-    if let Some(text) = banner_text(app) {
-        let style = app.defs.theme.style(Role::Banner);
+pub fn banner(frame: &mut Frame, area: Rect, chrome: &Chrome) {
+    if let Some(text) = banner_text(chrome) {
+        let style = chrome.theme.style(Role::Banner);
         frame.render_widget(Paragraph::new(text).style(style), area);
     }
 }
 
-pub fn breadcrumbs(frame: &mut Frame, area: Rect, app: &App) {
+pub fn breadcrumbs(frame: &mut Frame, area: Rect, chrome: &Chrome) {
     if area.height == 0 {
         return;
     }
-    let theme = &app.defs.theme;
+    let theme = chrome.theme;
     let mut spans = vec![Span::raw(" ")];
-    for (i, route) in app.routes.iter().enumerate() {
+    for (i, label) in chrome.crumbs.iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(" › ", theme.style(Role::Muted)));
         }
-        let label = match route {
-            Route::Cluster => "cluster".to_string(),
-            Route::Nodes => "nodes".to_string(),
-            Route::Health => "health".to_string(),
-            Route::Traces => "traces".to_string(),
-            Route::Sessions => "sessions".to_string(),
-            Route::Exec { id } => match app.pane(*id) {
-                Some(p) => format!("exec {}", inert(&p.task)),
-                None => "exec".to_string(),
-            },
-            Route::Trace { id } => match app.model.traces.get(id) {
-                Some(t) => format!("{}: {}", inert(&t.root_service), inert(&t.root_operation)),
-                None => format!("trace {}", inert(id)),
-            },
-            Route::Dash => format!(
-                "dashboard {} · {}",
-                inert(&app.dash_def().title),
-                crate::api::format_span(app.dash.window_ms())
-            ),
-            Route::DashPanel { panel } => app
-                .dash_def()
-                .panels
-                .get(*panel)
-                .map_or_else(|| "panel".to_string(), |p| inert(&p.title).into_owned()),
-            Route::Tasks { node: None } => "tasks".to_string(),
-            Route::Tasks { node: Some(id) } => {
-                format!("tasks on {}", inert(app.model.node_name(id)))
-            }
-            Route::Logs { scope } => match scope {
-                LogScope::All => "logs".to_string(),
-                LogScope::Task(id) => match app.model.tasks.get(id.as_str()) {
-                    Some(t) => format!("logs of {}", inert(&t.name)),
-                    None => format!("logs of task {}", inert(id)),
-                },
-                LogScope::Node(id) => format!("logs of {}", inert(app.model.node_name(id))),
-                LogScope::Unit(unit) => format!("logs of {}", inert(unit)),
-            },
-            Route::Task { id } => match app.model.tasks.get(id.as_str()) {
-                Some(t) => format!("task {}", inert(&t.name)),
-                None => format!("task {}", inert(id)),
-            },
-        };
-        let role = if i + 1 == app.routes.len() {
+        let role = if i + 1 == chrome.crumbs.len() {
             Role::Breadcrumb
         } else {
             Role::Muted
         };
-        spans.push(Span::styled(label, theme.style(role)));
+        spans.push(Span::styled(label.clone(), theme.style(role)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 /// The body before the first snapshot: connecting, or why not.
-pub fn waiting(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.defs.theme;
-    let lines = match &app.model.connection {
+pub fn waiting(frame: &mut Frame, area: Rect, chrome: &Chrome) {
+    let theme = chrome.theme;
+    let lines = match &chrome.model.connection {
         Connection::Disconnected { error, .. } => vec![
             Line::styled(
-                format!("cannot reach the gateway at {}", inert(&app.origin.url)),
+                format!("cannot reach the gateway at {}", inert(&chrome.origin.url)),
                 theme.style(Role::Error),
             ),
             Line::styled(inert(error).into_owned(), theme.style(Role::Text)),
@@ -188,7 +188,7 @@ pub fn waiting(frame: &mut Frame, area: Rect, app: &App) {
             Line::styled(
                 format!(
                     "the gateway at {} refused the token",
-                    inert(&app.origin.url)
+                    inert(&chrome.origin.url)
                 ),
                 theme.style(Role::Error),
             ),
@@ -199,7 +199,11 @@ pub fn waiting(frame: &mut Frame, area: Rect, app: &App) {
             ),
         ],
         _ => vec![Line::styled(
-            format!("{} connecting to {}", spinner(app), inert(&app.origin.url)),
+            format!(
+                "{} connecting to {}",
+                spinner(chrome),
+                inert(&chrome.origin.url)
+            ),
             theme.style(Role::Muted),
         )],
     };
@@ -211,69 +215,54 @@ pub fn waiting(frame: &mut Frame, area: Rect, app: &App) {
     );
 }
 
-pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
+pub fn footer(frame: &mut Frame, area: Rect, chrome: &Chrome) {
     if area.height == 0 {
         return;
     }
-    let theme = &app.defs.theme;
-    match app.mode {
-        Mode::Filter | Mode::Search | Mode::Command => {
-            let in_logs = matches!(app.route(), Route::Logs { .. });
-            let prompt = match app.mode {
-                Mode::Filter if in_logs => "filter (p<=N src=NAME regex, ! inverts): ",
-                Mode::Filter | Mode::Search => "/",
-                _ => ":",
-            };
+    let theme = chrome.theme;
+    match &chrome.footer {
+        Footer::Line {
+            prompt,
+            line,
+            completion,
+            literal,
+        } => {
             let mut spans = vec![
-                Span::styled(prompt, theme.style(Role::HintKey)),
-                Span::styled(app.line.text.clone(), theme.style(Role::Input)),
+                Span::styled(*prompt, theme.style(Role::HintKey)),
+                Span::styled(line.text.clone(), theme.style(Role::Input)),
             ];
-            if app.mode == Mode::Command
-                && let Some(c) = app.completions.get(
-                    app.completion_index
-                        .min(app.completions.len().saturating_sub(1)),
-                )
-                && let Some(rest) = c.strip_prefix(app.line.text.as_str())
-            {
+            if let Some(rest) = completion.and_then(|c| c.strip_prefix(line.text.as_str())) {
                 spans.push(Span::styled(
                     rest.to_string(),
                     theme.style(Role::Completion),
                 ));
             }
-            if app.mode == Mode::Filter
-                && let Some(f) = app.table().and_then(|t| t.filter.as_ref())
-                && f.literal
-            {
+            if *literal {
                 spans.push(Span::styled(
                     "  (not a regex: matching as text)",
                     theme.style(Role::Muted),
                 ));
             }
             frame.render_widget(Paragraph::new(Line::from(spans)), area);
-            let before: String = app.line.text.chars().take(app.line.cursor).collect();
+            let before: String = line.text.chars().take(line.cursor).collect();
             let x = area.x
-                + unicode_width::UnicodeWidthStr::width(prompt) as u16
+                + unicode_width::UnicodeWidthStr::width(*prompt) as u16
                 + unicode_width::UnicodeWidthStr::width(before.as_str()) as u16;
             frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
         }
-        _ => {
-            if let Some(notice) = &app.notice {
-                let role = if notice.error {
-                    Role::Error
-                } else {
-                    Role::Info
-                };
-                frame.render_widget(
-                    Paragraph::new(format!(" {}", inert(&notice.text))).style(theme.style(role)),
-                    area,
-                );
-                return;
-            }
-            let mut hints: Vec<(String, &str)> = app
-                .hints()
-                .into_iter()
-                .filter_map(|action| app.defs.keymap.hint(action, app.view_kind()))
-                .collect();
+        Footer::Notice(notice) => {
+            let role = if notice.error {
+                Role::Error
+            } else {
+                Role::Info
+            };
+            frame.render_widget(
+                Paragraph::new(format!(" {}", inert(&notice.text))).style(theme.style(role)),
+                area,
+            );
+        }
+        Footer::Hints(hints) => {
+            let mut hints = hints.clone();
             // Whole hints only: past the width, the view's last ones go
             // first; the command line, help and quit always stay.
             let width = |hints: &[(String, &str)]| -> usize {

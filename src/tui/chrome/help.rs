@@ -6,11 +6,10 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use crate::tui::app::App;
-use crate::tui::config::theme::Role;
+use crate::tui::config::keymap::Keymap;
+use crate::tui::config::theme::{Role, Theme};
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
-    let theme = &app.defs.theme;
+pub fn draw(frame: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, scroll: u16) {
     let width = area.width.min(72);
     let height = area.height.saturating_sub(2).max(area.height.min(3));
     let popup = Rect::new(
@@ -28,18 +27,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
             Span::styled(desc, text_style),
         ])
     };
-    let mut lines = vec![heading(&format!("Keys (keymap {})", app.defs.keymap.name))];
-    for binding in app.defs.keymap.bindings.iter().filter(|b| b.when.is_none()) {
+    let mut lines = vec![heading(&format!("Keys (keymap {})", keymap.name))];
+    for binding in keymap.bindings.iter().filter(|b| b.when.is_none()) {
         let keys: Vec<String> = binding.on.iter().map(|k| k.to_string()).collect();
         lines.push(row(keys.join(" "), binding.desc.clone()));
     }
-    let mut views: Vec<_> = app
-        .defs
-        .keymap
-        .bindings
-        .iter()
-        .filter_map(|b| b.when)
-        .collect();
+    let mut views: Vec<_> = keymap.bindings.iter().filter_map(|b| b.when).collect();
     views.dedup();
     for view in views {
         lines.push(Line::raw(""));
@@ -47,13 +40,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
             "In the {} view",
             format!("{view:?}").to_lowercase()
         )));
-        for binding in app
-            .defs
-            .keymap
-            .bindings
-            .iter()
-            .filter(|b| b.when == Some(view))
-        {
+        for binding in keymap.bindings.iter().filter(|b| b.when == Some(view)) {
             let keys: Vec<String> = binding.on.iter().map(|k| k.to_string()).collect();
             lines.push(row(keys.join(" "), binding.desc.clone()));
         }

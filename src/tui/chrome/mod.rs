@@ -3,4 +3,5 @@
 
 pub mod bars;
 pub mod help;
+pub mod layout;
 pub mod line;

@@ -7,12 +7,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::api::TaskState;
-use crate::tui::app::App;
 use crate::tui::config::theme::Role;
+use crate::tui::feature::Scene;
 use crate::tui::model::{CPU_SERIES, MEM_SERIES};
-use crate::tui::tables::fields::age;
+use crate::tui::tables::state::TableState;
 use crate::tui::widgets::sparkline::sparkline;
 use crate::tui::widgets::text::{inert, pad};
+use crate::tui::widgets::units::age;
 
 /// The three boxes: task counts, nodes, changes.
 fn split(body: Rect) -> [Rect; 3] {
@@ -57,17 +58,17 @@ pub fn state_role(state: TaskState) -> Role {
     }
 }
 
-pub fn draw(frame: &mut Frame, body: Rect, app: &App) {
+pub fn draw(frame: &mut Frame, body: Rect, scene: &Scene, cluster: &TableState) {
     let [counts, nodes, changes] = split(body);
-    draw_counts(frame, counts, app);
-    draw_nodes(frame, nodes, app);
-    draw_changes(frame, changes, app);
+    draw_counts(frame, counts, scene);
+    draw_nodes(frame, nodes, scene, cluster);
+    draw_changes(frame, changes, scene);
 }
 
-fn boxed<'a>(app: &App, title: String) -> Block<'a> {
-    let theme = &app.defs.theme;
+fn boxed<'a>(scene: &Scene, title: String) -> Block<'a> {
+    let theme = &scene.defs.theme;
     let mut spans = vec![Span::styled(format!(" {title} "), theme.style(Role::Title))];
-    if app.model.is_stale() {
+    if scene.model.is_stale() {
         spans.push(Span::styled("stale ", theme.style(Role::Warn)));
     }
     Block::bordered()
@@ -75,13 +76,13 @@ fn boxed<'a>(app: &App, title: String) -> Block<'a> {
         .title(Line::from(spans))
 }
 
-fn draw_counts(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.defs.theme;
-    let block = boxed(app, format!("Tasks {}", app.model.tasks.len()));
+fn draw_counts(frame: &mut Frame, area: Rect, scene: &Scene) {
+    let theme = &scene.defs.theme;
+    let block = boxed(scene, format!("Tasks {}", scene.model.tasks.len()));
     // Only the states some task is in: the line must fit 80 columns.
     let mut spans = Vec::new();
     for state in TaskState::ALL {
-        let n = app.model.tasks_by_state.get(&state).copied().unwrap_or(0);
+        let n = scene.model.tasks_by_state.get(&state).copied().unwrap_or(0);
         if n > 0 {
             spans.push(Span::styled(
                 format!("{n} "),
@@ -95,8 +96,8 @@ fn draw_counts(frame: &mut Frame, area: Rect, app: &App) {
     }
     // The checks, at the right of the title: failing ones in the error
     // colour (H opens them).
-    let checks = app.model.checks.len();
-    let block = match (checks, app.model.failing_checks()) {
+    let checks = scene.model.checks.len();
+    let block = match (checks, scene.model.failing_checks()) {
         (0, _) => block,
         (n, 0) => block.title_top(
             Line::from(Span::styled(
@@ -117,17 +118,17 @@ fn draw_counts(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// A node's series as a sparkline of `width` cells, on a 0–100 scale.
-fn spark(app: &App, name: &str, node: &str, width: u16) -> String {
-    match app.model.node_history(name, node) {
+fn spark(scene: &Scene, name: &str, node: &str, width: u16) -> String {
+    match scene.model.node_history(name, node) {
         Some(ring) => sparkline(ring.iter(), 100.0, width as usize),
         None => " ".repeat(width as usize),
     }
 }
 
-fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.defs.theme;
-    let state = &app.cluster_table;
-    let block = boxed(app, format!("Nodes {}", app.model.nodes.len()));
+fn draw_nodes(frame: &mut Frame, area: Rect, scene: &Scene, cluster: &TableState) {
+    let theme = &scene.defs.theme;
+    let state = &cluster;
+    let block = boxed(scene, format!("Nodes {}", scene.model.nodes.len()));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if inner.height < 2 || inner.width == 0 {
@@ -157,7 +158,7 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
         .take(inner.height as usize - 1)
         .enumerate()
     {
-        let Some(node) = app.model.nodes.get(id) else {
+        let Some(node) = scene.model.nodes.get(id) else {
             continue;
         };
         let y = inner.y + 1 + row as u16;
@@ -187,7 +188,7 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
                 Role::Text
             }
         };
-        let running = app
+        let running = scene
             .model
             .running_per_node
             .get(node.id.as_str())
@@ -215,7 +216,7 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
         );
         let mut x = inner.x + left_w;
         if spark_w > 0 {
-            let cpu = spark(app, CPU_SERIES, &node.id, spark_w);
+            let cpu = spark(scene, CPU_SERIES, &node.id, spark_w);
             frame.render_widget(
                 Span::styled(cpu, theme.style(Role::Sparkline)),
                 Rect::new(x, y, spark_w, 1),
@@ -233,7 +234,7 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
         x += mem_w;
         let rest = inner.right().saturating_sub(x + 1);
         if rest > 0 {
-            let mem = spark(app, MEM_SERIES, &node.id, rest);
+            let mem = spark(scene, MEM_SERIES, &node.id, rest);
             frame.render_widget(
                 Span::styled(mem, theme.style(Role::SparklineAlt)),
                 Rect::new(x + 1, y, rest, 1),
@@ -242,14 +243,14 @@ fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
     }
 }
 
-fn draw_changes(frame: &mut Frame, area: Rect, app: &App) {
+fn draw_changes(frame: &mut Frame, area: Rect, scene: &Scene) {
     if area.height == 0 {
         return;
     }
-    let theme = &app.defs.theme;
-    let block = boxed(app, "Recent state changes".to_string());
+    let theme = &scene.defs.theme;
+    let block = boxed(scene, "Recent state changes".to_string());
     let inner = block.inner(area);
-    let lines: Vec<Line> = app
+    let lines: Vec<Line> = scene
         .model
         .changes
         .iter()
@@ -257,7 +258,10 @@ fn draw_changes(frame: &mut Frame, area: Rect, app: &App) {
         .map(|c| {
             let from = c.from.map(|s| s.as_str()).unwrap_or("new");
             Line::from(vec![
-                Span::styled(pad(&age(app.now - c.at), 7, true), theme.style(Role::Muted)),
+                Span::styled(
+                    pad(&age(scene.now - c.at), 7, true),
+                    theme.style(Role::Muted),
+                ),
                 Span::raw(" "),
                 Span::styled(
                     pad(&inert(&c.task_name), 20, false),
@@ -269,7 +273,7 @@ fn draw_changes(frame: &mut Frame, area: Rect, app: &App) {
                 Span::styled(pad(c.to.as_str(), 8, false), theme.style(state_role(c.to))),
                 Span::raw(" "),
                 Span::styled(
-                    pad(&inert(app.model.node_name(&c.node_id)), 14, false),
+                    pad(&inert(scene.model.node_name(&c.node_id)), 14, false),
                     theme.style(Role::Muted),
                 ),
                 Span::raw(" "),

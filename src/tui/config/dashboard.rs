@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::tui::config::defs::parse;
+use crate::tui::config::toml::parse;
 
 pub const BUILTIN_DASHBOARD: &str = include_str!("../../../views/dashboard.toml");
 /// The name of the built-in dashboard, and of its file.
@@ -59,7 +59,7 @@ pub enum Unit {
 impl Unit {
     /// A value as people read it: `42.1%`, `1.2G`, `3.4M/s`, `250ms`, `2m`.
     pub fn format(self, v: f64) -> String {
-        use crate::tui::tables::fields::{bytes, number};
+        use crate::tui::widgets::units::{bytes, number};
         match self {
             Unit::Plain => number(v),
             Unit::Percent => format!("{v:.1}%"),
@@ -81,7 +81,7 @@ fn si(v: f64) -> String {
             return format!("{:.1}{suffix}", v / per);
         }
     }
-    crate::tui::tables::fields::number(v)
+    crate::tui::widgets::units::number(v)
 }
 
 fn duration(seconds: f64) -> String {

@@ -7,13 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
+use super::toml::parse;
 
+use super::fields::{CHECK_FIELDS, NODE_FIELDS, TASK_FIELDS, TRACE_FIELDS};
 use crate::tui::config::dashboard::{DashDef, load_dashboards};
 use crate::tui::config::keymap::{Keymap, KeymapFile};
 use crate::tui::config::theme::{Theme, ThemeFile};
 use crate::tui::config::viewdef::{TableDef, TableFile};
-use crate::tui::tables::fields::{CHECK_FIELDS, NODE_FIELDS, TASK_FIELDS, TRACE_FIELDS};
 
 pub const BUILTIN_THEMES: &[(&str, &str)] = &[
     ("default", include_str!("../../../themes/default.toml")),
@@ -49,20 +49,6 @@ pub struct Defs {
     /// Draw only ASCII (`--ascii`): sparklines and strips as ` .:-=+*#@`.
     pub ascii: bool,
     pub warnings: Vec<String>,
-}
-
-/// Parses TOML, naming the file and line of any error.
-pub fn parse<T: DeserializeOwned>(origin: &str, text: &str) -> Result<T, String> {
-    toml::from_str(text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
-        let message = e.message().trim().replace('\n', " ");
-        match line {
-            Some(line) => format!("{origin}:{line}: {message}"),
-            None => format!("{origin}: {message}"),
-        }
-    })
 }
 
 fn read_user(
@@ -129,26 +115,58 @@ pub fn load_theme(name: &str, dir: Option<&Path>, warnings: &mut Vec<String>) ->
 }
 
 pub fn load_keymap(name: &str, dir: Option<&Path>, warnings: &mut Vec<String>) -> Keymap {
-    let base_text = builtin(BUILTIN_KEYMAPS, name);
-    let base: KeymapFile = parse(
-        &format!("built-in keymap {name}"),
-        base_text.unwrap_or(BUILTIN_KEYMAPS[0].1),
-    )
-    .expect("built-in keymaps parse");
-    let mut keymap = Keymap::from_file(name, base);
+    let base = builtin(BUILTIN_KEYMAPS, name);
+    let mut keymap = builtin_keymap(name).unwrap_or_else(|| {
+        let mut default = builtin_keymap(BUILTIN_KEYMAPS[0].0).expect("the default keymap");
+        default.name = name.to_string();
+        default
+    });
     match read_user(dir, "keymaps", name) {
         Some((path, text)) => {
             match text.and_then(|t| parse::<KeymapFile>(&path.display().to_string(), &t)) {
-                Ok(user) => keymap.overlay(user.keymap),
+                Ok(user) => {
+                    // A user's file may start from another built-in keymap.
+                    if let Some(other) = user.extends.as_deref() {
+                        match builtin_keymap(other) {
+                            Some(start) => keymap.bindings = start.bindings,
+                            None => warnings.push(format!(
+                                "{}: extends {other:?}, which is not a built-in keymap",
+                                path.display()
+                            )),
+                        }
+                    }
+                    keymap.overlay(user.keymap)
+                }
                 Err(e) => warnings.push(format!("{e} (using the built-in keymap)")),
             }
         }
-        None if base_text.is_none() => {
+        None if base.is_none() => {
             warnings.push(format!("no keymap named {name:?}; using default"));
         }
         None => {}
     }
     keymap
+}
+
+/// A built-in keymap: the default, or a variant that changes a few keys of
+/// the one it extends (vim: `extends = "default"`).
+fn builtin_keymap(name: &str) -> Option<Keymap> {
+    let text = builtin(BUILTIN_KEYMAPS, name)?;
+    let file: KeymapFile =
+        parse(&format!("built-in keymap {name}"), text).expect("built-in keymaps parse");
+    let mut keymap = match file.extends.as_deref() {
+        Some(base) if base != name => builtin_keymap(base).expect("a built-in base keymap"),
+        _ => Keymap::from_file(
+            name,
+            KeymapFile {
+                keymap: vec![],
+                ..file.clone()
+            },
+        ),
+    };
+    keymap.name = file.name.clone().unwrap_or_else(|| name.to_string());
+    keymap.overlay(file.keymap);
+    Some(keymap)
 }
 
 fn load_view(

@@ -130,11 +130,83 @@ impl fmt::Display for Key {
     }
 }
 
+/// What a binding runs: an action by name (`run = "sort_next"`), or a
+/// command line as typed after `:` (`run = "dash 15m"`). Both are read by
+/// one grammar (the App's command language), so a key can do whatever a
+/// command can.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum Run {
+    Action(Action),
+    Line(String),
+}
+
+impl Run {
+    /// An action's name is an action; anything else is a command line.
+    pub fn parse(text: &str) -> Run {
+        use serde::de::IntoDeserializer;
+        let word: serde::de::value::StrDeserializer<serde::de::value::Error> =
+            text.trim().into_deserializer();
+        match Action::deserialize(word) {
+            Ok(action) => Run::Action(action),
+            Err(_) => Run::Line(text.trim().to_string()),
+        }
+    }
+}
+
+/// Every command's name and alias, as the App's command table has them (a
+/// test there keeps the two the same): a binding's `run` is checked
+/// against them as the file is read, so a typo is reported with its line.
+pub const COMMAND_NAMES: &[&str] = &[
+    "cluster",
+    "nodes",
+    "node",
+    "no",
+    "tasks",
+    "task",
+    "ta",
+    "logs",
+    "log",
+    "health",
+    "dash",
+    "dashboard",
+    "traces",
+    "trace",
+    "exec",
+    "sessions",
+    "session",
+    "goto",
+    "save",
+    "ctx",
+    "theme",
+    "keymap",
+    "help",
+    "quit",
+    "q",
+    "q!",
+];
+
+impl TryFrom<String> for Run {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Run, String> {
+        let run = Run::parse(&text);
+        let first = text.split_whitespace().next().unwrap_or("");
+        match &run {
+            Run::Line(_) if !COMMAND_NAMES.contains(&first) => Err(format!(
+                "unknown action or command {first:?}: an action (quit, back, select, ...) \
+                 or a command line as after `:` (dash 15m, logs unit sshd, ...)"
+            )),
+            _ => Ok(run),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Binding {
     pub on: Vec<Key>,
-    pub run: Action,
+    pub run: Run,
     #[serde(default)]
     pub desc: String,
     /// Only in this view, where it wins over a global binding.
@@ -147,6 +219,10 @@ pub struct Binding {
 pub struct KeymapFile {
     #[serde(default)]
     pub name: Option<String>,
+    /// The keymap this one changes (`extends = "default"`): its bindings
+    /// go on top, taking their keys from the base.
+    #[serde(default)]
+    pub extends: Option<String>,
     #[serde(default)]
     pub keymap: Vec<Binding>,
 }
@@ -165,17 +241,32 @@ impl Keymap {
         }
     }
 
-    /// A user's bindings on top: a key the user binds (in the same view,
-    /// or everywhere) leaves its old action.
-    pub fn overlay(&mut self, user: Vec<Binding>) {
+    /// Bindings on top (a user's, or a variant keymap's): a key bound
+    /// again (in the same view, or everywhere) leaves its old action.
+    /// A new binding for an action takes the old one's place, so the help
+    /// and the hints show it where the action always was.
+    pub fn overlay(&mut self, over: Vec<Binding>) {
         for binding in &mut self.bindings {
             let when = binding.when;
             binding
                 .on
-                .retain(|k| !user.iter().any(|u| u.when == when && u.on.contains(k)));
+                .retain(|k| !over.iter().any(|u| u.when == when && u.on.contains(k)));
+        }
+        for binding in over {
+            let same = |b: &Binding| b.run == binding.run && b.when == binding.when;
+            match self.bindings.iter().position(same) {
+                // Keys the action kept from the base stay after the new ones.
+                Some(at) => {
+                    let kept = std::mem::take(&mut self.bindings[at].on);
+                    self.bindings[at] = Binding {
+                        on: binding.on.into_iter().chain(kept).collect(),
+                        ..binding
+                    };
+                }
+                None => self.bindings.push(binding),
+            }
         }
         self.bindings.retain(|b| !b.on.is_empty());
-        self.bindings.extend(user);
     }
 
     /// The bindings in force in `view`, the view's own first.
@@ -184,16 +275,24 @@ impl Keymap {
         own.chain(self.bindings.iter().filter(|b| b.when.is_none()))
     }
 
-    pub fn action_for(&self, event: &KeyEvent, view: ViewKind) -> Option<Action> {
+    /// What a key runs in `view`.
+    pub fn run_for(&self, event: &KeyEvent, view: ViewKind) -> Option<Run> {
         self.in_view(view)
             .find(|b| b.on.iter().any(|k| k.matches(event)))
-            .map(|b| b.run)
+            .map(|b| b.run.clone())
+    }
+
+    pub fn action_for(&self, event: &KeyEvent, view: ViewKind) -> Option<Action> {
+        match self.run_for(event, view)? {
+            Run::Action(action) => Some(action),
+            Run::Line(_) => None,
+        }
     }
 
     /// The first key bound to an action in a view and its description, for hints.
     pub fn hint(&self, action: Action, view: ViewKind) -> Option<(String, &str)> {
         self.in_view(view)
-            .find(|b| b.run == action && !b.on.is_empty())
+            .find(|b| b.run == Run::Action(action) && !b.on.is_empty())
             .map(|b| (b.on[0].to_string(), b.desc.as_str()))
     }
 }
@@ -224,7 +323,7 @@ mod tests {
     fn user_bindings_take_their_keys() {
         let binding = |keys: &[&str], run, when| Binding {
             on: keys.iter().map(|k| Key::parse(k).unwrap()).collect(),
-            run,
+            run: Run::Action(run),
             desc: String::new(),
             when,
         };

@@ -5,6 +5,8 @@
 pub mod action;
 pub mod dashboard;
 pub mod defs;
+pub mod fields;
 pub mod keymap;
 pub mod theme;
+pub mod toml;
 pub mod viewdef;

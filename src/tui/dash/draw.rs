@@ -11,110 +11,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 
 use crate::api::format_span;
-use crate::tui::app::{App, Route};
-use crate::tui::config::dashboard::{Chart as ChartKind, DashDef, PanelDef};
+use crate::tui::config::dashboard::{Chart as ChartKind, PanelDef};
 use crate::tui::config::theme::Role;
+use crate::tui::dash::DashState;
+use crate::tui::dash::grid::{VALUE_W, label_w, layout};
 use crate::tui::dash::panels::{self, PanelRow};
+use crate::tui::feature::Scene;
 use crate::tui::widgets::sparkline::sparkline_gaps;
 use crate::tui::widgets::text::{fit, inert, pad};
-
-/// Columns a value takes at the right of a sparkline row.
-const VALUE_W: u16 = 9;
-/// The fewest rows a panel gets (borders and two lines).
-const MIN_PANEL_H: u16 = 4;
-
-/// The panels on screen and where: `columns` across (fewer on a narrow
-/// terminal), rows of equal height, scrolled so the selected panel shows.
-pub fn layout(def: &DashDef, body: Rect, selected: usize) -> Vec<(usize, Rect)> {
-    if body.width < 8 || body.height < MIN_PANEL_H {
-        return Vec::new();
-    }
-    let columns = def.columns.min((body.width / 30).max(1));
-    let rows = (def.panels.len() as u16).div_ceil(columns);
-    let fit_rows = (body.height / MIN_PANEL_H).clamp(1, rows.max(1));
-    let height = body.height / fit_rows;
-    let selected_row = selected as u16 / columns;
-    let first_row = selected_row.saturating_sub(fit_rows - 1);
-    let width = body.width / columns;
-    (0..def.panels.len())
-        .filter_map(|i| {
-            let (row, col) = (i as u16 / columns, i as u16 % columns);
-            if row < first_row || row >= first_row + fit_rows {
-                return None;
-            }
-            let last_col = col == columns - 1;
-            let last_row = row == first_row + fit_rows - 1;
-            Some((
-                i,
-                Rect {
-                    x: body.x + col * width,
-                    y: body.y + (row - first_row) * height,
-                    width: if last_col {
-                        body.width - col * width
-                    } else {
-                        width
-                    },
-                    height: if last_row {
-                        body.height - (row - first_row) * height
-                    } else {
-                        height
-                    },
-                },
-            ))
-        })
-        .collect()
-}
-
-/// A label's width in a panel `inner` columns wide.
-fn label_w(inner: u16) -> u16 {
-    (inner / 4).clamp(4, 16)
-}
-
-/// Value cells a panel's lines get.
-fn cells(panel: &PanelDef, inner: u16) -> usize {
-    match panel.chart {
-        ChartKind::Line => inner.saturating_sub(8).max(1) as usize * 2,
-        ChartKind::Sparkline => inner.saturating_sub(label_w(inner) + VALUE_W + 2).max(1) as usize,
-    }
-}
-
-/// Works out every visible panel's lines (or the drill-down's) for this frame.
-pub fn prepare(app: &mut App, route: &Route) {
-    let area = Rect::new(0, 0, app.size.0, app.size.1);
-    let body = crate::tui::screen::areas(app, area).body;
-    let window = app.dash.window_ms();
-    let def = app.dash_def().clone();
-    match route {
-        Route::DashPanel { panel } => {
-            let Some(p) = def.panels.get(*panel) else {
-                return;
-            };
-            let inner = body.width.saturating_sub(2);
-            let cells = inner
-                .saturating_sub(label_w(inner) * 2 + 4 * VALUE_W + 2)
-                .max(1) as usize;
-            let mut rows = panels::compute_each(p, &app.model.dash, app.now, window, cells);
-            rows.sort_by(|a, b| {
-                b.latest
-                    .unwrap_or(f64::MIN)
-                    .total_cmp(&a.latest.unwrap_or(f64::MIN))
-            });
-            let height = body.height.saturating_sub(3) as usize;
-            app.dash.drill_offset = app.dash.drill_offset.min(rows.len().saturating_sub(height));
-            app.dash.drill = rows;
-        }
-        _ => {
-            app.dash.selected = app.dash.selected.min(def.panels.len().saturating_sub(1));
-            let mut panels = vec![panels::PanelView::default(); def.panels.len()];
-            for (i, rect) in layout(&def, body, app.dash.selected) {
-                let p = &def.panels[i];
-                let cells = cells(p, rect.width.saturating_sub(2));
-                panels[i] = panels::compute(p, &app.model.dash, &app.model, app.now, window, cells);
-            }
-            app.dash.panels = panels;
-        }
-    }
-}
 
 /// The role of a latest value against a panel's thresholds.
 fn level(p: &PanelDef, latest: Option<f64>) -> Role {
@@ -135,10 +39,10 @@ fn scale(p: &PanelDef, rows: &[PanelRow]) -> f64 {
     })
 }
 
-pub fn draw(frame: &mut Frame, body: Rect, app: &App) {
-    let def = app.dash_def();
-    let theme = &app.defs.theme;
-    let panels = layout(def, body, app.dash.selected);
+pub fn draw(frame: &mut Frame, body: Rect, scene: &Scene, dash: &DashState) {
+    let def = dash.def(scene.defs);
+    let theme = &scene.defs.theme;
+    let panels = layout(def, body, dash.selected);
     if panels.is_empty() {
         frame.render_widget(
             Paragraph::new(Span::styled(
@@ -152,8 +56,8 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App) {
     for (i, rect) in panels {
         let p = &def.panels[i];
         let empty = panels::PanelView::default();
-        let view = app.dash.panels.get(i).unwrap_or(&empty);
-        let selected = i == app.dash.selected;
+        let view = dash.panels.get(i).unwrap_or(&empty);
+        let selected = i == dash.selected;
         let inner_h = rect.height.saturating_sub(2) as usize;
         let mut block = Block::bordered()
             .border_style(theme.style(if selected { Role::Accent } else { Role::Border }))
@@ -194,14 +98,14 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App) {
             continue;
         }
         match p.chart {
-            ChartKind::Sparkline => draw_lines(frame, inner, app, p, &view.rows),
-            ChartKind::Line => draw_chart(frame, inner, app, p, &view.rows),
+            ChartKind::Sparkline => draw_lines(frame, inner, scene, p, &view.rows),
+            ChartKind::Line => draw_chart(frame, inner, scene, dash, p, &view.rows),
         }
     }
 }
 
-fn draw_lines(frame: &mut Frame, inner: Rect, app: &App, p: &PanelDef, rows: &[PanelRow]) {
-    let theme = &app.defs.theme;
+fn draw_lines(frame: &mut Frame, inner: Rect, scene: &Scene, p: &PanelDef, rows: &[PanelRow]) {
+    let theme = &scene.defs.theme;
     let top = scale(p, rows);
     let lw = label_w(inner.width) as usize;
     let lines: Vec<Line> = rows
@@ -229,8 +133,15 @@ fn draw_lines(frame: &mut Frame, inner: Rect, app: &App, p: &PanelDef, rows: &[P
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn draw_chart(frame: &mut Frame, inner: Rect, app: &App, p: &PanelDef, rows: &[PanelRow]) {
-    let theme = &app.defs.theme;
+fn draw_chart(
+    frame: &mut Frame,
+    inner: Rect,
+    scene: &Scene,
+    dash: &DashState,
+    p: &PanelDef,
+    rows: &[PanelRow],
+) {
+    let theme = &scene.defs.theme;
     const ROLES: [Role; 6] = [
         Role::Sparkline,
         Role::SparklineAlt,
@@ -269,7 +180,7 @@ fn draw_chart(frame: &mut Frame, inner: Rect, app: &App, p: &PanelDef, rows: &[P
                 .data(data)
         })
         .collect();
-    let window = format_span(app.dash.window_ms());
+    let window = format_span(dash.window_ms());
     let chart = Chart::new(datasets)
         .x_axis(
             Axis::default()
@@ -289,13 +200,13 @@ fn draw_chart(frame: &mut Frame, inner: Rect, app: &App, p: &PanelDef, rows: &[P
 
 /// The series behind a panel: one line each, with latest, min, mean and
 /// max over the window, newest-largest first.
-pub fn draw_drill(frame: &mut Frame, body: Rect, app: &App, panel: usize) {
-    let theme = &app.defs.theme;
-    let def = app.dash_def();
+pub fn draw_drill(frame: &mut Frame, body: Rect, scene: &Scene, dash: &DashState, panel: usize) {
+    let theme = &scene.defs.theme;
+    let def = dash.def(scene.defs);
     let Some(p) = def.panels.get(panel) else {
         return;
     };
-    let rows = &app.dash.drill;
+    let rows = &dash.drill;
     let block = Block::bordered()
         .border_style(theme.style(Role::Border))
         .title(Line::from(vec![
@@ -305,7 +216,7 @@ pub fn draw_drill(frame: &mut Frame, body: Rect, app: &App, panel: usize) {
                     "{} · {} series · {} ",
                     inert(&p.metric),
                     rows.len(),
-                    format_span(app.dash.window_ms())
+                    format_span(dash.window_ms())
                 ),
                 theme.style(Role::Muted),
             ),
@@ -338,7 +249,7 @@ pub fn draw_drill(frame: &mut Frame, body: Rect, app: &App, panel: usize) {
     let format = |x: Option<f64>| pad(&x.map_or("-".into(), |x| p.unit.format(x)), v, true);
     for row in rows
         .iter()
-        .skip(app.dash.drill_offset)
+        .skip(dash.drill_offset)
         .take(inner.height.saturating_sub(1) as usize)
     {
         let seen: Vec<f64> = row.values.iter().flatten().copied().collect();

@@ -1,114 +1,17 @@
-//! The dashboard's data and state: the series its panels draw, as the
-//! console holds them (bounded), and what each panel shows, worked out
-//! before a frame for the width it gets, never inside the draw.
+//! What each panel shows, worked out before a frame for the width it
+//! gets, never inside the draw.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::BTreeMap;
 
-use crate::api::{Sample, Series, UnixMillis, series_key};
+use crate::api::UnixMillis;
 use crate::tui::config::dashboard::PanelDef;
+use crate::tui::dash::series::{CachedSeries, SeriesCache};
 use crate::tui::model::Model;
 
 /// The time windows a dashboard shows, narrowest first.
 pub const WINDOWS: [i64; 4] = [60_000, 300_000, 900_000, 3_600_000];
-/// Series the console keeps for the dashboard at most; beyond, counted.
-pub const MAX_SERIES: usize = 5000;
-/// Points a series keeps at most: a window is kept at about 600 points.
-const MAX_POINTS: usize = 1000;
 /// Points a window is kept at, so an hour costs what a minute does.
 const POINTS_PER_WINDOW: i64 = 600;
-
-#[derive(Debug, Clone)]
-pub struct CachedSeries {
-    pub name: String,
-    pub tags: crate::api::Labels,
-    pub points: VecDeque<(UnixMillis, f64)>,
-}
-
-/// The dashboard's series, fed by its subscription's snapshot and
-/// samples and by range reads for windows longer than the snapshot.
-#[derive(Debug, Default)]
-pub struct SeriesCache {
-    series: HashMap<String, CachedSeries>,
-    /// Series not kept because [`MAX_SERIES`] were held.
-    pub refused: usize,
-    /// Points closer together than this share one (the newest wins).
-    pub resolution: i64,
-}
-
-impl SeriesCache {
-    pub fn clear(&mut self) {
-        self.series.clear();
-        self.refused = 0;
-    }
-
-    pub fn len(&self) -> usize {
-        self.series.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.series.is_empty()
-    }
-
-    fn entry(&mut self, name: &str, tags: &crate::api::Labels) -> Option<&mut CachedSeries> {
-        let key = series_key(name, tags);
-        if !self.series.contains_key(&key) && self.series.len() >= MAX_SERIES {
-            self.refused += 1;
-            return None;
-        }
-        Some(self.series.entry(key).or_insert_with(|| CachedSeries {
-            name: name.to_string(),
-            tags: tags.clone(),
-            points: VecDeque::new(),
-        }))
-    }
-
-    fn put(points: &mut VecDeque<(UnixMillis, f64)>, ts: UnixMillis, v: f64, resolution: i64) {
-        let resolution = resolution.max(1);
-        match points.back_mut() {
-            Some(last) if ts < last.0 => {} // late and out of order: dropped
-            // The same slot of the resolution: the newest point stands for it.
-            Some(last) if ts.div_euclid(resolution) == last.0.div_euclid(resolution) => {
-                *last = (ts, v)
-            }
-            _ => {
-                if points.len() == MAX_POINTS {
-                    points.pop_front();
-                }
-                points.push_back((ts, v));
-            }
-        }
-    }
-
-    pub fn push(&mut self, sample: &Sample) {
-        let resolution = self.resolution;
-        if let Some(s) = self.entry(&sample.name, &sample.tags) {
-            Self::put(&mut s.points, sample.ts, sample.value, resolution);
-        }
-    }
-
-    /// Merges a series from a snapshot or a range read: its points older
-    /// than what is held go in front.
-    pub fn merge(&mut self, series: Series) {
-        let resolution = self.resolution;
-        let Some(s) = self.entry(&series.name, &series.tags) else {
-            return;
-        };
-        let first = s.points.front().map_or(UnixMillis::MAX, |p| p.0);
-        let mut older = VecDeque::new();
-        for (ts, v) in series.points.into_iter().filter(|(ts, _)| *ts < first) {
-            Self::put(&mut older, ts, v, resolution);
-        }
-        older.extend(s.points.drain(..));
-        while older.len() > MAX_POINTS {
-            older.pop_front();
-        }
-        s.points = older;
-    }
-
-    pub fn of<'a>(&'a self, metric: &'a str) -> impl Iterator<Item = &'a CachedSeries> + 'a {
-        self.series.values().filter(move |s| s.name == metric)
-    }
-}
 
 /// One line of a panel.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,30 +28,6 @@ pub struct PanelView {
     pub rows: Vec<PanelRow>,
     /// Series behind the panel.
     pub series: usize,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct DashState {
-    /// Which dashboard (of `Defs::dashboards`).
-    pub index: usize,
-    pub window: usize,
-    /// The selected panel.
-    pub selected: usize,
-    /// The drill-down's first row on screen.
-    pub drill_offset: usize,
-    /// Each panel's lines, from [`compute`].
-    pub panels: Vec<PanelView>,
-    /// The drill-down's lines, one a series, from [`compute_each`].
-    pub drill: Vec<PanelRow>,
-    /// Bumped with every range read asked for; answers to older ones are
-    /// dropped (the window changed meanwhile).
-    pub generation: u64,
-}
-
-impl DashState {
-    pub fn window_ms(&self) -> i64 {
-        WINDOWS[self.window.min(WINDOWS.len() - 1)]
-    }
 }
 
 /// A group's label: a node's or task's name where the tag is an id.
@@ -275,7 +154,9 @@ pub fn resolution(window: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::{Sample, Series};
     use crate::tui::config::dashboard::{Aggregate, Chart, Unit};
+    use crate::tui::dash::series::MAX_SERIES;
 
     fn sample(name: &str, node: &str, ts: i64, value: f64) -> Sample {
         Sample {

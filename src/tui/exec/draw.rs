@@ -7,11 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use tui_term::widget::{Cursor, PseudoTerminal};
 
-use crate::tui::app::App;
 use crate::tui::config::theme::Role;
+use crate::tui::exec::Sessions;
 use crate::tui::exec::pane::{ExecPane, PaneState};
-use crate::tui::tables::fields::{age, bytes};
+use crate::tui::feature::Scene;
 use crate::tui::widgets::text::inert;
+use crate::tui::widgets::units::{age, bytes};
 
 /// How the chord that leaves a pane is written in hints.
 pub const LEAVE: &str = "Ctrl-]";
@@ -33,9 +34,9 @@ fn state_role(state: &PaneState) -> Role {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, id: u64) {
-    let theme = &app.defs.theme;
-    let Some(pane) = app.pane(id) else {
+pub fn draw(frame: &mut Frame, area: Rect, scene: &Scene, sessions: &Sessions, id: u64) {
+    let theme = &scene.defs.theme;
+    let Some(pane) = sessions.pane(id) else {
         return;
     };
     let title = Line::from(vec![
@@ -89,15 +90,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, id: u64) {
 }
 
 /// `:sessions`: every pane, running or ended, newest last.
-pub fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.defs.theme;
+pub fn draw_list(frame: &mut Frame, area: Rect, scene: &Scene, sessions: &Sessions) {
+    let theme = &scene.defs.theme;
     let block = Block::bordered()
         .border_style(theme.style(Role::Border))
         .title(Span::styled(
-            format!(" sessions ({}) ", app.sessions.len()),
+            format!(" sessions ({}) ", sessions.panes.len()),
             theme.style(Role::Title),
         ));
-    if app.sessions.is_empty() {
+    if sessions.panes.is_empty() {
         let text = "no exec sessions: s on a task opens a shell, :exec CMD runs a command";
         frame.render_widget(
             Paragraph::new(Span::styled(text, theme.style(Role::Muted))).block(block),
@@ -113,7 +114,7 @@ pub fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
         theme.style(Role::TableHeader),
     );
     let mut lines = vec![header];
-    for (i, pane) in app.sessions.iter().enumerate() {
+    for (i, pane) in sessions.panes.iter().enumerate() {
         let cut = |s: &str, n: usize| -> String {
             let s = inert(s);
             if s.chars().count() > n {
@@ -128,10 +129,10 @@ pub fn draw_list(frame: &mut Frame, area: Rect, app: &App) {
             cut(&pane.task, 34),
             cut(&command_line(pane), 24),
             cut(&pane.status_text(), 20),
-            age(app.now - pane.started),
+            age(scene.now - pane.started),
             bytes(pane.bytes_out as f64),
         );
-        let style = if i == app.sessions_cursor {
+        let style = if i == sessions.cursor {
             theme.style(Role::Selection)
         } else {
             theme.style(state_role(&pane.state))

@@ -9,17 +9,16 @@ use ratatui::widgets::{Block, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use crate::api::{LogEntry, UnixMillis};
-use crate::tui::app::App;
 use crate::tui::config::theme::{Role, Theme};
+use crate::tui::feature::Scene;
+use crate::tui::logs::Logs;
 use crate::tui::logs::ansi;
 use crate::tui::logs::buffer::Row;
-use crate::tui::logs::syntax::{Runs, Syntax};
+use crate::tui::logs::colour::{drawn, needs_ansi, syntax_runs};
 use crate::tui::logs::view::{LogView, TimeMode};
-use crate::tui::tables::fields::{age, bytes};
 use crate::tui::widgets::text::{inert, pad};
+use crate::tui::widgets::units::{age, bytes};
 
-/// Characters of one line drawn at most: a 1 MB line is shown cut.
-const MAX_SHOWN: usize = 4000;
 const SOURCE_WIDTH: usize = 16;
 
 pub fn rows_height(body: Rect) -> usize {
@@ -39,14 +38,14 @@ fn priority_role(p: u8) -> Role {
 
 /// A line's time: its age, or the wall clock in the local zone's offset at
 /// that moment (the zone's rules are in the state; a draw reads no files).
-fn time(ts: UnixMillis, app: &App, mode: TimeMode) -> Option<String> {
+fn time(ts: UnixMillis, scene: &Scene, mode: TimeMode) -> Option<String> {
     match mode {
         TimeMode::Off => None,
-        TimeMode::Relative => Some(format!("{:>7}", age(app.now - ts))),
+        TimeMode::Relative => Some(format!("{:>7}", age(scene.now - ts))),
         TimeMode::Absolute => {
             let at = jiff::Timestamp::from_millisecond(ts).ok()?;
             Some(
-                at.to_zoned_datetime(app.zone.clone())
+                at.to_zoned_datetime(scene.zone.clone())
                     .strftime("%H:%M:%S%.3f")
                     .to_string(),
             )
@@ -54,41 +53,16 @@ fn time(ts: UnixMillis, app: &App, mode: TimeMode) -> Option<String> {
     }
 }
 
-/// The part of a message that is drawn: all of it, or its first
-/// `MAX_SHOWN` characters and the full length.
-fn drawn(message: &str) -> (&str, Option<usize>) {
-    match message.char_indices().nth(MAX_SHOWN) {
-        Some((at, _)) => (&message[..at], Some(message.len())),
-        None => (message, None),
-    }
-}
-
-/// Whether a line is drawn through the ANSI path (its own colours, or
-/// control characters to make inert) rather than syntax colouring.
-fn needs_ansi(text: &str) -> bool {
-    ansi::has_sgr(text) || text.chars().any(crate::tui::widgets::text::is_unsafe)
-}
-
-/// JSON or logfmt colouring of a message, as `prepare` caches it for the
-/// rows on screen: `None` when the line is neither or draws through ANSI.
-pub fn syntax_runs(syntax: &Syntax, message: &str) -> Option<Runs> {
-    let (text, _) = drawn(message);
-    if needs_ansi(text) {
-        return None;
-    }
-    syntax.runs(text)
-}
-
 /// The message as spans: its own ANSI colours if it has them, else JSON or
 /// logfmt colouring (cached for the row), else the priority's colour;
 /// control characters inert.
-fn message_spans(app: &App, abs: u64, e: &LogEntry, theme: &Theme) -> Vec<Span<'static>> {
+fn message_spans(logs: &Logs, abs: u64, e: &LogEntry, theme: &Theme) -> Vec<Span<'static>> {
     let base = theme.style(priority_role(e.priority));
     let (text, cut) = drawn(&e.message);
     let colour = theme.has_colour();
-    let runs = match app.log_syntax.get(&abs) {
+    let runs = match logs.colours.get(&abs) {
         Some(cached) => cached.clone(),
-        None => syntax_runs(&app.syntax, &e.message),
+        None => syntax_runs(&logs.syntax, &e.message),
     };
     let mut spans = if needs_ansi(text) {
         ansi::spans(ansi::pieces(text, colour), base, theme.style(Role::Inert))
@@ -172,9 +146,9 @@ fn marker(text: String, theme: &Theme, width: u16) -> Line<'static> {
 }
 
 /// One row as a line: time, source, message.
-fn row_line(app: &App, abs: u64, row: &Row, width: u16) -> Line<'static> {
-    let theme = &app.defs.theme;
-    let view = &app.log_view;
+fn row_line(scene: &Scene, logs: &Logs, abs: u64, row: &Row, width: u16) -> Line<'static> {
+    let theme = &scene.defs.theme;
+    let view = &logs.view;
     let e = match row {
         Row::Line(e) => e,
         Row::Dropped { count, .. } => {
@@ -193,7 +167,7 @@ fn row_line(app: &App, abs: u64, row: &Row, width: u16) -> Line<'static> {
         }
     };
     let mut spans = Vec::new();
-    if let Some(t) = time(e.ts, app, view.time) {
+    if let Some(t) = time(e.ts, scene, view.time) {
         spans.push(Span::styled(t, theme.style(Role::Muted)));
         spans.push(Span::raw(" "));
     }
@@ -203,7 +177,7 @@ fn row_line(app: &App, abs: u64, row: &Row, width: u16) -> Line<'static> {
         spans.push(Span::raw(" "));
     }
     spans.extend(mark(
-        message_spans(app, abs, e, theme),
+        message_spans(logs, abs, e, theme),
         view,
         theme.style(Role::Match),
     ));
@@ -218,10 +192,10 @@ fn height(line: &Line, width: u16, wrap: bool) -> usize {
     line.width().div_ceil(width as usize).max(1)
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.defs.theme;
-    let view = &app.log_view;
-    let buf = &app.model.logs;
+pub fn draw(frame: &mut Frame, area: Rect, scene: &Scene, logs: &Logs) {
+    let theme = &scene.defs.theme;
+    let view = &logs.view;
+    let buf = &scene.model.logs;
     let rows = rows_height(area);
     let below = view.below(buf, rows);
     let mut title = vec![
@@ -263,7 +237,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             theme.style(Role::Match),
         ));
     }
-    if app.model.is_stale() {
+    if scene.model.is_stale() {
         title.push(Span::styled("stale ", theme.style(Role::Warn)));
     }
     let block = Block::bordered()
@@ -295,7 +269,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         if used >= fits {
             return None;
         }
-        let line = row_line(app, *abs, buf.get(*abs)?, inner.width);
+        let line = row_line(scene, logs, *abs, buf.get(*abs)?, inner.width);
         used += height(&line, inner.width, view.wrap);
         Some(line)
     };

@@ -1,10 +1,203 @@
-//! The log view: the bounded buffer the stream fills, its filter and
-//! text index, search, colouring, and drawing.
+//! The log view: the bounded buffer the stream fills, its filter and text
+//! index, search, colouring, `:goto`, and drawing. Logs are subscribed to
+//! only while the view is open: they cost bandwidth only while looked at.
 
 pub mod ansi;
 pub mod buffer;
+pub mod colour;
 pub mod draw;
 pub mod folded;
+pub mod goto;
 pub mod index;
 pub mod syntax;
 pub mod view;
+
+use std::collections::HashMap;
+
+use crate::api::{Topic, UnixMillis};
+use crate::client::Subscription;
+use crate::tui::config::action::{Action, ViewKind};
+use crate::tui::effect::Effect;
+use crate::tui::feature::{Cx, Feature, LineKind, Notice};
+use crate::tui::model::SUB_LOGS;
+use buffer::{LogBuffer, LogFilter, Row};
+use syntax::{Runs, Syntax};
+use view::{LogScope, LogView, Search, TimeMode};
+
+/// The log view's state; the lines themselves are the model's.
+#[derive(Debug)]
+pub struct Logs {
+    pub view: LogView,
+    /// JSON and logfmt colouring (built once).
+    pub syntax: Syntax,
+    /// The colouring of the rows on screen, by row number: worked out in
+    /// `prepare` for rows new on screen, so a frame parses only those.
+    pub colours: HashMap<u64, Option<Runs>>,
+    /// Where the next log view opened should pause, once its lines come.
+    pub open_at: Option<UnixMillis>,
+}
+
+impl Default for Logs {
+    fn default() -> Logs {
+        Logs {
+            view: LogView::new(LogScope::All),
+            syntax: Syntax::new(),
+            colours: HashMap::new(),
+            open_at: None,
+        }
+    }
+}
+
+const HINTS: &[Action] = &[
+    Action::Follow,
+    Action::Search,
+    Action::NextMatch,
+    Action::FilterLogs,
+    Action::ToggleWrap,
+    Action::CycleTime,
+    Action::ToggleSource,
+];
+
+impl Logs {
+    /// Opens the view on `scope`: the buffer starts over, and the
+    /// subscription that fills it is asked for.
+    pub fn open(&mut self, scope: LogScope, buf: &mut LogBuffer) -> Effect {
+        buf.clear();
+        self.view = LogView::new(scope.clone());
+        self.view.pending_at = self.open_at.take();
+        Effect::Subscribe(Box::new(Subscription {
+            sub: SUB_LOGS.into(),
+            topic: Topic::Logs,
+            filter: scope.filter(),
+        }))
+    }
+
+    /// Before a frame of `rows` rows: pause where asked once lines came, and
+    /// colour the rows new on screen.
+    pub fn prepare(&mut self, buf: &LogBuffer, rows: usize) {
+        if let Some(at) = self.view.pending_at
+            && !buf.shown().is_empty()
+        {
+            self.view.pending_at = None;
+            self.view.pause_at(buf, at, rows);
+        }
+        let first = self.view.first_shown(buf, rows);
+        let on_screen: Vec<u64> = buf.shown().iter().skip(first).take(rows).copied().collect();
+        self.colours.retain(|abs, _| on_screen.contains(abs));
+        for abs in on_screen {
+            if let (false, Some(Row::Line(e))) = (self.colours.contains_key(&abs), buf.get(abs)) {
+                let runs = colour::syntax_runs(&self.syntax, &e.message);
+                self.colours.insert(abs, runs);
+            }
+        }
+    }
+
+    /// `:goto HH:MM[:SS]`: the first shown line at or after that time
+    /// today, paused there.
+    pub fn goto(
+        &mut self,
+        when: &str,
+        buf: &LogBuffer,
+        now: UnixMillis,
+        zone: &jiff::tz::TimeZone,
+        rows: usize,
+    ) -> Option<Notice> {
+        let Some(target) = goto::local_today_at(when, now, zone) else {
+            return Notice::error(format!("{when:?} is not a time like 14:02 or 14:02:30"));
+        };
+        match self.view.pause_at(buf, target, rows) {
+            true => None,
+            false => Notice::info(format!("no line at or after {when}")),
+        }
+    }
+}
+
+impl Feature for Logs {
+    fn hints(&self, _view: ViewKind) -> &'static [Action] {
+        HINTS
+    }
+
+    fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
+        let page = cx.rows.max(1) as isize;
+        let height = cx.rows.max(1);
+        let (view, buf) = (&mut self.view, &mut cx.model.logs);
+        match action {
+            Action::Up => view.scroll(buf, height, -1),
+            Action::Down => view.scroll(buf, height, 1),
+            Action::PageUp => view.scroll(buf, height, -page),
+            Action::PageDown => view.scroll(buf, height, page),
+            Action::Top => view.to_top(buf),
+            Action::Bottom | Action::Follow => view.follow = true,
+            Action::ToggleWrap => view.wrap = !view.wrap,
+            Action::ToggleSource => view.source = !view.source,
+            Action::CycleTime => {
+                view.time = match view.time {
+                    TimeMode::Relative => TimeMode::Absolute,
+                    TimeMode::Absolute => TimeMode::Off,
+                    TimeMode::Off => TimeMode::Relative,
+                }
+            }
+            Action::NextMatch | Action::PrevMatch => {
+                match view.find(buf, height, action == Action::NextMatch) {
+                    Some(index) => view.show(buf, index, height),
+                    None if view.search.is_some() => *cx.notice = Notice::info("no more matches"),
+                    None => {}
+                }
+            }
+            // Esc first clears a search, then a filter; then it goes back.
+            Action::Back if view.search.is_some() => view.search = None,
+            Action::Back if !buf.filter().is_empty() => buf.set_filter(LogFilter::default()),
+            _ => return false,
+        }
+        true
+    }
+
+    fn line(&self, kind: LineKind, cx: &Cx) -> Option<String> {
+        Some(match kind {
+            LineKind::Search => self
+                .view
+                .search
+                .as_ref()
+                .map(|s| s.text.clone())
+                .unwrap_or_default(),
+            LineKind::Filter => cx.model.logs.filter().text.clone(),
+        })
+    }
+
+    fn on_line(&mut self, kind: LineKind, text: &str, cx: &mut Cx) {
+        match kind {
+            LineKind::Search => self.view.search = Search::new(text),
+            LineKind::Filter => match LogFilter::parse(text) {
+                Ok(filter) => {
+                    cx.model.logs.set_filter(filter);
+                    *cx.notice = None;
+                }
+                Err(e) => *cx.notice = Notice::error(e),
+            },
+        }
+    }
+
+    /// Enter on a search: like less's `?`, the nearest match above the
+    /// screen's bottom.
+    fn on_line_enter(&mut self, kind: LineKind, text: &str, cx: &mut Cx) {
+        if kind != LineKind::Search {
+            return;
+        }
+        let height = cx.rows.max(1);
+        let (view, buf) = (&mut self.view, &cx.model.logs);
+        let found = view
+            .find(buf, height, false)
+            .or_else(|| view.find(buf, height, true));
+        match found {
+            Some(index) => view.show(buf, index, height),
+            None => *cx.notice = Notice::info(format!("no line matches {text:?}")),
+        }
+    }
+
+    fn on_line_cancel(&mut self, kind: LineKind, cx: &mut Cx) {
+        match kind {
+            LineKind::Search => self.view.search = None,
+            LineKind::Filter => cx.model.logs.set_filter(LogFilter::default()),
+        }
+    }
+}

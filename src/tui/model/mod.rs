@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use std::sync::Arc;
 
-use crate::tui::dash::panels::SeriesCache;
+use crate::tui::dash::series::SeriesCache;
 use crate::tui::logs::buffer::{DEFAULT_MAX_ROWS, LogBuffer, Row};
 pub mod touched;
 

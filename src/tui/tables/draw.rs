@@ -7,9 +7,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::tui::app::App;
 use crate::tui::config::theme::Role;
 use crate::tui::config::viewdef::{Align, TableDef};
+use crate::tui::feature::Scene;
+use crate::tui::tables::Tables;
 use crate::tui::tables::fields::{self, Value};
 use crate::tui::tables::state::TableState;
 use crate::tui::widgets::text::{inert, pad};
@@ -19,53 +20,61 @@ pub fn rows_height(body: Rect) -> usize {
     body.height.saturating_sub(3) as usize
 }
 
-pub fn draw_nodes(frame: &mut Frame, area: Rect, app: &App) {
-    let title = app.defs.nodes_view.title.clone();
+pub fn draw_nodes(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables) {
+    let title = scene.defs.nodes_view.title.clone();
     draw(
         frame,
         area,
-        app,
-        &app.defs.nodes_view,
-        &app.nodes_table,
+        scene,
+        &scene.defs.nodes_view,
+        &tables.nodes,
         title,
-        app.model.nodes.len(),
+        scene.model.nodes.len(),
         |id, field| {
-            app.model
+            scene
+                .model
                 .nodes
                 .get(id)
-                .map(|n| fields::node_field(n, field, &app.model))
+                .map(|n| fields::node_field(n, field, &scene.model))
         },
     );
 }
 
-pub fn draw_tasks(frame: &mut Frame, area: Rect, app: &App, node: Option<&str>) {
+pub fn draw_tasks(
+    frame: &mut Frame,
+    area: Rect,
+    scene: &Scene,
+    tables: &Tables,
+    node: Option<&str>,
+) {
     let (scope, total) = match node {
         Some(id) => (
-            inert(app.model.node_name(id)).into_owned(),
-            app.model.tasks_per_node.get(id).copied().unwrap_or(0),
+            inert(scene.model.node_name(id)).into_owned(),
+            scene.model.tasks_per_node.get(id).copied().unwrap_or(0),
         ),
-        None => ("all".to_string(), app.model.tasks.len()),
+        None => ("all".to_string(), scene.model.tasks.len()),
     };
-    let title = format!("{}({scope})", app.defs.tasks_view.title);
+    let title = format!("{}({scope})", scene.defs.tasks_view.title);
     draw(
         frame,
         area,
-        app,
-        &app.defs.tasks_view,
-        &app.tasks_table,
+        scene,
+        &scene.defs.tasks_view,
+        &tables.tasks,
         title,
         total,
         |id, field| {
-            app.model
+            scene
+                .model
                 .tasks
                 .get(id)
-                .map(|t| fields::task_field(t, field, &app.model))
+                .map(|t| fields::task_field(t, field, &scene.model))
         },
     );
 }
 
-pub fn draw_traces(frame: &mut Frame, area: Rect, app: &App) {
-    let f = &app.trace_filter;
+pub fn draw_traces(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables) {
+    let f = &tables.trace_filter;
     let mut scope = Vec::new();
     if let Some(s) = &f.service {
         scope.push(inert(s).into_owned());
@@ -77,45 +86,47 @@ pub fn draw_traces(frame: &mut Frame, area: Rect, app: &App) {
         scope.push("errors".into());
     }
     let title = match scope.is_empty() {
-        true => app.defs.traces_view.title.clone(),
-        false => format!("{}({})", app.defs.traces_view.title, scope.join(" ")),
+        true => scene.defs.traces_view.title.clone(),
+        false => format!("{}({})", scene.defs.traces_view.title, scope.join(" ")),
     };
     draw(
         frame,
         area,
-        app,
-        &app.defs.traces_view,
-        &app.traces_table,
+        scene,
+        &scene.defs.traces_view,
+        &tables.traces,
         title,
-        app.model.traces.len(),
+        scene.model.traces.len(),
         |id, field| {
-            app.model
+            scene
+                .model
                 .traces
                 .get(id)
-                .map(|t| fields::trace_field(t, field, &app.model))
+                .map(|t| fields::trace_field(t, field, &scene.model))
         },
     );
 }
 
-pub fn draw_health(frame: &mut Frame, area: Rect, app: &App) {
-    let failing = app.model.failing_checks();
+pub fn draw_health(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables) {
+    let failing = scene.model.failing_checks();
     let title = match failing {
-        0 => app.defs.health_view.title.clone(),
-        n => format!("{}({n} failing)", app.defs.health_view.title),
+        0 => scene.defs.health_view.title.clone(),
+        n => format!("{}({n} failing)", scene.defs.health_view.title),
     };
     draw(
         frame,
         area,
-        app,
-        &app.defs.health_view,
-        &app.health_table,
+        scene,
+        &scene.defs.health_view,
+        &tables.health,
         title,
-        app.model.checks.len(),
+        scene.model.checks.len(),
         |id, field| {
-            app.model
+            scene
+                .model
                 .checks
                 .get(id)
-                .map(|c| fields::check_field(c, field, &app.model))
+                .map(|c| fields::check_field(c, field, &scene.model))
         },
     );
 }
@@ -124,14 +135,14 @@ pub fn draw_health(frame: &mut Frame, area: Rect, app: &App) {
 fn draw<'a>(
     frame: &mut Frame,
     area: Rect,
-    app: &'a App,
+    scene: &'a Scene<'a>,
     def: &TableDef,
     state: &TableState,
     title: String,
     total: usize,
     value: impl Fn(&str, &str) -> Option<Value<'a>>,
 ) {
-    let theme = &app.defs.theme;
+    let theme = &scene.defs.theme;
     let mut title_spans = vec![
         Span::styled(format!(" {title}"), theme.style(Role::Title)),
         Span::styled(
@@ -145,7 +156,7 @@ fn draw<'a>(
             theme.style(Role::Accent),
         ));
     }
-    if app.model.is_stale() {
+    if scene.model.is_stale() {
         title_spans.push(Span::styled("stale ", theme.style(Role::Warn)));
     }
     let block = Block::bordered()
@@ -218,7 +229,7 @@ fn draw<'a>(
         for (n, (i, width)) in columns.iter().enumerate() {
             let column = &def.columns[*i];
             let v = value(id, &column.field).unwrap_or(Value::Missing);
-            let (text, role) = fields::cell(column, &v, app.now);
+            let (text, role) = fields::cell(column, &v, scene.now);
             if n > 0 {
                 spans.push(Span::styled(" ", base));
             }

@@ -5,89 +5,10 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use crate::api::{Check, CheckKind, Node, Task, TraceSummary, UnixMillis};
+pub use crate::tui::config::fields::{CHECK_FIELDS, NODE_FIELDS, TASK_FIELDS, TRACE_FIELDS};
 use crate::tui::config::viewdef::{Column, Format};
 use crate::tui::model::{CPU_SERIES, MEM_SERIES, Model};
-
-pub const NODE_FIELDS: &[&str] = &[
-    "id",
-    "hostname",
-    "address",
-    "addresses",
-    "role",
-    "health",
-    "os",
-    "cpus",
-    "mem",
-    "disk",
-    "cpu_percent",
-    "mem_used",
-    "mem_percent",
-    "disk_used",
-    "disk_percent",
-    "load1",
-    "load5",
-    "load15",
-    "uptime",
-    "last_seen",
-    "tasks",
-    "running",
-    "cpu_history",
-    "mem_history",
-];
-
-pub const CHECK_FIELDS: &[&str] = &[
-    "id",
-    "name",
-    "kind",
-    "target",
-    "node",
-    "node_id",
-    "task_id",
-    "status",
-    "failures",
-    "successes",
-    "latency",
-    "last_output",
-    "last_success",
-    "last_failure",
-    "last_run",
-    "history",
-    "interval",
-];
-
-pub const TRACE_FIELDS: &[&str] = &[
-    "id",
-    "service",
-    "operation",
-    "start",
-    "duration",
-    "bar",
-    "spans",
-    "errors",
-    "services",
-    "orphans",
-];
-
-pub const TASK_FIELDS: &[&str] = &[
-    "id",
-    "name",
-    "group",
-    "node",
-    "node_id",
-    "state",
-    "health",
-    "cpu",
-    "cpu_limit",
-    "cpu_percent",
-    "mem",
-    "mem_limit",
-    "mem_percent",
-    "started",
-    "updated",
-    "version",
-    "restarts",
-    "cpu_history",
-];
+use crate::tui::widgets::units::{age, bytes, number};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {
@@ -312,43 +233,6 @@ pub fn format(value: &Value, format: Format, now: UnixMillis) -> String {
         (Value::Num(n), Format::Cores) => format!("{n:.2}"),
         (Value::Num(n), Format::Age) => age((*n * 1000.0) as i64),
         (Value::Num(n), Format::Number | Format::Text) => number(*n),
-    }
-}
-
-/// A number with at most two decimals and no trailing zeros.
-pub fn number(n: f64) -> String {
-    let s = format!("{n:.2}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
-}
-
-/// Bytes in binary units: `512`, `1.5Ki`, `3.2Gi`.
-pub fn bytes(n: f64) -> String {
-    const UNITS: [&str; 6] = ["", "Ki", "Mi", "Gi", "Ti", "Pi"];
-    let mut value = n.max(0.0);
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{}", value as u64)
-    } else if value < 10.0 {
-        format!("{value:.1}{}", UNITS[unit])
-    } else {
-        format!("{value:.0}{}", UNITS[unit])
-    }
-}
-
-/// A span of milliseconds as an age, two units at most: `45s`, `3h4m`.
-pub fn age(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    let (d, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{sec}s"),
-        (0, 0, _) => format!("{m}m{sec}s"),
-        (0, _, _) => format!("{h}h{m}m"),
-        _ => format!("{d}d{h}h"),
     }
 }
 

@@ -1,6 +1,196 @@
-//! The table views (nodes, tasks, health checks, traces): rows kept up
-//! to date by what changed, filtered and sorted, and drawn by a definition.
+//! The table views (the cluster view's node list, nodes, tasks, health
+//! checks, traces): rows kept up to date by what changed, filtered and
+//! sorted, and drawn by a definition.
 
 pub mod draw;
 pub mod fields;
 pub mod state;
+
+use crate::api::UnixMillis;
+use crate::tui::config::action::{Action, ViewKind};
+use crate::tui::config::defs::Defs;
+use crate::tui::feature::{Cx, Feature, LineKind};
+use crate::tui::model::Model;
+use state::{Rows, TableState, TraceFilter};
+
+/// Every table view's state; which one acts is the view on screen.
+#[derive(Debug, Default)]
+pub struct Tables {
+    /// The node list on the cluster view.
+    pub cluster: TableState,
+    pub nodes: TableState,
+    pub tasks: TableState,
+    pub health: TableState,
+    pub traces: TableState,
+    /// `:traces SERVICE >DURATION errors`.
+    pub trace_filter: TraceFilter,
+}
+
+impl Tables {
+    pub fn of(&self, view: ViewKind) -> Option<&TableState> {
+        match view {
+            ViewKind::Cluster => Some(&self.cluster),
+            ViewKind::Nodes => Some(&self.nodes),
+            ViewKind::Tasks => Some(&self.tasks),
+            ViewKind::Health => Some(&self.health),
+            ViewKind::Traces => Some(&self.traces),
+            _ => None,
+        }
+    }
+
+    pub fn of_mut(&mut self, view: ViewKind) -> Option<&mut TableState> {
+        match view {
+            ViewKind::Cluster => Some(&mut self.cluster),
+            ViewKind::Nodes => Some(&mut self.nodes),
+            ViewKind::Tasks => Some(&mut self.tasks),
+            ViewKind::Health => Some(&mut self.health),
+            ViewKind::Traces => Some(&mut self.traces),
+            _ => None,
+        }
+    }
+
+    /// Brings the table on screen up to date before a frame.
+    pub fn prepare(
+        &mut self,
+        view: ViewKind,
+        node: Option<&str>,
+        model: &Model,
+        defs: &Defs,
+        now: UnixMillis,
+        rows: usize,
+    ) {
+        match view {
+            ViewKind::Cluster => {
+                self.cluster
+                    .refresh(&defs.nodes_view, Rows::Nodes, model, now, rows)
+            }
+            ViewKind::Nodes => self
+                .nodes
+                .refresh(&defs.nodes_view, Rows::Nodes, model, now, rows),
+            ViewKind::Tasks => {
+                self.tasks
+                    .refresh(&defs.tasks_view, Rows::Tasks { node }, model, now, rows)
+            }
+            ViewKind::Health => {
+                self.health
+                    .refresh(&defs.health_view, Rows::Checks, model, now, rows)
+            }
+            ViewKind::Traces => self.traces.refresh(
+                &defs.traces_view,
+                Rows::Traces(&self.trace_filter),
+                model,
+                now,
+                rows,
+            ),
+            _ => {}
+        }
+    }
+
+    /// Another gateway's data is coming: nothing held is still true.
+    pub fn invalidate(&mut self) {
+        for t in [&mut self.nodes, &mut self.tasks, &mut self.cluster] {
+            t.invalidate();
+        }
+    }
+}
+
+const CLUSTER: &[Action] = &[
+    Action::Select,
+    Action::ViewLogs,
+    Action::ViewNodes,
+    Action::ViewTasks,
+    Action::ViewHealth,
+    Action::ViewDash,
+    Action::ViewTraces,
+];
+const NODES: &[Action] = &[
+    Action::Select,
+    Action::ViewLogs,
+    Action::Filter,
+    Action::SortNext,
+    Action::SortReverse,
+];
+const TASKS: &[Action] = &[
+    Action::Select,
+    Action::ViewLogs,
+    Action::Shell,
+    Action::Filter,
+    Action::SortNext,
+    Action::SortReverse,
+];
+const HEALTH: &[Action] = &[
+    Action::Select,
+    Action::Filter,
+    Action::SortNext,
+    Action::SortReverse,
+];
+const TRACES: &[Action] = &[Action::Select, Action::Filter, Action::SortNext];
+
+impl Feature for Tables {
+    fn hints(&self, view: ViewKind) -> &'static [Action] {
+        match view {
+            ViewKind::Cluster => CLUSTER,
+            ViewKind::Nodes => NODES,
+            ViewKind::Tasks => TASKS,
+            ViewKind::Health => HEALTH,
+            ViewKind::Traces => TRACES,
+            _ => &[],
+        }
+    }
+
+    fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
+        let columns = match cx.view {
+            ViewKind::Nodes => cx.defs.nodes_view.columns.len(),
+            ViewKind::Tasks => cx.defs.tasks_view.columns.len(),
+            ViewKind::Health => cx.defs.health_view.columns.len(),
+            ViewKind::Traces => cx.defs.traces_view.columns.len(),
+            // The cluster view's node list keeps name order.
+            _ => 0,
+        };
+        let page = cx.rows.max(1) as isize;
+        let Some(table) = self.of_mut(cx.view) else {
+            return false;
+        };
+        match action {
+            Action::Up => table.move_by(-1),
+            Action::Down => table.move_by(1),
+            Action::PageUp => table.move_by(-page),
+            Action::PageDown => table.move_by(page),
+            Action::Top | Action::Bottom => table.to_end(action == Action::Bottom),
+            Action::SortNext | Action::SortPrev | Action::SortReverse if columns > 0 => {
+                match action {
+                    Action::SortNext => table.sort = (table.sort + 1) % columns,
+                    Action::SortPrev => table.sort = (table.sort + columns - 1) % columns,
+                    _ => table.descending = !table.descending,
+                }
+                table.invalidate();
+            }
+            Action::SortNext | Action::SortPrev | Action::SortReverse => {}
+            // Esc first clears a filter, as in k9s; then it goes back.
+            Action::Back if table.filter.is_some() => table.set_filter(""),
+            _ => return false,
+        }
+        true
+    }
+
+    fn line(&self, kind: LineKind, cx: &Cx) -> Option<String> {
+        let table = self.of(cx.view).filter(|_| kind == LineKind::Filter)?;
+        Some(
+            table
+                .filter
+                .as_ref()
+                .map(|f| f.text.clone())
+                .unwrap_or_default(),
+        )
+    }
+
+    fn on_line(&mut self, _kind: LineKind, text: &str, cx: &mut Cx) {
+        if let Some(table) = self.of_mut(cx.view) {
+            table.set_filter(text);
+        }
+    }
+
+    fn on_line_cancel(&mut self, kind: LineKind, cx: &mut Cx) {
+        self.on_line(kind, "", cx);
+    }
+}

@@ -5,15 +5,15 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::tui::app::App;
 use crate::tui::cluster::draw::state_role;
 use crate::tui::config::theme::Role;
-use crate::tui::tables::fields::{age, bytes, number};
+use crate::tui::feature::Scene;
 use crate::tui::widgets::text::inert;
+use crate::tui::widgets::units::{age, bytes, number};
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, id: &str) {
-    let theme = &app.defs.theme;
-    let Some(task) = app.model.tasks.get(id) else {
+pub fn draw(frame: &mut Frame, area: Rect, scene: &Scene, id: &str) {
+    let theme = &scene.defs.theme;
+    let Some(task) = scene.model.tasks.get(id) else {
         let block = Block::bordered().border_style(theme.style(Role::Border));
         let text = format!(
             "task {} is gone: the gateway removed it (Esc goes back)",
@@ -44,7 +44,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, id: &str) {
             key("node"),
             plain(format!(
                 "{} ({})",
-                inert(app.model.node_name(&task.node_id)),
+                inert(scene.model.node_name(&task.node_id)),
                 inert(&task.node_id)
             )),
         ]),
@@ -72,11 +72,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, id: &str) {
         ]),
         Line::from(vec![
             key("started"),
-            plain(format!("{} ago", age(app.now - task.started))),
+            plain(format!("{} ago", age(scene.now - task.started))),
         ]),
         Line::from(vec![
             key("updated"),
-            plain(format!("{} ago", age(app.now - task.updated))),
+            plain(format!("{} ago", age(scene.now - task.updated))),
         ]),
         Line::from(vec![
             key("version"),
@@ -99,7 +99,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, id: &str) {
     for status in task.statuses.iter().rev() {
         lines.push(Line::from(vec![
             Span::styled(
-                format!("{:>10}  ", format!("{} ago", age(app.now - status.at))),
+                format!("{:>10}  ", format!("{} ago", age(scene.now - status.at))),
                 theme.style(Role::Muted),
             ),
             Span::styled(

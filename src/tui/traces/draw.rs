@@ -8,8 +8,9 @@ use ratatui::text::{Line, Span as Text};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::api::{SpanStatus, TraceSummary};
-use crate::tui::app::{App, TraceView};
 use crate::tui::config::theme::Role;
+use crate::tui::feature::Scene;
+use crate::tui::traces::TraceView;
 use crate::tui::widgets::text::{fit, inert, pad};
 
 /// Span rows that fit, given the terminal size and whether the detail shows.
@@ -45,10 +46,10 @@ pub fn duration(ns: u64) -> String {
     }
 }
 
-pub fn draw(frame: &mut Frame, body: Rect, app: &App) {
-    let theme = &app.defs.theme;
-    let view = &app.trace_view;
-    let summary: Option<&TraceSummary> = app.model.traces.get(&view.id);
+pub fn draw(frame: &mut Frame, body: Rect, scene: &Scene, view: &TraceView) {
+    let theme = &scene.defs.theme;
+    let view = &view;
+    let summary: Option<&TraceSummary> = scene.model.traces.get(&view.id);
     let mut title = vec![Text::styled(
         format!(
             " trace {} ",
@@ -210,13 +211,13 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App) {
             height: detail_h,
             ..inner
         };
-        draw_detail(frame, area, app, view);
+        draw_detail(frame, area, scene, view);
     }
 }
 
 /// The selected span: what it is, when, its attributes and its events.
-fn draw_detail(frame: &mut Frame, area: Rect, app: &App, view: &TraceView) {
-    let theme = &app.defs.theme;
+fn draw_detail(frame: &mut Frame, area: Rect, scene: &Scene, view: &TraceView) {
+    let theme = &scene.defs.theme;
     let (Some(s), Some(layout)) = (view.selected(), view.layout.as_ref()) else {
         return;
     };

@@ -3,3 +3,4 @@
 
 pub mod sparkline;
 pub mod text;
+pub mod units;

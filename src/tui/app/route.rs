@@ -1,0 +1,73 @@
+//! Where the operator is: the route stack's entries, and the modes the
+//! footer line can be in.
+
+use crate::tui::config::action::ViewKind;
+use crate::tui::logs::view::LogScope;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Cluster,
+    Nodes,
+    /// All tasks, or those of one node.
+    Tasks {
+        node: Option<String>,
+    },
+    Task {
+        id: String,
+    },
+    Logs {
+        scope: LogScope,
+    },
+    /// The health checks.
+    Health,
+    /// The dashboard.
+    Dash,
+    /// The series behind one of the dashboard's panels.
+    DashPanel {
+        panel: usize,
+    },
+    /// The recent traces.
+    Traces,
+    /// One trace's waterfall.
+    Trace {
+        id: String,
+    },
+    /// An exec session's terminal pane.
+    Exec {
+        id: u64,
+    },
+    /// The exec sessions, running and ended.
+    Sessions,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// Typing a filter: the table's, or in the log view the log filter.
+    Filter,
+    /// Typing a search in the log view.
+    Search,
+    Command,
+    Help {
+        scroll: u16,
+    },
+}
+
+impl Route {
+    /// The kind of view, for view-specific key bindings and hints.
+    pub fn view(&self) -> ViewKind {
+        match self {
+            Route::Cluster => ViewKind::Cluster,
+            Route::Nodes => ViewKind::Nodes,
+            Route::Tasks { .. } => ViewKind::Tasks,
+            Route::Task { .. } => ViewKind::Task,
+            Route::Logs { .. } => ViewKind::Logs,
+            Route::Health => ViewKind::Health,
+            Route::Dash | Route::DashPanel { .. } => ViewKind::Dash,
+            Route::Traces => ViewKind::Traces,
+            Route::Trace { .. } => ViewKind::Trace,
+            Route::Exec { .. } => ViewKind::Exec,
+            Route::Sessions => ViewKind::Sessions,
+        }
+    }
+}

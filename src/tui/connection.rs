@@ -1,0 +1,98 @@
+//! The gateway the console talks to: the contexts it can switch between,
+//! and the subscriptions and reads it opens on one.
+
+use color_eyre::eyre::{Result, eyre};
+use tokio::sync::mpsc;
+
+use crate::api::{ClusterInfo, Filter, Topic};
+use crate::client::{Client, Endpoint, StreamHandle, Subscription};
+use crate::tui::app::Origin;
+use crate::tui::model::{
+    self, CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS,
+    SUB_TASKS, SUB_TRACES, TASK_CPU_SERIES, TASK_MEM_SERIES,
+};
+
+/// A gateway the console can show, by name.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub name: String,
+    pub endpoint: Endpoint,
+    /// Exec is hidden in this context (`--readonly`, `readonly = true`).
+    pub readonly: bool,
+}
+
+/// What the console subscribes to.
+pub fn subscriptions() -> Vec<Subscription> {
+    vec![
+        Subscription {
+            sub: SUB_NODES.into(),
+            topic: Topic::Nodes,
+            filter: Filter::default(),
+        },
+        Subscription {
+            sub: SUB_TASKS.into(),
+            topic: Topic::Tasks,
+            filter: Filter::default(),
+        },
+        Subscription {
+            sub: SUB_TASK_METRICS.into(),
+            topic: Topic::Metrics,
+            filter: Filter {
+                names: vec![TASK_CPU_SERIES.into(), TASK_MEM_SERIES.into()],
+                points: Some(model::TASK_SPARK_POINTS),
+                ..Default::default()
+            },
+        },
+        Subscription {
+            sub: SUB_TRACES.into(),
+            topic: Topic::Spans,
+            filter: Filter::default(),
+        },
+        Subscription {
+            sub: SUB_HEALTH.into(),
+            topic: Topic::Health,
+            filter: Filter::default(),
+        },
+        Subscription {
+            sub: SUB_NODE_METRICS.into(),
+            topic: Topic::Metrics,
+            filter: Filter {
+                names: vec![CPU_SERIES.into(), MEM_SERIES.into()],
+                ..Default::default()
+            },
+        },
+    ]
+}
+
+pub fn connect(context: &Context) -> Result<(Client, StreamHandle)> {
+    let client = Client::new(context.endpoint.clone()).map_err(|e| eyre!(e))?;
+    let stream = client.stream(subscriptions());
+    Ok((client, stream))
+}
+
+pub fn origin(context: &Context) -> Origin {
+    Origin {
+        context: context.name.clone(),
+        url: context.endpoint.url.clone(),
+        cluster: None,
+        readonly: context.readonly,
+    }
+}
+
+/// Asks the gateway who the cluster is, in the background; the answer
+/// comes back tagged with the context it was asked of.
+pub fn fetch_cluster(
+    client: &Client,
+    context: &str,
+    answers: &mpsc::Sender<(String, ClusterInfo)>,
+) {
+    let (client, context, answers) = (client.clone(), context.to_string(), answers.clone());
+    tokio::spawn(async move {
+        match client.get::<ClusterInfo>("/api/v1/cluster").await {
+            Ok(info) => {
+                let _ = answers.send((context, info)).await;
+            }
+            Err(e) => tracing::warn!("cannot read the cluster's name: {e}"),
+        }
+    });
+}

@@ -1,0 +1,47 @@
+//! What the console's state asks of the event loop: the I/O a key or a
+//! message leads to (subscribe, read, write a file, run an exec session),
+//! done outside, so that everything that decides stays plain and testable.
+
+use std::path::PathBuf;
+
+use crate::client::Subscription;
+
+/// What handling a key or a message asks of the event loop, beyond the
+/// state it changed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    SwitchContext(String),
+    Subscribe(Box<Subscription>),
+    Unsubscribe(String),
+    /// Read the dashboard's series over its window (for windows longer
+    /// than a subscription's snapshot reaches back).
+    FetchSeries {
+        generation: u64,
+        names: Vec<String>,
+        window: i64,
+    },
+    /// Read one trace's spans, for the waterfall.
+    FetchTrace {
+        id: String,
+    },
+    /// Write the shown log lines to a file.
+    Save {
+        path: PathBuf,
+        contents: String,
+    },
+    /// Open an exec session for pane `id`.
+    StartExec {
+        id: u64,
+        task: String,
+        request: crate::api::ExecRequest,
+    },
+    /// Keys, a paste or a resize for session `id`.
+    ExecInput {
+        id: u64,
+        input: crate::client::ExecInput,
+    },
+    /// Close session `id` (the gateway kills its process).
+    CloseExec {
+        id: u64,
+    },
+}
