@@ -155,7 +155,7 @@ pub fn filters(data: &[u8]) {
         .split_once('\n')
         .unwrap_or((&text, "Kelvin K ſ ERROR took=12ms"));
     let _ = crate::tui::logs::buffer::LogFilter::parse(pattern);
-    let _ = crate::tui::tables::state::RowFilter::new(pattern);
+    let _ = crate::tui::tables::filter::RowFilter::new(pattern);
     let _ = crate::tui::logs::view::Search::new(pattern);
     let _ = crate::api::parse_span(pattern);
     let Ok(folded) = FoldedRegex::new(pattern) else {

@@ -5,7 +5,11 @@
 //! A module is a file. An edge is a path a file names (`use` lines, with
 //! `crate::`, `super::`, `self::` or a child's name in front, and
 //! `crate::…`/`super::…` paths in code), resolved to the longest module it
-//! names. `mod x;` lines are not edges: declaring a child is not using it.
+//! names (`super::Shared` names the parent). A folder's `mod.rs` wiring its
+//! own children (`routes::router`, `pub use stream::StreamLimits`) is the
+//! composition root, not a dependency, and is left out; a child naming
+//! its parent's items is kept. So siblings and cousins may not import each
+//! other in a circle, which is what makes a feature movable on its own.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -162,7 +166,7 @@ fn resolve(module: &str, path: &str, known: &BTreeMap<String, PathBuf>) -> Optio
         // A bare first name in a `use` is a child module.
         _ => module.split("::").filter(|p| !p.is_empty()).collect(),
     };
-    let mut best = None;
+    let mut best = Some(base.join("::")).filter(|m| known.contains_key(m));
     for part in parts {
         base.push(part);
         let name = base.join("::");
@@ -184,14 +188,19 @@ fn graph(root: &str) -> BTreeMap<String, BTreeSet<String>> {
         if module != root && !module.starts_with(&format!("{root}::")) {
             continue;
         }
-        let text = code(&std::fs::read_to_string(file).unwrap());
+        let is_dir = file.ends_with("mod.rs");
+        let text = std::fs::read_to_string(file).unwrap();
+        // A file's unit tests (at its end, by habit) are not its design,
+        // and their `super` is the file itself.
+        let text = code(text.split("#[cfg(test)]\nmod ").next().unwrap_or(""));
         let own = edges.entry(module.clone()).or_default();
         for path in paths(&text) {
             let Some(to) = resolve(module, &path, &known) else {
                 continue;
             };
             let inside = to == *root || to.starts_with(&format!("{root}::"));
-            if to != *module && inside {
+            let wiring = is_dir && to.starts_with(&format!("{module}::"));
+            if to != *module && inside && !wiring {
                 own.insert(to);
             }
         }

@@ -265,9 +265,12 @@ async fn a_disconnect_kills_the_whole_session() {
         );
     }
     // The session's record says the client went away.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let records = audit(&gw).await;
-    let ended: Vec<_> = records.iter().filter(|r| r.end.is_some()).collect();
+    let ended = common::poll_until("both sessions ended", Duration::from_secs(5), || async {
+        let records = audit(&gw).await;
+        let ended: Vec<_> = records.into_iter().filter(|r| r.end.is_some()).collect();
+        (ended.len() >= 2).then_some(ended)
+    })
+    .await;
     assert_eq!(ended.len(), 2);
     assert!(
         ended.iter().all(|r| r.reason.contains("killed")),

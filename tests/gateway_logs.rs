@@ -34,8 +34,11 @@ async fn demo_logs_come_in_real_shapes_and_filter() {
         ..Default::default()
     }));
     let gw = gateway::start(config, demo).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let (status, all) = read_logs(&gw.url, "limit=10000").await;
+    let (status, all) = common::poll_until("over 1,000 lines", Duration::from_secs(10), || async {
+        let (status, all) = read_logs(&gw.url, "limit=10000").await;
+        (status != 200 || all.len() > 1000).then_some((status, all))
+    })
+    .await;
     assert_eq!(status, 200);
     assert!(all.len() > 1000, "{}", all.len());
     let has = |f: &dyn Fn(&LogEntry) -> bool| all.iter().any(f);
@@ -204,23 +207,34 @@ async fn a_gateway_restart_mid_stream_loses_and_repeats_nothing() {
     let mut stream = log_stream(&gw.url, &log);
     let writer = Writer::start(log.clone(), 2000);
     let (mut seen, mut resyncs) = (Vec::new(), 0);
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    collect_until(
-        &mut stream,
-        &mut seen,
-        writer.written.load(Ordering::Relaxed).min(500),
-        &mut resyncs,
-    )
-    .await;
+    let first = || async { (writer.written.load(Ordering::Relaxed) >= 500).then_some(()) };
+    common::poll_until("500 lines written", Duration::from_secs(10), first).await;
+    collect_until(&mut stream, &mut seen, 500, &mut resyncs).await;
 
     // Kill the gateway while lines keep coming, then start it again.
     gw.shutdown().await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let down_at = writer.written.load(Ordering::Relaxed);
+    let written = |n: u64| {
+        let writer = &writer;
+        move || async move { (writer.written.load(Ordering::Relaxed) >= n).then_some(()) }
+    };
+    common::poll_until(
+        "lines written while it is down",
+        Duration::from_secs(10),
+        written(down_at + 500),
+    )
+    .await;
     let again: RunningGateway =
         gateway::start(file_gateway_config(addr, &log, 64 << 20), quiet_demo())
             .await
             .expect("restart on the same port");
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    let up_at = writer.written.load(Ordering::Relaxed);
+    common::poll_until(
+        "lines written after the restart",
+        Duration::from_secs(10),
+        written(up_at + 500),
+    )
+    .await;
     let last = writer.finish();
     collect_until(&mut stream, &mut seen, last, &mut resyncs).await;
     assert_eq!(resyncs, 0);
@@ -246,16 +260,15 @@ async fn a_cursor_that_left_the_ring_is_bridged_through_the_file() {
     let mut stream = log_stream(&gw.url, &log);
     let writer = Writer::start(log.clone(), 3000);
     let (mut seen, mut resyncs) = (Vec::new(), 0);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    collect_until(
-        &mut stream,
-        &mut seen,
-        writer.written.load(Ordering::Relaxed).min(200),
-        &mut resyncs,
-    )
-    .await;
+    let written = |n: u64| {
+        let writer = &writer;
+        move || async move { (writer.written.load(Ordering::Relaxed) >= n).then_some(()) }
+    };
+    common::poll_until("200 lines written", Duration::from_secs(10), written(200)).await;
+    collect_until(&mut stream, &mut seen, 200, &mut resyncs).await;
     drop(stream); // the console goes away
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Many times the ring's worth written while it is away.
+    common::poll_until("2,000 more lines", Duration::from_secs(10), written(2200)).await;
     let last = writer.finish();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (_, ring) = read_logs(&gw.url, "limit=10000").await;

@@ -21,12 +21,18 @@ async fn get(url: &str) -> (u16, Value) {
 #[tokio::test]
 async fn series_over_a_range_in_steps() {
     let gw = common::start_demo().await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let (status, body) = get(&format!(
+    let url = format!(
         "{}/api/v1/metrics/series?name=node.cpu.percent&tag=node_id:agent-001-S4&from=-1m&step=1s",
         gw.url
-    ))
-    .await;
+    );
+    // Points a step apart come as the demo's readings do.
+    let (status, body) =
+        common::poll_until("two steps of points", Duration::from_secs(10), || async {
+            let (status, body) = get(&url).await;
+            let points = body["series"][0]["points"].as_array().map_or(0, Vec::len);
+            (status != 200 || points >= 2).then_some((status, body))
+        })
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["step"], 1000);
     let series = body["series"].as_array().unwrap();

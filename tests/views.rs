@@ -54,14 +54,27 @@ fn render(app: &mut App, width: u16, height: u16) -> Terminal<TestBackend> {
     terminal
 }
 
+/// Compares a screen with its golden file in `snapshots/`.
+fn golden(name: &str, screen: impl std::fmt::Display) {
+    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(name, screen);
+    });
+}
+
+/// Compares a screen with its golden file, styles and all: every cell's
+/// colours and modifiers (ratatui's debug form of the buffer), so a lost
+/// selection highlight or a broken theme fails where the glyphs alone
+/// would not.
+fn golden_styled(name: &str, terminal: &Terminal<TestBackend>) {
+    golden(name, format!("{:#?}", terminal.backend().buffer()));
+}
+
 fn check(name: &str, setup: impl Fn(&mut App)) {
     for (w, h) in [(80, 24), (160, 48)] {
         let mut app = demo_app(150);
         setup(&mut app);
         let terminal = render(&mut app, w, h);
-        insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
-            insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend());
-        });
+        golden(&format!("{name}_{w}x{h}"), terminal.backend());
     }
     // Any size draws, down to a single cell.
     for (w, h) in [(10, 3), (1, 1), (3, 10), (200, 2), (0, 0)] {
@@ -180,9 +193,7 @@ fn connecting() {
         );
         let terminal = render(&mut app, w, h);
         if w == 80 {
-            insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
-                insta::assert_snapshot!("connecting_80x24", terminal.backend());
-            });
+            golden("connecting_80x24", terminal.backend());
         }
     }
 }
@@ -392,9 +403,7 @@ fn hostile_log_lines_are_inert_and_readable() {
             );
         }
         if w == 160 {
-            insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
-                insta::assert_snapshot!("logs_hostile_160x48", terminal.backend());
-            });
+            golden("logs_hostile_160x48", terminal.backend());
         }
     }
 }
@@ -879,4 +888,26 @@ fn exec_pane_scrolls_back_through_its_history() {
     app.on_key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
     assert_eq!(app.sessions.pane(id).unwrap().scroll, 0);
     assert!(screen(&mut app).contains("line 200"));
+}
+
+/// A few screens recorded with their styles: the tasks table's selected
+/// row and state colours, the same in the light theme, the log view's
+/// priority colours and a search highlight, and the footer's hint keys.
+#[test]
+fn styled_screens() {
+    let tasks = |theme: &str| {
+        let mut app = demo_app(150);
+        app.defs = Defs::load(None, theme, "default");
+        key(&mut app, KeyCode::Char('t'));
+        key(&mut app, KeyCode::Down);
+        render(&mut app, 80, 24)
+    };
+    golden_styled("styled_tasks_default_80x24", &tasks("default"));
+    golden_styled("styled_tasks_light_80x24", &tasks("light"));
+    let mut app = demo_app(150);
+    typed(&mut app, ":logs\n");
+    fixture::feed_logs(&mut app, fixture::demo_logs(42, 150, 5));
+    key(&mut app, KeyCode::Char('/'));
+    typed(&mut app, "error\n");
+    golden_styled("styled_logs_searched_80x24", &render(&mut app, 80, 24));
 }

@@ -3,8 +3,6 @@
 
 pub mod checks;
 pub mod demo;
-mod demo_logs;
-mod demo_traces;
 pub mod host;
 pub mod journal;
 pub mod logfile;

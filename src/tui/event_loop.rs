@@ -64,7 +64,7 @@ pub async fn run_loop(
         .find(|c| c.name == app.origin.context)
         .ok_or_else(|| eyre!("no context named {:?}", app.origin.context))?;
     tokio::pin!(stop);
-    let (mut client, mut stream) = connect(&context)?;
+    let (mut client, mut stream) = connect(context)?;
     let (cluster_tx, mut cluster_rx) = mpsc::channel::<(String, ClusterInfo)>(4);
     // Traces read for the waterfall.
     let (trace_tx, mut trace_rx) =

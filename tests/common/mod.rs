@@ -199,3 +199,25 @@ pub async fn start_otlp() -> RunningGateway {
     });
     gateway::start(config, Box::new(quiet)).await.unwrap()
 }
+
+/// Polls `check` every 50 ms until it gives a value, or panics after
+/// `within` saying what it waited for. For what happens in the background
+/// (a gateway's reading, a process's exit, a line written), instead of
+/// sleeping a while and hoping it happened.
+pub async fn poll_until<T, F, Fut>(what: &str, within: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited {within:?} for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

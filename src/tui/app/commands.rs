@@ -13,7 +13,7 @@ use crate::tui::config::keymap::Run;
 use crate::tui::dash::panels::WINDOWS;
 use crate::tui::feature::Notice;
 use crate::tui::logs::view::LogScope;
-use crate::tui::tables::state::TraceFilter;
+use crate::tui::tables::filter::TraceFilter;
 
 /// What completes a command's argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -325,10 +325,8 @@ impl App {
         }
         match action {
             Action::Quit => self.quit = true,
-            Action::Back => {
-                if self.routes.len() > 1 {
-                    self.routes.pop();
-                }
+            Action::Back if self.routes.len() > 1 => {
+                self.routes.pop();
             }
             Action::Help => self.mode = Mode::Help { scroll: 0 },
             Action::Command => {
@@ -343,10 +341,8 @@ impl App {
             Action::Search if self.view_kind() == ViewKind::Logs => self.open_line(Mode::Search),
             Action::Select => self.select(),
             Action::Shell => return self.open_exec(Vec::new()),
-            Action::ViewSessions => {
-                if self.route() != &Route::Sessions {
-                    self.routes.push(Route::Sessions);
-                }
+            Action::ViewSessions if self.route() != &Route::Sessions => {
+                self.routes.push(Route::Sessions);
             }
             Action::ViewCluster => self.routes = vec![Route::Cluster],
             Action::ViewNodes => self.go(Route::Nodes),

@@ -35,7 +35,7 @@ pub fn draw_nodes(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables)
                 .model
                 .nodes
                 .get(id)
-                .map(|n| fields::node_field(n, field, &scene.model))
+                .map(|n| fields::node_field(n, field, scene.model))
         },
     );
 }
@@ -68,7 +68,7 @@ pub fn draw_tasks(
                 .model
                 .tasks
                 .get(id)
-                .map(|t| fields::task_field(t, field, &scene.model))
+                .map(|t| fields::task_field(t, field, scene.model))
         },
     );
 }
@@ -102,7 +102,7 @@ pub fn draw_traces(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables
                 .model
                 .traces
                 .get(id)
-                .map(|t| fields::trace_field(t, field, &scene.model))
+                .map(|t| fields::trace_field(t, field, scene.model))
         },
     );
 }
@@ -126,7 +126,7 @@ pub fn draw_health(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables
                 .model
                 .checks
                 .get(id)
-                .map(|c| fields::check_field(c, field, &scene.model))
+                .map(|c| fields::check_field(c, field, scene.model))
         },
     );
 }

@@ -4,6 +4,7 @@
 
 pub mod draw;
 pub mod fields;
+pub mod filter;
 pub mod state;
 
 use crate::api::UnixMillis;
@@ -11,7 +12,8 @@ use crate::tui::config::action::{Action, ViewKind};
 use crate::tui::config::defs::Defs;
 use crate::tui::feature::{Cx, Feature, LineKind};
 use crate::tui::model::Model;
-use state::{Rows, TableState, TraceFilter};
+use filter::TraceFilter;
+use state::{Rows, TableState};
 
 /// Every table view's state; which one acts is the view on screen.
 #[derive(Debug, Default)]

@@ -16,49 +16,12 @@ use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use regex::Regex;
-
 use crate::api::UnixMillis;
 use crate::tui::config::viewdef::TableDef;
 use crate::tui::model::Model;
 use crate::tui::model::touched::{Id, Kind};
 use crate::tui::tables::fields::{self, Value};
-#[derive(Debug, Clone)]
-pub struct RowFilter {
-    pub text: String,
-    regex: Regex,
-    invert: bool,
-    /// The text was not a valid regex and is matched literally.
-    pub literal: bool,
-}
-
-impl RowFilter {
-    /// `!` in front inverts; an invalid regex is matched as plain text.
-    pub fn new(text: &str) -> Option<RowFilter> {
-        let (invert, pattern) = match text.strip_prefix('!') {
-            Some(rest) => (true, rest),
-            None => (false, text),
-        };
-        if pattern.is_empty() {
-            return None;
-        }
-        let build = crate::tui::widgets::text::user_regex;
-        let (regex, literal) = match build(pattern) {
-            Ok(r) => (r, false),
-            Err(_) => (build(&regex::escape(pattern)).ok()?, true),
-        };
-        Some(RowFilter {
-            text: text.to_string(),
-            regex,
-            invert,
-            literal,
-        })
-    }
-
-    pub fn keeps(&self, row_text: &str) -> bool {
-        self.regex.is_match(row_text) != self.invert
-    }
-}
+use crate::tui::tables::filter::{RowFilter, TraceFilter};
 
 /// Which rows a table shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,24 +30,6 @@ pub enum Rows<'a> {
     Tasks { node: Option<&'a str> },
     Checks,
     Traces(&'a TraceFilter),
-}
-
-/// What the traces list keeps besides the `/` filter: `:traces SERVICE
-/// >500ms errors`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TraceFilter {
-    pub service: Option<String>,
-    /// Nanoseconds.
-    pub min_duration: Option<u64>,
-    pub errors_only: bool,
-}
-
-impl TraceFilter {
-    pub fn keeps(&self, t: &crate::api::TraceSummary) -> bool {
-        self.service.as_ref().is_none_or(|s| t.services.contains(s))
-            && self.min_duration.is_none_or(|d| t.duration >= d)
-            && (!self.errors_only || t.errors > 0)
-    }
 }
 
 /// Changes applied one by one at most; more than this (and more than an

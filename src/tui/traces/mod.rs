@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use crate::tui::config::action::{Action, ViewKind};
 use crate::tui::feature::{Cx, Feature, LineKind};
-use crate::tui::tables::state::RowFilter;
+use crate::tui::tables::filter::RowFilter;
 use layout::Layout;
 
 /// The waterfall on screen: its layout (once the spans came), what is
@@ -31,7 +31,7 @@ pub struct TraceView {
     pub detail: bool,
     /// `/` in the waterfall: the spans it matches (service, name,
     /// attributes) are marked, their ancestors unfolded.
-    pub search: Option<crate::tui::tables::state::RowFilter>,
+    pub search: Option<RowFilter>,
     pub matches: HashSet<usize>,
 }
 

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use super::rng::Rng;
 use crate::api::{Span, SpanEvent, SpanKind, SpanStatus, Task, UnixMillis};
+use crate::collect::rng::Rng;
 
 pub struct DemoTraces {
     /// Its own generator, so traces never change the cluster.

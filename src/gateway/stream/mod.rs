@@ -17,17 +17,22 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+
+mod outbox;
+mod pump;
+
+use outbox::{Outbox, QUEUE_KIB, encode, kib};
+use pump::{Pumped, pump, send_batches, send_source_entries};
 
 use super::Shared;
 use super::filter::Matcher;
 use super::request::{Actor, HttpError, require_admin};
 use super::stats::GatewayStats;
 use super::store::Start;
-use super::topic::Published;
 use crate::api::{
-    ApiError, ClientMsg, ErrorCode, From, Op, Record, ServerMsg, StartPoint, Topic, now_millis,
+    ApiError, ClientMsg, ErrorCode, From, Record, ServerMsg, StartPoint, Topic, now_millis,
 };
 
 /// The bounds of one stream connection.
@@ -132,51 +137,6 @@ pub async fn upgrade(
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
         .on_upgrade(move |socket| serve(socket, gw, peer.0, actor.0, slot)))
-}
-
-/// Bytes waiting in one connection's queue at most (in KiB, a frame
-/// counting at least one): with frames of up to 1,024 events, a queue
-/// bounded by frames alone could hold tens of megabytes per console.
-pub const QUEUE_KIB: usize = 4096;
-
-/// What a frame takes of a queue's byte budget.
-fn kib(frame: &str) -> u32 {
-    (frame.len() / 1024 + 1).min(QUEUE_KIB) as u32
-}
-
-/// A connection's queue of outgoing frames, bounded in frames and in bytes
-/// (`room`: KiB left; the writer gives a frame's back once it is written).
-struct Outbox {
-    tx: mpsc::Sender<Utf8Bytes>,
-    room: Arc<tokio::sync::Semaphore>,
-}
-
-impl Outbox {
-    /// Waits for room: this is where a slow client holds up its forwarders.
-    async fn send(&self, frame: String) -> Result<(), ()> {
-        let permit = self.room.acquire_many(kib(&frame)).await.map_err(|_| ())?;
-        self.tx.send(frame.into()).await.map_err(|_| ())?;
-        permit.forget();
-        Ok(())
-    }
-
-    /// For heartbeats and replies: dropped if the queue is full, as a
-    /// client that far behind will be cut off anyway.
-    fn try_send(&self, frame: String) {
-        if let Ok(permit) = self.room.try_acquire_many(kib(&frame))
-            && self.tx.try_send(frame.into()).is_ok()
-        {
-            permit.forget();
-        }
-    }
-
-    async fn send_msg(&self, msg: &ServerMsg) -> Result<(), ()> {
-        self.send(encode(msg)).await
-    }
-}
-
-fn encode(msg: &ServerMsg) -> String {
-    serde_json::to_string(msg).expect("server messages always serialize")
 }
 
 /// Who a stream belongs to, for the audit trail.
@@ -483,217 +443,4 @@ async fn resync(outbox: &Outbox, sub: &str) -> Result<From, ()> {
         })
         .await?;
     Ok(From::Named(StartPoint::Snapshot))
-}
-
-enum Pumped {
-    Closed,
-    /// The subscriber missed state changes; it needs a fresh snapshot.
-    Resync,
-}
-
-/// Forwards a topic's events to one subscriber; `seq` follows the last
-/// event taken from `rx` (the subscriber has everything up to it).
-#[allow(clippy::too_many_arguments)]
-async fn pump(
-    sub: &str,
-    sub_json: &str,
-    topic: Topic,
-    matcher: &Matcher,
-    rx: &mut broadcast::Receiver<Arc<Published>>,
-    seq: &mut u64,
-    gw: &Arc<Shared>,
-    outbox: &Outbox,
-) -> Pumped {
-    let max_batch = gw.stream_limits.max_batch;
-    let mut batch = Vec::with_capacity(64);
-    loop {
-        let mut lagged = match rx.recv().await {
-            Ok(event) => {
-                batch.push(event);
-                0
-            }
-            Err(broadcast::error::RecvError::Lagged(n)) => n,
-            Err(broadcast::error::RecvError::Closed) => return Pumped::Closed,
-        };
-        while lagged == 0 && batch.len() < max_batch {
-            match rx.try_recv() {
-                Ok(event) => batch.push(event),
-                Err(broadcast::error::TryRecvError::Lagged(n)) => lagged = n,
-                Err(_) => break,
-            }
-        }
-        if send_batches(sub_json, &batch, matcher, gw, outbox)
-            .await
-            .is_err()
-        {
-            return Pumped::Closed;
-        }
-        *seq = batch.last().map_or(*seq, |e| e.seq);
-        batch.clear();
-        if lagged == 0 {
-            continue;
-        }
-        match catch_up(sub_json, topic, matcher, rx, seq, gw, outbox).await {
-            Some(Ok(())) => {
-                GatewayStats::add(&gw.stats.events_coalesced, lagged);
-                continue;
-            }
-            Some(Err(())) => return Pumped::Closed,
-            None => {}
-        }
-        GatewayStats::add(&gw.stats.events_dropped, lagged);
-        let gap = ServerMsg::Gap {
-            sub: sub.to_string(),
-            dropped: lagged,
-            reason: "the subscriber fell behind the gateway's queue".into(),
-        };
-        if outbox.send_msg(&gap).await.is_err() {
-            return Pumped::Closed;
-        }
-        // Missed log lines, spans and audit records are counted in the
-        // gap; node or task changes the gateway can no longer tell
-        // (removals forgotten) leave the client's table wrong, so start
-        // over.
-        if matches!(topic, Topic::Nodes | Topic::Tasks) {
-            return Pumped::Resync;
-        }
-    }
-}
-
-/// Catches up a subscriber that fell behind, where its topic allows:
-/// nodes and tasks get the current state of what changed (a table wants
-/// what its rows are now, not every step it missed), checks their current
-/// state whole, metrics the newest value of each series. `None` where it
-/// does not (logs, spans, audit; or removals forgotten): a gap it is.
-async fn catch_up(
-    sub_json: &str,
-    topic: Topic,
-    matcher: &Matcher,
-    rx: &mut broadcast::Receiver<Arc<Published>>,
-    seq: &mut u64,
-    gw: &Arc<Shared>,
-    outbox: &Outbox,
-) -> Option<Result<(), ()>> {
-    match topic {
-        Topic::Nodes | Topic::Tasks => {
-            let caught = gw.store.catch_up(topic, matcher, *seq)?;
-            *rx = caught.rx;
-            *seq = caught.seq;
-            Some(send_batches(sub_json, &caught.changed, matcher, gw, outbox).await)
-        }
-        Topic::Health => {
-            // What is still queued is older than (or as old as) the
-            // store, so it goes unread; the checks go whole (`Added`).
-            while !matches!(rx.try_recv(), Err(broadcast::error::TryRecvError::Empty)) {}
-            let (_, checks) = gw.store.checks(matcher);
-            let events: Vec<Arc<Published>> = checks
-                .into_iter()
-                .map(|c| Arc::new(Published::at(0, Op::Added, Record::Check(c))))
-                .collect();
-            Some(send_batches(sub_json, &events, matcher, gw, outbox).await)
-        }
-        Topic::Metrics => Some(coalesce(sub_json, matcher, rx, gw, outbox).await),
-        Topic::Logs | Topic::Spans | Topic::Audit => None,
-    }
-}
-
-/// After a metrics subscriber fell behind: the newest value of every
-/// series it wants (unsequenced, from the store), then what is still
-/// queued for it, reduced to the newest event per series (sequenced, so
-/// a resume carries on from the last of them).
-async fn coalesce(
-    sub_json: &str,
-    matcher: &Matcher,
-    rx: &mut broadcast::Receiver<Arc<Published>>,
-    gw: &Arc<Shared>,
-    outbox: &Outbox,
-) -> Result<(), ()> {
-    let mut newest: HashMap<String, Arc<Published>> = HashMap::new();
-    loop {
-        match rx.try_recv() {
-            Ok(event) => {
-                if let Record::Sample(s) = &event.record {
-                    newest.insert(s.series_key(), event);
-                }
-            }
-            Err(broadcast::error::TryRecvError::Lagged(_)) => newest.clear(),
-            Err(_) => break,
-        }
-    }
-    let mut queued: Vec<Arc<Published>> = newest.into_values().collect();
-    queued.sort_by_key(|e| e.seq);
-    // Made into events a frame at a time: at 10,000 tasks the newest
-    // values are tens of thousands of samples, for each lagging console.
-    let latest = gw.store.latest_samples(matcher);
-    for part in latest.chunks(gw.stream_limits.max_batch.max(1)) {
-        let events: Vec<Arc<Published>> = part
-            .iter()
-            .map(|s| Arc::new(Published::unsequenced(Record::Sample(s.clone()))))
-            .collect();
-        send_batches(sub_json, &events, matcher, gw, outbox).await?;
-    }
-    send_batches(sub_json, &queued, matcher, gw, outbox).await
-}
-
-/// Log entries read back from a source carry no sequence number (0): they
-/// come before anything the ring holds.
-async fn send_source_entries(
-    sub_json: &str,
-    entries: Vec<crate::api::LogEntry>,
-    matcher: &Matcher,
-    gw: &Arc<Shared>,
-    outbox: &Outbox,
-) -> Result<(), ()> {
-    let events: Vec<Arc<Published>> = entries
-        .into_iter()
-        .map(|entry| Arc::new(Published::unsequenced(Record::Log(entry))))
-        .collect();
-    send_batches(sub_json, &events, matcher, gw, outbox).await
-}
-
-/// Sends the events that pass the filter as `event` frames of at most
-/// `max_batch` events, each event's JSON serialized once per gateway.
-async fn send_batches(
-    sub_json: &str,
-    events: &[Arc<Published>],
-    matcher: &Matcher,
-    gw: &Arc<Shared>,
-    outbox: &Outbox,
-) -> Result<(), ()> {
-    for frame in event_frames(sub_json, events, matcher, gw.stream_limits.max_batch) {
-        outbox.send(frame.0).await?;
-        GatewayStats::add(&gw.stats.events_sent, frame.1);
-    }
-    Ok(())
-}
-
-/// The `event` frames for `events`, with how many events each holds.
-fn event_frames(
-    sub_json: &str,
-    events: &[Arc<Published>],
-    matcher: &Matcher,
-    max_batch: usize,
-) -> Vec<(String, u64)> {
-    let mut frames = Vec::new();
-    let mut wanted = events
-        .iter()
-        .filter(|e| matcher.matches(&e.record))
-        .peekable();
-    while wanted.peek().is_some() {
-        let mut frame = String::with_capacity(4096);
-        frame.push_str("{\"type\":\"event\",\"sub\":");
-        frame.push_str(sub_json);
-        frame.push_str(",\"events\":[");
-        let mut count = 0;
-        for event in wanted.by_ref().take(max_batch.max(1)) {
-            if count > 0 {
-                frame.push(',');
-            }
-            frame.push_str(event.json());
-            count += 1;
-        }
-        frame.push_str("]}");
-        frames.push((frame, count));
-    }
-    frames
 }

@@ -6,9 +6,8 @@
 //! what changed, so "only changes go out" holds for every source alike.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 
@@ -18,11 +17,14 @@ use super::series::{SeriesLimits, SeriesStats, SeriesStore};
 use super::topic::{Published, TopicHub};
 use super::traces::{TraceLimits, TraceQuery, TraceStats, TraceStore};
 use crate::api::{
-    Check, CheckResult, CheckStatus, ClusterInfo, From, Health, LogEntry, Node, Op, Record, Sample,
-    StartPoint, Task, TaskState, Topic, UnixMillis,
+    Check, ClusterInfo, Node, Op, Record, Sample, Task, TaskState, Topic, UnixMillis,
 };
 use crate::collect::Collected;
 use crate::collect::checks::builtin::{BUILTIN_INTERVAL_MS, Builtins};
+
+mod health;
+mod logs;
+mod subscribe;
 
 /// Audit events (session starts and ends) kept in memory.
 const AUDIT_KEPT: usize = 2000;
@@ -170,142 +172,6 @@ impl Inner {
         }
     }
 
-    /// Takes one result of a check, adding the check if it is new, and
-    /// publishes it.
-    /// A check new to the store goes out as `Added`, whole; after that
-    /// as `Updated` with only its newest result in `history` (the client
-    /// appends it): 60 results a check in every event would make the
-    /// health topic the heaviest of all at a thousand nodes.
-    fn record_check(&mut self, template: Check, result: CheckResult) {
-        let new = !self.checks.contains_key(&template.id);
-        let (check, started) = self
-            .checks
-            .entry(template.id.clone())
-            .or_insert_with(|| (template, result.ts));
-        check.record(result, *started);
-        let mut event = Check {
-            history: Vec::new(),
-            ..check.clone()
-        };
-        event.history.extend(check.history.last().cloned());
-        let op = if new { Op::Added } else { Op::Updated };
-        self.health_hub.publish(op, Record::Check(event));
-    }
-
-    /// Health from checks, by node id and by task id, in one pass over
-    /// the checks: unhealthy with a failing check, healthy when all pass;
-    /// missing (the source's word stands) with none, or no verdict yet.
-    fn health_from_checks(&self) -> (HashMap<String, Health>, HashMap<String, Health>) {
-        // Per id: (a check fails, every check passes).
-        let mut nodes: HashMap<&str, (bool, bool)> = HashMap::new();
-        let mut tasks: HashMap<&str, (bool, bool)> = HashMap::new();
-        for (c, _) in self.checks.values() {
-            let (fails, passes) = (
-                c.status == CheckStatus::Failing,
-                c.status == CheckStatus::Passing,
-            );
-            for (map, id) in [(&mut nodes, &c.node_id), (&mut tasks, &c.task_id)] {
-                if let Some(id) = id {
-                    let v = map.entry(id.as_str()).or_insert((false, true));
-                    *v = (v.0 || fails, v.1 && passes);
-                }
-            }
-        }
-        let verdicts = |map: HashMap<&str, (bool, bool)>| {
-            map.into_iter()
-                .filter_map(|(id, (fails, all_pass))| {
-                    let health = if fails {
-                        Health::Unhealthy
-                    } else if all_pass {
-                        Health::Healthy
-                    } else {
-                        return None;
-                    };
-                    Some((id.to_string(), health))
-                })
-                .collect()
-        };
-        (verdicts(nodes), verdicts(tasks))
-    }
-
-    /// The sequence number of the log entry with this cursor, if the ring
-    /// holds it. A scan from the newest, as resumes are rare and usually
-    /// recent: an index by cursor cost every entry a hash and a copy.
-    fn log_seq(&self, cursor: &str) -> Option<u64> {
-        self.logs_hub
-            .recent()
-            .iter()
-            .rev()
-            .find(|e| matches!(&e.record, Record::Log(l) if l.cursor == cursor))
-            .map(|e| e.seq)
-    }
-
-    /// The last `n` log entries that pass the filter, oldest first.
-    fn log_tail(&self, matcher: &Matcher, n: usize) -> Vec<Record> {
-        let mut items: Vec<Record> = self
-            .logs_hub
-            .recent()
-            .iter()
-            .rev()
-            .filter(|e| matcher.matches(&e.record))
-            .take(n)
-            .map(|e| e.record.clone())
-            .collect();
-        items.reverse();
-        items
-    }
-
-    fn snapshot(&self, topic: Topic, matcher: &Matcher) -> Vec<Record> {
-        match topic {
-            Topic::Nodes => self
-                .nodes
-                .values()
-                .filter(|n| matcher.matches_node(n))
-                .map(|n| Record::Node(n.clone()))
-                .collect(),
-            Topic::Tasks => self
-                .tasks
-                .values()
-                .filter(|t| matcher.matches_task(t))
-                .map(|t| Record::Task(Task::clone(t)))
-                .collect(),
-            Topic::Metrics => self
-                .series
-                .snapshot(
-                    matcher
-                        .points
-                        .unwrap_or(usize::MAX)
-                        .min(self.snapshot_points),
-                    |name, tags| matcher.matches_series(name, tags),
-                )
-                .into_iter()
-                .map(Record::Series)
-                .collect(),
-            Topic::Logs => self.log_tail(matcher, DEFAULT_LOG_TAIL),
-            Topic::Spans => self
-                .traces
-                .list(&TraceQuery {
-                    limit: 100,
-                    ..Default::default()
-                })
-                .into_iter()
-                .map(Record::Trace)
-                .filter(|r| matcher.matches(r))
-                .collect(),
-            Topic::Health => self
-                .checks
-                .values()
-                .filter(|(c, _)| matcher.matches_check(c))
-                .map(|(c, _)| Record::Check(c.clone()))
-                .collect(),
-            Topic::Audit => self
-                .audit(usize::MAX)
-                .into_iter()
-                .map(Record::Audit)
-                .collect(),
-        }
-    }
-
     /// The last `limit` audit records held, oldest first; a session's
     /// record as it last stood.
     fn audit(&self, limit: usize) -> Vec<crate::api::AuditRecord> {
@@ -445,29 +311,12 @@ impl Store {
         );
         push_samples(inner, collected.samples);
         inner.series.expire(now - self.limits.series.ttl_ms);
-        append_logs(inner, collected.logs);
+        inner.append_logs(collected.logs);
         add_spans(inner, collected.spans);
     }
 
     /// Takes a result of a check run outside the store (a probe, a
     /// DogStatsD service check).
-    pub fn record_check(&self, check: Check, result: CheckResult) {
-        self.lock().record_check(check, result);
-    }
-
-    /// Every check, failing ones first, and the `health` topic's sequence.
-    pub fn checks(&self, matcher: &Matcher) -> (u64, Vec<Check>) {
-        let inner = self.lock();
-        let mut checks: Vec<Check> = inner
-            .checks
-            .values()
-            .filter(|(c, _)| matcher.matches_check(c))
-            .map(|(c, _)| c.clone())
-            .collect();
-        checks.sort_by(|a, b| (a.status, &a.target, &a.name).cmp(&(b.status, &b.target, &b.name)));
-        (inner.health_hub.seq(), checks)
-    }
-
     /// Takes spans (OTLP, the demo) and announces the traces they touched;
     /// returns how many were refused (their trace was full).
     pub fn add_spans(&self, spans: Vec<crate::api::Span>) -> usize {
@@ -498,132 +347,6 @@ impl Store {
         if !samples.is_empty() {
             push_samples(&mut self.lock(), samples);
         }
-    }
-
-    /// Takes log entries from a source that pushes them (journald, files).
-    pub fn append_logs(&self, entries: Vec<LogEntry>) {
-        if !entries.is_empty() {
-            // What left the ring is freed after the lock is let go.
-            let evicted = append_logs(&mut self.lock(), entries);
-            drop(evicted);
-        }
-    }
-
-    /// Lets the slowest log subscriber catch up before a source that can
-    /// wait (a file, the journal) hands over more: a burst bigger than a
-    /// subscriber's queue would otherwise become a gap, though the lines
-    /// were safe on disk. Bounded: a client that stopped reading holds
-    /// reading up once, for 50 ms, and is then left to its gaps until it
-    /// catches up (or is cut off).
-    pub fn pace_logs(&self) {
-        let behind = || self.lock().logs_hub.backlog() > self.limits.log_queue / 2;
-        if !behind() {
-            self.log_pacing_gave_up.store(false, Ordering::Relaxed);
-            return;
-        }
-        if self.log_pacing_gave_up.load(Ordering::Relaxed) {
-            return;
-        }
-        let deadline = Instant::now() + Duration::from_millis(50);
-        while behind() {
-            if Instant::now() >= deadline {
-                self.log_pacing_gave_up.store(true, Ordering::Relaxed);
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
-
-    /// Records what a log source is doing, for `/api/v1/cluster`.
-    pub fn set_log_source(&self, name: &str, state: &str) {
-        let mut sources = self.log_sources.lock().unwrap_or_else(|p| p.into_inner());
-        match sources.iter_mut().find(|s| s.name == name) {
-            Some(s) => s.state = state.to_string(),
-            None => sources.push(crate::api::LogSourceInfo {
-                name: name.to_string(),
-                state: state.to_string(),
-            }),
-        }
-    }
-
-    /// Log entries for a range read: without a cursor the last `limit`
-    /// that pass the filter; with one, those after it (moved by `skip`,
-    /// which may be negative). `None`: the cursor is not in the ring.
-    pub fn read_logs(
-        &self,
-        matcher: &Matcher,
-        cursor: Option<&str>,
-        skip: i64,
-        limit: usize,
-    ) -> Option<Vec<LogEntry>> {
-        let inner = self.lock();
-        let ring = inner.logs_hub.recent();
-        let entries = ring.iter().filter_map(|e| match &e.record {
-            Record::Log(l) if matcher.matches_log(l) => Some(l),
-            _ => None,
-        });
-        let Some(cursor) = cursor else {
-            let all: Vec<&LogEntry> = entries.collect();
-            let end = all.len().saturating_sub(skip.max(0) as usize);
-            let start = end.saturating_sub(limit);
-            return Some(all[start..end].iter().map(|l| (*l).clone()).collect());
-        };
-        let seq = inner.log_seq(cursor)?;
-        let first = ring.front().map_or(0, |e| e.seq);
-        let at = (seq - first) as usize; // the ring is contiguous in seq
-        let start = (at as i64 + 1 + skip).max(0) as usize;
-        Some(
-            ring.iter()
-                .skip(start)
-                .filter_map(|e| match &e.record {
-                    Record::Log(l) if matcher.matches_log(l) => Some(l.clone()),
-                    _ => None,
-                })
-                .take(limit)
-                .collect(),
-        )
-    }
-
-    /// Joins entries read from a source to the ring: the entries up to the
-    /// first one the ring holds, then the ring from there to `upto`. `None`
-    /// when none of them reaches the ring, so exactly-once cannot be kept.
-    pub fn bridge(
-        &self,
-        from_source: Vec<LogEntry>,
-        upto: u64,
-    ) -> Option<(Vec<LogEntry>, Vec<Arc<Published>>)> {
-        let inner = self.lock();
-        // Entries of one source are in the same order in the ring, so the
-        // first ring entry the source read back is where the two meet.
-        let read: HashMap<&str, usize> = from_source
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.cursor.as_str(), i))
-            .collect();
-        let met = inner
-            .logs_hub
-            .recent()
-            .iter()
-            .find_map(|e| match &e.record {
-                Record::Log(l) => read.get(l.cursor.as_str()).map(|&i| (i, e.seq)),
-                _ => None,
-            });
-        drop(read);
-        let Some((meet, seq)) = met else {
-            // The source had nothing after the cursor, and the ring is not newer.
-            return (from_source.is_empty() && inner.logs_hub.seq() == 0)
-                .then(|| (from_source, Vec::new()));
-        };
-        let ring = inner
-            .logs_hub
-            .recent()
-            .iter()
-            .filter(|e| e.seq >= seq && e.seq <= upto)
-            .cloned()
-            .collect();
-        let mut before = from_source;
-        before.truncate(meet);
-        Some((before, ring))
     }
 
     pub fn cluster_info(&self) -> ClusterInfo {
@@ -711,76 +434,6 @@ impl Store {
             .map(|t| (inner.tasks_hub.seq(), Task::clone(t)))
     }
 
-    /// Starts a subscription. The snapshot (or replay) and the receiver are
-    /// taken under one lock, so no event falls between them.
-    pub fn subscribe(&self, topic: Topic, matcher: &Matcher, from: &From) -> Subscription {
-        let inner = self.lock();
-        let hub = inner.hub(topic);
-        let rx = hub.subscribe();
-        let start = match from {
-            From::Named(StartPoint::Now) => Start::Replay(Vec::new()),
-            From::Tail { tail } => Start::Snapshot {
-                seq: hub.seq(),
-                items: inner.log_tail(matcher, *tail),
-            },
-            From::Cursor { cursor } => match inner.log_seq(cursor) {
-                Some(seq) => Start::Replay(hub.replay_after(seq).unwrap_or_default()),
-                None => Start::Seek {
-                    cursor: cursor.clone(),
-                    upto: hub.seq(),
-                },
-            },
-            From::Seq { seq, epoch } if *epoch == self.epoch => match hub.replay_after(*seq) {
-                Some(missed) => Start::Replay(missed),
-                None => Start::Snapshot {
-                    seq: hub.seq(),
-                    items: inner.snapshot(topic, matcher),
-                },
-            },
-            _ => Start::Snapshot {
-                seq: hub.seq(),
-                items: inner.snapshot(topic, matcher),
-            },
-        };
-        Subscription {
-            start,
-            rx,
-            seq: hub.seq(),
-        }
-    }
-
-    /// Catches up a nodes or tasks subscriber that fell behind after
-    /// `since`: what changed since, as it is now and in order, and a new
-    /// receiver for what comes after (taken under one lock, so nothing
-    /// falls between). `None` when that cannot be told (too many removals
-    /// since, or another topic): the subscriber needs a snapshot.
-    pub fn catch_up(&self, topic: Topic, matcher: &Matcher, since: u64) -> Option<CatchUp> {
-        let inner = self.lock();
-        fn events<T: Clone>(
-            changed: Vec<(u64, Op, T)>,
-            record: fn(T) -> Record,
-            matcher: &Matcher,
-        ) -> Vec<Arc<Published>> {
-            changed
-                .into_iter()
-                .map(|(seq, op, item)| (seq, op, record(item)))
-                .filter(|(_, _, r)| matcher.matches(r))
-                .map(|(seq, op, r)| Arc::new(Published::at(seq, op, r)))
-                .collect()
-        }
-        let changed = match topic {
-            Topic::Nodes => events(inner.nodes.since(since)?, Record::Node, matcher),
-            Topic::Tasks => events(inner.tasks.since(since)?, task_record, matcher),
-            _ => return None,
-        };
-        let hub = inner.hub(topic);
-        Some(CatchUp {
-            changed,
-            rx: hub.subscribe(),
-            seq: hub.seq(),
-        })
-    }
-
     /// The newest value of every series the matcher wants.
     pub fn latest_samples(&self, matcher: &Matcher) -> Vec<Sample> {
         let inner = self.lock();
@@ -863,14 +516,6 @@ fn push_samples(inner: &mut Inner, samples: Vec<Sample>) {
     }
 }
 
-fn append_logs(inner: &mut Inner, entries: Vec<LogEntry>) -> Vec<Arc<Published>> {
-    let mut evicted = Vec::new();
-    for entry in entries {
-        evicted.extend(inner.logs_hub.publish(Op::Added, Record::Log(entry)));
-    }
-    evicted
-}
-
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).expect("the OS random source is available");
@@ -923,46 +568,5 @@ mod tests {
             store.node(&first.nodes[0].id).unwrap().1.usage.cpu_percent,
             30.0
         );
-    }
-
-    fn entries(n: usize) -> Vec<LogEntry> {
-        (0..n)
-            .map(|i| crate::collect::logline::entry(format!("t:{i}"), 0, "n", b"line"))
-            .collect()
-    }
-
-    #[test]
-    fn pacing_waits_for_a_slow_subscriber_once_then_gives_up_until_it_catches_up() {
-        let store = Store::new(
-            "c".into(),
-            "test",
-            StoreLimits {
-                log_queue: 8,
-                ..Default::default()
-            },
-        );
-        let mut rx = store.lock().logs_hub.subscribe();
-        store.append_logs(entries(3));
-        store.pace_logs();
-        assert!(!store.log_pacing_gave_up.load(Ordering::Relaxed));
-        store.append_logs(entries(3));
-        // Nobody reads: the wait ends, and later batches do not wait.
-        let started = Instant::now();
-        store.pace_logs();
-        assert!(started.elapsed() >= Duration::from_millis(50));
-        assert!(store.log_pacing_gave_up.load(Ordering::Relaxed));
-        // Caught up: pacing is back.
-        while rx.try_recv().is_ok() {}
-        store.pace_logs();
-        assert!(!store.log_pacing_gave_up.load(Ordering::Relaxed));
-    }
-
-    #[test]
-    fn a_cursor_in_the_ring_resumes_from_the_ring() {
-        let store = Store::new("c".into(), "test", StoreLimits::default());
-        store.append_logs(entries(5));
-        let inner = store.lock();
-        assert_eq!(inner.log_seq("t:2"), Some(3));
-        assert_eq!(inner.log_seq("t:9"), None);
     }
 }

@@ -2,9 +2,9 @@
 //! JSON lines, logfmt, multi-line Java stack traces, lines with ANSI colour,
 //! the odd byte that is not UTF-8, and the rare 100 KB line.
 
-use super::logline;
-use super::rng::Rng;
 use crate::api::{LogEntry, Task, UnixMillis};
+use crate::collect::logline;
+use crate::collect::rng::Rng;
 
 /// Writes log lines for running tasks, numbered so every line has a cursor.
 pub struct DemoLogs {

@@ -1,0 +1,227 @@
+//! Forwarding one topic to one subscriber: events in batches as they come,
+//! coalesced when it fell behind, caught up to a consistent point when it
+//! fell out of the ring, and a source's history read back for a resume.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+use super::outbox::Outbox;
+use crate::api::{Op, Record, ServerMsg, Topic};
+use crate::gateway::Shared;
+use crate::gateway::filter::Matcher;
+use crate::gateway::stats::GatewayStats;
+use crate::gateway::topic::Published;
+pub enum Pumped {
+    Closed,
+    /// The subscriber missed state changes; it needs a fresh snapshot.
+    Resync,
+}
+
+/// Forwards a topic's events to one subscriber; `seq` follows the last
+/// event taken from `rx` (the subscriber has everything up to it).
+#[allow(clippy::too_many_arguments)]
+pub async fn pump(
+    sub: &str,
+    sub_json: &str,
+    topic: Topic,
+    matcher: &Matcher,
+    rx: &mut broadcast::Receiver<Arc<Published>>,
+    seq: &mut u64,
+    gw: &Arc<Shared>,
+    outbox: &Outbox,
+) -> Pumped {
+    let max_batch = gw.stream_limits.max_batch;
+    let mut batch = Vec::with_capacity(64);
+    loop {
+        let mut lagged = match rx.recv().await {
+            Ok(event) => {
+                batch.push(event);
+                0
+            }
+            Err(broadcast::error::RecvError::Lagged(n)) => n,
+            Err(broadcast::error::RecvError::Closed) => return Pumped::Closed,
+        };
+        while lagged == 0 && batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(event) => batch.push(event),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => lagged = n,
+                Err(_) => break,
+            }
+        }
+        if send_batches(sub_json, &batch, matcher, gw, outbox)
+            .await
+            .is_err()
+        {
+            return Pumped::Closed;
+        }
+        *seq = batch.last().map_or(*seq, |e| e.seq);
+        batch.clear();
+        if lagged == 0 {
+            continue;
+        }
+        match catch_up(sub_json, topic, matcher, rx, seq, gw, outbox).await {
+            Some(Ok(())) => {
+                GatewayStats::add(&gw.stats.events_coalesced, lagged);
+                continue;
+            }
+            Some(Err(())) => return Pumped::Closed,
+            None => {}
+        }
+        GatewayStats::add(&gw.stats.events_dropped, lagged);
+        let gap = ServerMsg::Gap {
+            sub: sub.to_string(),
+            dropped: lagged,
+            reason: "the subscriber fell behind the gateway's queue".into(),
+        };
+        if outbox.send_msg(&gap).await.is_err() {
+            return Pumped::Closed;
+        }
+        // Missed log lines, spans and audit records are counted in the
+        // gap; node or task changes the gateway can no longer tell
+        // (removals forgotten) leave the client's table wrong, so start
+        // over.
+        if matches!(topic, Topic::Nodes | Topic::Tasks) {
+            return Pumped::Resync;
+        }
+    }
+}
+
+/// Catches up a subscriber that fell behind, where its topic allows:
+/// nodes and tasks get the current state of what changed (a table wants
+/// what its rows are now, not every step it missed), checks their current
+/// state whole, metrics the newest value of each series. `None` where it
+/// does not (logs, spans, audit; or removals forgotten): a gap it is.
+async fn catch_up(
+    sub_json: &str,
+    topic: Topic,
+    matcher: &Matcher,
+    rx: &mut broadcast::Receiver<Arc<Published>>,
+    seq: &mut u64,
+    gw: &Arc<Shared>,
+    outbox: &Outbox,
+) -> Option<Result<(), ()>> {
+    match topic {
+        Topic::Nodes | Topic::Tasks => {
+            let caught = gw.store.catch_up(topic, matcher, *seq)?;
+            *rx = caught.rx;
+            *seq = caught.seq;
+            Some(send_batches(sub_json, &caught.changed, matcher, gw, outbox).await)
+        }
+        Topic::Health => {
+            // What is still queued is older than (or as old as) the
+            // store, so it goes unread; the checks go whole (`Added`).
+            while !matches!(rx.try_recv(), Err(broadcast::error::TryRecvError::Empty)) {}
+            let (_, checks) = gw.store.checks(matcher);
+            let events: Vec<Arc<Published>> = checks
+                .into_iter()
+                .map(|c| Arc::new(Published::at(0, Op::Added, Record::Check(c))))
+                .collect();
+            Some(send_batches(sub_json, &events, matcher, gw, outbox).await)
+        }
+        Topic::Metrics => Some(coalesce(sub_json, matcher, rx, gw, outbox).await),
+        Topic::Logs | Topic::Spans | Topic::Audit => None,
+    }
+}
+
+/// After a metrics subscriber fell behind: the newest value of every
+/// series it wants (unsequenced, from the store), then what is still
+/// queued for it, reduced to the newest event per series (sequenced, so
+/// a resume carries on from the last of them).
+async fn coalesce(
+    sub_json: &str,
+    matcher: &Matcher,
+    rx: &mut broadcast::Receiver<Arc<Published>>,
+    gw: &Arc<Shared>,
+    outbox: &Outbox,
+) -> Result<(), ()> {
+    let mut newest: HashMap<String, Arc<Published>> = HashMap::new();
+    loop {
+        match rx.try_recv() {
+            Ok(event) => {
+                if let Record::Sample(s) = &event.record {
+                    newest.insert(s.series_key(), event);
+                }
+            }
+            Err(broadcast::error::TryRecvError::Lagged(_)) => newest.clear(),
+            Err(_) => break,
+        }
+    }
+    let mut queued: Vec<Arc<Published>> = newest.into_values().collect();
+    queued.sort_by_key(|e| e.seq);
+    // Made into events a frame at a time: at 10,000 tasks the newest
+    // values are tens of thousands of samples, for each lagging console.
+    let latest = gw.store.latest_samples(matcher);
+    for part in latest.chunks(gw.stream_limits.max_batch.max(1)) {
+        let events: Vec<Arc<Published>> = part
+            .iter()
+            .map(|s| Arc::new(Published::unsequenced(Record::Sample(s.clone()))))
+            .collect();
+        send_batches(sub_json, &events, matcher, gw, outbox).await?;
+    }
+    send_batches(sub_json, &queued, matcher, gw, outbox).await
+}
+
+/// Log entries read back from a source carry no sequence number (0): they
+/// come before anything the ring holds.
+pub async fn send_source_entries(
+    sub_json: &str,
+    entries: Vec<crate::api::LogEntry>,
+    matcher: &Matcher,
+    gw: &Arc<Shared>,
+    outbox: &Outbox,
+) -> Result<(), ()> {
+    let events: Vec<Arc<Published>> = entries
+        .into_iter()
+        .map(|entry| Arc::new(Published::unsequenced(Record::Log(entry))))
+        .collect();
+    send_batches(sub_json, &events, matcher, gw, outbox).await
+}
+
+/// Sends the events that pass the filter as `event` frames of at most
+/// `max_batch` events, each event's JSON serialized once per gateway.
+pub async fn send_batches(
+    sub_json: &str,
+    events: &[Arc<Published>],
+    matcher: &Matcher,
+    gw: &Arc<Shared>,
+    outbox: &Outbox,
+) -> Result<(), ()> {
+    for frame in event_frames(sub_json, events, matcher, gw.stream_limits.max_batch) {
+        outbox.send(frame.0).await?;
+        GatewayStats::add(&gw.stats.events_sent, frame.1);
+    }
+    Ok(())
+}
+
+/// The `event` frames for `events`, with how many events each holds.
+fn event_frames(
+    sub_json: &str,
+    events: &[Arc<Published>],
+    matcher: &Matcher,
+    max_batch: usize,
+) -> Vec<(String, u64)> {
+    let mut frames = Vec::new();
+    let mut wanted = events
+        .iter()
+        .filter(|e| matcher.matches(&e.record))
+        .peekable();
+    while wanted.peek().is_some() {
+        let mut frame = String::with_capacity(4096);
+        frame.push_str("{\"type\":\"event\",\"sub\":");
+        frame.push_str(sub_json);
+        frame.push_str(",\"events\":[");
+        let mut count = 0;
+        for event in wanted.by_ref().take(max_batch.max(1)) {
+            if count > 0 {
+                frame.push(',');
+            }
+            frame.push_str(event.json());
+            count += 1;
+        }
+        frame.push_str("]}");
+        frames.push((frame, count));
+    }
+    frames
+}
