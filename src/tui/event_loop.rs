@@ -56,7 +56,7 @@ pub async fn run_loop(
     surface: &mut impl Surface,
     app: &mut App,
     contexts: &[Context],
-    mut input: impl Stream<Item = std::io::Result<Event>> + Unpin,
+    input: impl Stream<Item = std::io::Result<Event>>,
     stop: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
     let context = contexts
@@ -64,6 +64,7 @@ pub async fn run_loop(
         .find(|c| c.name == app.origin.context)
         .ok_or_else(|| eyre!("no context named {:?}", app.origin.context))?;
     tokio::pin!(stop);
+    tokio::pin!(input);
     let (mut client, mut stream) = connect(context)?;
     let (cluster_tx, mut cluster_rx) = mpsc::channel::<(String, ClusterInfo)>(4);
     // Traces read for the waterfall.
