@@ -16,7 +16,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         return;
     }
     let chrome = app.chrome();
-    let parts = areas(bars::banner_text(&chrome).is_some(), area);
+    let parts = areas(bars::has_banner(&app.model), area);
     bars::header(frame, parts.header, &chrome);
     if let Some(banner) = parts.banner {
         bars::banner(frame, banner, &chrome);

@@ -11,7 +11,7 @@ use crate::tui::{cluster, logs, tables, traces};
 impl App {
     /// The view's body on screen.
     pub fn body(&self) -> Rect {
-        let banner = bars::banner_text(&self.chrome()).is_some();
+        let banner = bars::has_banner(&self.model);
         crate::tui::chrome::layout::areas(banner, Rect::new(0, 0, self.size.0, self.size.1)).body
     }
 

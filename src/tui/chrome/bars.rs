@@ -116,6 +116,14 @@ pub fn header(frame: &mut Frame, area: Rect, chrome: &Chrome) {
 const REFUSED_HINT: &str =
     "fix the token (the context's token_file, or --token-file) and start day2top again";
 
+/// Whether the connection has something to say above the view.
+pub fn has_banner(model: &Model) -> bool {
+    matches!(
+        model.connection,
+        Connection::Disconnected { .. } | Connection::Refused { .. }
+    )
+}
+
 pub fn banner_text(chrome: &Chrome) -> Option<String> {
     match &chrome.model.connection {
         Connection::Disconnected {
