@@ -305,3 +305,129 @@ fn base64_decode(s: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
+
+/// Central journald: `systemd-journal-remote` writes each host's journal
+/// into one directory (`remote-HOST.journal`), and a gateway pointed at it
+/// with `--journal-dir` serves every host's lines, each named by its host,
+/// in time order, with real cursors that resume exactly once, from the
+/// ring or by seeking the journals. A lighter way than a hub to see a
+/// fleet's logs.
+#[tokio::test]
+async fn a_directory_of_remote_journals_serves_every_host_with_real_cursors() {
+    if !have("journalctl", "journalctl") || !Path::new(REMOTE).exists() {
+        if std::env::var_os("DAY2TOP_REQUIRE_JOURNAL").is_some() {
+            panic!("DAY2TOP_REQUIRE_JOURNAL is set but {REMOTE} is missing");
+        }
+        eprintln!("skipped: systemd-journal-remote is not installed");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("day2top-remote-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    const HOSTS: [&str; 3] = ["host-a", "host-b", "host-c"];
+    const LINES: usize = 20;
+    for (h, host) in HOSTS.iter().enumerate() {
+        // Each host's lines a second apart, the hosts' interleaved.
+        let mut export = String::new();
+        for i in 0..LINES {
+            let us = 1_700_000_000_000_000u64 + (i * HOSTS.len() + h) as u64 * 1_000_000;
+            export.push_str(&format!(
+                "__REALTIME_TIMESTAMP={us}\n__MONOTONIC_TIMESTAMP={}\n\
+                 _BOOT_ID={:032x}\n_HOSTNAME={host}\n_SYSTEMD_UNIT=app.service\n\
+                 PRIORITY=6\nMESSAGE={host} line {i}\n\n",
+                i + 1,
+                h + 1
+            ));
+        }
+        let input = dir.join(format!("{host}.export"));
+        std::fs::write(&input, export).unwrap();
+        let out = Command::new(REMOTE)
+            .arg("-o")
+            .arg(dir.join(format!("remote-{host}.journal")))
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::remove_file(&input).unwrap();
+    }
+
+    // A ring that holds about a third of the lines: older cursors are
+    // found by seeking the journals.
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.journal = Some(JournalConfig {
+        dir: Some(dir.clone()),
+        files: vec![],
+        backfill: None,
+    });
+    config.store_limits.log_bytes = 12_000;
+    let quiet = day2top::collect::demo::DemoConfig {
+        log_rate: 0,
+        ..Default::default()
+    };
+    let gw = gateway::start(
+        config,
+        Box::new(day2top::collect::demo::DemoSource::new(quiet)),
+    )
+    .await
+    .unwrap();
+
+    // Every line, in journalctl's merged order, each named by its host.
+    let all = Command::new("journalctl")
+        .args(["-o", "json", "--no-pager", "-D"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let all: Vec<serde_json::Value> = String::from_utf8(all.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(all.len(), HOSTS.len() * LINES);
+    let newest = all.last().unwrap()["MESSAGE"].as_str().unwrap().to_string();
+    poll_until("the newest line", Duration::from_secs(10), || async {
+        let (_, tail) = logs(&gw, "limit=1").await;
+        tail.first()
+            .is_some_and(|e| e.message == newest)
+            .then_some(())
+    })
+    .await;
+    for host in HOSTS {
+        let (status, lines) = logs(&gw, &format!("node={host}&limit=1000")).await;
+        assert_eq!(status, 200);
+        let (_, every) = logs(&gw, "limit=1000").await;
+        assert!(
+            !lines.is_empty(),
+            "{host}'s lines in {:?}",
+            every
+                .iter()
+                .map(|e| (&e.node, &e.message))
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            lines
+                .iter()
+                .all(|e| e.node == host && e.message.starts_with(host))
+        );
+    }
+
+    // From any line's cursor, every later line exactly once, in order,
+    // whether the cursor is still in the ring or long gone from it.
+    for from in [5, 30, 55] {
+        let cursor = format!("j:{}", all[from]["__CURSOR"].as_str().unwrap());
+        let (status, after) = logs(&gw, &format!("cursor={}&limit=1000", urlencode(&cursor))).await;
+        assert_eq!(status, 200);
+        let want: Vec<&str> = all[from + 1..]
+            .iter()
+            .map(|e| e["MESSAGE"].as_str().unwrap())
+            .collect();
+        let got: Vec<&str> = after.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(got, want, "after line {from}");
+        assert!(after.iter().all(|e| e.cursor.starts_with("j:")));
+    }
+    gw.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -28,7 +28,16 @@ pub struct JournalConfig {
 
 impl JournalConfig {
     fn args(&self) -> Vec<String> {
-        let mut args = vec!["-o".to_string(), "json".into(), "--no-pager".into()];
+        // `--merge`: a directory of several hosts' journals (as
+        // systemd-journal-remote writes them) is one stream in time order.
+        // Without it, `journalctl --follow` (systemd 252) shows one file's
+        // entries only; reads that end interleave either way.
+        let mut args = vec![
+            "-o".to_string(),
+            "json".into(),
+            "--no-pager".into(),
+            "--merge".into(),
+        ];
         if let Some(dir) = &self.dir {
             args.push(format!("--directory={}", dir.display()));
         }
