@@ -911,3 +911,46 @@ fn styled_screens() {
     typed(&mut app, "error\n");
     golden_styled("styled_logs_searched_80x24", &render(&mut app, 80, 24));
 }
+
+/// Before a table's first snapshot comes (a large cluster's tasks come in
+/// parts, after its nodes), the table says it is loading, never that
+/// nothing matches.
+#[test]
+fn a_table_before_its_snapshot_says_it_is_loading() {
+    let origin = Origin {
+        context: "local".into(),
+        url: "http://127.0.0.1:7070".into(),
+        ..Default::default()
+    };
+    let mut app = App::new(
+        Defs::load(None, "default", "default"),
+        origin,
+        vec![],
+        None,
+        T0,
+    );
+    let nodes = fixture::demo_app(seeded(), 2)
+        .model
+        .nodes
+        .values()
+        .map(|n| Record::Node(n.clone()))
+        .collect();
+    app.on_stream(StreamEvent::Connected, T0);
+    app.on_stream(
+        StreamEvent::Message(ServerMsg::Snapshot {
+            sub: day2top::tui::model::SUB_NODES.into(),
+            seq: 1,
+            epoch: "e".into(),
+            items: nodes,
+            more: false,
+        }),
+        T0,
+    );
+    typed(&mut app, ":tasks\n/cassandra");
+    let screen = render(&mut app, 80, 24).backend().to_string();
+    assert!(screen.contains("loading"), "{screen}");
+    assert!(!screen.contains("nothing matches"), "{screen}");
+    typed(&mut app, "\n:nodes\n");
+    let screen = render(&mut app, 80, 24).backend().to_string();
+    assert!(!screen.contains("loading"), "{screen}");
+}

@@ -1,7 +1,7 @@
 //! The console's copy of the cluster, fed by stream messages: nodes, tasks,
 //! the node series the sparklines draw, and the recent state changes.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use std::sync::Arc;
 
@@ -111,6 +111,9 @@ pub struct Model {
     pub connection: Connection,
     /// Whether anything has arrived yet (a first snapshot).
     pub loaded: bool,
+    /// The subscriptions whose first snapshot came: until then their
+    /// views say they are loading, not that nothing is there.
+    pub snapshots: HashSet<String>,
     /// Events the gateway dropped for us, since the start.
     pub dropped: u64,
     /// Bumped on every change to nodes or tasks, so views know to re-sort.
@@ -151,6 +154,7 @@ impl Default for Model {
             changes: VecDeque::new(),
             connection: Connection::Connecting { attempt: 0 },
             loaded: false,
+            snapshots: HashSet::new(),
             dropped: 0,
             generation: 0,
             usage_generation: 0,
@@ -286,7 +290,15 @@ impl Model {
         }
     }
 
+    /// Whether the subscription's first snapshot came.
+    pub fn has_snapshot(&self, sub: &str) -> bool {
+        self.snapshots.contains(sub)
+    }
+
     fn apply_snapshot(&mut self, sub: &str, items: Vec<Record>) {
+        if !self.snapshots.contains(sub) {
+            self.snapshots.insert(sub.to_string());
+        }
         match sub {
             SUB_NODES => {
                 self.nodes = items

@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Paragraph};
 use crate::tui::config::theme::Role;
 use crate::tui::config::viewdef::{Align, TableDef};
 use crate::tui::feature::Scene;
+use crate::tui::model::{SUB_HEALTH, SUB_NODES, SUB_TASKS, SUB_TRACES};
 use crate::tui::tables::Tables;
 use crate::tui::tables::fields::{self, Value};
 use crate::tui::tables::state::TableState;
@@ -28,6 +29,7 @@ pub fn draw_nodes(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables)
         scene,
         &scene.defs.nodes_view,
         &tables.nodes,
+        SUB_NODES,
         title,
         scene.model.nodes.len(),
         |id, field| {
@@ -61,6 +63,7 @@ pub fn draw_tasks(
         scene,
         &scene.defs.tasks_view,
         &tables.tasks,
+        SUB_TASKS,
         title,
         total,
         |id, field| {
@@ -95,6 +98,7 @@ pub fn draw_traces(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables
         scene,
         &scene.defs.traces_view,
         &tables.traces,
+        SUB_TRACES,
         title,
         scene.model.traces.len(),
         |id, field| {
@@ -119,6 +123,7 @@ pub fn draw_health(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables
         scene,
         &scene.defs.health_view,
         &tables.health,
+        SUB_HEALTH,
         title,
         scene.model.checks.len(),
         |id, field| {
@@ -138,6 +143,8 @@ fn draw<'a>(
     scene: &'a Scene<'a>,
     def: &TableDef,
     state: &TableState,
+    // The subscription that fills the table.
+    sub: &str,
     title: String,
     total: usize,
     value: impl Fn(&str, &str) -> Option<Value<'a>>,
@@ -201,7 +208,9 @@ fn draw<'a>(
         ..inner
     };
     if state.is_empty() {
-        let what = if state.filter.is_some() {
+        let what = if !scene.model.has_snapshot(sub) {
+            "loading: the gateway is still sending these"
+        } else if state.filter.is_some() {
             "nothing matches the filter (Esc clears it)"
         } else {
             "nothing here yet"
