@@ -175,22 +175,26 @@ fn disconnected_and_stale() {
     });
 }
 
+/// A console that has heard nothing from its gateway yet.
+fn unconnected() -> App {
+    let origin = Origin {
+        context: "local".into(),
+        url: "http://127.0.0.1:7070".into(),
+        ..Default::default()
+    };
+    App::new(
+        Defs::load(None, "default", "default"),
+        origin,
+        vec![],
+        None,
+        T0,
+    )
+}
+
 #[test]
 fn connecting() {
     for (w, h) in [(80, 24), (10, 3), (1, 1)] {
-        let origin = Origin {
-            context: "local".into(),
-            url: "http://127.0.0.1:7070".into(),
-            cluster: None,
-            readonly: false,
-        };
-        let mut app = App::new(
-            Defs::load(None, "default", "default"),
-            origin,
-            vec![],
-            None,
-            T0,
-        );
+        let mut app = unconnected();
         let terminal = render(&mut app, w, h);
         if w == 80 {
             golden("connecting_80x24", terminal.backend());
@@ -917,18 +921,7 @@ fn styled_screens() {
 /// nothing matches.
 #[test]
 fn a_table_before_its_snapshot_says_it_is_loading() {
-    let origin = Origin {
-        context: "local".into(),
-        url: "http://127.0.0.1:7070".into(),
-        ..Default::default()
-    };
-    let mut app = App::new(
-        Defs::load(None, "default", "default"),
-        origin,
-        vec![],
-        None,
-        T0,
-    );
+    let mut app = unconnected();
     let nodes = fixture::demo_app(seeded(), 2)
         .model
         .nodes

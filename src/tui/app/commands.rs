@@ -421,37 +421,35 @@ fn ctx(app: &mut App, args: &[&str]) -> Vec<Effect> {
 }
 
 fn theme(app: &mut App, args: &[&str]) -> Vec<Effect> {
-    match args.first() {
-        None => app.notice = Notice::info(format!("theme {}", app.defs.theme.name)),
-        Some(name) => {
-            if let Some(theme) = load_named(app, "theme", name, defs::load_theme) {
-                app.defs.theme = theme;
-            }
-        }
+    let shown = app.defs.theme.name.clone();
+    if let Some(theme) = switch(app, "theme", &shown, args, defs::load_theme) {
+        app.defs.theme = theme;
     }
     vec![]
 }
 
 fn keymap(app: &mut App, args: &[&str]) -> Vec<Effect> {
-    match args.first() {
-        None => app.notice = Notice::info(format!("keymap {}", app.defs.keymap.name)),
-        Some(name) => {
-            if let Some(keymap) = load_named(app, "keymap", name, defs::load_keymap) {
-                app.defs.keymap = keymap;
-            }
-        }
+    let shown = app.defs.keymap.name.clone();
+    if let Some(keymap) = switch(app, "keymap", &shown, args, defs::load_keymap) {
+        app.defs.keymap = keymap;
     }
     vec![]
 }
 
-/// Loads a theme or keymap by name for `:theme`/`:keymap`; it is used only
-/// if it loaded cleanly, and the footer says which way it went.
-fn load_named<T>(
+/// `:theme`/`:keymap`: without a name, says which one is in use; with
+/// one, loads it (used only if it loaded cleanly), and the footer says
+/// which way it went.
+fn switch<T>(
     app: &mut App,
     kind: &str,
-    name: &str,
+    shown: &str,
+    args: &[&str],
     load: fn(&str, Option<&std::path::Path>, &mut Vec<String>) -> T,
 ) -> Option<T> {
+    let Some(name) = args.first() else {
+        app.notice = Notice::info(format!("{kind} {shown}"));
+        return None;
+    };
     let mut warnings = Vec::new();
     let loaded = load(name, app.config_dir.as_deref(), &mut warnings);
     let ok = warnings.is_empty();
