@@ -303,6 +303,10 @@ pub struct GatewayArgs {
     /// The config file (default: config.toml in the config directory).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Be a hub: serve the fleet of agents (other gateways) this TOML file
+    /// lists as `[[agent]]` tables; re-read when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub agents: Option<PathBuf>,
     #[command(flatten)]
     pub sources: SourceArgs,
 }

@@ -76,6 +76,11 @@ pub struct GatewaySection {
     pub max_connections: Option<usize>,
     /// Stream WebSockets one token may hold open.
     pub max_streams_per_token: Option<usize>,
+    /// `--agents`: be a hub over the agents this file lists (re-read on change).
+    pub agents: Option<PathBuf>,
+    /// Agents listed here instead of in a file (`[[gateway.agent]]`), read at start.
+    #[serde(default)]
+    pub agent: Vec<crate::fleet::agents::AgentSpec>,
 }
 
 pub fn project_dirs() -> Option<directories::ProjectDirs> {

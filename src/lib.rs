@@ -13,6 +13,8 @@ pub mod config;
 /// benchmarks; wiring a source to the console is main's and tests' job.
 #[doc(hidden)]
 pub mod fixture;
+/// A hub over agents: the fleet as one gateway's source and router.
+pub mod fleet;
 pub mod gateway;
 /// What must hold for every input of each parser that takes bytes from
 /// outside; shared by the fuzz targets and the property tests.

@@ -263,16 +263,32 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
     if let Some(n) = args.max_streams_per_token.or(cfg.max_streams_per_token) {
         gw_config.max_streams_per_token = n.max(1);
     }
+    let fleet = fleet(args.agents.as_deref(), &cfg)?;
+    // A hub's own listeners and sources are off unless asked for: its
+    // agents take statsd, OTLP and the journal on their hosts.
     let local = |port| Some(SocketAddr::from(([127, 0, 0, 1], port)));
-    side_listeners(
-        &args.sources,
-        &cfg,
-        &mut gw_config,
-        (local(8125), local(4318)),
-    )?;
+    let defaults = match fleet {
+        Some(_) => (None, None),
+        None => (local(8125), local(4318)),
+    };
+    side_listeners(&args.sources, &cfg, &mut gw_config, defaults)?;
     gw_config.store_limits.series = series_limits(&args.sources, &cfg)?;
     gw_config.checks = checks(&args.sources, &cfg)?;
-    let source = sources(&args.sources, &cfg, &mut gw_config);
+    let mut source = sources(&args.sources, &cfg, &mut gw_config);
+    if let Some(fleet) = fleet {
+        if gw_config
+            .journal
+            .as_ref()
+            .is_some_and(|j| j.dir.is_none() && j.files.is_empty())
+        {
+            gw_config.journal = None;
+        }
+        source = Box::new(day2top::fleet::HubSource::new(
+            fleet.clone(),
+            "fleet".into(),
+        ));
+        gw_config.fleet = Some(fleet);
+    }
     if let Some(file) = args.token_file.or(cfg.token_file.clone()) {
         gw_config.tokens = Some(Tokens::load(&expand(&file))?);
     }
@@ -324,6 +340,26 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
     eprintln!("day2top gateway stopping");
     gw.shutdown().await;
     Ok(())
+}
+
+/// The fleet a hub serves: `--agents FILE` (or `agents = FILE`), followed
+/// for changes, or `[[gateway.agent]]` tables; `None` for a plain gateway.
+fn fleet(
+    file: Option<&Path>,
+    cfg: &config::GatewaySection,
+) -> Result<Option<std::sync::Arc<day2top::fleet::Fleet>>, String> {
+    use day2top::fleet::{Fleet, agents};
+    if let Some(file) = file.map(Path::to_path_buf).or(cfg.agents.clone()) {
+        let file = expand(&file);
+        let file = std::path::absolute(&file).unwrap_or(file);
+        let specs = agents::load(&file)?;
+        return Ok(Some(Fleet::start(specs, Some(file))));
+    }
+    if cfg.agent.is_empty() {
+        return Ok(None);
+    }
+    let specs = agents::check(cfg.agent.clone(), Path::new("."))?;
+    Ok(Some(Fleet::start(specs, None)))
 }
 
 /// Writes a secret readable only by its owner.

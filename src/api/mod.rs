@@ -6,6 +6,7 @@
 mod audit;
 mod error;
 mod exec;
+mod fleet;
 mod health;
 mod labels;
 mod log;
@@ -17,6 +18,7 @@ mod trace;
 pub use audit::*;
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use exec::*;
+pub use fleet::*;
 pub use health::*;
 pub use labels::Labels;
 pub use log::*;

@@ -100,6 +100,10 @@ pub struct Node {
     pub os: String,
     pub boot_time: UnixMillis,
     pub last_seen: UnixMillis,
+    /// Through a hub: since when the node's agent cannot be reached (the
+    /// node is shown as it last stood).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreachable_since: Option<UnixMillis>,
 }
 
 impl Node {
@@ -114,6 +118,7 @@ impl Node {
             && self.address == other.address
             && self.addresses == other.addresses
             && self.labels == other.labels
+            && self.unreachable_since == other.unreachable_since
             && self.capacity == other.capacity
             && self.os == other.os
             && self.boot_time == other.boot_time
@@ -207,6 +212,10 @@ pub struct Task {
     pub labels: Labels,
     /// Recent state changes, oldest first, at most [`MAX_TASK_STATUSES`].
     pub statuses: Vec<TaskStatus>,
+    /// Through a hub: since when the task's agent cannot be reached (the
+    /// task is stale: shown as it last stood).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreachable_since: Option<UnixMillis>,
 }
 
 impl Task {
@@ -226,6 +235,7 @@ impl Task {
             && self.started == other.started
             && self.updated == other.updated
             && self.labels == other.labels
+            && self.unreachable_since == other.unreachable_since
             && self.statuses == other.statuses
     }
 }

@@ -176,7 +176,33 @@ impl Client {
     /// Opens the live stream with these subscriptions; it reconnects and
     /// resumes by itself until the handle is dropped.
     pub fn stream(&self, subscriptions: Vec<Subscription>) -> StreamHandle {
-        stream::spawn(self.endpoint.clone(), self.tls.clone(), subscriptions)
+        self.stream_from(subscriptions, Vec::new())
+    }
+
+    /// The same, with some subscriptions starting elsewhere than at a
+    /// snapshot (by subscription name).
+    pub fn stream_from(
+        &self,
+        subscriptions: Vec<Subscription>,
+        starts: Vec<(String, crate::api::From)>,
+    ) -> StreamHandle {
+        stream::spawn(
+            self.endpoint.clone(),
+            self.tls.clone(),
+            subscriptions,
+            starts,
+        )
+    }
+
+    /// `GET {url}{path}` as text (NDJSON reads), with the API's error
+    /// shape decoded.
+    pub async fn get_text(&self, path: &str) -> Result<String, ClientError> {
+        let request = self
+            .http
+            .get(format!("{}{path}", self.endpoint.url))
+            .bearer_auth(&self.endpoint.token);
+        let body = body(request.send().await).await?;
+        String::from_utf8(body).map_err(|e| ClientError::Protocol(e.to_string()))
     }
 }
 
@@ -184,6 +210,12 @@ impl Client {
 async fn decode<T: DeserializeOwned>(
     response: Result<reqwest::Response, reqwest::Error>,
 ) -> Result<T, ClientError> {
+    let body = body(response).await?;
+    serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(e.to_string()))
+}
+
+/// A successful response's body; a failure as the API's error shape.
+async fn body(response: Result<reqwest::Response, reqwest::Error>) -> Result<Vec<u8>, ClientError> {
     let response = response.map_err(|e| ClientError::Unreachable(error_chain(&e)))?;
     let status = response.status();
     let body = response
@@ -196,7 +228,7 @@ async fn decode<T: DeserializeOwned>(
             Err(_) => ClientError::Protocol(format!("HTTP {status}")),
         });
     }
-    serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(e.to_string()))
+    Ok(body.into())
 }
 
 /// An error with its causes, which is where reqwest keeps the useful part.

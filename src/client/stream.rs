@@ -101,17 +101,25 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest frame accepted: a snapshot of a very large cluster.
 const MAX_FRAME: usize = 512 << 20;
 
+/// Opens a stream; `starts` says where subscriptions begin that should
+/// not begin with a snapshot (a hub resuming an agent's logs at a cursor).
 pub fn spawn(
     endpoint: Endpoint,
     tls: Arc<ClientConfig>,
     subscriptions: Vec<Subscription>,
+    starts: Vec<(String, From)>,
 ) -> StreamHandle {
     let (events_tx, events) = mpsc::channel(EVENT_QUEUE);
     let intents = Arc::new(Intents::default());
+    let resume = starts
+        .into_iter()
+        .map(|(sub, from)| (sub, Resume::Start(from)))
+        .collect();
     let task = tokio::spawn(run(
         endpoint,
         tls,
         subscriptions,
+        resume,
         events_tx,
         intents.clone(),
     ));
@@ -226,6 +234,8 @@ enum Resume {
     Seq(u64, String),
     /// Logs: after this source cursor, which outlives gateway restarts.
     Cursor(String),
+    /// Where the caller asked to begin, until the first message says more.
+    Start(From),
 }
 
 fn subscribe_msg(s: &Subscription, resume: Option<&Resume>) -> String {
@@ -237,6 +247,7 @@ fn subscribe_msg(s: &Subscription, resume: Option<&Resume>) -> String {
         Some(Resume::Cursor(cursor)) => From::Cursor {
             cursor: cursor.clone(),
         },
+        Some(Resume::Start(from)) => from.clone(),
         None => From::default(),
     };
     serde_json::to_string(&ClientMsg::Subscribe {
@@ -252,11 +263,11 @@ async fn run(
     endpoint: Endpoint,
     tls: Arc<ClientConfig>,
     mut subscriptions: Vec<Subscription>,
+    // Per subscription: where to pick up after a reconnect.
+    mut resume: HashMap<String, Resume>,
     events: mpsc::Sender<StreamEvent>,
     intents: Arc<Intents>,
 ) {
-    // Per subscription: where to pick up after a reconnect.
-    let mut resume: HashMap<String, Resume> = HashMap::new();
     let mut attempt: u32 = 0;
     loop {
         if events
@@ -453,11 +464,26 @@ pub fn decode(text: &str) -> Result<ServerMsg, serde_json::Error> {
     serde_json::from_str(text)
 }
 
-fn last_log_cursor<'a>(records: impl DoubleEndedIterator<Item = &'a Record>) -> Option<String> {
-    records.rev().find_map(|r| match r {
-        Record::Log(entry) => Some(entry.cursor.clone()),
+/// Where these log records leave a subscription: the last one's cursor,
+/// or for a hub's entries the last cursor of each agent among them.
+fn fleet_position<'a>(records: impl DoubleEndedIterator<Item = &'a Record>) -> Option<String> {
+    let mut cursors = records.rev().filter_map(|r| match r {
+        Record::Log(entry) => Some(entry.cursor.as_str()),
         _ => None,
-    })
+    });
+    let last = cursors.next()?;
+    let Some(mut at) = crate::api::FleetCursor::parse(last) else {
+        return Some(last.to_string());
+    };
+    // Newest first: an agent's first cursor met is its newest.
+    for cursor in cursors {
+        if let Some(older) = crate::api::FleetCursor::parse(cursor) {
+            for (agent, position) in older.positions {
+                at.positions.entry(agent).or_insert(position);
+            }
+        }
+    }
+    Some(at.to_string())
 }
 
 fn track_resume(msg: &ServerMsg, resume: &mut HashMap<String, Resume>) {
@@ -469,15 +495,21 @@ fn track_resume(msg: &ServerMsg, resume: &mut HashMap<String, Resume>) {
             items,
             ..
         } => {
-            let at = match last_log_cursor(items.iter()) {
+            // A hub's snapshot names the position of every agent it read.
+            let at = match fleet_position(items.iter()) {
                 Some(cursor) => Resume::Cursor(cursor),
                 None => Resume::Seq(*seq, epoch.clone()),
             };
             resume.insert(sub.clone(), at);
         }
         ServerMsg::Event { sub, events } => {
-            if let Some(cursor) = last_log_cursor(events.iter().map(|e| &e.data)) {
-                resume.insert(sub.clone(), Resume::Cursor(cursor));
+            if let Some(cursor) = fleet_position(events.iter().map(|e| &e.data)) {
+                let old = match resume.get(sub) {
+                    Some(Resume::Cursor(old)) => Some(old.as_str()),
+                    _ => None,
+                };
+                let at = crate::api::FleetCursor::merge(old, &cursor);
+                resume.insert(sub.clone(), Resume::Cursor(at));
             } else if let (Some(last), Some(Resume::Seq(seq, _))) =
                 (events.last(), resume.get_mut(sub))
             {

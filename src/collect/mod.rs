@@ -13,7 +13,7 @@ pub mod statsd;
 
 use std::sync::Arc;
 
-use crate::api::{Labels, LogEntry, Node, Sample, Span, Task, UnixMillis};
+use crate::api::{Check, Labels, LogEntry, Node, Sample, Span, Task, UnixMillis};
 
 /// One reading of a source: the whole cluster as it is now, plus the
 /// samples taken since the last reading. The store works out what changed.
@@ -29,6 +29,10 @@ pub struct Collected {
     pub logs: Vec<LogEntry>,
     /// Spans since the last reading (the demo's traces).
     pub spans: Vec<Span>,
+    /// Checks evaluated elsewhere (a hub's agents), whole, that changed
+    /// since the last reading; and those that went.
+    pub checks: Vec<Check>,
+    pub checks_gone: Vec<String>,
 }
 
 pub trait Source: Send + 'static {

@@ -308,6 +308,7 @@ scopes = ["admin"]
             version: String::new(),
             labels: Default::default(),
             statuses: Vec::new(),
+            unreachable_since: None,
         }
     }
 

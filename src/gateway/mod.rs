@@ -75,6 +75,9 @@ pub struct GatewayConfig {
     pub connection_limits: ConnectionLimits,
     /// Stream WebSockets one token may hold open (`--max-streams-per-token`).
     pub max_streams_per_token: usize,
+    /// A hub's agents (`--agents FILE`): logs, series, traces and exec are
+    /// asked of them.
+    pub fleet: Option<Arc<crate::fleet::Fleet>>,
 }
 
 impl GatewayConfig {
@@ -97,6 +100,7 @@ impl GatewayConfig {
             exec_ttl: exec::PENDING_TTL,
             connection_limits: ConnectionLimits::default(),
             max_streams_per_token: stream::DEFAULT_STREAMS_PER_TOKEN,
+            fleet: None,
         }
     }
 }
@@ -122,6 +126,7 @@ pub struct Shared {
     /// Open streams per token, and how many one token may hold.
     streams: stream::PerToken,
     max_streams_per_token: usize,
+    fleet: Option<Arc<crate::fleet::Fleet>>,
 }
 
 /// The address of the other end of a connection, with or without TLS.
@@ -227,6 +232,7 @@ pub async fn start(
         exec: exec::Sessions::new(config.exec_ttl),
         streams: Default::default(),
         max_streams_per_token: config.max_streams_per_token,
+        fleet: config.fleet.clone(),
     });
 
     // Fill the store once before serving, so the first snapshot is not empty.

@@ -41,6 +41,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/tasks/{id}/exec", post(super::exec::start))
         .route("/api/v1/exec/{session}", get(super::exec::attach))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/agents", get(agents))
         .route("/api/v1/stream", get(super::stream::upgrade))
         .route("/metrics", get(super::prometheus::exposition))
         .fallback(|| async {
@@ -75,6 +76,27 @@ async fn audit(
     let Query(q) = query?;
     require_admin(&gw, &actor)?;
     Ok(Json(gw.store.audit(q.limit.unwrap_or(100).min(MAX_AUDIT))))
+}
+
+/// `GET /api/v1/agents`: a hub's agents and how it stands with each; a
+/// gateway that is no hub has none.
+async fn agents(State(gw): State<Arc<Shared>>) -> Json<AgentsListing> {
+    Json(match &gw.fleet {
+        Some(fleet) => AgentsListing {
+            items: fleet.statuses(),
+            file_error: fleet.file_error(),
+        },
+        None => AgentsListing::default(),
+    })
+}
+
+#[derive(Serialize, Default)]
+struct AgentsListing {
+    items: Vec<crate::api::AgentStatus>,
+    /// Why the agents file's latest version was not taken (the last good
+    /// version's agents stay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_error: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -372,7 +394,7 @@ async fn logs(
     let bad = |m: String| HttpError(ApiError::new(ErrorCode::BadRequest, m));
     let mut filter = Filter::default();
     let (mut cursor, mut skip, mut limit) = (None, 0i64, DEFAULT_LOG_LIMIT);
-    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+    for (key, value) in form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes()) {
         let value = value.into_owned();
         match key.as_ref() {
             "node" => filter.node = Some(value),
@@ -403,29 +425,45 @@ async fn logs(
     }
     let limit = limit.min(MAX_LOG_LIMIT);
     let matcher = Matcher::new(&filter).map_err(bad)?;
-    let entries = match gw.store.read_logs(&matcher, cursor.as_deref(), skip, limit) {
-        Some(entries) => entries,
-        None => {
-            // Not in the ring any more: ask the source that made it.
-            let cursor = cursor.unwrap_or_default();
-            let source = peer.0.to_string();
-            let client = super::request::user_agent(&headers);
-            let asker = super::seek::Asker {
-                actor: &actor.0,
-                source: &source,
-                client: &client,
-                route: "GET /api/v1/logs",
-            };
-            super::seek::seek(&gw, &cursor, limit + skip.max(0) as usize, &asker)
-                .await
-                .map_err(HttpError)?
-                .into_iter()
-                .filter(|e| matcher.matches_log(e))
-                .skip(skip.max(0) as usize)
-                .take(limit)
-                .collect()
+    let fleet_read = match &gw.fleet {
+        Some(fleet) => {
+            let pairs: Vec<(String, String)> =
+                form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
+                    .into_owned()
+                    .collect();
+            Some(
+                fleet
+                    .read_logs(&filter, cursor.as_deref(), skip, limit, &pairs)
+                    .await
+                    .map_err(bad)?,
+            )
         }
+        None => None,
     };
+    let entries =
+        match fleet_read.or_else(|| gw.store.read_logs(&matcher, cursor.as_deref(), skip, limit)) {
+            Some(entries) => entries,
+            None => {
+                // Not in the ring any more: ask the source that made it.
+                let cursor = cursor.unwrap_or_default();
+                let source = peer.0.to_string();
+                let client = super::request::user_agent(&headers);
+                let asker = super::seek::Asker {
+                    actor: &actor.0,
+                    source: &source,
+                    client: &client,
+                    route: "GET /api/v1/logs",
+                };
+                super::seek::seek(&gw, &cursor, limit + skip.max(0) as usize, &asker)
+                    .await
+                    .map_err(HttpError)?
+                    .into_iter()
+                    .filter(|e| matcher.matches_log(e))
+                    .skip(skip.max(0) as usize)
+                    .take(limit)
+                    .collect()
+            }
+        };
     let mut body = String::with_capacity(entries.len() * 256);
     for entry in &entries {
         body.push_str(&serde_json::to_string(entry).expect("log entries serialize"));

@@ -229,6 +229,7 @@ mod tests {
             os: String::new(),
             boot_time: boot,
             last_seen: 0,
+            unreachable_since: None,
         }
     }
 

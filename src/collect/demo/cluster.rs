@@ -145,6 +145,7 @@ pub(super) fn make_nodes(rng: &mut Rng, count: usize) -> Vec<SimNode> {
                 os: "Linux 5.15.0-91-generic".into(),
                 boot_time: 0,
                 last_seen: 0,
+                unreachable_since: None,
             },
             cpu_walk: 0.05 + 0.1 * rng.f64(),
             // The second private agent flaps, as one always does.

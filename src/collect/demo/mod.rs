@@ -177,6 +177,7 @@ impl DemoSource {
             version: format!("v{}", a.version),
             labels,
             statuses,
+            unreachable_since: None,
         };
         let cpu_walk = 0.2 + 0.5 * self.rng.f64();
         self.tasks.insert(
@@ -507,6 +508,7 @@ impl Source for DemoSource {
             samples,
             logs,
             spans,
+            ..Default::default()
         }
     }
 }

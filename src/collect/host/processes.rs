@@ -248,6 +248,7 @@ impl ProcessReader {
                     at: started,
                     message: String::new(),
                 }],
+                unreachable_since: None,
             });
             seen.insert(
                 stat.pid,

@@ -179,6 +179,7 @@ impl SystemReader {
             os: self.os.clone(),
             boot_time,
             last_seen: now,
+            unreachable_since: None,
         }
     }
 

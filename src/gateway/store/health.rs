@@ -30,6 +30,33 @@ impl Inner {
         self.health_hub.publish(op, Record::Check(event));
     }
 
+    /// Takes a check evaluated elsewhere (by a hub's agent), whole.
+    pub(super) fn put_check(&mut self, check: Check) {
+        let mut event = Check {
+            history: Vec::new(),
+            ..check.clone()
+        };
+        let op = match self.checks.get(&check.id) {
+            None => {
+                event.history = check.history.clone();
+                Op::Added
+            }
+            Some(_) => {
+                event.history.extend(check.history.last().cloned());
+                Op::Updated
+            }
+        };
+        let since = check.history.first().map_or(0, |r| r.ts);
+        self.checks.insert(check.id.clone(), (check, since));
+        self.health_hub.publish(op, Record::Check(event));
+    }
+
+    pub(super) fn remove_check(&mut self, id: &str) {
+        if let Some((check, _)) = self.checks.remove(id) {
+            self.health_hub.publish(Op::Removed, Record::Check(check));
+        }
+    }
+
     /// Health from checks, by node id and by task id, in one pass over
     /// the checks: unhealthy with a failing check, healthy when all pass;
     /// missing (the source's word stands) with none, or no verdict yet.

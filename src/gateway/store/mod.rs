@@ -263,19 +263,37 @@ impl Store {
                 inner.builtins.note_task_ending(now);
             }
         }
-        if now >= inner.builtins_at + BUILTIN_INTERVAL_MS {
+        // A hub's agents run their own built-in checks; they come whole.
+        let evaluates = inner.source != "fleet";
+        if evaluates && now >= inner.builtins_at + BUILTIN_INTERVAL_MS {
             inner.builtins_at = now;
             for (check, result) in inner.builtins.evaluate(collected.nodes.iter(), now) {
                 inner.record_check(check, result);
             }
         }
+        for check in std::mem::take(&mut collected.checks) {
+            inner.put_check(check);
+        }
+        for id in std::mem::take(&mut collected.checks_gone) {
+            inner.remove_check(&id);
+        }
         let (node_health, task_health) = inner.health_from_checks();
-        for node in &mut collected.nodes {
+        // What cannot be reached keeps its unknown health, whatever its
+        // checks said last.
+        for node in collected
+            .nodes
+            .iter_mut()
+            .filter(|n| n.unreachable_since.is_none())
+        {
             if let Some(health) = node_health.get(&node.id) {
                 node.health = *health;
             }
         }
-        for task in &mut collected.tasks {
+        for task in collected
+            .tasks
+            .iter_mut()
+            .filter(|t| t.unreachable_since.is_none())
+        {
             if let Some(health) = task_health.get(&task.id)
                 && task.health != *health
             {

@@ -20,6 +20,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+mod fleet;
 mod outbox;
 mod pump;
 
@@ -322,6 +323,20 @@ async fn handle_client_msg(
                 ));
             }
             GatewayStats::add(&gw.stats.subscriptions, 1);
+            if topic == Topic::Logs
+                && let Some(hub) = gw.fleet.clone()
+            {
+                let forwarder = tokio::spawn(fleet::forward(
+                    sub.clone(),
+                    *filter,
+                    from,
+                    hub,
+                    gw.clone(),
+                    outbox.clone(),
+                ));
+                subs.insert(sub, forwarder);
+                return;
+            }
             let forwarder = tokio::spawn(forward(
                 sub.clone(),
                 topic,

@@ -1,0 +1,358 @@
+//! Logs through a hub: a subscription is passed down to the agents whose
+//! nodes and tasks it can match, and what they send is merged; nothing is
+//! read from an agent that no one asked for. Each agent resumes from its
+//! own cursor (see `api::FleetCursor`), so a resume is exactly once
+//! through a restart of the hub or of any agent.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::{Agent, Fleet, rename};
+use crate::api::{Filter, FleetCursor, From, LogEntry, Record, ServerMsg, StartPoint, Topic};
+use crate::client::{StreamEvent, Subscription};
+
+/// Entries a fresh subscription starts with, unless it says.
+const DEFAULT_TAIL: usize = 1000;
+/// How long a fresh subscription waits for the agents' tails before it
+/// sends what it has (a slow agent's lines follow as they come).
+const TAIL_WAIT: Duration = Duration::from_secs(3);
+/// Messages between the agents' streams and the merge.
+const QUEUE: usize = 64;
+/// How often the fleet is looked at for agents that joined.
+const MEMBERSHIP_EVERY: Duration = Duration::from_secs(2);
+
+/// What a fleet log subscription sends, in order.
+#[derive(Debug)]
+pub enum FleetLogEvent {
+    /// The merged tail, oldest first, with every agent's newest entry in it
+    /// (so a client's resume knows every agent's place). Not sent when the
+    /// subscription resumed from a cursor.
+    Snapshot(Vec<LogEntry>),
+    Entries(Vec<LogEntry>),
+    Gap {
+        dropped: u64,
+        reason: String,
+    },
+}
+
+/// A running fleet log subscription; dropping it stops every agent's stream.
+pub struct LogFollow {
+    pub events: mpsc::Receiver<FleetLogEvent>,
+    merge: JoinHandle<()>,
+}
+
+impl Drop for LogFollow {
+    fn drop(&mut self) {
+        self.merge.abort();
+    }
+}
+
+/// One agent's stream, feeding the merge.
+struct Feed {
+    _stream: JoinHandle<()>,
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        self._stream.abort();
+    }
+}
+
+impl Fleet {
+    /// Follows the logs `filter` admits across the fleet, starting at `from`.
+    pub fn follow_logs(self: &Arc<Self>, filter: Filter, from: From) -> LogFollow {
+        let (tx, events) = mpsc::channel(QUEUE);
+        let merge = tokio::spawn(merge(self.clone(), filter, from, tx));
+        LogFollow { events, merge }
+    }
+}
+
+/// Where each agent starts, from where the subscription starts.
+fn start_of(agent: &str, from: &From) -> From {
+    match from {
+        From::Cursor { cursor } => match FleetCursor::parse(cursor) {
+            Some(at) => match at.positions.get(agent) {
+                Some(cursor) => From::Cursor {
+                    cursor: cursor.clone(),
+                },
+                // No entry of this agent reached the client: it had none
+                // that matched, or joined since. All it has now is new.
+                None => From::Tail { tail: DEFAULT_TAIL },
+            },
+            None => From::Tail { tail: DEFAULT_TAIL },
+        },
+        From::Tail { tail } => From::Tail { tail: *tail },
+        From::Named(StartPoint::Now) => From::Named(StartPoint::Now),
+        From::Named(StartPoint::Snapshot) | From::Seq { .. } => From::Tail { tail: DEFAULT_TAIL },
+    }
+}
+
+fn open(
+    agent: &Arc<Agent>,
+    filter: Filter,
+    from: From,
+    tx: mpsc::Sender<(String, StreamEvent)>,
+) -> Option<Feed> {
+    let client = agent.client.clone()?;
+    let name = agent.name().to_string();
+    let stream = tokio::spawn(async move {
+        let subscription = Subscription {
+            sub: "logs".into(),
+            topic: Topic::Logs,
+            filter,
+        };
+        let mut stream = client.stream_from(vec![subscription], vec![("logs".into(), from)]);
+        while let Some(event) = stream.events.recv().await {
+            if tx.send((name.clone(), event)).await.is_err() {
+                return;
+            }
+        }
+    });
+    Some(Feed { _stream: stream })
+}
+
+async fn merge(fleet: Arc<Fleet>, filter: Filter, from: From, out: mpsc::Sender<FleetLogEvent>) {
+    let (tx, mut rx) = mpsc::channel::<(String, StreamEvent)>(QUEUE);
+    let mut feeds: HashMap<String, Feed> = HashMap::new();
+    let tail = match &from {
+        From::Tail { tail } => Some(*tail),
+        From::Named(StartPoint::Snapshot) | From::Seq { .. } => Some(DEFAULT_TAIL),
+        _ => None,
+    };
+    // A fresh subscription gathers the agents' tails first.
+    let mut waiting: BTreeMap<String, Vec<LogEntry>> = BTreeMap::new();
+    for agent in fleet.agents() {
+        let Some(down) = rename::filter_for(agent.name(), &filter) else {
+            continue;
+        };
+        if let Some(feed) = open(&agent, down, start_of(agent.name(), &from), tx.clone()) {
+            if tail.is_some() && agent.is_up() {
+                waiting.insert(agent.name().to_string(), Vec::new());
+            }
+            feeds.insert(agent.name().to_string(), feed);
+        }
+    }
+    let mut gathered: Vec<Vec<LogEntry>> = Vec::new();
+    let deadline = tokio::time::Instant::now() + TAIL_WAIT;
+    if let Some(tail) = tail {
+        while !waiting.is_empty() {
+            let got = tokio::select! {
+                got = rx.recv() => got,
+                _ = tokio::time::sleep_until(deadline) => break,
+            };
+            let Some((agent, event)) = got else { return };
+            match event {
+                StreamEvent::Message(ServerMsg::Snapshot { items, .. }) => {
+                    let entries = logs_of(&agent, items);
+                    waiting.remove(&agent);
+                    gathered.push(entries);
+                }
+                StreamEvent::Message(ServerMsg::Event { events, .. }) => {
+                    // Lines that came after the agent's tail: kept in order.
+                    let entries = logs_of(&agent, events.into_iter().map(|e| e.data).collect());
+                    match waiting.get_mut(&agent) {
+                        Some(early) => early.extend(entries),
+                        None => gathered.push(entries),
+                    }
+                }
+                StreamEvent::Refused { .. } | StreamEvent::Disconnected { .. } => {
+                    waiting.remove(&agent);
+                }
+                _ => {}
+            }
+        }
+        let snapshot = merged_tail(gathered, tail);
+        if out.send(FleetLogEvent::Snapshot(snapshot)).await.is_err() {
+            return;
+        }
+    }
+    let mut membership = tokio::time::interval(MEMBERSHIP_EVERY);
+    membership.tick().await;
+    loop {
+        let (agent, event) = tokio::select! {
+            got = rx.recv() => match got {
+                Some(got) => got,
+                None => return,
+            },
+            _ = membership.tick() => {
+                follow_membership(&fleet, &filter, &mut feeds, &tx);
+                continue;
+            }
+        };
+        let sent = match event {
+            StreamEvent::Message(ServerMsg::Snapshot { items, .. }) => {
+                // A later snapshot only comes after a resync: the agent lost
+                // its place, and said so (below); its lines go on from here.
+                FleetLogEvent::Entries(logs_of(&agent, items))
+            }
+            StreamEvent::Message(ServerMsg::Event { events, .. }) => FleetLogEvent::Entries(
+                logs_of(&agent, events.into_iter().map(|e| e.data).collect()),
+            ),
+            StreamEvent::Message(ServerMsg::Gap {
+                dropped, reason, ..
+            }) => FleetLogEvent::Gap {
+                dropped,
+                reason: format!("agent {agent}: {reason}"),
+            },
+            StreamEvent::Message(ServerMsg::Resync { .. }) => FleetLogEvent::Gap {
+                dropped: 0,
+                reason: format!(
+                    "agent {agent} could not resume its logs exactly; its latest lines follow, some may repeat"
+                ),
+            },
+            StreamEvent::Refused { error } => FleetLogEvent::Gap {
+                dropped: 0,
+                reason: format!("agent {agent} refused the hub ({error}); its logs stop here"),
+            },
+            _ => continue,
+        };
+        if matches!(&sent, FleetLogEvent::Entries(e) if e.is_empty()) {
+            continue;
+        }
+        if out.send(sent).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Agents that joined the fleet are followed from their tail; those that
+/// left are let go.
+fn follow_membership(
+    fleet: &Fleet,
+    filter: &Filter,
+    feeds: &mut HashMap<String, Feed>,
+    tx: &mpsc::Sender<(String, StreamEvent)>,
+) {
+    let agents = fleet.agents();
+    feeds.retain(|name, _| agents.iter().any(|a| a.name() == name));
+    for agent in agents {
+        if feeds.contains_key(agent.name()) {
+            continue;
+        }
+        let Some(down) = rename::filter_for(agent.name(), filter) else {
+            continue;
+        };
+        let from = From::Tail { tail: DEFAULT_TAIL };
+        if let Some(feed) = open(&agent, down, from, tx.clone()) {
+            feeds.insert(agent.name().to_string(), feed);
+        }
+    }
+}
+
+fn logs_of(agent: &str, records: Vec<Record>) -> Vec<LogEntry> {
+    records
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Log(entry) => Some(rename::log(agent, entry)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The newest `tail` entries of every agent's, by time, with each agent's
+/// newest entry kept even when older than the rest.
+fn merged_tail(agents: Vec<Vec<LogEntry>>, tail: usize) -> Vec<LogEntry> {
+    let mut all: Vec<(bool, LogEntry)> = Vec::new();
+    for entries in agents {
+        let n = entries.len();
+        all.extend(
+            entries
+                .into_iter()
+                .enumerate()
+                .map(|(i, e)| (i + 1 == n, e)),
+        );
+    }
+    // Stable: an agent's entries keep their order at equal times.
+    all.sort_by_key(|(_, e)| e.ts);
+    let cut = all.len().saturating_sub(tail);
+    all.into_iter()
+        .enumerate()
+        .filter(|(i, (newest, _))| *i >= cut || *newest)
+        .map(|(_, (_, e))| e)
+        .collect()
+}
+
+/// `GET /api/v1/logs` through the hub: without a cursor, the newest
+/// `limit` of every agent merged by time; with a fleet cursor, the entries
+/// after it of each agent it names, merged.
+impl Fleet {
+    pub async fn read_logs(
+        &self,
+        filter: &Filter,
+        cursor: Option<&str>,
+        skip: i64,
+        limit: usize,
+        query: &[(String, String)],
+    ) -> Result<Vec<LogEntry>, String> {
+        let positions = match cursor {
+            None => None,
+            Some(c) => Some(FleetCursor::parse(c).ok_or_else(|| {
+                format!("cursor {c:?} is not a hub's cursor (they begin with \"fleet:\"); take one from the hub's own entries")
+            })?),
+        };
+        let mut reads = Vec::new();
+        for agent in self.agents() {
+            let Some(down) = rename::filter_for(agent.name(), filter) else {
+                continue;
+            };
+            let agent_cursor = match &positions {
+                Some(p) => match p.positions.get(agent.name()) {
+                    Some(c) => Some(c.clone()),
+                    None => continue,
+                },
+                None => None,
+            };
+            let Some(client) = agent.client.clone() else {
+                continue;
+            };
+            let mut params = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in query {
+                if !matches!(k.as_str(), "node" | "task" | "cursor" | "limit" | "skip") {
+                    params.append_pair(k, v);
+                }
+            }
+            if let Some(node) = &down.node {
+                params.append_pair("node", node);
+            }
+            if let Some(task) = &down.task {
+                params.append_pair("task", task);
+            }
+            if let Some(c) = &agent_cursor {
+                params.append_pair("cursor", c);
+            }
+            params.append_pair("skip", &skip.to_string());
+            params.append_pair("limit", &limit.to_string());
+            let path = format!("/api/v1/logs?{}", params.finish());
+            let name = agent.name().to_string();
+            reads.push(tokio::spawn(
+                async move { (name, client.get_text(&path).await) },
+            ));
+        }
+        let mut all = Vec::new();
+        for read in reads {
+            let Ok((name, answer)) = read.await else {
+                continue;
+            };
+            match answer {
+                Ok(text) => all.extend(
+                    text.lines()
+                        .filter_map(|l| serde_json::from_str::<LogEntry>(l).ok())
+                        .map(|e| rename::log(&name, e)),
+                ),
+                Err(e) => tracing::warn!("logs from agent {name}: {e}"),
+            }
+        }
+        all.sort_by_key(|e| e.ts);
+        if positions.is_some() {
+            all.truncate(limit);
+        } else {
+            let cut = all.len().saturating_sub(limit);
+            all.drain(..cut);
+        }
+        Ok(all)
+    }
+}
