@@ -73,13 +73,12 @@ pub fn check(mut agents: Vec<AgentSpec>, base: &Path) -> Result<Vec<AgentSpec>, 
     Ok(agents)
 }
 
+/// `~` is the home folder; another relative path is from `base`.
 fn resolve(base: &Path, path: &Path) -> PathBuf {
-    let path = expand(path);
-    if path.is_relative() {
-        base.join(path)
-    } else {
-        path
+    if path.is_relative() && !path.starts_with("~") {
+        return base.join(path);
     }
+    expand(path)
 }
 
 /// Reads an agents file.
