@@ -4,10 +4,7 @@
 
 mod common;
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::*;
@@ -87,46 +84,6 @@ async fn demo_logs_come_in_real_shapes_and_filter() {
     let (_, tail) = read_logs(&gw.url, "limit=5").await;
     assert_eq!(tail.len(), 5);
     gw.shutdown().await;
-}
-
-/// Writes `seq N` lines to a file, as fast as told, until stopped.
-struct Writer {
-    written: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Writer {
-    fn start(path: PathBuf, per_second: u64) -> Writer {
-        let written = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (w, s) = (written.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .unwrap();
-            let mut n = 0;
-            while !s.load(Ordering::Relaxed) {
-                n += 1;
-                writeln!(file, "seq {n} {}", "x".repeat(40)).unwrap();
-                w.store(n, Ordering::Relaxed);
-                std::thread::sleep(Duration::from_micros(1_000_000 / per_second));
-            }
-        });
-        Writer {
-            written,
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    fn finish(mut self) -> u64 {
-        self.stop.store(true, Ordering::Relaxed);
-        self.thread.take().unwrap().join().unwrap();
-        self.written.load(Ordering::Relaxed)
-    }
 }
 
 fn file_gateway_config(

@@ -2,7 +2,11 @@
 //! loopback socket, and a raw stream client.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use day2top::api::ServerMsg;
@@ -219,5 +223,45 @@ where
             "waited {within:?} for {what}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Writes `seq N` lines to a file, as fast as told, until stopped.
+pub struct Writer {
+    pub written: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Writer {
+    pub fn start(path: PathBuf, per_second: u64) -> Writer {
+        let written = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (w, s) = (written.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .unwrap();
+            let mut n = 0;
+            while !s.load(Ordering::Relaxed) {
+                n += 1;
+                writeln!(file, "seq {n} {}", "x".repeat(40)).unwrap();
+                w.store(n, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_micros(1_000_000 / per_second));
+            }
+        });
+        Writer {
+            written,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn finish(mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.take().unwrap().join().unwrap();
+        self.written.load(Ordering::Relaxed)
     }
 }

@@ -1,0 +1,371 @@
+//! A hub over three agents, every one a real gateway on its own loopback
+//! address (127.0.0.2-4) with its own log file: the fleet's nodes, tasks
+//! and checks with fleet ids, an agent down and back, an agents file that
+//! changes, and logs through the hub that resume exactly once through an
+//! agent's restart and the hub's.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use common::*;
+use day2top::api::{AgentState, AgentStatus, Filter, Node, Record, ServerMsg, Topic};
+use day2top::client::{Client, Endpoint, StreamEvent, StreamHandle, Subscription};
+use day2top::collect::demo::{DemoConfig, DemoSource};
+use day2top::fleet::agents::AgentSpec;
+use day2top::fleet::{Fleet, HubSource};
+use day2top::gateway::{self, GatewayConfig, RunningGateway};
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let dir = std::env::temp_dir().join(format!("day2top-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Dir(dir)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The same seed on every agent: the same hostnames and task names, which
+/// fleet ids must keep apart.
+fn agent_source() -> Box<DemoSource> {
+    Box::new(DemoSource::new(DemoConfig {
+        log_rate: 0,
+        nodes: 2,
+        tasks: 5,
+        ..Default::default()
+    }))
+}
+
+fn agent_config(addr: SocketAddr, log: &Path) -> GatewayConfig {
+    let mut config = demo_config(addr);
+    config.log_files = vec![log.display().to_string()];
+    config
+}
+
+async fn start_agent(addr: SocketAddr, log: &Path) -> RunningGateway {
+    gateway::start(agent_config(addr, log), agent_source())
+        .await
+        .expect("the agent starts")
+}
+
+fn spec(dir: &Path, name: &str, addr: SocketAddr) -> AgentSpec {
+    let token_file = dir.join(format!("{name}.token"));
+    std::fs::write(&token_file, ADMIN).unwrap();
+    AgentSpec {
+        name: name.into(),
+        url: format!("http://{addr}"),
+        token_file,
+        ca_file: None,
+    }
+}
+
+async fn start_hub(addr: SocketAddr, fleet: Arc<Fleet>) -> RunningGateway {
+    let mut config = demo_config(addr);
+    config.fleet = Some(fleet.clone());
+    gateway::start(config, Box::new(HubSource::new(fleet, "fleet".into())))
+        .await
+        .expect("the hub starts")
+}
+
+async fn agents(hub: &str) -> BTreeMap<String, AgentStatus> {
+    #[derive(serde::Deserialize)]
+    struct Listing {
+        items: Vec<AgentStatus>,
+    }
+    let listing: Listing = get_json(&format!("{hub}/api/v1/agents")).await;
+    listing
+        .items
+        .into_iter()
+        .map(|a| (a.name.clone(), a))
+        .collect()
+}
+
+async fn nodes(hub: &str) -> Vec<Node> {
+    #[derive(serde::Deserialize)]
+    struct Listing {
+        items: Vec<Node>,
+    }
+    let listing: Listing = get_json(&format!("{hub}/api/v1/nodes")).await;
+    listing.items
+}
+
+fn addr(host: u8) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, host], 0))
+}
+
+#[tokio::test]
+async fn a_hub_shows_the_fleet_with_ids_that_never_collide_and_an_agent_down() {
+    let dir = Dir::new("fleet-tables");
+    let mut agents_up = Vec::new();
+    let mut specs = Vec::new();
+    for (i, name) in ["h1", "h2", "h3"].into_iter().enumerate() {
+        let log = dir.0.join(format!("{name}.log"));
+        std::fs::write(&log, "").unwrap();
+        let agent = start_agent(addr(2 + i as u8), &log).await;
+        specs.push(spec(&dir.0, name, agent.addr));
+        agents_up.push(agent);
+    }
+    // The agents file holds two at first; the third is added later.
+    let file = dir.0.join("agents.toml");
+    let write_file = |specs: &[AgentSpec]| {
+        let mut text = String::new();
+        for s in specs {
+            text += &format!(
+                "[[agent]]\nname = {:?}\nurl = {:?}\ntoken_file = {:?}\n",
+                s.name,
+                s.url,
+                s.token_file.display().to_string()
+            );
+        }
+        std::fs::write(&file, text).unwrap();
+    };
+    write_file(&specs[..2]);
+    let fleet = Fleet::start(
+        day2top::fleet::agents::load(&file).unwrap(),
+        Some(file.clone()),
+    );
+    let hub = start_hub(addr(1), fleet).await;
+
+    let two = poll_until("two agents' nodes", Duration::from_secs(10), || async {
+        let n = nodes(&hub.url).await;
+        (n.len() == 4).then_some(n)
+    })
+    .await;
+    let of = |agent: &str| -> Vec<String> {
+        two.iter()
+            .filter_map(|n| n.id.strip_prefix(&format!("{agent}:")))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(of("h1").len(), 2);
+    assert_eq!(
+        of("h1"),
+        of("h2"),
+        "the same hostnames on two hosts, kept apart by the agent's name"
+    );
+    assert_eq!(two[0].labels.get("agent").map(String::as_str), Some("h1"));
+
+    // An agent added to the file joins without a restart.
+    tokio::time::sleep(Duration::from_millis(1100)).await; // a new mtime
+    write_file(&specs);
+    poll_until("the third agent", Duration::from_secs(10), || async {
+        (nodes(&hub.url).await.len() == 6).then_some(())
+    })
+    .await;
+    let status = agents(&hub.url).await;
+    assert!(
+        status.values().all(|a| a.state == AgentState::Up),
+        "{status:?}"
+    );
+    assert!(status["h3"].last_contact.is_some());
+    assert!(status["h3"].clock_offset_ms.unwrap().abs() < 2000);
+
+    // Tasks through the stream, with their agent.
+    let client = Client::new(Endpoint {
+        url: hub.url.clone(),
+        token: READ.into(),
+        ca: None,
+    })
+    .unwrap();
+    let mut stream = client.stream(vec![Subscription {
+        sub: "t".into(),
+        topic: Topic::Tasks,
+        filter: Filter::default(),
+    }]);
+    let tasks = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(StreamEvent::Message(ServerMsg::Snapshot { items, .. })) =
+                stream.events.recv().await
+            {
+                return items;
+            }
+        }
+    })
+    .await
+    .expect("a tasks snapshot within 10 s");
+    let held: usize = status.values().map(|a| a.tasks).sum();
+    assert_eq!(tasks.len(), held, "every agent's tasks");
+    assert!(held >= 15);
+    for item in &tasks {
+        let Record::Task(t) = item else { panic!() };
+        let agent = t.labels.get("agent").unwrap();
+        assert!(t.id.starts_with(&format!("{agent}:")));
+        assert!(t.node_id.starts_with(&format!("{agent}:")));
+    }
+
+    // Agent h2 goes down: its nodes are unreachable since a time, the rest live.
+    let h2 = agents_up.remove(1);
+    h2.shutdown().await;
+    let down = poll_until("h2 down", Duration::from_secs(10), || async {
+        let a = agents(&hub.url).await;
+        (a["h2"].state == AgentState::Down).then_some(a)
+    })
+    .await;
+    assert_eq!(down["h1"].state, AgentState::Up);
+    assert_eq!(down["h3"].state, AgentState::Up);
+    let n = poll_until("h2's nodes marked", Duration::from_secs(5), || async {
+        let n = nodes(&hub.url).await;
+        n.iter()
+            .filter(|n| n.id.starts_with("h2:"))
+            .all(|n| n.unreachable_since.is_some())
+            .then_some(n)
+    })
+    .await;
+    assert!(
+        n.iter()
+            .filter(|n| !n.id.starts_with("h2:"))
+            .all(|n| n.unreachable_since.is_none())
+    );
+
+    // An agent removed from the file leaves, nodes and all.
+    write_file(&[specs[0].clone(), specs[2].clone()]);
+    poll_until("h2 gone", Duration::from_secs(10), || async {
+        let n = nodes(&hub.url).await;
+        (n.len() == 4 && n.iter().all(|n| !n.id.starts_with("h2:"))).then_some(())
+    })
+    .await;
+    hub.shutdown().await;
+    for a in agents_up {
+        a.shutdown().await;
+    }
+}
+
+/// Collects `seq N` lines per agent until each has reached its last.
+async fn collect_per_agent(
+    stream: &mut StreamHandle,
+    seen: &mut BTreeMap<String, Vec<u64>>,
+    last: &BTreeMap<String, u64>,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    let done = |seen: &BTreeMap<String, Vec<u64>>| {
+        last.iter()
+            .all(|(a, l)| seen.get(a).and_then(|s| s.last()).is_some_and(|s| s >= l))
+    };
+    while !done(seen) {
+        let event = tokio::time::timeout_at(deadline, stream.events.recv())
+            .await
+            .unwrap_or_else(|_| {
+                let got: BTreeMap<_, _> = seen.iter().map(|(a, s)| (a, s.last())).collect();
+                panic!("lines within 40 s: have {got:?}, want {last:?}")
+            })
+            .unwrap();
+        let records: Vec<Record> = match event {
+            StreamEvent::Message(ServerMsg::Snapshot { items, .. }) => items,
+            StreamEvent::Message(ServerMsg::Event { events, .. }) => {
+                events.into_iter().map(|e| e.data).collect()
+            }
+            StreamEvent::Message(ServerMsg::Resync { .. }) => panic!("a resync"),
+            _ => continue,
+        };
+        for r in records {
+            if let Record::Log(l) = r {
+                let agent = l.node.split(':').next().unwrap().to_string();
+                let n: u64 = l.message.split(' ').nth(1).unwrap().parse().unwrap();
+                seen.entry(agent).or_default().push(n);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn logs_through_the_hub_resume_exactly_once_through_an_agent_restart_and_a_hub_restart() {
+    let dir = Dir::new("fleet-logs");
+    let names = ["h1", "h2", "h3"];
+    let mut running = Vec::new();
+    let mut specs = Vec::new();
+    let mut writers = BTreeMap::new();
+    let mut logs = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        let log = dir.0.join(format!("{name}.log"));
+        std::fs::write(&log, "").unwrap();
+        let agent = start_agent(addr(12 + i as u8), &log).await;
+        specs.push(spec(&dir.0, name, agent.addr));
+        running.push(Some(agent));
+        logs.push(log);
+    }
+    let fleet = Fleet::start(specs.clone(), None);
+    let hub = start_hub(addr(11), fleet).await;
+    let hub_addr = hub.addr;
+    poll_until("the fleet up", Duration::from_secs(10), || async {
+        let a = agents(&hub.url).await;
+        a.values().all(|a| a.state == AgentState::Up).then_some(())
+    })
+    .await;
+    let client = Client::new(Endpoint {
+        url: hub.url.clone(),
+        token: READ.into(),
+        ca: None,
+    })
+    .unwrap();
+    let mut stream = client.stream(vec![Subscription {
+        sub: "l".into(),
+        topic: Topic::Logs,
+        filter: Filter::default(),
+    }]);
+    for (name, log) in names.iter().zip(&logs) {
+        writers.insert(name.to_string(), Writer::start(log.clone(), 500));
+    }
+    let mut seen = BTreeMap::new();
+    let now_at = |writers: &BTreeMap<String, Writer>| -> BTreeMap<String, u64> {
+        writers
+            .iter()
+            .map(|(a, w)| (a.clone(), w.written.load(Ordering::Relaxed)))
+            .collect()
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    collect_per_agent(&mut stream, &mut seen, &now_at(&writers)).await;
+
+    // Agent h2 goes down while lines keep coming on every host.
+    let h2 = running[1].take().unwrap();
+    let h2_addr = h2.addr;
+    h2.shutdown().await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    // The rest stay live meanwhile.
+    let mut live = now_at(&writers);
+    live.remove("h2");
+    collect_per_agent(&mut stream, &mut seen, &live).await;
+    running[1] = Some(start_agent(h2_addr, &logs[1]).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    collect_per_agent(&mut stream, &mut seen, &now_at(&writers)).await;
+
+    // The hub goes down and comes back; the console resumes through it.
+    hub.shutdown().await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let fleet = Fleet::start(specs, None);
+    let hub = start_hub(hub_addr, fleet).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let last: BTreeMap<String, u64> = std::mem::take(&mut writers)
+        .into_iter()
+        .map(|(a, w)| (a, w.finish()))
+        .collect();
+    collect_per_agent(&mut stream, &mut seen, &last).await;
+    for (agent, lines) in &seen {
+        let repeated = lines.windows(2).filter(|w| w[1] <= w[0]).count();
+        assert_eq!(repeated, 0, "{agent}: lines repeated or out of order");
+        assert_eq!(lines.first(), Some(&1), "{agent}: from the first line");
+        assert_eq!(
+            lines.len() as u64,
+            last[agent],
+            "{agent}: lines lost: {} of {}",
+            last[agent] - lines.len() as u64,
+            last[agent]
+        );
+    }
+    hub.shutdown().await;
+    for agent in running.into_iter().flatten() {
+        agent.shutdown().await;
+    }
+}
