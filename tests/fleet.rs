@@ -369,3 +369,217 @@ async fn logs_through_the_hub_resume_exactly_once_through_an_agent_restart_and_a
         agent.shutdown().await;
     }
 }
+
+const HUB_SECRET: &str = "hub-secret-0123456789";
+const OPERATOR: &str = "operator-secret-0123456789";
+
+/// An agent that trusts the hub's token to exec anywhere and take traces.
+async fn exec_agent(addr: SocketAddr) -> RunningGateway {
+    use day2top::gateway::{Scope, Token, Tokens};
+    let mut config = demo_config(addr);
+    config.tokens = Some(Tokens::new(vec![
+        Token::new("hub", HUB_SECRET, vec![Scope::Admin]).with_exec(&["*"], &["*", "root"]),
+        Token::new("collector", INGEST, vec![Scope::Ingest]),
+    ]));
+    config.otlp = Some(SocketAddr::new(addr.ip(), 0));
+    gateway::start(config, agent_source()).await.unwrap()
+}
+
+/// OTLP/JSON: spans of one trace, as an instrumented service sends them.
+fn otlp_json(service: &str, trace: &str, spans: &[(&str, Option<&str>, &str)]) -> String {
+    let spans: Vec<String> = spans
+        .iter()
+        .map(|(id, parent, name)| {
+            format!(
+                r#"{{"traceId":"{trace}","spanId":"{id}","parentSpanId":"{}","name":"{name}","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000500000000"}}"#,
+                parent.unwrap_or("")
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{service}"}}}}]}},"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+        spans.join(",")
+    )
+}
+
+#[tokio::test]
+async fn exec_and_traces_go_through_the_hub_to_the_agents_that_own_them() {
+    use day2top::api::{AuditRecord, Decision, ExecRequest, Span, TaskState, TraceSummary};
+    use day2top::client::ExecOutput;
+    use day2top::gateway::{Scope, Token, Tokens};
+    let dir = Dir::new("fleet-exec");
+    let (a1, a2) = (exec_agent(addr(22)).await, exec_agent(addr(23)).await);
+    let mut specs = Vec::new();
+    for (name, agent) in [("h1", &a1), ("h2", &a2)] {
+        let token_file = dir.0.join(format!("{name}.token"));
+        std::fs::write(&token_file, HUB_SECRET).unwrap();
+        specs.push(AgentSpec {
+            name: name.into(),
+            url: agent.url.clone(),
+            token_file,
+            ca_file: None,
+        });
+    }
+    let fleet = Fleet::start(specs, None);
+    let mut config = demo_config(addr(21));
+    config.fleet = Some(fleet.clone());
+    config.tokens = Some(Tokens::new(vec![
+        Token::new("operator", OPERATOR, vec![Scope::Admin]).with_exec(&["*"], &["*", "root"]),
+        Token::new("viewer", READ, vec![Scope::Read]),
+    ]));
+    let hub = gateway::start(config, Box::new(HubSource::new(fleet, "fleet".into())))
+        .await
+        .unwrap();
+    let as_operator = Client::new(Endpoint {
+        url: hub.url.clone(),
+        token: OPERATOR.into(),
+        ca: None,
+    })
+    .unwrap();
+    #[derive(serde::Deserialize)]
+    struct Tasks {
+        items: Vec<day2top::api::Task>,
+    }
+    let task = poll_until("a running task of h2", Duration::from_secs(10), || async {
+        let tasks: Tasks = as_operator.get("/api/v1/tasks").await.ok()?;
+        tasks
+            .items
+            .into_iter()
+            .find(|t| t.id.starts_with("h2:") && t.state == TaskState::Running)
+    })
+    .await;
+
+    // Exec: runs on h2, its exit code comes back, both ends audit.
+    let request = ExecRequest {
+        cmd: vec![
+            "sh".into(),
+            "-c".into(),
+            "echo through the hub; exit 7".into(),
+        ],
+        tty: false,
+        interactive: false,
+        cols: 80,
+        rows: 24,
+        env: Default::default(),
+        user: None,
+    };
+    let mut session = as_operator.exec(&task.id, &request).await.unwrap();
+    let mut out = Vec::new();
+    let status = loop {
+        match tokio::time::timeout(Duration::from_secs(10), session.output.recv())
+            .await
+            .expect("output within 10 s")
+        {
+            Some(ExecOutput::Stdout(b)) => out.extend(b),
+            Some(ExecOutput::Exited(status)) => break status,
+            Some(other) => panic!("{other:?}"),
+            None => panic!("the session ended without a status"),
+        }
+    };
+    assert_eq!(String::from_utf8_lossy(&out), "through the hub\n");
+    assert_eq!(status.exit_code, Some(7));
+    let audit_of = |url: String, token: &'static str| async move {
+        let c = Client::new(Endpoint {
+            url,
+            token: token.into(),
+            ca: None,
+        })
+        .unwrap();
+        c.get::<Vec<AuditRecord>>("/api/v1/audit").await.unwrap()
+    };
+    let at_hub = poll_until("the hub's audit record", Duration::from_secs(5), || async {
+        audit_of(hub.url.clone(), OPERATOR)
+            .await
+            .into_iter()
+            .find(|r| r.exit_code == Some(7))
+    })
+    .await;
+    assert_eq!(
+        (at_hub.actor.as_str(), at_hub.agent.as_str()),
+        ("operator", "h2")
+    );
+    assert_eq!(at_hub.task, task.id);
+    let at_agent = poll_until("h2's audit record", Duration::from_secs(5), || async {
+        audit_of(a2.url.clone(), HUB_SECRET)
+            .await
+            .into_iter()
+            .find(|r| r.exit_code == Some(7))
+    })
+    .await;
+    assert_eq!(
+        (at_agent.actor.as_str(), at_agent.operator.as_str()),
+        ("hub", "operator")
+    );
+    assert_eq!(Some(at_agent.task.as_str()), task.id.strip_prefix("h2:"));
+    assert!(
+        audit_of(a1.url.clone(), HUB_SECRET).await.is_empty(),
+        "h1 saw nothing"
+    );
+
+    // A read-only token is refused at the hub; the agent never hears of it.
+    let as_viewer = Client::new(Endpoint {
+        url: hub.url.clone(),
+        token: READ.into(),
+        ca: None,
+    })
+    .unwrap();
+    assert!(as_viewer.exec(&task.id, &request).await.is_err());
+    let denied = audit_of(hub.url.clone(), OPERATOR).await;
+    assert!(
+        denied
+            .iter()
+            .any(|r| r.actor == "viewer" && r.decision == Decision::Deny)
+    );
+    assert_eq!(audit_of(a2.url.clone(), HUB_SECRET).await.len(), 1);
+
+    // A trace whose spans went to two agents is one trace at the hub.
+    let trace = "5b8efff798038103d269b633813fc60c";
+    for (agent, body) in [
+        (
+            &a1,
+            otlp_json("frontend", trace, &[("0000000000000001", None, "GET /")]),
+        ),
+        (
+            &a2,
+            otlp_json(
+                "db",
+                trace,
+                &[("0000000000000002", Some("0000000000000001"), "SELECT")],
+            ),
+        ),
+    ] {
+        let status = http()
+            .post(format!("http://{}/v1/traces", agent.otlp_addr.unwrap()))
+            .bearer_auth(INGEST)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success(), "{status}");
+    }
+    let spans: Vec<Span> = poll_until("both spans at the hub", Duration::from_secs(5), || async {
+        let spans: Vec<Span> = as_operator
+            .get(&format!("/api/v1/traces/{trace}"))
+            .await
+            .ok()?;
+        (spans.len() == 2).then_some(spans)
+    })
+    .await;
+    assert_eq!(spans[0].name, "GET /");
+    assert_eq!(spans[1].parent_id.as_deref(), Some("0000000000000001"));
+    let list: Vec<TraceSummary> =
+        poll_until("the merged summary", Duration::from_secs(5), || async {
+            let list: Vec<TraceSummary> = as_operator.get("/api/v1/traces").await.ok()?;
+            list.into_iter()
+                .find(|t| t.trace_id == trace && t.spans == 2)
+                .map(|t| vec![t])
+        })
+        .await;
+    assert_eq!(list[0].services, ["db", "frontend"]);
+    assert_eq!(list[0].root_operation, "GET /");
+    hub.shutdown().await;
+    a1.shutdown().await;
+    a2.shutdown().await;
+}

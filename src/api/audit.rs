@@ -57,6 +57,13 @@ pub struct AuditRecord {
     pub env: Vec<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub session: String,
+    /// On an agent: the operator a hub says it acts for (the hub checked
+    /// the operator's token; the agent checked the hub's, the `actor`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operator: String,
+    /// On a hub: the agent the session was routed to.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub agent: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<UnixMillis>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,6 +107,8 @@ impl AuditRecord {
             user: String::new(),
             env: Vec::new(),
             session: String::new(),
+            operator: String::new(),
+            agent: String::new(),
             start: None,
             end: None,
             exit_code: None,

@@ -52,6 +52,10 @@ pub struct ExecSession {
 }
 
 /// The channels of an exec WebSocket's binary frames.
+/// The header a hub names the operator in when it asks an agent for a
+/// session; the agent records it beside the hub's own token name.
+pub const OPERATOR_HEADER: &str = "x-day2top-operator";
+
 pub mod channel {
     /// Client → gateway: bytes for the process's stdin.
     pub const STDIN: u8 = 0;

@@ -124,6 +124,35 @@ pub struct TraceSummary {
 }
 
 impl TraceSummary {
+    /// One trace's summaries from several places (a hub's agents) as one:
+    /// its span and error counts summed, its time the union of theirs, its
+    /// root the earliest part's. Orphans are those of the part with the
+    /// fewest: a part's orphan may have its parent in another part, which
+    /// summaries cannot tell (the merged spans of `GET /traces/{id}` can).
+    pub fn merge<'a>(parts: impl IntoIterator<Item = &'a TraceSummary>) -> TraceSummary {
+        let mut parts = parts.into_iter();
+        let first = parts
+            .next()
+            .cloned()
+            .unwrap_or_else(|| TraceSummary::of("", &[]));
+        parts.fold(first, |mut m, p| {
+            let end = (m.start + m.duration).max(p.start + p.duration);
+            if p.start < m.start {
+                m.root_service = p.root_service.clone();
+                m.root_operation = p.root_operation.clone();
+                m.start = p.start;
+            }
+            m.duration = end - m.start;
+            m.spans += p.spans;
+            m.errors += p.errors;
+            m.orphans = m.orphans.min(p.orphans);
+            m.services.extend(p.services.iter().cloned());
+            m.services.sort();
+            m.services.dedup();
+            m
+        })
+    }
+
     /// The summary of a trace's spans (at least one).
     pub fn of(trace_id: &str, spans: &[Span]) -> TraceSummary {
         let ids: std::collections::HashSet<&str> =

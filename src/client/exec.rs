@@ -61,11 +61,26 @@ impl Client {
         task: &str,
         request: &ExecRequest,
     ) -> Result<ExecConnection, ClientError> {
+        self.exec_for(task, request, None).await
+    }
+
+    /// The same, asked by a hub for an operator, whom the agent's audit
+    /// record names.
+    pub async fn exec_for(
+        &self,
+        task: &str,
+        request: &ExecRequest,
+        operator: Option<&str>,
+    ) -> Result<ExecConnection, ClientError> {
         let path = format!(
             "/api/v1/tasks/{}/exec",
             form_urlencoded::byte_serialize(task.as_bytes()).collect::<String>()
         );
-        let session: ExecSession = self.post(&path, request).await?;
+        let headers: Vec<(&str, &str)> = operator
+            .map(|o| (crate::api::OPERATOR_HEADER, o))
+            .into_iter()
+            .collect();
+        let session: ExecSession = self.post_with(&path, request, &headers).await?;
         let socket = super::stream::connect(
             &self.endpoint,
             &self.tls,

@@ -165,11 +165,24 @@ impl Client {
         path: &str,
         body: &B,
     ) -> Result<T, ClientError> {
-        let request = self
+        self.post_with(path, body, &[]).await
+    }
+
+    /// The same, with headers of its own.
+    pub async fn post_with<T: DeserializeOwned, B: serde::Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+        headers: &[(&str, &str)],
+    ) -> Result<T, ClientError> {
+        let mut request = self
             .http
             .post(format!("{}{path}", self.endpoint.url))
             .bearer_auth(&self.endpoint.token)
             .json(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         decode(request.send().await).await
     }
 

@@ -13,7 +13,7 @@ pub mod statsd;
 
 use std::sync::Arc;
 
-use crate::api::{Check, Labels, LogEntry, Node, Sample, Span, Task, UnixMillis};
+use crate::api::{Check, Labels, LogEntry, Node, Sample, Span, Task, TraceSummary, UnixMillis};
 
 /// One reading of a source: the whole cluster as it is now, plus the
 /// samples taken since the last reading. The store works out what changed.
@@ -33,6 +33,8 @@ pub struct Collected {
     /// since the last reading; and those that went.
     pub checks: Vec<Check>,
     pub checks_gone: Vec<String>,
+    /// Trace summaries from elsewhere (a hub's agents, by agent name).
+    pub traces: Vec<(String, TraceSummary)>,
 }
 
 pub trait Source: Send + 'static {

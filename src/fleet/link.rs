@@ -13,13 +13,15 @@ use super::agents::AgentSpec;
 use super::rename;
 use crate::api::{
     AgentState, AgentStatus, CHECK_HISTORY, Check, Filter, Node, Op, Record, Sample, ServerMsg,
-    Task, Topic, UnixMillis, now_millis,
+    Task, Topic, TraceSummary, UnixMillis, now_millis,
 };
 use crate::client::{Client, Endpoint, StreamEvent, Subscription, read_token_file};
 
 /// Samples waiting for the hub's next reading, per agent; past it the
 /// oldest are dropped and counted.
 const SAMPLE_QUEUE: usize = 65_536;
+/// Trace summaries waiting for the hub's next reading, per agent.
+const TRACE_QUEUE: usize = 4096;
 /// How long a refused agent is left before the hub asks again: a wrong
 /// token stays wrong, and a storm of refused logins helps nobody.
 const REFUSED_RETRY: Duration = Duration::from_secs(60);
@@ -45,6 +47,8 @@ pub struct Held {
     /// Checks changed since the hub's last reading.
     pub checks_changed: Vec<String>,
     pub samples: VecDeque<Sample>,
+    /// Trace summaries changed since the hub's last reading.
+    pub traces: VecDeque<TraceSummary>,
 }
 
 pub struct Agent {
@@ -121,6 +125,7 @@ fn subscriptions() -> Vec<Subscription> {
         sub("nodes", Topic::Nodes, Filter::default()),
         sub("tasks", Topic::Tasks, Filter::default()),
         sub("health", Topic::Health, Filter::default()),
+        sub("spans", Topic::Spans, Filter::default()),
         sub(
             "metrics",
             Topic::Metrics,
@@ -267,6 +272,13 @@ impl Held {
                 self.checks.insert(c.id.clone(), c);
             }
             (_, Record::Sample(s)) => self.sample(rename::sample(agent, s)),
+            (_, Record::Trace(t)) => {
+                if self.traces.len() >= TRACE_QUEUE {
+                    self.traces.pop_front();
+                    self.status.dropped += 1;
+                }
+                self.traces.push_back(t);
+            }
             (_, Record::Series(s)) => {
                 let s = rename::series(agent, s);
                 for (ts, value) in &s.points {

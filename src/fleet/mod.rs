@@ -7,6 +7,7 @@
 pub mod agents;
 mod link;
 mod logs;
+mod reads;
 pub mod rename;
 mod source;
 

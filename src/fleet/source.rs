@@ -51,6 +51,9 @@ impl Source for HubSource {
             out.nodes.extend(held.nodes.values().cloned());
             out.tasks.extend(held.tasks.values().cloned());
             out.samples.extend(held.samples.drain(..));
+            let name = agent.name().to_string();
+            out.traces
+                .extend(held.traces.drain(..).map(|t| (name.clone(), t)));
             let changed = std::mem::take(&mut held.checks_changed);
             for id in changed {
                 match held.checks.get(&id) {

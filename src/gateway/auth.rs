@@ -74,19 +74,7 @@ impl Token {
     /// Whether this token may run a command in `task` as `user`; the
     /// reason when not.
     pub fn may_exec(&self, task: &crate::api::Task, user: &str) -> Result<(), String> {
-        if !self.allows(Scope::Exec) {
-            return Err(format!("token {:?} lacks the exec scope", self.name));
-        }
-        let names = [task.id.as_str(), task.name.as_str(), task.group.as_str()];
-        let matched = self.exec_tasks.iter().any(|pattern| {
-            glob::Pattern::new(pattern).is_ok_and(|p| names.iter().any(|n| p.matches(n)))
-        });
-        if !matched {
-            return Err(format!(
-                "token {:?} may not exec into task {:?} (group {:?}): no exec_tasks pattern matches it",
-                self.name, task.id, task.group
-            ));
-        }
+        self.may_exec_into(task)?;
         let user_granted = self
             .run_as
             .iter()
@@ -100,6 +88,25 @@ impl Token {
             return Err(format!(
                 "token {:?} may not run commands as {user:?}{hint}",
                 self.name
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the token may exec into `task` at all (as some user): the
+    /// check a hub makes before the agent, which knows the user, decides.
+    pub fn may_exec_into(&self, task: &crate::api::Task) -> Result<(), String> {
+        if !self.allows(Scope::Exec) {
+            return Err(format!("token {:?} lacks the exec scope", self.name));
+        }
+        let names = [task.id.as_str(), task.name.as_str(), task.group.as_str()];
+        let matched = self.exec_tasks.iter().any(|pattern| {
+            glob::Pattern::new(pattern).is_ok_and(|p| names.iter().any(|n| p.matches(n)))
+        });
+        if !matched {
+            return Err(format!(
+                "token {:?} may not exec into task {:?} (group {:?}): no exec_tasks pattern matches it",
+                self.name, task.id, task.group
             ));
         }
         Ok(())

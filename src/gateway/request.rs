@@ -96,3 +96,13 @@ pub fn user_agent(headers: &HeaderMap) -> String {
         .map(|s| s.chars().take(200).collect())
         .unwrap_or_default()
 }
+
+/// The operator a hub names when it asks for an exec session (see
+/// `api::OPERATOR_HEADER`); empty when the caller is no hub.
+pub fn operator(headers: &HeaderMap) -> String {
+    headers
+        .get(crate::api::OPERATOR_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().filter(|c| !c.is_control()).take(200).collect())
+        .unwrap_or_default()
+}

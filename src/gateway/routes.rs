@@ -305,13 +305,15 @@ async fn trace(
     State(gw): State<Arc<Shared>>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<crate::api::Span>>, HttpError> {
-    gw.store
-        .trace(&id.to_ascii_lowercase())
-        .map(Json)
-        .ok_or_else(|| not_found("trace", &id))
+    let id_lower = id.to_ascii_lowercase();
+    let spans = match &gw.fleet {
+        Some(fleet) => fleet.trace(&id_lower).await,
+        None => gw.store.trace(&id_lower),
+    };
+    spans.map(Json).ok_or_else(|| not_found("trace", &id))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 struct ServiceInfo {
     name: String,
     operations: Vec<String>,
@@ -319,13 +321,27 @@ struct ServiceInfo {
 
 /// `GET /api/v1/services`: every service in the traces held, with its operations.
 async fn services(State(gw): State<Arc<Shared>>) -> Json<Vec<ServiceInfo>> {
-    Json(
-        gw.store
+    let mut all: Vec<ServiceInfo> = match &gw.fleet {
+        Some(fleet) => fleet.services::<ServiceInfo>().await,
+        None => gw
+            .store
             .services()
             .into_iter()
             .map(|(name, operations)| ServiceInfo { name, operations })
             .collect(),
-    )
+    };
+    // A hub's agents may name the same service: one entry, every operation.
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    all.dedup_by(|later, first| {
+        let same = later.name == first.name;
+        if same {
+            first.operations.append(&mut later.operations);
+            first.operations.sort();
+            first.operations.dedup();
+        }
+        same
+    });
+    Json(all)
 }
 
 /// Points per series a range read returns at most, whatever the step.
@@ -375,7 +391,10 @@ async fn metric_series(
         .unwrap_or_else(|| (span / 300).max(1000))
         .max(span / MAX_RANGE_POINTS);
     let matcher = Matcher::new(&filter).map_err(bad)?;
-    let series = gw.store.series_range(&matcher, from, to, step);
+    let series = match &gw.fleet {
+        Some(fleet) => fleet.series(&filter, from, to, step).await,
+        None => gw.store.series_range(&matcher, from, to, step),
+    };
     Ok(Json(SeriesRange {
         from,
         to,

@@ -187,23 +187,10 @@ impl TraceStore {
             .traces
             .values()
             .map(|t| &t.summary)
-            .filter(|s| {
-                q.service.as_ref().is_none_or(|x| s.services.contains(x))
-                    && q.operation.as_ref().is_none_or(|x| &s.root_operation == x)
-                    && q.min_duration.is_none_or(|d| s.duration >= d)
-                    && q.max_duration.is_none_or(|d| s.duration <= d)
-                    && (!q.errors_only || s.errors > 0)
-                    && q.from.is_none_or(|f| s.start >= f)
-                    && q.to.is_none_or(|t| s.start <= t)
-            })
+            .filter(|s| q.admits(s))
             .cloned()
             .collect();
-        out.sort_by(|a, b| {
-            b.start
-                .cmp(&a.start)
-                .then_with(|| a.trace_id.cmp(&b.trace_id))
-        });
-        out.truncate(q.limit.max(1));
+        q.order(&mut out);
         out
     }
 
@@ -305,5 +292,76 @@ mod tests {
                 .len(),
             0
         );
+    }
+}
+
+impl TraceQuery {
+    pub fn admits(&self, s: &TraceSummary) -> bool {
+        self.service.as_ref().is_none_or(|x| s.services.contains(x))
+            && self
+                .operation
+                .as_ref()
+                .is_none_or(|x| &s.root_operation == x)
+            && self.min_duration.is_none_or(|d| s.duration >= d)
+            && self.max_duration.is_none_or(|d| s.duration <= d)
+            && (!self.errors_only || s.errors > 0)
+            && self.from.is_none_or(|f| s.start >= f)
+            && self.to.is_none_or(|t| s.start <= t)
+    }
+
+    /// Newest first, at most `limit`.
+    pub fn order(&self, out: &mut Vec<TraceSummary>) {
+        out.sort_by(|a, b| {
+            b.start
+                .cmp(&a.start)
+                .then_with(|| a.trace_id.cmp(&b.trace_id))
+        });
+        out.truncate(self.limit.max(1));
+    }
+}
+
+/// Trace summaries a hub keeps at most; the oldest seen go first.
+const MERGED_TRACES: usize = 10_000;
+
+/// A hub's trace summaries: each agent's part of a trace, and the whole
+/// they make. Spans stay on the agents (a trace's are asked for when
+/// someone opens it).
+#[derive(Default)]
+pub struct MergedTraces {
+    parts: HashMap<String, Vec<(String, TraceSummary)>>,
+    /// Trace ids, oldest first seen first, for eviction.
+    order: VecDeque<String>,
+}
+
+impl MergedTraces {
+    /// Takes an agent's latest summary of a trace; returns the fleet's.
+    pub fn put(&mut self, agent: &str, summary: TraceSummary) -> TraceSummary {
+        let id = summary.trace_id.clone();
+        let parts = self.parts.entry(id.clone()).or_insert_with(|| {
+            self.order.push_back(id.clone());
+            Vec::new()
+        });
+        match parts.iter_mut().find(|(a, _)| a == agent) {
+            Some((_, held)) => *held = summary,
+            None => parts.push((agent.to_string(), summary)),
+        }
+        let merged = TraceSummary::merge(parts.iter().map(|(_, s)| s));
+        while self.order.len() > MERGED_TRACES {
+            if let Some(old) = self.order.pop_front() {
+                self.parts.remove(&old);
+            }
+        }
+        merged
+    }
+
+    pub fn list(&self, q: &TraceQuery) -> Vec<TraceSummary> {
+        let mut out: Vec<TraceSummary> = self
+            .parts
+            .values()
+            .map(|parts| TraceSummary::merge(parts.iter().map(|(_, s)| s)))
+            .filter(|s| q.admits(s))
+            .collect();
+        q.order(&mut out);
+        out
     }
 }

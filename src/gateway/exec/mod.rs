@@ -6,6 +6,7 @@
 mod cgroup;
 pub use cgroup::remove_base as remove_cgroups;
 mod process;
+mod relay;
 mod session;
 mod target;
 
@@ -22,7 +23,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::Shared;
-use super::request::{Actor, HttpError, user_agent};
+use super::request::{Actor, HttpError, operator, user_agent};
 use crate::api::{
     ApiError, AuditKind, AuditRecord, Decision, ErrorCode, ExecRequest, ExecSession, Task,
     now_millis,
@@ -38,10 +39,18 @@ const MAX_SESSIONS: usize = 64;
 /// Bytes a client frame may hold (a large paste).
 const MAX_CLIENT_FRAME: usize = 1 << 20;
 
+/// Where an allowed session runs.
+enum Target {
+    /// A process on this host.
+    Local(Launch),
+    /// A hub's: the session the owning agent opened, to relay.
+    Agent(Box<crate::client::ExecConnection>),
+}
+
 struct Pending {
     token: String,
     request: ExecRequest,
-    launch: Launch,
+    target: Target,
     /// The audit record so far: who, from where, what, where.
     record: AuditRecord,
     expires: Instant,
@@ -125,6 +134,7 @@ pub async fn sweep(gw: Arc<Shared>) {
 fn origin(kind: AuditKind, actor: &str, peer: &super::Peer, headers: &HeaderMap) -> AuditRecord {
     let mut record = AuditRecord::new(kind, Decision::Deny, actor, &peer.0.to_string());
     record.client = user_agent(headers);
+    record.operator = operator(headers);
     record
 }
 
@@ -139,8 +149,13 @@ pub async fn start(
 ) -> Response {
     let mut record = origin(AuditKind::Exec, &actor.0, &peer, &headers);
     record.task = task_id.clone();
-    match decide(&gw, &actor.0, &task_id, &body, &mut record) {
-        Ok((request, launch)) => {
+    let decided = match gw.fleet.clone() {
+        Some(fleet) => relay::decide(&gw, &fleet, &actor.0, &task_id, &body, &mut record).await,
+        None => decide(&gw, &actor.0, &task_id, &body, &mut record)
+            .map(|(request, launch)| (request, Target::Local(launch))),
+    };
+    match decided {
+        Ok((request, target)) => {
             let session = super::store::random_hex(16);
             record.id = gw.audit.next_id();
             record.decision = Decision::Allow;
@@ -150,12 +165,12 @@ pub async fn start(
                 expires_in_ms: gw.exec.ttl.as_millis() as u64,
                 task_id: record.task.clone(),
                 node_id: record.node.clone(),
-                user: launch.user.clone(),
+                user: record.user.clone(),
             };
             let pending = Pending {
                 token: actor.0.clone(),
                 request,
-                launch,
+                target,
                 record,
                 expires: Instant::now() + gw.exec.ttl,
             };
@@ -291,7 +306,14 @@ pub async fn attach(
                 .on_upgrade(move |socket| async move {
                     let taken = pending.lock().unwrap_or_else(|p| p.into_inner()).take();
                     if let Some(p) = taken {
-                        session::run(socket, *p, &gw, &id).await;
+                        match p.target {
+                            Target::Local(launch) => {
+                                session::run(socket, p.request, launch, p.record, &gw, &id).await
+                            }
+                            Target::Agent(connection) => {
+                                relay::run(socket, *connection, p.record, &gw, &id).await
+                            }
+                        }
                     }
                     gw.exec.finish(&id);
                 })

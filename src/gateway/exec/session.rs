@@ -7,18 +7,20 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 
-use super::Pending;
 use super::process::Process;
-use crate::api::{ClientFrame, ExecStatus, Resize, channel, frame, now_millis};
+use super::target::Launch;
+use crate::api::{
+    AuditRecord, ClientFrame, ExecRequest, ExecStatus, Resize, channel, frame, now_millis,
+};
 use crate::gateway::Shared;
 
 /// How often the gateway says it is alive.
-const HEARTBEAT: Duration = Duration::from_secs(10);
+pub(super) const HEARTBEAT: Duration = Duration::from_secs(10);
 
 /// A client silent this long (no frame, not even a heartbeat) is gone;
 /// so is one that takes no output for this long. One number, so a client
 /// that neither sends nor reads is cut at the same time either way.
-const CLIENT_SILENCE: Duration = Duration::from_secs(45);
+pub(super) const CLIENT_SILENCE: Duration = Duration::from_secs(45);
 
 /// Chunks of stdin waiting for the process.
 const STDIN_QUEUE: usize = 64;
@@ -42,13 +44,14 @@ enum Ended {
     Shutdown,
 }
 
-pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
-    let Pending {
-        request,
-        launch,
-        mut record,
-        ..
-    } = pending;
+pub async fn run(
+    socket: WebSocket,
+    request: ExecRequest,
+    launch: Launch,
+    mut record: AuditRecord,
+    gw: &Shared,
+    id: &str,
+) {
     record.start = Some(now_millis());
     gw.audit.started(&record);
     let (mut sink, mut incoming) = socket.split();
@@ -238,7 +241,7 @@ pub async fn run(socket: WebSocket, pending: Pending, gw: &Shared, id: &str) {
 /// Waits (briefly) for the client's Close after ours. Dropping the socket
 /// with the client's frames unread would answer them with a reset, and a
 /// reset can cost the client the status it has not read yet.
-async fn closing_handshake(incoming: &mut futures_util::stream::SplitStream<WebSocket>) {
+pub(super) async fn closing_handshake(incoming: &mut futures_util::stream::SplitStream<WebSocket>) {
     let _ = tokio::time::timeout(CLOSE_WAIT, async {
         while let Some(Ok(msg)) = incoming.next().await {
             if matches!(msg, Message::Close(_)) {
@@ -249,14 +252,14 @@ async fn closing_handshake(incoming: &mut futures_util::stream::SplitStream<WebS
     .await;
 }
 
-async fn send_within(
+pub(super) async fn send_within(
     sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
     bytes: Vec<u8>,
 ) -> Result<Result<(), axum::Error>, tokio::time::error::Elapsed> {
     tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Binary(bytes.into()))).await
 }
 
-async fn send_status(
+pub(super) async fn send_status(
     sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
     status: &ExecStatus,
     close: Option<axum::extract::ws::CloseFrame>,

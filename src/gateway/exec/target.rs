@@ -20,8 +20,6 @@ pub struct Launch {
     pub env: Vec<(OsString, OsString)>,
     /// Switch to this uid and gid before running (the gateway is root).
     pub switch: Option<(u32, u32)>,
-    /// The user the command runs as, by name.
-    pub user: String,
 }
 
 /// The namespaces `nsenter` can enter, by their `/proc/PID/ns` names.
@@ -120,7 +118,7 @@ pub fn launch(task: &Task, demo: bool, user: &User, req: &ExecRequest) -> Result
         }
         sandbox(task, &me)?
     } else {
-        host(task, user, switch)?
+        host(task, switch)?
     };
     for (k, v) in &req.env {
         set(&mut launch.env, k, v);
@@ -137,7 +135,7 @@ fn set(env: &mut Vec<(OsString, OsString)>, key: &str, value: &str) {
 }
 
 /// A host task: its working directory, environment and namespaces.
-fn host(task: &Task, user: &User, switch: Option<(u32, u32)>) -> Result<Launch, String> {
+fn host(task: &Task, switch: Option<(u32, u32)>) -> Result<Launch, String> {
     let pid = pid_of(task)?;
     let gone = |e: procfs::ProcError| format!("cannot read task {} (pid {pid}): {e}", task.id);
     let process = procfs::process::Process::new(pid).map_err(gone)?;
@@ -159,7 +157,6 @@ fn host(task: &Task, user: &User, switch: Option<(u32, u32)>) -> Result<Launch, 
         cwd,
         env,
         switch,
-        user: user.name.clone(),
     };
     if !foreign.is_empty() {
         if rustix::process::geteuid().as_raw() != 0 {
@@ -236,7 +233,6 @@ fn sandbox(task: &Task, me: &User) -> Result<Launch, String> {
         cwd: dir,
         env,
         switch: None,
-        user: me.name.clone(),
     })
 }
 

@@ -15,7 +15,7 @@ use super::filter::Matcher;
 use super::objects::Objects;
 use super::series::{SeriesLimits, SeriesStats, SeriesStore};
 use super::topic::{Published, TopicHub};
-use super::traces::{TraceLimits, TraceQuery, TraceStats, TraceStore};
+use super::traces::{TraceLimits, TraceStore};
 use crate::api::{
     Check, ClusterInfo, Node, Op, Record, Sample, Task, TaskState, Topic, UnixMillis,
 };
@@ -25,6 +25,7 @@ use crate::collect::checks::builtin::{BUILTIN_INTERVAL_MS, Builtins};
 mod health;
 mod logs;
 mod subscribe;
+mod traces;
 
 /// Audit events (session starts and ends) kept in memory.
 const AUDIT_KEPT: usize = 2000;
@@ -146,6 +147,8 @@ struct Inner {
     /// Audit records; its replay ring is what `GET /api/v1/audit` reads.
     audit_hub: TopicHub,
     traces: TraceStore,
+    /// A hub's: its agents' trace summaries, merged by trace id.
+    merged_traces: super::traces::MergedTraces,
     /// Every check by id, with when it began (its grace period's start).
     checks: BTreeMap<String, (Check, UnixMillis)>,
     builtins: Builtins,
@@ -223,6 +226,7 @@ impl Store {
                 spans_hub: hub(),
                 audit_hub: TopicHub::new(limits.object_queue, AUDIT_KEPT, usize::MAX),
                 traces: TraceStore::new(limits.traces.clone()),
+                merged_traces: Default::default(),
                 checks: BTreeMap::new(),
                 builtins: Builtins::default(),
                 builtins_at: i64::MIN,
@@ -330,34 +334,10 @@ impl Store {
         push_samples(inner, collected.samples);
         inner.series.expire(now - self.limits.series.ttl_ms);
         inner.append_logs(collected.logs);
-        add_spans(inner, collected.spans);
-    }
-
-    /// Takes a result of a check run outside the store (a probe, a
-    /// DogStatsD service check).
-    /// Takes spans (OTLP, the demo) and announces the traces they touched;
-    /// returns how many were refused (their trace was full).
-    pub fn add_spans(&self, spans: Vec<crate::api::Span>) -> usize {
-        if spans.is_empty() {
-            return 0;
+        inner.add_spans(collected.spans);
+        for (agent, summary) in std::mem::take(&mut collected.traces) {
+            inner.merge_trace(&agent, summary);
         }
-        add_spans(&mut self.lock(), spans)
-    }
-
-    pub fn traces(&self, query: &TraceQuery) -> Vec<crate::api::TraceSummary> {
-        self.lock().traces.list(query)
-    }
-
-    pub fn trace(&self, trace_id: &str) -> Option<Vec<crate::api::Span>> {
-        self.lock().traces.get(trace_id)
-    }
-
-    pub fn services(&self) -> Vec<(String, Vec<String>)> {
-        self.lock().traces.services()
-    }
-
-    pub fn trace_stats(&self) -> TraceStats {
-        self.lock().traces.stats()
     }
 
     /// Takes samples from a source that pushes them (statsd).
@@ -509,17 +489,6 @@ impl Store {
     pub fn series_stats(&self) -> SeriesStats {
         self.lock().series.stats()
     }
-}
-
-fn add_spans(inner: &mut Inner, spans: Vec<crate::api::Span>) -> usize {
-    if spans.is_empty() {
-        return 0;
-    }
-    let (touched, refused) = inner.traces.add(spans);
-    for summary in touched {
-        inner.spans_hub.publish(Op::Updated, Record::Trace(summary));
-    }
-    refused
 }
 
 fn task_record(task: Arc<Task>) -> Record {

@@ -40,8 +40,7 @@ impl Inner {
                 .collect(),
             Topic::Logs => self.log_tail(matcher, DEFAULT_LOG_TAIL),
             Topic::Spans => self
-                .traces
-                .list(&TraceQuery {
+                .list_traces(&TraceQuery {
                     limit: 100,
                     ..Default::default()
                 })
