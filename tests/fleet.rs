@@ -583,3 +583,74 @@ async fn exec_and_traces_go_through_the_hub_to_the_agents_that_own_them() {
     a1.shutdown().await;
     a2.shutdown().await;
 }
+
+#[tokio::test]
+async fn between_tiers_tls_and_tokens_refuse_what_they_should_without_a_storm() {
+    use day2top::api::AuditKind;
+    use day2top::gateway::TlsFiles;
+    let dir = Dir::new("fleet-tls");
+    let pki = Pki::new("fleet-ok", &["127.0.0.32"]);
+    let other = Pki::new("fleet-other", &["127.0.0.33"]);
+    let mut config = demo_config(SocketAddr::from(([127, 0, 0, 32], 0)));
+    config.tls = Some(TlsFiles {
+        cert: pki.dir.join("cert.pem"),
+        key: pki.dir.join("key.pem"),
+    });
+    let tls_agent = gateway::start(config, agent_source()).await.unwrap();
+    let plain_agent = start_agent(addr(34), &dir.0.join("none.log")).await;
+    let mut good = spec(&dir.0, "good", tls_agent.addr);
+    good.url = tls_agent.url.clone();
+    good.ca_file = Some(pki.dir.join("ca.pem"));
+    let mut wrong_ca = spec(&dir.0, "wrong-ca", tls_agent.addr);
+    wrong_ca.url = tls_agent.url.clone();
+    wrong_ca.ca_file = Some(other.dir.join("ca.pem"));
+    let wrong_token = AgentSpec {
+        token_file: dir.0.join("wrong.token"),
+        ..spec(&dir.0, "wrong-token", plain_agent.addr)
+    };
+    std::fs::write(&wrong_token.token_file, "not-a-token-this-agent-issued").unwrap();
+    let missing = AgentSpec {
+        token_file: dir.0.join("absent.token"),
+        ..spec(&dir.0, "no-token-file", plain_agent.addr)
+    };
+    let fleet = Fleet::start(vec![good, wrong_ca, wrong_token, missing], None);
+    let hub = start_hub(addr(31), fleet).await;
+    let status = poll_until("every agent's state settled", Duration::from_secs(10), || async {
+        let a = agents(&hub.url).await;
+        (a["good"].state == AgentState::Up
+            && a["wrong-ca"].state == AgentState::Down
+            && a["wrong-token"].state == AgentState::Refused)
+            .then_some(a)
+    })
+    .await;
+    poll_until("the good agent's nodes", Duration::from_secs(5), || async {
+        let n = nodes(&hub.url).await;
+        (n.len() == 2 && n.iter().all(|n| n.id.starts_with("good:"))).then_some(())
+    })
+    .await;
+    let why = status["wrong-ca"].error.clone().unwrap();
+    assert!(why.contains("certificate") || why.contains("UnknownIssuer"), "{why}");
+    assert!(status["wrong-token"].error.as_ref().unwrap().contains("refused the token"));
+    assert_eq!(status["no-token-file"].state, AgentState::Misconfigured);
+    assert!(status["no-token-file"].error.as_ref().unwrap().contains("absent.token"));
+
+    // Refused once, then left alone: three seconds bring no new attempts.
+    let failures = || async {
+        let (code, body) =
+            get_as(&format!("{}/api/v1/audit?limit=1000", plain_agent.url), ADMIN).await;
+        assert_eq!(code, 200, "{body}");
+        let audit: Vec<day2top::api::AuditRecord> = serde_json::from_str(&body).unwrap();
+        audit
+            .iter()
+            .filter(|r| r.kind == AuditKind::Auth)
+            .map(|r| 1 + r.suppressed)
+            .sum::<u64>()
+    };
+    let before = failures().await;
+    assert!(before >= 1);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(failures().await, before, "no retry storm");
+    hub.shutdown().await;
+    tls_agent.shutdown().await;
+    plain_agent.shutdown().await;
+}

@@ -7,40 +7,10 @@ use common::*;
 use day2top::api::{ServerMsg, Topic, VersionInfo};
 use day2top::client::{Client, ClientError, Endpoint, StreamEvent, Subscription};
 use day2top::gateway::{self, TlsFiles};
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-
-struct Pki {
-    dir: std::path::PathBuf,
-}
-
-impl Pki {
-    fn new(name: &str) -> Pki {
-        let dir = std::env::temp_dir().join(format!("day2top-tls-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-        let key = KeyPair::generate().unwrap();
-        let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .unwrap()
-            .signed_by(&key, &ca)
-            .unwrap();
-        std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
-        std::fs::write(dir.join("cert.pem"), leaf.pem()).unwrap();
-        std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
-        Pki { dir }
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 #[tokio::test]
 async fn https_and_wss_with_a_private_ca() {
-    let pki = Pki::new("ok");
+    let pki = Pki::new("ok", &["localhost", "127.0.0.1"]);
     let mut config = demo_config("127.0.0.1:0".parse().unwrap());
     config.tls = Some(TlsFiles {
         cert: pki.dir.join("cert.pem"),
@@ -95,7 +65,7 @@ async fn https_and_wss_with_a_private_ca() {
 
 #[tokio::test]
 async fn bad_tls_files_are_named_in_the_error() {
-    let pki = Pki::new("bad");
+    let pki = Pki::new("bad", &["localhost", "127.0.0.1"]);
     let mut config = demo_config("127.0.0.1:0".parse().unwrap());
     config.tls = Some(TlsFiles {
         cert: pki.dir.join("missing.pem"),
@@ -118,7 +88,7 @@ async fn exec_over_tls_with_a_private_ca() {
     use day2top::api::{ExecRequest, TaskState};
     use day2top::client::ExecOutput;
     use day2top::gateway::{Scope, Token, Tokens};
-    let pki = Pki::new("exec");
+    let pki = Pki::new("exec", &["localhost", "127.0.0.1"]);
     let mut config = demo_config("127.0.0.1:0".parse().unwrap());
     config.tls = Some(TlsFiles {
         cert: pki.dir.join("cert.pem"),

@@ -15,6 +15,7 @@ use day2top::gateway::{self, GatewayConfig, RunningGateway, Scope, Token, Tokens
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 
 pub const READ: &str = "read-secret-0123456789";
 pub const EXEC_ONLY: &str = "exec-secret-0123456789";
@@ -265,3 +266,35 @@ impl Writer {
         self.written.load(Ordering::Relaxed)
     }
 }
+
+/// A CA made here and a certificate it signed for `hosts`, as PEM files in
+/// `dir`: ca.pem, cert.pem, key.pem.
+pub struct Pki {
+    pub dir: std::path::PathBuf,
+}
+
+impl Pki {
+    pub fn new(name: &str, hosts: &[&str]) -> Pki {
+        let dir = std::env::temp_dir().join(format!("day2top-tls-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>())
+            .unwrap()
+            .signed_by(&key, &ca)
+            .unwrap();
+        std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+        std::fs::write(dir.join("cert.pem"), leaf.pem()).unwrap();
+        std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+        Pki { dir }
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
