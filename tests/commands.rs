@@ -31,6 +31,7 @@ fn run(setup: &[&str], line: &str) -> (App, Did) {
             Effect::Unsubscribe(_) => "unsubscribe",
             Effect::FetchSeries { .. } => "fetch-series",
             Effect::FetchTrace { .. } => "fetch-trace",
+            Effect::FetchAgents => "fetch-agents",
             Effect::Save { .. } => "save",
             Effect::StartExec { .. } => "start-exec",
             Effect::ExecInput { .. } => "exec-input",
@@ -141,6 +142,14 @@ fn every_command_does_what_it_says() {
             },
         ),
         (&[], "sessions".into(), view(Route::Sessions)),
+        (
+            &[],
+            "agents".into(),
+            Did {
+                effects: vec!["fetch-agents"],
+                ..view(Route::Agents)
+            },
+        ),
         (&[], "goto 12:00".into(), refused(Route::Cluster)),
         (&["logs"], "goto 25:00".into(), refused(logs(LogScope::All))),
         (&[], "goto".into(), refused(Route::Cluster)),

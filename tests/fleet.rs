@@ -615,13 +615,17 @@ async fn between_tiers_tls_and_tokens_refuse_what_they_should_without_a_storm() 
     };
     let fleet = Fleet::start(vec![good, wrong_ca, wrong_token, missing], None);
     let hub = start_hub(addr(31), fleet).await;
-    let status = poll_until("every agent's state settled", Duration::from_secs(10), || async {
-        let a = agents(&hub.url).await;
-        (a["good"].state == AgentState::Up
-            && a["wrong-ca"].state == AgentState::Down
-            && a["wrong-token"].state == AgentState::Refused)
-            .then_some(a)
-    })
+    let status = poll_until(
+        "every agent's state settled",
+        Duration::from_secs(10),
+        || async {
+            let a = agents(&hub.url).await;
+            (a["good"].state == AgentState::Up
+                && a["wrong-ca"].state == AgentState::Down
+                && a["wrong-token"].state == AgentState::Refused)
+                .then_some(a)
+        },
+    )
     .await;
     poll_until("the good agent's nodes", Duration::from_secs(5), || async {
         let n = nodes(&hub.url).await;
@@ -629,15 +633,33 @@ async fn between_tiers_tls_and_tokens_refuse_what_they_should_without_a_storm() 
     })
     .await;
     let why = status["wrong-ca"].error.clone().unwrap();
-    assert!(why.contains("certificate") || why.contains("UnknownIssuer"), "{why}");
-    assert!(status["wrong-token"].error.as_ref().unwrap().contains("refused the token"));
+    assert!(
+        why.contains("certificate") || why.contains("UnknownIssuer"),
+        "{why}"
+    );
+    assert!(
+        status["wrong-token"]
+            .error
+            .as_ref()
+            .unwrap()
+            .contains("refused the token")
+    );
     assert_eq!(status["no-token-file"].state, AgentState::Misconfigured);
-    assert!(status["no-token-file"].error.as_ref().unwrap().contains("absent.token"));
+    assert!(
+        status["no-token-file"]
+            .error
+            .as_ref()
+            .unwrap()
+            .contains("absent.token")
+    );
 
     // Refused once, then left alone: three seconds bring no new attempts.
     let failures = || async {
-        let (code, body) =
-            get_as(&format!("{}/api/v1/audit?limit=1000", plain_agent.url), ADMIN).await;
+        let (code, body) = get_as(
+            &format!("{}/api/v1/audit?limit=1000", plain_agent.url),
+            ADMIN,
+        )
+        .await;
         assert_eq!(code, 200, "{body}");
         let audit: Vec<day2top::api::AuditRecord> = serde_json::from_str(&body).unwrap();
         audit

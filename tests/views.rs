@@ -947,3 +947,106 @@ fn a_table_before_its_snapshot_says_it_is_loading() {
     let screen = render(&mut app, 80, 24).backend().to_string();
     assert!(!screen.contains("loading"), "{screen}");
 }
+
+/// The console through a hub: two agents' hosts with the same names, kept
+/// apart by their AGENT column; web2 unreachable for 90 s.
+fn fleet_app() -> App {
+    use day2top::api::{AgentState, AgentStatus, Task};
+    use day2top::collect::Source;
+    use day2top::collect::demo::DemoSource;
+    use day2top::fleet::rename;
+    use day2top::tui::model::SUB_NODES;
+    let mut app = demo_app(150);
+    let now = app.now;
+    let (mut nodes, mut tasks) = (Vec::new(), Vec::new());
+    for agent in ["web1", "web2"] {
+        let mut demo = DemoSource::new(DemoConfig {
+            seed: 7,
+            nodes: 3,
+            tasks: 6,
+            ..Default::default()
+        });
+        let collected = demo.collect(now);
+        for node in collected.nodes {
+            let mut node = rename::node(agent, node);
+            if agent == "web2" {
+                node.unreachable_since = Some(now - 90_000);
+            }
+            nodes.push(Record::Node(node));
+        }
+        for task in collected.tasks {
+            let mut task = rename::task(agent, Task::clone(&task));
+            if agent == "web2" {
+                task.unreachable_since = Some(now - 90_000);
+            }
+            tasks.push(Record::Task(task));
+        }
+    }
+    let snapshot = |sub: &str, items| {
+        StreamEvent::Message(ServerMsg::Snapshot {
+            sub: sub.into(),
+            seq: 2,
+            epoch: "hub".into(),
+            items,
+            more: false,
+        })
+    };
+    app.on_stream(snapshot(SUB_NODES, nodes), now);
+    app.on_stream(snapshot(SUB_TASKS, tasks), now);
+    app.model.fleet = true;
+    let status = |name: &str, state, error: Option<&str>| AgentStatus {
+        name: name.into(),
+        url: format!("https://{name}.example:7070"),
+        state,
+        since: now - 90_000,
+        error: error.map(String::from),
+        last_contact: Some(
+            now - if state == AgentState::Up {
+                1_000
+            } else {
+                91_000
+            },
+        ),
+        clock_offset_ms: Some(if name == "web1" { 12 } else { -2_400 }),
+        nodes: 3,
+        tasks: 9,
+        dropped: 0,
+    };
+    app.on_agents(Ok(vec![
+        status("web1", AgentState::Up, None),
+        status(
+            "web2",
+            AgentState::Down,
+            Some("IO error: Connection refused (os error 111)"),
+        ),
+        status(
+            "web3",
+            AgentState::Refused,
+            Some("the gateway refused the token: no such token"),
+        ),
+    ]));
+    app
+}
+
+#[test]
+fn a_fleet_through_a_hub() {
+    for (name, command) in [
+        ("fleet_nodes", "nodes\n"),
+        ("fleet_tasks", "tasks\n"),
+        ("fleet_agents", "agents\n"),
+    ] {
+        for (w, h) in [(80, 24), (160, 48)] {
+            let mut app = fleet_app();
+            key(&mut app, KeyCode::Char(':'));
+            typed(&mut app, command);
+            let terminal = render(&mut app, w, h);
+            golden(&format!("{name}_{w}x{h}"), terminal.backend());
+        }
+        for (w, h) in [(10, 3), (1, 1), (0, 0)] {
+            let mut app = fleet_app();
+            key(&mut app, KeyCode::Char(':'));
+            typed(&mut app, command);
+            render(&mut app, w, h);
+        }
+    }
+}

@@ -20,6 +20,8 @@ pub enum Effect {
         names: Vec<String>,
         window: i64,
     },
+    /// Read a hub's agents (again every few seconds while their view is up).
+    FetchAgents,
     /// Read one trace's spans, for the waterfall.
     FetchTrace {
         id: String,

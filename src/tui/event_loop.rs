@@ -22,7 +22,7 @@ use tokio::time::Instant;
 
 use crate::api::{ClusterInfo, now_millis};
 use crate::client::{Client, ExecInput, ExecOutput, StreamEvent};
-use crate::tui::app::{App, Effect, Notice};
+use crate::tui::app::{App, Effect, Notice, Route};
 use crate::tui::connection::{Context, connect, fetch_cluster, origin};
 use crate::tui::exec::pane::ExecEvent;
 use crate::tui::model::Connection;
@@ -34,6 +34,8 @@ const FRAME: Duration = Duration::from_millis(33);
 /// most this many, and for at most [`DRAIN_TIME`].
 const DRAIN: usize = 4096;
 const DRAIN_TIME: Duration = Duration::from_millis(8);
+/// How often a hub's agents are read again while their view is up.
+const AGENTS_EVERY: Duration = Duration::from_secs(2);
 
 /// Where frames go: the terminal, or a test's buffer.
 pub trait Surface {
@@ -70,6 +72,11 @@ pub async fn run_loop(
     // Traces read for the waterfall.
     let (trace_tx, mut trace_rx) =
         mpsc::channel::<(String, Result<Vec<crate::api::Span>, String>)>(4);
+    // A hub's agents, read again every few seconds while their view is up.
+    let (agents_tx, mut agents_rx) =
+        mpsc::channel::<Result<Vec<crate::api::AgentStatus>, String>>(2);
+    let mut agents_every = tokio::time::interval(AGENTS_EVERY);
+    agents_every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Range reads for the dashboard: at most a few in flight.
     let (series_tx, mut series_rx) =
         mpsc::channel::<(u64, Result<crate::api::SeriesRange, String>)>(4);
@@ -171,6 +178,13 @@ pub async fn run_loop(
                 }
                 dirty = true;
             }
+            _ = agents_every.tick(), if app.route() == &Route::Agents => {
+                effects.push(Effect::FetchAgents);
+            }
+            Some(result) = agents_rx.recv() => {
+                app.on_agents(result);
+                dirty = true;
+            }
             Some((id, result)) = trace_rx.recv() => {
                 app.on_trace(&id, result);
                 dirty = true;
@@ -181,6 +195,7 @@ pub async fn run_loop(
             }
             Some((context, info)) = cluster_rx.recv() => {
                 if context == app.origin.context {
+                    app.model.fleet = info.source == "fleet";
                     app.origin.cluster = Some((info.name, info.source));
                     dirty = true;
                 }
@@ -195,6 +210,21 @@ pub async fn run_loop(
             match effect {
                 Effect::Subscribe(subscription) => stream.subscribe(*subscription),
                 Effect::Unsubscribe(sub) => stream.unsubscribe(&sub),
+                Effect::FetchAgents => {
+                    let (client, tx) = (client.clone(), agents_tx.clone());
+                    tokio::spawn(async move {
+                        #[derive(serde::Deserialize)]
+                        struct Listing {
+                            items: Vec<crate::api::AgentStatus>,
+                        }
+                        let result = client
+                            .get::<Listing>("/api/v1/agents")
+                            .await
+                            .map(|l| l.items)
+                            .map_err(|e| e.to_string());
+                        let _ = tx.try_send(result);
+                    });
+                }
                 Effect::FetchTrace { id } => {
                     let (client, tx) = (client.clone(), trace_tx.clone());
                     tokio::spawn(async move {

@@ -44,6 +44,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Route::Trace { .. } => traces::draw::draw(frame, body, scene, &app.trace_view),
             Route::Exec { id } => exec::draw::draw(frame, body, scene, &app.sessions, *id),
             Route::Sessions => exec::draw::draw_list(frame, body, scene, &app.sessions),
+            Route::Agents => tables::draw::draw_agents(frame, body, scene, t),
         }
     }
     bars::footer(frame, parts.footer, &chrome);

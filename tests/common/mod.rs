@@ -13,9 +13,9 @@ use day2top::api::ServerMsg;
 use day2top::collect::demo::{DemoConfig, DemoSource};
 use day2top::gateway::{self, GatewayConfig, RunningGateway, Scope, Token, Tokens};
 use futures_util::{SinkExt, StreamExt};
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 
 pub const READ: &str = "read-secret-0123456789";
 pub const EXEC_ONLY: &str = "exec-secret-0123456789";
@@ -297,4 +297,3 @@ impl Drop for Pki {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
-

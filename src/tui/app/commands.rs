@@ -121,6 +121,15 @@ pub const COMMANDS: &[Command] = &[
         run: |app, _| app.act(Action::ViewSessions),
     },
     Command {
+        name: "agents",
+        aliases: &[],
+        args: "",
+        needs: 0,
+        complete: Complete::Nothing,
+        help: "a hub's agents: state, last contact, clock offset",
+        run: |app, _| app.act(Action::ViewAgents),
+    },
+    Command {
         name: "goto",
         aliases: &[],
         args: "HH:MM[:SS]",

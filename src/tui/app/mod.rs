@@ -136,7 +136,8 @@ impl App {
             | ViewKind::Nodes
             | ViewKind::Tasks
             | ViewKind::Health
-            | ViewKind::Traces => tables,
+            | ViewKind::Traces
+            | ViewKind::Agents => tables,
             ViewKind::Task => task,
             ViewKind::Logs => logs,
             ViewKind::Dash => dash,
@@ -205,6 +206,19 @@ impl App {
             _ => {
                 let (model, defs, now) = (&self.model, &self.defs, self.now);
                 self.tables.prepare(view, None, model, defs, now, rows)
+            }
+        }
+    }
+
+    /// A read of a hub's agents came back.
+    pub fn on_agents(&mut self, result: Result<Vec<crate::api::AgentStatus>, String>) {
+        match result {
+            Ok(agents) => self.model.set_agents(agents),
+            Err(e) => {
+                self.notice = Some(Notice {
+                    text: format!("cannot read the agents: {e}"),
+                    error: true,
+                })
             }
         }
     }
@@ -350,6 +364,10 @@ impl App {
             Action::ViewHealth => self.go(Route::Health),
             Action::ViewDash => self.go(Route::Dash),
             Action::ViewTraces => self.go(Route::Traces),
+            Action::ViewAgents => {
+                self.go(Route::Agents);
+                effects.push(Effect::FetchAgents);
+            }
             Action::ViewLogs => self.view_logs(),
             // Another view's action does nothing here.
             _ => {}

@@ -17,6 +17,7 @@ impl App {
             Route::Health => "health".to_string(),
             Route::Traces => "traces".to_string(),
             Route::Sessions => "sessions".to_string(),
+            Route::Agents => "agents".to_string(),
             Route::Exec { id } => match app.sessions.pane(*id) {
                 Some(p) => format!("exec {}", inert(&p.task)),
                 None => "exec".to_string(),
@@ -97,7 +98,8 @@ impl App {
             | Route::Logs { .. }
             | Route::DashPanel { .. }
             | Route::Trace { .. }
-            | Route::Exec { .. } => None,
+            | Route::Exec { .. }
+            | Route::Agents => None,
         };
         if let Some(route) = next {
             if matches!(route, Route::Tasks { .. }) {
@@ -145,7 +147,8 @@ impl App {
             | Route::DashPanel { .. }
             | Route::Traces
             | Route::Exec { .. }
-            | Route::Sessions => None,
+            | Route::Sessions
+            | Route::Agents => None,
         };
         self.routes.push(Route::Logs {
             scope: scope.unwrap_or(LogScope::All),

@@ -38,6 +38,8 @@ pub enum Route {
     },
     /// The exec sessions, running and ended.
     Sessions,
+    /// A hub's agents.
+    Agents,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +70,7 @@ impl Route {
             Route::Trace { .. } => ViewKind::Trace,
             Route::Exec { .. } => ViewKind::Exec,
             Route::Sessions => ViewKind::Sessions,
+            Route::Agents => ViewKind::Agents,
         }
     }
 }

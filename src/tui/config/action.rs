@@ -57,6 +57,8 @@ pub enum Action {
     ViewSessions,
     /// Sessions: end the selected one (its process is killed).
     CloseSession,
+    /// A hub's agents.
+    ViewAgents,
 }
 
 /// Where a binding applies: everywhere, or in one view only (and there it
@@ -75,4 +77,5 @@ pub enum ViewKind {
     Trace,
     Exec,
     Sessions,
+    Agents,
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::toml::parse;
 
-use super::fields::{CHECK_FIELDS, NODE_FIELDS, TASK_FIELDS, TRACE_FIELDS};
+use super::fields::{AGENT_FIELDS, CHECK_FIELDS, NODE_FIELDS, TASK_FIELDS, TRACE_FIELDS};
 use crate::tui::config::dashboard::{DashDef, load_dashboards};
 use crate::tui::config::keymap::{Keymap, KeymapFile};
 use crate::tui::config::theme::{Theme, ThemeFile};
@@ -33,6 +33,7 @@ pub const BUILTIN_KEYMAPS: &[(&str, &str)] = &[
 pub const BUILTIN_NODES_VIEW: &str = include_str!("../../../views/nodes.toml");
 pub const BUILTIN_TASKS_VIEW: &str = include_str!("../../../views/tasks.toml");
 pub const BUILTIN_HEALTH_VIEW: &str = include_str!("../../../views/health.toml");
+pub const BUILTIN_AGENTS_VIEW: &str = include_str!("../../../views/agents.toml");
 pub const BUILTIN_TRACES_VIEW: &str = include_str!("../../../views/traces.toml");
 
 /// Everything the console draws with, and what went wrong loading it.
@@ -43,6 +44,7 @@ pub struct Defs {
     pub nodes_view: TableDef,
     pub tasks_view: TableDef,
     pub health_view: TableDef,
+    pub agents_view: TableDef,
     pub traces_view: TableDef,
     /// The built-in dashboard first, then the user's.
     pub dashboards: Vec<DashDef>,
@@ -218,6 +220,13 @@ impl Defs {
                 "health",
                 BUILTIN_HEALTH_VIEW,
                 CHECK_FIELDS,
+                dir,
+                &mut warnings,
+            ),
+            agents_view: load_view(
+                "agents",
+                BUILTIN_AGENTS_VIEW,
+                AGENT_FIELDS,
                 dir,
                 &mut warnings,
             ),

@@ -26,6 +26,21 @@ pub const NODE_FIELDS: &[&str] = &[
     "running",
     "cpu_history",
     "mem_history",
+    "agent",
+    "unreachable",
+];
+
+pub const AGENT_FIELDS: &[&str] = &[
+    "name",
+    "url",
+    "state",
+    "since",
+    "error",
+    "last_contact",
+    "clock_offset",
+    "nodes",
+    "tasks",
+    "dropped",
 ];
 
 pub const CHECK_FIELDS: &[&str] = &[
@@ -80,4 +95,6 @@ pub const TASK_FIELDS: &[&str] = &[
     "version",
     "restarts",
     "cpu_history",
+    "agent",
+    "unreachable",
 ];

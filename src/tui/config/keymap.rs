@@ -175,6 +175,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "exec",
     "sessions",
     "session",
+    "agents",
     "goto",
     "save",
     "ctx",

@@ -52,6 +52,9 @@ pub struct Column {
     /// Takes the width left over when every column fits.
     #[serde(default)]
     pub grow: bool,
+    /// Shown only through a hub (a fleet's AGENT column).
+    #[serde(default)]
+    pub fleet: bool,
     #[serde(default)]
     pub style: Vec<StyleRule>,
 }
@@ -116,10 +119,14 @@ impl TableDef {
     /// The columns that fit in `width`, each with its drawn width, one
     /// space between columns. Columns that do not fit are left out from the
     /// right; spare width goes to the growing columns.
-    pub fn layout(&self, width: u16) -> Vec<(usize, u16)> {
+    /// `fleet`: the gateway is a hub, so its columns show.
+    pub fn layout(&self, width: u16, fleet: bool) -> Vec<(usize, u16)> {
         let mut out = Vec::new();
         let mut used: u16 = 0;
         for (i, column) in self.columns.iter().enumerate() {
+            if column.fleet && !fleet {
+                continue;
+            }
             let gap = u16::from(!out.is_empty());
             if used + gap + column.width > width {
                 if out.is_empty() {
@@ -158,6 +165,7 @@ mod tests {
             align: Align::Left,
             format: Format::Text,
             grow,
+            fleet: false,
             style: vec![],
         }
     }
@@ -168,9 +176,17 @@ mod tests {
             title: String::new(),
             columns: vec![col(10, false), col(5, true), col(8, false)],
         };
-        assert_eq!(def.layout(30), vec![(0, 10), (1, 10), (2, 8)]);
-        assert_eq!(def.layout(20), vec![(0, 10), (1, 9)]);
-        assert_eq!(def.layout(4), vec![(0, 4)]);
-        assert_eq!(def.layout(0), vec![(0, 0)]);
+        assert_eq!(def.layout(30, false), vec![(0, 10), (1, 10), (2, 8)]);
+        assert_eq!(def.layout(20, false), vec![(0, 10), (1, 9)]);
+        assert_eq!(def.layout(4, false), vec![(0, 4)]);
+        assert_eq!(def.layout(0, false), vec![(0, 0)]);
+        let mut fleet = def.clone();
+        fleet.columns[0].fleet = true;
+        assert_eq!(
+            fleet.layout(30, false),
+            vec![(1, 21), (2, 8)],
+            "a hub's column hides"
+        );
+        assert_eq!(fleet.layout(30, true), vec![(0, 10), (1, 10), (2, 8)]);
     }
 }

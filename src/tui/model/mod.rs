@@ -11,8 +11,8 @@ mod counts;
 pub mod touched;
 
 use crate::api::{
-    CHECK_HISTORY, Check, CheckStatus, Event, Node, Op, Record, ServerMsg, Task, TaskState,
-    TraceSummary, UnixMillis, now_millis,
+    AgentStatus, CHECK_HISTORY, Check, CheckStatus, Event, Node, Op, Record, ServerMsg, Task,
+    TaskState, TraceSummary, UnixMillis, now_millis,
 };
 use crate::client::StreamEvent;
 pub use touched::{Id, Kind, Touched};
@@ -23,6 +23,9 @@ pub const SUB_TASKS: &str = "tasks";
 pub const SUB_NODE_METRICS: &str = "node-metrics";
 pub const SUB_LOGS: &str = "logs";
 pub const SUB_HEALTH: &str = "health";
+/// Not a subscription: a hub's agents are read (`GET /api/v1/agents`)
+/// while their view is up; the name marks the first read's arrival.
+pub const SUB_AGENTS: &str = "agents";
 pub const SUB_DASH: &str = "dash";
 pub const SUB_TASK_METRICS: &str = "task-metrics";
 pub const SUB_TRACES: &str = "traces";
@@ -140,6 +143,11 @@ pub struct Model {
     pub traces_generation: u64,
     /// Bumped when a check changes: the health table re-sorts then.
     pub checks_generation: u64,
+    /// The gateway is a hub (its cluster's source is `fleet`).
+    pub fleet: bool,
+    /// A hub's agents by name, as last read (while the agents view is up).
+    pub agents: BTreeMap<String, AgentStatus>,
+    pub agents_generation: u64,
 }
 
 impl Default for Model {
@@ -168,11 +176,21 @@ impl Default for Model {
             longest_trace: 0,
             traces_generation: 0,
             checks_generation: 0,
+            fleet: false,
+            agents: BTreeMap::new(),
+            agents_generation: 0,
         }
     }
 }
 
 impl Model {
+    /// Takes a read of a hub's agents.
+    pub fn set_agents(&mut self, agents: Vec<AgentStatus>) {
+        self.agents = agents.into_iter().map(|a| (a.name.clone(), a)).collect();
+        self.agents_generation += 1;
+        self.snapshots.insert(SUB_AGENTS.to_string());
+    }
+
     pub fn is_stale(&self) -> bool {
         !matches!(self.connection, Connection::Connected { .. }) && self.loaded
     }

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Paragraph};
 use crate::tui::config::theme::Role;
 use crate::tui::config::viewdef::{Align, TableDef};
 use crate::tui::feature::Scene;
-use crate::tui::model::{SUB_HEALTH, SUB_NODES, SUB_TASKS, SUB_TRACES};
+use crate::tui::model::{SUB_AGENTS, SUB_HEALTH, SUB_NODES, SUB_TASKS, SUB_TRACES};
 use crate::tui::tables::Tables;
 use crate::tui::tables::fields::{self, Value};
 use crate::tui::tables::state::TableState;
@@ -111,6 +111,30 @@ pub fn draw_traces(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables
     );
 }
 
+pub fn draw_agents(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables) {
+    let down = scene
+        .model
+        .agents
+        .values()
+        .filter(|a| a.state != crate::api::AgentState::Up)
+        .count();
+    let title = match down {
+        0 => scene.defs.agents_view.title.clone(),
+        n => format!("{}({n} not up)", scene.defs.agents_view.title),
+    };
+    draw(
+        frame,
+        area,
+        scene,
+        &scene.defs.agents_view,
+        &tables.agents,
+        SUB_AGENTS,
+        title,
+        scene.model.agents.len(),
+        |id, field| (scene.model.agents.get(id)).map(|a| fields::agent_field(a, field)),
+    );
+}
+
 pub fn draw_health(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables) {
     let failing = scene.model.failing_checks();
     let title = match failing {
@@ -174,7 +198,7 @@ fn draw<'a>(
     if inner.height == 0 || inner.width == 0 {
         return;
     }
-    let columns = def.layout(inner.width);
+    let columns = def.layout(inner.width, scene.model.fleet);
 
     let mut header = Vec::with_capacity(columns.len() * 2);
     for (n, (i, width)) in columns.iter().enumerate() {
@@ -208,7 +232,9 @@ fn draw<'a>(
         ..inner
     };
     if state.is_empty() {
-        let what = if !scene.model.has_snapshot(sub) {
+        let what = if sub == SUB_AGENTS && scene.model.has_snapshot(sub) && !scene.model.fleet {
+            "this gateway is no hub, so it has no agents (day2top gateway --agents FILE makes one)"
+        } else if !scene.model.has_snapshot(sub) {
             "loading: the gateway is still sending these"
         } else if state.filter.is_some() {
             "nothing matches the filter (Esc clears it)"

@@ -4,8 +4,10 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 
-use crate::api::{Check, CheckKind, Node, Task, TraceSummary, UnixMillis};
-pub use crate::tui::config::fields::{CHECK_FIELDS, NODE_FIELDS, TASK_FIELDS, TRACE_FIELDS};
+use crate::api::{AgentStatus, Check, CheckKind, Node, Task, TraceSummary, UnixMillis};
+pub use crate::tui::config::fields::{
+    AGENT_FIELDS, CHECK_FIELDS, NODE_FIELDS, TASK_FIELDS, TRACE_FIELDS,
+};
 use crate::tui::config::viewdef::{Column, Format};
 use crate::tui::model::{CPU_SERIES, MEM_SERIES, Model};
 use crate::tui::widgets::units::{age, bytes, number};
@@ -68,7 +70,11 @@ pub fn node_field<'a>(node: &'a Node, field: &str, model: &'a Model) -> Value<'a
         "address" => text(&node.address),
         "addresses" => Value::Text(Cow::Owned(node.addresses.join(" "))),
         "role" => text(&node.role),
+        // Through a hub: the node's agent cannot be reached.
+        "health" if node.unreachable_since.is_some() => text("unreachable"),
         "health" => text(node.health.as_str()),
+        "agent" => node.labels.get("agent").map_or(Value::Missing, |a| text(a)),
+        "unreachable" => node.unreachable_since.map_or(Value::Missing, Value::Time),
         "os" => text(&node.os),
         "cpus" => Value::Num(node.capacity.cpus),
         "mem" => Value::Num(node.capacity.mem_bytes as f64),
@@ -114,7 +120,11 @@ pub fn task_field<'a>(task: &'a Task, field: &str, model: &'a Model) -> Value<'a
         "node" => text(model.node_name(&task.node_id)),
         "node_id" => text(&task.node_id),
         "state" => text(task.state.as_str()),
+        // Through a hub: shown as it last stood, its agent unreachable.
+        "health" if task.unreachable_since.is_some() => text("stale"),
         "health" => text(task.health.as_str()),
+        "agent" => task.labels.get("agent").map_or(Value::Missing, |a| text(a)),
+        "unreachable" => task.unreachable_since.map_or(Value::Missing, Value::Time),
         "cpu" => Value::Num(task.cpu),
         "cpu_limit" if task.cpu_limit > 0.0 => Value::Num(task.cpu_limit),
         "cpu_percent" => pct(task.cpu, task.cpu_limit),
@@ -174,6 +184,24 @@ pub fn check_field<'a>(check: &'a Check, field: &str, model: &'a Model) -> Value
             .map_or(Value::Missing, |r| Value::Time(r.ts)),
         "history" => Value::Text(Cow::Owned(history_strip(check, 12))),
         "interval" => Value::Num(check.interval_ms as f64 / 1000.0),
+        _ => Value::Missing,
+    }
+}
+
+pub fn agent_field<'a>(agent: &'a AgentStatus, field: &str) -> Value<'a> {
+    match field {
+        "name" => text(&agent.name),
+        "url" => text(&agent.url),
+        "state" => text(agent.state.as_str()),
+        "since" => Value::Time(agent.since),
+        "error" => agent.error.as_deref().map_or(Value::Missing, text),
+        "last_contact" => agent.last_contact.map_or(Value::Missing, Value::Time),
+        "clock_offset" => agent
+            .clock_offset_ms
+            .map_or(Value::Missing, |ms| Value::Num(ms as f64)),
+        "nodes" => Value::Num(agent.nodes as f64),
+        "tasks" => Value::Num(agent.tasks as f64),
+        "dropped" => Value::Num(agent.dropped as f64),
         _ => Value::Missing,
     }
 }

@@ -24,6 +24,7 @@ pub struct Tables {
     pub tasks: TableState,
     pub health: TableState,
     pub traces: TableState,
+    pub agents: TableState,
     /// `:traces SERVICE >DURATION errors`.
     pub trace_filter: TraceFilter,
 }
@@ -36,6 +37,7 @@ impl Tables {
             ViewKind::Tasks => Some(&self.tasks),
             ViewKind::Health => Some(&self.health),
             ViewKind::Traces => Some(&self.traces),
+            ViewKind::Agents => Some(&self.agents),
             _ => None,
         }
     }
@@ -47,6 +49,7 @@ impl Tables {
             ViewKind::Tasks => Some(&mut self.tasks),
             ViewKind::Health => Some(&mut self.health),
             ViewKind::Traces => Some(&mut self.traces),
+            ViewKind::Agents => Some(&mut self.agents),
             _ => None,
         }
     }
@@ -77,6 +80,10 @@ impl Tables {
                 self.health
                     .refresh(&defs.health_view, Rows::Checks, model, now, rows)
             }
+            ViewKind::Agents => {
+                self.agents
+                    .refresh(&defs.agents_view, Rows::Agents, model, now, rows)
+            }
             ViewKind::Traces => self.traces.refresh(
                 &defs.traces_view,
                 Rows::Traces(&self.trace_filter),
@@ -90,7 +97,12 @@ impl Tables {
 
     /// Another gateway's data is coming: nothing held is still true.
     pub fn invalidate(&mut self) {
-        for t in [&mut self.nodes, &mut self.tasks, &mut self.cluster] {
+        for t in [
+            &mut self.nodes,
+            &mut self.tasks,
+            &mut self.cluster,
+            &mut self.agents,
+        ] {
             t.invalidate();
         }
     }
@@ -127,6 +139,7 @@ const HEALTH: &[Action] = &[
     Action::SortReverse,
 ];
 const TRACES: &[Action] = &[Action::Select, Action::Filter, Action::SortNext];
+const AGENTS: &[Action] = &[Action::Filter, Action::SortNext, Action::SortReverse];
 
 impl Feature for Tables {
     fn hints(&self, view: ViewKind) -> &'static [Action] {
@@ -136,19 +149,29 @@ impl Feature for Tables {
             ViewKind::Tasks => TASKS,
             ViewKind::Health => HEALTH,
             ViewKind::Traces => TRACES,
+            ViewKind::Agents => AGENTS,
             _ => &[],
         }
     }
 
     fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
-        let columns = match cx.view {
-            ViewKind::Nodes => cx.defs.nodes_view.columns.len(),
-            ViewKind::Tasks => cx.defs.tasks_view.columns.len(),
-            ViewKind::Health => cx.defs.health_view.columns.len(),
-            ViewKind::Traces => cx.defs.traces_view.columns.len(),
+        let def = match cx.view {
+            ViewKind::Nodes => Some(&cx.defs.nodes_view),
+            ViewKind::Tasks => Some(&cx.defs.tasks_view),
+            ViewKind::Health => Some(&cx.defs.health_view),
+            ViewKind::Traces => Some(&cx.defs.traces_view),
+            ViewKind::Agents => Some(&cx.defs.agents_view),
             // The cluster view's node list keeps name order.
-            _ => 0,
+            _ => None,
         };
+        // Sorting goes through the columns shown (a hub's only through one).
+        let sortable: Vec<usize> = def.map_or(Vec::new(), |d| {
+            (d.columns.iter().enumerate())
+                .filter(|(_, c)| cx.model.fleet || !c.fleet)
+                .map(|(i, _)| i)
+                .collect()
+        });
+        let columns = sortable.len();
         let page = cx.rows.max(1) as isize;
         let Some(table) = self.of_mut(cx.view) else {
             return false;
@@ -160,9 +183,10 @@ impl Feature for Tables {
             Action::PageDown => table.move_by(page),
             Action::Top | Action::Bottom => table.to_end(action == Action::Bottom),
             Action::SortNext | Action::SortPrev | Action::SortReverse if columns > 0 => {
+                let at = sortable.iter().position(|&i| i == table.sort).unwrap_or(0);
                 match action {
-                    Action::SortNext => table.sort = (table.sort + 1) % columns,
-                    Action::SortPrev => table.sort = (table.sort + columns - 1) % columns,
+                    Action::SortNext => table.sort = sortable[(at + 1) % columns],
+                    Action::SortPrev => table.sort = sortable[(at + columns - 1) % columns],
                     _ => table.descending = !table.descending,
                 }
                 table.invalidate();

@@ -30,6 +30,7 @@ pub enum Rows<'a> {
     Tasks { node: Option<&'a str> },
     Checks,
     Traces(&'a TraceFilter),
+    Agents,
 }
 
 /// Changes applied one by one at most; more than this (and more than an
@@ -227,6 +228,7 @@ impl TableState {
             generation: match rows {
                 Rows::Traces(_) => model.traces_generation,
                 Rows::Checks => model.checks_generation,
+                Rows::Agents => model.agents_generation,
                 _ => model.generation,
             },
             usage: if by_live { model.usage_generation } else { 0 },
@@ -287,7 +289,7 @@ impl TableState {
         let kind = match table.rows {
             Rows::Nodes => Kind::Node,
             Rows::Tasks { .. } => Kind::Task,
-            Rows::Checks | Rows::Traces(_) => return false,
+            Rows::Checks | Rows::Traces(_) | Rows::Agents => return false,
         };
         if built.shape != want.shape || built.names != want.names {
             return false;
@@ -387,11 +389,12 @@ impl TableState {
                 .keys()
                 .filter_map(|id| table.place(id, filter, texts))
                 .collect(),
-            Rows::Checks | Rows::Traces(_) => {
+            Rows::Checks | Rows::Traces(_) | Rows::Agents => {
                 // No log says which of these changed: texts are not kept.
                 texts.clear();
                 let ids: Vec<Id> = match table.rows {
                     Rows::Checks => model.checks.keys().map(|k| Id::from(k.as_str())).collect(),
+                    Rows::Agents => model.agents.keys().map(|k| Id::from(k.as_str())).collect(),
                     _ => model.traces.keys().map(|k| Id::from(k.as_str())).collect(),
                 };
                 let rows = ids
@@ -428,6 +431,7 @@ impl Table<'_> {
                 .get(id)
                 .is_some_and(|t| node.is_none_or(|n| t.node_id == n)),
             Rows::Checks => model.checks.contains_key(id),
+            Rows::Agents => model.agents.contains_key(id),
             Rows::Traces(keep) => model.traces.get(id).is_some_and(|t| keep.keeps(t)),
         }
     }
@@ -440,6 +444,7 @@ impl Table<'_> {
             Rows::Tasks { .. } => fields::task_field(model.tasks.get(id)?, field, model),
             Rows::Checks => fields::check_field(model.checks.get(id)?, field, model),
             Rows::Traces(_) => fields::trace_field(model.traces.get(id)?, field, model),
+            Rows::Agents => fields::agent_field(model.agents.get(id)?, field),
         })
     }
 
