@@ -139,6 +139,10 @@ pub struct SourceArgs {
     /// Health checks to run: a TOML file of `[[check]]` tables.
     #[arg(long, value_name = "FILE")]
     pub checks: Option<PathBuf>,
+    /// A Prometheus that scrapes the gateway (a hub: its agents): dashboard
+    /// windows reach back past the gateway's memory and its restarts.
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
     /// Metric series the gateway keeps at most (default 50000).
     #[arg(long, value_name = "N")]
     pub max_series: Option<usize>,
@@ -320,6 +324,7 @@ pub fn sources(
 ) -> Box<dyn Source> {
     config.refresh =
         Duration::from_millis(args.refresh_ms.or(cfg.refresh_ms).unwrap_or(1000).max(50));
+    config.prometheus = args.prometheus.clone().or(cfg.prometheus.clone());
     if let Some(mb) = args.log_buffer_mb.or(cfg.log_buffer_mb) {
         config.store_limits.log_bytes = mb.max(1) << 20;
     }
@@ -384,6 +389,7 @@ pub fn context_from(
     readonly: bool,
 ) -> Result<Context, String> {
     Ok(Context {
+        prometheus: None,
         name: name.to_string(),
         endpoint: Endpoint {
             url: url.to_string(),

@@ -34,6 +34,8 @@ pub struct ContextDef {
     pub ca: Option<PathBuf>,
     /// Hide exec in this context (`--readonly`).
     pub readonly: Option<bool>,
+    /// A Prometheus scraping this context's gateway (or its agents).
+    pub prometheus: Option<String>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -76,6 +78,8 @@ pub struct GatewaySection {
     pub max_connections: Option<usize>,
     /// Stream WebSockets one token may hold open.
     pub max_streams_per_token: Option<usize>,
+    /// `--prometheus`: a Prometheus scraping this gateway, for long history.
+    pub prometheus: Option<String>,
     /// `--agents`: be a hub over the agents this file lists (re-read on change).
     pub agents: Option<PathBuf>,
     /// Agents listed here instead of in a file (`[[gateway.agent]]`), read at start.

@@ -89,6 +89,8 @@ fn embedded_context(name: &str, gw: &gateway::RunningGateway, readonly: bool) ->
             ca: None,
         },
         readonly,
+        // The embedded gateway reads Prometheus itself (`--prometheus`).
+        prometheus: None,
     }
 }
 
@@ -173,7 +175,10 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
             def.ca.as_deref(),
             def.readonly.unwrap_or(false) || args.readonly,
         ) {
-            Ok(c) => contexts.push(c),
+            Ok(c) => contexts.push(Context {
+                prometheus: def.prometheus.clone(),
+                ..c
+            }),
             Err(e) if wanted.as_deref() == Some(name) => {
                 return Err(format!("context {name}: {e}"));
             }
@@ -183,7 +188,10 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
 
     let mut embedded = None;
     let initial = if let Some(given) = args.connect.given_gateway(args.readonly)? {
-        contexts.push(given);
+        contexts.push(Context {
+            prometheus: args.sources.prometheus.clone(),
+            ..given
+        });
         contexts.len() - 1
     } else if let Some(name) = &wanted {
         contexts

@@ -68,6 +68,7 @@ impl Surface for Watched {
 
 fn context(name: &str, gw: &RunningGateway) -> Context {
     Context {
+        prometheus: None,
         name: name.into(),
         endpoint: Endpoint {
             url: gw.url.clone(),

@@ -6,6 +6,7 @@
 mod audit;
 mod error;
 mod exec;
+mod exposition;
 mod fleet;
 mod health;
 mod labels;
@@ -18,6 +19,7 @@ mod trace;
 pub use audit::*;
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use exec::*;
+pub use exposition::{collected_name, sanitize};
 pub use fleet::*;
 pub use health::*;
 pub use labels::Labels;

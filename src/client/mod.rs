@@ -4,9 +4,11 @@
 
 pub mod attach;
 mod exec;
+mod history;
 mod stream;
 
 pub use exec::{ExecConnection, ExecInput, ExecOutput};
+pub use history::{History, join as join_history};
 pub use stream::{
     ConnectError, StreamEvent, StreamHandle, Subscription, decode as decode_server_frame,
 };

@@ -78,6 +78,9 @@ pub struct GatewayConfig {
     /// A hub's agents (`--agents FILE`): logs, series, traces and exec are
     /// asked of them.
     pub fleet: Option<Arc<crate::fleet::Fleet>>,
+    /// A Prometheus scraping this gateway (`--prometheus URL`): series
+    /// reads reach back past the store with its history.
+    pub prometheus: Option<String>,
 }
 
 impl GatewayConfig {
@@ -101,6 +104,7 @@ impl GatewayConfig {
             connection_limits: ConnectionLimits::default(),
             max_streams_per_token: stream::DEFAULT_STREAMS_PER_TOKEN,
             fleet: None,
+            prometheus: None,
         }
     }
 }
@@ -127,6 +131,7 @@ pub struct Shared {
     streams: stream::PerToken,
     max_streams_per_token: usize,
     fleet: Option<Arc<crate::fleet::Fleet>>,
+    history: Option<crate::client::History>,
 }
 
 /// The address of the other end of a connection, with or without TLS.
@@ -219,6 +224,10 @@ pub async fn start(
         config.store_limits.clone(),
     ));
     let audit = audit::Audit::open(config.audit_log.as_deref(), store.clone())?;
+    let history = match &config.prometheus {
+        Some(url) => Some(crate::client::History::new(url)?),
+        None => None,
+    };
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let shared = Arc::new(Shared {
         store: store.clone(),
@@ -233,6 +242,7 @@ pub async fn start(
         streams: Default::default(),
         max_streams_per_token: config.max_streams_per_token,
         fleet: config.fleet.clone(),
+        history,
     });
 
     // Fill the store once before serving, so the first snapshot is not empty.

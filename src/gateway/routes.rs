@@ -391,10 +391,17 @@ async fn metric_series(
         .unwrap_or_else(|| (span / 300).max(1000))
         .max(span / MAX_RANGE_POINTS);
     let matcher = Matcher::new(&filter).map_err(bad)?;
-    let series = match &gw.fleet {
+    let mut series = match &gw.fleet {
         Some(fleet) => fleet.series(&filter, from, to, step).await,
         None => gw.store.series_range(&matcher, from, to, step),
     };
+    if let Some(history) = &gw.history {
+        let fleet = gw.fleet.is_some();
+        match history.range(&filter, from, to, step, fleet).await {
+            Ok(old) => series = crate::client::join_history(series, old),
+            Err(e) => tracing::warn!("series history: {e}"),
+        }
+    }
     Ok(Json(SeriesRange {
         from,
         to,

@@ -5,7 +5,7 @@ use color_eyre::eyre::{Result, eyre};
 use tokio::sync::mpsc;
 
 use crate::api::{ClusterInfo, Filter, Topic};
-use crate::client::{Client, Endpoint, StreamHandle, Subscription};
+use crate::client::{Client, Endpoint, History, StreamHandle, Subscription};
 use crate::tui::app::Origin;
 use crate::tui::model::{
     self, CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS,
@@ -19,6 +19,9 @@ pub struct Context {
     pub endpoint: Endpoint,
     /// Exec is hidden in this context (`--readonly`, `readonly = true`).
     pub readonly: bool,
+    /// A Prometheus that scrapes this gateway (or a hub's agents), for
+    /// dashboard windows past what the gateway holds (`--prometheus`).
+    pub prometheus: Option<String>,
 }
 
 /// What the console subscribes to.
@@ -64,10 +67,14 @@ pub fn subscriptions() -> Vec<Subscription> {
     ]
 }
 
-pub fn connect(context: &Context) -> Result<(Client, StreamHandle)> {
+pub fn connect(context: &Context) -> Result<(Client, StreamHandle, Option<History>)> {
     let client = Client::new(context.endpoint.clone()).map_err(|e| eyre!(e))?;
+    let history = match &context.prometheus {
+        Some(url) => Some(History::new(url).map_err(|e| eyre!(e))?),
+        None => None,
+    };
     let stream = client.stream(subscriptions());
-    Ok((client, stream))
+    Ok((client, stream, history))
 }
 
 pub fn origin(context: &Context) -> Origin {

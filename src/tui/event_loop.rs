@@ -67,7 +67,7 @@ pub async fn run_loop(
         .ok_or_else(|| eyre!("no context named {:?}", app.origin.context))?;
     tokio::pin!(stop);
     tokio::pin!(input);
-    let (mut client, mut stream) = connect(context)?;
+    let (mut client, mut stream, mut history) = connect(context)?;
     let (cluster_tx, mut cluster_rx) = mpsc::channel::<(String, ClusterInfo)>(4);
     // Traces read for the waterfall.
     let (trace_tx, mut trace_rx) =
@@ -241,19 +241,36 @@ pub async fn run_loop(
                     window,
                 } => {
                     let (client, tx) = (client.clone(), series_tx.clone());
+                    let (history, fleet) = (history.clone(), app.model.fleet);
                     tokio::spawn(async move {
-                        let mut path = format!(
-                            "/api/v1/metrics/series?from=-{window}&step={}",
-                            crate::tui::dash::panels::resolution(window)
-                        );
-                        for name in names {
+                        let step = crate::tui::dash::panels::resolution(window);
+                        let mut path = format!("/api/v1/metrics/series?from=-{window}&step={step}");
+                        for name in &names {
                             path.push_str("&name=");
                             path.extend(form_urlencoded::byte_serialize(name.as_bytes()));
                         }
-                        let result = client
+                        let mut result = client
                             .get::<crate::api::SeriesRange>(&path)
                             .await
                             .map_err(|e| e.to_string());
+                        // Reaching back with Prometheus's history, when this
+                        // context has one; without it, the gateway's alone.
+                        if let (Ok(range), Some(history)) = (&mut result, history) {
+                            let filter = crate::api::Filter {
+                                names,
+                                ..Default::default()
+                            };
+                            match history
+                                .range(&filter, range.from, range.to, range.step, fleet)
+                                .await
+                            {
+                                Ok(old) => {
+                                    let held = std::mem::take(&mut range.series);
+                                    range.series = crate::client::join_history(held, old);
+                                }
+                                Err(e) => tracing::warn!("history: {e}"),
+                            }
+                        }
                         let _ = tx.send((generation, result)).await;
                     });
                 }
@@ -300,9 +317,10 @@ pub async fn run_loop(
                 Effect::SwitchContext(name) => {
                     if let Some(next) = contexts.iter().find(|c| c.name == name) {
                         match connect(next) {
-                            Ok((next_client, next_stream)) => {
+                            Ok((next_client, next_stream, next_history)) => {
                                 client = next_client;
                                 stream = next_stream;
+                                history = next_history;
                                 stream_open = true;
                                 app.switch_origin(origin(next));
                             }
