@@ -13,9 +13,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use common::fleet::{assert_exactly_once_per_agent, collect_per_agent};
 use common::*;
 use day2top::api::{AgentState, AgentStatus, Filter, Node, Record, ServerMsg, Topic};
-use day2top::client::{Client, Endpoint, StreamEvent, StreamHandle, Subscription};
+use day2top::client::{Client, Endpoint, StreamEvent, Subscription};
 use day2top::collect::demo::{DemoConfig, DemoSource};
 use day2top::fleet::agents::AgentSpec;
 use day2top::fleet::{Fleet, HubSource};
@@ -243,43 +244,6 @@ async fn a_hub_shows_the_fleet_with_ids_that_never_collide_and_an_agent_down() {
     }
 }
 
-/// Collects `seq N` lines per agent until each has reached its last.
-async fn collect_per_agent(
-    stream: &mut StreamHandle,
-    seen: &mut BTreeMap<String, Vec<u64>>,
-    last: &BTreeMap<String, u64>,
-) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
-    let done = |seen: &BTreeMap<String, Vec<u64>>| {
-        last.iter()
-            .all(|(a, l)| seen.get(a).and_then(|s| s.last()).is_some_and(|s| s >= l))
-    };
-    while !done(seen) {
-        let event = tokio::time::timeout_at(deadline, stream.events.recv())
-            .await
-            .unwrap_or_else(|_| {
-                let got: BTreeMap<_, _> = seen.iter().map(|(a, s)| (a, s.last())).collect();
-                panic!("lines within 40 s: have {got:?}, want {last:?}")
-            })
-            .unwrap();
-        let records: Vec<Record> = match event {
-            StreamEvent::Message(ServerMsg::Snapshot { items, .. }) => items,
-            StreamEvent::Message(ServerMsg::Event { events, .. }) => {
-                events.into_iter().map(|e| e.data).collect()
-            }
-            StreamEvent::Message(ServerMsg::Resync { .. }) => panic!("a resync"),
-            _ => continue,
-        };
-        for r in records {
-            if let Record::Log(l) = r {
-                let agent = l.node.split(':').next().unwrap().to_string();
-                let n: u64 = l.message.split(' ').nth(1).unwrap().parse().unwrap();
-                seen.entry(agent).or_default().push(n);
-            }
-        }
-    }
-}
-
 #[tokio::test]
 async fn logs_through_the_hub_resume_exactly_once_through_an_agent_restart_and_a_hub_restart() {
     let dir = Dir::new("fleet-logs");
@@ -352,18 +316,7 @@ async fn logs_through_the_hub_resume_exactly_once_through_an_agent_restart_and_a
         .map(|(a, w)| (a, w.finish()))
         .collect();
     collect_per_agent(&mut stream, &mut seen, &last).await;
-    for (agent, lines) in &seen {
-        let repeated = lines.windows(2).filter(|w| w[1] <= w[0]).count();
-        assert_eq!(repeated, 0, "{agent}: lines repeated or out of order");
-        assert_eq!(lines.first(), Some(&1), "{agent}: from the first line");
-        assert_eq!(
-            lines.len() as u64,
-            last[agent],
-            "{agent}: lines lost: {} of {}",
-            last[agent] - lines.len() as u64,
-            last[agent]
-        );
-    }
+    assert_exactly_once_per_agent(&seen, &last);
     hub.shutdown().await;
     for agent in running.into_iter().flatten() {
         agent.shutdown().await;

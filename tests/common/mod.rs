@@ -2,6 +2,8 @@
 //! loopback socket, and a raw stream client.
 #![allow(dead_code)]
 
+pub mod fleet;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
