@@ -274,6 +274,17 @@ fn the_gateway_has_no_import_circle() {
 }
 
 #[test]
+fn the_fleet_has_no_import_circle() {
+    let edges = graph("fleet");
+    assert!(edges.len() > 4, "the fleet's modules were not found");
+    assert_eq!(
+        circle(&edges),
+        None,
+        "modules import each other in a circle"
+    );
+}
+
+#[test]
 fn the_checker_sees_a_circle() {
     let mut edges = BTreeMap::new();
     edges.insert("a".to_string(), BTreeSet::from(["b".to_string()]));
