@@ -144,7 +144,9 @@ for agents in "${sizes[@]}"; do
     t send-keys -t c0 '/'
     sleep 0.2
     filter_ms=$(for c in k a f k a - b r o k e r - 1 x y z; do key_ms c0 "$c"; done | percentiles)
-    t send-keys -t c0 Escape Escape Escape ':logs' Enter
+    # One key at a time: Escape and ':' sent together read as Alt-:.
+    for k in Escape Escape Escape; do t send-keys -t c0 "$k"; sleep 0.2; done
+    t send-keys -t c0 ':logs' Enter
     sleep 3
     hub_logs=$(cpu_over "$hub" 5)
     # A line on a random agent's host, timed to the console's screen.

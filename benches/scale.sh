@@ -129,7 +129,9 @@ for size in "${sizes[@]}"; do
     filter_ms=$(for c in c a s s a n d r a - n o d e - 1 c a s s a n d r a - n o d e - 2 x y z w v u t s r q p o n m l k j i h g; do
         key_ms c0 "$c"
     done | percentiles)
-    t send-keys -t c0 Enter Escape Escape ':logs' Enter
+    # One key at a time: Escape and ':' sent together read as Alt-:.
+    for k in Enter Escape Escape; do t send-keys -t c0 "$k"; sleep 0.2; done
+    t send-keys -t c0 ':logs' Enter
     sleep 2
     cpu_logs=$(cpu_over "$c0" 10)
     rss_console=$(rss_mb "$c0")

@@ -230,6 +230,24 @@ async fn a_hub_shows_the_fleet_with_ids_that_never_collide_and_an_agent_down() {
             .filter(|n| !n.id.starts_with("h2:"))
             .all(|n| n.unreachable_since.is_none())
     );
+    // The hub's own check of each agent: h2's fails, saying why.
+    #[derive(serde::Deserialize)]
+    struct Checks {
+        items: Vec<day2top::api::Check>,
+    }
+    let failing = poll_until("h2's check failing", Duration::from_secs(5), || async {
+        let checks: Checks = get_json(&format!("{}/api/v1/health", hub.url)).await;
+        checks
+            .items
+            .into_iter()
+            .find(|c| c.id == "fleet:agent:h2" && c.status == day2top::api::CheckStatus::Failing)
+    })
+    .await;
+    assert!(
+        failing.last_output.starts_with("down: "),
+        "{}",
+        failing.last_output
+    );
 
     // An agent removed from the file leaves, nodes and all.
     write_file(&[specs[0].clone(), specs[2].clone()]);

@@ -13,7 +13,9 @@ pub mod statsd;
 
 use std::sync::Arc;
 
-use crate::api::{Check, Labels, LogEntry, Node, Sample, Span, Task, TraceSummary, UnixMillis};
+use crate::api::{
+    Check, CheckResult, Labels, LogEntry, Node, Sample, Span, Task, TraceSummary, UnixMillis,
+};
 
 /// One reading of a source: the whole cluster as it is now, plus the
 /// samples taken since the last reading. The store works out what changed.
@@ -33,6 +35,8 @@ pub struct Collected {
     /// since the last reading; and those that went.
     pub checks: Vec<Check>,
     pub checks_gone: Vec<String>,
+    /// Results of checks the source ran itself (a hub: each agent reachable).
+    pub results: Vec<(Check, CheckResult)>,
     /// Trace summaries from elsewhere (a hub's agents, by agent name).
     pub traces: Vec<(String, TraceSummary)>,
 }

@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::Fleet;
-use crate::api::UnixMillis;
+use super::{Agent, Fleet};
+use crate::api::{AgentState, Check, CheckKind, CheckResult, UnixMillis, now_millis};
 use crate::collect::{Collected, Source};
 
 pub struct HubSource {
@@ -14,6 +14,36 @@ pub struct HubSource {
     /// Check ids handed over, by agent: an agent that leaves the fleet
     /// takes its checks with it.
     checks: HashMap<String, HashSet<String>>,
+    /// Each agent's reachability, as last checked: when, and how it stood.
+    reached: HashMap<String, (UnixMillis, AgentState)>,
+}
+
+/// How often each agent's reachability is a check result (and at once
+/// when it changes).
+const REACH_EVERY_MS: UnixMillis = 10_000;
+
+/// The hub's own check of one agent: is it up?
+fn reachability(agent: &Agent) -> (Check, CheckResult, AgentState) {
+    let status = agent.held().status.clone();
+    let mut check = Check::new(
+        &format!("fleet:agent:{}", status.name),
+        &format!("agent {}", status.name),
+        CheckKind::Builtin,
+        &status.url,
+    );
+    check.interval_ms = REACH_EVERY_MS;
+    check.failure_threshold = 1;
+    let output = match &status.error {
+        Some(e) => format!("{}: {e}", status.state.as_str()),
+        None => status.state.as_str().to_string(),
+    };
+    let result = CheckResult {
+        ts: now_millis(),
+        ok: status.state == AgentState::Up,
+        latency_ms: 0.0,
+        output,
+    };
+    (check, result, status.state)
 }
 
 impl HubSource {
@@ -22,6 +52,7 @@ impl HubSource {
             fleet,
             name,
             checks: HashMap::new(),
+            reached: HashMap::new(),
         }
     }
 }
@@ -35,7 +66,7 @@ impl Source for HubSource {
         self.name.clone()
     }
 
-    fn collect(&mut self, _now: UnixMillis) -> Collected {
+    fn collect(&mut self, now: UnixMillis) -> Collected {
         let mut out = Collected::default();
         let agents = self.fleet.agents();
         self.checks.retain(|name, ids| {
@@ -45,6 +76,20 @@ impl Source for HubSource {
             }
             stays
         });
+        self.reached
+            .retain(|name, _| agents.iter().any(|a| a.name() == name));
+        for agent in &agents {
+            let (check, result, state) = reachability(agent);
+            let last = self.reached.get(agent.name());
+            if last.is_none_or(|(at, was)| *was != state || now - at >= REACH_EVERY_MS) {
+                self.reached.insert(agent.name().to_string(), (now, state));
+                self.checks
+                    .entry(agent.name().to_string())
+                    .or_default()
+                    .insert(check.id.clone());
+                out.results.push((check, result));
+            }
+        }
         for agent in agents {
             let ids = self.checks.entry(agent.name().to_string()).or_default();
             let mut held = agent.held();

@@ -278,6 +278,9 @@ impl Store {
         for check in std::mem::take(&mut collected.checks) {
             inner.put_check(check);
         }
+        for (check, result) in std::mem::take(&mut collected.results) {
+            inner.record_check(check, result);
+        }
         for id in std::mem::take(&mut collected.checks_gone) {
             inner.remove_check(&id);
         }
