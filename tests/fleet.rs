@@ -335,6 +335,30 @@ async fn logs_through_the_hub_resume_exactly_once_through_an_agent_restart_and_a
         .collect();
     collect_per_agent(&mut stream, &mut seen, &last).await;
     assert_exactly_once_per_agent(&seen, &last);
+
+    // GET /api/v1/logs through the hub: the newest of every agent, merged
+    // by time; after a fleet cursor, the lines after it of the agents it
+    // names; a plain cursor refused, saying why.
+    let (code, newest) = read_logs(&hub.url, "limit=30").await;
+    assert_eq!(code, 200);
+    assert_eq!(newest.len(), 30);
+    assert!(newest.windows(2).all(|w| w[0].ts <= w[1].ts), "by time");
+    let seq = |e: &day2top::api::LogEntry| -> u64 {
+        e.message.split(' ').nth(1).unwrap().parse().unwrap()
+    };
+    let h1 = |e: &&day2top::api::LogEntry| e.node.starts_with("h1:");
+    let (_, h1_lines) = read_logs(&hub.url, "limit=10&match=identifier=h1.log").await;
+    let from = h1_lines.iter().find(h1).expect("an h1 line");
+    let cursor: String = form_urlencoded::byte_serialize(from.cursor.as_bytes()).collect();
+    let (code, after) = read_logs(&hub.url, &format!("cursor={cursor}&limit=3")).await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        after.iter().map(seq).collect::<Vec<_>>(),
+        [seq(from) + 1, seq(from) + 2, seq(from) + 3]
+    );
+    assert!(after.iter().all(|e| h1(&e)));
+    let (code, _) = read_logs(&hub.url, "cursor=f:1:2:3").await;
+    assert_eq!(code, 400);
     hub.shutdown().await;
     for agent in running.into_iter().flatten() {
         agent.shutdown().await;
