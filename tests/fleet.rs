@@ -248,6 +248,30 @@ async fn a_hub_shows_the_fleet_with_ids_that_never_collide_and_an_agent_down() {
         "{}",
         failing.last_output
     );
+    // Reads passed to the agents say which could not answer.
+    let answer = http()
+        .get(format!(
+            "{}/api/v1/metrics/series?name=node.cpu.percent",
+            hub.url
+        ))
+        .bearer_auth(READ)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let missing = answer.headers()["x-day2top-missing-agents"]
+        .to_str()
+        .unwrap();
+    assert_eq!(missing, "h2 (down)");
+    let range: day2top::api::SeriesRange = answer.json().await.unwrap();
+    let mut ids: Vec<&str> = range
+        .series
+        .iter()
+        .filter_map(|s| s.tags.get("node_id").map(String::as_str))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "h1's and h3's nodes: {ids:?}");
 
     // An agent removed from the file leaves, nodes and all.
     write_file(&[specs[0].clone(), specs[2].clone()]);

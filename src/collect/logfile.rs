@@ -306,6 +306,27 @@ impl FileTailer {
         more
     }
 
+    /// Reads what was appended to `paths`, files already followed (a watch
+    /// named them), without looking at the others: a file written line by
+    /// line then costs a read a batch, not a pass over every file. `None`
+    /// when a full pass is needed (a path not followed, a truncation);
+    /// otherwise whether a busy file has more to read right away.
+    pub fn read_changed(&mut self, paths: &[PathBuf], out: &mut Vec<LogEntry>) -> Option<bool> {
+        let mut more = false;
+        for path in paths {
+            let mut f = self.files.remove(path)?;
+            let truncated = f.file.metadata().map_or(true, |m| m.len() < f.offset);
+            if !truncated {
+                more |= self.read_new(&mut f, out);
+            }
+            self.files.insert(path.clone(), f);
+            if truncated {
+                return None;
+            }
+        }
+        Some(more)
+    }
+
     /// Reads an old file to its end, and lets out a last line with no
     /// newline; its descriptor is kept a while for resumes.
     fn finish(&self, f: &mut Followed, out: &mut Vec<LogEntry>) {

@@ -10,6 +10,7 @@ pub mod logline;
 pub mod otlp;
 mod rng;
 pub mod statsd;
+pub mod watch;
 
 use std::sync::Arc;
 

@@ -278,7 +278,8 @@ fn merged_tail(agents: Vec<Vec<LogEntry>>, tail: usize) -> Vec<LogEntry> {
 
 /// `GET /api/v1/logs` through the hub: without a cursor, the newest
 /// `limit` of every agent merged by time; with a fleet cursor, the entries
-/// after it of each agent it names, merged.
+/// after it of each agent it names, merged. Also says which agents could
+/// not answer.
 impl Fleet {
     pub async fn read_logs(
         &self,
@@ -287,27 +288,18 @@ impl Fleet {
         skip: i64,
         limit: usize,
         query: &[(String, String)],
-    ) -> Result<Vec<LogEntry>, String> {
+    ) -> Result<(Vec<LogEntry>, Vec<String>), String> {
         let positions = match cursor {
             None => None,
             Some(c) => Some(FleetCursor::parse(c).ok_or_else(|| {
                 format!("cursor {c:?} is not a hub's cursor (they begin with \"fleet:\"); take one from the hub's own entries")
             })?),
         };
-        let mut reads = Vec::new();
-        for agent in self.agents() {
-            let Some(down) = rename::filter_for(agent.name(), filter) else {
-                continue;
-            };
+        let path_for = |agent: &str| {
+            let down = rename::filter_for(agent, filter)?;
             let agent_cursor = match &positions {
-                Some(p) => match p.positions.get(agent.name()) {
-                    Some(c) => Some(c.clone()),
-                    None => continue,
-                },
+                Some(p) => Some(p.positions.get(agent)?),
                 None => None,
-            };
-            let Some(client) = agent.client.clone() else {
-                continue;
             };
             let mut params = form_urlencoded::Serializer::new(String::new());
             for (k, v) in query {
@@ -321,31 +313,19 @@ impl Fleet {
             if let Some(task) = &down.task {
                 params.append_pair("task", task);
             }
-            if let Some(c) = &agent_cursor {
+            if let Some(c) = agent_cursor {
                 params.append_pair("cursor", c);
             }
             params.append_pair("skip", &skip.to_string());
             params.append_pair("limit", &limit.to_string());
-            let path = format!("/api/v1/logs?{}", params.finish());
-            let name = agent.name().to_string();
-            reads.push(tokio::spawn(
-                async move { (name, client.get_text(&path).await) },
-            ));
-        }
-        let mut all = Vec::new();
-        for read in reads {
-            let Ok((name, answer)) = read.await else {
-                continue;
-            };
-            match answer {
-                Ok(text) => all.extend(
-                    text.lines()
-                        .filter_map(|l| serde_json::from_str::<LogEntry>(l).ok())
-                        .map(|e| rename::log(&name, e)),
-                ),
-                Err(e) => tracing::warn!("logs from agent {name}: {e}"),
-            }
-        }
+            Some(format!("/api/v1/logs?{}", params.finish()))
+        };
+        let answers = self.ask(path_for, ndjson).await;
+        let mut all: Vec<LogEntry> = answers
+            .got
+            .into_iter()
+            .flat_map(|(name, entries)| entries.into_iter().map(move |e| rename::log(&name, e)))
+            .collect();
         all.sort_by_key(|e| e.ts);
         if positions.is_some() {
             all.truncate(limit);
@@ -353,6 +333,13 @@ impl Fleet {
             let cut = all.len().saturating_sub(limit);
             all.drain(..cut);
         }
-        Ok(all)
+        Ok((all, answers.missing))
     }
+}
+
+/// Log entries, one JSON object a line.
+fn ndjson(text: &str) -> Result<Vec<LogEntry>, String> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).map_err(|e| e.to_string()))
+        .collect()
 }

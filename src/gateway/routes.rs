@@ -304,13 +304,28 @@ async fn traces(
 async fn trace(
     State(gw): State<Arc<Shared>>,
     Path(id): Path<String>,
-) -> Result<Json<Vec<crate::api::Span>>, HttpError> {
+) -> Result<Response, HttpError> {
     let id_lower = id.to_ascii_lowercase();
-    let spans = match &gw.fleet {
+    let (spans, missing) = match &gw.fleet {
         Some(fleet) => fleet.trace(&id_lower).await,
-        None => gw.store.trace(&id_lower),
+        None => (gw.store.trace(&id_lower), Vec::new()),
     };
-    spans.map(Json).ok_or_else(|| not_found("trace", &id))
+    let spans = spans.ok_or_else(|| not_found("trace", &id))?;
+    Ok(partial(Json(spans), &missing))
+}
+
+/// The header a hub's read carries when some agents could not answer:
+/// `NAME (why)`, comma-separated. The answer is the others'.
+pub const MISSING_AGENTS: &str = "x-day2top-missing-agents";
+
+/// A hub's answer, saying which agents it lacks.
+fn partial(answer: impl IntoResponse, missing: &[String]) -> Response {
+    let mut response = answer.into_response();
+    let value = missing.join(", ");
+    if let (false, Ok(value)) = (missing.is_empty(), header::HeaderValue::from_str(&value)) {
+        response.headers_mut().insert(MISSING_AGENTS, value);
+    }
+    response
 }
 
 #[derive(Serialize, Deserialize)]
@@ -320,15 +335,17 @@ struct ServiceInfo {
 }
 
 /// `GET /api/v1/services`: every service in the traces held, with its operations.
-async fn services(State(gw): State<Arc<Shared>>) -> Json<Vec<ServiceInfo>> {
-    let mut all: Vec<ServiceInfo> = match &gw.fleet {
+async fn services(State(gw): State<Arc<Shared>>) -> Response {
+    let (mut all, missing): (Vec<ServiceInfo>, _) = match &gw.fleet {
         Some(fleet) => fleet.services::<ServiceInfo>().await,
-        None => gw
-            .store
-            .services()
-            .into_iter()
-            .map(|(name, operations)| ServiceInfo { name, operations })
-            .collect(),
+        None => (
+            gw.store
+                .services()
+                .into_iter()
+                .map(|(name, operations)| ServiceInfo { name, operations })
+                .collect(),
+            Vec::new(),
+        ),
     };
     // A hub's agents may name the same service: one entry, every operation.
     all.sort_by(|a, b| a.name.cmp(&b.name));
@@ -341,7 +358,7 @@ async fn services(State(gw): State<Arc<Shared>>) -> Json<Vec<ServiceInfo>> {
         }
         same
     });
-    Json(all)
+    partial(Json(all), &missing)
 }
 
 /// Points per series a range read returns at most, whatever the step.
@@ -352,7 +369,7 @@ const MAX_RANGE_POINTS: i64 = 10_000;
 async fn metric_series(
     State(gw): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
-) -> Result<Json<SeriesRange>, HttpError> {
+) -> Result<Response, HttpError> {
     let bad = |m: String| HttpError(ApiError::new(ErrorCode::BadRequest, m));
     let now = crate::api::now_millis();
     let mut filter = Filter::default();
@@ -391,9 +408,9 @@ async fn metric_series(
         .unwrap_or_else(|| (span / 300).max(1000))
         .max(span / MAX_RANGE_POINTS);
     let matcher = Matcher::new(&filter).map_err(bad)?;
-    let mut series = match &gw.fleet {
+    let (mut series, missing) = match &gw.fleet {
         Some(fleet) => fleet.series(&filter, from, to, step).await,
-        None => gw.store.series_range(&matcher, from, to, step),
+        None => (gw.store.series_range(&matcher, from, to, step), Vec::new()),
     };
     if let Some(history) = &gw.history {
         let fleet = gw.fleet.is_some();
@@ -402,12 +419,13 @@ async fn metric_series(
             Err(e) => tracing::warn!("series history: {e}"),
         }
     }
-    Ok(Json(SeriesRange {
+    let range = Json(SeriesRange {
         from,
         to,
         step,
         series,
-    }))
+    });
+    Ok(partial(range, &missing))
 }
 
 async fn logs(
@@ -451,18 +469,19 @@ async fn logs(
     }
     let limit = limit.min(MAX_LOG_LIMIT);
     let matcher = Matcher::new(&filter).map_err(bad)?;
+    let mut missing = Vec::new();
     let fleet_read = match &gw.fleet {
         Some(fleet) => {
             let pairs: Vec<(String, String)> =
                 form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
                     .into_owned()
                     .collect();
-            Some(
-                fleet
-                    .read_logs(&filter, cursor.as_deref(), skip, limit, &pairs)
-                    .await
-                    .map_err(bad)?,
-            )
+            let (entries, lacking) = fleet
+                .read_logs(&filter, cursor.as_deref(), skip, limit, &pairs)
+                .await
+                .map_err(bad)?;
+            missing = lacking;
+            Some(entries)
         }
         None => None,
     };
@@ -495,7 +514,8 @@ async fn logs(
         body.push_str(&serde_json::to_string(entry).expect("log entries serialize"));
         body.push('\n');
     }
-    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+    let answer = ([(header::CONTENT_TYPE, "application/x-ndjson")], body);
+    Ok(partial(answer, &missing))
 }
 
 /// Entries a range read returns unless told, and at most.

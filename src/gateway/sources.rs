@@ -15,9 +15,13 @@ use crate::collect::Source;
 use crate::collect::journal::{self, JournalConfig};
 use crate::collect::logfile::{FileRegistry, FileTailer};
 use crate::collect::statsd;
+use crate::collect::watch::DirWatch;
 
-/// How often log files are looked at.
+/// How often log files are looked at when nothing wakes the tailer: a
+/// write in a watched folder wakes it at once (`collect::watch`).
 const FILE_POLL: Duration = Duration::from_millis(250);
+/// How long a tailer woken by a write waits for more before it reads.
+const COALESCE: Duration = Duration::from_millis(10);
 /// Journal entries read at start, and after a restart of journalctl.
 const JOURNAL_BACKFILL: usize = 1000;
 /// How often the journal is read when journalctl cannot follow it.
@@ -104,14 +108,43 @@ impl Sources {
         }));
         let stop = self.stopper();
         self.spawn("log-files", move || {
+            let watch = DirWatch::new(&globs);
             let mut tailer = FileTailer::new(globs, node, registry);
             let mut out: Vec<LogEntry> = Vec::new();
+            // Files a watch saw written since the last read; `None`: look
+            // at every file (at the start, on a timed pass, after a file
+            // appeared).
+            let mut written: Option<Vec<std::path::PathBuf>> = None;
+            let mut last_full = Instant::now();
             loop {
-                let more = tailer.poll(&mut out);
+                let quick = written.as_ref().filter(|_| last_full.elapsed() < FILE_POLL);
+                let more = match quick.and_then(|paths| tailer.read_changed(paths, &mut out)) {
+                    Some(more) => more,
+                    None => {
+                        last_full = Instant::now();
+                        tailer.poll(&mut out)
+                    }
+                };
                 hand_over(&store, &mut out);
                 // A file written faster than one pass reads is read again
                 // at once: the budget per pass is for fairness, not a cap.
-                let wait = if more { Duration::ZERO } else { FILE_POLL };
+                // Otherwise the next read is when a file is written (after
+                // a moment for more writes to land, so a file written line
+                // by line costs a read a batch), or after FILE_POLL.
+                let wait = match (&watch, more) {
+                    (_, true) => Duration::ZERO,
+                    (Some(watch), false) => match watch.wait(FILE_POLL) {
+                        Some(changes) if !changes.anything_else => {
+                            written = Some(changes.written);
+                            COALESCE
+                        }
+                        _ => {
+                            written = None;
+                            Duration::ZERO
+                        }
+                    },
+                    (None, false) => FILE_POLL,
+                };
                 if !pause(&stop, wait) {
                     return;
                 }

@@ -229,6 +229,13 @@ fn decide(
     record.user = user.name.clone();
     token.may_exec(&task, &user.name).map_err(forbidden)?;
     let launch = target::launch(&task, demo, &user, &request).map_err(forbidden)?;
+    room_for_a_session(gw)?;
+    Ok((request, launch))
+}
+
+/// Whether a session may start now: the audit can be written, and the
+/// gateway holds fewer than [`MAX_SESSIONS`].
+fn room_for_a_session(gw: &Shared) -> Result<(), ApiError> {
     if !gw.audit.healthy() {
         return Err(ApiError::new(
             ErrorCode::Unavailable,
@@ -242,7 +249,7 @@ fn decide(
             format!("the gateway holds {MAX_SESSIONS} exec sessions already; close one"),
         ));
     }
-    Ok((request, launch))
+    Ok(())
 }
 
 /// `GET /api/v1/exec/{session}`: the session's WebSocket.

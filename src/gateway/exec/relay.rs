@@ -85,12 +85,7 @@ pub async fn decide(
         true => token.may_exec_into(&task),
     }
     .map_err(forbidden)?;
-    if !gw.audit.healthy() {
-        return Err(ApiError::new(
-            ErrorCode::Unavailable,
-            "the audit log cannot be written, so exec is refused; see the gateway's log",
-        ));
-    }
+    super::room_for_a_session(gw)?;
     let client = agent.client.clone().ok_or_else(|| {
         ApiError::new(
             ErrorCode::Unavailable,
