@@ -128,7 +128,7 @@ mod tests {
         let started = std::time::Instant::now();
         let changes = watch.wait(Duration::from_secs(5)).unwrap();
         assert!(started.elapsed() < Duration::from_secs(1));
-        assert_eq!(changes.written, [log.clone()]);
+        assert_eq!(changes.written, std::slice::from_ref(&log));
         assert_eq!(watch.wait(Duration::from_millis(10)), None, "drained");
         std::fs::write(dir.join("other.txt"), "x").unwrap();
         let elsewhere = watch.wait(Duration::from_secs(5)).unwrap();
