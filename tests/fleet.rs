@@ -259,9 +259,7 @@ async fn a_hub_shows_the_fleet_with_ids_that_never_collide_and_an_agent_down() {
         .await
         .unwrap();
     assert_eq!(answer.status(), 200);
-    let missing = answer.headers()["x-day2top-missing-agents"]
-        .to_str()
-        .unwrap();
+    let missing = answer.headers()["x-day2top-missing"].to_str().unwrap();
     assert_eq!(missing, "h2 (down)");
     let range: day2top::api::SeriesRange = answer.json().await.unwrap();
     let mut ids: Vec<&str> = range

@@ -17,6 +17,11 @@ use serde::{Deserialize, Serialize};
 use super::UnixMillis;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+/// The header of an answer that lacks part of what was asked: the hub's
+/// agents that could not answer, a Prometheus that did not (`NAME (why)`,
+/// comma-separated). The answer is what the others gave.
+pub const MISSING_HEADER: &str = "x-day2top-missing";
+
 /// Separates an agent's name from the id it gave.
 pub const FLEET_ID_SEPARATOR: char = ':';
 

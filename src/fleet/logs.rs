@@ -4,7 +4,7 @@
 //! own cursor (see `api::FleetCursor`), so a resume is exactly once
 //! through a restart of the hub or of any agent.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -124,14 +124,14 @@ async fn merge(fleet: Arc<Fleet>, filter: Filter, from: From, out: mpsc::Sender<
         _ => None,
     };
     // A fresh subscription gathers the agents' tails first.
-    let mut waiting: BTreeMap<String, Vec<LogEntry>> = BTreeMap::new();
+    let mut waiting: BTreeSet<String> = BTreeSet::new();
     for agent in fleet.agents() {
         let Some(down) = rename::filter_for(agent.name(), &filter) else {
             continue;
         };
         if let Some(feed) = open(&agent, down, start_of(agent.name(), &from), tx.clone()) {
             if tail.is_some() && agent.is_up() {
-                waiting.insert(agent.name().to_string(), Vec::new());
+                waiting.insert(agent.name().to_string());
             }
             feeds.insert(agent.name().to_string(), feed);
         }
@@ -147,17 +147,15 @@ async fn merge(fleet: Arc<Fleet>, filter: Filter, from: From, out: mpsc::Sender<
             let Some((agent, event)) = got else { return };
             match event {
                 StreamEvent::Message(ServerMsg::Snapshot { items, .. }) => {
-                    let entries = logs_of(&agent, items);
                     waiting.remove(&agent);
-                    gathered.push(entries);
+                    gathered.push(logs_of(&agent, items));
                 }
+                // Lines that came after an agent's tail (which comes first).
                 StreamEvent::Message(ServerMsg::Event { events, .. }) => {
-                    // Lines that came after the agent's tail: kept in order.
-                    let entries = logs_of(&agent, events.into_iter().map(|e| e.data).collect());
-                    match waiting.get_mut(&agent) {
-                        Some(early) => early.extend(entries),
-                        None => gathered.push(entries),
-                    }
+                    gathered.push(logs_of(
+                        &agent,
+                        events.into_iter().map(|e| e.data).collect(),
+                    ));
                 }
                 StreamEvent::Refused { .. } | StreamEvent::Disconnected { .. } => {
                     waiting.remove(&agent);

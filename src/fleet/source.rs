@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::{Agent, Fleet};
-use crate::api::{AgentState, Check, CheckKind, CheckResult, UnixMillis, now_millis};
+use super::Fleet;
+use crate::api::{AgentState, AgentStatus, Check, CheckKind, CheckResult, UnixMillis, now_millis};
 use crate::collect::{Collected, Source};
 
 pub struct HubSource {
@@ -23,8 +23,7 @@ pub struct HubSource {
 const REACH_EVERY_MS: UnixMillis = 10_000;
 
 /// The hub's own check of one agent: is it up?
-fn reachability(agent: &Agent) -> (Check, CheckResult, AgentState) {
-    let status = agent.held().status.clone();
+fn reachability(status: &AgentStatus) -> (Check, CheckResult) {
     let mut check = Check::new(
         &format!("fleet:agent:{}", status.name),
         &format!("agent {}", status.name),
@@ -43,7 +42,7 @@ fn reachability(agent: &Agent) -> (Check, CheckResult, AgentState) {
         latency_ms: 0.0,
         output,
     };
-    (check, result, status.state)
+    (check, result)
 }
 
 impl HubSource {
@@ -78,21 +77,17 @@ impl Source for HubSource {
         });
         self.reached
             .retain(|name, _| agents.iter().any(|a| a.name() == name));
-        for agent in &agents {
-            let (check, result, state) = reachability(agent);
-            let last = self.reached.get(agent.name());
-            if last.is_none_or(|(at, was)| *was != state || now - at >= REACH_EVERY_MS) {
-                self.reached.insert(agent.name().to_string(), (now, state));
-                self.checks
-                    .entry(agent.name().to_string())
-                    .or_default()
-                    .insert(check.id.clone());
-                out.results.push((check, result));
-            }
-        }
         for agent in agents {
             let ids = self.checks.entry(agent.name().to_string()).or_default();
             let mut held = agent.held();
+            let state = held.status.state;
+            let last = self.reached.get(agent.name());
+            if last.is_none_or(|(at, was)| *was != state || now - at >= REACH_EVERY_MS) {
+                self.reached.insert(agent.name().to_string(), (now, state));
+                let (check, result) = reachability(&held.status);
+                ids.insert(check.id.clone());
+                out.results.push((check, result));
+            }
             out.nodes.extend(held.nodes.values().cloned());
             out.tasks.extend(held.tasks.values().cloned());
             out.samples.extend(held.samples.drain(..));

@@ -314,16 +314,15 @@ async fn trace(
     Ok(partial(Json(spans), &missing))
 }
 
-/// The header a hub's read carries when some agents could not answer:
-/// `NAME (why)`, comma-separated. The answer is the others'.
-pub const MISSING_AGENTS: &str = "x-day2top-missing-agents";
-
-/// A hub's answer, saying which agents it lacks.
+/// An answer, saying what it lacks (a hub's agents that could not answer,
+/// a Prometheus that did not) in `api::MISSING_HEADER`.
 fn partial(answer: impl IntoResponse, missing: &[String]) -> Response {
     let mut response = answer.into_response();
     let value = missing.join(", ");
     if let (false, Ok(value)) = (missing.is_empty(), header::HeaderValue::from_str(&value)) {
-        response.headers_mut().insert(MISSING_AGENTS, value);
+        response
+            .headers_mut()
+            .insert(crate::api::MISSING_HEADER, value);
     }
     response
 }
@@ -408,7 +407,7 @@ async fn metric_series(
         .unwrap_or_else(|| (span / 300).max(1000))
         .max(span / MAX_RANGE_POINTS);
     let matcher = Matcher::new(&filter).map_err(bad)?;
-    let (mut series, missing) = match &gw.fleet {
+    let (mut series, mut missing) = match &gw.fleet {
         Some(fleet) => fleet.series(&filter, from, to, step).await,
         None => (gw.store.series_range(&matcher, from, to, step), Vec::new()),
     };
@@ -416,7 +415,10 @@ async fn metric_series(
         let fleet = gw.fleet.is_some();
         match history.range(&filter, from, to, step, fleet).await {
             Ok(old) => series = crate::client::join_history(series, old),
-            Err(e) => tracing::warn!("series history: {e}"),
+            Err(e) => {
+                tracing::warn!("series history: {e}");
+                missing.push(format!("prometheus ({e})"));
+            }
         }
     }
     let range = Json(SeriesRange {
