@@ -5,6 +5,7 @@
 # beside issue 14's goals, and how the hub grows with the fleet.
 #
 #   benches/fleet.sh [AGENTS ...]      (default: 10 50 200)
+#   HUB_REFRESH_MS=250 benches/fleet.sh 200   (how often the hub reads its agents)
 #
 # Key → screen is timed from `tmux send-keys` until the pane shows the
 # change (polled with capture-pane: a few ms of tmux are included). A log
@@ -107,7 +108,7 @@ for agents in "${sizes[@]}"; do
     port=$((20000 + RANDOM % 20000))
     started=$(now_ms)
     XDG_STATE_HOME=$work/state "$bin" gateway --agents "$work/agents.toml" --listen "127.0.0.1:$port" \
-        --token-file "$work/hub-tokens.toml" >"$work/hub.log" 2>&1 &
+        --token-file "$work/hub-tokens.toml" --refresh-ms "${HUB_REFRESH_MS:-1000}" >"$work/hub.log" 2>&1 &
     hub=$!
     want=$((agents * nodes_each))
     whole=60000
