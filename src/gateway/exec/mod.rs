@@ -25,8 +25,8 @@ use axum::response::{IntoResponse, Response};
 use super::Shared;
 use super::request::{Actor, HttpError, operator, user_agent};
 use crate::api::{
-    ApiError, AuditKind, AuditRecord, Decision, ErrorCode, ExecRequest, ExecSession, Task,
-    now_millis,
+    ApiError, AuditKind, AuditRecord, Decision, ErrorCode, ExecRequest, ExecSession, ExecStatus,
+    Task, now_millis,
 };
 use target::Launch;
 
@@ -187,18 +187,21 @@ pub async fn start(
     }
 }
 
-/// The decision on an exec request, filling in the record as it learns.
-fn decide(
-    gw: &Shared,
+/// An exec request read, into the record, and the asker's token if it
+/// has the exec scope: the first steps of a decision, here or at a hub.
+fn read_request<'a>(
+    gw: &'a Shared,
     actor: &str,
-    task_id: &str,
     body: &[u8],
     record: &mut AuditRecord,
-) -> Result<(ExecRequest, Launch), ApiError> {
-    let bad = |m: String| ApiError::new(ErrorCode::BadRequest, m);
+) -> Result<(ExecRequest, &'a super::Token), ApiError> {
     let forbidden = |m: String| ApiError::new(ErrorCode::Forbidden, m);
-    let request: ExecRequest = serde_json::from_slice(body)
-        .map_err(|e| bad(format!("cannot read the exec request: {e}")))?;
+    let request: ExecRequest = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::BadRequest,
+            format!("cannot read the exec request: {e}"),
+        )
+    })?;
     record.cmd = request
         .cmd
         .iter()
@@ -213,6 +216,30 @@ fn decide(
     if !token.allows(super::Scope::Exec) {
         return Err(forbidden(format!("token {actor:?} lacks the exec scope")));
     }
+    Ok((request, token))
+}
+
+/// Writes a session's end into its record and the audit trail.
+fn audit_end(gw: &Shared, mut record: AuditRecord, status: &ExecStatus, bytes: (u64, u64)) {
+    record.end = Some(now_millis());
+    record.exit_code = status.exit_code;
+    record.signal = status.signal;
+    record.reason = status.reason.clone();
+    (record.bytes_in, record.bytes_out) = bytes;
+    gw.audit.record(record);
+}
+
+/// The decision on an exec request, filling in the record as it learns.
+fn decide(
+    gw: &Shared,
+    actor: &str,
+    task_id: &str,
+    body: &[u8],
+    record: &mut AuditRecord,
+) -> Result<(ExecRequest, Launch), ApiError> {
+    let bad = |m: String| ApiError::new(ErrorCode::BadRequest, m);
+    let forbidden = |m: String| ApiError::new(ErrorCode::Forbidden, m);
+    let (request, token) = read_request(gw, actor, body, record)?;
     target::check_request(&request).map_err(bad)?;
     let task: Task = gw.store.task(task_id).map(|(_, t)| t).ok_or_else(|| {
         ApiError::new(ErrorCode::NotFound, format!("no task with id {task_id:?}"))

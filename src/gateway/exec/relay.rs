@@ -18,7 +18,7 @@ use crate::api::{
 };
 use crate::client::{ClientError, ExecInput, ExecOutput};
 use crate::fleet::Fleet;
-use crate::gateway::{Scope, Shared};
+use crate::gateway::Shared;
 
 /// The hub's decision, then the agent's: `Err` with the reason either gave.
 pub async fn decide(
@@ -31,22 +31,7 @@ pub async fn decide(
 ) -> Result<(ExecRequest, Target), ApiError> {
     let bad = |m: String| ApiError::new(ErrorCode::BadRequest, m);
     let forbidden = |m: String| ApiError::new(ErrorCode::Forbidden, m);
-    let request: ExecRequest = serde_json::from_slice(body)
-        .map_err(|e| bad(format!("cannot read the exec request: {e}")))?;
-    record.cmd = request
-        .cmd
-        .iter()
-        .map(|a| a.chars().take(1024).collect())
-        .collect();
-    record.tty = request.tty;
-    record.env = request.env.keys().cloned().collect();
-    let token = gw
-        .tokens
-        .named(actor)
-        .ok_or_else(|| forbidden("the token is gone".into()))?;
-    if !token.allows(Scope::Exec) {
-        return Err(forbidden(format!("token {actor:?} lacks the exec scope")));
-    }
+    let (request, token) = super::read_request(gw, actor, body, record)?;
     let task: Task = gw.store.task(task_id).map(|(_, t)| t).ok_or_else(|| {
         ApiError::new(ErrorCode::NotFound, format!("no task with id {task_id:?}"))
     })?;
@@ -175,13 +160,7 @@ pub async fn run(
     // process if it still runs and audits the end on its side.
     drop(connection);
     tracing::info!(session = id, reason = %status.reason, "relayed exec ended");
-    record.end = Some(now_millis());
-    record.exit_code = status.exit_code;
-    record.signal = status.signal;
-    record.reason = status.reason.clone();
-    record.bytes_in = bytes_in;
-    record.bytes_out = bytes_out;
-    gw.audit.record(record);
+    super::audit_end(gw, record, &status, (bytes_in, bytes_out));
     let _ = send_status(&mut sink, &status, None).await;
     closing_handshake(&mut incoming).await;
 }

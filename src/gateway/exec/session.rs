@@ -88,10 +88,7 @@ pub async fn run(
                 .await;
             // Audited before the client hears: once it sees the end, so
             // does the audit trail.
-            record.end = Some(now_millis());
-            record.exit_code = status.exit_code;
-            record.reason = status.reason.clone();
-            gw.audit.record(record);
+            super::audit_end(gw, record, &status, (0, 0));
             let _ = send_status(&mut sink, &status, None).await;
             closing_handshake(&mut incoming).await;
             return;
@@ -221,13 +218,7 @@ pub async fn run(
     tracing::info!(session = id, reason = %status.reason, "exec ended");
     // Audited before the client hears: once it sees the end, so does the
     // audit trail.
-    record.end = Some(now_millis());
-    record.exit_code = status.exit_code;
-    record.signal = status.signal;
-    record.reason = status.reason.clone();
-    record.bytes_in = bytes_in;
-    record.bytes_out = bytes_out;
-    gw.audit.record(record);
+    super::audit_end(gw, record, &status, (bytes_in, bytes_out));
     // 1001 "going away" when the gateway stops, so the client can tell
     // that from a broken network.
     let close = shutting_down.then(|| axum::extract::ws::CloseFrame {
