@@ -31,8 +31,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn prometheus_scrapes_the_gateway_and_answers_a_query() {
+/// Whether the real Prometheus is here; says "skipped" when not (and
+/// fails when CI requires it).
+fn prometheus_here() -> bool {
     let found = Command::new("prometheus")
         .arg("--version")
         .output()
@@ -43,6 +44,34 @@ async fn prometheus_scrapes_the_gateway_and_answers_a_query() {
             "DAY2TOP_REQUIRE_PROMETHEUS is set but prometheus is missing"
         );
         eprintln!("skipped: prometheus is not installed");
+    }
+    found
+}
+
+/// Prometheus on a free loopback port with `dir/prometheus.yml`, its data
+/// in `dir/data`.
+fn start_prometheus(dir: &std::path::Path) -> (Running, u16) {
+    let port = free_port();
+    let child = Command::new("prometheus")
+        .arg(format!(
+            "--config.file={}",
+            dir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("prometheus starts");
+    (Running(child), port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_scrapes_the_gateway_and_answers_a_query() {
+    if !prometheus_here() {
         return;
     }
     let gw = gateway::start(
@@ -61,23 +90,7 @@ async fn prometheus_scrapes_the_gateway_and_answers_a_query() {
         gw.addr
     );
     std::fs::write(dir.join("prometheus.yml"), config).unwrap();
-    let port = free_port();
-    let _prometheus = Running(
-        Command::new("prometheus")
-            .arg(format!(
-                "--config.file={}",
-                dir.join("prometheus.yml").display()
-            ))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prometheus starts"),
-    );
+    let (_prometheus, port) = start_prometheus(&dir);
 
     // Until Prometheus has scraped: the demo's ten nodes, and the target up.
     let http = common::http();
@@ -118,16 +131,7 @@ async fn a_hub_reads_a_fleets_history_from_prometheus_through_an_agents_restart(
     use day2top::api::{SeriesRange, now_millis};
     use day2top::fleet::agents::AgentSpec;
     use day2top::fleet::{Fleet, HubSource};
-    let found = Command::new("prometheus")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("DAY2TOP_REQUIRE_PROMETHEUS").is_none(),
-            "DAY2TOP_REQUIRE_PROMETHEUS is set but prometheus is missing"
-        );
-        eprintln!("skipped: prometheus is not installed");
+    if !prometheus_here() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("day2top-prom-fleet-{}", std::process::id()));
@@ -163,23 +167,7 @@ async fn a_hub_reads_a_fleets_history_from_prometheus_through_an_agents_restart(
         dir.join("token").display(),
     );
     std::fs::write(dir.join("prometheus.yml"), config).unwrap();
-    let port = free_port();
-    let _prometheus = Running(
-        Command::new("prometheus")
-            .arg(format!(
-                "--config.file={}",
-                dir.join("prometheus.yml").display()
-            ))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("prometheus starts"),
-    );
+    let (_prometheus, port) = start_prometheus(&dir);
     let http = common::http();
     let query = |q: &str| {
         let q: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
