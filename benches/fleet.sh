@@ -80,19 +80,7 @@ for agents in "${sizes[@]}"; do
     wait_line c0 1 "live.*$want nodes" >/dev/null
     sleep 3
     c0=$(pane_pid c0)
-    tasks_ms=()
-    for _ in $(seq 1 20); do
-        t send-keys -t c0 ':tasks'
-        sleep 0.05
-        start=$(now_ms)
-        t send-keys -t c0 Enter
-        wait_line c0 2 "tasks" >/dev/null
-        tasks_ms+=($(($(now_ms) - start)))
-        start=$(now_ms)
-        t send-keys -t c0 Escape
-        wait_line c0 2 "^ cluster *$" >/dev/null
-        tasks_ms+=($(($(now_ms) - start)))
-    done
+    mapfile -t tasks_ms < <(tasks_and_back c0 20)
     t send-keys -t c0 ':tasks' Enter
     wait_line c0 2 "tasks" >/dev/null
     t send-keys -t c0 '/'

@@ -61,19 +61,7 @@ for size in "${sizes[@]}"; do
     gw_cpu1=$(cpu_over "$gw" 10)
 
     # Keys: :tasks and back, page down, sort, typing a filter.
-    tasks_ms=()
-    for _ in $(seq 1 25); do
-        t send-keys -t c0 ':tasks'
-        sleep 0.05
-        start=$(now_ms)
-        t send-keys -t c0 Enter
-        wait_line c0 2 "tasks" >/dev/null
-        tasks_ms+=($(($(now_ms) - start)))
-        start=$(now_ms)
-        t send-keys -t c0 Escape
-        wait_line c0 2 "^ cluster *$" >/dev/null
-        tasks_ms+=($(($(now_ms) - start)))
-    done
+    mapfile -t tasks_ms < <(tasks_and_back c0 25)
     t send-keys -t c0 ':tasks' Enter
     wait_line c0 2 "tasks" >/dev/null
     sleep 1

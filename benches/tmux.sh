@@ -58,3 +58,20 @@ cpu_over() {
     b=$(cpu_ticks "$pid")
     awk -v d=$((b - a)) -v s="$secs" -v hz="$ticks" 'BEGIN { printf "%.1f", 100 * d / hz / s }'
 }
+# `:tasks` Enter and Esc back, $2 times each, in session $1: the ms each
+# key took until the screen showed it, one a line.
+tasks_and_back() {
+    local session=$1 start
+    for _ in $(seq 1 "$2"); do
+        t send-keys -t "$session" ':tasks'
+        sleep 0.05
+        start=$(now_ms)
+        t send-keys -t "$session" Enter
+        wait_line "$session" 2 "tasks" >/dev/null
+        echo $(($(now_ms) - start))
+        start=$(now_ms)
+        t send-keys -t "$session" Escape
+        wait_line "$session" 2 "^ cluster *$" >/dev/null
+        echo $(($(now_ms) - start))
+    done
+}

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::fleet::{assert_exactly_once_per_agent, collect_per_agent};
+use common::fleet::{assert_exactly_once_per_agent, collect_per_agent, otlp_json, run_to_end};
 use common::*;
 use day2top::api::{AgentState, AgentStatus, Filter, Node, Record, ServerMsg, Topic};
 use day2top::client::{Client, Endpoint, StreamEvent, Subscription};
@@ -402,27 +402,9 @@ async fn exec_agent(addr: SocketAddr) -> RunningGateway {
     gateway::start(config, agent_source()).await.unwrap()
 }
 
-/// OTLP/JSON: spans of one trace, as an instrumented service sends them.
-fn otlp_json(service: &str, trace: &str, spans: &[(&str, Option<&str>, &str)]) -> String {
-    let spans: Vec<String> = spans
-        .iter()
-        .map(|(id, parent, name)| {
-            format!(
-                r#"{{"traceId":"{trace}","spanId":"{id}","parentSpanId":"{}","name":"{name}","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000500000000"}}"#,
-                parent.unwrap_or("")
-            )
-        })
-        .collect();
-    format!(
-        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{service}"}}}}]}},"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
-        spans.join(",")
-    )
-}
-
 #[tokio::test]
 async fn exec_and_traces_go_through_the_hub_to_the_agents_that_own_them() {
     use day2top::api::{AuditRecord, Decision, ExecRequest, Span, TaskState, TraceSummary};
-    use day2top::client::ExecOutput;
     use day2top::gateway::{Scope, Token, Tokens};
     let dir = Dir::new("fleet-exec");
     let (a1, a2) = (exec_agent(addr(22)).await, exec_agent(addr(23)).await);
@@ -481,19 +463,9 @@ async fn exec_and_traces_go_through_the_hub_to_the_agents_that_own_them() {
         user: None,
     };
     let mut session = as_operator.exec(&task.id, &request).await.unwrap();
-    let mut out = Vec::new();
-    let status = loop {
-        match tokio::time::timeout(Duration::from_secs(10), session.output.recv())
-            .await
-            .expect("output within 10 s")
-        {
-            Some(ExecOutput::Stdout(b)) => out.extend(b),
-            Some(ExecOutput::Exited(status)) => break status,
-            Some(other) => panic!("{other:?}"),
-            None => panic!("the session ended without a status"),
-        }
-    };
-    assert_eq!(String::from_utf8_lossy(&out), "through the hub\n");
+    let (out, err, status) = run_to_end(&mut session).await;
+    assert_eq!(out, "through the hub\n");
+    assert_eq!(err, "");
     assert_eq!(status.exit_code, Some(7));
     let audit_of = |url: String, token: &'static str| async move {
         let c = Client::new(Endpoint {

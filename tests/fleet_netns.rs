@@ -13,10 +13,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::fleet::{assert_exactly_once_per_agent, collect_per_agent};
+use common::fleet::{assert_exactly_once_per_agent, collect_per_agent, otlp_json, run_to_end};
 use common::*;
 use day2top::api::{AgentState, AgentStatus, AuditRecord, ExecRequest, Filter, Node, Span, Topic};
-use day2top::client::{Client, Endpoint, ExecOutput, Subscription};
+use day2top::client::{Client, Endpoint, Subscription};
 
 const HUB_TOKEN: &str = "hub-on-agents-0123456789";
 const OPERATOR: &str = "operator-of-the-hub-0123456789";
@@ -343,19 +343,7 @@ async fn three_hosts_in_namespaces_behind_a_hub() {
         .exec(&task.id, &request)
         .await
         .expect("exec through the hub");
-    let mut out = Vec::new();
-    let status = loop {
-        match tokio::time::timeout(Duration::from_secs(10), session.output.recv())
-            .await
-            .expect("output within 10 s")
-        {
-            Some(ExecOutput::Stdout(b)) => out.extend(b),
-            Some(ExecOutput::Exited(status)) => break status,
-            Some(_) => {}
-            None => panic!("no status"),
-        }
-    };
-    let out = String::from_utf8_lossy(&out);
+    let (out, _, status) = run_to_end(&mut session).await;
     assert!(out.contains("10.77.3.2"), "ran on host 3: {out}");
     assert!(
         !out.contains("10.77.1.") && !out.contains("10.77.2."),
@@ -398,12 +386,10 @@ async fn three_hosts_in_namespaces_behind_a_hub() {
     // One trace, its spans sent to hosts 1 and 2, is one trace at the hub.
     let trace = "0af7651916cd43dd8448eb211c80319c";
     for (i, span, parent, service) in [
-        (1, "00f067aa0ba902b7", "", "frontend"),
-        (2, "b7ad6b7169203331", "00f067aa0ba902b7", "payments"),
+        (1, "00f067aa0ba902b7", None, "frontend"),
+        (2, "b7ad6b7169203331", Some("00f067aa0ba902b7"), "payments"),
     ] {
-        let body = format!(
-            r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{service}"}}}}]}},"scopeSpans":[{{"spans":[{{"traceId":"{trace}","spanId":"{span}","parentSpanId":"{parent}","name":"op","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000100000000"}}]}}]}}]}}"#
-        );
+        let body = otlp_json(service, trace, &[(span, parent, "op")]);
         let tls = day2top::client::tls_config(Some(&dir.join(format!("h{i}/ca.pem")))).unwrap();
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured((*tls).clone())

@@ -48,6 +48,16 @@ fn prometheus_here() -> bool {
     found
 }
 
+/// The first value of an instant query's answer, if Prometheus has one.
+async fn query(port: u16, q: &str) -> Option<f64> {
+    let q: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
+    let request = common::http().get(format!("http://127.0.0.1:{port}/api/v1/query?query={q}"));
+    let body: Value = request.send().await.ok()?.json().await.ok()?;
+    body["data"]["result"][0]["value"][1]
+        .as_str()
+        .and_then(|v| v.parse::<f64>().ok())
+}
+
 /// Prometheus on a free loopback port with `dir/prometheus.yml`, its data
 /// in `dir/data`.
 fn start_prometheus(dir: &std::path::Path) -> (Running, u16) {
@@ -93,22 +103,11 @@ async fn prometheus_scrapes_the_gateway_and_answers_a_query() {
     let (_prometheus, port) = start_prometheus(&dir);
 
     // Until Prometheus has scraped: the demo's ten nodes, and the target up.
-    let http = common::http();
-    let query = |q: &str| {
-        let q: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
-        let request = http.get(format!("http://127.0.0.1:{port}/api/v1/query?query={q}"));
-        async move {
-            let body: Value = request.send().await.ok()?.json().await.ok()?;
-            body["data"]["result"][0]["value"][1]
-                .as_str()
-                .and_then(|v| v.parse::<f64>().ok())
-        }
-    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let up = query("up{job=\"day2top\"}").await;
-        let nodes = query("day2top_nodes").await;
-        let cpu = query("count(day2top_node_cpu_percent)").await;
+        let up = query(port, "up{job=\"day2top\"}").await;
+        let nodes = query(port, "day2top_nodes").await;
+        let cpu = query(port, "count(day2top_node_cpu_percent)").await;
         if up == Some(1.0) && nodes == Some(10.0) && cpu == Some(10.0) {
             break;
         }
@@ -168,22 +167,11 @@ async fn a_hub_reads_a_fleets_history_from_prometheus_through_an_agents_restart(
     );
     std::fs::write(dir.join("prometheus.yml"), config).unwrap();
     let (_prometheus, port) = start_prometheus(&dir);
-    let http = common::http();
-    let query = |q: &str| {
-        let q: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
-        let request = http.get(format!("http://127.0.0.1:{port}/api/v1/query?query={q}"));
-        async move {
-            let body: Value = request.send().await.ok()?.json().await.ok()?;
-            body["data"]["result"][0]["value"][1]
-                .as_str()
-                .and_then(|v| v.parse::<f64>().ok())
-        }
-    };
     // Six node series (two a host), each scraped a few times.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let series = query("count(day2top_node_cpu_percent)").await;
-        let fewest = query("min(count_over_time(day2top_node_cpu_percent[1m]))").await;
+        let series = query(port, "count(day2top_node_cpu_percent)").await;
+        let fewest = query(port, "min(count_over_time(day2top_node_cpu_percent[1m]))").await;
         if series == Some(6.0) && fewest.is_some_and(|n| n >= 4.0) {
             break;
         }

@@ -19,6 +19,21 @@ pub fn collected_name(name: &str) -> String {
     }
 }
 
+/// A label value as the exposition (and PromQL) quote it: in double
+/// quotes, with `\\`, `"` and newlines escaped.
+pub fn push_quoted(out: &mut String, value: &str) {
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 /// A metric or label name as Prometheus allows it: `[a-zA-Z_][a-zA-Z0-9_]*`.
 pub fn sanitize(name: &str) -> String {
     let mut out: String = name

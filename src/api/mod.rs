@@ -19,7 +19,7 @@ mod trace;
 pub use audit::*;
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use exec::*;
-pub use exposition::{collected_name, sanitize};
+pub use exposition::{collected_name, push_quoted, sanitize};
 pub use fleet::*;
 pub use health::*;
 pub use labels::Labels;

@@ -13,7 +13,7 @@ use super::Shared;
 use super::filter::Matcher;
 use super::stats::GatewayStats;
 use super::store::TopicStats;
-use crate::api::{collected_name, sanitize};
+use crate::api::{collected_name, push_quoted, sanitize};
 
 pub async fn exposition(State(gw): State<Arc<Shared>>) -> impl IntoResponse {
     (
@@ -393,16 +393,8 @@ fn write_labels<'a>(out: &mut String, labels: impl Iterator<Item = (&'a str, &'a
         first = false;
         out.push_str(&key);
         written.push(key);
-        out.push_str("=\"");
-        for c in value.chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '"' => out.push_str("\\\""),
-                '\n' => out.push_str("\\n"),
-                c => out.push(c),
-            }
-        }
-        out.push('"');
+        out.push('=');
+        push_quoted(out, value);
     }
     if !first {
         out.push('}');

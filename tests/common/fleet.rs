@@ -63,3 +63,44 @@ pub fn assert_exactly_once_per_agent(
         );
     }
 }
+
+/// OTLP/JSON: spans of one trace, as an instrumented service sends them.
+pub fn otlp_json(service: &str, trace: &str, spans: &[(&str, Option<&str>, &str)]) -> String {
+    let spans: Vec<String> = spans
+        .iter()
+        .map(|(id, parent, name)| {
+            format!(
+                r#"{{"traceId":"{trace}","spanId":"{id}","parentSpanId":"{}","name":"{name}","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000500000000"}}"#,
+                parent.unwrap_or("")
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{service}"}}}}]}},"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+        spans.join(",")
+    )
+}
+
+/// What an exec session printed (stdout, stderr) and how it ended; within
+/// 10 s of each output.
+pub async fn run_to_end(
+    session: &mut day2top::client::ExecConnection,
+) -> (String, String, day2top::api::ExecStatus) {
+    use day2top::client::ExecOutput;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), session.output.recv())
+            .await
+            .expect("output within 10 s")
+        {
+            Some(ExecOutput::Stdout(b)) => out.extend(b),
+            Some(ExecOutput::Stderr(b)) => err.extend(b),
+            Some(ExecOutput::Exited(status)) => {
+                let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+                return (text(out), text(err), status);
+            }
+            Some(ExecOutput::Lost(why)) => panic!("the session broke: {why}"),
+            None => panic!("the session ended without a status"),
+        }
+    }
+}
