@@ -50,25 +50,42 @@ fn folder(glob: &str) -> PathBuf {
 }
 
 impl DirWatch {
-    /// Watches the folders of `globs`; `None` when none can be watched.
-    pub fn new(globs: &[String]) -> Option<DirWatch> {
-        let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK).ok()?;
+    /// Watches the folders of `globs`; why not, when none can be watched
+    /// (the caller then reads on its timed pass only).
+    pub fn new(globs: &[String]) -> Result<DirWatch, String> {
+        let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK).map_err(|e| {
+            if e == rustix::io::Errno::MFILE {
+                // Every process of a user shares this limit (128 by
+                // default): many gateways on one host, or many inotify
+                // users, reach it.
+                "no inotify instance left (fs.inotify.max_user_instances reached; raise it with sysctl)".to_string()
+            } else {
+                format!("inotify: {e}")
+            }
+        })?;
         let mask = WatchFlags::MODIFY
             | WatchFlags::CREATE
             | WatchFlags::MOVED_TO
             | WatchFlags::CLOSE_WRITE;
         let mut folders = HashMap::new();
+        let mut refused = None;
         for glob in globs {
             let dir = folder(glob);
-            if let Ok(wd) = inotify::add_watch(&fd, &dir, mask) {
-                folders.insert(wd, dir);
+            match inotify::add_watch(&fd, &dir, mask) {
+                Ok(wd) => {
+                    folders.insert(wd, dir);
+                }
+                Err(e) => refused = Some(format!("cannot watch {}: {e}", dir.display())),
             }
         }
         let patterns = globs
             .iter()
             .filter_map(|g| glob::Pattern::new(g).ok())
             .collect();
-        (!folders.is_empty()).then_some(DirWatch {
+        if folders.is_empty() {
+            return Err(refused.unwrap_or_else(|| "no folder to watch".into()));
+        }
+        Ok(DirWatch {
             fd,
             folders,
             patterns,
@@ -122,6 +139,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let log = dir.join("a.log");
         std::fs::write(&log, "").unwrap();
+        let missing = DirWatch::new(&[format!("{}/none/*.log", dir.display())]);
+        assert!(missing.err().unwrap().starts_with("cannot watch"));
         let watch = DirWatch::new(&[format!("{}/*.log", dir.display())]).unwrap();
         assert_eq!(watch.wait(Duration::from_millis(10)), None, "nothing yet");
         std::fs::write(&log, "line\n").unwrap();

@@ -108,7 +108,13 @@ impl Sources {
         }));
         let stop = self.stopper();
         self.spawn("log-files", move || {
-            let watch = DirWatch::new(&globs);
+            let watch = DirWatch::new(&globs)
+                .inspect_err(|why| {
+                    // Lines still arrive, a timed pass later: say so.
+                    tracing::warn!("log files: {why}; reading every {FILE_POLL:?} instead");
+                    store.set_log_source(&name, &format!("following, every {FILE_POLL:?}: {why}"));
+                })
+                .ok();
             let mut tailer = FileTailer::new(globs, node, registry);
             let mut out: Vec<LogEntry> = Vec::new();
             // Files a watch saw written since the last read; `None`: look
