@@ -103,6 +103,22 @@ pub struct SourceArgs {
     /// Use the simulated demo cluster instead of this host.
     #[arg(long)]
     pub demo: bool,
+    /// Watch a Kubernetes cluster through its API server, with your
+    /// kubeconfig as kubectl uses it (in a pod: its service account).
+    #[arg(long, conflicts_with = "demo")]
+    pub kube: bool,
+    /// The kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).
+    #[arg(long, value_name = "FILE", requires = "kube")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: its current context).
+    #[arg(long, value_name = "NAME", requires = "kube")]
+    pub kube_context: Option<String>,
+    /// Watch pods and events in this namespace (default: the context's).
+    #[arg(short = 'n', long, value_name = "NAMESPACE", requires = "kube")]
+    pub namespace: Option<String>,
+    /// Watch pods and events in every namespace.
+    #[arg(short = 'A', long, requires = "kube", conflicts_with = "namespace")]
+    pub all_namespaces: bool,
     /// The demo cluster's random seed: the same seed gives the same cluster.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -317,11 +333,11 @@ pub struct GatewayArgs {
 
 /// The source flags over the `[gateway]` keys: the cluster source, and
 /// the log sources and limits put into `config`.
-pub fn sources(
+pub async fn sources(
     args: &SourceArgs,
     cfg: &GatewaySection,
     config: &mut GatewayConfig,
-) -> Box<dyn Source> {
+) -> Result<Box<dyn Source>, String> {
     config.refresh =
         Duration::from_millis(args.refresh_ms.or(cfg.refresh_ms).unwrap_or(1000).max(50));
     config.prometheus = args.prometheus.clone().or(cfg.prometheus.clone());
@@ -341,7 +357,8 @@ pub fn sources(
     .iter()
     .map(|g| config::expand_glob(g))
     .collect();
-    let demo = args.demo || cfg.demo.unwrap_or(false);
+    let kube = args.kube || cfg.kube.unwrap_or(false);
+    let demo = !kube && (args.demo || cfg.demo.unwrap_or(false));
     let journal = JournalConfig {
         dir: args
             .journal_dir
@@ -359,9 +376,12 @@ pub fn sources(
         backfill: None,
     };
     let asked_for = journal.dir.is_some() || !journal.files.is_empty();
-    let wanted = !args.no_journal && cfg.journal.unwrap_or(true) && (asked_for || !demo);
+    let wanted = !args.no_journal && cfg.journal.unwrap_or(true) && (asked_for || !demo && !kube);
     config.journal = wanted.then_some(journal);
-    if demo {
+    if kube {
+        return kube_source(args, cfg).await;
+    }
+    Ok(if demo {
         let defaults = DemoConfig::default();
         Box::new(DemoSource::new(DemoConfig {
             seed: args.seed.or(cfg.seed).unwrap_or(defaults.seed),
@@ -378,7 +398,30 @@ pub fn sources(
         }))
     } else {
         Box::new(HostSource::new())
-    }
+    })
+}
+
+/// The Kubernetes cluster `--kube` and its flags name, watched.
+#[cfg(feature = "kube")]
+async fn kube_source(args: &SourceArgs, cfg: &GatewaySection) -> Result<Box<dyn Source>, String> {
+    use day2top::kubernetes::{Kube, KubeOptions, KubeSource};
+    let options = KubeOptions {
+        kubeconfig: args
+            .kubeconfig
+            .clone()
+            .or(cfg.kubeconfig.clone())
+            .map(|p| expand(&p)),
+        context: args.kube_context.clone().or(cfg.kube_context.clone()),
+        namespace: args.namespace.clone().or(cfg.namespace.clone()),
+        all_namespaces: args.all_namespaces || cfg.all_namespaces.unwrap_or(false),
+    };
+    let kube = Kube::start(&options).await?;
+    Ok(Box::new(KubeSource::new(kube)))
+}
+
+#[cfg(not(feature = "kube"))]
+async fn kube_source(_: &SourceArgs, _: &GatewaySection) -> Result<Box<dyn Source>, String> {
+    Err("this day2top was built without Kubernetes (the `kube` cargo feature): build it with `cargo build --release --features kube`".into())
 }
 
 pub fn context_from(

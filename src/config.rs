@@ -85,6 +85,14 @@ pub struct GatewaySection {
     /// Agents listed here instead of in a file (`[[gateway.agent]]`), read at start.
     #[serde(default)]
     pub agent: Vec<crate::fleet::agents::AgentSpec>,
+    /// `--kube`: watch a Kubernetes cluster through its API server.
+    pub kube: Option<bool>,
+    pub kubeconfig: Option<PathBuf>,
+    pub kube_context: Option<String>,
+    /// `-n`: the one namespace pods and events are watched in.
+    pub namespace: Option<String>,
+    /// `-A`: every namespace.
+    pub all_namespaces: Option<bool>,
 }
 
 pub fn project_dirs() -> Option<directories::ProjectDirs> {

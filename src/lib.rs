@@ -20,5 +20,8 @@ pub mod gateway;
 /// outside; shared by the fuzz targets and the property tests.
 #[doc(hidden)]
 pub mod invariants;
+/// A Kubernetes cluster through its API server, as a gateway's source.
+#[cfg(feature = "kube")]
+pub mod kubernetes;
 pub mod memory;
 pub mod tui;

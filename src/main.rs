@@ -157,15 +157,13 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
 
     // The configured contexts; one whose token cannot be read is left out
     // (and logged) unless it is the one asked for.
-    let wanted =
-        args.connect
-            .context
-            .clone()
-            .or(if args.connect.gateway.is_none() && !args.sources.demo {
-                cfg.default_context.clone()
-            } else {
-                None
-            });
+    let wanted = args.connect.context.clone().or(
+        if args.connect.gateway.is_none() && !args.sources.demo && !args.sources.kube {
+            cfg.default_context.clone()
+        } else {
+            None
+        },
+    );
     let mut contexts = Vec::new();
     for (name, def) in &cfg.context {
         match context_from(
@@ -205,14 +203,14 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
         side_listeners(&args.sources, &cfg.gateway, &mut gw_config, (None, None))?;
         gw_config.store_limits.series = series_limits(&args.sources, &cfg.gateway)?;
         gw_config.checks = checks(&args.sources, &cfg.gateway)?;
-        let source = sources(&args.sources, &cfg.gateway, &mut gw_config);
-        let name = if source.kind() == "demo" {
-            "demo"
-        } else {
-            "local"
+        let source = sources(&args.sources, &cfg.gateway, &mut gw_config).await?;
+        let name = match source.kind() {
+            "demo" => "demo".to_string(),
+            "kube" => source.cluster_name(),
+            _ => "local".to_string(),
         };
         let gw = gateway::start(gw_config, source).await?;
-        contexts.push(embedded_context(name, &gw, args.readonly));
+        contexts.push(embedded_context(&name, &gw, args.readonly));
         embedded = Some(gw);
         contexts.len() - 1
     };
@@ -272,6 +270,9 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
         gw_config.max_streams_per_token = n.max(1);
     }
     let fleet = fleet(args.agents.as_deref(), &cfg)?;
+    if fleet.is_some() && (args.sources.kube || cfg.kube.unwrap_or(false)) {
+        return Err("--agents and --kube are two sources of one gateway: run a gateway for each (a hub can list the kube gateway as an agent)".into());
+    }
     // A hub's own listeners and sources are off unless asked for: its
     // agents take statsd, OTLP and the journal on their hosts.
     let local = |port| Some(SocketAddr::from(([127, 0, 0, 1], port)));
@@ -282,7 +283,7 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
     side_listeners(&args.sources, &cfg, &mut gw_config, defaults)?;
     gw_config.store_limits.series = series_limits(&args.sources, &cfg)?;
     gw_config.checks = checks(&args.sources, &cfg)?;
-    let mut source = sources(&args.sources, &cfg, &mut gw_config);
+    let mut source = sources(&args.sources, &cfg, &mut gw_config).await?;
     if let Some(fleet) = fleet {
         if gw_config
             .journal

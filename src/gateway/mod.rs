@@ -18,7 +18,7 @@ mod sources;
 mod stats;
 mod store;
 mod stream;
-mod tls;
+pub mod tls;
 mod topic;
 mod traces;
 

@@ -1,0 +1,103 @@
+//! A Kubernetes cluster as a source: nodes, pods and events watched
+//! through the API server with the operator's kubeconfig (so the cluster's
+//! RBAC and audit apply), mapped into day2top's model. See DESIGN.md,
+//! "Kubernetes".
+
+pub mod connect;
+pub mod events;
+pub mod map;
+pub mod quantity;
+mod source;
+mod watch;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::task::JoinHandle;
+
+pub use connect::KubeOptions;
+pub use source::KubeSource;
+
+use crate::api::{LogEntry, Node, Task};
+
+/// Events held between two reads of the source; more are dropped and
+/// counted (a cluster in a storm makes thousands a second).
+const MAX_EVENTS_QUEUED: usize = 10_000;
+
+/// One cluster, as its watches last saw it.
+pub struct Kube {
+    pub client: kube::Client,
+    /// The API server's URL.
+    pub server: String,
+    /// The namespace pods and events are watched in; `None`: all.
+    pub namespace: Option<String>,
+    /// The kubeconfig context (or `in-cluster`): the cluster's name.
+    pub context: String,
+    held: Mutex<Held>,
+    watches: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// How one watch stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WatchState {
+    Listing,
+    Watching,
+    /// The last attempt failed (the watch retries with backoff).
+    Failing(String),
+}
+
+#[derive(Default)]
+pub struct Held {
+    pub nodes: HashMap<String, Node>,
+    pub tasks: HashMap<String, Arc<Task>>,
+    /// Events not yet read by the source, oldest first.
+    pub events: VecDeque<LogEntry>,
+    pub events_dropped: u64,
+    /// Each watch (`nodes`, `pods`, `events`) and how it stands.
+    pub watches: BTreeMap<&'static str, WatchState>,
+}
+
+impl Held {
+    fn push_event(&mut self, entry: LogEntry) {
+        if self.events.len() >= MAX_EVENTS_QUEUED {
+            self.events.pop_front();
+            self.events_dropped += 1;
+        }
+        self.events.push_back(entry);
+    }
+}
+
+impl Kube {
+    /// Connects with `options` and starts watching; the first lists arrive
+    /// in the background.
+    pub async fn start(options: &KubeOptions) -> Result<Arc<Kube>, String> {
+        let connected = connect::connect(options).await?;
+        let kube = Arc::new(Kube {
+            client: connected.client,
+            server: connected.server,
+            namespace: connected.namespace,
+            context: connected.context,
+            held: Mutex::new(Held::default()),
+            watches: Mutex::new(Vec::new()),
+        });
+        let handles = watch::start(&kube);
+        *kube.watches.lock().unwrap_or_else(|p| p.into_inner()) = handles;
+        Ok(kube)
+    }
+
+    pub fn held(&self) -> MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Stops every watch.
+    pub fn stop(&self) {
+        for handle in self
+            .watches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+        {
+            handle.abort();
+        }
+    }
+}

@@ -1,0 +1,454 @@
+//! day2top on a Kubernetes cluster, against the fake API server of
+//! tests/common/kube_api (the one test double allowed: a real API server
+//! cannot run here), and `kubectl` against the same fake to show that it
+//! speaks the protocol client-go speaks.
+
+#![cfg(feature = "kube")]
+
+mod common;
+#[path = "common/kube_api/mod.rs"]
+mod kube_api;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{demo_config, get_json, poll_until};
+use day2top::api::{Check, Health, LogEntry, Node, Task, TaskState};
+use day2top::gateway::{self, RunningGateway};
+use day2top::kubernetes::{Kube, KubeOptions, KubeSource};
+use kube_api::{FakeKube, Kind, objects};
+use serde_json::Value;
+
+#[derive(serde::Deserialize)]
+struct Items<T> {
+    items: Vec<T>,
+}
+
+/// A cluster of three nodes (one not ready), kube-system's recorded pods,
+/// and a namespace `shop` with a running, a crash-looping and an
+/// unschedulable pod.
+async fn cluster() -> FakeKube {
+    let fake = FakeKube::start().await;
+    fake.put(
+        Kind::Nodes,
+        objects::node("v1.34-control-plane", true, true),
+    );
+    fake.put(Kind::Nodes, objects::node("worker-1", true, false));
+    fake.put(Kind::Nodes, objects::node("worker-2", false, false));
+    for pod in objects::recorded_pods() {
+        fake.put(Kind::Pods, pod);
+    }
+    fake.put(
+        Kind::Pods,
+        objects::pod("shop", "web-5d8f7c9b4-abcde", "worker-1"),
+    );
+    fake.put(
+        Kind::Pods,
+        objects::crash_looping(objects::pod("shop", "cart-5d8f7c9b4-xyz12", "worker-1"), 5),
+    );
+    fake.put(
+        Kind::Pods,
+        objects::unschedulable(objects::pod("shop", "big-5d8f7c9b4-qqqqq", "")),
+    );
+    fake.put(
+        Kind::Events,
+        objects::pod_event(
+            "shop",
+            "cart-5d8f7c9b4-xyz12",
+            "Warning",
+            "BackOff",
+            "Back-off restarting failed container cart in pod cart-5d8f7c9b4-xyz12",
+            1,
+        ),
+    );
+    fake
+}
+
+async fn gateway_on(
+    fake: &FakeKube,
+    dir: &std::path::Path,
+    namespace: Option<&str>,
+) -> (RunningGateway, Arc<Kube>) {
+    let kube = Kube::start(&KubeOptions {
+        kubeconfig: Some(fake.kubeconfig(dir, "shop")),
+        context: None,
+        namespace: namespace.map(String::from),
+        all_namespaces: namespace.is_none(),
+    })
+    .await
+    .expect("connects to the fake API server");
+    let gw = gateway::start(
+        demo_config("127.0.0.1:0".parse().unwrap()),
+        Box::new(KubeSource::new(kube.clone())),
+    )
+    .await
+    .unwrap();
+    (gw, kube)
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("day2top-kube-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn tasks(gw: &RunningGateway) -> Vec<Task> {
+    get_json::<Items<Task>>(&format!("{}/api/v1/tasks", gw.url))
+        .await
+        .items
+}
+
+#[tokio::test]
+async fn a_cluster_is_nodes_and_tasks_with_the_reasons_an_operator_acts_on() {
+    let fake = cluster().await;
+    let dir = temp_dir("tables");
+    let (gw, _kube) = gateway_on(&fake, &dir, None).await;
+    let all = poll_until("every pod as a task", Duration::from_secs(20), || async {
+        let all = tasks(&gw).await;
+        (all.len() == 11).then_some(all)
+    })
+    .await;
+    let task = |name: &str| all.iter().find(|t| t.name == name).unwrap().clone();
+
+    let web = task("web-5d8f7c9b4-abcde");
+    assert_eq!(web.id, "shop/web-5d8f7c9b4-abcde");
+    assert_eq!(web.state, TaskState::Running);
+    assert_eq!(web.health, Health::Healthy);
+    assert_eq!(web.group, "Deployment/web");
+    assert_eq!(web.node_id, "worker-1");
+    assert_eq!(web.version, "v1.12.1");
+    assert_eq!(web.labels["namespace"], "shop");
+    assert_eq!(web.labels["ready"], "1/1");
+    assert_eq!(web.mem_limit, 170 << 20);
+
+    let cart = task("cart-5d8f7c9b4-xyz12");
+    assert_eq!(cart.state, TaskState::Running);
+    assert_eq!(cart.health, Health::Unhealthy);
+    assert_eq!(cart.labels["reason"], "CrashLoopBackOff");
+    assert_eq!(cart.labels["restarts"], "5");
+    assert_eq!(cart.labels["ready"], "0/1");
+
+    let big = task("big-5d8f7c9b4-qqqqq");
+    assert_eq!(big.state, TaskState::Staging);
+    assert_eq!(
+        big.labels["reason"],
+        "0/3 nodes are available: 3 Insufficient memory."
+    );
+
+    assert_eq!(task("kube-proxy-wrml5").group, "DaemonSet/kube-proxy");
+    assert_eq!(
+        task("etcd-v1.34-control-plane").group,
+        "Node/v1.34-control-plane"
+    );
+
+    let nodes = get_json::<Items<Node>>(&format!("{}/api/v1/nodes", gw.url))
+        .await
+        .items;
+    assert_eq!(nodes.len(), 3);
+    let node = |id: &str| nodes.iter().find(|n| n.id == id).unwrap().clone();
+    let cp = node("v1.34-control-plane");
+    assert_eq!(cp.role, "control-plane");
+    assert_eq!(cp.health, Health::Healthy);
+    assert_eq!(cp.capacity.cpus, 8.0);
+    assert_eq!(cp.capacity.mem_bytes, 32827104 * 1024);
+    assert_eq!(cp.labels["kubelet"], "v1.34.0");
+    assert_eq!(
+        cp.labels["taints"],
+        "node-role.kubernetes.io/control-plane:NoSchedule"
+    );
+    assert_eq!(cp.address, "172.18.0.4");
+    let down = node("worker-2");
+    assert_eq!(down.health, Health::Unknown);
+    assert_eq!(
+        down.labels["not_ready"],
+        "Kubelet stopped posting node status."
+    );
+    assert_eq!(node("worker-1").role, "worker");
+
+    // The warning event: a kube-events line at priority 4, and a line in
+    // the pod's history.
+    let (_, logs) = common::read_logs(&gw.url, "limit=100").await;
+    let event: &LogEntry = logs
+        .iter()
+        .find(|e| e.identifier.as_deref() == Some("kube-events"))
+        .expect("the event as a log entry");
+    assert_eq!(event.priority, 4);
+    assert_eq!(event.task.as_deref(), Some("shop/cart-5d8f7c9b4-xyz12"));
+    assert_eq!(event.node, "worker-1");
+    assert!(
+        event
+            .message
+            .starts_with("Pod/cart-5d8f7c9b4-xyz12: BackOff: Back-off restarting")
+    );
+    let cart = task("cart-5d8f7c9b4-xyz12");
+    assert!(
+        cart.statuses
+            .iter()
+            .any(|s| s.message.starts_with("BackOff:")),
+        "{:?}",
+        cart.statuses
+    );
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn changes_arrive_through_the_watch_and_a_410_relists() {
+    let fake = cluster().await;
+    let dir = temp_dir("watch");
+    let (gw, _kube) = gateway_on(&fake, &dir, Some("shop")).await;
+    poll_until("shop's three pods", Duration::from_secs(20), || async {
+        (tasks(&gw).await.len() == 3).then_some(())
+    })
+    .await;
+    fake.put(
+        Kind::Pods,
+        objects::pod("shop", "web-5d8f7c9b4-fghij", "worker-1"),
+    );
+    fake.delete(Kind::Pods, "shop/big-5d8f7c9b4-qqqqq");
+    // Another namespace is not watched.
+    fake.put(
+        Kind::Pods,
+        objects::pod("other", "web-5d8f7c9b4-zzzzz", "worker-1"),
+    );
+    poll_until(
+        "the new pod in, the deleted one out",
+        Duration::from_secs(20),
+        || async {
+            let names: Vec<String> = tasks(&gw).await.into_iter().map(|t| t.name).collect();
+            (names.contains(&"web-5d8f7c9b4-fghij".to_string())
+                && !names.contains(&"big-5d8f7c9b4-qqqqq".to_string()))
+            .then_some(())
+        },
+    )
+    .await;
+    assert!(
+        !tasks(&gw)
+            .await
+            .iter()
+            .any(|t| t.labels["namespace"] == "other")
+    );
+
+    // The history is compacted and every watch cut: the resumed watch gets
+    // 410 Gone, the source lists again, and what changed meanwhile (a pod
+    // deleted) is seen.
+    let lists_before = pod_lists(&fake);
+    fake.compact();
+    fake.delete(Kind::Pods, "shop/web-5d8f7c9b4-abcde");
+    poll_until(
+        "the deletion seen after the relist",
+        Duration::from_secs(30),
+        || async {
+            (!tasks(&gw)
+                .await
+                .iter()
+                .any(|t| t.name == "web-5d8f7c9b4-abcde"))
+            .then_some(())
+        },
+    )
+    .await;
+    assert!(
+        pod_lists(&fake) > lists_before,
+        "listed again after the 410"
+    );
+    gw.shutdown().await;
+}
+
+/// How many times pods were listed (not watched).
+fn pod_lists(fake: &FakeKube) -> usize {
+    fake.requests()
+        .iter()
+        .filter(|r| r.starts_with("GET /api/v1/namespaces/shop/pods") && !r.contains("watch=true"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_refused_watch_is_a_failing_check_with_the_servers_message() {
+    let fake = cluster().await;
+    fake.fail("/api/v1/nodes", 403, 1_000_000);
+    let dir = temp_dir("forbidden");
+    let (gw, _kube) = gateway_on(&fake, &dir, Some("shop")).await;
+    let check: Check = poll_until(
+        "the nodes watch's check failing",
+        Duration::from_secs(20),
+        || async {
+            let checks = get_json::<Items<Check>>(&format!("{}/api/v1/health", gw.url))
+                .await
+                .items;
+            checks
+                .into_iter()
+                .find(|c| c.id == "kube:watch:nodes" && c.last_output.contains("injected 403"))
+        },
+    )
+    .await;
+    assert!(check.last_failure.is_some());
+    // The pods are there all the same.
+    assert_eq!(tasks(&gw).await.len(), 3);
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn ten_thousand_pods_are_listed_in_pages_and_shown() {
+    let fake = FakeKube::start().await;
+    let nodes: Vec<Value> = (0..100)
+        .map(|i| objects::node(&format!("node-{i:03}"), true, false))
+        .collect();
+    fake.preload(Kind::Nodes, nodes);
+    let template = objects::pod("load", "app-5d8f7c9b4-00000", "node-000");
+    let pods: Vec<Value> = (0..10_000)
+        .map(|i| {
+            let mut pod = template.clone();
+            pod["metadata"]["name"] = format!("app-5d8f7c9b4-{i:05}").into();
+            pod["metadata"]["uid"] = format!("uid-{i}").into();
+            pod["spec"]["nodeName"] = format!("node-{:03}", i % 100).into();
+            pod
+        })
+        .collect();
+    fake.preload(Kind::Pods, pods);
+    let dir = temp_dir("scale");
+    let (gw, _kube) = gateway_on(&fake, &dir, None).await;
+    poll_until("10,000 tasks", Duration::from_secs(60), || async {
+        let cluster: Value = get_json(&format!("{}/api/v1/cluster", gw.url)).await;
+        (cluster["tasks"] == 10_000 && cluster["nodes"] == 100).then_some(())
+    })
+    .await;
+    let pages = fake
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("GET /api/v1/pods?") && !r.contains("watch=true"))
+        .count();
+    assert!(pages >= 20, "listed in pages of 500: {pages}");
+    gw.shutdown().await;
+}
+
+/// `kubectl` against the fake, where kubectl is installed (CI requires it:
+/// DAY2TOP_REQUIRE_KUBECTL=1).
+fn kubectl() -> Option<std::path::PathBuf> {
+    let found = Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("DAY2TOP_REQUIRE_KUBECTL").is_none(),
+            "kubectl is required here (DAY2TOP_REQUIRE_KUBECTL) but not found"
+        );
+        eprintln!("skipped: no kubectl on this machine");
+        return None;
+    }
+    Some("kubectl".into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_gets_and_watches_from_the_fake() {
+    let Some(kubectl) = kubectl() else { return };
+    let fake = cluster().await;
+    let dir = temp_dir("kubectl");
+    let config = fake.kubeconfig(&dir, "shop");
+    let listed = kubectl_run(
+        &kubectl,
+        &config,
+        &["get", "nodes,pods", "-A", "-o", "name"],
+    )
+    .await;
+    assert!(listed.contains("node/worker-2"), "{listed}");
+    assert!(listed.contains("pod/cart-5d8f7c9b4-xyz12"), "{listed}");
+    assert!(listed.contains("pod/kube-proxy-wrml5"), "{listed}");
+
+    // `get -w`: the list, then a pod added later, through the watch.
+    let mut watch = tokio::process::Command::new(&kubectl)
+        .arg("--kubeconfig")
+        .arg(&config)
+        .args(["get", "pods", "-w", "-o", "name"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = tokio::io::BufReader::new(watch.stdout.take().unwrap());
+    let mut seen = String::new();
+    read_until(&mut out, &mut seen, "pod/web-5d8f7c9b4-abcde").await;
+    fake.put(
+        Kind::Pods,
+        objects::pod("shop", "late-5d8f7c9b4-lllll", "worker-1"),
+    );
+    read_until(&mut out, &mut seen, "pod/late-5d8f7c9b4-lllll").await;
+    watch.kill().await.unwrap();
+}
+
+/// Runs kubectl with the fake's kubeconfig; its stdout.
+async fn kubectl_run(kubectl: &std::path::Path, config: &std::path::Path, args: &[&str]) -> String {
+    let out = tokio::process::Command::new(kubectl)
+        .arg("--kubeconfig")
+        .arg(config)
+        .args(args)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Reads lines into `seen` until it holds `want` (20 s at most).
+async fn read_until(
+    out: &mut tokio::io::BufReader<tokio::process::ChildStdout>,
+    seen: &mut String,
+    want: &str,
+) {
+    use tokio::io::AsyncBufReadExt;
+    let read = async {
+        while !seen.contains(want) {
+            let mut line = String::new();
+            if out.read_line(&mut line).await.unwrap() == 0 {
+                break;
+            }
+            seen.push_str(&line);
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .unwrap_or_else(|_| panic!("waited 20 s for {want:?}; kubectl wrote {seen:?}"));
+    assert!(
+        seen.contains(want),
+        "kubectl ended before {want:?}: {seen:?}"
+    );
+}
+
+/// Not a test: the fake cluster held open for a look with the real
+/// console, e.g.
+/// `DAY2TOP_FAKE_KUBE_DIR=/tmp/fk cargo test --test kube -- --ignored --nocapture`
+/// then `day2top --kube --kubeconfig /tmp/fk/kubeconfig -A`.
+#[tokio::test]
+#[ignore]
+async fn serve_the_fake_for_a_look() {
+    let Some(dir) = std::env::var_os("DAY2TOP_FAKE_KUBE_DIR") else {
+        eprintln!("skipped: set DAY2TOP_FAKE_KUBE_DIR");
+        return;
+    };
+    let fake = cluster().await;
+    let pods: usize = std::env::var("DAY2TOP_FAKE_KUBE_PODS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let template = objects::pod("load", "app-5d8f7c9b4-00000", "worker-1");
+    let more: Vec<Value> = (0..pods)
+        .map(|i| {
+            let mut pod = template.clone();
+            pod["metadata"]["name"] = format!("app-5d8f7c9b4-{i:05}").into();
+            pod
+        })
+        .collect();
+    fake.preload(Kind::Pods, more);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = fake.kubeconfig(std::path::Path::new(&dir), "shop");
+    eprintln!(
+        "fake API server at {}; kubeconfig {}",
+        fake.url,
+        config.display()
+    );
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+}
