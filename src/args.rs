@@ -379,7 +379,7 @@ pub async fn sources(
     let wanted = !args.no_journal && cfg.journal.unwrap_or(true) && (asked_for || !demo && !kube);
     config.journal = wanted.then_some(journal);
     if kube {
-        return kube_source(args, cfg).await;
+        return kube_source(args, cfg, config).await;
     }
     Ok(if demo {
         let defaults = DemoConfig::default();
@@ -403,7 +403,11 @@ pub async fn sources(
 
 /// The Kubernetes cluster `--kube` and its flags name, watched.
 #[cfg(feature = "kube")]
-async fn kube_source(args: &SourceArgs, cfg: &GatewaySection) -> Result<Box<dyn Source>, String> {
+async fn kube_source(
+    args: &SourceArgs,
+    cfg: &GatewaySection,
+    config: &mut GatewayConfig,
+) -> Result<Box<dyn Source>, String> {
     use day2top::kubernetes::{Kube, KubeOptions, KubeSource};
     let options = KubeOptions {
         kubeconfig: args
@@ -416,11 +420,16 @@ async fn kube_source(args: &SourceArgs, cfg: &GatewaySection) -> Result<Box<dyn 
         all_namespaces: args.all_namespaces || cfg.all_namespaces.unwrap_or(false),
     };
     let kube = Kube::start(&options).await?;
+    config.kube = Some(kube.clone());
     Ok(Box::new(KubeSource::new(kube)))
 }
 
 #[cfg(not(feature = "kube"))]
-async fn kube_source(_: &SourceArgs, _: &GatewaySection) -> Result<Box<dyn Source>, String> {
+async fn kube_source(
+    _: &SourceArgs,
+    _: &GatewaySection,
+    _: &mut GatewayConfig,
+) -> Result<Box<dyn Source>, String> {
     Err("this day2top was built without Kubernetes (the `kube` cargo feature): build it with `cargo build --release --features kube`".into())
 }
 

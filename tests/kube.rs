@@ -78,12 +78,11 @@ async fn gateway_on(
     })
     .await
     .expect("connects to the fake API server");
-    let gw = gateway::start(
-        demo_config("127.0.0.1:0".parse().unwrap()),
-        Box::new(KubeSource::new(kube.clone())),
-    )
-    .await
-    .unwrap();
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.kube = Some(kube.clone());
+    let gw = gateway::start(config, Box::new(KubeSource::new(kube.clone())))
+        .await
+        .unwrap();
     (gw, kube)
 }
 
@@ -321,6 +320,154 @@ async fn ten_thousand_pods_are_listed_in_pages_and_shown() {
     gw.shutdown().await;
 }
 
+/// The log lines of `sub` until `want` of them came (10 s per message):
+/// (the message, its cursor) in order; a gap's reason as a line `GAP …`.
+async fn log_lines(ws: &mut common::Ws, want: usize) -> Vec<(String, String)> {
+    use day2top::api::{Record, ServerMsg};
+    let mut got = Vec::new();
+    while got.len() < want {
+        match common::next_msg(ws).await {
+            ServerMsg::Snapshot { items, .. } => {
+                got.extend(items.into_iter().filter_map(|r| match r {
+                    Record::Log(e) => Some((e.message, e.cursor)),
+                    _ => None,
+                }))
+            }
+            ServerMsg::Event { events, .. } => {
+                got.extend(events.into_iter().filter_map(|e| match e.data {
+                    Record::Log(e) => Some((e.message, e.cursor)),
+                    _ => None,
+                }))
+            }
+            ServerMsg::Gap { reason, .. } => got.push((format!("GAP {reason}"), String::new())),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    got
+}
+
+const WEB: &str = "shop/web-5d8f7c9b4-abcde";
+const WEB_LOG: &str = "shop/web-5d8f7c9b4-abcde/coredns";
+
+fn subscribe(task: &str, from: &str) -> String {
+    format!(
+        r#"{{"type":"subscribe","sub":"l","topic":"logs","filter":{{"task":"{task}"}},"from":{from}}}"#
+    )
+}
+
+#[tokio::test]
+async fn pod_logs_resume_exactly_once_though_lines_share_a_timestamp() {
+    let fake = cluster().await;
+    // Lines 1-5 a millisecond apart; 6-9 with one timestamp to the
+    // nanosecond (a burst the kubelet stamped alike); 10 after.
+    for i in 1..=5 {
+        fake.log(
+            WEB_LOG,
+            &format!("2026-06-15T04:20:00.00{i}000000Z"),
+            &format!("seq {i}"),
+        );
+    }
+    for i in 6..=9 {
+        fake.log(
+            WEB_LOG,
+            "2026-06-15T04:20:01.500000001Z",
+            &format!("seq {i}"),
+        );
+    }
+    fake.log(WEB_LOG, "2026-06-15T04:20:02.000000000Z", "seq 10");
+    let dir = temp_dir("logs");
+    let (gw, _kube) = gateway_on(&fake, &dir, None).await;
+    poll_until("the pods", Duration::from_secs(20), || async {
+        (tasks(&gw).await.len() == 11).then_some(())
+    })
+    .await;
+
+    let mut ws = common::ws_connect(&gw.url, common::READ).await;
+    common::send(&mut ws, &subscribe(WEB, r#"{"tail":100}"#)).await;
+    let tail = log_lines(&mut ws, 10).await;
+    let seqs: Vec<&str> = tail.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(
+        seqs,
+        (1..=10).map(|i| format!("seq {i}")).collect::<Vec<_>>()
+    );
+    drop(ws);
+
+    // Resume after line 7, in the middle of the lines with one timestamp,
+    // with lines written meanwhile.
+    let cursor = tail[6].1.clone();
+    fake.log(WEB_LOG, "2026-06-15T04:20:03.000000000Z", "seq 11");
+    fake.log(WEB_LOG, "2026-06-15T04:20:04.000000000Z", "seq 12");
+    let mut ws = common::ws_connect(&gw.url, common::READ).await;
+    common::send(
+        &mut ws,
+        &subscribe(WEB, &format!(r#"{{"cursor":"{cursor}"}}"#)),
+    )
+    .await;
+    let resumed = log_lines(&mut ws, 5).await;
+    let seqs: Vec<&str> = resumed.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(seqs, ["seq 8", "seq 9", "seq 10", "seq 11", "seq 12"]);
+
+    // The API server cuts the follow: day2top follows again from where it
+    // was, and the next line comes once.
+    fake.cut_follows();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fake.log(WEB_LOG, "2026-06-15T04:20:05.000000000Z", "seq 13");
+    let after = log_lines(&mut ws, 1).await;
+    assert_eq!(after[0].0, "seq 13");
+    let extra = tokio::time::timeout(Duration::from_secs(2), common::next_msg(&mut ws)).await;
+    assert!(extra.is_err(), "nothing twice: {extra:?}");
+    gw.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_crash_looping_pod_shows_its_previous_log_and_events() {
+    let fake = cluster().await;
+    let cart = "shop/cart-5d8f7c9b4-xyz12/coredns";
+    fake.previous_log(
+        cart,
+        "2026-06-15T04:20:08.000000000Z",
+        "out of memory: killed",
+    );
+    fake.log(cart, "2026-06-15T04:20:10.000000000Z", "starting again");
+    let dir = temp_dir("previous");
+    let (gw, _kube) = gateway_on(&fake, &dir, None).await;
+    poll_until("the pods", Duration::from_secs(20), || async {
+        (tasks(&gw).await.len() == 11).then_some(())
+    })
+    .await;
+    let mut ws = common::ws_connect(&gw.url, common::READ).await;
+    common::send(
+        &mut ws,
+        &subscribe("shop/cart-5d8f7c9b4-xyz12", r#"{"tail":100}"#),
+    )
+    .await;
+    let lines = log_lines(&mut ws, 3).await;
+    let texts: Vec<&str> = lines.iter().map(|(m, _)| m.as_str()).collect();
+    assert!(texts.contains(&"out of memory: killed"), "{texts:?}");
+    assert!(texts.contains(&"starting again"), "{texts:?}");
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("BackOff: Back-off restarting")),
+        "{texts:?}"
+    );
+
+    // Without a task, node or namespace, no pod is read, and it says so.
+    common::send(
+        &mut ws,
+        r#"{"type":"subscribe","sub":"all","topic":"logs","from":{"tail":10}}"#,
+    )
+    .await;
+    let first = log_lines(&mut ws, 1).await;
+    assert!(
+        first[0]
+            .0
+            .starts_with("GAP pod logs are read for what you open"),
+        "{first:?}"
+    );
+    gw.shutdown().await;
+}
+
 /// `kubectl` against the fake, where kubectl is installed (CI requires it:
 /// DAY2TOP_REQUIRE_KUBECTL=1).
 fn kubectl() -> Option<std::path::PathBuf> {
@@ -374,6 +521,30 @@ async fn kubectl_gets_and_watches_from_the_fake() {
     );
     read_until(&mut out, &mut seen, "pod/late-5d8f7c9b4-lllll").await;
     watch.kill().await.unwrap();
+
+    // `logs -f --since-time`: the lines from then, then one written later.
+    fake.log(WEB_LOG, "2026-06-15T04:20:00.000000000Z", "before");
+    fake.log(WEB_LOG, "2026-06-15T04:20:05.000000000Z", "after");
+    let mut logs = tokio::process::Command::new(&kubectl)
+        .arg("--kubeconfig")
+        .arg(&config)
+        .args([
+            "logs",
+            "-f",
+            "--since-time=2026-06-15T04:20:03Z",
+            "web-5d8f7c9b4-abcde",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = tokio::io::BufReader::new(logs.stdout.take().unwrap());
+    let mut seen = String::new();
+    read_until(&mut out, &mut seen, "after").await;
+    fake.log(WEB_LOG, "2026-06-15T04:21:00.000000000Z", "later");
+    read_until(&mut out, &mut seen, "later").await;
+    assert!(!seen.contains("before"), "{seen}");
+    logs.kill().await.unwrap();
 }
 
 /// Runs kubectl with the fake's kubeconfig; its stdout.
@@ -450,5 +621,22 @@ async fn serve_the_fake_for_a_look() {
         fake.url,
         config.display()
     );
-    tokio::time::sleep(Duration::from_secs(3600)).await;
+    let cart = "shop/cart-5d8f7c9b4-xyz12/coredns";
+    fake.previous_log(
+        cart,
+        "2026-06-15T04:20:08.000000000Z",
+        "panic: out of memory",
+    );
+    fake.log(cart, "2026-06-15T04:20:10.000000000Z", "starting again");
+    // The web pod logs a request every half second, a warning every tenth.
+    for i in 0u64.. {
+        let now = jiff::Timestamp::now();
+        let text = if i % 10 == 9 {
+            format!("level=warn msg=\"slow upstream\" request={i}")
+        } else {
+            format!("level=info msg=\"GET /cart 200\" request={i}")
+        };
+        fake.log(WEB_LOG, &now.to_string(), &text);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }

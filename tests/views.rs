@@ -427,7 +427,7 @@ fn dropped_lines_leave_a_marker_saying_how_many() {
     );
     let screen = render(&mut app, 120, 20).backend().to_string();
     assert!(
-        screen.contains("1234 lines dropped by the gateway"),
+        screen.contains("1234 lines dropped: the subscriber fell behind"),
         "{screen}"
     );
     assert!(
@@ -439,7 +439,7 @@ fn dropped_lines_leave_a_marker_saying_how_many() {
     typed(&mut app, "nothing-matches-this\n");
     let screen = render(&mut app, 120, 20).backend().to_string();
     assert!(
-        screen.contains("1234 lines dropped by the gateway"),
+        screen.contains("1234 lines dropped: the subscriber fell behind"),
         "{screen}"
     );
 }

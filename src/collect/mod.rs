@@ -3,6 +3,7 @@
 
 pub mod checks;
 pub mod demo;
+pub mod follow;
 pub mod host;
 pub mod journal;
 pub mod logfile;

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use super::{Agent, Fleet, rename};
 use crate::api::{Filter, FleetCursor, From, LogEntry, Record, ServerMsg, StartPoint, Topic};
 use crate::client::{StreamEvent, Subscription};
+use crate::collect::follow::{FollowEvent, LogFollow, merged_tail};
 
 /// Entries a fresh subscription starts with, unless it says.
 const DEFAULT_TAIL: usize = 1000;
@@ -24,32 +25,6 @@ const TAIL_WAIT: Duration = Duration::from_secs(3);
 const QUEUE: usize = 64;
 /// How often the fleet is looked at for agents that joined.
 const MEMBERSHIP_EVERY: Duration = Duration::from_secs(2);
-
-/// What a fleet log subscription sends, in order.
-#[derive(Debug)]
-pub enum FleetLogEvent {
-    /// The merged tail, oldest first, with every agent's newest entry in it
-    /// (so a client's resume knows every agent's place). Not sent when the
-    /// subscription resumed from a cursor.
-    Snapshot(Vec<LogEntry>),
-    Entries(Vec<LogEntry>),
-    Gap {
-        dropped: u64,
-        reason: String,
-    },
-}
-
-/// A running fleet log subscription; dropping it stops every agent's stream.
-pub struct LogFollow {
-    pub events: mpsc::Receiver<FleetLogEvent>,
-    merge: JoinHandle<()>,
-}
-
-impl Drop for LogFollow {
-    fn drop(&mut self) {
-        self.merge.abort();
-    }
-}
 
 /// One agent's stream, feeding the merge.
 struct Feed {
@@ -66,8 +41,7 @@ impl Fleet {
     /// Follows the logs `filter` admits across the fleet, starting at `from`.
     pub fn follow_logs(self: &Arc<Self>, filter: Filter, from: From) -> LogFollow {
         let (tx, events) = mpsc::channel(QUEUE);
-        let merge = tokio::spawn(merge(self.clone(), filter, from, tx));
-        LogFollow { events, merge }
+        LogFollow::new(events, tokio::spawn(merge(self.clone(), filter, from, tx)))
     }
 }
 
@@ -115,7 +89,7 @@ fn open(
     Some(Feed { _stream: stream })
 }
 
-async fn merge(fleet: Arc<Fleet>, filter: Filter, from: From, out: mpsc::Sender<FleetLogEvent>) {
+async fn merge(fleet: Arc<Fleet>, filter: Filter, from: From, out: mpsc::Sender<FollowEvent>) {
     let (tx, mut rx) = mpsc::channel::<(String, StreamEvent)>(QUEUE);
     let mut feeds: HashMap<String, Feed> = HashMap::new();
     let tail = match &from {
@@ -164,7 +138,7 @@ async fn merge(fleet: Arc<Fleet>, filter: Filter, from: From, out: mpsc::Sender<
             }
         }
         let snapshot = merged_tail(gathered, tail);
-        if out.send(FleetLogEvent::Snapshot(snapshot)).await.is_err() {
+        if out.send(FollowEvent::Snapshot(snapshot)).await.is_err() {
             return;
         }
     }
@@ -185,30 +159,31 @@ async fn merge(fleet: Arc<Fleet>, filter: Filter, from: From, out: mpsc::Sender<
             StreamEvent::Message(ServerMsg::Snapshot { items, .. }) => {
                 // A later snapshot only comes after a resync: the agent lost
                 // its place, and said so (below); its lines go on from here.
-                FleetLogEvent::Entries(logs_of(&agent, items))
+                FollowEvent::Entries(logs_of(&agent, items))
             }
-            StreamEvent::Message(ServerMsg::Event { events, .. }) => FleetLogEvent::Entries(
-                logs_of(&agent, events.into_iter().map(|e| e.data).collect()),
-            ),
+            StreamEvent::Message(ServerMsg::Event { events, .. }) => FollowEvent::Entries(logs_of(
+                &agent,
+                events.into_iter().map(|e| e.data).collect(),
+            )),
             StreamEvent::Message(ServerMsg::Gap {
                 dropped, reason, ..
-            }) => FleetLogEvent::Gap {
+            }) => FollowEvent::Gap {
                 dropped,
                 reason: format!("agent {agent}: {reason}"),
             },
-            StreamEvent::Message(ServerMsg::Resync { .. }) => FleetLogEvent::Gap {
+            StreamEvent::Message(ServerMsg::Resync { .. }) => FollowEvent::Gap {
                 dropped: 0,
                 reason: format!(
                     "agent {agent} could not resume its logs exactly; its latest lines follow, some may repeat"
                 ),
             },
-            StreamEvent::Refused { error } => FleetLogEvent::Gap {
+            StreamEvent::Refused { error } => FollowEvent::Gap {
                 dropped: 0,
                 reason: format!("agent {agent} refused the hub ({error}); its logs stop here"),
             },
             _ => continue,
         };
-        if matches!(&sent, FleetLogEvent::Entries(e) if e.is_empty()) {
+        if matches!(&sent, FollowEvent::Entries(e) if e.is_empty()) {
             continue;
         }
         if out.send(sent).await.is_err() {
@@ -248,29 +223,6 @@ fn logs_of(agent: &str, records: Vec<Record>) -> Vec<LogEntry> {
             Record::Log(entry) => Some(rename::log(agent, entry)),
             _ => None,
         })
-        .collect()
-}
-
-/// The newest `tail` entries of every agent's, by time, with each agent's
-/// newest entry kept even when older than the rest.
-fn merged_tail(agents: Vec<Vec<LogEntry>>, tail: usize) -> Vec<LogEntry> {
-    let mut all: Vec<(bool, LogEntry)> = Vec::new();
-    for entries in agents {
-        let n = entries.len();
-        all.extend(
-            entries
-                .into_iter()
-                .enumerate()
-                .map(|(i, e)| (i + 1 == n, e)),
-        );
-    }
-    // Stable: an agent's entries keep their order at equal times.
-    all.sort_by_key(|(_, e)| e.ts);
-    let cut = all.len().saturating_sub(tail);
-    all.into_iter()
-        .enumerate()
-        .filter(|(i, (newest, _))| *i >= cut || *newest)
-        .map(|(_, (_, e))| e)
         .collect()
 }
 

@@ -12,7 +12,6 @@ pub mod rename;
 mod source;
 
 pub use link::Agent;
-pub use logs::{FleetLogEvent, LogFollow};
 pub use source::HubSource;
 
 use std::collections::BTreeMap;

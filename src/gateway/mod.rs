@@ -78,6 +78,10 @@ pub struct GatewayConfig {
     /// A hub's agents (`--agents FILE`): logs, series, traces and exec are
     /// asked of them.
     pub fleet: Option<Arc<crate::fleet::Fleet>>,
+    /// A Kubernetes cluster (`--kube`): pod logs are read from its API
+    /// server for the subscriptions that ask.
+    #[cfg(feature = "kube")]
+    pub kube: Option<Arc<crate::kubernetes::Kube>>,
     /// A Prometheus scraping this gateway (`--prometheus URL`): series
     /// reads reach back past the store with its history.
     pub prometheus: Option<String>,
@@ -104,6 +108,8 @@ impl GatewayConfig {
             connection_limits: ConnectionLimits::default(),
             max_streams_per_token: stream::DEFAULT_STREAMS_PER_TOKEN,
             fleet: None,
+            #[cfg(feature = "kube")]
+            kube: None,
             prometheus: None,
         }
     }
@@ -131,6 +137,8 @@ pub struct Shared {
     streams: stream::PerToken,
     max_streams_per_token: usize,
     fleet: Option<Arc<crate::fleet::Fleet>>,
+    #[cfg(feature = "kube")]
+    kube: Option<Arc<crate::kubernetes::Kube>>,
     history: Option<crate::client::History>,
 }
 
@@ -242,6 +250,8 @@ pub async fn start(
         streams: Default::default(),
         max_streams_per_token: config.max_streams_per_token,
         fleet: config.fleet.clone(),
+        #[cfg(feature = "kube")]
+        kube: config.kube.clone(),
         history,
     });
 

@@ -310,6 +310,16 @@ pub fn pod(pod: &Pod, before: Option<&Task>, now: UnixMillis) -> Task {
     labels.insert("namespace".into(), namespace.to_string());
     labels.insert("ready".into(), format!("{ready}/{}", containers.len()));
     labels.insert("restarts".into(), restarts.to_string());
+    let restarted: Vec<&str> = statuses_of
+        .into_iter()
+        .flatten()
+        .filter(|c| c.restart_count > 0)
+        .map(|c| c.name.as_str())
+        .collect();
+    if !restarted.is_empty() {
+        // Whose previous container's log there is to read.
+        labels.insert("restarted".into(), restarted.join(","));
+    }
     labels.insert(
         "containers".into(),
         containers

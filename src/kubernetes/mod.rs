@@ -5,6 +5,7 @@
 
 pub mod connect;
 pub mod events;
+mod logs;
 pub mod map;
 pub mod quantity;
 mod source;
@@ -23,6 +24,9 @@ use crate::api::{LogEntry, Node, Task};
 /// Events held between two reads of the source; more are dropped and
 /// counted (a cluster in a storm makes thousands a second).
 const MAX_EVENTS_QUEUED: usize = 10_000;
+/// The newest events kept for log subscriptions (a pod's, a node's, a
+/// namespace's lines come with their events).
+const RECENT_EVENTS: usize = 5_000;
 
 /// One cluster, as its watches last saw it.
 pub struct Kube {
@@ -35,6 +39,8 @@ pub struct Kube {
     pub context: String,
     held: Mutex<Held>,
     watches: Mutex<Vec<JoinHandle<()>>>,
+    /// Each event as it is told, for the log subscriptions following.
+    events_told: tokio::sync::broadcast::Sender<LogEntry>,
 }
 
 /// How one watch stands.
@@ -53,12 +59,18 @@ pub struct Held {
     /// Events not yet read by the source, oldest first.
     pub events: VecDeque<LogEntry>,
     pub events_dropped: u64,
+    /// The newest events, oldest first, at most [`RECENT_EVENTS`].
+    pub recent_events: VecDeque<LogEntry>,
     /// Each watch (`nodes`, `pods`, `events`) and how it stands.
     pub watches: BTreeMap<&'static str, WatchState>,
 }
 
 impl Held {
     fn push_event(&mut self, entry: LogEntry) {
+        if self.recent_events.len() >= RECENT_EVENTS {
+            self.recent_events.pop_front();
+        }
+        self.recent_events.push_back(entry.clone());
         if self.events.len() >= MAX_EVENTS_QUEUED {
             self.events.pop_front();
             self.events_dropped += 1;
@@ -79,6 +91,7 @@ impl Kube {
             context: connected.context,
             held: Mutex::new(Held::default()),
             watches: Mutex::new(Vec::new()),
+            events_told: tokio::sync::broadcast::channel(1024).0,
         });
         let handles = watch::start(&kube);
         *kube.watches.lock().unwrap_or_else(|p| p.into_inner()) = handles;

@@ -51,7 +51,14 @@ pub fn start(kube: &Arc<Kube>) -> Vec<JoinHandle<()>> {
             // finds its pod's node and history (a while at most, so a
             // refused pod watch does not hold the events back).
             let _ = tokio::time::timeout(EVENTS_WAIT, pods_listed.wait_for(|l| *l)).await;
-            follow(kube_events, "events", events, Events::default()).await
+            let feed = kube_events.events_told.clone();
+            let events_apply = Events {
+                feed,
+                told: HashMap::new(),
+                listed: HashSet::new(),
+                relisted: Vec::new(),
+            };
+            follow(kube_events, "events", events, events_apply).await
         }),
     ]
 }
@@ -200,8 +207,9 @@ impl Apply<Pod> for Pods {
 /// Events are news, not state: each one is told once, however often the
 /// watch relists. An event that recurs (its series' count goes up) is an
 /// update of the same object with a new resourceVersion, and told again.
-#[derive(Default)]
 struct Events {
+    /// Where each event is told to the log subscriptions following.
+    feed: tokio::sync::broadcast::Sender<crate::api::LogEntry>,
     /// The resourceVersion told of each event still in the cluster.
     told: HashMap<String, String>,
     listed: HashSet<String>,
@@ -236,7 +244,10 @@ impl Events {
                 task.statuses.remove(0);
             }
         }
-        held.push_event(events::entry(&event, node.unwrap_or_default()));
+        let entry = events::entry(&event, node.unwrap_or_default());
+        // No one following is no error.
+        let _ = self.feed.send(entry.clone());
+        held.push_event(entry);
     }
 }
 

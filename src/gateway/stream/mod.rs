@@ -20,7 +20,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-mod fleet;
+mod merged;
 mod outbox;
 mod pump;
 
@@ -326,11 +326,28 @@ async fn handle_client_msg(
             if topic == Topic::Logs
                 && let Some(hub) = gw.fleet.clone()
             {
-                let forwarder = tokio::spawn(fleet::forward(
+                let follow = hub.follow_logs(*filter, from);
+                let forwarder = tokio::spawn(merged::forward(
                     sub.clone(),
-                    *filter,
-                    from,
-                    hub,
+                    follow,
+                    None,
+                    gw.clone(),
+                    outbox.clone(),
+                ));
+                subs.insert(sub, forwarder);
+                return;
+            }
+            #[cfg(feature = "kube")]
+            if topic == Topic::Logs
+                && let Some(kube) = gw.kube.clone()
+            {
+                // Pod lines are picked by pod; the rest of the filter
+                // (priority, fields, a pattern) holds here.
+                let follow = kube.follow_logs((*filter).clone(), from);
+                let forwarder = tokio::spawn(merged::forward(
+                    sub.clone(),
+                    follow,
+                    Some(matcher),
                     gw.clone(),
                     outbox.clone(),
                 ));

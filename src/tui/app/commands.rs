@@ -69,7 +69,7 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: "logs",
         aliases: &["log"],
-        args: "[task ID | node NAME | unit NAME]",
+        args: "[task ID | node NAME | unit NAME | namespace NAME]",
         needs: 0,
         complete: Complete::Nothing,
         help: "all logs, or one task's, node's or unit's",
@@ -316,6 +316,7 @@ fn logs(app: &mut App, args: &[&str]) -> Vec<Effect> {
     let scope = match *kind {
         "task" => Some(LogScope::Task(name.to_string())),
         "unit" => Some(LogScope::Unit(name.to_string())),
+        "namespace" | "ns" => Some(LogScope::Namespace(name.to_string())),
         "node" => node_id(app, name).map(LogScope::Node),
         _ => None,
     };
@@ -323,7 +324,7 @@ fn logs(app: &mut App, args: &[&str]) -> Vec<Effect> {
         Some(scope) if !name.is_empty() => app.routes = vec![Route::Cluster, Route::Logs { scope }],
         _ => {
             app.notice = Notice::error(format!(
-                "usage: :logs [task ID | node NAME | unit NAME]; no {kind} {name:?}"
+                "usage: :logs [task ID | node NAME | unit NAME | namespace NAME]; no {kind} {name:?}"
             ))
         }
     }

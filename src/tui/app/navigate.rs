@@ -49,6 +49,7 @@ impl App {
                 },
                 LogScope::Node(id) => format!("logs of {}", inert(app.model.node_name(id))),
                 LogScope::Unit(unit) => format!("logs of {}", inert(unit)),
+                LogScope::Namespace(ns) => format!("logs of namespace {}", inert(ns)),
             },
             Route::Task { id } => match app.model.tasks.get(id.as_str()) {
                 Some(t) => format!("task {}", inert(&t.name)),

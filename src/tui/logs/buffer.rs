@@ -14,15 +14,31 @@ use crate::tui::logs::index::TextIndex;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Row {
     Line(Arc<LogEntry>),
-    /// The gateway dropped this many lines here (a slow subscriber).
+    /// The gateway dropped this many lines here (a slow subscriber, an
+    /// agent that went away), or (none dropped) says why lines stop or
+    /// are missing: `reason` in the gateway's words.
     Dropped {
         count: u64,
+        reason: String,
         at: UnixMillis,
     },
     /// The stream started over here; lines before and after may not join.
     Resynced {
         at: UnixMillis,
     },
+}
+
+/// What a gap in the lines says: how many were dropped and why, or (none
+/// dropped) why lines stop or are missing.
+pub fn dropped_text(count: u64, reason: &str) -> String {
+    match (count, reason) {
+        (count, "") => format!("{count} lines dropped by the gateway: the console fell behind"),
+        (0, reason) => crate::tui::widgets::text::inert(reason).into_owned(),
+        (count, reason) => format!(
+            "{count} lines dropped: {}",
+            crate::tui::widgets::text::inert(reason)
+        ),
+    }
 }
 
 impl Row {
@@ -279,8 +295,8 @@ impl LogBuffer {
         for abs in &self.shown {
             match self.get(*abs) {
                 Some(Row::Line(e)) => out.push_str(&e.message),
-                Some(Row::Dropped { count, .. }) => {
-                    out.push_str(&format!("[day2top: {count} lines dropped here]"))
+                Some(Row::Dropped { count, reason, .. }) => {
+                    out.push_str(&format!("[day2top: {}]", dropped_text(*count, reason)))
                 }
                 Some(Row::Resynced { .. }) => {
                     out.push_str("[day2top: the stream started over here]")
@@ -346,7 +362,11 @@ mod tests {
     fn filters_in_place_and_keeps_markers() {
         let mut b = LogBuffer::new(100);
         b.push(line(0, 3, "disk full"));
-        b.push(Row::Dropped { count: 7, at: 1 });
+        b.push(Row::Dropped {
+            count: 7,
+            reason: String::new(),
+            at: 1,
+        });
         b.push(line(2, 6, "all good"));
         b.push(line(3, 4, "timeout talking to db"));
         b.set_filter(LogFilter::parse("p<=4").unwrap());

@@ -151,12 +151,8 @@ fn row_line(scene: &Scene, logs: &Logs, abs: u64, row: &Row, width: u16) -> Line
     let view = &logs.view;
     let e = match row {
         Row::Line(e) => e,
-        Row::Dropped { count, .. } => {
-            return marker(
-                format!("{count} lines dropped by the gateway: the console fell behind"),
-                theme,
-                width,
-            );
+        Row::Dropped { count, reason, .. } => {
+            return marker(super::buffer::dropped_text(*count, reason), theme, width);
         }
         Row::Resynced { .. } => {
             return marker(

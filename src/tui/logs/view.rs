@@ -14,6 +14,8 @@ pub enum LogScope {
     Task(String),
     Node(String),
     Unit(String),
+    /// A Kubernetes namespace's pods (and their events).
+    Namespace(String),
 }
 
 impl LogScope {
@@ -25,6 +27,7 @@ impl LogScope {
             LogScope::Task(id) => f.task = Some(id.clone()),
             LogScope::Node(id) => f.node = Some(id.clone()),
             LogScope::Unit(unit) => f.unit = Some(unit.clone()),
+            LogScope::Namespace(ns) => f.matches = vec![format!("NAMESPACE={ns}")],
         }
         f
     }

@@ -285,10 +285,15 @@ impl Model {
                 }
                 None
             }
-            ServerMsg::Gap { sub, dropped, .. } if sub == SUB_LOGS => {
+            ServerMsg::Gap {
+                sub,
+                dropped,
+                reason,
+            } if sub == SUB_LOGS => {
                 // Where lines were lost, the buffer says how many, in place.
                 self.logs.push(Row::Dropped {
                     count: dropped,
+                    reason,
                     at: now_millis(),
                 });
                 None

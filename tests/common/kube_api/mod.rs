@@ -79,6 +79,9 @@ struct Inner {
     failures: Vec<(String, u16, usize)>,
     /// Every request, `METHOD path?query`.
     requests: Vec<String>,
+    /// Each container's log lines, `(timestamp, text)`, by
+    /// `(namespace/pod/container, previous)`.
+    logs: BTreeMap<(String, bool), Vec<(jiff::Timestamp, String)>>,
 }
 
 #[derive(Clone)]
@@ -87,6 +90,8 @@ pub struct FakeKube {
     pki: Arc<crate::common::Pki>,
     inner: Arc<Mutex<Inner>>,
     changes: broadcast::Sender<Change>,
+    /// Log lines as they are written: `(namespace/pod/container, line)`.
+    lines: broadcast::Sender<(String, jiff::Timestamp, String)>,
     /// Bumped to end every open watch (a server closing connections).
     cut: Arc<tokio::sync::watch::Sender<u64>>,
 }
@@ -114,8 +119,10 @@ impl FakeKube {
                 oldest: 0,
                 failures: Vec::new(),
                 requests: Vec::new(),
+                logs: BTreeMap::new(),
             })),
             changes,
+            lines: broadcast::channel(65_536).0,
             cut: Arc::new(tokio::sync::watch::channel(0).0),
         };
         let app = Router::new().fallback(serve).with_state(fake.clone());
@@ -245,6 +252,39 @@ impl FakeKube {
 
     pub fn requests(&self) -> Vec<String> {
         self.inner.lock().unwrap().requests.clone()
+    }
+
+    /// Writes a line to a container's log at `at` (RFC 3339, nanoseconds).
+    pub fn log(&self, container: &str, at: &str, text: &str) {
+        let at: jiff::Timestamp = at.parse().unwrap();
+        let mut inner = self.inner.lock().unwrap();
+        inner
+            .logs
+            .entry((container.to_string(), false))
+            .or_default()
+            .push((at, text.to_string()));
+        // Under the lock: a follow starting now has the line in what it
+        // reads or in what it hears, never both.
+        let _ = self
+            .lines
+            .send((container.to_string(), at, text.to_string()));
+    }
+
+    /// Writes a line to the log of a container's previous instance.
+    pub fn previous_log(&self, container: &str, at: &str, text: &str) {
+        let at: jiff::Timestamp = at.parse().unwrap();
+        self.inner
+            .lock()
+            .unwrap()
+            .logs
+            .entry((container.to_string(), true))
+            .or_default()
+            .push((at, text.to_string()));
+    }
+
+    /// Ends every log follow (a kubelet restarting, a broken connection).
+    pub fn cut_follows(&self) {
+        self.cut.send_modify(|g| *g += 1);
     }
 
     /// A kubeconfig for this server, as `kubectl config` would write it.
@@ -394,6 +434,11 @@ async fn serve(State(fake): State<Shared>, request: Request) -> Response {
             "the server could not find the requested resource",
         );
     };
+    if let (Kind::Pods, Some(ns), Some(pod), Some("log")) =
+        (kind, &namespace, &name, sub.as_deref())
+    {
+        return pod_log(&fake, ns, pod, &q);
+    }
     match (request.method(), name, sub) {
         (&Method::GET, None, None) if q.get("watch").is_some_and(|w| w == "true" || w == "1") => {
             watch(&fake, kind, namespace, &q)
@@ -586,6 +631,115 @@ fn watch(
     });
     (
         [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+/// `GET …/pods/NAME/log`: as the kubelet answers through the API server.
+fn pod_log(fake: &FakeKube, namespace: &str, pod: &str, q: &BTreeMap<String, String>) -> Response {
+    let flag = |k: &str| q.get(k).is_some_and(|v| v == "true");
+    let object = fake
+        .inner
+        .lock()
+        .unwrap()
+        .objects
+        .get(&(Kind::Pods, format!("{namespace}/{pod}")))
+        .cloned();
+    let Some(object) = object else {
+        return status(404, "NotFound", &format!("pods \"{pod}\" not found"));
+    };
+    let names: Vec<String> = object["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["name"].as_str().map(String::from))
+        .collect();
+    let container = match q.get("container") {
+        Some(c) if names.contains(c) => c.clone(),
+        Some(c) => {
+            return status(
+                400,
+                "BadRequest",
+                &format!("container {c} is not valid for pod {pod}"),
+            );
+        }
+        None if names.len() == 1 => names[0].clone(),
+        None => {
+            return status(
+                400,
+                "BadRequest",
+                &format!(
+                    "a container name must be specified for pod {pod}, choose one of: [{}]",
+                    names.join(" ")
+                ),
+            );
+        }
+    };
+    let key = format!("{namespace}/{pod}/{container}");
+    let previous = flag("previous");
+    let since: Option<jiff::Timestamp> = q.get("sinceTime").and_then(|t| t.parse().ok());
+    let tail: Option<usize> = q.get("tailLines").and_then(|t| t.parse().ok());
+    let timestamps = flag("timestamps");
+    let render = move |at: &jiff::Timestamp, text: &str| {
+        if timestamps {
+            // RFC 3339 with nanoseconds, as the kubelet writes them.
+            format!("{} {text}\n", at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        } else {
+            format!("{text}\n")
+        }
+    };
+    let (held, mut live) = {
+        let inner = fake.inner.lock().unwrap();
+        let held = inner.logs.get(&(key.clone(), previous)).cloned();
+        (held, fake.lines.subscribe())
+    };
+    let Some(held) = held.or((!previous).then(Vec::new)) else {
+        return status(
+            400,
+            "BadRequest",
+            &format!("previous terminated container \"{container}\" in pod \"{pod}\" not found"),
+        );
+    };
+    let mut chosen: Vec<&(jiff::Timestamp, String)> = held
+        .iter()
+        .filter(|(at, _)| since.is_none_or(|s| *at >= s))
+        .collect();
+    if let Some(tail) = tail {
+        let cut = chosen.len().saturating_sub(tail);
+        chosen.drain(..cut);
+    }
+    let first: String = chosen.iter().map(|(at, text)| render(at, text)).collect();
+    if !flag("follow") || previous {
+        return ([(header::CONTENT_TYPE, "text/plain")], first).into_response();
+    }
+    let (tx, rx) = mpsc::channel::<Bytes>(1024);
+    let mut cut = fake.cut.subscribe();
+    tokio::spawn(async move {
+        if tx.send(Bytes::from(first)).await.is_err() {
+            return;
+        }
+        loop {
+            tokio::select! {
+                biased;
+                _ = cut.changed() => return,
+                line = live.recv() => match line {
+                    Ok((k, at, text)) if k == key => {
+                        if tx.send(Bytes::from(render(&at, &text))).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => return,
+                },
+            }
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, std::io::Error>(b), rx))
+    });
+    (
+        [(header::CONTENT_TYPE, "text/plain")],
         Body::from_stream(body),
     )
         .into_response()
