@@ -43,6 +43,7 @@ fn request(cmd: &str) -> ExecRequest {
         rows: HEIGHT - 5,
         env: Default::default(),
         user: None,
+        container: None,
     }
 }
 

@@ -86,6 +86,11 @@ pub struct ExecArgs {
     /// Run as this user instead of the task's (needs a run_as grant).
     #[arg(short = 'u', long, value_name = "USER")]
     pub user: Option<String>,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// A Kubernetes pod's container (default: its default container, else its first).
+    #[arg(short = 'c', long, value_name = "NAME")]
+    pub container: Option<String>,
     /// Set a variable over the task's environment (repeatable).
     #[arg(short = 'e', long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,
@@ -96,16 +101,13 @@ pub struct ExecArgs {
     pub cmd: Vec<String>,
 }
 
-/// Where the data comes from: flags the console (for its embedded
-/// gateway) and `day2top gateway` share.
+/// A Kubernetes cluster to watch: flags the console, `day2top gateway`
+/// and `day2top exec` share.
 #[derive(Args, Clone, Default)]
-pub struct SourceArgs {
-    /// Use the simulated demo cluster instead of this host.
-    #[arg(long)]
-    pub demo: bool,
+pub struct KubeArgs {
     /// Watch a Kubernetes cluster through its API server, with your
     /// kubeconfig as kubectl uses it (in a pod: its service account).
-    #[arg(long, conflicts_with = "demo")]
+    #[arg(long)]
     pub kube: bool,
     /// The kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).
     #[arg(long, value_name = "FILE", requires = "kube")]
@@ -119,6 +121,17 @@ pub struct SourceArgs {
     /// Watch pods and events in every namespace.
     #[arg(short = 'A', long, requires = "kube", conflicts_with = "namespace")]
     pub all_namespaces: bool,
+}
+
+/// Where the data comes from: flags the console (for its embedded
+/// gateway) and `day2top gateway` share.
+#[derive(Args, Clone, Default)]
+pub struct SourceArgs {
+    /// Use the simulated demo cluster instead of this host.
+    #[arg(long)]
+    pub demo: bool,
+    #[command(flatten)]
+    pub kube: KubeArgs,
     /// The demo cluster's random seed: the same seed gives the same cluster.
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
@@ -357,7 +370,7 @@ pub async fn sources(
     .iter()
     .map(|g| config::expand_glob(g))
     .collect();
-    let kube = args.kube || cfg.kube.unwrap_or(false);
+    let kube = args.kube.kube || cfg.kube.unwrap_or(false);
     let demo = !kube && (args.demo || cfg.demo.unwrap_or(false));
     let journal = JournalConfig {
         dir: args
@@ -379,7 +392,7 @@ pub async fn sources(
     let wanted = !args.no_journal && cfg.journal.unwrap_or(true) && (asked_for || !demo && !kube);
     config.journal = wanted.then_some(journal);
     if kube {
-        return kube_source(args, cfg, config).await;
+        return kube_source(&args.kube, cfg, config).await;
     }
     Ok(if demo {
         let defaults = DemoConfig::default();
@@ -401,10 +414,11 @@ pub async fn sources(
     })
 }
 
-/// The Kubernetes cluster `--kube` and its flags name, watched.
+/// The Kubernetes cluster `--kube` and its flags name, watched; the
+/// gateway reads pod logs and runs exec through it.
 #[cfg(feature = "kube")]
-async fn kube_source(
-    args: &SourceArgs,
+pub async fn kube_source(
+    args: &KubeArgs,
     cfg: &GatewaySection,
     config: &mut GatewayConfig,
 ) -> Result<Box<dyn Source>, String> {
@@ -425,8 +439,8 @@ async fn kube_source(
 }
 
 #[cfg(not(feature = "kube"))]
-async fn kube_source(
-    _: &SourceArgs,
+pub async fn kube_source(
+    _: &KubeArgs,
     _: &GatewaySection,
     _: &mut GatewayConfig,
 ) -> Result<Box<dyn Source>, String> {

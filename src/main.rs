@@ -113,6 +113,7 @@ async fn run_exec(args: ExecArgs) -> Result<i32, String> {
         rows: 24,
         env,
         user: args.user.clone(),
+        container: args.container.clone(),
     };
     let mut embedded = None;
     let context = if let Some(given) = args.connect.given_gateway(false)? {
@@ -137,17 +138,72 @@ async fn run_exec(args: ExecArgs) -> Result<i32, String> {
         let mut gw_config = GatewayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
         gw_config.refresh = Duration::from_millis(1000);
         gw_config.audit_log = cfg.gateway.audit_log.clone().map(|p| expand(&p));
-        let gw = gateway::start(gw_config, Box::new(HostSource::new())).await?;
+        let source: Box<dyn day2top::collect::Source> = if args.kube.kube {
+            kube_source(&args.kube, &cfg.gateway, &mut gw_config).await?
+        } else {
+            Box::new(HostSource::new())
+        };
+        let gw = gateway::start(gw_config, source).await?;
         let context = embedded_context("local", &gw, false);
         embedded = Some(gw);
         context
     };
     let client = day2top::client::Client::new(context.endpoint)?;
-    let result = day2top::client::attach::run(&client, &args.task, request).await;
+    let result = match task_named(&client, &args.task, args.kube.namespace.as_deref()).await {
+        Ok(task) => day2top::client::attach::run(&client, &task, request).await,
+        Err(e) => Err(e),
+    };
     if let Some(gw) = embedded {
         gw.shutdown().await;
     }
     result
+}
+
+/// The id of the task `name` names: its id, or the name of exactly one
+/// task (a pod as kubectl names it, in `namespace` when given). A cluster
+/// just connected to is waited for a few seconds.
+async fn task_named(
+    client: &day2top::client::Client,
+    name: &str,
+    namespace: Option<&str>,
+) -> Result<String, String> {
+    #[derive(serde::Deserialize)]
+    struct Listing {
+        items: Vec<day2top::api::Task>,
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let listing: Listing = client
+            .get("/api/v1/tasks")
+            .await
+            .map_err(|e| format!("cannot list the tasks: {e}"))?;
+        if listing.items.iter().any(|t| t.id == name) {
+            return Ok(name.to_string());
+        }
+        let named: Vec<&day2top::api::Task> = listing
+            .items
+            .iter()
+            .filter(|t| t.name == name)
+            .filter(|t| {
+                namespace.is_none_or(|ns| t.labels.get("namespace").map(String::as_str) == Some(ns))
+            })
+            .collect();
+        match named.as_slice() {
+            [one] => return Ok(one.id.clone()),
+            [] if listing.items.is_empty() && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            [] => return Err(format!("no task with the id or name {name:?}")),
+            many => {
+                let ids: Vec<&str> = many.iter().map(|t| t.id.as_str()).collect();
+                return Err(format!(
+                    "{} tasks are named {name:?} ({}); give the id",
+                    many.len(),
+                    ids.join(", ")
+                ));
+            }
+        }
+    }
 }
 
 async fn run_console(args: ConsoleArgs) -> Result<(), String> {
@@ -158,7 +214,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
     // The configured contexts; one whose token cannot be read is left out
     // (and logged) unless it is the one asked for.
     let wanted = args.connect.context.clone().or(
-        if args.connect.gateway.is_none() && !args.sources.demo && !args.sources.kube {
+        if args.connect.gateway.is_none() && !args.sources.demo && !args.sources.kube.kube {
             cfg.default_context.clone()
         } else {
             None
@@ -270,7 +326,7 @@ async fn run_gateway(args: GatewayArgs) -> Result<(), String> {
         gw_config.max_streams_per_token = n.max(1);
     }
     let fleet = fleet(args.agents.as_deref(), &cfg)?;
-    if fleet.is_some() && (args.sources.kube || cfg.kube.unwrap_or(false)) {
+    if fleet.is_some() && (args.sources.kube.kube || cfg.kube.unwrap_or(false)) {
         return Err("--agents and --kube are two sources of one gateway: run a gateway for each (a hub can list the kube gateway as an agent)".into());
     }
     // A hub's own listeners and sources are off unless asked for: its

@@ -64,6 +64,7 @@ fn request(cmd: &[&str]) -> ExecRequest {
         rows: 24,
         env: Default::default(),
         user: None,
+        container: None,
     }
 }
 

@@ -461,6 +461,7 @@ async fn exec_and_traces_go_through_the_hub_to_the_agents_that_own_them() {
         rows: 24,
         env: Default::default(),
         user: None,
+        container: None,
     };
     let mut session = as_operator.exec(&task.id, &request).await.unwrap();
     let (out, err, status) = run_to_end(&mut session).await;

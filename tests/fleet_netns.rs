@@ -338,6 +338,7 @@ async fn three_hosts_in_namespaces_behind_a_hub() {
         rows: 24,
         env: Default::default(),
         user: None,
+        container: None,
     };
     let mut session = operator
         .exec(&task.id, &request)

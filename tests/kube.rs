@@ -468,6 +468,138 @@ async fn a_crash_looping_pod_shows_its_previous_log_and_events() {
     gw.shutdown().await;
 }
 
+const OPS: &str = "ops-secret-0123456789";
+
+#[tokio::test]
+async fn exec_into_a_pod_with_a_terminal_resize_exit_code_and_audit() {
+    use day2top::api::{AuditRecord, ExecRequest, Resize};
+    use day2top::client::{Client, ClientError, Endpoint, ExecInput};
+    use day2top::gateway::{Scope, Token, Tokens};
+    let fake = cluster().await;
+    let dir = temp_dir("exec");
+    let kube = Kube::start(&KubeOptions {
+        kubeconfig: Some(fake.kubeconfig(&dir, "shop")),
+        all_namespaces: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.kube = Some(kube.clone());
+    config.tokens = Some(Tokens::new(vec![
+        Token::new("ops", OPS, vec![Scope::Read, Scope::Exec]).with_exec(&["shop/*"], &[]),
+        Token::new("viewer", common::READ, vec![Scope::Read]),
+        Token::new("admin", common::ADMIN, vec![Scope::Admin]),
+    ]));
+    let gw = gateway::start(config, Box::new(KubeSource::new(kube)))
+        .await
+        .unwrap();
+    poll_until("the pods", Duration::from_secs(20), || async {
+        (tasks(&gw).await.len() == 11).then_some(())
+    })
+    .await;
+    let client = |token: &str| {
+        Client::new(Endpoint {
+            url: gw.url.clone(),
+            token: token.into(),
+            ca: None,
+        })
+        .unwrap()
+    };
+    let request = |cmd: &[&str], tty: bool| ExecRequest {
+        cmd: cmd.iter().map(|s| s.to_string()).collect(),
+        tty,
+        interactive: true,
+        cols: 80,
+        rows: 24,
+        env: Default::default(),
+        user: None,
+        container: None,
+    };
+    // In a terminal: its size, a resize, then the exit code.
+    let script = "stty size; read x; stty size; exit 4";
+    let mut session = client(OPS)
+        .exec(WEB, &request(&["sh", "-c", script], true))
+        .await
+        .unwrap();
+    let mut seen = String::new();
+    while !seen.contains("24 80") {
+        match tokio::time::timeout(Duration::from_secs(10), session.output.recv()).await {
+            Ok(Some(day2top::client::ExecOutput::Stdout(b))) => {
+                seen.push_str(&String::from_utf8_lossy(&b))
+            }
+            other => panic!("waiting for the size: {other:?}, seen {seen:?}"),
+        }
+    }
+    session
+        .input
+        .send(ExecInput::Resize(Resize {
+            cols: 120,
+            rows: 40,
+        }))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    session
+        .input
+        .send(ExecInput::Stdin(b"\n".to_vec()))
+        .await
+        .unwrap();
+    let (out, _, status) = common::fleet::run_to_end(&mut session).await;
+    assert!(out.contains("40 120"), "{seen}{out}");
+    assert_eq!(status.exit_code, Some(4), "{status:?}");
+
+    // Without a terminal: stdout and stderr apart, stdin's end.
+    let mut session = client(OPS)
+        .exec(WEB, &request(&["sh", "-c", "cat; echo oops >&2"], false))
+        .await
+        .unwrap();
+    session
+        .input
+        .send(ExecInput::Stdin(b"piped".to_vec()))
+        .await
+        .unwrap();
+    session.input.send(ExecInput::CloseStdin).await.unwrap();
+    let (out, err, status) = common::fleet::run_to_end(&mut session).await;
+    assert_eq!(
+        (out.as_str(), err.as_str(), status.exit_code),
+        ("piped", "oops\n", Some(0))
+    );
+
+    // RBAC says no: the console reads the cluster's own words.
+    let rbac = "pods \"web-5d8f7c9b4-abcde\" is forbidden: User \"tester\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"shop\"";
+    fake.fail_saying("/exec", 403, 1, rbac);
+    match client(OPS).exec(WEB, &request(&["true"], false)).await {
+        Err(ClientError::Api(e)) => assert!(e.error.message.contains(rbac), "{}", e.error.message),
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("RBAC said no"),
+    }
+    // Our token's rules first: outside shop/* is refused here.
+    assert!(
+        client(OPS)
+            .exec("kube-system/kube-proxy-wrml5", &request(&["true"], false))
+            .await
+            .is_err()
+    );
+
+    // The audit trail: the session, its pod, the cluster, its exit.
+    let audit: Vec<AuditRecord> = client(common::ADMIN)
+        .get("/api/v1/audit?limit=1000")
+        .await
+        .unwrap();
+    let ended = audit
+        .iter()
+        .find(|r| r.task == WEB && r.exit_code == Some(4))
+        .expect("the session's end is audited");
+    assert_eq!(ended.agent, "kubernetes fake-ctx");
+    assert_eq!(ended.user, "container coredns");
+    assert!(
+        audit.iter().any(|r| r.reason.contains("forbidden")),
+        "the refusal too"
+    );
+    gw.shutdown().await;
+}
+
 /// `kubectl` against the fake, where kubectl is installed (CI requires it:
 /// DAY2TOP_REQUIRE_KUBECTL=1).
 fn kubectl() -> Option<std::path::PathBuf> {
@@ -545,6 +677,40 @@ async fn kubectl_gets_and_watches_from_the_fake() {
     read_until(&mut out, &mut seen, "later").await;
     assert!(!seen.contains("before"), "{seen}");
     logs.kill().await.unwrap();
+
+    // `exec -i`: stdin to the command, its output, its exit code.
+    let mut exec = tokio::process::Command::new(&kubectl)
+        .arg("--kubeconfig")
+        .arg(&config)
+        .args([
+            "exec",
+            "-i",
+            "web-5d8f7c9b4-abcde",
+            "--",
+            "sh",
+            "-c",
+            "read line; echo got $line; exit 3",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use tokio::io::AsyncWriteExt;
+    let mut stdin = exec.stdin.take().unwrap();
+    stdin.write_all(b"hello\n").await.unwrap();
+    drop(stdin);
+    let done = tokio::time::timeout(Duration::from_secs(20), exec.wait_with_output())
+        .await
+        .expect("kubectl exec ends")
+        .unwrap();
+    let said = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&done.stdout),
+        "got hello\n",
+        "{said}"
+    );
+    assert_eq!(done.status.code(), Some(3), "{said}");
 }
 
 /// Runs kubectl with the fake's kubeconfig; its stdout.

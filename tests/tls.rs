@@ -119,6 +119,7 @@ async fn exec_over_tls_with_a_private_ca() {
         rows: 24,
         env: Default::default(),
         user: None,
+        container: None,
     };
     let mut session = client.exec(&task.id, &request).await.unwrap();
     let mut out = Vec::new();

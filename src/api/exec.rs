@@ -28,6 +28,10 @@ pub struct ExecRequest {
     /// gateway running as root).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// A Kubernetes pod's container (default: the pod's default container,
+    /// else its first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
 }
 
 fn default_cols() -> u16 {

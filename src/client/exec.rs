@@ -48,6 +48,25 @@ pub struct ExecConnection {
     pump: JoinHandle<()>,
 }
 
+impl ExecConnection {
+    /// A session served by `pump` (a Kubernetes pod's exec, relayed like an
+    /// agent's): what is sent on `input` goes to it, what it says comes on
+    /// `output`; dropping the connection stops `pump`.
+    pub fn relayed(
+        session: ExecSession,
+        input: mpsc::Sender<ExecInput>,
+        output: mpsc::Receiver<ExecOutput>,
+        pump: JoinHandle<()>,
+    ) -> ExecConnection {
+        ExecConnection {
+            session,
+            input,
+            output,
+            pump,
+        }
+    }
+}
+
 impl Drop for ExecConnection {
     fn drop(&mut self) {
         self.pump.abort();

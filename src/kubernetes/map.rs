@@ -328,6 +328,13 @@ pub fn pod(pod: &Pod, before: Option<&Task>, now: UnixMillis) -> Task {
             .collect::<Vec<_>>()
             .join(","),
     );
+    if let Some(default) = meta
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get("kubectl.kubernetes.io/default-container"))
+    {
+        labels.insert("default_container".into(), default.clone());
+    }
     let images: Vec<&str> = containers
         .iter()
         .filter_map(|c| c.image.as_deref())

@@ -5,6 +5,7 @@
 
 pub mod connect;
 pub mod events;
+mod exec;
 mod logs;
 pub mod map;
 pub mod quantity;

@@ -5,6 +5,8 @@
 
 mod cgroup;
 pub use cgroup::remove_base as remove_cgroups;
+#[cfg(feature = "kube")]
+mod pod;
 mod process;
 mod relay;
 mod session;
@@ -43,8 +45,9 @@ const MAX_CLIENT_FRAME: usize = 1 << 20;
 enum Target {
     /// A process on this host.
     Local(Launch),
-    /// A hub's: the session the owning agent opened, to relay.
-    Agent(Box<crate::client::ExecConnection>),
+    /// A session elsewhere, to relay: a hub's agent's, a Kubernetes
+    /// pod's; and whose it is, for what the operator reads when it breaks.
+    Relayed(Box<crate::client::ExecConnection>, &'static str),
 }
 
 struct Pending {
@@ -151,6 +154,8 @@ pub async fn start(
     record.task = task_id.clone();
     let decided = match gw.fleet.clone() {
         Some(fleet) => relay::decide(&gw, &fleet, &actor.0, &task_id, &body, &mut record).await,
+        #[cfg(feature = "kube")]
+        None if gw.kube.is_some() => pod::decide(&gw, &actor.0, &task_id, &body, &mut record).await,
         None => decide(&gw, &actor.0, &task_id, &body, &mut record)
             .map(|(request, launch)| (request, Target::Local(launch))),
     };
@@ -344,8 +349,8 @@ pub async fn attach(
                             Target::Local(launch) => {
                                 session::run(socket, p.request, launch, p.record, &gw, &id).await
                             }
-                            Target::Agent(connection) => {
-                                relay::run(socket, *connection, p.record, &gw, &id).await
+                            Target::Relayed(connection, whose) => {
+                                relay::run(socket, *connection, whose, p.record, &gw, &id).await
                             }
                         }
                     }

@@ -91,13 +91,18 @@ pub async fn decide(
             ),
         })?;
     record.user = connection.session.user.clone();
-    Ok((request, Target::Agent(Box::new(connection))))
+    Ok((
+        request,
+        Target::Relayed(Box::new(connection), "the agent's"),
+    ))
 }
 
-/// Joins the operator's socket to the agent's session until either ends.
+/// Joins the operator's socket to the session elsewhere (an agent's, a
+/// pod's) until either ends.
 pub async fn run(
     socket: WebSocket,
     mut connection: crate::client::ExecConnection,
+    whose: &str,
     mut record: AuditRecord,
     gw: &Shared,
     id: &str,
@@ -116,8 +121,8 @@ pub async fn run(
                     Some(ExecOutput::Stdout(b)) => (channel::STDOUT, b),
                     Some(ExecOutput::Stderr(b)) => (channel::STDERR, b),
                     Some(ExecOutput::Exited(status)) => break status,
-                    Some(ExecOutput::Lost(why)) => break lost(&why),
-                    None => break lost("the agent's session ended"),
+                    Some(ExecOutput::Lost(why)) => break lost(whose, &why),
+                    None => break lost(whose, "it ended"),
                 };
                 bytes_out += bytes.len() as u64;
                 if !matches!(send_within(&mut sink, frame(channel, &bytes)).await, Ok(Ok(()))) {
@@ -142,7 +147,7 @@ pub async fn run(
                 };
                 // Waiting here is how a full stdin at the agent slows the client.
                 if connection.input.send(input).await.is_err() {
-                    break lost("the agent's session ended");
+                    break lost(whose, "it ended");
                 }
             }
             _ = heartbeat.tick() => {
@@ -173,10 +178,10 @@ fn gone(why: &str) -> ExecStatus {
     }
 }
 
-fn lost(why: &str) -> ExecStatus {
+fn lost(whose: &str, why: &str) -> ExecStatus {
     ExecStatus {
         exit_code: None,
         signal: None,
-        reason: format!("the agent's session broke: {why}"),
+        reason: format!("{whose} session broke: {why}"),
     }
 }

@@ -47,6 +47,9 @@ pub fn check_request(req: &ExecRequest) -> Result<(), String> {
                 .into(),
         );
     }
+    if req.container.is_some() {
+        return Err("a container is for a Kubernetes pod's exec; this task is a process".into());
+    }
     let bytes: usize = req.cmd.iter().map(|a| a.len() + 1).sum();
     if bytes > MAX_ARGV_BYTES {
         return Err(format!("cmd is {bytes} bytes; at most {MAX_ARGV_BYTES}"));

@@ -86,6 +86,7 @@ impl Sessions {
                 rows: size.0,
                 env: self.env.clone(),
                 user: None,
+                container: None,
             },
         };
         Ok((id, start))

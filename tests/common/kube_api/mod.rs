@@ -9,6 +9,7 @@
 //! authentication, and errors injected on demand. The real `kubectl` is
 //! pointed at it in tests/kube.rs to show that it does.
 
+pub mod exec;
 pub mod objects;
 
 use std::collections::BTreeMap;
@@ -75,8 +76,9 @@ struct Inner {
     history: Vec<Change>,
     /// A watch from before this resourceVersion gets 410 Gone.
     oldest: u64,
-    /// Errors to answer with: (a path fragment, a status code, how many times).
-    failures: Vec<(String, u16, usize)>,
+    /// Errors to answer with: (a path fragment, a status code, how many
+    /// times, the message).
+    failures: Vec<(String, u16, usize, String)>,
     /// Every request, `METHOD path?query`.
     requests: Vec<String>,
     /// Each container's log lines, `(timestamp, text)`, by
@@ -243,11 +245,18 @@ impl FakeKube {
 
     /// Answers requests whose path holds `fragment` with `code`, `times` times.
     pub fn fail(&self, fragment: &str, code: u16, times: usize) {
-        self.inner
-            .lock()
-            .unwrap()
-            .failures
-            .push((fragment.to_string(), code, times));
+        let message = format!("injected {code} for {fragment}");
+        self.fail_saying(fragment, code, times, &message);
+    }
+
+    /// As `fail`, in the words given (RBAC's, say).
+    pub fn fail_saying(&self, fragment: &str, code: u16, times: usize, message: &str) {
+        self.inner.lock().unwrap().failures.push((
+            fragment.to_string(),
+            code,
+            times,
+            message.to_string(),
+        ));
     }
 
     pub fn requests(&self) -> Vec<String> {
@@ -373,15 +382,10 @@ async fn serve(State(fake): State<Shared>, request: Request) -> Response {
         if let Some(f) = inner
             .failures
             .iter_mut()
-            .find(|(fragment, _, times)| *times > 0 && path.contains(fragment.as_str()))
+            .find(|(fragment, _, times, _)| *times > 0 && path.contains(fragment.as_str()))
         {
             f.2 -= 1;
-            let code = f.1;
-            return status(
-                code,
-                reason_of(code),
-                &format!("injected {code} for {path}"),
-            );
+            return status(f.1, reason_of(f.1), &f.3.clone());
         }
     }
     if !authorized(request.headers()) {
@@ -438,6 +442,11 @@ async fn serve(State(fake): State<Shared>, request: Request) -> Response {
         (kind, &namespace, &name, sub.as_deref())
     {
         return pod_log(&fake, ns, pod, &q);
+    }
+    if let (Kind::Pods, Some(ns), Some(pod), Some("exec")) =
+        (kind, namespace.clone(), name.clone(), sub.as_deref())
+    {
+        return pod_exec(&fake, &ns, &pod, request).await;
     }
     match (request.method(), name, sub) {
         (&Method::GET, None, None) if q.get("watch").is_some_and(|w| w == "true" || w == "1") => {
@@ -743,4 +752,62 @@ fn pod_log(fake: &FakeKube, namespace: &str, pod: &str, q: &BTreeMap<String, Str
         Body::from_stream(body),
     )
         .into_response()
+}
+
+/// `…/pods/NAME/exec` on a WebSocket: the command runs here (see `exec`).
+async fn pod_exec(fake: &FakeKube, namespace: &str, pod: &str, request: Request) -> Response {
+    use axum::extract::FromRequestParts;
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let flag = |k: &str| {
+        pairs
+            .iter()
+            .any(|(key, v)| key == k && (v == "true" || v == "1"))
+    };
+    let command: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "command")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let object = fake
+        .inner
+        .lock()
+        .unwrap()
+        .objects
+        .get(&(Kind::Pods, format!("{namespace}/{pod}")))
+        .cloned();
+    let Some(object) = object else {
+        return status(404, "NotFound", &format!("pods \"{pod}\" not found"));
+    };
+    if let Some((_, c)) = pairs.iter().find(|(k, _)| k == "container")
+        && !object["spec"]["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|x| x["name"] == c.as_str())
+    {
+        return status(
+            400,
+            "BadRequest",
+            &format!("container {c} is not valid for pod {pod}"),
+        );
+    }
+    if command.is_empty() {
+        return status(400, "BadRequest", "you must specify at least 1 command");
+    }
+    let (mut parts, _) = request.into_parts();
+    let Ok(ws) = axum::extract::ws::WebSocketUpgrade::from_request_parts(&mut parts, &()).await
+    else {
+        return status(400, "BadRequest", "exec needs a WebSocket upgrade");
+    };
+    exec::upgrade(
+        ws,
+        exec::ExecAsk {
+            command,
+            stdin: flag("stdin"),
+            tty: flag("tty"),
+        },
+    )
 }
