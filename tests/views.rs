@@ -993,7 +993,7 @@ fn fleet_app() -> App {
     };
     app.on_stream(snapshot(SUB_NODES, nodes), now);
     app.on_stream(snapshot(SUB_TASKS, tasks), now);
-    app.model.fleet = true;
+    app.model.source = "fleet".into();
     let status = |name: &str, state, error: Option<&str>| AgentStatus {
         name: name.into(),
         url: format!("https://{name}.example:7070"),

@@ -195,7 +195,7 @@ pub async fn run_loop(
             }
             Some((context, info)) = cluster_rx.recv() => {
                 if context == app.origin.context {
-                    app.model.fleet = info.source == "fleet";
+                    app.model.source = info.source.clone();
                     app.origin.cluster = Some((info.name, info.source));
                     dirty = true;
                 }
@@ -241,7 +241,7 @@ pub async fn run_loop(
                     window,
                 } => {
                     let (client, tx) = (client.clone(), series_tx.clone());
-                    let (history, fleet) = (history.clone(), app.model.fleet);
+                    let (history, fleet) = (history.clone(), app.model.is_fleet());
                     tokio::spawn(async move {
                         let step = crate::tui::dash::panels::resolution(window);
                         let mut path = format!("/api/v1/metrics/series?from=-{window}&step={step}");

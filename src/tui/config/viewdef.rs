@@ -55,12 +55,23 @@ pub struct Column {
     /// Shown only through a hub (a fleet's AGENT column).
     #[serde(default)]
     pub fleet: bool,
+    /// Shown only on a Kubernetes cluster (`--kube`: NAMESPACE, READY, …).
+    #[serde(default)]
+    pub kube: bool,
     #[serde(default)]
     pub style: Vec<StyleRule>,
 }
 
 fn default_width() -> u16 {
     10
+}
+
+impl Column {
+    /// Whether the column shows on a gateway whose source is `source`
+    /// (`host`, `demo`, `fleet`, `kube`).
+    pub fn shown(&self, source: &str) -> bool {
+        (!self.fleet || source == "fleet") && (!self.kube || source == "kube")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -120,11 +131,11 @@ impl TableDef {
     /// space between columns. Columns that do not fit are left out from the
     /// right; spare width goes to the growing columns.
     /// `fleet`: the gateway is a hub, so its columns show.
-    pub fn layout(&self, width: u16, fleet: bool) -> Vec<(usize, u16)> {
+    pub fn layout(&self, width: u16, source: &str) -> Vec<(usize, u16)> {
         let mut out = Vec::new();
         let mut used: u16 = 0;
         for (i, column) in self.columns.iter().enumerate() {
-            if column.fleet && !fleet {
+            if !column.shown(source) {
                 continue;
             }
             let gap = u16::from(!out.is_empty());
@@ -166,6 +177,7 @@ mod tests {
             format: Format::Text,
             grow,
             fleet: false,
+            kube: false,
             style: vec![],
         }
     }
@@ -176,17 +188,25 @@ mod tests {
             title: String::new(),
             columns: vec![col(10, false), col(5, true), col(8, false)],
         };
-        assert_eq!(def.layout(30, false), vec![(0, 10), (1, 10), (2, 8)]);
-        assert_eq!(def.layout(20, false), vec![(0, 10), (1, 9)]);
-        assert_eq!(def.layout(4, false), vec![(0, 4)]);
-        assert_eq!(def.layout(0, false), vec![(0, 0)]);
+        assert_eq!(def.layout(30, "host"), vec![(0, 10), (1, 10), (2, 8)]);
+        assert_eq!(def.layout(20, "host"), vec![(0, 10), (1, 9)]);
+        assert_eq!(def.layout(4, "host"), vec![(0, 4)]);
+        assert_eq!(def.layout(0, "host"), vec![(0, 0)]);
         let mut fleet = def.clone();
         fleet.columns[0].fleet = true;
         assert_eq!(
-            fleet.layout(30, false),
+            fleet.layout(30, "host"),
             vec![(1, 21), (2, 8)],
             "a hub's column hides"
         );
-        assert_eq!(fleet.layout(30, true), vec![(0, 10), (1, 10), (2, 8)]);
+        assert_eq!(fleet.layout(30, "fleet"), vec![(0, 10), (1, 10), (2, 8)]);
+        let mut kube = def.clone();
+        kube.columns[2].kube = true;
+        assert_eq!(
+            kube.layout(30, "host"),
+            vec![(0, 10), (1, 19)],
+            "a cluster's column hides"
+        );
+        assert_eq!(kube.layout(30, "kube"), vec![(0, 10), (1, 10), (2, 8)]);
     }
 }

@@ -143,8 +143,9 @@ pub struct Model {
     pub traces_generation: u64,
     /// Bumped when a check changes: the health table re-sorts then.
     pub checks_generation: u64,
-    /// The gateway is a hub (its cluster's source is `fleet`).
-    pub fleet: bool,
+    /// Where the gateway's cluster comes from: `host`, `demo`, `fleet` (a
+    /// hub), `kube`; empty until known.
+    pub source: String,
     /// A hub's agents by name, as last read (while the agents view is up).
     pub agents: BTreeMap<String, AgentStatus>,
     pub agents_generation: u64,
@@ -176,7 +177,7 @@ impl Default for Model {
             longest_trace: 0,
             traces_generation: 0,
             checks_generation: 0,
-            fleet: false,
+            source: String::new(),
             agents: BTreeMap::new(),
             agents_generation: 0,
         }
@@ -184,6 +185,11 @@ impl Default for Model {
 }
 
 impl Model {
+    /// Whether the gateway is a hub over agents.
+    pub fn is_fleet(&self) -> bool {
+        self.source == "fleet"
+    }
+
     /// Takes a read of a hub's agents.
     pub fn set_agents(&mut self, agents: Vec<AgentStatus>) {
         self.agents = agents.into_iter().map(|a| (a.name.clone(), a)).collect();

@@ -198,7 +198,7 @@ fn draw<'a>(
     if inner.height == 0 || inner.width == 0 {
         return;
     }
-    let columns = def.layout(inner.width, scene.model.fleet);
+    let columns = def.layout(inner.width, &scene.model.source);
 
     let mut header = Vec::with_capacity(columns.len() * 2);
     for (n, (i, width)) in columns.iter().enumerate() {
@@ -232,7 +232,8 @@ fn draw<'a>(
         ..inner
     };
     if state.is_empty() {
-        let what = if sub == SUB_AGENTS && scene.model.has_snapshot(sub) && !scene.model.fleet {
+        let what = if sub == SUB_AGENTS && scene.model.has_snapshot(sub) && !scene.model.is_fleet()
+        {
             "this gateway is no hub, so it has no agents (day2top gateway --agents FILE makes one)"
         } else if !scene.model.has_snapshot(sub) {
             "loading: the gateway is still sending these"

@@ -135,6 +135,12 @@ pub fn task_field<'a>(task: &'a Task, field: &str, model: &'a Model) -> Value<'a
         "updated" if task.updated > 0 => Value::Time(task.updated),
         "version" => text(&task.version),
         "cpu_history" => history(model.task_series.get(task.id.as_str())),
+        // A pod's own count, where the source gives one.
+        "restarts" if task.labels.contains_key("restarts") => task
+            .labels
+            .get("restarts")
+            .and_then(|r| r.parse().ok())
+            .map_or(Value::Missing, Value::Num),
         "restarts" => Value::Num(
             task.statuses
                 .iter()

@@ -167,7 +167,7 @@ impl Feature for Tables {
         // Sorting goes through the columns shown (a hub's only through one).
         let sortable: Vec<usize> = def.map_or(Vec::new(), |d| {
             (d.columns.iter().enumerate())
-                .filter(|(_, c)| cx.model.fleet || !c.fleet)
+                .filter(|(_, c)| c.shown(&cx.model.source))
                 .map(|(i, _)| i)
                 .collect()
         });
