@@ -468,6 +468,74 @@ async fn a_crash_looping_pod_shows_its_previous_log_and_events() {
     gw.shutdown().await;
 }
 
+#[tokio::test]
+async fn metrics_fill_the_figures_and_their_absence_is_said() {
+    let fake = cluster().await;
+    let dir = temp_dir("metrics");
+    // No metrics-server: the nodes say so where their figures would be,
+    // and a check says why.
+    let (gw, _kube) = gateway_on(&fake, &dir, None).await;
+    let check: Check = poll_until(
+        "the metrics check failing",
+        Duration::from_secs(20),
+        || async {
+            let checks = get_json::<Items<Check>>(&format!("{}/api/v1/health", gw.url))
+                .await
+                .items;
+            checks
+                .into_iter()
+                .find(|c| c.id == "kube:watch:metrics" && c.last_failure.is_some())
+        },
+    )
+    .await;
+    assert!(
+        check.last_output.contains("no metrics-server"),
+        "{}",
+        check.last_output
+    );
+    let nodes = get_json::<Items<Node>>(&format!("{}/api/v1/nodes", gw.url))
+        .await
+        .items;
+    assert!(nodes.iter().all(|n| {
+        n.labels
+            .get("metrics")
+            .is_some_and(|m| m.contains("no metrics-server"))
+    }));
+    gw.shutdown().await;
+
+    fake.metrics(
+        &[
+            ("worker-1", "2", "16Gi"),
+            ("v1.34-control-plane", "500m", "4Gi"),
+        ],
+        &[("shop/web-5d8f7c9b4-abcde", "250m", "64Mi")],
+    );
+    let (gw, _kube) = gateway_on(&fake, &temp_dir("metrics-on"), None).await;
+    let web: Task = poll_until("the web pod's figures", Duration::from_secs(30), || async {
+        tasks(&gw)
+            .await
+            .into_iter()
+            .find(|t| t.id == WEB && t.mem_bytes > 0)
+    })
+    .await;
+    assert_eq!(web.cpu, 0.25);
+    assert_eq!(web.mem_bytes, 64 << 20);
+    let nodes = get_json::<Items<Node>>(&format!("{}/api/v1/nodes", gw.url))
+        .await
+        .items;
+    let worker = nodes.iter().find(|n| n.id == "worker-1").unwrap();
+    assert_eq!(worker.usage.cpu_percent, 25.0);
+    assert!(worker.labels.get("metrics").is_none());
+    // As series, for sparklines and dashboards.
+    let series: Value = get_json(&format!(
+        "{}/api/v1/metrics/series?name=task.cpu.percent&tag=task_id:{WEB}",
+        gw.url
+    ))
+    .await;
+    assert_eq!(series["series"][0]["points"][0][1], 25.0, "{series}");
+    gw.shutdown().await;
+}
+
 const OPS: &str = "ops-secret-0123456789";
 
 #[tokio::test]

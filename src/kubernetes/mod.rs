@@ -8,6 +8,7 @@ pub mod events;
 mod exec;
 mod logs;
 pub mod map;
+mod metrics;
 pub mod quantity;
 mod source;
 mod watch;
@@ -62,8 +63,14 @@ pub struct Held {
     pub events_dropped: u64,
     /// The newest events, oldest first, at most [`RECENT_EVENTS`].
     pub recent_events: VecDeque<LogEntry>,
-    /// Each watch (`nodes`, `pods`, `events`) and how it stands.
+    /// Each watch (`nodes`, `pods`, `events`, and the `metrics` reads) and
+    /// how it stands.
     pub watches: BTreeMap<&'static str, WatchState>,
+    /// CPU and memory samples not yet read by the source.
+    pub samples: Vec<crate::api::Sample>,
+    pub samples_dropped: u64,
+    /// Why there are no figures, while metrics.k8s.io cannot be read.
+    pub metrics_absent: Option<String>,
 }
 
 impl Held {
@@ -94,7 +101,8 @@ impl Kube {
             watches: Mutex::new(Vec::new()),
             events_told: tokio::sync::broadcast::channel(1024).0,
         });
-        let handles = watch::start(&kube);
+        let mut handles = watch::start(&kube);
+        handles.push(tokio::spawn(metrics::poll(kube.clone())));
         *kube.watches.lock().unwrap_or_else(|p| p.into_inner()) = handles;
         Ok(kube)
     }

@@ -66,7 +66,22 @@ impl Source for KubeSource {
         let mut out = Collected::default();
         let server = self.kube.server.clone();
         let mut held = self.kube.held();
-        out.nodes.extend(held.nodes.values().cloned());
+        // Where the figures would be, the nodes say why there are none.
+        let absent = held.metrics_absent.clone();
+        out.nodes.extend(held.nodes.values().map(|node| {
+            let mut node = node.clone();
+            if let Some(why) = &absent {
+                node.labels.insert("metrics".into(), why.clone());
+            }
+            node
+        }));
+        out.samples.append(&mut held.samples);
+        let dropped = std::mem::take(&mut held.samples_dropped);
+        if dropped > 0 {
+            tracing::warn!(
+                "kube: {dropped} metric samples dropped: the source was not read in time"
+            );
+        }
         out.tasks.extend(held.tasks.values().cloned());
         out.logs.extend(held.events.drain(..));
         let dropped = std::mem::take(&mut held.events_dropped);

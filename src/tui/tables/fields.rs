@@ -79,6 +79,11 @@ pub fn node_field<'a>(node: &'a Node, field: &str, model: &'a Model) -> Value<'a
         "cpus" => Value::Num(node.capacity.cpus),
         "mem" => Value::Num(node.capacity.mem_bytes as f64),
         "disk" => Value::Num(node.capacity.disk_bytes as f64),
+        // A cluster without figures says so where they would be (the
+        // label says why: no metrics-server).
+        "cpu_percent" | "mem_used" | "mem_percent" if node.labels.contains_key("metrics") => {
+            text("n/a")
+        }
         "cpu_percent" => Value::Num(node.usage.cpu_percent),
         "mem_used" => Value::Num(node.usage.mem_bytes as f64),
         "mem_percent" => pct(node.usage.mem_bytes as f64, node.capacity.mem_bytes as f64),

@@ -84,6 +84,9 @@ struct Inner {
     /// Each container's log lines, `(timestamp, text)`, by
     /// `(namespace/pod/container, previous)`.
     logs: BTreeMap<(String, bool), Vec<(jiff::Timestamp, String)>>,
+    /// metrics.k8s.io's node and pod figures; `None`: not served (404),
+    /// as on a cluster without metrics-server.
+    metrics: Option<(Vec<Value>, Vec<Value>)>,
 }
 
 #[derive(Clone)]
@@ -122,6 +125,7 @@ impl FakeKube {
                 failures: Vec::new(),
                 requests: Vec::new(),
                 logs: BTreeMap::new(),
+                metrics: None,
             })),
             changes,
             lines: broadcast::channel(65_536).0,
@@ -291,6 +295,32 @@ impl FakeKube {
             .push((at, text.to_string()));
     }
 
+    /// Serves metrics.k8s.io: `(node, cpu, memory)` and `(namespace/pod, cpu, memory)`.
+    pub fn metrics(&self, nodes: &[(&str, &str, &str)], pods: &[(&str, &str, &str)]) {
+        let nodes = nodes
+            .iter()
+            .map(|(name, cpu, memory)| {
+                json!({
+                    "metadata": {"name": name, "creationTimestamp": "2026-06-15T04:30:00Z"},
+                    "timestamp": "2026-06-15T04:30:00Z", "window": "15s",
+                    "usage": {"cpu": cpu, "memory": memory}
+                })
+            })
+            .collect();
+        let pods = pods
+            .iter()
+            .map(|(id, cpu, memory)| {
+                let (namespace, name) = id.split_once('/').unwrap();
+                json!({
+                    "metadata": {"name": name, "namespace": namespace},
+                    "timestamp": "2026-06-15T04:30:00Z", "window": "15s",
+                    "containers": [{"name": "coredns", "usage": {"cpu": cpu, "memory": memory}}]
+                })
+            })
+            .collect();
+        self.inner.lock().unwrap().metrics = Some((nodes, pods));
+    }
+
     /// Ends every log follow (a kubelet restarting, a broken connection).
     pub fn cut_follows(&self) {
         self.cut.send_modify(|g| *g += 1);
@@ -424,6 +454,32 @@ async fn serve(State(fake): State<Shared>, request: Request) -> Response {
             ));
         }
         _ => {}
+    }
+    if let Some(rest) = path.strip_prefix("/apis/metrics.k8s.io/v1beta1/") {
+        let metrics = fake.inner.lock().unwrap().metrics.clone();
+        let Some((nodes, pods)) = metrics else {
+            return status(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            );
+        };
+        let (kind, items) = if rest == "nodes" {
+            ("NodeMetricsList", nodes)
+        } else {
+            let namespace = rest
+                .strip_prefix("namespaces/")
+                .and_then(|r| r.strip_suffix("/pods"));
+            let pods = pods
+                .into_iter()
+                .filter(|p| namespace.is_none_or(|ns| p["metadata"]["namespace"] == ns))
+                .collect();
+            ("PodMetricsList", pods)
+        };
+        return json_response(json!({
+            "kind": kind, "apiVersion": "metrics.k8s.io/v1beta1",
+            "metadata": {}, "items": items
+        }));
     }
     let Some(Target {
         kind,
