@@ -536,6 +536,101 @@ async fn metrics_fill_the_figures_and_their_absence_is_said() {
     gw.shutdown().await;
 }
 
+#[tokio::test]
+async fn nodes_pods_and_the_cluster_are_checks_with_history() {
+    let fake = cluster().await;
+    let dir = temp_dir("checks");
+    let (gw, _kube) = gateway_on(&fake, &dir, None).await;
+    let checks = || async {
+        get_json::<Items<Check>>(&format!("{}/api/v1/health", gw.url))
+            .await
+            .items
+    };
+    let find = |all: &[Check], id: &str| all.iter().find(|c| c.id == id).cloned();
+    let all = poll_until("the cluster's checks", Duration::from_secs(20), || async {
+        let all = checks().await;
+        find(&all, "kube:cluster:etcd")
+            .and(find(&all, "kube:pod:shop/cart-5d8f7c9b4-xyz12"))
+            .map(|_| all)
+    })
+    .await;
+    let status = |id: &str| {
+        let c = find(&all, id).unwrap_or_else(|| panic!("no check {id}"));
+        (
+            c.last_failure.is_some() && c.last_success.is_none_or(|s| s < c.last_failure.unwrap()),
+            c.last_output,
+        )
+    };
+    assert_eq!(
+        status("kube:node:worker-2"),
+        (
+            true,
+            "Ready Unknown: Kubelet stopped posting node status.".into()
+        )
+    );
+    assert_eq!(status("kube:node:worker-1").0, false);
+    assert_eq!(
+        status("kube:pod:shop/cart-5d8f7c9b4-xyz12"),
+        (true, "CrashLoopBackOff".into())
+    );
+    assert_eq!(
+        status("kube:pod:shop/web-5d8f7c9b4-abcde"),
+        (false, "ready".into())
+    );
+    assert_eq!(
+        status("kube:cluster:crash-looping"),
+        (true, "1 crash-looping: shop/cart-5d8f7c9b4-xyz12".into())
+    );
+    assert_eq!(
+        status("kube:cluster:nodes-not-ready"),
+        (true, "1 not ready: worker-2".into())
+    );
+    assert_eq!(
+        status("kube:cluster:pending"),
+        (
+            true,
+            "1 pending over 5 minutes: shop/big-5d8f7c9b4-qqqqq".into()
+        )
+    );
+    assert_eq!(
+        status("kube:cluster:control-plane"),
+        (false, "none not running".into())
+    );
+    assert_eq!(
+        status("kube:cluster:etcd"),
+        (false, "1 etcd members".into())
+    );
+
+    // A pod that stops being ready: its check fails, its history shows both.
+    fake.put(
+        Kind::Pods,
+        objects::crash_looping(objects::pod("shop", "web-5d8f7c9b4-abcde", "worker-1"), 3),
+    );
+    let web = poll_until(
+        "the web pod's check failing",
+        Duration::from_secs(20),
+        || async {
+            find(&checks().await, "kube:pod:shop/web-5d8f7c9b4-abcde")
+                .filter(|c| c.last_failure.is_some())
+        },
+    )
+    .await;
+    assert_eq!(web.task_id.as_deref(), Some(WEB));
+    // A deleted pod's check goes with it.
+    fake.delete(Kind::Pods, "shop/cart-5d8f7c9b4-xyz12");
+    poll_until(
+        "the deleted pod's check gone",
+        Duration::from_secs(20),
+        || async {
+            find(&checks().await, "kube:pod:shop/cart-5d8f7c9b4-xyz12")
+                .is_none()
+                .then_some(())
+        },
+    )
+    .await;
+    gw.shutdown().await;
+}
+
 const OPS: &str = "ops-secret-0123456789";
 
 #[tokio::test]

@@ -13,6 +13,7 @@ use crate::collect::{Collected, Source};
 
 pub struct KubeSource {
     kube: Arc<Kube>,
+    checks: super::checks::Checks,
     /// Each watch's state as last told, and when.
     told: HashMap<&'static str, (UnixMillis, WatchState)>,
 }
@@ -25,6 +26,7 @@ impl KubeSource {
     pub fn new(kube: Arc<Kube>) -> KubeSource {
         KubeSource {
             kube,
+            checks: Default::default(),
             told: HashMap::new(),
         }
     }
@@ -88,6 +90,9 @@ impl Source for KubeSource {
         if dropped > 0 {
             out.logs.push(super::events::dropped(dropped, now));
         }
+        let read = self.checks.read(&held, self.kube.namespace.as_deref(), now);
+        out.results.extend(read.results);
+        out.checks_gone.extend(read.gone);
         for (what, state) in &held.watches {
             let last = self.told.get(what);
             if last.is_none_or(|(at, was)| was != state || now - at >= TELL_EVERY_MS) {
