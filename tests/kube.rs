@@ -568,7 +568,7 @@ async fn nodes_pods_and_the_cluster_are_checks_with_history() {
             "Ready Unknown: Kubelet stopped posting node status.".into()
         )
     );
-    assert_eq!(status("kube:node:worker-1").0, false);
+    assert!(!status("kube:node:worker-1").0);
     assert_eq!(
         status("kube:pod:shop/cart-5d8f7c9b4-xyz12"),
         (true, "CrashLoopBackOff".into())
