@@ -382,7 +382,10 @@ mod tests {
             "new lines are filtered as they come"
         );
         assert_eq!(b.dropped, 7);
-        assert!(b.shown_text().contains("[day2top: 7 lines dropped here]"));
+        assert!(
+            b.shown_text()
+                .contains("[day2top: 7 lines dropped by the gateway")
+        );
         assert!(LogFilter::parse("p<=x").unwrap_err().contains("0-7"));
         assert!(LogFilter::parse("(").unwrap_err().contains("not a regex"));
     }
