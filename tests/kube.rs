@@ -157,8 +157,9 @@ async fn a_cluster_is_nodes_and_tasks_with_the_reasons_an_operator_acts_on() {
         "node-role.kubernetes.io/control-plane:NoSchedule"
     );
     assert_eq!(cp.address, "172.18.0.4");
+    // Ready Unknown: its node check fails, and the node is unhealthy.
     let down = node("worker-2");
-    assert_eq!(down.health, Health::Unknown);
+    assert_eq!(down.health, Health::Unhealthy);
     assert_eq!(
         down.labels["not_ready"],
         "Kubelet stopped posting node status."
