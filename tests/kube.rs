@@ -920,9 +920,12 @@ async fn read_until(
 }
 
 /// Not a test: the fake cluster held open for a look with the real
-/// console, e.g.
+/// console, and for `benches/kube.sh`, e.g.
 /// `DAY2TOP_FAKE_KUBE_DIR=/tmp/fk cargo test --test kube -- --ignored --nocapture`
-/// then `day2top --kube --kubeconfig /tmp/fk/kubeconfig -A`.
+/// then `day2top --kube --kubeconfig /tmp/fk/kubeconfig -A`. More:
+/// `DAY2TOP_FAKE_KUBE_PODS` pods in 10 namespaces over
+/// `DAY2TOP_FAKE_KUBE_NODES` nodes, `DAY2TOP_FAKE_KUBE_CHURN` pods a second
+/// going into and out of CrashLoopBackOff.
 #[tokio::test]
 #[ignore]
 async fn serve_the_fake_for_a_look() {
@@ -930,20 +933,37 @@ async fn serve_the_fake_for_a_look() {
         eprintln!("skipped: set DAY2TOP_FAKE_KUBE_DIR");
         return;
     };
+    let number = |name: &str| -> usize {
+        std::env::var(name)
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    let (pods, nodes, churn) = (
+        number("DAY2TOP_FAKE_KUBE_PODS"),
+        number("DAY2TOP_FAKE_KUBE_NODES"),
+        number("DAY2TOP_FAKE_KUBE_CHURN"),
+    );
     let fake = cluster().await;
-    let pods: usize = std::env::var("DAY2TOP_FAKE_KUBE_PODS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    let template = objects::pod("load", "app-5d8f7c9b4-00000", "worker-1");
-    let more: Vec<Value> = (0..pods)
-        .map(|i| {
-            let mut pod = template.clone();
-            pod["metadata"]["name"] = format!("app-5d8f7c9b4-{i:05}").into();
-            pod
-        })
-        .collect();
-    fake.preload(Kind::Pods, more);
+    let node_names: Vec<String> = (0..nodes).map(|i| format!("node-{i:03}")).collect();
+    fake.preload(
+        Kind::Nodes,
+        node_names
+            .iter()
+            .map(|n| objects::node(n, true, false))
+            .collect(),
+    );
+    let place = |i: usize| {
+        let node = node_names
+            .get(i % nodes.max(1))
+            .map_or("worker-1", |n| n.as_str());
+        objects::pod(
+            &format!("team-{}", i % 10),
+            &format!("app{}-5d8f7c9b4-{i:05}", i % 50),
+            node,
+        )
+    };
+    fake.preload(Kind::Pods, (0..pods).map(place).collect());
     std::fs::create_dir_all(&dir).unwrap();
     let config = fake.kubeconfig(std::path::Path::new(&dir), "shop");
     eprintln!(
@@ -958,15 +978,33 @@ async fn serve_the_fake_for_a_look() {
         "panic: out of memory",
     );
     fake.log(cart, "2026-06-15T04:20:10.000000000Z", "starting again");
-    // The web pod logs a request every half second, a warning every tenth.
+    // The web pod logs a request every half second, a warning every tenth;
+    // `churn` pods a second crash or come back.
+    let tick = Duration::from_millis(50);
+    let per_tick = churn as f64 * tick.as_secs_f64();
+    let mut owed = 0.0;
     for i in 0u64.. {
-        let now = jiff::Timestamp::now();
-        let text = if i % 10 == 9 {
-            format!("level=warn msg=\"slow upstream\" request={i}")
-        } else {
-            format!("level=info msg=\"GET /cart 200\" request={i}")
-        };
-        fake.log(WEB_LOG, &now.to_string(), &text);
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        if i % 10 == 0 {
+            let now = jiff::Timestamp::now();
+            let text = if i % 100 == 90 {
+                format!("level=warn msg=\"slow upstream\" request={}", i / 10)
+            } else {
+                format!("level=info msg=\"GET /cart 200\" request={}", i / 10)
+            };
+            fake.log(WEB_LOG, &now.to_string(), &text);
+        }
+        owed += per_tick;
+        while owed >= 1.0 && pods > 0 {
+            owed -= 1.0;
+            let n = (i as usize * 7919 + owed as usize) % pods;
+            let pod = place(n);
+            let pod = if i % 2 == 0 {
+                objects::crash_looping(pod, (i % 9) as u32)
+            } else {
+                pod
+            };
+            fake.put(Kind::Pods, pod);
+        }
+        tokio::time::sleep(tick).await;
     }
 }
