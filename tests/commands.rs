@@ -37,6 +37,7 @@ fn run(setup: &[&str], line: &str) -> (App, Did) {
             Effect::ExecInput { .. } => "exec-input",
             Effect::CloseExec { .. } => "close-exec",
             Effect::SwitchContext(_) => "switch-context",
+            Effect::Change { .. } => "change",
         })
         .collect();
     let did = Did {
@@ -150,6 +151,14 @@ fn every_command_does_what_it_says() {
                 ..view(Route::Agents)
             },
         ),
+        // Changes are for a Kubernetes cluster (the demo is not one).
+        (
+            &["tasks"],
+            "restart".into(),
+            refused(Route::Tasks { node: None }),
+        ),
+        (&["nodes"], "cordon".into(), refused(Route::Nodes)),
+        (&[], format!("uncordon {node}"), refused(Route::Cluster)),
         (&[], "goto 12:00".into(), refused(Route::Cluster)),
         (&["logs"], "goto 25:00".into(), refused(logs(LogScope::All))),
         (&[], "goto".into(), refused(Route::Cluster)),
@@ -212,4 +221,33 @@ fn every_command_does_what_it_says() {
     assert_eq!(run(&[], "keymap vim").0.defs.keymap.name, "vim");
     assert!(run(&[], "quit").0.quit && run(&[], "q").0.quit);
     assert_eq!(run(&[], "dashboard 1h").0.dash.window_ms(), 3_600_000);
+}
+
+/// On a Kubernetes cluster a change asks first: `y` sends it, any other
+/// key does not; a read-only context has none.
+#[test]
+fn a_change_asks_before_it_is_sent() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |c: char| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+    let mut app = day2top::fixture::demo_app(Default::default(), 3);
+    app.model.source = "kube".into();
+    app.run_command("tasks");
+    app.prepare();
+    assert!(app.run_command("restart").is_empty());
+    let question = app.notice.clone().unwrap();
+    assert!(
+        question.text.starts_with("restart pod ") && !question.error,
+        "{question:?}"
+    );
+    let sent = app.on_key(key('y'));
+    assert!(matches!(sent.as_slice(), [Effect::Change { path }] if path.ends_with("/restart")));
+
+    app.run_command("cordon some-node");
+    assert!(app.on_key(key('n')).is_empty(), "not without a y");
+    assert!(app.confirm.is_none());
+
+    app.origin.readonly = true;
+    app.run_command("uncordon some-node");
+    assert!(app.notice.as_ref().unwrap().error, "read-only");
+    assert!(app.confirm.is_none());
 }

@@ -764,6 +764,149 @@ async fn exec_into_a_pod_with_a_terminal_resize_exit_code_and_audit() {
     gw.shutdown().await;
 }
 
+#[tokio::test]
+async fn restart_a_pod_and_cordon_a_node_audited_and_refused_in_rbacs_words() {
+    use day2top::api::AuditRecord;
+    use day2top::client::{Client, ClientError, Endpoint};
+    use day2top::gateway::{Scope, Token, Tokens};
+    let fake = cluster().await;
+    let dir = temp_dir("actions");
+    let kube = Kube::start(&KubeOptions {
+        kubeconfig: Some(fake.kubeconfig(&dir, "shop")),
+        all_namespaces: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.kube = Some(kube.clone());
+    config.tokens = Some(Tokens::new(vec![
+        Token::new("ops", OPS, vec![Scope::Read, Scope::Exec])
+            .with_exec(&["shop/*", "kube-system/*"], &[]),
+        Token::new("viewer", common::READ, vec![Scope::Read]),
+        Token::new("admin", common::ADMIN, vec![Scope::Admin]),
+    ]));
+    let gw = gateway::start(config, Box::new(KubeSource::new(kube)))
+        .await
+        .unwrap();
+    poll_until("the pods", Duration::from_secs(20), || async {
+        (tasks(&gw).await.len() == 11).then_some(())
+    })
+    .await;
+    let client = |token: &str| {
+        Client::new(Endpoint {
+            url: gw.url.clone(),
+            token: token.into(),
+            ca: None,
+        })
+        .unwrap()
+    };
+    let post = |token: &'static str, path: String| {
+        let client = client(token);
+        async move {
+            client
+                .post::<serde_json::Value, _>(&path, &serde_json::json!({}))
+                .await
+        }
+    };
+    let web = "/api/v1/tasks/shop%2Fweb-5d8f7c9b4-abcde/restart".to_string();
+
+    // Read-only tokens may not; the pod's controller makes a new one when
+    // it is deleted.
+    assert!(post(common::READ, web.clone()).await.is_err());
+    let done = post(OPS, web.clone()).await.unwrap();
+    assert!(done["done"].as_str().unwrap().contains("deleted"), "{done}");
+    poll_until("the pod gone", Duration::from_secs(20), || async {
+        (!tasks(&gw).await.iter().any(|t| t.id == WEB)).then_some(())
+    })
+    .await;
+    // A static pod has no controller: refused, with why.
+    match post(
+        OPS,
+        "/api/v1/tasks/kube-system%2Fetcd-v1.34-control-plane/restart".into(),
+    )
+    .await
+    {
+        Err(ClientError::Api(e)) => assert!(
+            e.error.message.contains("no controller"),
+            "{}",
+            e.error.message
+        ),
+        other => panic!("{other:?}"),
+    }
+
+    // Cordon and uncordon: admin only; the node says so through the watch.
+    assert!(
+        post(OPS, "/api/v1/nodes/worker-1/cordon".into())
+            .await
+            .is_err()
+    );
+    post(common::ADMIN, "/api/v1/nodes/worker-1/cordon".into())
+        .await
+        .unwrap();
+    let node_labels = || async {
+        get_json::<Items<Node>>(&format!("{}/api/v1/nodes", gw.url))
+            .await
+            .items
+            .into_iter()
+            .find(|n| n.id == "worker-1")
+            .unwrap()
+            .labels
+    };
+    poll_until("worker-1 cordoned", Duration::from_secs(20), || async {
+        node_labels().await.get("unschedulable").map(|_| ())
+    })
+    .await;
+    post(common::ADMIN, "/api/v1/nodes/worker-1/uncordon".into())
+        .await
+        .unwrap();
+    poll_until("worker-1 schedulable", Duration::from_secs(20), || async {
+        node_labels()
+            .await
+            .get("unschedulable")
+            .is_none()
+            .then_some(())
+    })
+    .await;
+
+    // RBAC says no: in its words.
+    let rbac = "nodes \"worker-2\" is forbidden: User \"tester\" cannot patch resource \"nodes\" in API group \"\" at the cluster scope";
+    fake.fail_saying("/api/v1/nodes/worker-2", 403, 1, rbac);
+    match post(common::ADMIN, "/api/v1/nodes/worker-2/cordon".into()).await {
+        Err(ClientError::Api(e)) => assert!(e.error.message.contains(rbac), "{}", e.error.message),
+        other => panic!("{other:?}"),
+    }
+
+    let audit: Vec<AuditRecord> = client(common::ADMIN)
+        .get("/api/v1/audit?limit=1000")
+        .await
+        .unwrap();
+    let actions: Vec<(String, String, bool)> = audit
+        .iter()
+        .filter(|r| r.kind == day2top::api::AuditKind::Action)
+        .map(|r| {
+            (
+                r.cmd.join(" "),
+                format!("{}{}", r.task, r.node),
+                r.decision == day2top::api::Decision::Allow,
+            )
+        })
+        .collect();
+    assert!(
+        actions.contains(&("restart".into(), format!("{WEB}worker-1"), true)),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("cordon".into(), "worker-1".into(), true)),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("cordon".into(), "worker-2".into(), false)),
+        "{actions:?}"
+    );
+    gw.shutdown().await;
+}
+
 /// `kubectl` against the fake, where kubectl is installed (CI requires it:
 /// DAY2TOP_REQUIRE_KUBECTL=1).
 fn kubectl() -> Option<std::path::PathBuf> {

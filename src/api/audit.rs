@@ -14,6 +14,9 @@ pub enum AuditKind {
     Auth,
     /// A log cursor no source would serve (a forged one reads nothing).
     Cursor,
+    /// A change asked of the cluster: a pod restarted, a node cordoned
+    /// or uncordoned (`cmd` names it).
+    Action,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,6 +1,7 @@
 //! The gateway: collects from a source into a store and serves it over the
 //! v1 API (REST, one multiplexed stream WebSocket, Prometheus text).
 
+mod actions;
 mod audit;
 mod auth;
 mod exec;

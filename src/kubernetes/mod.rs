@@ -3,6 +3,7 @@
 //! RBAC and audit apply), mapped into day2top's model. See DESIGN.md,
 //! "Kubernetes".
 
+mod actions;
 mod checks;
 pub mod connect;
 pub mod events;

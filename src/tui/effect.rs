@@ -46,4 +46,9 @@ pub enum Effect {
     CloseExec {
         id: u64,
     },
+    /// A change asked of the cluster, confirmed: `POST path` (a pod
+    /// restarted, a node cordoned); the answer goes to the footer.
+    Change {
+        path: String,
+    },
 }

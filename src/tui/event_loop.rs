@@ -72,6 +72,8 @@ pub async fn run_loop(
     // Traces read for the waterfall.
     let (trace_tx, mut trace_rx) =
         mpsc::channel::<(String, Result<Vec<crate::api::Span>, String>)>(4);
+    // The answers to changes asked of a cluster (a pod restarted, …).
+    let (change_tx, mut change_rx) = mpsc::channel::<Result<String, String>>(4);
     // A hub's agents, read again every few seconds while their view is up.
     let (agents_tx, mut agents_rx) =
         mpsc::channel::<Result<Vec<crate::api::AgentStatus>, String>>(2);
@@ -185,6 +187,13 @@ pub async fn run_loop(
                 app.on_agents(result);
                 dirty = true;
             }
+            Some(answer) = change_rx.recv() => {
+                app.notice = match answer {
+                    Ok(done) => crate::tui::feature::Notice::info(done),
+                    Err(why) => crate::tui::feature::Notice::error(why),
+                };
+                dirty = true;
+            }
             Some((id, result)) = trace_rx.recv() => {
                 app.on_trace(&id, result);
                 dirty = true;
@@ -223,6 +232,21 @@ pub async fn run_loop(
                             .map(|l| l.items)
                             .map_err(|e| e.to_string());
                         let _ = tx.try_send(result);
+                    });
+                }
+                Effect::Change { path } => {
+                    let (client, tx) = (client.clone(), change_tx.clone());
+                    tokio::spawn(async move {
+                        #[derive(serde::Deserialize)]
+                        struct Done {
+                            done: String,
+                        }
+                        let answer = client
+                            .post::<Done, _>(&path, &serde_json::json!({}))
+                            .await
+                            .map(|d| d.done)
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send(answer).await;
                     });
                 }
                 Effect::FetchTrace { id } => {

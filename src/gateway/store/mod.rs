@@ -268,7 +268,9 @@ impl Store {
             }
         }
         // A hub's agents run their own built-in checks; they come whole.
-        let evaluates = inner.source != "fleet";
+        // A Kubernetes cluster has its own (`kubernetes::checks`): the
+        // host's (uptime resets, memory from /proc) mean nothing there.
+        let evaluates = !matches!(inner.source.as_str(), "fleet" | "kube");
         if evaluates && now >= inner.builtins_at + BUILTIN_INTERVAL_MS {
             inner.builtins_at = now;
             for (check, result) in inner.builtins.evaluate(collected.nodes.iter(), now) {

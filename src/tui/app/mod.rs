@@ -4,6 +4,7 @@
 //! [`Effect`]. App owns the route stack and the modes; each feature owns
 //! its state and keys.
 
+mod change;
 pub mod commands;
 mod follow;
 mod frame;
@@ -51,6 +52,8 @@ pub struct App {
     pub dash: DashState,
     pub sessions: Sessions,
     pub notice: Option<Notice>,
+    /// A change asked for, waiting for its `y` (see `change`).
+    pub confirm: Option<change::Pending>,
     pub now: UnixMillis,
     pub origin: Origin,
     pub contexts: Vec<String>,
@@ -92,6 +95,7 @@ impl App {
             dash: DashState::default(),
             sessions: Sessions::default(),
             notice,
+            confirm: None,
             now,
             origin,
             contexts,
@@ -318,6 +322,9 @@ impl App {
                 vec![]
             }
             Mode::Normal => {
+                if let Some(pending) = self.confirm.take() {
+                    return self.answer(pending, key);
+                }
                 self.notice = None;
                 // Keys can arrive faster than frames: act on the rows as
                 // they are now, not as last drawn.

@@ -162,7 +162,7 @@ impl App {
     }
 
     /// The task the view is about: the one open, or the selected row.
-    fn task_in_view(&self) -> Option<String> {
+    pub(super) fn task_in_view(&self) -> Option<String> {
         match self.route() {
             Route::Task { id } => Some(id.clone()),
             Route::Tasks { .. } => self.tables.tasks.selected_id().map(str::to_string),

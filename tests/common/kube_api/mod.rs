@@ -504,6 +504,42 @@ async fn serve(State(fake): State<Shared>, request: Request) -> Response {
     {
         return pod_exec(&fake, &ns, &pod, request).await;
     }
+    if let (Some(name), None) = (&name, &sub)
+        && matches!(request.method(), &Method::DELETE | &Method::PATCH)
+    {
+        let key = match &namespace {
+            Some(ns) => format!("{ns}/{name}"),
+            None => name.clone(),
+        };
+        let Some(mut object) = fake
+            .inner
+            .lock()
+            .unwrap()
+            .objects
+            .get(&(kind, key.clone()))
+            .cloned()
+        else {
+            return status(
+                404,
+                "NotFound",
+                &format!("{} \"{name}\" not found", kind_plural(kind)),
+            );
+        };
+        if request.method() == Method::DELETE {
+            fake.delete(kind, &key);
+            return json_response(object);
+        }
+        // A JSON merge patch (RFC 7386), as `kubectl cordon` sends.
+        let body = axum::body::to_bytes(request.into_body(), 1 << 20)
+            .await
+            .unwrap_or_default();
+        let Ok(patch) = serde_json::from_slice::<Value>(&body) else {
+            return status(400, "BadRequest", "the patch is not JSON");
+        };
+        merge(&mut object, &patch);
+        fake.put(kind, object.clone());
+        return json_response(object);
+    }
     match (request.method(), name, sub) {
         (&Method::GET, None, None) if q.get("watch").is_some_and(|w| w == "true" || w == "1") => {
             watch(&fake, kind, namespace, &q)
@@ -866,4 +902,20 @@ async fn pod_exec(fake: &FakeKube, namespace: &str, pod: &str, request: Request)
             tty: flag("tty"),
         },
     )
+}
+
+/// RFC 7386: objects merge key by key, `null` removes, the rest replaces.
+fn merge(target: &mut Value, patch: &Value) {
+    match (target.as_object_mut(), patch.as_object()) {
+        (Some(target), Some(patch)) => {
+            for (key, value) in patch {
+                if value.is_null() {
+                    target.remove(key);
+                } else {
+                    merge(target.entry(key.clone()).or_insert(Value::Null), value);
+                }
+            }
+        }
+        _ => *target = patch.clone(),
+    }
 }
