@@ -907,6 +907,70 @@ async fn restart_a_pod_and_cordon_a_node_audited_and_refused_in_rbacs_words() {
     gw.shutdown().await;
 }
 
+/// The kubeconfig as kubectl reads it: `KUBECONFIG` with several files
+/// merged (the context in one, the cluster and user in another), and a
+/// user whose token comes from an exec credential plugin.
+#[tokio::test]
+async fn kubeconfig_files_merged_and_an_exec_credential_plugin() {
+    let fake = cluster().await;
+    let dir = temp_dir("kubeconfig");
+    let whole = std::fs::read_to_string(fake.kubeconfig(&dir, "shop")).unwrap();
+    // The plugin prints the token as client-go's ExecCredential.
+    let plugin = dir.join("token-plugin.sh");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{}\"}}}}'\n",
+            kube_api::TOKEN
+        ),
+    )
+    .unwrap();
+
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (clusters, rest) = whole.split_once("contexts:").unwrap();
+    let (contexts, _users) = rest.split_once("users:").unwrap();
+    let users = format!(
+        "users:\n- name: tester\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n",
+        plugin.display()
+    );
+    let first = dir.join("clusters-and-users");
+    std::fs::write(&first, format!("{clusters}{users}")).unwrap();
+    let second = dir.join("contexts");
+    std::fs::write(
+        &second,
+        format!("apiVersion: v1\nkind: Config\ncontexts:{contexts}"),
+    )
+    .unwrap();
+    // SAFETY: the other tests name their kubeconfig; none reads KUBECONFIG.
+    unsafe {
+        std::env::set_var(
+            "KUBECONFIG",
+            format!("{}:{}", first.display(), second.display()),
+        );
+    }
+    let kube = Kube::start(&KubeOptions::default())
+        .await
+        .expect("the merged kubeconfig works");
+    assert_eq!(kube.context, "fake-ctx");
+    assert_eq!(
+        kube.namespace.as_deref(),
+        Some("shop"),
+        "the context's namespace"
+    );
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.kube = Some(kube.clone());
+    let gw = gateway::start(config, Box::new(KubeSource::new(kube)))
+        .await
+        .unwrap();
+    poll_until(
+        "shop's pods, with the plugin's token",
+        Duration::from_secs(20),
+        || async { (tasks(&gw).await.len() == 3).then_some(()) },
+    )
+    .await;
+    gw.shutdown().await;
+}
+
 /// `kubectl` against the fake, where kubectl is installed (CI requires it:
 /// DAY2TOP_REQUIRE_KUBECTL=1).
 fn kubectl() -> Option<std::path::PathBuf> {
