@@ -925,7 +925,6 @@ async fn kubeconfig_files_merged_and_an_exec_credential_plugin() {
         ),
     )
     .unwrap();
-
     std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let (clusters, rest) = whole.split_once("contexts:").unwrap();
     let (contexts, _users) = rest.split_once("users:").unwrap();
