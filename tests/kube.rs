@@ -70,6 +70,16 @@ async fn gateway_on(
     dir: &std::path::Path,
     namespace: Option<&str>,
 ) -> (RunningGateway, Arc<Kube>) {
+    gateway_with(fake, dir, namespace, None).await
+}
+
+/// As `gateway_on`, with these tokens instead of the common ones.
+async fn gateway_with(
+    fake: &FakeKube,
+    dir: &std::path::Path,
+    namespace: Option<&str>,
+    tokens: Option<day2top::gateway::Tokens>,
+) -> (RunningGateway, Arc<Kube>) {
     let kube = Kube::start(&KubeOptions {
         kubeconfig: Some(fake.kubeconfig(dir, "shop")),
         context: None,
@@ -80,10 +90,42 @@ async fn gateway_on(
     .expect("connects to the fake API server");
     let mut config = demo_config("127.0.0.1:0".parse().unwrap());
     config.kube = Some(kube.clone());
+    if tokens.is_some() {
+        config.tokens = tokens;
+    }
     let gw = gateway::start(config, Box::new(KubeSource::new(kube.clone())))
         .await
         .unwrap();
     (gw, kube)
+}
+
+const OPS: &str = "ops-secret-0123456789";
+
+/// A gateway on the whole fake cluster, every pod listed, whose tokens:
+/// `ops` may exec into (and restart) the pods `exec` matches, `viewer`
+/// reads, `admin` is admin.
+async fn ops_gateway(fake: &FakeKube, name: &str, exec: &[&str]) -> RunningGateway {
+    use day2top::gateway::{Scope, Token, Tokens};
+    let tokens = Tokens::new(vec![
+        Token::new("ops", OPS, vec![Scope::Read, Scope::Exec]).with_exec(exec, &[]),
+        Token::new("viewer", common::READ, vec![Scope::Read]),
+        Token::new("admin", common::ADMIN, vec![Scope::Admin]),
+    ]);
+    let (gw, _) = gateway_with(fake, &temp_dir(name), None, Some(tokens)).await;
+    poll_until("the pods", Duration::from_secs(20), || async {
+        (tasks(&gw).await.len() == 11).then_some(())
+    })
+    .await;
+    gw
+}
+
+fn client(gw: &RunningGateway, token: &str) -> day2top::client::Client {
+    day2top::client::Client::new(day2top::client::Endpoint {
+        url: gw.url.clone(),
+        token: token.into(),
+        ca: None,
+    })
+    .unwrap()
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -632,44 +674,13 @@ async fn nodes_pods_and_the_cluster_are_checks_with_history() {
     gw.shutdown().await;
 }
 
-const OPS: &str = "ops-secret-0123456789";
-
 #[tokio::test]
 async fn exec_into_a_pod_with_a_terminal_resize_exit_code_and_audit() {
     use day2top::api::{AuditRecord, ExecRequest, Resize};
-    use day2top::client::{Client, ClientError, Endpoint, ExecInput};
-    use day2top::gateway::{Scope, Token, Tokens};
+    use day2top::client::{ClientError, ExecInput};
     let fake = cluster().await;
-    let dir = temp_dir("exec");
-    let kube = Kube::start(&KubeOptions {
-        kubeconfig: Some(fake.kubeconfig(&dir, "shop")),
-        all_namespaces: true,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
-    config.kube = Some(kube.clone());
-    config.tokens = Some(Tokens::new(vec![
-        Token::new("ops", OPS, vec![Scope::Read, Scope::Exec]).with_exec(&["shop/*"], &[]),
-        Token::new("viewer", common::READ, vec![Scope::Read]),
-        Token::new("admin", common::ADMIN, vec![Scope::Admin]),
-    ]));
-    let gw = gateway::start(config, Box::new(KubeSource::new(kube)))
-        .await
-        .unwrap();
-    poll_until("the pods", Duration::from_secs(20), || async {
-        (tasks(&gw).await.len() == 11).then_some(())
-    })
-    .await;
-    let client = |token: &str| {
-        Client::new(Endpoint {
-            url: gw.url.clone(),
-            token: token.into(),
-            ca: None,
-        })
-        .unwrap()
-    };
+    let gw = ops_gateway(&fake, "exec", &["shop/*"]).await;
+    let client = |token: &str| client(&gw, token);
     let request = |cmd: &[&str], tty: bool| ExecRequest {
         cmd: cmd.iter().map(|s| s.to_string()).collect(),
         tty,
@@ -767,40 +778,10 @@ async fn exec_into_a_pod_with_a_terminal_resize_exit_code_and_audit() {
 #[tokio::test]
 async fn restart_a_pod_and_cordon_a_node_audited_and_refused_in_rbacs_words() {
     use day2top::api::AuditRecord;
-    use day2top::client::{Client, ClientError, Endpoint};
-    use day2top::gateway::{Scope, Token, Tokens};
+    use day2top::client::ClientError;
     let fake = cluster().await;
-    let dir = temp_dir("actions");
-    let kube = Kube::start(&KubeOptions {
-        kubeconfig: Some(fake.kubeconfig(&dir, "shop")),
-        all_namespaces: true,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
-    config.kube = Some(kube.clone());
-    config.tokens = Some(Tokens::new(vec![
-        Token::new("ops", OPS, vec![Scope::Read, Scope::Exec])
-            .with_exec(&["shop/*", "kube-system/*"], &[]),
-        Token::new("viewer", common::READ, vec![Scope::Read]),
-        Token::new("admin", common::ADMIN, vec![Scope::Admin]),
-    ]));
-    let gw = gateway::start(config, Box::new(KubeSource::new(kube)))
-        .await
-        .unwrap();
-    poll_until("the pods", Duration::from_secs(20), || async {
-        (tasks(&gw).await.len() == 11).then_some(())
-    })
-    .await;
-    let client = |token: &str| {
-        Client::new(Endpoint {
-            url: gw.url.clone(),
-            token: token.into(),
-            ca: None,
-        })
-        .unwrap()
-    };
+    let gw = ops_gateway(&fake, "actions", &["shop/*", "kube-system/*"]).await;
+    let client = |token: &str| client(&gw, token);
     let post = |token: &'static str, path: String| {
         let client = client(token);
         async move {

@@ -100,16 +100,25 @@ pub async fn restart(
     finish(&gw, record, outcome)
 }
 
-async fn cordon_as(
-    gw: Arc<Shared>,
-    peer: Peer,
-    actor: Actor,
-    node: String,
+/// `POST /api/v1/nodes/{id}/cordon` and `…/uncordon`.
+pub async fn cordon(
+    State(gw): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<Peer>,
+    axum::Extension(actor): axum::Extension<Actor>,
+    Path((node, what)): Path<(String, String)>,
     headers: HeaderMap,
-    cordon: bool,
 ) -> Result<Json<Done>, HttpError> {
-    let what = if cordon { "cordon" } else { "uncordon" };
-    let mut record = record(&actor, &peer, &headers, what);
+    let cordon = match what.as_str() {
+        "cordon" => true,
+        "uncordon" => false,
+        _ => {
+            return Err(HttpError(ApiError::new(
+                ErrorCode::NotFound,
+                format!("no action {what:?} on a node: cordon or uncordon"),
+            )));
+        }
+    };
+    let mut record = record(&actor, &peer, &headers, &what);
     record.node = node.clone();
     let outcome = async {
         require_admin(&gw, &actor).map_err(|HttpError(e)| e)?;
@@ -118,29 +127,9 @@ async fn cordon_as(
             kube.cordon(&node, cordon).await?;
             return Ok(format!("node {node} {what}ed"));
         }
-        let _ = &node;
+        let _ = (&node, cordon);
         Err(not_kube())
     }
     .await;
     finish(&gw, record, outcome)
-}
-
-pub async fn cordon(
-    State(gw): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    axum::Extension(actor): axum::Extension<Actor>,
-    Path(node): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<Done>, HttpError> {
-    cordon_as(gw, peer, actor, node, headers, true).await
-}
-
-pub async fn uncordon(
-    State(gw): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<Peer>,
-    axum::Extension(actor): axum::Extension<Actor>,
-    Path(node): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<Done>, HttpError> {
-    cordon_as(gw, peer, actor, node, headers, false).await
 }

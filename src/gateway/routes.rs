@@ -40,11 +40,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/services", get(services))
         .route("/api/v1/tasks/{id}/exec", post(super::exec::start))
         .route("/api/v1/tasks/{id}/restart", post(super::actions::restart))
-        .route("/api/v1/nodes/{id}/cordon", post(super::actions::cordon))
-        .route(
-            "/api/v1/nodes/{id}/uncordon",
-            post(super::actions::uncordon),
-        )
+        .route("/api/v1/nodes/{id}/{action}", post(super::actions::cordon))
         .route("/api/v1/exec/{session}", get(super::exec::attach))
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/agents", get(agents))

@@ -737,9 +737,8 @@ fn watch(
         .into_response()
 }
 
-/// `GET …/pods/NAME/log`: as the kubelet answers through the API server.
-fn pod_log(fake: &FakeKube, namespace: &str, pod: &str, q: &BTreeMap<String, String>) -> Response {
-    let flag = |k: &str| q.get(k).is_some_and(|v| v == "true");
+/// A pod, or the API server's 404 for it.
+fn pod_object(fake: &FakeKube, namespace: &str, pod: &str) -> Result<Value, Box<Response>> {
     let object = fake
         .inner
         .lock()
@@ -747,8 +746,21 @@ fn pod_log(fake: &FakeKube, namespace: &str, pod: &str, q: &BTreeMap<String, Str
         .objects
         .get(&(Kind::Pods, format!("{namespace}/{pod}")))
         .cloned();
-    let Some(object) = object else {
-        return status(404, "NotFound", &format!("pods \"{pod}\" not found"));
+    object.ok_or_else(|| {
+        Box::new(status(
+            404,
+            "NotFound",
+            &format!("pods \"{pod}\" not found"),
+        ))
+    })
+}
+
+/// `GET …/pods/NAME/log`: as the kubelet answers through the API server.
+fn pod_log(fake: &FakeKube, namespace: &str, pod: &str, q: &BTreeMap<String, String>) -> Response {
+    let flag = |k: &str| q.get(k).is_some_and(|v| v == "true");
+    let object = match pod_object(fake, namespace, pod) {
+        Ok(object) => object,
+        Err(missing) => return *missing,
     };
     let names: Vec<String> = object["spec"]["containers"]
         .as_array()
@@ -863,15 +875,9 @@ async fn pod_exec(fake: &FakeKube, namespace: &str, pod: &str, request: Request)
         .filter(|(k, _)| k == "command")
         .map(|(_, v)| v.clone())
         .collect();
-    let object = fake
-        .inner
-        .lock()
-        .unwrap()
-        .objects
-        .get(&(Kind::Pods, format!("{namespace}/{pod}")))
-        .cloned();
-    let Some(object) = object else {
-        return status(404, "NotFound", &format!("pods \"{pod}\" not found"));
+    let object = match pod_object(fake, namespace, pod) {
+        Ok(object) => object,
+        Err(missing) => return *missing,
     };
     if let Some((_, c)) = pairs.iter().find(|(k, _)| k == "container")
         && !object["spec"]["containers"]
