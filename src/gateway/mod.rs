@@ -164,6 +164,9 @@ pub struct RunningGateway {
     sources: Option<sources::Sources>,
     /// Health probes and the exec session sweeper.
     background: Vec<tokio::task::JoinHandle<()>>,
+    /// A Kubernetes cluster's watches, stopped with the gateway.
+    #[cfg(feature = "kube")]
+    kube: Option<Arc<crate::kubernetes::Kube>>,
 }
 
 /// Checks the listen policy: off loopback, a gateway must be private.
@@ -310,6 +313,8 @@ pub async fn start(
         servers,
         sources: Some(sources),
         background,
+        #[cfg(feature = "kube")]
+        kube: config.kube.clone(),
     })
 }
 
@@ -334,6 +339,10 @@ impl RunningGateway {
         }
         if let Some(sources) = self.sources.take() {
             let _ = tokio::task::spawn_blocking(move || sources.stop()).await;
+        }
+        #[cfg(feature = "kube")]
+        if let Some(kube) = self.kube.take() {
+            kube.stop();
         }
         let _ = tokio::task::spawn_blocking(exec::remove_cgroups).await;
     }
