@@ -330,6 +330,58 @@ async fn a_refused_watch_is_a_failing_check_with_the_servers_message() {
 }
 
 #[tokio::test]
+async fn the_api_servers_errors_are_retried_or_said() {
+    let fake = cluster().await;
+    // 500 and 429 on the pods' list: retried with backoff, and the pods come.
+    fake.fail("/api/v1/pods", 500, 1);
+    fake.fail("/api/v1/pods", 429, 1);
+    // 401 on nodes: said by the nodes watch's check, the rest goes on.
+    fake.fail("/api/v1/nodes", 401, 1_000_000);
+    let dir = temp_dir("errors");
+    let (gw, _kube) = gateway_on(&fake, &dir, None).await;
+    poll_until(
+        "every pod, after the retries",
+        Duration::from_secs(30),
+        || async { (tasks(&gw).await.len() == 11).then_some(()) },
+    )
+    .await;
+    let checks = get_json::<Items<Check>>(&format!("{}/api/v1/health", gw.url))
+        .await
+        .items;
+    let pods = checks.iter().find(|c| c.id == "kube:watch:pods").unwrap();
+    assert!(
+        pods.history.iter().any(|r| !r.ok),
+        "the failures are in the history"
+    );
+    let nodes = poll_until(
+        "the nodes watch failing",
+        Duration::from_secs(20),
+        || async {
+            let checks = get_json::<Items<Check>>(&format!("{}/api/v1/health", gw.url))
+                .await
+                .items;
+            checks
+                .into_iter()
+                .find(|c| c.id == "kube:watch:nodes" && c.last_output.contains("injected 401"))
+        },
+    )
+    .await;
+    assert!(nodes.last_failure.is_some());
+    // 404 on a pod's log: the subscription says so, in the server's words.
+    fake.fail("/log", 404, 1_000_000);
+    let mut ws = common::ws_connect(&gw.url, common::READ).await;
+    common::send(&mut ws, &subscribe(WEB, r#"{"tail":10}"#)).await;
+    let said = log_lines(&mut ws, 1).await;
+    assert!(
+        said[0]
+            .0
+            .starts_with("GAP logs of shop/web-5d8f7c9b4-abcde/coredns: injected 404"),
+        "{said:?}"
+    );
+    gw.shutdown().await;
+}
+
+#[tokio::test]
 async fn ten_thousand_pods_are_listed_in_pages_and_shown() {
     let fake = FakeKube::start().await;
     let nodes: Vec<Value> = (0..100)
@@ -740,6 +792,15 @@ async fn exec_into_a_pod_with_a_terminal_resize_exit_code_and_audit() {
         (out.as_str(), err.as_str(), status.exit_code),
         ("piped", "oops\n", Some(0))
     );
+
+    // An API server that speaks only v4: the exit code all the same.
+    fake.exec_v4_only();
+    let mut session = client(OPS)
+        .exec(WEB, &request(&["sh", "-c", "echo v4; exit 7"], false))
+        .await
+        .unwrap();
+    let (out, _, status) = common::fleet::run_to_end(&mut session).await;
+    assert_eq!((out.as_str(), status.exit_code), ("v4\n", Some(7)));
 
     // RBAC says no: the console reads the cluster's own words.
     let rbac = "pods \"web-5d8f7c9b4-abcde\" is forbidden: User \"tester\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"shop\"";

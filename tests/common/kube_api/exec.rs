@@ -22,8 +22,15 @@ pub struct ExecAsk {
     pub tty: bool,
 }
 
-pub fn upgrade(ws: WebSocketUpgrade, ask: ExecAsk) -> Response {
-    ws.protocols(["v5.channel.k8s.io", "v4.channel.k8s.io"])
+/// Speaks v5 where the client offers it, unless `v4_only` (an older
+/// server): then v4, which has no way to close stdin.
+pub fn upgrade(ws: WebSocketUpgrade, ask: ExecAsk, v4_only: bool) -> Response {
+    let protocols: &[&'static str] = if v4_only {
+        &["v4.channel.k8s.io"]
+    } else {
+        &["v5.channel.k8s.io", "v4.channel.k8s.io"]
+    };
+    ws.protocols(protocols.iter().copied())
         .on_upgrade(move |socket| run(socket, ask))
         .into_response()
 }

@@ -87,6 +87,8 @@ struct Inner {
     /// metrics.k8s.io's node and pod figures; `None`: not served (404),
     /// as on a cluster without metrics-server.
     metrics: Option<(Vec<Value>, Vec<Value>)>,
+    /// Exec speaks only `v4.channel.k8s.io`, as a server before v1.30.
+    exec_v4_only: bool,
 }
 
 #[derive(Clone)]
@@ -126,6 +128,7 @@ impl FakeKube {
                 requests: Vec::new(),
                 logs: BTreeMap::new(),
                 metrics: None,
+                exec_v4_only: false,
             })),
             changes,
             lines: broadcast::channel(65_536).0,
@@ -319,6 +322,11 @@ impl FakeKube {
             })
             .collect();
         self.inner.lock().unwrap().metrics = Some((nodes, pods));
+    }
+
+    /// Exec speaks only v4 from now on.
+    pub fn exec_v4_only(&self) {
+        self.inner.lock().unwrap().exec_v4_only = true;
     }
 
     /// Ends every log follow (a kubelet restarting, a broken connection).
@@ -900,6 +908,7 @@ async fn pod_exec(fake: &FakeKube, namespace: &str, pod: &str, request: Request)
     else {
         return status(400, "BadRequest", "exec needs a WebSocket upgrade");
     };
+    let v4_only = fake.inner.lock().unwrap().exec_v4_only;
     exec::upgrade(
         ws,
         exec::ExecAsk {
@@ -907,6 +916,7 @@ async fn pod_exec(fake: &FakeKube, namespace: &str, pod: &str, request: Request)
             stdin: flag("stdin"),
             tty: flag("tty"),
         },
+        v4_only,
     )
 }
 
