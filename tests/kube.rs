@@ -134,6 +134,27 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+async fn checks(gw: &RunningGateway) -> Vec<Check> {
+    get_json::<Items<Check>>(&format!("{}/api/v1/health", gw.url))
+        .await
+        .items
+}
+
+/// Waits (20 s at most) for check `id` to have failed, saying `saying`.
+async fn failing_check(gw: &RunningGateway, id: &str, saying: &str) -> Check {
+    poll_until(
+        &format!("check {id} failing: {saying}"),
+        Duration::from_secs(20),
+        || async {
+            checks(gw)
+                .await
+                .into_iter()
+                .find(|c| c.id == id && c.last_failure.is_some() && c.last_output.contains(saying))
+        },
+    )
+    .await
+}
+
 async fn tasks(gw: &RunningGateway) -> Vec<Task> {
     get_json::<Items<Task>>(&format!("{}/api/v1/tasks", gw.url))
         .await
@@ -310,20 +331,7 @@ async fn a_refused_watch_is_a_failing_check_with_the_servers_message() {
     fake.fail("/api/v1/nodes", 403, 1_000_000);
     let dir = temp_dir("forbidden");
     let (gw, _kube) = gateway_on(&fake, &dir, Some("shop")).await;
-    let check: Check = poll_until(
-        "the nodes watch's check failing",
-        Duration::from_secs(20),
-        || async {
-            let checks = get_json::<Items<Check>>(&format!("{}/api/v1/health", gw.url))
-                .await
-                .items;
-            checks
-                .into_iter()
-                .find(|c| c.id == "kube:watch:nodes" && c.last_output.contains("injected 403"))
-        },
-    )
-    .await;
-    assert!(check.last_failure.is_some());
+    failing_check(&gw, "kube:watch:nodes", "injected 403").await;
     // The pods are there all the same.
     assert_eq!(tasks(&gw).await.len(), 3);
     gw.shutdown().await;
@@ -345,28 +353,13 @@ async fn the_api_servers_errors_are_retried_or_said() {
         || async { (tasks(&gw).await.len() == 11).then_some(()) },
     )
     .await;
-    let checks = get_json::<Items<Check>>(&format!("{}/api/v1/health", gw.url))
-        .await
-        .items;
-    let pods = checks.iter().find(|c| c.id == "kube:watch:pods").unwrap();
+    let all = checks(&gw).await;
+    let pods = all.iter().find(|c| c.id == "kube:watch:pods").unwrap();
     assert!(
         pods.history.iter().any(|r| !r.ok),
         "the failures are in the history"
     );
-    let nodes = poll_until(
-        "the nodes watch failing",
-        Duration::from_secs(20),
-        || async {
-            let checks = get_json::<Items<Check>>(&format!("{}/api/v1/health", gw.url))
-                .await
-                .items;
-            checks
-                .into_iter()
-                .find(|c| c.id == "kube:watch:nodes" && c.last_output.contains("injected 401"))
-        },
-    )
-    .await;
-    assert!(nodes.last_failure.is_some());
+    failing_check(&gw, "kube:watch:nodes", "injected 401").await;
     // 404 on a pod's log: the subscription says so, in the server's words.
     fake.fail("/log", 404, 1_000_000);
     let mut ws = common::ws_connect(&gw.url, common::READ).await;
@@ -570,24 +563,7 @@ async fn metrics_fill_the_figures_and_their_absence_is_said() {
     // No metrics-server: the nodes say so where their figures would be,
     // and a check says why.
     let (gw, _kube) = gateway_on(&fake, &dir, None).await;
-    let check: Check = poll_until(
-        "the metrics check failing",
-        Duration::from_secs(20),
-        || async {
-            let checks = get_json::<Items<Check>>(&format!("{}/api/v1/health", gw.url))
-                .await
-                .items;
-            checks
-                .into_iter()
-                .find(|c| c.id == "kube:watch:metrics" && c.last_failure.is_some())
-        },
-    )
-    .await;
-    assert!(
-        check.last_output.contains("no metrics-server"),
-        "{}",
-        check.last_output
-    );
+    failing_check(&gw, "kube:watch:metrics", "no metrics-server").await;
     let nodes = get_json::<Items<Node>>(&format!("{}/api/v1/nodes", gw.url))
         .await
         .items;
@@ -636,14 +612,9 @@ async fn nodes_pods_and_the_cluster_are_checks_with_history() {
     let fake = cluster().await;
     let dir = temp_dir("checks");
     let (gw, _kube) = gateway_on(&fake, &dir, None).await;
-    let checks = || async {
-        get_json::<Items<Check>>(&format!("{}/api/v1/health", gw.url))
-            .await
-            .items
-    };
     let find = |all: &[Check], id: &str| all.iter().find(|c| c.id == id).cloned();
     let all = poll_until("the cluster's checks", Duration::from_secs(20), || async {
-        let all = checks().await;
+        let all = checks(&gw).await;
         find(&all, "kube:cluster:etcd")
             .and(find(&all, "kube:pod:shop/cart-5d8f7c9b4-xyz12"))
             .map(|_| all)
@@ -705,7 +676,7 @@ async fn nodes_pods_and_the_cluster_are_checks_with_history() {
         "the web pod's check failing",
         Duration::from_secs(20),
         || async {
-            find(&checks().await, "kube:pod:shop/web-5d8f7c9b4-abcde")
+            find(&checks(&gw).await, "kube:pod:shop/web-5d8f7c9b4-abcde")
                 .filter(|c| c.last_failure.is_some())
         },
     )
@@ -717,7 +688,7 @@ async fn nodes_pods_and_the_cluster_are_checks_with_history() {
         "the deleted pod's check gone",
         Duration::from_secs(20),
         || async {
-            find(&checks().await, "kube:pod:shop/cart-5d8f7c9b4-xyz12")
+            find(&checks(&gw).await, "kube:pod:shop/cart-5d8f7c9b4-xyz12")
                 .is_none()
                 .then_some(())
         },

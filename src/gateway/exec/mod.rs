@@ -224,6 +224,27 @@ fn read_request<'a>(
     Ok((request, token))
 }
 
+/// The task an exec asks for, its node in the record: the first step of a
+/// decision, here, at a hub and on a cluster alike.
+fn task_for(gw: &Shared, task_id: &str, record: &mut AuditRecord) -> Result<Task, ApiError> {
+    let task: Task = gw.store.task(task_id).map(|(_, t)| t).ok_or_else(|| {
+        ApiError::new(ErrorCode::NotFound, format!("no task with id {task_id:?}"))
+    })?;
+    record.node = task.node_id.clone();
+    Ok(task)
+}
+
+/// Exec is into a running task only.
+fn running(task: &Task) -> Result<(), ApiError> {
+    if task.state == crate::api::TaskState::Running {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::BadRequest,
+        format!("task {} is {}, not running", task.id, task.state.as_str()),
+    ))
+}
+
 /// Writes a session's end into its record and the audit trail.
 fn audit_end(gw: &Shared, mut record: AuditRecord, status: &ExecStatus, bytes: (u64, u64)) {
     record.end = Some(now_millis());
@@ -246,16 +267,8 @@ fn decide(
     let forbidden = |m: String| ApiError::new(ErrorCode::Forbidden, m);
     let (request, token) = read_request(gw, actor, body, record)?;
     target::check_request(&request).map_err(bad)?;
-    let task: Task = gw.store.task(task_id).map(|(_, t)| t).ok_or_else(|| {
-        ApiError::new(ErrorCode::NotFound, format!("no task with id {task_id:?}"))
-    })?;
-    record.node = task.node_id.clone();
-    if !matches!(task.state, crate::api::TaskState::Running) {
-        return Err(bad(format!(
-            "task {task_id} is {}, not running",
-            task.state.as_str()
-        )));
-    }
+    let task = task_for(gw, task_id, record)?;
+    running(&task)?;
     let demo = gw.store.source_kind() == "demo";
     let user = target::user_for(&task, demo, request.user.as_deref()).map_err(bad)?;
     record.user = user.name.clone();

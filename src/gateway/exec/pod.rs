@@ -5,7 +5,7 @@
 //! well as by the cluster.
 
 use super::Target;
-use crate::api::{ApiError, AuditRecord, ErrorCode, ExecRequest, Task, TaskState};
+use crate::api::{ApiError, AuditRecord, ErrorCode, ExecRequest};
 use crate::gateway::Shared;
 
 pub async fn decide(
@@ -16,16 +16,8 @@ pub async fn decide(
     record: &mut AuditRecord,
 ) -> Result<(ExecRequest, Target), ApiError> {
     let (request, token) = super::read_request(gw, actor, body, record)?;
-    let task: Task = gw.store.task(task_id).map(|(_, t)| t).ok_or_else(|| {
-        ApiError::new(ErrorCode::NotFound, format!("no task with id {task_id:?}"))
-    })?;
-    record.node = task.node_id.clone();
-    if task.state != TaskState::Running {
-        return Err(ApiError::new(
-            ErrorCode::BadRequest,
-            format!("pod {task_id} is {}, not running", task.state.as_str()),
-        ));
-    }
+    let task = super::task_for(gw, task_id, record)?;
+    super::running(&task)?;
     token
         .may_exec_into(&task)
         .map_err(|m| ApiError::new(ErrorCode::Forbidden, m))?;

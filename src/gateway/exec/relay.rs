@@ -13,8 +13,8 @@ use futures_util::StreamExt;
 use super::Target;
 use super::session::{CLIENT_SILENCE, HEARTBEAT, closing_handshake, send_status, send_within};
 use crate::api::{
-    ApiError, AuditRecord, ClientFrame, ErrorCode, ExecRequest, ExecStatus, Task, TaskState,
-    channel, frame, now_millis,
+    ApiError, AuditRecord, ClientFrame, ErrorCode, ExecRequest, ExecStatus, channel, frame,
+    now_millis,
 };
 use crate::client::{ClientError, ExecInput, ExecOutput};
 use crate::fleet::Fleet;
@@ -29,13 +29,9 @@ pub async fn decide(
     body: &[u8],
     record: &mut AuditRecord,
 ) -> Result<(ExecRequest, Target), ApiError> {
-    let bad = |m: String| ApiError::new(ErrorCode::BadRequest, m);
     let forbidden = |m: String| ApiError::new(ErrorCode::Forbidden, m);
     let (request, token) = super::read_request(gw, actor, body, record)?;
-    let task: Task = gw.store.task(task_id).map(|(_, t)| t).ok_or_else(|| {
-        ApiError::new(ErrorCode::NotFound, format!("no task with id {task_id:?}"))
-    })?;
-    record.node = task.node_id.clone();
+    let task = super::task_for(gw, task_id, record)?;
     let (agent, local_id) = fleet.owner(task_id).ok_or_else(|| {
         ApiError::new(
             ErrorCode::NotFound,
@@ -52,12 +48,7 @@ pub async fn decide(
             ),
         ));
     }
-    if task.state != TaskState::Running {
-        return Err(bad(format!(
-            "task {task_id} is {}, not running",
-            task.state.as_str()
-        )));
-    }
+    super::running(&task)?;
     // The agent decides the user; the operator's token must allow the one
     // asked for, or the task's own.
     let user = request
