@@ -553,6 +553,23 @@ async fn a_crash_looping_pod_shows_its_previous_log_and_events() {
             .starts_with("GAP pod logs are read for what you open"),
         "{first:?}"
     );
+
+    // REST reads the same pod's newest lines from the API server.
+    let (code, body) = common::get_as(
+        &format!(
+            "{}/api/v1/logs?task=shop/cart-5d8f7c9b4-xyz12&limit=2",
+            gw.url
+        ),
+        common::READ,
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    let read: Vec<LogEntry> = body
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(read.len(), 2, "{body}");
+    assert!(read.iter().any(|e| e.message == "starting again"), "{body}");
     gw.shutdown().await;
 }
 
@@ -981,6 +998,138 @@ async fn kubeconfig_files_merged_and_an_exec_credential_plugin() {
     )
     .await;
     gw.shutdown().await;
+}
+
+/// A user authenticated by a client certificate, as kubeadm's admin.conf
+/// does it: day2top and kubectl both get through with the certificate,
+/// and neither without it.
+#[tokio::test]
+async fn a_client_certificate_authenticates_as_for_kubectl() {
+    let fake = cluster().await;
+    let dir = temp_dir("client-cert");
+    let config = fake.kubeconfig_with_client_certificate(&dir, "shop");
+    let kube = Kube::start(&KubeOptions {
+        kubeconfig: Some(config.clone()),
+        ..KubeOptions::default()
+    })
+    .await
+    .expect("the client certificate is read");
+    let mut gateway_config = demo_config("127.0.0.1:0".parse().unwrap());
+    gateway_config.kube = Some(kube.clone());
+    let gw = gateway::start(gateway_config, Box::new(KubeSource::new(kube)))
+        .await
+        .unwrap();
+    poll_until(
+        "shop's pods, through the client certificate",
+        Duration::from_secs(20),
+        || async { (tasks(&gw).await.len() == 3).then_some(()) },
+    )
+    .await;
+    gw.shutdown().await;
+    if let Some(kubectl) = kubectl() {
+        let listed = kubectl_run(&kubectl, &config, &["get", "pods", "-o", "name"]).await;
+        assert!(listed.contains("pod/cart-5d8f7c9b4-xyz12"), "{listed}");
+    }
+
+    // The same kubeconfig without the certificate: the server's 401 is said.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let (head, _user) = text.split_once("  user:\n    client-certificate").unwrap();
+    std::fs::write(&config, format!("{head}  user: {{}}\n")).unwrap();
+    let kube = Kube::start(&KubeOptions {
+        kubeconfig: Some(config),
+        ..KubeOptions::default()
+    })
+    .await
+    .expect("a kubeconfig without credentials still loads");
+    let mut gateway_config = demo_config("127.0.0.1:0".parse().unwrap());
+    gateway_config.kube = Some(kube.clone());
+    let gw = gateway::start(gateway_config, Box::new(KubeSource::new(kube)))
+        .await
+        .unwrap();
+    failing_check(&gw, "kube:watch:pods", "Unauthorized").await;
+    gw.shutdown().await;
+}
+
+/// `day2top gateway --kube` in a pod: no kubeconfig, the service
+/// account's token, CA and namespace at their fixed path, the API server
+/// in `KUBERNETES_SERVICE_HOST`/`_PORT`. The gateway runs in a mount
+/// namespace of its own whose /run is a tmpfs holding those files, so the
+/// machine's /run is untouched; that needs root and unshare(1).
+#[tokio::test]
+async fn in_a_pod_the_service_account_is_used() {
+    use tokio::io::AsyncBufReadExt;
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n");
+    let unshare = Command::new("unshare")
+        .args(["-m", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !(root && unshare) {
+        eprintln!("skipped: a mount namespace needs root and unshare(1)");
+        return;
+    }
+    let fake = cluster().await;
+    let dir = temp_dir("in-cluster");
+    let account = dir.join("serviceaccount");
+    std::fs::create_dir_all(&account).unwrap();
+    std::fs::write(account.join("token"), kube_api::TOKEN).unwrap();
+    std::fs::copy(fake.ca(), account.join("ca.crt")).unwrap();
+    std::fs::write(account.join("namespace"), "shop").unwrap();
+    let port = fake.url.rsplit(':').next().unwrap();
+    let script = "mount -t tmpfs tmpfs /run \
+        && mkdir -p /run/secrets/kubernetes.io \
+        && cp -r \"$1\" /run/secrets/kubernetes.io/serviceaccount \
+        && exec \"$2\" gateway --listen 127.0.0.1:0 --kube --statsd off --otlp off";
+    let mut gateway = tokio::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", script, "sh"])
+        .arg(&account)
+        .arg(env!("CARGO_BIN_EXE_day2top"))
+        .env_remove("KUBECONFIG")
+        .env("HOME", &dir)
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        .env("KUBERNETES_SERVICE_PORT", port)
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut said = tokio::io::BufReader::new(gateway.stderr.take().unwrap()).lines();
+    let mut url = None;
+    let mut everything = String::new();
+    while let Ok(Some(line)) = said.next_line().await {
+        everything.push_str(&line);
+        everything.push('\n');
+        if let Some(at) = line.split("serving ").nth(1) {
+            url = Some(at.trim().to_string());
+        }
+        if line.contains("connect with") {
+            break;
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = said.next_line().await {} });
+    let url = url.unwrap_or_else(|| panic!("the gateway says where it serves: {everything}"));
+    let token = std::fs::read_to_string(dir.join("state/day2top/gateway.token")).unwrap();
+    let names = poll_until(
+        "the namespace's pods, with the service account's token",
+        Duration::from_secs(20),
+        || async {
+            let (_, body) = common::get_as(&format!("{url}/api/v1/tasks"), token.trim()).await;
+            let tasks: Items<Task> = serde_json::from_str(&body).ok()?;
+            let mut names: Vec<String> = tasks.items.into_iter().map(|t| t.id).collect();
+            names.sort();
+            (names.len() == 3).then_some(names)
+        },
+    )
+    .await;
+    assert!(names.iter().all(|id| id.starts_with("shop/")), "{names:?}");
+    let (_, info) = common::get_as(&format!("{url}/api/v1/cluster"), token.trim()).await;
+    assert!(info.contains("in-cluster"), "the context is said: {info}");
+    assert!(
+        info.contains("kube-events"),
+        "its log sources are said: {info}"
+    );
 }
 
 /// `kubectl` against the fake, where kubectl is installed (CI requires it:

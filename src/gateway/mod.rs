@@ -236,6 +236,17 @@ pub async fn start(
         config.store_limits.clone(),
     ));
     let audit = audit::Audit::open(config.audit_log.as_deref(), store.clone())?;
+    #[cfg(feature = "kube")]
+    if let Some(kube) = &config.kube {
+        store.set_log_source(
+            "kube-events",
+            &format!("watching events.k8s.io/v1 on {}", kube.server),
+        );
+        store.set_log_source(
+            "kube pod logs",
+            "read from the API server for what is opened: a task, a node's pods, a namespace",
+        );
+    }
     let history = match &config.prometheus {
         Some(url) => Some(crate::client::History::new(url)?),
         None => None,

@@ -320,7 +320,18 @@ async fn trace(
 /// a Prometheus that did not) in `api::MISSING_HEADER`.
 fn partial(answer: impl IntoResponse, missing: &[String]) -> Response {
     let mut response = answer.into_response();
-    let value = missing.join(", ");
+    // A header is visible ASCII: what else a source said is shown as '?'.
+    let value: String = missing
+        .join(", ")
+        .chars()
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
     if let (false, Ok(value)) = (missing.is_empty(), header::HeaderValue::from_str(&value)) {
         response
             .headers_mut()
@@ -488,6 +499,20 @@ async fn logs(
             Some(entries)
         }
         None => None,
+    };
+    #[cfg(feature = "kube")]
+    let fleet_read = match (fleet_read, &gw.kube, &cursor) {
+        // Pod logs have no place in the store: read from the API server.
+        (None, Some(kube), None) => match kube.read_logs(&filter, limit).await {
+            Some((mut entries, lacking)) => {
+                missing = lacking;
+                entries.retain(|e| matcher.matches_log(e));
+                entries.drain(..entries.len().saturating_sub(limit));
+                Some(entries)
+            }
+            None => None,
+        },
+        (read, _, _) => read,
     };
     let entries =
         match fleet_read.or_else(|| gw.store.read_logs(&matcher, cursor.as_deref(), skip, limit)) {

@@ -269,8 +269,9 @@ impl Writer {
     }
 }
 
-/// A CA made here and a certificate it signed for `hosts`, as PEM files in
-/// `dir`: ca.pem, cert.pem, key.pem.
+/// A CA made here, a server certificate it signed for `hosts` and a client
+/// certificate for the user `tester`, as PEM files in `dir`: ca.pem,
+/// cert.pem, key.pem, client.pem, client-key.pem.
 pub struct Pki {
     pub dir: std::path::PathBuf,
 }
@@ -290,6 +291,15 @@ impl Pki {
         std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
         std::fs::write(dir.join("cert.pem"), leaf.pem()).unwrap();
         std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+        let client_key = KeyPair::generate().unwrap();
+        let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+        client
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "tester");
+        client.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let client = client.signed_by(&client_key, &ca).unwrap();
+        std::fs::write(dir.join("client.pem"), client.pem()).unwrap();
+        std::fs::write(dir.join("client-key.pem"), client_key.serialize_pem()).unwrap();
         Pki { dir }
     }
 }

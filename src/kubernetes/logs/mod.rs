@@ -114,6 +114,29 @@ impl Kube {
         let (tx, events) = mpsc::channel(64);
         LogFollow::new(events, tokio::spawn(merge(self.clone(), filter, from, tx)))
     }
+
+    /// A REST read of the newest `tail` lines and events of the pods
+    /// `filter` picks out, with what kept any of them away; `None` when
+    /// it picks out no pods (the events alone are in the gateway's store).
+    pub async fn read_logs(
+        self: &Arc<Self>,
+        filter: &Filter,
+        tail: usize,
+    ) -> Option<(Vec<LogEntry>, Vec<String>)> {
+        if !selects_pods(filter) {
+            return None;
+        }
+        let mut follow = self.follow_logs(filter.clone(), From::Tail { tail });
+        let mut missing = Vec::new();
+        while let Some(event) = follow.events.recv().await {
+            match event {
+                FollowEvent::Snapshot(entries) => return Some((entries, missing)),
+                FollowEvent::Gap { reason, .. } => missing.push(reason),
+                FollowEvent::Entries(_) => {}
+            }
+        }
+        Some((Vec::new(), missing))
+    }
 }
 
 async fn merge(kube: Arc<Kube>, filter: Filter, from: From, out: mpsc::Sender<FollowEvent>) {
@@ -300,10 +323,10 @@ fn as_event(mut entry: LogEntry) -> LogEntry {
 /// Said first when the subscription follows fewer containers than match.
 fn notice(filter: &Filter, chosen: usize, matched: usize) -> Option<FollowEvent> {
     let reason = if !selects_pods(filter) {
-        "pod logs are read for what you open: a task, a node, or a namespace (filter NAMESPACE=…); here, the cluster's events".to_string()
+        "pod logs are read for what you open: a task, a node, or a namespace (filter NAMESPACE=NAME); here, the cluster's events".to_string()
     } else if matched > chosen {
         format!(
-            "following the logs of {chosen} of the {matched} containers that match; narrow the filter (a task, a node, NAMESPACE=…) for the rest"
+            "following the logs of {chosen} of the {matched} containers that match; narrow the filter (a task, a node, NAMESPACE=NAME) for the rest"
         )
     } else {
         return None;

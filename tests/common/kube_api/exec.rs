@@ -43,7 +43,11 @@ struct Running {
     pty: Option<OwnedFd>,
 }
 
-fn spawn(ask: &ExecAsk, out: mpsc::Sender<(u8, Vec<u8>)>) -> std::io::Result<Running> {
+fn spawn(
+    ask: &ExecAsk,
+    size: Option<rustix::termios::Winsize>,
+    out: mpsc::Sender<(u8, Vec<u8>)>,
+) -> std::io::Result<Running> {
     let mut command = tokio::process::Command::new(&ask.command[0]);
     command.args(&ask.command[1..]).kill_on_drop(true);
     if ask.tty {
@@ -53,6 +57,9 @@ fn spawn(ask: &ExecAsk, out: mpsc::Sender<(u8, Vec<u8>)>) -> std::io::Result<Run
         rustix::pty::grantpt(&master)?;
         rustix::pty::unlockpt(&master)?;
         let slave = rustix::pty::ioctl_tiocgptpeer(&master, flags)?;
+        if let Some(size) = size {
+            rustix::termios::tcsetwinsize(&master, size)?;
+        }
         command
             .stdin(Stdio::from(slave.try_clone()?))
             .stdout(Stdio::from(slave.try_clone()?))
@@ -151,10 +158,34 @@ fn status(code: Option<i32>) -> Vec<u8> {
     frame
 }
 
+/// A resize message's size.
+fn winsize(data: &[u8]) -> rustix::termios::Winsize {
+    let size: serde_json::Value = serde_json::from_slice(data).unwrap_or_default();
+    rustix::termios::Winsize {
+        ws_col: size["Width"].as_u64().unwrap_or(80) as u16,
+        ws_row: size["Height"].as_u64().unwrap_or(24) as u16,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    }
+}
+
 async fn run(socket: WebSocket, ask: ExecAsk) {
     let (mut sink, mut incoming) = socket.split();
     let (tx, mut output) = mpsc::channel::<(u8, Vec<u8>)>(64);
-    let mut running = match spawn(&ask, tx) {
+    // A terminal starts at the size the client sends first (client-go
+    // sends it on attaching), as the kubelet's runtime creates it.
+    let (mut size, mut early_stdin) = (None, None);
+    if ask.tty {
+        let first = tokio::time::timeout(std::time::Duration::from_secs(2), incoming.next()).await;
+        if let Ok(Some(Ok(Message::Binary(data)))) = first {
+            match data.first() {
+                Some(4) => size = Some(winsize(&data[1..])),
+                Some(0) => early_stdin = Some(data[1..].to_vec()),
+                _ => {}
+            }
+        }
+    }
+    let mut running = match spawn(&ask, size, tx) {
         Ok(running) => running,
         Err(e) => {
             let mut frame = vec![3u8];
@@ -167,6 +198,9 @@ async fn run(socket: WebSocket, ask: ExecAsk) {
             return;
         }
     };
+    if let (Some(bytes), Some(stdin)) = (early_stdin, running.stdin.as_mut()) {
+        let _ = stdin.write_all(&bytes);
+    }
     let code = loop {
         tokio::select! {
             out = output.recv() => match out {
@@ -188,14 +222,8 @@ async fn run(socket: WebSocket, ask: ExecAsk) {
                         }
                     }
                     4 => {
-                        let size: serde_json::Value = serde_json::from_slice(&data[1..]).unwrap_or_default();
                         if let Some(pty) = &running.pty {
-                            let _ = rustix::termios::tcsetwinsize(pty, rustix::termios::Winsize {
-                                ws_col: size["Width"].as_u64().unwrap_or(80) as u16,
-                                ws_row: size["Height"].as_u64().unwrap_or(24) as u16,
-                                ws_xpixel: 0,
-                                ws_ypixel: 0,
-                            });
+                            let _ = rustix::termios::tcsetwinsize(pty, winsize(&data[1..]));
                         }
                     }
                     // v5: the client closed a stream (stdin).

@@ -5,8 +5,9 @@
 //! speaks the protocol client-go and kube-rs speak, in the shapes of the
 //! recorded responses in tests/fixtures/kube/: discovery, list with
 //! `limit`/`continue`, watch from a resourceVersion with bookmarks, a 410
-//! Gone when the history a watch asks for was compacted, bearer-token
-//! authentication, and errors injected on demand. The real `kubectl` is
+//! Gone when the history a watch asks for was compacted, authentication
+//! by bearer token or by a client certificate its CA signed, and errors
+//! injected on demand. The real `kubectl` is
 //! pointed at it in tests/kube.rs to show that it does.
 
 pub mod exec;
@@ -21,7 +22,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
@@ -135,12 +136,7 @@ impl FakeKube {
             cut: Arc::new(tokio::sync::watch::channel(0).0),
         };
         let app = Router::new().fallback(serve).with_state(fake.clone());
-        let tls = day2top::gateway::tls::server_config(
-            &pki.dir.join("cert.pem"),
-            &pki.dir.join("key.pem"),
-        )
-        .unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls_asking_for_a_client_cert(&pki));
         tokio::spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
@@ -151,9 +147,15 @@ impl FakeKube {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
                     };
+                    // The verifier only lets through certificates its CA
+                    // signed, so one shown is a user authenticated.
+                    let by_certificate = tls.get_ref().1.peer_certificates().is_some();
                     let service = hyper::service::service_fn(
-                        move |req: hyper::Request<hyper::body::Incoming>| {
+                        move |mut req: hyper::Request<hyper::body::Incoming>| {
                             let mut app = app.clone();
+                            if by_certificate {
+                                req.extensions_mut().insert(ClientCertificate);
+                            }
                             async move { tower_service::Service::call(&mut app, req).await }
                         },
                     );
@@ -334,13 +336,34 @@ impl FakeKube {
         self.cut.send_modify(|g| *g += 1);
     }
 
-    /// A kubeconfig for this server, as `kubectl config` would write it.
+    /// The CA that signed the server's certificate, as PEM.
+    pub fn ca(&self) -> PathBuf {
+        self.pki.dir.join("ca.pem")
+    }
+
+    /// A kubeconfig for this server, as `kubectl config` would write it,
+    /// with the bearer token.
     pub fn kubeconfig(&self, dir: &Path, namespace: &str) -> PathBuf {
+        self.kubeconfig_for(dir, namespace, &format!("token: {TOKEN}"))
+    }
+
+    /// As `kubeconfig`, the user authenticated by a client certificate
+    /// (`client-certificate` and `client-key` files) instead of a token.
+    pub fn kubeconfig_with_client_certificate(&self, dir: &Path, namespace: &str) -> PathBuf {
+        let user = format!(
+            "client-certificate: {}\n    client-key: {}",
+            self.pki.dir.join("client.pem").display(),
+            self.pki.dir.join("client-key.pem").display()
+        );
+        self.kubeconfig_for(dir, namespace, &user)
+    }
+
+    fn kubeconfig_for(&self, dir: &Path, namespace: &str, user: &str) -> PathBuf {
         let path = dir.join("kubeconfig");
         let text = format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {url}\n    certificate-authority: {ca}\n\
              contexts:\n- name: fake-ctx\n  context:\n    cluster: fake\n    user: tester\n    namespace: {namespace}\n\
-             current-context: fake-ctx\nusers:\n- name: tester\n  user:\n    token: {TOKEN}\n",
+             current-context: fake-ctx\nusers:\n- name: tester\n  user:\n    {user}\n",
             url = self.url,
             ca = self.pki.dir.join("ca.pem").display()
         );
@@ -426,7 +449,7 @@ async fn serve(State(fake): State<Shared>, request: Request) -> Response {
             return status(f.1, reason_of(f.1), &f.3.clone());
         }
     }
-    if !authorized(request.headers()) {
+    if !authorized(&request) {
         return status(401, "Unauthorized", "Unauthorized");
     }
     match path.as_str() {
@@ -594,11 +617,47 @@ fn reason_of(code: u16) -> &'static str {
     }
 }
 
-fn authorized(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == format!("Bearer {TOKEN}"))
+/// Marks a request on a connection that showed a client certificate.
+#[derive(Clone, Copy)]
+struct ClientCertificate;
+
+/// TLS with the fake's certificate, asking for (not requiring) a client
+/// certificate signed by its CA, as an API server does.
+fn tls_asking_for_a_client_cert(pki: &crate::common::Pki) -> Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(pki.dir.join("ca.pem")).unwrap())
+        .unwrap();
+    let verifier =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider.clone())
+            .allow_unauthenticated()
+            .build()
+            .unwrap();
+    let certs = CertificateDer::pem_file_iter(pki.dir.join("cert.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(pki.dir.join("key.pem")).unwrap();
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(certs, key)
+        .unwrap();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+fn authorized(request: &Request) -> bool {
+    request.extensions().get::<ClientCertificate>().is_some()
+        || request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v == format!("Bearer {TOKEN}"))
 }
 
 /// `/apis`: the recorded group list, cut to the groups this fake serves.
