@@ -24,4 +24,5 @@ pub mod invariants;
 #[cfg(feature = "kube")]
 pub mod kubernetes;
 pub mod memory;
+pub mod triage;
 pub mod tui;

@@ -7,9 +7,10 @@ use tokio::sync::mpsc;
 use crate::api::{ClusterInfo, Filter, Topic};
 use crate::client::{Client, Endpoint, History, StreamHandle, Subscription};
 use crate::tui::app::Origin;
+use crate::tui::model::signals::TRIAGE_SERIES;
 use crate::tui::model::{
-    self, CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS,
-    SUB_TASKS, SUB_TRACES, TASK_CPU_SERIES, TASK_MEM_SERIES,
+    self, SUB_ERRORS, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS, SUB_TASKS,
+    SUB_TRACES, TASK_CPU_SERIES, TASK_MEM_SERIES,
 };
 
 /// A gateway the console can show, by name.
@@ -60,7 +61,17 @@ pub fn subscriptions() -> Vec<Subscription> {
             sub: SUB_NODE_METRICS.into(),
             topic: Topic::Metrics,
             filter: Filter {
-                names: vec![CPU_SERIES.into(), MEM_SERIES.into()],
+                names: TRIAGE_SERIES.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            },
+        },
+        // Error lines, for triage: the gateway filters, so a console is
+        // sent only these while no log view is open.
+        Subscription {
+            sub: SUB_ERRORS.into(),
+            topic: Topic::Logs,
+            filter: Filter {
+                priority: Some(3),
                 ..Default::default()
             },
         },

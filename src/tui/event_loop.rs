@@ -173,7 +173,7 @@ pub async fn run_loop(
                 let mut bytes = 0;
                 let mut next = Some(event);
                 while let Some(event) = next.take() {
-                    bytes += app.sessions.on_event(event);
+                    bytes += app.on_exec(event);
                     if bytes < EXEC_SLICE {
                         next = exec_rx.try_recv().ok();
                     }

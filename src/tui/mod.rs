@@ -23,6 +23,7 @@ pub mod screen;
 pub mod tables;
 pub mod task;
 pub mod traces;
+pub mod triage;
 pub mod widgets;
 
 use std::io::Write;

@@ -157,6 +157,15 @@ pub const COMMANDS: &[Command] = &[
         run: |app, _| app.act(Action::ViewAgents),
     },
     Command {
+        name: "triage",
+        aliases: &[],
+        args: "[5m|15m|1h|6h]",
+        needs: 0,
+        complete: Complete::Nothing,
+        help: "what changed in the window, ranked with the likely cause on top",
+        run: triage,
+    },
+    Command {
         name: "goto",
         aliases: &[],
         args: "HH:MM[:SS]",
@@ -360,6 +369,21 @@ fn logs(app: &mut App, args: &[&str]) -> Vec<Effect> {
 
 /// `:dash [WINDOW] [NAME]`: reopened with a fresh subscription when it is
 /// on screen already.
+fn triage(app: &mut App, args: &[&str]) -> Vec<Effect> {
+    let window = match args.first() {
+        None => None,
+        Some(arg) => match crate::triage::Window::parse(arg) {
+            Some(window) => Some(window),
+            None => {
+                app.notice = Notice::error(format!("{arg:?} is not a window: 5m, 15m, 1h or 6h"));
+                return vec![];
+            }
+        },
+    };
+    app.triage.open(window);
+    app.act(Action::ViewTriage)
+}
+
 fn dash(app: &mut App, args: &[&str]) -> Vec<Effect> {
     for arg in args {
         if let Some(window) =

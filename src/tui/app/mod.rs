@@ -33,6 +33,7 @@ use crate::tui::model::Model;
 use crate::tui::tables::Tables;
 use crate::tui::task::TaskDetail;
 use crate::tui::traces::TraceView;
+use crate::tui::triage::TriageView;
 pub use route::{Mode, Route};
 
 pub struct App {
@@ -51,6 +52,7 @@ pub struct App {
     pub trace_view: TraceView,
     pub dash: DashState,
     pub sessions: Sessions,
+    pub triage: TriageView,
     pub notice: Option<Notice>,
     /// A change asked for, waiting for its `y` (see `change`).
     pub confirm: Option<change::Pending>,
@@ -94,6 +96,7 @@ impl App {
             trace_view: TraceView::default(),
             dash: DashState::default(),
             sessions: Sessions::default(),
+            triage: TriageView::default(),
             notice,
             confirm: None,
             now,
@@ -130,6 +133,7 @@ impl App {
             trace_view,
             dash,
             sessions,
+            triage,
             model,
             defs,
             notice,
@@ -147,6 +151,7 @@ impl App {
             ViewKind::Dash => dash,
             ViewKind::Trace => trace_view,
             ViewKind::Exec | ViewKind::Sessions => sessions,
+            ViewKind::Triage => triage,
         };
         let mut cx = Cx {
             view,
@@ -172,6 +177,7 @@ impl App {
             ViewKind::Dash => &self.dash,
             ViewKind::Trace => &self.trace_view,
             ViewKind::Exec | ViewKind::Sessions => &self.sessions,
+            ViewKind::Triage => &self.triage,
             _ => &self.tables,
         };
         let mut hints = feature.hints(view).to_vec();
@@ -206,6 +212,10 @@ impl App {
                 let last = self.sessions.panes.len().saturating_sub(1);
                 self.sessions.cursor = self.sessions.cursor.min(last);
             }
+            Route::Triage => {
+                let rows = crate::tui::triage::draw::table_rows(self.body().height);
+                self.triage.prepare(&self.model, self.now, rows)
+            }
             Route::Task { .. } | Route::Exec { .. } => {}
             _ => {
                 let (model, defs, now) = (&self.model, &self.defs, self.now);
@@ -232,6 +242,20 @@ impl App {
         if let Some(text) = self.model.apply(event, now) {
             self.notice = Some(Notice { text, error: true });
         }
+    }
+
+    /// An exec session's event; returns the bytes of output it carried. A
+    /// session that could not open is a triage signal.
+    pub fn on_exec(&mut self, event: crate::tui::exec::pane::ExecEvent) -> usize {
+        if let crate::tui::exec::pane::ExecEvent::Failed(id, why) = &event
+            && let Some(pane) = self.sessions.pane(*id)
+        {
+            let held = self.model.tasks.get(pane.task.as_str());
+            let timeline = &mut self.model.timeline;
+            let why = Some(why.clone());
+            crate::tui::model::signals::exec(timeline, &pane.task, held, "exec", why, self.now);
+        }
+        self.sessions.on_event(event)
     }
 
     /// A trace's spans came (or could not be read).
@@ -371,6 +395,7 @@ impl App {
             Action::ViewHealth => self.go(Route::Health),
             Action::ViewDash => self.go(Route::Dash),
             Action::ViewTraces => self.go(Route::Traces),
+            Action::ViewTriage => self.go(Route::Triage),
             Action::ViewAgents => {
                 self.go(Route::Agents);
                 effects.push(Effect::FetchAgents);

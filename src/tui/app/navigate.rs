@@ -3,6 +3,7 @@
 
 use super::{App, Effect, Mode, Notice, Route};
 use crate::api::{Check, UnixMillis};
+use crate::triage::Jump;
 use crate::tui::feature::LineKind;
 use crate::tui::logs::view::LogScope;
 use crate::tui::widgets::text::inert;
@@ -18,6 +19,7 @@ impl App {
             Route::Traces => "traces".to_string(),
             Route::Sessions => "sessions".to_string(),
             Route::Agents => "agents".to_string(),
+            Route::Triage => format!("what changed · {}", app.triage.window.label()),
             Route::Exec { id } => match app.sessions.pane(*id) {
                 Some(p) => format!("exec {}", inert(&p.task)),
                 None => "exec".to_string(),
@@ -95,6 +97,10 @@ impl App {
                 .panes
                 .get(self.sessions.cursor)
                 .map(|p| Route::Exec { id: p.id }),
+            Route::Triage => {
+                self.jump();
+                return;
+            }
             Route::Task { .. }
             | Route::Logs { .. }
             | Route::DashPanel { .. }
@@ -143,6 +149,16 @@ impl App {
                 self.logs.open_at = at;
                 scope
             }
+            Route::Triage => {
+                // The finding's task (else node), at its time.
+                let finding = self.triage.finding();
+                self.logs.open_at = finding.map(|f| f.at);
+                finding.map(|f| match (&f.subject.task, &f.subject.node) {
+                    (Some(task), _) => LogScope::Task(task.clone()),
+                    (None, Some(node)) => LogScope::Node(node.clone()),
+                    (None, None) => LogScope::All,
+                })
+            }
             Route::Logs { .. }
             | Route::Dash
             | Route::DashPanel { .. }
@@ -154,6 +170,47 @@ impl App {
         self.routes.push(Route::Logs {
             scope: scope.unwrap_or(LogScope::All),
         });
+    }
+
+    /// Enter on a finding: its primary evidence, at its time. Esc comes
+    /// back to the triage view with the finding still selected.
+    fn jump(&mut self) {
+        let Some(jump) = self.triage.finding().map(|f| f.jump.clone()) else {
+            return;
+        };
+        let route = match jump {
+            Jump::Task { id } if self.model.tasks.contains_key(id.as_str()) => Route::Task { id },
+            Jump::Task { id } => {
+                // Gone from the cluster: its logs still tell.
+                self.logs.open_at = self.triage.finding().map(|f| f.at);
+                Route::Logs {
+                    scope: LogScope::Task(id),
+                }
+            }
+            Jump::Node { id } | Jump::Series { node: id, .. } => {
+                self.tables.nodes.selected = Some(crate::tui::model::Id::from(id.as_str()));
+                Route::Nodes
+            }
+            Jump::Check { id } => {
+                self.tables.health.selected = Some(crate::tui::model::Id::from(id.as_str()));
+                Route::Health
+            }
+            Jump::Logs { task, node, at } => {
+                self.logs.open_at = Some(at);
+                let scope = match (task, node) {
+                    (Some(task), _) => LogScope::Task(task),
+                    (None, Some(node)) => LogScope::Node(node),
+                    (None, None) => LogScope::All,
+                };
+                Route::Logs { scope }
+            }
+            Jump::Trace { id } if id.is_empty() => {
+                self.notice = Notice::error("no trace was kept for this finding");
+                return;
+            }
+            Jump::Trace { id } => Route::Trace { id },
+        };
+        self.routes.push(route);
     }
 
     fn selected_check(&self) -> Option<&Check> {
@@ -181,6 +238,14 @@ impl App {
             return vec![];
         };
         let size = self.exec_size();
+        let command = if cmd.is_empty() {
+            "a shell".to_string()
+        } else {
+            cmd.join(" ")
+        };
+        let held = self.model.tasks.get(task.as_str());
+        let timeline = &mut self.model.timeline;
+        crate::tui::model::signals::exec(timeline, &task, held, &command, None, self.now);
         match self.sessions.open(task, cmd, size, self.now) {
             Ok((id, start)) => {
                 self.routes.push(Route::Exec { id });

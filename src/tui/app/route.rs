@@ -40,6 +40,8 @@ pub enum Route {
     Sessions,
     /// A hub's agents.
     Agents,
+    /// What changed, ranked.
+    Triage,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +73,7 @@ impl Route {
             Route::Exec { .. } => ViewKind::Exec,
             Route::Sessions => ViewKind::Sessions,
             Route::Agents => ViewKind::Agents,
+            Route::Triage => ViewKind::Triage,
         }
     }
 }

@@ -59,6 +59,10 @@ pub enum Action {
     CloseSession,
     /// A hub's agents.
     ViewAgents,
+    /// What changed, ranked with the likely cause on top.
+    ViewTriage,
+    /// Triage: the selected finding's score in words.
+    Explain,
 }
 
 /// Where a binding applies: everywhere, or in one view only (and there it
@@ -78,4 +82,5 @@ pub enum ViewKind {
     Exec,
     Sessions,
     Agents,
+    Triage,
 }

@@ -179,6 +179,7 @@ pub const COMMAND_NAMES: &[&str] = &[
     "sessions",
     "session",
     "agents",
+    "triage",
     "goto",
     "save",
     "ctx",

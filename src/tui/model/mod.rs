@@ -8,6 +8,8 @@ use std::sync::Arc;
 use crate::tui::dash::series::SeriesCache;
 use crate::tui::logs::buffer::{DEFAULT_MAX_ROWS, LogBuffer, Row};
 mod counts;
+pub mod signals;
+mod snapshot;
 pub mod touched;
 
 use crate::api::{
@@ -29,6 +31,8 @@ pub const SUB_AGENTS: &str = "agents";
 pub const SUB_DASH: &str = "dash";
 pub const SUB_TASK_METRICS: &str = "task-metrics";
 pub const SUB_TRACES: &str = "traces";
+/// Error lines (priority err and worse), always: triage counts them.
+pub const SUB_ERRORS: &str = "errors";
 /// Trace summaries the console keeps (the newest).
 pub const MAX_TRACES: usize = 1000;
 
@@ -149,6 +153,10 @@ pub struct Model {
     /// A hub's agents by name, as last read (while the agents view is up).
     pub agents: BTreeMap<String, AgentStatus>,
     pub agents_generation: u64,
+    /// What happened minute by minute, for triage.
+    pub timeline: crate::triage::Timeline,
+    /// The newest error line's time, so a resync's overlap is not counted twice.
+    newest_error: Option<UnixMillis>,
 }
 
 impl Default for Model {
@@ -180,6 +188,8 @@ impl Default for Model {
             source: String::new(),
             agents: BTreeMap::new(),
             agents_generation: 0,
+            timeline: Default::default(),
+            newest_error: None,
         }
     }
 }
@@ -202,7 +212,10 @@ impl Model {
     }
 
     /// Keeps a trace summary, the oldest going past [`MAX_TRACES`].
-    fn add_trace(&mut self, summary: TraceSummary) {
+    fn add_trace(&mut self, summary: TraceSummary, now: UnixMillis) {
+        if !self.traces.contains_key(&summary.trace_id) {
+            self.timeline.note_trace(&summary, now);
+        }
         self.traces.insert(summary.trace_id.clone(), summary);
         if self.traces.len() > MAX_TRACES
             && let Some(oldest) = self
@@ -266,15 +279,26 @@ impl Model {
             StreamEvent::Refused { error } => {
                 self.connection = Connection::Refused { error, since: now };
             }
-            StreamEvent::Message(msg) => return self.apply_msg(msg),
+            StreamEvent::Message(msg) => return self.apply_msg(msg, now),
         }
         None
     }
 
-    fn apply_msg(&mut self, msg: ServerMsg) -> Option<String> {
+    fn apply_msg(&mut self, msg: ServerMsg, now: UnixMillis) -> Option<String> {
         match msg {
             ServerMsg::Snapshot { sub, items, .. } => {
-                self.apply_snapshot(&sub, items);
+                self.apply_snapshot(&sub, items, now);
+                None
+            }
+            ServerMsg::Event { sub, events } if sub == SUB_ERRORS => {
+                for event in events {
+                    if let Record::Log(entry) = event.data {
+                        self.newest_error =
+                            Some(self.newest_error.map_or(entry.ts, |n| n.max(entry.ts)));
+                        let task = entry.task.as_deref().and_then(|t| self.tasks.get(t));
+                        signals::error(&mut self.timeline, &entry, task, now);
+                    }
+                }
                 None
             }
             ServerMsg::Event { sub, events } if sub == SUB_DASH => {
@@ -287,7 +311,7 @@ impl Model {
             }
             ServerMsg::Event { events, .. } => {
                 for event in events {
-                    self.apply_event(event);
+                    self.apply_event(event, now);
                 }
                 None
             }
@@ -309,13 +333,22 @@ impl Model {
                 None
             }
             ServerMsg::Gap {
-                dropped, reason, ..
+                sub,
+                dropped,
+                reason,
             } => {
                 self.dropped += dropped;
-                Some(format!("{dropped} updates dropped: {reason}"))
+                let said = format!("{dropped} updates dropped: {reason}");
+                signals::missing(&mut self.timeline, &sub, said.clone(), now);
+                Some(said)
+            }
+            ServerMsg::Resync { sub } => {
+                let said = "resynchronised: updates in between were not seen one by one".into();
+                signals::missing(&mut self.timeline, &sub, said, now);
+                None
             }
             ServerMsg::Error { error, .. } => Some(format!("gateway: {}", error.error.message)),
-            ServerMsg::Resync { .. } | ServerMsg::Heartbeat { .. } | ServerMsg::Pong => None,
+            ServerMsg::Heartbeat { .. } | ServerMsg::Pong => None,
         }
     }
 
@@ -324,117 +357,7 @@ impl Model {
         self.snapshots.contains(sub)
     }
 
-    fn apply_snapshot(&mut self, sub: &str, items: Vec<Record>) {
-        if !self.snapshots.contains(sub) {
-            self.snapshots.insert(sub.to_string());
-        }
-        match sub {
-            SUB_NODES => {
-                self.nodes = items
-                    .into_iter()
-                    .filter_map(|r| match r {
-                        Record::Node(n) => Some((Id::from(n.id.as_str()), n)),
-                        _ => None,
-                    })
-                    .collect();
-                self.names_generation += 1;
-                // Series of nodes that are gone go with them.
-                let nodes = &self.nodes;
-                self.node_series.retain(|id, _| nodes.contains_key(id));
-            }
-            SUB_TASKS => {
-                self.tasks = items
-                    .into_iter()
-                    .filter_map(|r| match r {
-                        Record::Task(t) => Some((Id::from(t.id.as_str()), t)),
-                        _ => None,
-                    })
-                    .collect();
-                self.rebuild_changes();
-                let tasks = &self.tasks;
-                self.task_series.retain(|id, _| tasks.contains_key(id));
-            }
-            SUB_LOGS => {
-                // A backfill, merged by time.
-                let mut lines: Vec<_> = items
-                    .into_iter()
-                    .filter_map(|r| match r {
-                        Record::Log(e) => Some(e),
-                        _ => None,
-                    })
-                    .collect();
-                lines.sort_by_key(|e| e.ts);
-                for entry in lines {
-                    self.logs.push(Row::Line(Arc::new(entry)));
-                }
-                return;
-            }
-            SUB_TASK_METRICS => {
-                self.task_series.clear();
-                for item in items {
-                    if let Record::Series(series) = item
-                        && series.name == TASK_CPU_SERIES
-                        && let Some(task) = series.tags.get("task_id")
-                    {
-                        let start = series.points.len().saturating_sub(TASK_SPARK_POINTS);
-                        self.task_series.insert(
-                            self.id_of(Kind::Task, task),
-                            series.points[start..].iter().map(|(_, v)| *v).collect(),
-                        );
-                    }
-                }
-                return;
-            }
-            SUB_TRACES => {
-                self.traces.clear();
-                for item in items {
-                    if let Record::Trace(t) = item {
-                        self.add_trace(t);
-                    }
-                }
-            }
-            SUB_DASH => {
-                for item in items {
-                    if let Record::Series(series) = item {
-                        self.dash.merge(series);
-                    }
-                }
-                return;
-            }
-            SUB_HEALTH => {
-                self.checks = items
-                    .into_iter()
-                    .filter_map(|r| match r {
-                        Record::Check(c) => Some((c.id.clone(), without_outputs(c))),
-                        _ => None,
-                    })
-                    .collect();
-            }
-            SUB_NODE_METRICS => {
-                self.node_series.clear();
-                for item in items {
-                    if let Record::Series(series) = item
-                        && let Some(node) = series.tags.get("node_id")
-                    {
-                        let start = series.points.len().saturating_sub(SPARK_POINTS);
-                        let points = series.points[start..].iter().map(|(_, v)| *v).collect();
-                        let id = self.id_of(Kind::Node, node);
-                        let history = self.node_series.entry(id).or_default();
-                        match series.name.as_str() {
-                            CPU_SERIES => history.cpu = points,
-                            MEM_SERIES => history.mem = points,
-                            _ => {}
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-        self.loaded = true;
-        self.recount();
-    }
-
-    fn apply_event(&mut self, event: Event) {
+    fn apply_event(&mut self, event: Event, now: UnixMillis) {
         match (event.op, event.data) {
             (Op::Removed, Record::Node(node)) => {
                 if let Some((id, _)) = self.nodes.remove_entry(node.id.as_str()) {
@@ -444,6 +367,12 @@ impl Model {
                 }
             }
             (_, Record::Node(node)) => {
+                signals::node(
+                    &mut self.timeline,
+                    self.nodes.get(node.id.as_str()),
+                    &node,
+                    now,
+                );
                 let id = match self.nodes.get_key_value(node.id.as_str()) {
                     Some((id, held)) => {
                         if held.hostname != node.hostname {
@@ -467,6 +396,13 @@ impl Model {
                 }
             }
             (_, Record::Task(task)) => {
+                signals::task(
+                    &mut self.timeline,
+                    self.tasks.get(task.id.as_str()),
+                    &task,
+                    false,
+                    now,
+                );
                 let before = self.tasks.get(task.id.as_str()).map(|t| t.state);
                 if before != Some(task.state) {
                     self.note_change(&task, before);
@@ -513,6 +449,14 @@ impl Model {
                 if let Some(node) = sample.tags.get("node_id")
                     && self.nodes.contains_key(node.as_str())
                 {
+                    signals::sample(
+                        &mut self.timeline,
+                        &sample.name,
+                        node,
+                        sample.ts,
+                        sample.value,
+                        now,
+                    );
                     if !self.node_series.contains_key(node.as_str()) {
                         let id = self.id_of(Kind::Node, node);
                         self.node_series.insert(id, NodeHistory::default());
@@ -544,14 +488,31 @@ impl Model {
             }
             (_, Record::Log(entry)) => self.logs.push(Row::Line(Arc::new(entry))),
             (_, Record::Series(_) | Record::Audit(_)) => {}
-            (_, Record::Trace(summary)) => self.add_trace(summary),
+            (_, Record::Trace(summary)) => self.add_trace(summary, now),
             (Op::Removed, Record::Check(check)) => {
                 self.checks.remove(&check.id);
                 self.checks_generation += 1;
             }
-            // An update carries the newest result only: it joins the held
-            // history. `Added` is the whole check (new, or a catch-up).
-            (Op::Updated, Record::Check(check)) => {
+            (op, Record::Check(check)) => {
+                let group = self.group_of(check.task_id.as_deref());
+                signals::check(
+                    &mut self.timeline,
+                    self.checks.get(&check.id),
+                    &check,
+                    group,
+                    now,
+                );
+                self.keep_check(op, check);
+            }
+        }
+    }
+
+    /// A check's event: an update carries the newest result only, which
+    /// joins the held history; `Added` is the whole check (new, or a
+    /// catch-up).
+    fn keep_check(&mut self, op: Op, check: Check) {
+        match op {
+            Op::Updated => {
                 let mut check = without_outputs(check);
                 if let Some(held) = self.checks.get_mut(&check.id) {
                     let mut history = std::mem::take(&mut held.history);
@@ -565,11 +526,17 @@ impl Model {
                 }
                 self.checks_generation += 1;
             }
-            (_, Record::Check(check)) => {
+            _ => {
                 self.checks.insert(check.id.clone(), without_outputs(check));
                 self.checks_generation += 1;
             }
         }
+    }
+
+    /// A task's group, if it is held and has one.
+    fn group_of(&self, task: Option<&str>) -> Option<String> {
+        let task = self.tasks.get(task?)?;
+        (!task.group.is_empty()).then(|| task.group.clone())
     }
 }
 

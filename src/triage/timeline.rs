@@ -1,0 +1,451 @@
+//! What happened, minute by minute: the signals triage reads, kept as they
+//! arrive in per-minute buckets by the time they happened (not the time
+//! they arrived, so the order of arrival changes nothing). Every bucket and
+//! map is bounded; what a bound drops is counted and said.
+
+use std::collections::{HashMap, VecDeque};
+
+use serde::Serialize;
+
+use crate::api::{TaskState, UnixMillis};
+
+/// Minutes held: a 6-hour window and its baseline of 4 windows.
+pub const MAX_MINUTES: usize = 30 * 60;
+/// Discrete signals one minute holds at most.
+const MAX_SIGNALS_PER_MINUTE: usize = 2_000;
+/// Error sources, signatures and trace operations one minute holds at most.
+const MAX_KEYS_PER_MINUTE: usize = 500;
+/// Metric series followed at most (a node's CPU, memory, disk).
+const MAX_METRIC_SERIES: usize = 4_000;
+/// Minutes of metric means held: a 1-hour window and its baseline.
+pub const METRIC_MINUTES: usize = 5 * 60;
+
+pub const MINUTE: UnixMillis = 60_000;
+
+/// The heat strips' lanes, in the order they are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lane {
+    Tasks,
+    Logs,
+    Checks,
+    Metrics,
+    Traces,
+    Exec,
+}
+
+impl Lane {
+    pub const ALL: [Lane; 6] = [
+        Lane::Tasks,
+        Lane::Logs,
+        Lane::Checks,
+        Lane::Metrics,
+        Lane::Traces,
+        Lane::Exec,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Lane::Tasks => "tasks",
+            Lane::Logs => "logs",
+            Lane::Checks => "checks",
+            Lane::Metrics => "metrics",
+            Lane::Traces => "traces",
+            Lane::Exec => "exec",
+        }
+    }
+}
+
+/// What a signal is about: the task, node and group it shares with others
+/// (a change and the symptoms that follow it meet on one of these).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Subject {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+impl Subject {
+    /// Whether two subjects name the same task, node or group.
+    pub fn meets(&self, other: &Subject) -> bool {
+        let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
+        same(&self.task, &other.task)
+            || same(&self.node, &other.node)
+            || same(&self.group, &other.group)
+    }
+}
+
+/// A discrete thing that happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum What {
+    /// A task ended other than finished.
+    TaskEnded {
+        name: String,
+        state: TaskState,
+        message: String,
+    },
+    /// A container restarted in place (a Kubernetes pod's restart count).
+    Restarted { name: String, restarts: u32 },
+    /// A task of a group came up on a version the group did not run.
+    Rollout {
+        name: String,
+        from: String,
+        to: String,
+    },
+    NodeDown { name: String },
+    NodeUp { name: String },
+    CheckFailed {
+        id: String,
+        name: String,
+        output: String,
+    },
+    CheckPassed { id: String, name: String },
+    /// An exec session opened, or refused (`denied` says why).
+    Exec {
+        command: String,
+        denied: Option<String>,
+    },
+    /// Data that did not arrive: a subscription's gap or resync.
+    Missing { what: String, detail: String },
+}
+
+impl What {
+    fn lane(&self) -> Lane {
+        match self {
+            What::TaskEnded { .. } | What::Restarted { .. } | What::Rollout { .. } => Lane::Tasks,
+            What::NodeDown { .. } | What::NodeUp { .. } => Lane::Tasks,
+            What::CheckFailed { .. } | What::CheckPassed { .. } => Lane::Checks,
+            What::Exec { .. } => Lane::Exec,
+            What::Missing { .. } => Lane::Logs,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signal {
+    pub at: UnixMillis,
+    pub subject: Subject,
+    pub what: What,
+}
+
+/// An error line, as evidence: enough to show it and to find it again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub at: UnixMillis,
+    pub message: String,
+    pub subject: Subject,
+    /// Where it came from: the task's group, a unit, an identifier.
+    pub source: String,
+}
+
+/// One error signature's minute: how often, and its first line.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub count: u32,
+    pub first: Line,
+}
+
+/// One service operation's traces in a minute.
+#[derive(Debug, Clone, Default)]
+pub struct TraceMinute {
+    pub count: u32,
+    pub errors: u32,
+    /// Durations' sum, microseconds.
+    pub duration_sum_us: u64,
+    /// The slowest trace, and one with an error, as evidence.
+    pub slowest: Option<(u64, String)>,
+    pub error_trace: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Bucket {
+    pub signals: Vec<Signal>,
+    /// Error lines by source.
+    pub errors: HashMap<String, u32>,
+    /// Error lines by signature.
+    pub signatures: HashMap<String, Seen>,
+    /// Traces by (service, operation).
+    pub traces: HashMap<(String, String), TraceMinute>,
+    /// Events per lane, for the heat strips.
+    pub lanes: [u32; 6],
+}
+
+/// A metric's per-minute means.
+#[derive(Debug, Default)]
+pub struct MetricMinutes {
+    /// The newest sample's time: a snapshot's repeat of older points is
+    /// not counted twice.
+    pub newest: UnixMillis,
+    /// Minute number of `sums[0]`.
+    pub first: i64,
+    /// (sum, count) per minute.
+    pub sums: VecDeque<(f64, u32)>,
+}
+
+impl MetricMinutes {
+    /// The mean of `minute`, if anything came in it.
+    pub fn mean(&self, minute: i64) -> Option<f64> {
+        let i = usize::try_from(minute - self.first).ok()?;
+        let (sum, n) = *self.sums.get(i)?;
+        (n > 0).then(|| sum / n as f64)
+    }
+}
+
+/// A metric series: its name and the node it is of.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MetricKey {
+    pub name: String,
+    pub node: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Timeline {
+    /// Minute number (`ms / 60 000`) of `buckets[0]`.
+    first: i64,
+    buckets: VecDeque<Bucket>,
+    pub metrics: HashMap<MetricKey, MetricMinutes>,
+    /// The earliest time anything held happened.
+    pub held_since: Option<UnixMillis>,
+    /// What the bounds dropped.
+    pub dropped: u64,
+    /// Bumped on every change, so a view recomputes only then.
+    pub generation: u64,
+    /// Each group's version as last seen, to tell a rollout.
+    versions: HashMap<String, String>,
+    /// Node names by id, for titles.
+    pub node_names: HashMap<String, String>,
+}
+
+pub fn minute_of(at: UnixMillis) -> i64 {
+    at.div_euclid(MINUTE)
+}
+
+impl Timeline {
+    /// The bucket of `minute`, made (and the oldest dropped) if need be;
+    /// `None` for a minute older than what is held.
+    fn bucket(&mut self, minute: i64) -> Option<&mut Bucket> {
+        if self.buckets.is_empty() {
+            self.first = minute;
+        }
+        if minute < self.first {
+            // Older than the oldest held: room at the front while the
+            // whole stays within its bound.
+            let missing = (self.first - minute) as usize;
+            if self.buckets.len() + missing > MAX_MINUTES {
+                return None;
+            }
+            for _ in 0..missing {
+                self.buckets.push_front(Bucket::default());
+            }
+            self.first = minute;
+        }
+        let last = self.first + self.buckets.len() as i64 - 1;
+        if minute > last {
+            let more = (minute - last) as usize;
+            if more >= MAX_MINUTES {
+                self.buckets.clear();
+                self.first = minute;
+                self.buckets.push_back(Bucket::default());
+            } else {
+                for _ in 0..more {
+                    self.buckets.push_back(Bucket::default());
+                }
+            }
+            while self.buckets.len() > MAX_MINUTES {
+                self.buckets.pop_front();
+                self.first += 1;
+            }
+        }
+        self.buckets.get_mut((minute - self.first) as usize)
+    }
+
+    /// The buckets from minute `from` up to (not including) `to`, with
+    /// their minute numbers.
+    pub fn minutes(&self, from: i64, to: i64) -> impl Iterator<Item = (i64, &Bucket)> {
+        let start = (from - self.first).max(0) as usize;
+        let end = ((to - self.first).max(0) as usize).min(self.buckets.len());
+        (start..end.max(start)).map(move |i| (self.first + i as i64, &self.buckets[i]))
+    }
+
+    /// Whether `at` is a time this timeline may hold: not in the future.
+    fn admits(&mut self, at: UnixMillis, now: UnixMillis) -> bool {
+        if at > now + MINUTE {
+            self.dropped += 1;
+            return false;
+        }
+        self.held_since = Some(self.held_since.map_or(at, |h| h.min(at)));
+        self.generation += 1;
+        true
+    }
+
+    pub fn note(&mut self, signal: Signal, now: UnixMillis) {
+        if !self.admits(signal.at, now) {
+            return;
+        }
+        let lane = signal.what.lane() as usize;
+        let Some(bucket) = self.bucket(minute_of(signal.at)) else {
+            self.dropped += 1;
+            return;
+        };
+        bucket.lanes[lane] += 1;
+        if bucket.signals.len() >= MAX_SIGNALS_PER_MINUTE {
+            self.dropped += 1;
+            return;
+        }
+        bucket.signals.push(signal);
+    }
+
+    /// An error line (priority err or worse).
+    pub fn note_error(&mut self, line: Line, now: UnixMillis) {
+        if !self.admits(line.at, now) {
+            return;
+        }
+        let signature = super::signature::signature(&line.message);
+        let Some(bucket) = self.bucket(minute_of(line.at)) else {
+            self.dropped += 1;
+            return;
+        };
+        bucket.lanes[Lane::Logs as usize] += 1;
+        let mut dropped = 0;
+        let room = bucket.errors.len() < MAX_KEYS_PER_MINUTE;
+        match bucket.errors.get_mut(&line.source) {
+            Some(n) => *n += 1,
+            None if room => {
+                bucket.errors.insert(line.source.clone(), 1);
+            }
+            None => dropped += 1,
+        }
+        let room = bucket.signatures.len() < MAX_KEYS_PER_MINUTE;
+        match bucket.signatures.get_mut(&signature) {
+            Some(seen) => {
+                seen.count += 1;
+                if line.at < seen.first.at {
+                    seen.first = line;
+                }
+            }
+            None if room => {
+                bucket
+                    .signatures
+                    .insert(signature, Seen { count: 1, first: line });
+            }
+            None => dropped += 1,
+        }
+        self.dropped += dropped;
+    }
+
+    /// A trace, by its root's service and operation.
+    pub fn note_trace(&mut self, summary: &crate::api::TraceSummary, now: UnixMillis) {
+        let at = (summary.start / 1_000_000) as UnixMillis;
+        if !self.admits(at, now) {
+            return;
+        }
+        let Some(bucket) = self.bucket(minute_of(at)) else {
+            self.dropped += 1;
+            return;
+        };
+        bucket.lanes[Lane::Traces as usize] += 1;
+        let key = (
+            summary.root_service.clone(),
+            summary.root_operation.clone(),
+        );
+        if !bucket.traces.contains_key(&key) && bucket.traces.len() >= MAX_KEYS_PER_MINUTE {
+            self.dropped += 1;
+            return;
+        }
+        let op = bucket.traces.entry(key).or_default();
+        let us = summary.duration / 1000;
+        op.count += 1;
+        op.duration_sum_us += us;
+        if op.slowest.as_ref().is_none_or(|(d, _)| us > *d) {
+            op.slowest = Some((us, summary.trace_id.clone()));
+        }
+        if summary.errors > 0 {
+            op.errors += 1;
+            op.error_trace.get_or_insert_with(|| summary.trace_id.clone());
+        }
+    }
+
+    /// A node metric's value.
+    pub fn note_metric(&mut self, key: &MetricKey, at: UnixMillis, value: f64, now: UnixMillis) {
+        if !value.is_finite() || at > now + MINUTE {
+            return;
+        }
+        let minute = minute_of(at);
+        if !self.metrics.contains_key(key) {
+            if self.metrics.len() >= MAX_METRIC_SERIES {
+                self.dropped += 1;
+                return;
+            }
+            self.metrics.insert(
+                key.clone(),
+                MetricMinutes {
+                    newest: UnixMillis::MIN,
+                    first: minute,
+                    sums: VecDeque::new(),
+                },
+            );
+        }
+        let Some(series) = self.metrics.get_mut(key) else {
+            return;
+        };
+        if at <= series.newest && !series.sums.is_empty() {
+            return;
+        }
+        series.newest = at;
+        if series.sums.is_empty() || minute < series.first {
+            if !series.sums.is_empty() {
+                return; // older than held: a backfill's overlap
+            }
+            series.first = minute;
+        }
+        let i = (minute - series.first) as usize;
+        if i >= series.sums.len() {
+            if i - series.sums.len() >= METRIC_MINUTES {
+                series.sums.clear();
+                series.first = minute;
+            }
+            let i = (minute - series.first) as usize;
+            series.sums.resize(i + 1, (0.0, 0));
+        }
+        let i = (minute - series.first) as usize;
+        series.sums[i].0 += value;
+        series.sums[i].1 += 1;
+        while series.sums.len() > METRIC_MINUTES {
+            series.sums.pop_front();
+            series.first += 1;
+        }
+        self.held_since = Some(self.held_since.map_or(at, |h| h.min(at)));
+        self.generation += 1;
+    }
+
+    /// A group's version as a snapshot shows it: no rollout is told, since
+    /// when it happened is not known.
+    pub fn seed_version(&mut self, group: &str, version: &str) {
+        if !version.is_empty() && self.versions.len() < MAX_METRIC_SERIES {
+            self.versions
+                .entry(group.to_string())
+                .or_insert_with(|| version.to_string());
+        }
+    }
+
+    /// A task seen with `version`: a rollout when its group ran another.
+    /// Returns the version it replaces.
+    pub fn note_version(&mut self, group: &str, version: &str) -> Option<String> {
+        if version.is_empty() {
+            return None;
+        }
+        match self.versions.get_mut(group) {
+            Some(held) if held != version => Some(std::mem::replace(held, version.to_string())),
+            Some(_) => None,
+            None => {
+                if self.versions.len() < MAX_METRIC_SERIES {
+                    self.versions.insert(group.to_string(), version.to_string());
+                }
+                None
+            }
+        }
+    }
+}
