@@ -147,6 +147,12 @@ pub struct SourceArgs {
     /// Requests traced a second in the demo cluster (default 2).
     #[arg(long, value_name = "N")]
     pub demo_trace_rate: Option<usize>,
+    /// Play an incident with a known cause into the demo: oom, rollout, disk.
+    #[arg(long, value_name = "NAME", value_parser = day2top::collect::demo::Scenario::parse, requires = "demo")]
+    pub scenario: Option<day2top::collect::demo::Scenario>,
+    /// Seconds after the start the scenario begins (default 120).
+    #[arg(long, value_name = "SECONDS", requires = "scenario")]
+    pub scenario_at: Option<u64>,
     /// How often the source is read, in milliseconds (default 1000).
     #[arg(long, value_name = "MS")]
     pub refresh_ms: Option<u64>,
@@ -408,6 +414,8 @@ pub async fn sources(
                 .demo_trace_rate
                 .or(cfg.demo_trace_rate)
                 .unwrap_or(defaults.trace_rate),
+            scenario: args.scenario,
+            scenario_at: args.scenario_at.unwrap_or(defaults.scenario_at),
         }))
     } else {
         Box::new(HostSource::new())

@@ -3,20 +3,39 @@
 
 use std::collections::BTreeMap;
 
-use crate::api::{Check, CheckKind, CheckResult, Record, Series, ServerMsg, UnixMillis};
+use crate::api::{Check, CheckKind, CheckResult, Event, Op, Record, Series, ServerMsg, UnixMillis};
 use crate::client::StreamEvent;
 use crate::collect::Source;
 use crate::collect::checks::builtin::Builtins;
 use crate::collect::demo::{DemoConfig, DemoSource};
 use crate::tui::app::{App, Origin};
 use crate::tui::config::defs::Defs;
+use crate::tui::model::signals::TRIAGE_SERIES;
 use crate::tui::model::{
-    CPU_SERIES, MEM_SERIES, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS, SUB_TASKS,
-    TASK_CPU_SERIES,
+    CPU_SERIES, MEM_SERIES, SUB_ERRORS, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS,
+    SUB_TASKS, SUB_TRACES, TASK_CPU_SERIES,
 };
 
 /// The fixed clock the fixture starts at.
 pub const T0: UnixMillis = 1_700_000_000_000;
+
+/// A new console on the demo context, at `now`.
+fn console(now: UnixMillis) -> App {
+    let origin = Origin {
+        readonly: false,
+        context: "demo".into(),
+        url: "http://127.0.0.1:7070".into(),
+        cluster: Some(("demo".into(), "demo".into())),
+    };
+    let contexts = vec!["demo".into(), "prod".into()];
+    App::new(
+        Defs::load(None, "default", "default"),
+        origin,
+        contexts,
+        None,
+        now,
+    )
+}
 
 fn snapshot(sub: &str, items: Vec<Record>) -> StreamEvent {
     StreamEvent::Message(ServerMsg::Snapshot {
@@ -66,20 +85,7 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
     }
     let collected = last.expect("at least one tick");
     let now = T0 + (ticks.max(1) - 1) * 1000;
-    let origin = Origin {
-        readonly: false,
-        context: "demo".into(),
-        url: "http://127.0.0.1:7070".into(),
-        cluster: Some(("demo".into(), "demo".into())),
-    };
-    let contexts = vec!["demo".into(), "prod".into()];
-    let mut app = App::new(
-        Defs::load(None, "default", "default"),
-        origin,
-        contexts,
-        None,
-        now,
-    );
+    let mut app = console(now);
     app.on_stream(StreamEvent::Connected, now);
     app.on_stream(
         snapshot(
@@ -123,6 +129,129 @@ pub fn demo_app(config: DemoConfig, ticks: i64) -> App {
         ),
         now,
     );
+    app
+}
+
+fn events(sub: &str, events: Vec<(Op, Record)>) -> StreamEvent {
+    StreamEvent::Message(ServerMsg::Event {
+        sub: sub.into(),
+        events: events
+            .into_iter()
+            .map(|(op, data)| Event { seq: 0, op, data })
+            .collect(),
+    })
+}
+
+/// The demo cluster over `ticks` seconds, delivered to a new console as
+/// the stream would deliver it: snapshots first, then each second what
+/// changed (tasks, nodes), the node samples, the error lines, the traces,
+/// and every 10 s the built-in checks' results. What triage sees live.
+pub fn demo_stream(config: DemoConfig, ticks: i64) -> App {
+    let mut demo = DemoSource::new(config);
+    let mut app = console(T0);
+    app.on_stream(StreamEvent::Connected, T0);
+    let mut tasks: BTreeMap<String, std::sync::Arc<crate::api::Task>> = BTreeMap::new();
+    let mut nodes: BTreeMap<String, crate::api::Node> = BTreeMap::new();
+    let mut checks: BTreeMap<String, Check> = BTreeMap::new();
+    let mut builtins = Builtins::default();
+    for i in 0..ticks.max(1) {
+        let now = T0 + i * 1000;
+        let collected = demo.collect(now);
+        let mut changed = Vec::new();
+        for t in &collected.tasks {
+            match tasks.insert(t.id.clone(), t.clone()) {
+                Some(old) if std::sync::Arc::ptr_eq(&old, t) => {}
+                Some(_) => changed.push((Op::Updated, Record::Task(crate::api::Task::clone(t)))),
+                None => {
+                    if i > 0 {
+                        changed.push((Op::Added, Record::Task(crate::api::Task::clone(t))));
+                    }
+                }
+            }
+            if t.state.is_terminal()
+                && t.updated == now
+                && t.state != crate::api::TaskState::Finished
+            {
+                builtins.note_task_ending(now);
+            }
+        }
+        let live: std::collections::BTreeSet<&str> =
+            collected.tasks.iter().map(|t| t.id.as_str()).collect();
+        let gone: Vec<String> = tasks
+            .keys()
+            .filter(|id| !live.contains(id.as_str()))
+            .cloned()
+            .collect();
+        for id in gone {
+            if let Some(old) = tasks.remove(&id) {
+                changed.push((Op::Removed, Record::Task(crate::api::Task::clone(&old))));
+            }
+        }
+        let mut moved = Vec::new();
+        for n in &collected.nodes {
+            let differs = nodes.get(&n.id).is_none_or(|old| old.health != n.health);
+            nodes.insert(n.id.clone(), n.clone());
+            if differs && i > 0 {
+                moved.push((Op::Updated, Record::Node(n.clone())));
+            }
+        }
+        if i == 0 {
+            let all_nodes = collected.nodes.iter().cloned().map(Record::Node).collect();
+            app.on_stream(snapshot(SUB_NODES, all_nodes), now);
+            let all_tasks = collected
+                .tasks
+                .iter()
+                .map(|t| Record::Task(crate::api::Task::clone(t)))
+                .collect();
+            app.on_stream(snapshot(SUB_TASKS, all_tasks), now);
+            for sub in [SUB_HEALTH, SUB_NODE_METRICS, SUB_ERRORS, SUB_TRACES] {
+                app.on_stream(snapshot(sub, Vec::new()), now);
+            }
+        }
+        app.on_stream(events(SUB_NODES, moved), now);
+        app.on_stream(events(SUB_TASKS, changed), now);
+        let samples = collected
+            .samples
+            .iter()
+            .filter(|s| TRIAGE_SERIES.contains(&s.name.as_str()))
+            .map(|s| (Op::Updated, Record::Sample(s.clone())))
+            .collect();
+        app.on_stream(events(SUB_NODE_METRICS, samples), now);
+        let errors = collected
+            .logs
+            .into_iter()
+            .filter(|e| e.priority <= 3)
+            .map(|e| (Op::Added, Record::Log(e)))
+            .collect();
+        app.on_stream(events(SUB_ERRORS, errors), now);
+        let mut by: BTreeMap<&str, Vec<crate::api::Span>> = BTreeMap::new();
+        for s in &collected.spans {
+            by.entry(s.trace_id.as_str()).or_default().push(s.clone());
+        }
+        let traces = by
+            .iter()
+            .map(|(id, spans)| {
+                (
+                    Op::Added,
+                    Record::Trace(crate::api::TraceSummary::of(id, spans)),
+                )
+            })
+            .collect();
+        app.on_stream(events(SUB_TRACES, traces), now);
+        builtins.note_nodes(collected.nodes.iter(), now);
+        if i % 10 == 0 {
+            let mut results = Vec::new();
+            for (check, result) in builtins.evaluate(collected.nodes.iter(), now) {
+                let held = checks.entry(check.id.clone()).or_insert(check);
+                held.record(result.clone(), T0);
+                let mut update = held.clone();
+                update.history = vec![result];
+                results.push((Op::Updated, Record::Check(update)));
+            }
+            app.on_stream(events(SUB_HEALTH, results), now);
+        }
+        app.now = now;
+    }
     app
 }
 

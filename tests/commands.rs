@@ -196,6 +196,9 @@ fn every_command_does_what_it_says() {
         (&[], "quit".into(), view(Route::Cluster)),
         (&[], "q".into(), view(Route::Cluster)),
         (&[], "view_health".into(), view(Route::Health)),
+        (&[], "triage".into(), view(Route::Triage)),
+        (&[], "triage 1h".into(), view(Route::Triage)),
+        (&[], "triage 2d".into(), refused(Route::Cluster)),
         (&[], "sort_next now".into(), refused(Route::Cluster)),
         (&[], "bogus".into(), refused(Route::Cluster)),
     ];

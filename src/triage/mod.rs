@@ -142,9 +142,15 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "to", rename_all = "snake_case")]
 pub enum Jump {
-    Task { id: String },
-    Node { id: String },
-    Check { id: String },
+    Task {
+        id: String,
+    },
+    Node {
+        id: String,
+    },
+    Check {
+        id: String,
+    },
     /// The log view of a task, a node or everything, at a moment.
     Logs {
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -153,9 +159,15 @@ pub enum Jump {
         node: Option<String>,
         at: UnixMillis,
     },
-    Trace { id: String },
+    Trace {
+        id: String,
+    },
     /// A node's series (the dashboard), at a moment.
-    Series { node: String, name: String, at: UnixMillis },
+    Series {
+        node: String,
+        name: String,
+        at: UnixMillis,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -182,6 +194,9 @@ pub struct Finding {
     /// score; not shown.
     #[serde(skip)]
     pub weight: f64,
+    /// Why it is likely everyday noise (as common in the baseline), if it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<String>,
 }
 
 /// Triage's answer: the window, its baseline and the ranked findings.

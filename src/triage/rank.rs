@@ -13,6 +13,8 @@ use crate::api::UnixMillis;
 const FOLLOWS_WITHIN: UnixMillis = 10 * MINUTE;
 const PER_FOLLOWER: f64 = 15.0;
 const MAX_FOLLOWERS_BONUS: f64 = 45.0;
+/// What a change as common as in its baseline loses.
+const NOISE: f64 = 45.0;
 
 fn base(class: Class) -> (f64, &'static str) {
     match class {
@@ -34,10 +36,35 @@ fn minutes(ms: UnixMillis) -> String {
 /// Scores, groups and orders `raw`; keeps [`MAX_FINDINGS`] and says how
 /// many more there were.
 pub fn rank(mut raw: Vec<Finding>) -> (Vec<Finding>, usize) {
-    raw.sort_by(|a, b| {
-        (a.at, a.kind, &a.title).cmp(&(b.at, b.kind, &b.title))
-    });
+    raw.sort_by(|a, b| (a.at, a.kind, &a.title).cmp(&(b.at, b.kind, &b.title)));
     let n = raw.len();
+    // Each finding is credited to the nearest change before it on the
+    // same task, node or group: a symptom is the consequence of the
+    // latest change that could explain it, not of every earlier one.
+    let mut credited: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for j in 0..n {
+        if raw[j].class == Class::Missing {
+            continue;
+        }
+        let cause = (0..n)
+            // A change follows from another only when that one changed a
+            // whole group or node (tasks lost with their node); two task
+            // deaths are two stories.
+            .filter(|&i| i != j && raw[i].class == Class::Change)
+            .filter(|&i| raw[j].class != Class::Change || broad(raw[i].kind) && !broad(raw[j].kind))
+            .filter(|&i| {
+                raw[i].at <= raw[j].at + resolution(raw[j].kind)
+                    && raw[j].at - raw[i].at <= FOLLOWS_WITHIN
+                    && raw[i].subject.meets(&raw[j].subject)
+            })
+            // A change to a whole group or node (a rollout, a node lost, a
+            // disk filling) explains what follows on it better than one
+            // task's end that happened in between.
+            .max_by_key(|&i| (broad(raw[i].kind), raw[i].at, std::cmp::Reverse(i)));
+        if let Some(i) = cause {
+            credited[i].push(j);
+        }
+    }
     for i in 0..n {
         let (points, why) = base(raw[i].class);
         let mut score = points;
@@ -51,81 +78,87 @@ pub fn rank(mut raw: Vec<Finding>) -> (Vec<Finding>, usize) {
             score += magnitude;
             parts.push(format!("+{magnitude:.0}: its size ({})", size(&raw[i])));
         }
-        if raw[i].class == Class::Change {
-            let followers: Vec<usize> = (0..n)
-                .filter(|&j| j != i && raw[j].class != Class::Missing)
-                .filter(|&j| {
-                    raw[j].at >= raw[i].at
-                        && raw[j].at - raw[i].at <= FOLLOWS_WITHIN
-                        && raw[j].subject.meets(&raw[i].subject)
+        if let Some(noise) = &raw[i].noise {
+            score -= NOISE;
+            parts.push(format!("-{NOISE:.0}: {noise}, so likely everyday noise"));
+        }
+        let followers = &credited[i];
+        if !followers.is_empty() {
+            let bonus = (followers.len() as f64 * PER_FOLLOWER).min(MAX_FOLLOWERS_BONUS);
+            score += bonus;
+            let named: Vec<String> = followers
+                .iter()
+                .take(3)
+                .map(|&j| {
+                    format!(
+                        "{} {} later",
+                        raw[j].kind.label(),
+                        minutes(raw[j].at - raw[i].at)
+                    )
                 })
                 .collect();
-            if !followers.is_empty() {
-                let bonus = (followers.len() as f64 * PER_FOLLOWER).min(MAX_FOLLOWERS_BONUS);
-                score += bonus;
-                let named: Vec<String> = followers
-                    .iter()
-                    .take(3)
-                    .map(|&j| format!("{} {} later", raw[j].kind.label(), minutes(raw[j].at - raw[i].at)))
-                    .collect();
-                parts.push(format!(
-                    "+{bonus:.0}: followed by {} finding{} on the same task, node or group ({}{})",
-                    followers.len(),
-                    if followers.len() == 1 { "" } else { "s" },
-                    named.join(", "),
-                    if followers.len() > 3 { ", …" } else { "" }
-                ));
-            }
+            parts.push(format!(
+                "+{bonus:.0}: followed by {} finding{} on the same task, node or group, with no nearer change before them ({}{})",
+                followers.len(),
+                if followers.len() == 1 { "" } else { "s" },
+                named.join(", "),
+                if followers.len() > 3 { ", …" } else { "" }
+            ));
         }
         raw[i].score = score;
         raw[i].parts.splice(0..0, parts);
     }
-    // Related findings, grouped: same subject, close in time.
+    // Groups: a finding goes under the change it is credited to (and
+    // that one under its own cause, if it has one); findings credited to
+    // no change are grouped by subject, under the first of them: the
+    // "first failure".
     let mut parent: Vec<usize> = (0..n).collect();
-    fn root(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
+    for (i, followers) in credited.iter().enumerate() {
+        for &j in followers {
+            parent[j] = i;
+        }
+    }
+    let top = |mut i: usize| {
+        let mut steps = 0;
+        while parent[i] != i && steps < n {
             i = parent[i];
+            steps += 1;
         }
         i
-    }
+    };
+    let mut roots: Vec<usize> = (0..n).map(top).collect();
     for i in 0..n {
-        if raw[i].class == Class::Missing {
+        if roots[i] != i || raw[i].class == Class::Missing || raw[i].class == Class::Change {
             continue;
         }
-        for j in i + 1..n {
-            if raw[j].class != Class::Missing
-                && raw[j].at - raw[i].at <= FOLLOWS_WITHIN
-                && raw[i].subject.meets(&raw[j].subject)
-            {
-                let (a, b) = (root(&mut parent, i), root(&mut parent, j));
-                parent[a.max(b)] = a.min(b);
-            }
+        // An uncredited symptom: under an earlier uncredited one it meets.
+        if let Some(first) = (0..i).find(|&h| {
+            roots[h] == h
+                && raw[h].class == Class::Symptom
+                && raw[i].at - raw[h].at <= FOLLOWS_WITHIN
+                && raw[h].subject.meets(&raw[i].subject)
+        }) {
+            roots[i] = first;
         }
     }
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut group_of = vec![usize::MAX; n];
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); n];
     for i in 0..n {
-        let r = root(&mut parent, i);
-        if group_of[r] == usize::MAX {
-            group_of[r] = groups.len();
-            groups.push(Vec::new());
+        let root = if roots[i] != i { roots[roots[i]] } else { i };
+        if root != i {
+            members[root].push(i);
         }
-        groups[group_of[r]].push(i);
     }
-    // A group's head: its first change, else its first symptom; its rank
-    // is its best score.
-    let mut ordered: Vec<(f64, usize, Vec<usize>)> = groups
-        .into_iter()
-        .map(|members| {
-            let head = members
+    let mut ordered: Vec<(f64, usize, Vec<usize>)> = (0..n)
+        .filter(|&i| {
+            let root = if roots[i] != i { roots[roots[i]] } else { i };
+            root == i
+        })
+        .map(|head| {
+            let best = members[head]
                 .iter()
-                .copied()
-                .find(|&i| raw[i].class == Class::Change)
-                .unwrap_or(members[0]);
-            let best = members.iter().map(|&i| raw[i].score).fold(f64::MIN, f64::max);
-            let rest = members.into_iter().filter(|&i| i != head).collect();
-            (best, head, rest)
+                .map(|&i| raw[i].score)
+                .fold(raw[head].score, f64::max);
+            (best, head, std::mem::take(&mut members[head]))
         })
         .collect();
     ordered.sort_by(|a, b| {
@@ -139,9 +172,9 @@ pub fn rank(mut raw: Vec<Finding>) -> (Vec<Finding>, usize) {
         let head_rank = out.len();
         let mut finding = slots[head].take().expect("each finding is placed once");
         if best > finding.score {
-            finding
-                .parts
-                .push(format!("ranked at {best:.0}, the best score of the findings grouped under it"));
+            finding.parts.push(format!(
+                "ranked at {best:.0}, the best score of the findings grouped under it"
+            ));
         }
         out.push(finding);
         for i in rest {
@@ -153,6 +186,28 @@ pub fn rank(mut raw: Vec<Finding>) -> (Vec<Finding>, usize) {
     let left_out = out.len().saturating_sub(MAX_FINDINGS);
     out.truncate(MAX_FINDINGS);
     (out, left_out)
+}
+
+/// How exactly a finding's time is known: to the minute for what is
+/// counted or averaged per minute, so a change within that minute may
+/// still come before it.
+fn resolution(kind: Kind) -> UnixMillis {
+    match kind {
+        Kind::ErrorSpike
+        | Kind::MetricShift
+        | Kind::DiskFilling
+        | Kind::LatencyShift
+        | Kind::TraceErrors => MINUTE,
+        _ => 0,
+    }
+}
+
+/// Whether a change is to a whole group or node.
+fn broad(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Rollout | Kind::NodeLost | Kind::NodeFlapping | Kind::DiskFilling
+    )
 }
 
 fn size(f: &Finding) -> String {

@@ -6,8 +6,20 @@
 /// Longest signature kept: the start of a message says which error it is.
 const MAX_LEN: usize = 160;
 
-/// The signature of `message`.
+/// The signature of `message`; of a JSON line, its message field's.
 pub fn signature(message: &str) -> String {
+    if message.starts_with('{')
+        && let Ok(serde_json::Value::Object(fields)) = serde_json::from_str(message)
+        && let Some(text) = ["msg", "message", "error", "err"]
+            .iter()
+            .find_map(|k| fields.get(*k).and_then(|v| v.as_str()))
+    {
+        return format!("json: {}", masked(text));
+    }
+    masked(message)
+}
+
+fn masked(message: &str) -> String {
     let mut out = String::with_capacity(message.len().min(MAX_LEN));
     let mut word = String::new();
     let mut quote: Option<char> = None;
@@ -133,6 +145,18 @@ mod tests {
         assert_ne!(
             signature("connection refused"),
             signature("connection reset")
+        );
+    }
+
+    #[test]
+    fn a_json_line_is_its_message() {
+        assert_eq!(
+            signature(r#"{"ts":1,"level":"error","msg":"card declined by issuer","amount":4.5}"#),
+            signature(r#"{"ts":2,"level":"error","msg":"card declined by issuer","amount":9.1}"#),
+        );
+        assert_ne!(
+            signature(r#"{"level":"error","msg":"card declined"}"#),
+            signature(r#"{"level":"error","msg":"ledger timeout"}"#),
         );
     }
 

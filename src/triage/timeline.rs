@@ -88,28 +88,41 @@ pub enum What {
         message: String,
     },
     /// A container restarted in place (a Kubernetes pod's restart count).
-    Restarted { name: String, restarts: u32 },
+    Restarted {
+        name: String,
+        restarts: u32,
+    },
     /// A task of a group came up on a version the group did not run.
     Rollout {
         name: String,
         from: String,
         to: String,
     },
-    NodeDown { name: String },
-    NodeUp { name: String },
+    NodeDown {
+        name: String,
+    },
+    NodeUp {
+        name: String,
+    },
     CheckFailed {
         id: String,
         name: String,
         output: String,
     },
-    CheckPassed { id: String, name: String },
+    CheckPassed {
+        id: String,
+        name: String,
+    },
     /// An exec session opened, or refused (`denied` says why).
     Exec {
         command: String,
         denied: Option<String>,
     },
     /// Data that did not arrive: a subscription's gap or resync.
-    Missing { what: String, detail: String },
+    Missing {
+        what: String,
+        detail: String,
+    },
 }
 
 impl What {
@@ -327,9 +340,13 @@ impl Timeline {
                 }
             }
             None if room => {
-                bucket
-                    .signatures
-                    .insert(signature, Seen { count: 1, first: line });
+                bucket.signatures.insert(
+                    signature,
+                    Seen {
+                        count: 1,
+                        first: line,
+                    },
+                );
             }
             None => dropped += 1,
         }
@@ -347,10 +364,7 @@ impl Timeline {
             return;
         };
         bucket.lanes[Lane::Traces as usize] += 1;
-        let key = (
-            summary.root_service.clone(),
-            summary.root_operation.clone(),
-        );
+        let key = (summary.root_service.clone(), summary.root_operation.clone());
         if !bucket.traces.contains_key(&key) && bucket.traces.len() >= MAX_KEYS_PER_MINUTE {
             self.dropped += 1;
             return;
@@ -364,7 +378,8 @@ impl Timeline {
         }
         if summary.errors > 0 {
             op.errors += 1;
-            op.error_trace.get_or_insert_with(|| summary.trace_id.clone());
+            op.error_trace
+                .get_or_insert_with(|| summary.trace_id.clone());
         }
     }
 

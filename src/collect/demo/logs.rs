@@ -59,6 +59,15 @@ impl DemoLogs {
         }
     }
 
+    /// An error line (priority err) of `task`'s, on stderr.
+    pub fn error(&mut self, task: &Task, ts: UnixMillis, message: &str, out: &mut Vec<LogEntry>) {
+        self.cursors
+            .push(out, task, ts, "stderr", message.as_bytes());
+        if let Some(entry) = out.last_mut() {
+            entry.priority = 3;
+        }
+    }
+
     /// About `lines` lines spread over `tasks`, at time `now`.
     pub fn write(
         &mut self,

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 mod cluster;
 mod logs;
+mod scenario;
 mod traces;
 
 use super::rng::Rng;
@@ -19,6 +20,8 @@ use super::{Collected, Source, tagged};
 use crate::api::{Health, Labels, MAX_TASK_STATUSES, Task, TaskState, TaskStatus, UnixMillis};
 use cluster::{App, Kind, MIB, Placement, SimNode, SimTask, make_apps, make_nodes};
 use logs::DemoLogs;
+use scenario::Playing;
+pub use scenario::Scenario;
 use traces::DemoTraces;
 
 #[derive(Debug, Clone)]
@@ -31,6 +34,9 @@ pub struct DemoConfig {
     pub log_rate: usize,
     /// Requests traced a second (0: none).
     pub trace_rate: usize,
+    /// An incident played in, and how many seconds after the start.
+    pub scenario: Option<Scenario>,
+    pub scenario_at: u64,
 }
 
 impl Default for DemoConfig {
@@ -41,6 +47,8 @@ impl Default for DemoConfig {
             tasks: 60,
             log_rate: 20,
             trace_rate: 2,
+            scenario: None,
+            scenario_at: 120,
         }
     }
 }
@@ -56,6 +64,7 @@ pub struct DemoSource {
     apps: Vec<App>,
     tasks: BTreeMap<String, SimTask>,
     tick: u64,
+    playing: Option<Playing>,
 }
 
 /// How long finished, failed, killed and lost tasks stay visible.
@@ -84,6 +93,9 @@ impl DemoSource {
             apps,
             tasks: BTreeMap::new(),
             tick: 0,
+            playing: config
+                .scenario
+                .map(|s| Playing::new(s, config.scenario_at.max(1))),
         }
     }
 
@@ -206,8 +218,9 @@ impl DemoSource {
         let tick = self.tick;
 
         // The flapping agent drops out, and comes back with a fresh uptime.
+        let quiet = self.playing.is_some();
         for sim in &mut self.nodes {
-            if !sim.flapping {
+            if !sim.flapping || quiet {
                 continue;
             }
             let down = tick % FLAP_PERIOD >= FLAP_PERIOD - FLAP_DOWN;
@@ -235,13 +248,21 @@ impl DemoSource {
 
         // A rolling deployment of the frontend: a new version, instances replaced one by one.
         if tick.is_multiple_of(DEPLOY_EVERY)
+            && !quiet
             && let Some(frontend) = self.apps.iter_mut().find(|a| a.name == "frontend")
         {
             frontend.version += 1;
         }
 
+        if let Some(playing) = self.playing.as_mut().filter(|p| p.onset == tick) {
+            let app = self.apps.iter().position(|a| a.name == scenario::APP);
+            let app = app.map(|i| (i, &mut self.apps[i].version));
+            let mut tasks: Vec<&mut SimTask> = self.tasks.values_mut().collect();
+            playing.start(tick, app, &mut tasks, &self.nodes, now);
+        }
+
         let mut relaunch = Vec::new();
-        let (apps, rng) = (&self.apps, &mut self.rng);
+        let (apps, rng, playing) = (&self.apps, &mut self.rng, self.playing.as_ref());
         // Tasks are shared with the gateway's store: a task is copied when
         // it changes (`Arc::make_mut`), so a reading costs what changed.
         for sim in self.tasks.values_mut() {
@@ -290,6 +311,17 @@ impl DemoSource {
                             let t = Arc::make_mut(&mut sim.task);
                             transition(t, TaskState::Finished, now, "exit status 0");
                         }
+                    } else if playing.is_some_and(|p| {
+                        p.panics(
+                            sim.app,
+                            sim.version,
+                            ((now - sim.task.started) / 1000) as u64,
+                        )
+                    }) {
+                        let t = Arc::make_mut(&mut sim.task);
+                        let why = "exit status 2: panic: assignment to entry in nil map";
+                        transition(t, TaskState::Failed, now, why);
+                        t.health = Health::Unhealthy;
                     } else if outdated && rng.chance(0.2) {
                         let t = Arc::make_mut(&mut sim.task);
                         transition(t, TaskState::Killed, now, "replaced by a deployment");
@@ -344,7 +376,7 @@ impl DemoSource {
             }
         }
         let mut samples = Vec::with_capacity(self.nodes.len() * 5);
-        for (sim, &(task_cpu, task_mem)) in self.nodes.iter_mut().zip(&cpu) {
+        for (index, (sim, &(task_cpu, task_mem))) in self.nodes.iter_mut().zip(&cpu).enumerate() {
             if sim.down {
                 continue; // an unreachable agent reports nothing
             }
@@ -362,6 +394,9 @@ impl DemoSource {
             if self.tick.is_multiple_of(30) {
                 n.usage.disk_bytes = (n.usage.disk_bytes + 64 * MIB).min(n.capacity.disk_bytes);
                 n.disks[0].used_bytes = n.usage.disk_bytes;
+            }
+            if let Some(playing) = &self.playing {
+                playing.usage(self.tick, index, n);
             }
             let [tags, net, disk] = &sim.tags;
             let mem_pct = round1(100.0 * n.usage.mem_bytes as f64 / n.capacity.mem_bytes as f64);
@@ -499,6 +534,11 @@ impl Source for DemoSource {
             .collect();
         let mut logs = Vec::with_capacity(lines + 8);
         self.logs.write(&running, now, lines, &mut logs);
+        if let Some(playing) = &self.playing {
+            for (task, text) in playing.errors(self.tick, self.tasks.values(), &self.nodes) {
+                self.logs.error(task, now - 500, &text, &mut logs);
+            }
+        }
         let traces = ((self.trace_rate as i64 * elapsed / 1000) as usize).min(100);
         let mut spans = Vec::new();
         self.traces.write(&running, now, traces, &mut spans);
@@ -514,63 +554,4 @@ impl Source for DemoSource {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn run(config: DemoConfig, ticks: usize) -> Collected {
-        let mut demo = DemoSource::new(config);
-        let mut last = Collected::default();
-        for i in 0..ticks {
-            last = demo.collect(1_700_000_000_000 + i as i64 * 1000);
-        }
-        last
-    }
-
-    #[test]
-    fn same_seed_same_cluster() {
-        let a = run(DemoConfig::default(), 50);
-        let b = run(DemoConfig::default(), 50);
-        assert_eq!(a.tasks, b.tasks);
-        assert_eq!(a.nodes, b.nodes);
-        let c = run(
-            DemoConfig {
-                seed: 7,
-                ..Default::default()
-            },
-            50,
-        );
-        assert_ne!(a.tasks, c.tasks);
-    }
-
-    #[test]
-    fn scales_to_the_requested_size() {
-        let big = run(
-            DemoConfig {
-                seed: 1,
-                nodes: 1000,
-                tasks: 10_000,
-                ..Default::default()
-            },
-            1,
-        );
-        assert_eq!(big.nodes.len(), 1000);
-        assert!(big.tasks.len() >= 10_000, "{}", big.tasks.len());
-        assert_eq!(big.nodes.iter().filter(|n| n.role == "master").count(), 5);
-    }
-
-    #[test]
-    fn tasks_move_through_their_lifecycle_and_the_agent_flaps() {
-        let mut demo = DemoSource::new(DemoConfig::default());
-        let mut states = std::collections::BTreeSet::new();
-        let mut flapped = false;
-        for i in 0..400 {
-            let c = demo.collect(1_700_000_000_000 + i * 1000);
-            states.extend(c.tasks.iter().map(|t| t.state));
-            flapped |= c.nodes.iter().any(|n| n.health == Health::Unhealthy);
-        }
-        for state in TaskState::ALL {
-            assert!(states.contains(&state), "never saw {state:?}");
-        }
-        assert!(flapped, "the flapping agent never went away");
-    }
-}
+mod tests;

@@ -105,7 +105,8 @@ impl Model {
                     if let Record::Log(entry) = item
                         && newest.is_none_or(|n| entry.ts > n)
                     {
-                        self.newest_error = Some(self.newest_error.map_or(entry.ts, |n| n.max(entry.ts)));
+                        self.newest_error =
+                            Some(self.newest_error.map_or(entry.ts, |n| n.max(entry.ts)));
                         let task = entry.task.as_deref().and_then(|t| self.tasks.get(t));
                         signals::error(&mut self.timeline, &entry, task, now);
                     }
@@ -145,7 +146,14 @@ impl Model {
                         && let Some(node) = series.tags.get("node_id")
                     {
                         for (at, value) in &series.points {
-                            signals::sample(&mut self.timeline, &series.name, node, *at, *value, now);
+                            signals::sample(
+                                &mut self.timeline,
+                                &series.name,
+                                node,
+                                *at,
+                                *value,
+                                now,
+                            );
                         }
                         let start = series.points.len().saturating_sub(SPARK_POINTS);
                         let points = series.points[start..].iter().map(|(_, v)| *v).collect();
@@ -164,5 +172,4 @@ impl Model {
         self.loaded = true;
         self.recount();
     }
-
 }

@@ -30,7 +30,11 @@ pub fn table_rows(height: u16) -> usize {
 fn heights(height: u16) -> (u16, u16, u16) {
     let strips = if height >= 18 { 7 } else { 0 };
     let rest = height.saturating_sub(1 + strips);
-    let evidence = if rest >= 10 { (rest / 3).clamp(4, 12) } else { 0 };
+    let evidence = if rest >= 10 {
+        (rest / 3).clamp(4, 12)
+    } else {
+        0
+    };
     (strips, rest - evidence, evidence)
 }
 
@@ -73,7 +77,7 @@ pub fn draw(frame: &mut Frame, area: Rect, scene: &Scene, view: &TriageView) {
 
 fn header<'a>(report: &Report, scene: &Scene, theme: &Theme) -> Line<'a> {
     let mut text = format!(
-        " {} window {}–{} · baseline {}–{}",
+        " {} {}–{} · baseline {}–{}",
         report.window.label(),
         clock(report.from, scene, false),
         clock(report.to, scene, false),
@@ -81,7 +85,7 @@ fn header<'a>(report: &Report, scene: &Scene, theme: &Theme) -> Line<'a> {
         clock(report.from, scene, false),
     );
     if let Some(since) = report.held_since {
-        text.push_str(&format!(" (data held since {})", clock(since, scene, false)));
+        text.push_str(&format!(" · held since {}", clock(since, scene, false)));
     }
     text.push_str(&format!(" · {} findings", report.findings.len()));
     if report.left_out > 0 {
@@ -97,7 +101,13 @@ fn header<'a>(report: &Report, scene: &Scene, theme: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
-fn draw_strips(frame: &mut Frame, area: Rect, scene: &Scene, report: &Report, cursor: Option<UnixMillis>) {
+fn draw_strips(
+    frame: &mut Frame,
+    area: Rect,
+    scene: &Scene,
+    report: &Report,
+    cursor: Option<UnixMillis>,
+) {
     let theme = &scene.defs.theme;
     let width = (area.width as usize).saturating_sub(LABEL);
     if width == 0 {
@@ -115,7 +125,11 @@ fn draw_strips(frame: &mut Frame, area: Rect, scene: &Scene, report: &Report, cu
         let max = counts.iter().copied().max().unwrap_or(0).max(1);
         let mut cells = vec![0u32; width];
         for (m, n) in counts.iter().enumerate() {
-            for cell in cells.iter_mut().take(col(m + 1).max(col(m) + 1).min(width)).skip(col(m)) {
+            for cell in cells
+                .iter_mut()
+                .take(col(m + 1).max(col(m) + 1).min(width))
+                .skip(col(m))
+            {
                 *cell = (*cell).max(*n);
             }
         }
@@ -167,7 +181,14 @@ fn draw_table(frame: &mut Frame, area: Rect, scene: &Scene, view: &TriageView, r
     }
     let width = inner.width as usize;
     let mut lines = vec![Line::from(Span::styled(
-        fit(&format!("{:>3} {:>5} {:<8} {:<14} WHAT", "#", "SCORE", "WHEN", "KIND"), width).into_owned(),
+        fit(
+            &format!(
+                "{:>3} {:>5} {:<8} {:<14} WHAT",
+                "#", "SCORE", "WHEN", "KIND"
+            ),
+            width,
+        )
+        .into_owned(),
         theme.style(Role::TableHeader),
     ))];
     if report.findings.is_empty() {
@@ -175,14 +196,23 @@ fn draw_table(frame: &mut Frame, area: Rect, scene: &Scene, view: &TriageView, r
             "nothing changed in the last {}: no task ended, no check turned, no error or metric left its baseline",
             report.window.label()
         );
-        lines.push(Line::from(Span::styled(fit(&text, width).into_owned(), theme.style(Role::Muted))));
+        lines.push(Line::from(Span::styled(
+            fit(&text, width).into_owned(),
+            theme.style(Role::Muted),
+        )));
     }
     let rows = (inner.height as usize).saturating_sub(1);
     let mut rank = report.findings[..view.offset.min(report.findings.len())]
         .iter()
         .filter(|f| f.under.is_none())
         .count();
-    for (i, f) in report.findings.iter().enumerate().skip(view.offset).take(rows) {
+    for (i, f) in report
+        .findings
+        .iter()
+        .enumerate()
+        .skip(view.offset)
+        .take(rows)
+    {
         let number = match f.under {
             None => {
                 rank += 1;
@@ -201,7 +231,10 @@ fn draw_table(frame: &mut Frame, area: Rect, scene: &Scene, view: &TriageView, r
         if i == view.cursor {
             style = theme.style(Role::Selection).add_modifier(Modifier::BOLD);
         }
-        lines.push(Line::from(Span::styled(fit(&text, width).into_owned(), style)));
+        lines.push(Line::from(Span::styled(
+            fit(&text, width).into_owned(),
+            style,
+        )));
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }
@@ -225,14 +258,22 @@ fn draw_evidence(frame: &mut Frame, area: Rect, scene: &Scene, view: &TriageView
     let lines: Vec<Line> = if view.explain {
         explanation(f)
             .into_iter()
-            .map(|text| Line::from(Span::styled(fit(&text, width).into_owned(), theme.style(Role::Text))))
+            .map(|text| {
+                Line::from(Span::styled(
+                    fit(&text, width).into_owned(),
+                    theme.style(Role::Text),
+                ))
+            })
             .collect()
     } else {
         f.evidence
             .iter()
             .map(|(at, text)| {
                 Line::from(vec![
-                    Span::styled(format!("{} ", clock(*at, scene, true)), theme.style(Role::Muted)),
+                    Span::styled(
+                        format!("{} ", clock(*at, scene, true)),
+                        theme.style(Role::Muted),
+                    ),
                     Span::styled(
                         fit(&inert(text), width.saturating_sub(9)).into_owned(),
                         theme.style(Role::Text),

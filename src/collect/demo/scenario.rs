@@ -1,0 +1,212 @@
+//! Incidents with a known cause, played into the demo cluster at a set
+//! time (`--scenario NAME`, `--scenario-at SECONDS`), so triage can be
+//! shown and tested: the cause, then the symptoms that follow from it, on
+//! top of the demo's everyday noise (tasks failing now and then, error
+//! lines). The demo's own incidents, the flapping agent and the
+//! frontend's rollouts, are off while a scenario plays: one incident at a
+//! time, with one known cause.
+
+use super::cluster::{GIB, SimNode, SimTask};
+use crate::api::{TaskState, UnixMillis};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scenario {
+    /// A payments-api task is OOM-killed on one agent, whose memory stays
+    /// high: the app's other instances log upstream errors, and the
+    /// agent's memory check fails.
+    Oom,
+    /// payments-api rolls out a version that panics: every new instance
+    /// logs a new error and fails, over and over.
+    Rollout,
+    /// A master's disk fills: its disk check fails, and ZooKeeper on it
+    /// cannot write its log.
+    Disk,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 3] = [Scenario::Oom, Scenario::Rollout, Scenario::Disk];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Oom => "oom",
+            Scenario::Rollout => "rollout",
+            Scenario::Disk => "disk",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Scenario, String> {
+        Scenario::ALL
+            .into_iter()
+            .find(|s| s.name() == text)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+                format!("no demo scenario {text:?}; there are {}", names.join(", "))
+            })
+    }
+}
+
+/// The app the task scenarios play on.
+pub(super) const APP: &str = "payments-api";
+/// How long the symptoms last, in ticks (seconds).
+const SYMPTOMS_FOR: u64 = 600;
+/// A bad version's instance runs this long before it panics.
+const PANICS_AFTER: u64 = 8;
+
+/// A scenario being played.
+pub(super) struct Playing {
+    pub scenario: Scenario,
+    pub onset: u64,
+    /// Where it happened: the node (oom, disk) and the app (oom, rollout).
+    pub node: Option<usize>,
+    pub app: Option<usize>,
+    /// The bad version (rollout).
+    pub version: Option<u32>,
+}
+
+impl Playing {
+    pub fn new(scenario: Scenario, onset: u64) -> Playing {
+        Playing {
+            scenario,
+            onset,
+            node: None,
+            app: None,
+            version: None,
+        }
+    }
+
+    fn active(&self, tick: u64) -> bool {
+        tick >= self.onset && tick < self.onset + SYMPTOMS_FOR
+    }
+
+    /// At the onset, the cause: the first running instance of the app is
+    /// killed (oom), the app's version moves on (rollout), a master is
+    /// chosen to fill (disk).
+    pub fn start(
+        &mut self,
+        tick: u64,
+        app: Option<(usize, &mut u32)>,
+        tasks: &mut [&mut SimTask],
+        nodes: &[SimNode],
+        now: UnixMillis,
+    ) {
+        if tick != self.onset {
+            return;
+        }
+        self.app = app.as_ref().map(|(i, _)| *i);
+        match self.scenario {
+            Scenario::Oom => {
+                let Some((app, _)) = app else { return };
+                if let Some(sim) = tasks
+                    .iter_mut()
+                    .find(|s| s.app == app && s.task.state == TaskState::Running)
+                {
+                    self.node = Some(sim.node);
+                    let t = std::sync::Arc::make_mut(&mut sim.task);
+                    super::transition(t, TaskState::Failed, now, "exit status 137 (OOM killed)");
+                    t.health = crate::api::Health::Unhealthy;
+                }
+            }
+            Scenario::Rollout => {
+                if let Some((_, version)) = app {
+                    *version += 1;
+                    self.version = Some(*version);
+                }
+            }
+            Scenario::Disk => {
+                self.node = nodes.iter().position(|n| n.node.role == "master");
+            }
+        }
+    }
+
+    /// Whether a running instance of `app` on `version`, up for
+    /// `running_for` seconds, panics now (rollout).
+    pub fn panics(&self, app: usize, version: u32, running_for: u64) -> bool {
+        self.scenario == Scenario::Rollout
+            && self.app == Some(app)
+            && self.version == Some(version)
+            && running_for >= PANICS_AFTER
+    }
+
+    /// The node's usage while the scenario plays: memory held high (oom),
+    /// the disk filling by 1.5% a second to 98% (disk).
+    pub fn usage(&self, tick: u64, index: usize, node: &mut crate::api::Node) {
+        if !self.active(tick) || self.node != Some(index) {
+            return;
+        }
+        match self.scenario {
+            Scenario::Oom => node.usage.mem_bytes = node.capacity.mem_bytes / 100 * 96,
+            Scenario::Disk => {
+                let total = node.capacity.disk_bytes.max(GIB);
+                let full = total / 100 * 98;
+                let step = total / 200 * 3;
+                node.usage.disk_bytes = (node.usage.disk_bytes + step).min(full);
+                if let Some(disk) = node.disks.first_mut() {
+                    disk.used_bytes = node.usage.disk_bytes;
+                }
+            }
+            Scenario::Rollout => {}
+        }
+    }
+
+    /// The error lines the symptoms write this second: (task, message).
+    pub fn errors<'a>(
+        &self,
+        tick: u64,
+        tasks: impl Iterator<Item = &'a SimTask>,
+        nodes: &[SimNode],
+    ) -> Vec<(&'a crate::api::Task, String)> {
+        if !self.active(tick) || tick < self.onset + 3 {
+            return Vec::new();
+        }
+        let n = tick - self.onset;
+        let running = |s: &&SimTask| s.task.state == TaskState::Running;
+        match self.scenario {
+            Scenario::Oom => tasks
+                .filter(running)
+                .filter(|s| Some(s.app) == self.app)
+                .take(3)
+                .map(|s| {
+                    let text = format!(
+                        "upstream ledger call failed: connection reset by peer (request {})",
+                        9000 + n
+                    );
+                    (&*s.task, text)
+                })
+                .collect(),
+            Scenario::Rollout => tasks
+                .filter(running)
+                .filter(|s| Some(s.app) == self.app && Some(s.version) == self.version)
+                .map(|s| {
+                    let text = format!(
+                        "panic: assignment to entry in nil map [handler=/v2/orders request={}]",
+                        7000 + n
+                    );
+                    (&*s.task, text)
+                })
+                .collect(),
+            Scenario::Disk => {
+                let Some(node) = self.node.and_then(|i| nodes.get(i)) else {
+                    return Vec::new();
+                };
+                let usage = &node.node.usage;
+                let filled = usage.disk_bytes >= node.node.capacity.disk_bytes / 100 * 95;
+                if !filled {
+                    return Vec::new();
+                }
+                tasks
+                    .filter(running)
+                    .filter(|s| {
+                        s.task.node_id == node.node.id && s.task.name.starts_with("zookeeper")
+                    })
+                    .map(|s| {
+                        let text = format!(
+                            "fsync-ing the write ahead log took {}ms: No space left on device",
+                            8000 + n
+                        );
+                        (&*s.task, text)
+                    })
+                    .collect()
+            }
+        }
+    }
+}

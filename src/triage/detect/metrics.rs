@@ -1,0 +1,101 @@
+//! Node metrics out of their baseline (median and MAD of the per-minute
+//! means), a disk filling told apart as a change.
+
+use super::{EVIDENCE, MIN_BASELINE, SHIFT_Z, Span, finding, median_mad};
+use crate::triage::timeline::{MINUTE, Subject, Timeline};
+use crate::triage::{Finding, Jump, Kind};
+
+/// Node metrics that left their baseline.
+pub(super) fn metrics(t: &Timeline, span: &Span, held_from: i64, out: &mut Vec<Finding>) {
+    let mut keys: Vec<_> = t.metrics.keys().collect();
+    keys.sort();
+    for key in keys {
+        let series = &t.metrics[key];
+        let window: Vec<(i64, f64)> = (span.from..span.to)
+            .filter_map(|m| series.mean(m).map(|v| (m, v)))
+            .collect();
+        if window.is_empty() {
+            continue;
+        }
+        let base: Vec<f64> = (span.baseline.max(held_from)..span.from)
+            .filter_map(|m| series.mean(m))
+            .collect();
+        // Too little baseline: the window's first third stands in.
+        let (base, tested, full) = if base.len() >= MIN_BASELINE {
+            (base, &window[..], true)
+        } else {
+            let k = (window.len() / 3).max(MIN_BASELINE);
+            if window.len() <= k {
+                continue;
+            }
+            (
+                window[..k].iter().map(|(_, v)| *v).collect(),
+                &window[k..],
+                false,
+            )
+        };
+        let (m, mad) = median_mad(&base);
+        // A floor: a flat series moving by a point or two is no news.
+        let scale = 1.4826 * mad + (0.1 * m.abs()).max(2.0);
+        let out_of = |v: f64| (v - m) / scale;
+        // Out for one minute is a blip; a shift lasts.
+        let outside = tested
+            .iter()
+            .filter(|(_, v)| out_of(*v).abs() >= SHIFT_Z)
+            .count();
+        if outside < 2 {
+            continue;
+        }
+        let Some(&(onset, _)) = tested.iter().find(|(_, v)| out_of(*v).abs() >= SHIFT_Z) else {
+            continue;
+        };
+        let last = tested
+            .iter()
+            .rev()
+            .find(|(_, v)| out_of(*v).abs() >= SHIFT_Z)
+            .map_or(onset, |(m, _)| *m);
+        let &(_, now_value) = window.last().expect("not empty");
+        let peak = tested
+            .iter()
+            .map(|(_, v)| *v)
+            .max_by(|a, b| out_of(*a).abs().total_cmp(&out_of(*b).abs()))
+            .unwrap_or(now_value);
+        let z = out_of(peak);
+        let disk = key.name.contains("disk") && z > 0.0;
+        let kind = if disk {
+            Kind::DiskFilling
+        } else {
+            Kind::MetricShift
+        };
+        let way = if z > 0.0 { "rose" } else { "fell" };
+        let subject = Subject {
+            node: Some(key.node.clone()),
+            ..Default::default()
+        };
+        let mut f = finding(
+            kind,
+            onset * MINUTE,
+            subject,
+            format!(
+                "{} on {} {way} to {peak:.1} (baseline median {m:.1}, now {now_value:.1})",
+                key.name, key.node
+            ),
+            Jump::Series {
+                node: key.node.clone(),
+                name: key.name.clone(),
+                at: onset * MINUTE,
+            },
+        );
+        f.last = last * MINUTE;
+        f.weight = z.abs().min(20.0);
+        if !full {
+            f.parts
+                .push("baseline: the window's first minutes (too little history held)".into());
+        }
+        for (minute, value) in tested.iter().filter(|(m, _)| *m >= onset).take(EVIDENCE) {
+            f.evidence
+                .push((minute * MINUTE, format!("{} mean {value:.1}", key.name)));
+        }
+        out.push(f);
+    }
+}

@@ -1,0 +1,98 @@
+//! The detectors: each reads the window's and the baseline's buckets and
+//! says what it found, with its evidence and where it points. None keeps
+//! state; each is deterministic in its input (ties broken by name).
+
+use super::timeline::{Bucket, Subject, Timeline, minute_of};
+use super::{Finding, Jump, Kind};
+use crate::api::UnixMillis;
+
+/// The window's minutes `[from, to)` and the baseline's `[baseline, from)`.
+pub struct Span {
+    pub from: i64,
+    pub to: i64,
+    pub baseline: i64,
+}
+
+/// Fewest baseline minutes a comparison trusts; with fewer, the window's
+/// own minutes before the onset stand in (a console up a short while).
+pub(super) const MIN_BASELINE: usize = 3;
+/// How far out of its baseline a rate or metric must be (robust z).
+pub(super) const SPIKE_Z: f64 = 3.0;
+pub(super) const SHIFT_Z: f64 = 4.0;
+/// New error signatures reported at most (the most frequent).
+pub(super) const MAX_NEW_ERRORS: usize = 30;
+/// Evidence lines a finding carries.
+pub(super) const EVIDENCE: usize = 5;
+
+mod changes;
+mod logs;
+mod metrics;
+mod traces;
+
+pub fn detect(t: &Timeline, span: &Span) -> Vec<Finding> {
+    let held_from = t.held_since.map_or(span.to, minute_of);
+    let window: Vec<(i64, &Bucket)> = t.minutes(span.from, span.to).collect();
+    let baseline: Vec<(i64, &Bucket)> =
+        t.minutes(span.baseline.max(held_from), span.from).collect();
+    let mut out = Vec::new();
+    changes::signals(&window, &baseline, held_from, &mut out);
+    logs::error_spikes(&window, &baseline, span, &mut out);
+    logs::new_errors(&window, &baseline, span.from.max(held_from), &mut out);
+    metrics::metrics(t, span, held_from, &mut out);
+    traces::traces(&window, &baseline, &mut out);
+    out
+}
+
+pub(super) fn finding(
+    kind: Kind,
+    at: UnixMillis,
+    subject: Subject,
+    title: String,
+    jump: Jump,
+) -> Finding {
+    Finding {
+        kind,
+        class: kind.class(),
+        at,
+        last: at,
+        count: 1,
+        subject,
+        title,
+        evidence: Vec::new(),
+        jump,
+        score: 0.0,
+        parts: Vec::new(),
+        under: None,
+        weight: 0.0,
+        noise: None,
+    }
+}
+
+/// The median and the median absolute deviation of `values`.
+pub fn median_mad(values: &[f64]) -> (f64, f64) {
+    if values.is_empty() {
+        return (0.0, 0.0);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    };
+    let m = median(&mut values.to_vec());
+    let mad = median(&mut values.iter().map(|v| (v - m).abs()).collect());
+    (m, mad)
+}
+
+/// A subject's name for a title: its task, else its node, else its group.
+pub(super) fn place(subject: &Subject) -> String {
+    match (&subject.group, &subject.node) {
+        (Some(group), Some(node)) => format!("{group} on {node}"),
+        (Some(group), None) => group.clone(),
+        (None, Some(node)) => node.clone(),
+        (None, None) => subject.task.clone().unwrap_or_else(|| "cluster".into()),
+    }
+}

@@ -1,0 +1,298 @@
+//! Triage over the demo's scenarios, fed as the stream feeds the console
+//! (`fixture::demo_stream`): each scenario's cause is finding #1, `Enter`
+//! lands on its evidence and `Esc` comes back to it; the same signals in
+//! another order rank the same; golden screens of the view.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use day2top::api::TaskState;
+use day2top::collect::demo::{DemoConfig, Scenario};
+use day2top::fixture::{T0, demo_stream};
+use day2top::triage::{Kind, Line, Report, Signal, Subject, Timeline, What, Window, triage};
+use day2top::tui::app::{App, Route};
+use day2top::tui::screen;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+/// The scenario begins 5 minutes in; the console looks 3 minutes later.
+fn played(scenario: Scenario) -> App {
+    demo_stream(
+        DemoConfig {
+            scenario: Some(scenario),
+            scenario_at: 300,
+            ..Default::default()
+        },
+        480,
+    )
+}
+
+fn report(app: &App) -> Report {
+    triage(&app.model.timeline, Window::M15, app.now)
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    app.prepare();
+}
+
+#[test]
+fn an_oom_kill_is_the_cause_of_the_errors_and_the_failing_check() {
+    let app = played(Scenario::Oom);
+    let report = report(&app);
+    let first = &report.findings[0];
+    assert_eq!(first.kind, Kind::TaskFailed, "{first:#?}");
+    assert!(first.title.contains("OOM-killed"), "{}", first.title);
+    // What followed on its node and group is grouped under it.
+    let under: Vec<Kind> = report
+        .findings
+        .iter()
+        .filter(|f| f.under == Some(0))
+        .map(|f| f.kind)
+        .collect();
+    for kind in [
+        Kind::CheckFailing,
+        Kind::MetricShift,
+        Kind::ErrorSpike,
+        Kind::NewError,
+    ] {
+        assert!(
+            under.contains(&kind),
+            "{kind:?} not under the cause: {under:?}"
+        );
+    }
+    let node = first.subject.node.clone().unwrap();
+    assert!(
+        report.findings.iter().any(|f| f.under == Some(0)
+            && f.kind == Kind::CheckFailing
+            && f.subject.node.as_deref() == Some(&node)),
+        "the memory check of the node it died on"
+    );
+    // The score says why, in words.
+    assert!(
+        first.parts.iter().any(|p| p.contains("a change")),
+        "{:?}",
+        first.parts
+    );
+    assert!(
+        first.parts.iter().any(|p| p.contains("followed by")),
+        "{:?}",
+        first.parts
+    );
+}
+
+#[test]
+fn a_bad_rollout_is_the_cause_of_the_crash_loop_and_the_new_error() {
+    let app = played(Scenario::Rollout);
+    let report = report(&app);
+    let first = &report.findings[0];
+    assert_eq!(first.kind, Kind::Rollout, "{first:#?}");
+    assert!(
+        first.title.contains("/prod/payments/api: v1 → v2"),
+        "{}",
+        first.title
+    );
+    let under: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.under == Some(0))
+        .map(|f| f.title.as_str())
+        .collect();
+    assert!(
+        under
+            .iter()
+            .any(|t| t.contains("panic: assignment to entry in nil map")),
+        "{under:?}"
+    );
+}
+
+#[test]
+fn a_filling_disk_is_the_cause_of_the_failing_check_and_zookeepers_errors() {
+    let app = played(Scenario::Disk);
+    let report = report(&app);
+    let first = &report.findings[0];
+    assert_eq!(first.kind, Kind::DiskFilling, "{first:#?}");
+    assert!(first.title.contains("master-1"), "{}", first.title);
+    let under: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.under == Some(0))
+        .map(|f| f.title.as_str())
+        .collect();
+    assert!(under.iter().any(|t| t.contains("disk free")), "{under:?}");
+    assert!(
+        under.iter().any(|t| t.contains("No space left on device")),
+        "{under:?}"
+    );
+}
+
+#[test]
+fn enter_opens_the_evidence_and_esc_comes_back_to_the_finding() {
+    // The rollout's evidence is the first new task; the disk's, its node.
+    let mut app = played(Scenario::Rollout);
+    app.on_resize(160, 48);
+    key(&mut app, KeyCode::Char('W'));
+    assert_eq!(app.route(), &Route::Triage);
+    let cause = app.triage.finding().unwrap().title.clone();
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(app.route(), Route::Task { .. } | Route::Logs { .. }),
+        "{:?}",
+        app.route()
+    );
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.route(), &Route::Triage);
+    assert_eq!(
+        app.triage.finding().unwrap().title,
+        cause,
+        "the selection is kept"
+    );
+
+    let mut app = played(Scenario::Disk);
+    app.on_resize(160, 48);
+    key(&mut app, KeyCode::Char('W'));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.route(), &Route::Nodes);
+    assert_eq!(app.tables.nodes.selected_id(), Some("master-1-S0"));
+
+    // A check's finding opens the health view on that check.
+    let mut app = played(Scenario::Oom);
+    app.on_resize(160, 48);
+    key(&mut app, KeyCode::Char('W'));
+    let at = app
+        .triage
+        .report
+        .as_ref()
+        .unwrap()
+        .findings
+        .iter()
+        .position(|f| f.kind == Kind::CheckFailing)
+        .unwrap();
+    for _ in 0..at {
+        key(&mut app, KeyCode::Char('j'));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.route(), &Route::Health);
+    assert!(
+        app.tables
+            .health
+            .selected_id()
+            .unwrap()
+            .starts_with("builtin:memory:")
+    );
+}
+
+#[test]
+fn the_window_cycles_and_a_command_picks_one() {
+    let mut app = played(Scenario::Oom);
+    app.on_resize(160, 48);
+    app.run_command("triage 1h");
+    app.prepare();
+    assert_eq!(app.triage.report.as_ref().unwrap().window, Window::H1);
+    key(&mut app, KeyCode::Char('w'));
+    assert_eq!(app.triage.report.as_ref().unwrap().window, Window::H6);
+    app.run_command("triage 2d");
+    assert!(app.notice.as_ref().unwrap().text.contains("not a window"));
+}
+
+/// The same signals and lines, in another order within their minutes,
+/// give the same findings in the same ranks.
+#[test]
+fn arrival_order_changes_nothing() {
+    let now = T0 + 20 * 60_000;
+    let mut signals = Vec::new();
+    let mut lines = Vec::new();
+    for i in 0..40i64 {
+        let at = T0 + i * 29_000;
+        let node = format!("n{}", i % 4);
+        let subject = Subject {
+            task: Some(format!("t{i}")),
+            node: Some(node.clone()),
+            group: Some(format!("/g{}", i % 3)),
+        };
+        signals.push(Signal {
+            at,
+            subject: subject.clone(),
+            what: if i % 5 == 0 {
+                What::CheckFailed {
+                    id: format!("c{}", i % 2),
+                    name: "probe".into(),
+                    output: "refused".into(),
+                }
+            } else {
+                What::TaskEnded {
+                    name: format!("t{i}"),
+                    state: TaskState::Failed,
+                    message: format!("exit status {}", i % 3),
+                }
+            },
+        });
+        for k in 0..(1 + i % 7) {
+            lines.push(Line {
+                at: at + k * 10,
+                message: format!("timeout after {} ms to 10.0.0.{k}", 100 + i),
+                subject: subject.clone(),
+                source: format!("/g{}", i % 3),
+            });
+        }
+    }
+    let rank = |signals: &[Signal], lines: &[Line]| {
+        let mut t = Timeline::default();
+        for s in signals {
+            t.note(s.clone(), now);
+        }
+        for l in lines {
+            t.note_error(l.clone(), now);
+        }
+        triage(&t, Window::M15, now)
+            .findings
+            .iter()
+            .map(|f| (f.title.clone(), f.score.round() as i64, f.under))
+            .collect::<Vec<_>>()
+    };
+    let forward = rank(&signals, &lines);
+    signals.reverse();
+    lines.reverse();
+    assert_eq!(forward, rank(&signals, &lines));
+    assert!(!forward.is_empty());
+}
+
+fn render(app: &mut App, width: u16, height: u16) -> String {
+    app.on_resize(width, height);
+    app.prepare();
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| screen::draw(f, app)).unwrap();
+    format!("{}", terminal.backend())
+}
+
+fn golden(name: &str, screen: String) {
+    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(name, screen);
+    });
+}
+
+#[test]
+fn golden_screens_of_the_triage_view() {
+    for scenario in Scenario::ALL {
+        for (w, h) in [(80, 24), (200, 60)] {
+            let mut app = played(scenario);
+            app.on_resize(w, h);
+            key(&mut app, KeyCode::Char('W'));
+            golden(
+                &format!("triage_{}_{w}x{h}", scenario.name()),
+                render(&mut app, w, h),
+            );
+        }
+    }
+    // `e`: the score in words.
+    let mut app = played(Scenario::Oom);
+    app.on_resize(200, 60);
+    key(&mut app, KeyCode::Char('W'));
+    key(&mut app, KeyCode::Char('e'));
+    golden("triage_explained_200x60", render(&mut app, 200, 60));
+    // Any size draws.
+    for (w, h) in [(10, 3), (1, 1), (3, 10), (200, 2), (0, 0), (40, 12)] {
+        app.on_resize(w, h);
+        app.prepare();
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+        terminal.draw(|f| screen::draw(f, &app)).unwrap();
+    }
+}
