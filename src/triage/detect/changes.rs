@@ -6,17 +6,22 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{EVIDENCE, MIN_BASELINE, finding, place};
 use crate::api::{TaskState, UnixMillis};
-use crate::triage::signature::signature;
-use crate::triage::timeline::{Bucket, MINUTE, Signal, Subject, What, minute_of};
+use crate::triage::timeline::{Bucket, Ended, MINUTE, Signal, Subject, What};
 use crate::triage::{Finding, Jump, Kind};
 
-/// Endings further apart than this are separate episodes.
-const EPISODE_GAP: UnixMillis = 3 * MINUTE;
-
-/// Why a task ending is worth a finding of its own: its state and its
-/// message's signature.
-fn why_ended(state: TaskState, message: &str) -> String {
-    format!("{} {}", state.as_str(), signature(message))
+/// What a signal is, for a total order of signals at one time and place.
+fn order(what: &What) -> (u8, &str) {
+    match what {
+        What::TaskEnded { message, .. } => (0, message),
+        What::Restarted { name, .. } => (1, name),
+        What::Rollout { to, .. } => (2, to),
+        What::NodeDown { name, .. } => (3, name),
+        What::NodeUp { name } => (4, name),
+        What::CheckFailed { id, .. } => (5, id),
+        What::CheckPassed { id, .. } => (6, id),
+        What::Exec { command, .. } => (7, command),
+        What::Missing { detail, .. } => (8, detail),
+    }
 }
 
 /// The discrete signals: tasks, nodes, checks, exec, missing data.
@@ -29,19 +34,13 @@ pub(super) fn signals(
 ) {
     let mut all: Vec<&Signal> = window.iter().flat_map(|(_, b)| &b.signals).collect();
     // Arrival order must not matter: order by time, then by what.
-    all.sort_by(|a, b| {
-        (a.at, &a.subject)
-            .cmp(&(b.at, &b.subject))
-            .then_with(|| format!("{:?}", a.what).cmp(&format!("{:?}", b.what)))
-    });
+    all.sort_by(|a, b| (a.at, &a.subject, order(&a.what)).cmp(&(b.at, &b.subject, order(&b.what))));
     let rolled: BTreeSet<&str> = all
         .iter()
         .filter(|s| matches!(s.what, What::Rollout { .. }))
         .filter_map(|s| s.subject.group.as_deref())
         .collect();
     // By what they are about.
-    // Endings by group and why: an OOM kill and a lost agent are two stories.
-    let mut ended: BTreeMap<(String, String), Vec<&Signal>> = BTreeMap::new();
     let mut restarts: BTreeMap<String, Vec<&Signal>> = BTreeMap::new();
     let mut rollouts: BTreeMap<String, Vec<&Signal>> = BTreeMap::new();
     let mut downs: BTreeMap<String, Vec<&Signal>> = BTreeMap::new();
@@ -56,18 +55,8 @@ pub(super) fn signals(
     };
     for s in &all {
         match &s.what {
-            What::TaskEnded { state, message, .. } => {
-                // A rollout's replacements are the rollout's, not failures.
-                let replaced = *state == TaskState::Killed
-                    && s.subject
-                        .group
-                        .as_deref()
-                        .is_some_and(|g| rolled.contains(g));
-                if !replaced {
-                    let why = why_ended(*state, message);
-                    ended.entry((group_of(s), why)).or_default().push(s);
-                }
-            }
+            // Counted in their minutes' buckets (below).
+            What::TaskEnded { .. } => {}
             What::Restarted { .. } => restarts
                 .entry(s.subject.task.clone().unwrap_or_default())
                 .or_default()
@@ -100,51 +89,7 @@ pub(super) fn signals(
             What::Missing { what, .. } => missing.entry(what.clone()).or_default().push(s),
         }
     }
-    // How often each group ended each way in the baseline.
-    let mut usual: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for s in baseline.iter().flat_map(|(_, b)| &b.signals) {
-        if let What::TaskEnded { state, message, .. } = &s.what {
-            *usual
-                .entry((group_of(s), why_ended(*state, message)))
-                .or_default() += 1;
-        }
-    }
-    let held_window = window.len().max(1) as f64;
-    for (key, list) in ended {
-        let noise = if baseline.len() >= MIN_BASELINE {
-            let before = usual.get(&key).copied().unwrap_or(0);
-            let rate = before as f64 / baseline.len() as f64;
-            (before >= 2 && rate * held_window >= list.len() as f64 / 2.0).then(|| {
-                format!(
-                    "as common in the baseline ({before} in {} minutes)",
-                    baseline.len()
-                )
-            })
-        } else {
-            let early = minute_of(list[0].at) < held_from + MIN_BASELINE as i64;
-            (early && list.len() >= 3).then(|| "already happening when the data began".to_string())
-        };
-        // Episodes: a crash loop is one; an OOM kill an hour after the
-        // last is another story.
-        // Fewer than 3 are no loop: each its own story.
-        let mut start = 0;
-        for i in 1..=list.len() {
-            if i == list.len() || list[i].at - list[i - 1].at > EPISODE_GAP {
-                let episode = &list[start..i];
-                let parts: Vec<&[&Signal]> = if episode.len() < 3 {
-                    episode.chunks(1).collect()
-                } else {
-                    vec![episode]
-                };
-                for part in parts {
-                    let mut f = task_endings(&key.0, part);
-                    f.noise = noise.clone();
-                    out.push(f);
-                }
-                start = i;
-            }
-        }
-    }
+    endings(window, baseline, held_from, &rolled, out);
     for (task, list) in restarts {
         let last = list.last().expect("not empty");
         let restarts = match &last.what {
@@ -205,19 +150,33 @@ pub(super) fn signals(
             .filter(|s| matches!(s.what, What::NodeDown { .. }))
             .collect();
         let Some(first) = lost.first() else { continue };
-        let name = match &first.what {
-            What::NodeDown { name } => name.clone(),
-            _ => node.clone(),
+        let (name, unreachable) = match &first.what {
+            What::NodeDown { name, unreachable } => (name.clone(), *unreachable),
+            _ => (node.clone(), false),
         };
-        let kind = if lost.len() >= 2 {
-            Kind::NodeFlapping
-        } else {
-            Kind::NodeLost
+        // Its tasks lost with it: the node is gone, not just unwell.
+        let unreachable = unreachable
+            || all.iter().any(|s| {
+                matches!(
+                    s.what,
+                    What::TaskEnded {
+                        state: TaskState::Lost,
+                        ..
+                    }
+                ) && s.subject.node.as_deref() == Some(node.as_str())
+                    && (s.at - first.at).abs() <= MINUTE
+            });
+        // Unreachable is a change (its tasks go with it); unhealthy and
+        // still answering is how something else shows on it.
+        let (kind, how) = match (lost.len() >= 2, unreachable) {
+            (true, _) => (Kind::NodeFlapping, "lost"),
+            (false, true) => (Kind::NodeLost, "lost"),
+            (false, false) => (Kind::NodeUnhealthy, "unhealthy"),
         };
         let title = if lost.len() >= 2 {
             format!("node {name} lost {} times", lost.len())
         } else {
-            format!("node {name} lost")
+            format!("node {name} {how}")
         };
         let mut f = finding(
             kind,
@@ -231,7 +190,10 @@ pub(super) fn signals(
         f.weight = lost.len() as f64 + 1.0;
         for s in list.iter().take(EVIDENCE) {
             let text = match &s.what {
-                What::NodeDown { .. } => "unreachable",
+                What::NodeDown {
+                    unreachable: true, ..
+                } => "unreachable",
+                What::NodeDown { .. } => "unhealthy",
                 _ => "back",
             };
             f.evidence.push((s.at, text.to_string()));
@@ -315,24 +277,108 @@ pub(super) fn signals(
     }
 }
 
-/// A group's tasks that ended failed, killed or lost.
-fn task_endings(group: &str, list: &[&Signal]) -> Finding {
-    let first = list[0];
-    let oom = list.iter().any(|s| match &s.what {
-        What::TaskEnded { message, .. } => message.contains("OOM") || message.contains("OOMKilled"),
+/// Minutes between endings of one kind that make them two episodes.
+const EPISODE_GAP_MINUTES: i64 = 3;
+
+/// Tasks that ended, by group and why, in episodes: a crash loop is one;
+/// an OOM kill an hour after the last is another story, and fewer than 3
+/// in an episode are each a story of their own. A kind of ending as
+/// common in the baseline is likely everyday noise, and says so.
+fn endings(
+    window: &[(i64, &Bucket)],
+    baseline: &[(i64, &Bucket)],
+    held_from: i64,
+    rolled: &BTreeSet<&str>,
+    out: &mut Vec<Finding>,
+) {
+    let mut ended: BTreeMap<&(String, String), Vec<(i64, &Ended)>> = BTreeMap::new();
+    for (minute, bucket) in window {
+        for (key, e) in &bucket.endings {
+            ended.entry(key).or_default().push((*minute, e));
+        }
+    }
+    let held_window = window.len().max(1) as f64;
+    for (key, minutes) in ended {
+        let (group, why) = key;
+        // A rollout's replacements are the rollout's, not failures.
+        if why.starts_with("killed ") && rolled.contains(group.as_str()) {
+            continue;
+        }
+        let total: u32 = minutes.iter().map(|(_, e)| e.count).sum();
+        let noise = if baseline.len() >= MIN_BASELINE {
+            let before: u32 = baseline
+                .iter()
+                .filter_map(|(_, b)| b.endings.get(key))
+                .map(|e| e.count)
+                .sum();
+            let rate = before as f64 / baseline.len() as f64;
+            (before >= 2 && rate * held_window >= total as f64 / 2.0).then(|| {
+                format!(
+                    "as common in the baseline ({before} in {} minutes)",
+                    baseline.len()
+                )
+            })
+        } else {
+            let early = minutes[0].0 < held_from + MIN_BASELINE as i64;
+            (early && total >= 3).then(|| "already happening when the data began".to_string())
+        };
+        let mut start = 0;
+        for i in 1..=minutes.len() {
+            if i < minutes.len() && minutes[i].0 - minutes[i - 1].0 <= EPISODE_GAP_MINUTES {
+                continue;
+            }
+            let episode = &minutes[start..i];
+            start = i;
+            let count: u32 = episode.iter().map(|(_, e)| e.count).sum();
+            let mut examples: Vec<&Signal> =
+                episode.iter().flat_map(|(_, e)| &e.examples).collect();
+            examples.sort_by(|a, b| (a.at, &a.subject.task).cmp(&(b.at, &b.subject.task)));
+            let stories: Vec<Finding> = if count < 3 {
+                examples
+                    .iter()
+                    .map(|s| {
+                        let nodes = s.subject.node.iter().cloned().collect();
+                        task_endings(group, &[*s], 1, &nodes, false, s.at)
+                    })
+                    .collect()
+            } else {
+                let mut nodes = BTreeSet::new();
+                let mut more = false;
+                for (_, e) in episode {
+                    nodes.extend(e.nodes.iter().cloned());
+                    more |= e.more_nodes;
+                }
+                let last = episode.iter().map(|(_, e)| e.last).max().unwrap_or(0);
+                vec![task_endings(group, &examples, count, &nodes, more, last)]
+            };
+            for mut f in stories {
+                f.noise = noise.clone();
+                out.push(f);
+            }
+        }
+    }
+}
+
+/// Endings of a group's tasks, one way: `examples` the first of them,
+/// `count` in all, on `nodes` (and more, if `more_nodes`).
+fn task_endings(
+    group: &str,
+    examples: &[&Signal],
+    count: u32,
+    nodes: &BTreeSet<String>,
+    more_nodes: bool,
+    last: UnixMillis,
+) -> Finding {
+    let first = examples[0];
+    let oom = match &first.what {
+        What::TaskEnded { message, .. } => message.contains("OOM"),
         _ => false,
-    });
-    let nodes: BTreeSet<&str> = list
-        .iter()
-        .filter_map(|s| s.subject.node.as_deref())
-        .collect();
-    let tasks: BTreeSet<&str> = list
-        .iter()
-        .filter_map(|s| s.subject.task.as_deref())
-        .collect();
+    };
     let subject = Subject {
-        task: (tasks.len() == 1).then(|| tasks.iter().next().unwrap().to_string()),
-        node: (nodes.len() == 1).then(|| nodes.iter().next().unwrap().to_string()),
+        task: (count == 1).then(|| first.subject.task.clone()).flatten(),
+        node: (nodes.len() == 1 && !more_nodes)
+            .then(|| nodes.iter().next().cloned())
+            .flatten(),
         group: first.subject.group.clone(),
     };
     let (state, message, name) = match &first.what {
@@ -348,12 +394,12 @@ fn task_endings(group: &str, list: &[&Signal]) -> Finding {
     } else {
         state.as_str().to_string()
     };
-    let kind = if list.len() >= 3 {
+    let kind = if count >= 3 {
         Kind::CrashLoop
     } else {
         Kind::TaskFailed
     };
-    let title = if list.len() == 1 {
+    let title = if count == 1 {
         let on = subject
             .node
             .as_deref()
@@ -361,12 +407,8 @@ fn task_endings(group: &str, list: &[&Signal]) -> Finding {
             .unwrap_or_default();
         format!("{name} ({group}) {how}{on}: {message}")
     } else {
-        format!(
-            "{} tasks of {group} ended ({how} first): {message}",
-            list.len()
-        )
+        format!("{count} tasks of {group} {how}: {message}")
     };
-    let last = list.last().expect("not empty");
     let mut f = finding(
         kind,
         first.at,
@@ -376,10 +418,10 @@ fn task_endings(group: &str, list: &[&Signal]) -> Finding {
             id: first.subject.task.clone().unwrap_or_default(),
         },
     );
-    f.last = last.at;
-    f.count = list.len() as u32;
-    f.weight = list.len() as f64 + if oom { 2.0 } else { 0.0 };
-    for s in list.iter().take(EVIDENCE) {
+    f.last = last;
+    f.count = count;
+    f.weight = count as f64 + if oom { 2.0 } else { 0.0 };
+    for s in examples.iter().take(EVIDENCE) {
         if let What::TaskEnded {
             name,
             state,

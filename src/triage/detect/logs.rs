@@ -1,7 +1,7 @@
 //! Error lines: a source's rate out of its baseline, and signatures the
 //! baseline never saw.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{EVIDENCE, MAX_NEW_ERRORS, MIN_BASELINE, SPIKE_Z, Span, finding, median_mad};
 use crate::triage::timeline::{Bucket, Line, MINUTE};
@@ -25,13 +25,28 @@ pub(super) fn error_spikes(
 ) {
     let sources: BTreeSet<&String> = window.iter().flat_map(|(_, b)| b.errors.keys()).collect();
     let full = baseline.len() >= MIN_BASELINE;
+    // Each source's signatures, by window position, in one pass.
+    type Seen<'a> = (usize, &'a String, u32, &'a Line);
+    let mut by_source: HashMap<&str, Vec<Seen>> = HashMap::new();
+    for (k, (_, b)) in window.iter().enumerate() {
+        for (sig, seen) in &b.signatures {
+            by_source
+                .entry(seen.first.source.as_str())
+                .or_default()
+                .push((k, sig, seen.count, &seen.first));
+        }
+    }
     for source in sources {
         let count = |b: &Bucket| b.errors.get(source).copied().unwrap_or(0) as f64;
         let counts: Vec<f64> = window.iter().map(|(_, b)| count(b)).collect();
         let base: Vec<f64> = baseline.iter().map(|(_, b)| count(b)).collect();
+        let (m, mad) = median_mad(&base);
         let onset = (0..counts.len()).find(|&k| {
-            let before = if full { &base[..] } else { &counts[..k] };
-            before.len() >= 2 && stands_out(counts[k], before).0 >= SPIKE_Z
+            if full {
+                (counts[k] - m) / (1.4826 * mad + m.sqrt() + 1.0) >= SPIKE_Z
+            } else {
+                k >= 2 && stands_out(counts[k], &counts[..k]).0 >= SPIKE_Z
+            }
         });
         let Some(onset) = onset else { continue };
         let before = if full { base } else { counts[..onset].to_vec() };
@@ -44,11 +59,12 @@ pub(super) fn error_spikes(
         }
         let onset_minute = window[onset].0;
         // The source's lines from the onset, for the subject and evidence.
-        let mut lines: Vec<(&String, u32, &Line)> = window[onset..]
-            .iter()
-            .flat_map(|(_, b)| b.signatures.iter())
-            .filter(|(_, seen)| &seen.first.source == source)
-            .map(|(sig, seen)| (sig, seen.count, &seen.first))
+        let mut lines: Vec<(&String, u32, &Line)> = by_source
+            .get(source.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|(k, ..)| *k >= onset)
+            .map(|(_, sig, count, line)| (*sig, *count, *line))
             .collect();
         lines.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         let first = lines

@@ -105,6 +105,7 @@ pub fn node(t: &mut Timeline, old: Option<&Node>, node: &Node, now: UnixMillis) 
     let what = match (was, node.health) {
         (Some(Health::Healthy), Health::Unhealthy) => What::NodeDown {
             name: node.hostname.clone(),
+            unreachable: node.unreachable_since.is_some(),
         },
         (Some(Health::Unhealthy), Health::Healthy) => What::NodeUp {
             name: node.hostname.clone(),
