@@ -296,6 +296,17 @@ fn the_kubernetes_source_has_no_import_circle() {
 }
 
 #[test]
+fn triage_has_no_import_circle() {
+    let edges = graph("triage");
+    assert!(edges.len() > 4, "the triage modules were not found");
+    assert_eq!(
+        circle(&edges),
+        None,
+        "modules import each other in a circle"
+    );
+}
+
+#[test]
 fn the_checker_sees_a_circle() {
     let mut edges = BTreeMap::new();
     edges.insert("a".to_string(), BTreeSet::from(["b".to_string()]));

@@ -184,6 +184,41 @@ fn a_cluster_of_ten_thousand_tasks_filters_and_opens_a_task() {
     );
 }
 
+/// An OOM kill played into the demo 5 s in: `W` ranks it first, Enter
+/// opens its evidence, Esc comes back to it.
+#[test]
+fn what_changed_puts_the_oom_kill_first() {
+    if !have_tmux() {
+        return;
+    }
+    let s = Session::start(
+        "triage",
+        "--demo --seed 7 --scenario oom --scenario-at 5",
+        160,
+        45,
+    );
+    s.wait_text("● live");
+    s.keys(&["W"]);
+    s.wait_text("cluster › what changed · 15m");
+    let screen = s.wait_for("the OOM kill ranked first", |s| {
+        s.lines().any(|l| {
+            l.starts_with("│  1 ") && l.contains("payments-api") && l.contains("OOM-killed on")
+        })
+    });
+    assert!(screen.contains("evidence"), "{screen}");
+    s.keys(&["Enter"]);
+    s.wait_for("its evidence", |s| {
+        s.contains("cluster › what changed · 15m › task payments-api")
+            || s.contains("cluster › what changed · 15m › logs of task")
+    });
+    s.keys(&["Escape"]);
+    s.wait_for("back on the finding", |s| {
+        s.lines()
+            .any(|l| l.starts_with("│  1 ") && l.contains("OOM-killed on"))
+    });
+    s.quit_and_check_restored();
+}
+
 /// Opens `:tasks`, filters them for cassandra, opens one, comes back and
 /// quits.
 fn tasks_filter_open_quit(test: &str, args: &str, nodes: usize, (width, height): (u16, u16)) {

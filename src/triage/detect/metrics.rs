@@ -5,6 +5,12 @@ use super::{EVIDENCE, MIN_BASELINE, SHIFT_Z, Span, finding, median_mad};
 use crate::triage::timeline::{MINUTE, Subject, Timeline};
 use crate::triage::{Finding, Jump, Kind};
 
+/// A deviation's unit: the MAD, with a floor (a flat series moving by a
+/// point or two is no news).
+fn scale(median: f64, mad: f64) -> f64 {
+    1.4826 * mad + (0.1 * median.abs()).max(2.0)
+}
+
 /// Node metrics that left their baseline.
 pub(super) fn metrics(t: &Timeline, span: &Span, held_from: i64, out: &mut Vec<Finding>) {
     let mut keys: Vec<_> = t.metrics.keys().collect();
@@ -20,14 +26,18 @@ pub(super) fn metrics(t: &Timeline, span: &Span, held_from: i64, out: &mut Vec<F
         let base: Vec<f64> = (span.baseline.max(held_from)..span.from)
             .filter_map(|m| series.mean(m))
             .collect();
-        // Too little baseline: the window's first third stands in.
+        // Too little baseline: the first minute that stands out of the
+        // window's minutes before it (2 at least) begins the shift.
         let (base, tested, full) = if base.len() >= MIN_BASELINE {
             (base, &window[..], true)
         } else {
-            let k = (window.len() / 3).max(MIN_BASELINE);
-            if window.len() <= k {
+            let Some(k) = (2..window.len()).find(|&k| {
+                let before: Vec<f64> = window[..k].iter().map(|(_, v)| *v).collect();
+                let (m, mad) = median_mad(&before);
+                ((window[k].1 - m) / scale(m, mad)).abs() >= SHIFT_Z
+            }) else {
                 continue;
-            }
+            };
             (
                 window[..k].iter().map(|(_, v)| *v).collect(),
                 &window[k..],
@@ -35,15 +45,17 @@ pub(super) fn metrics(t: &Timeline, span: &Span, held_from: i64, out: &mut Vec<F
             )
         };
         let (m, mad) = median_mad(&base);
-        // A floor: a flat series moving by a point or two is no news.
-        let scale = 1.4826 * mad + (0.1 * m.abs()).max(2.0);
+        let scale = scale(m, mad);
         let out_of = |v: f64| (v - m) / scale;
-        // Out for one minute is a blip; a shift lasts.
+        // Out for one minute is a blip; a shift lasts (or is going on now).
         let outside = tested
             .iter()
             .filter(|(_, v)| out_of(*v).abs() >= SHIFT_Z)
             .count();
-        if outside < 2 {
+        let still = tested
+            .last()
+            .is_some_and(|(_, v)| out_of(*v).abs() >= SHIFT_Z);
+        if outside < 2 && !(still && tested.len() == 1) {
             continue;
         }
         let Some(&(onset, _)) = tested.iter().find(|(_, v)| out_of(*v).abs() >= SHIFT_Z) else {

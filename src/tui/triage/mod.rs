@@ -25,8 +25,8 @@ pub struct TriageView {
     /// What the report was worked out from: the timeline's generation, the
     /// time and the window.
     computed: Option<(u64, UnixMillis, Window)>,
-    /// The selected finding's title, so the selection stays on it when
-    /// the ranks move.
+    /// The finding the operator moved to, by title, so the selection
+    /// stays on it when the ranks move; until they move, the top one.
     selected: Option<String>,
 }
 
@@ -77,7 +77,6 @@ impl TriageView {
         } else if self.cursor >= self.offset + rows {
             self.offset = self.cursor + 1 - rows;
         }
-        self.selected = self.finding().map(|f| f.title.clone());
     }
 
     pub fn finding(&self) -> Option<&Finding> {
@@ -86,8 +85,12 @@ impl TriageView {
 
     /// Opens on `window`, or the one it had.
     pub fn open(&mut self, window: Option<Window>) {
-        if let Some(window) = window {
+        if let Some(window) = window
+            && window != self.window
+        {
             self.window = window;
+            self.cursor = 0;
+            self.selected = None;
         }
     }
 
@@ -117,6 +120,7 @@ impl Feature for TriageView {
                 self.window = self.window.next();
                 self.cursor = 0;
                 self.offset = 0;
+                self.selected = None;
             }
             Action::Explain => self.explain = !self.explain,
             _ => return false,
