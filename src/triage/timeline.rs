@@ -17,6 +17,11 @@ const MAX_SIGNALS_PER_MINUTE: usize = 2_000;
 const MAX_KEYS_PER_MINUTE: usize = 500;
 /// Metric series followed at most (a node's CPU, memory, disk).
 const MAX_METRIC_SERIES: usize = 4_000;
+/// Node names kept for titles, at most.
+pub const MAX_NODE_NAMES: usize = 100_000;
+/// Memory the buckets may take (an estimate); past it the oldest minutes
+/// go, and the header's "held since" moves.
+pub const MAX_BYTES: usize = 64 << 20;
 /// Minutes of metric means held: a 1-hour window and its baseline.
 pub const METRIC_MINUTES: usize = 5 * 60;
 
@@ -217,6 +222,26 @@ pub struct Bucket {
     pub traces: HashMap<(String, String), TraceMinute>,
     /// Events per lane, for the heat strips.
     pub lanes: [u32; 6],
+    /// About how much memory it holds.
+    bytes: usize,
+}
+
+/// About how much memory a signal holds.
+fn size_of(signal: &Signal) -> usize {
+    let s = &signal.subject;
+    let text = match &signal.what {
+        What::TaskEnded { name, message, .. } => name.len() + message.len(),
+        What::Restarted { name, .. } | What::NodeDown { name, .. } | What::NodeUp { name } => {
+            name.len()
+        }
+        What::Rollout { name, from, to } => name.len() + from.len() + to.len(),
+        What::CheckFailed { id, name, output } => id.len() + name.len() + output.len(),
+        What::CheckPassed { id, name } => id.len() + name.len(),
+        What::Exec { command, denied } => command.len() + denied.as_ref().map_or(0, String::len),
+        What::Missing { what, detail } => what.len() + detail.len(),
+    };
+    let len = |o: &Option<String>| o.as_ref().map_or(0, String::len);
+    160 + text + len(&s.task) + len(&s.node) + len(&s.group)
 }
 
 /// A metric's per-minute means.
@@ -257,6 +282,10 @@ pub struct Timeline {
     pub held_since: Option<UnixMillis>,
     /// What the bounds dropped.
     pub dropped: u64,
+    /// About how much memory the buckets hold, and may (`None`:
+    /// [`MAX_BYTES`]).
+    bytes: usize,
+    budget: Option<usize>,
     /// Bumped on every change, so a view recomputes only then.
     pub generation: u64,
     /// Each group's version as last seen, to tell a rollout.
@@ -270,6 +299,19 @@ pub fn minute_of(at: UnixMillis) -> i64 {
 }
 
 impl Timeline {
+    /// A timeline that holds about `bytes` at most.
+    pub fn with_budget(bytes: usize) -> Timeline {
+        Timeline {
+            budget: Some(bytes),
+            ..Default::default()
+        }
+    }
+
+    /// About how much memory the buckets hold.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     /// The bucket of `minute`, made (and the oldest dropped) if need be;
     /// `None` for a minute older than what is held.
     fn bucket(&mut self, minute: i64) -> Option<&mut Bucket> {
@@ -293,6 +335,7 @@ impl Timeline {
             let more = (minute - last) as usize;
             if more >= MAX_MINUTES {
                 self.buckets.clear();
+                self.bytes = 0;
                 self.first = minute;
                 self.buckets.push_back(Bucket::default());
             } else {
@@ -301,11 +344,34 @@ impl Timeline {
                 }
             }
             while self.buckets.len() > MAX_MINUTES {
-                self.buckets.pop_front();
-                self.first += 1;
+                self.drop_oldest();
             }
         }
         self.buckets.get_mut((minute - self.first) as usize)
+    }
+
+    fn drop_oldest(&mut self) {
+        if let Some(gone) = self.buckets.pop_front() {
+            self.bytes -= gone.bytes;
+            self.first += 1;
+            let first = self.first * MINUTE;
+            self.held_since = self.held_since.map(|h| h.max(first));
+        }
+    }
+
+    /// `bytes` more in `minute`'s bucket; past [`MAX_BYTES`] the oldest
+    /// minutes go.
+    fn grew(&mut self, minute: i64, bytes: usize) {
+        if let Some(bucket) = usize::try_from(minute - self.first)
+            .ok()
+            .and_then(|i| self.buckets.get_mut(i))
+        {
+            bucket.bytes += bytes;
+            self.bytes += bytes;
+        }
+        while self.bytes > self.budget.unwrap_or(MAX_BYTES) && self.buckets.len() > 1 {
+            self.drop_oldest();
+        }
     }
 
     /// The buckets from minute `from` up to (not including) `to`, with
@@ -332,7 +398,9 @@ impl Timeline {
             return;
         }
         let lane = signal.what.lane() as usize;
-        let Some(bucket) = self.bucket(minute_of(signal.at)) else {
+        let minute = minute_of(signal.at);
+        let size = size_of(&signal);
+        let Some(bucket) = self.bucket(minute) else {
             self.dropped += 1;
             return;
         };
@@ -359,11 +427,15 @@ impl Timeline {
                     ended.more_nodes = true;
                 }
             }
+            let kept = ended.examples.len() < ENDED_EXAMPLES;
             ended.examples.push(signal);
             ended
                 .examples
                 .sort_by(|a, b| (a.at, &a.subject.task).cmp(&(b.at, &b.subject.task)));
             ended.examples.truncate(ENDED_EXAMPLES);
+            if kept {
+                self.grew(minute, size);
+            }
             return;
         }
         if bucket.signals.len() >= MAX_SIGNALS_PER_MINUTE {
@@ -371,6 +443,7 @@ impl Timeline {
             return;
         }
         bucket.signals.push(signal);
+        self.grew(minute, size);
     }
 
     /// An error line (priority err or worse).
@@ -379,7 +452,9 @@ impl Timeline {
             return;
         }
         let signature = super::signature::signature(&line.message);
-        let Some(bucket) = self.bucket(minute_of(line.at)) else {
+        let minute = minute_of(line.at);
+        let mut size = 0;
+        let Some(bucket) = self.bucket(minute) else {
             self.dropped += 1;
             return;
         };
@@ -389,6 +464,7 @@ impl Timeline {
         match bucket.errors.get_mut(&line.source) {
             Some(n) => *n += 1,
             None if room => {
+                size += 64 + line.source.len();
                 bucket.errors.insert(line.source.clone(), 1);
             }
             None => dropped += 1,
@@ -402,6 +478,7 @@ impl Timeline {
                 }
             }
             None if room => {
+                size += 200 + signature.len() + line.message.len() + line.source.len();
                 bucket.signatures.insert(
                     signature,
                     Seen {
@@ -413,6 +490,7 @@ impl Timeline {
             None => dropped += 1,
         }
         self.dropped += dropped;
+        self.grew(minute, size);
     }
 
     /// A trace, by its root's service and operation.
@@ -421,7 +499,8 @@ impl Timeline {
         if !self.admits(at, now) {
             return;
         }
-        let Some(bucket) = self.bucket(minute_of(at)) else {
+        let minute = minute_of(at);
+        let Some(bucket) = self.bucket(minute) else {
             self.dropped += 1;
             return;
         };
@@ -431,6 +510,11 @@ impl Timeline {
             self.dropped += 1;
             return;
         }
+        let size = if bucket.traces.contains_key(&key) {
+            0
+        } else {
+            150 + key.0.len() + key.1.len() + summary.trace_id.len() * 2
+        };
         let op = bucket.traces.entry(key).or_default();
         let us = summary.duration / 1000;
         op.count += 1;
@@ -443,6 +527,7 @@ impl Timeline {
             op.error_trace
                 .get_or_insert_with(|| summary.trace_id.clone());
         }
+        self.grew(minute, size);
     }
 
     /// A node metric's value.
@@ -524,5 +609,60 @@ impl Timeline {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ended(at: UnixMillis, i: usize) -> Signal {
+        Signal {
+            at,
+            subject: Subject {
+                task: Some(format!("task-{i}")),
+                node: Some(format!("node-{}", i % 50)),
+                group: Some(format!("/group-{}", i % 300)),
+            },
+            what: What::TaskEnded {
+                name: format!("task-{i}"),
+                state: TaskState::Failed,
+                message: format!("exit status {} {}", i % 400, "x".repeat(500)),
+            },
+        }
+    }
+
+    #[test]
+    fn memory_stays_within_its_budget_and_the_oldest_minutes_go() {
+        let budget = 200_000;
+        let mut t = Timeline::with_budget(budget);
+        let start = 1_700_000_000_000;
+        let now = start + 100 * MINUTE;
+        for i in 0..20_000 {
+            let at = start + (i as i64) * 300;
+            t.note(ended(at, i), now);
+            t.note_error(
+                Line {
+                    at,
+                    message: format!("error {i}: {}", "y".repeat(300)),
+                    subject: Subject::default(),
+                    source: format!("source-{}", i % 700),
+                },
+                now,
+            );
+            assert!(t.bytes() <= budget + 10_000, "{} bytes", t.bytes());
+        }
+        // What went is said by "held since", which the header shows.
+        let held = t.held_since.unwrap();
+        assert!(held > start + 60 * MINUTE, "the oldest minutes went");
+    }
+
+    #[test]
+    fn a_time_in_the_future_is_refused_and_counted() {
+        let mut t = Timeline::default();
+        let now = 1_700_000_000_000;
+        t.note(ended(now + 10 * MINUTE, 1), now);
+        assert_eq!(t.dropped, 1);
+        assert!(t.held_since.is_none());
     }
 }

@@ -90,7 +90,8 @@ pub(super) fn metrics(t: &Timeline, span: &Span, held_from: i64, out: &mut Vec<F
             subject,
             format!(
                 "{} on {} {way} to {peak:.1} (baseline median {m:.1}, now {now_value:.1})",
-                key.name, key.node
+                key.name,
+                t.node_names.get(&key.node).unwrap_or(&key.node)
             ),
             Jump::Series {
                 node: key.node.clone(),

@@ -96,7 +96,11 @@ pub fn task(t: &mut Timeline, old: Option<&Task>, task: &Task, snapshot: bool, n
 }
 
 pub fn node(t: &mut Timeline, old: Option<&Node>, node: &Node, now: UnixMillis) {
-    t.node_names.insert(node.id.clone(), node.hostname.clone());
+    if t.node_names.len() < crate::triage::timeline::MAX_NODE_NAMES
+        || t.node_names.contains_key(&node.id)
+    {
+        t.node_names.insert(node.id.clone(), node.hostname.clone());
+    }
     let was = old.map(|o| o.health);
     let subject = Subject {
         node: Some(node.id.clone()),
