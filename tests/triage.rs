@@ -193,6 +193,69 @@ fn the_window_cycles_and_a_command_picks_one() {
     assert!(app.notice.as_ref().unwrap().text.contains("not a window"));
 }
 
+/// A Kubernetes pod restarting in place (its restart count going up) is a
+/// crash loop of its Deployment, however many pods it has.
+#[test]
+fn a_pods_restarts_are_a_crash_loop() {
+    use day2top::api::{Event, Health, Labels, Op, Record, ServerMsg, Task};
+    use day2top::client::StreamEvent;
+    use day2top::tui::model::{Model, SUB_TASKS};
+    let pod = |restarts: u32, at: i64| Task {
+        id: "shop/web-5d8f7c9b4-xyz12".into(),
+        name: "web-5d8f7c9b4-xyz12".into(),
+        group: "Deployment/web".into(),
+        node_id: "worker-1".into(),
+        state: TaskState::Running,
+        health: Health::Unhealthy,
+        cpu: 0.0,
+        cpu_limit: 0.0,
+        mem_bytes: 0,
+        mem_limit: 0,
+        started: T0,
+        updated: at,
+        version: "1.4".into(),
+        labels: Labels::of(&[
+            ("restarts", &restarts.to_string()),
+            ("reason", "CrashLoopBackOff"),
+        ]),
+        statuses: Vec::new(),
+        unreachable_since: None,
+    };
+    let mut model = Model::default();
+    let message = |msg: ServerMsg| StreamEvent::Message(msg);
+    model.apply(
+        message(ServerMsg::Snapshot {
+            sub: SUB_TASKS.into(),
+            seq: 1,
+            epoch: "e".into(),
+            items: vec![Record::Task(pod(0, T0))],
+            more: false,
+        }),
+        T0,
+    );
+    for n in 1..=3 {
+        let at = T0 + n * 40_000;
+        model.apply(
+            message(ServerMsg::Event {
+                sub: SUB_TASKS.into(),
+                events: vec![Event {
+                    seq: 1 + n as u64,
+                    op: Op::Updated,
+                    data: Record::Task(pod(n as u32, at)),
+                }],
+            }),
+            at,
+        );
+    }
+    let report = triage(&model.timeline, Window::M15, T0 + 200_000);
+    let first = &report.findings[0];
+    assert_eq!(first.kind, Kind::CrashLoop, "{first:#?}");
+    assert_eq!(
+        first.title,
+        "web-5d8f7c9b4-xyz12 (Deployment/web) failed 3 times on worker-1: restarted in place: CrashLoopBackOff"
+    );
+}
+
 /// The same signals and lines, in another order within their minutes,
 /// give the same findings in the same ranks.
 #[test]

@@ -55,7 +55,7 @@ pub fn rank(mut raw: Vec<Finding>) -> (Vec<Finding>, usize) {
             .filter(|&i| {
                 raw[i].at <= raw[j].at + resolution(raw[j].kind)
                     && raw[j].at - raw[i].at <= FOLLOWS_WITHIN
-                    && raw[i].subject.meets(&raw[j].subject)
+                    && explains(&raw[i], &raw[j])
             })
             // A change to a whole group or node (a rollout, a node lost, a
             // disk filling) explains what follows on it better than one
@@ -200,6 +200,19 @@ fn resolution(kind: Kind) -> UnixMillis {
         | Kind::TraceErrors => MINUTE,
         _ => 0,
     }
+}
+
+/// Whether `change` could explain `finding`: a change to a whole group or
+/// node, anything on it; one task's change, what is on that task, on its
+/// group, or on its node but of no other task (another task's trouble on
+/// the same node is not this task's doing).
+fn explains(change: &Finding, finding: &Finding) -> bool {
+    if broad(change.kind) {
+        return change.subject.meets(&finding.subject);
+    }
+    let (c, f) = (&change.subject, &finding.subject);
+    let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
+    same(&c.task, &f.task) || same(&c.group, &f.group) || f.task.is_none() && same(&c.node, &f.node)
 }
 
 /// Whether a change is to a whole group or node.

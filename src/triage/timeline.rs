@@ -92,11 +92,6 @@ pub enum What {
         state: TaskState,
         message: String,
     },
-    /// A container restarted in place (a Kubernetes pod's restart count).
-    Restarted {
-        name: String,
-        restarts: u32,
-    },
     /// A task of a group came up on a version the group did not run.
     Rollout {
         name: String,
@@ -135,7 +130,7 @@ pub enum What {
 impl What {
     fn lane(&self) -> Lane {
         match self {
-            What::TaskEnded { .. } | What::Restarted { .. } | What::Rollout { .. } => Lane::Tasks,
+            What::TaskEnded { .. } | What::Rollout { .. } => Lane::Tasks,
             What::NodeDown { .. } | What::NodeUp { .. } => Lane::Tasks,
             What::CheckFailed { .. } | What::CheckPassed { .. } => Lane::Checks,
             What::Exec { .. } => Lane::Exec,
@@ -192,6 +187,9 @@ pub struct Ended {
     /// were more.
     pub nodes: BTreeSet<String>,
     pub more_nodes: bool,
+    /// The tasks, likewise (a pod restarting is one task ending again).
+    pub tasks: BTreeSet<String>,
+    pub more_tasks: bool,
     pub last: UnixMillis,
 }
 
@@ -231,9 +229,7 @@ fn size_of(signal: &Signal) -> usize {
     let s = &signal.subject;
     let text = match &signal.what {
         What::TaskEnded { name, message, .. } => name.len() + message.len(),
-        What::Restarted { name, .. } | What::NodeDown { name, .. } | What::NodeUp { name } => {
-            name.len()
-        }
+        What::NodeDown { name, .. } | What::NodeUp { name } => name.len(),
         What::Rollout { name, from, to } => name.len() + from.len() + to.len(),
         What::CheckFailed { id, name, output } => id.len() + name.len() + output.len(),
         What::CheckPassed { id, name } => id.len() + name.len(),
@@ -425,6 +421,13 @@ impl Timeline {
                 if ended.nodes.len() > ENDED_NODES {
                     ended.nodes.pop_last();
                     ended.more_nodes = true;
+                }
+            }
+            if let Some(task) = &signal.subject.task {
+                ended.tasks.insert(task.clone());
+                if ended.tasks.len() > ENDED_NODES {
+                    ended.tasks.pop_last();
+                    ended.more_tasks = true;
                 }
             }
             let kept = ended.examples.len() < ENDED_EXAMPLES;

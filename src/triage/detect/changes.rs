@@ -1,5 +1,6 @@
 //! Discrete changes: tasks that ended (by group, why and episode, with
-//! everyday noise told apart), rollouts, restarts, nodes lost, checks
+//! everyday noise told apart; a pod's restarts among them), rollouts,
+//! nodes lost, checks
 //! that turned, exec sessions, missing data.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,7 +14,6 @@ use crate::triage::{Finding, Jump, Kind};
 fn order(what: &What) -> (u8, &str) {
     match what {
         What::TaskEnded { message, .. } => (0, message),
-        What::Restarted { name, .. } => (1, name),
         What::Rollout { to, .. } => (2, to),
         What::NodeDown { name, .. } => (3, name),
         What::NodeUp { name } => (4, name),
@@ -41,7 +41,6 @@ pub(super) fn signals(
         .filter_map(|s| s.subject.group.as_deref())
         .collect();
     // By what they are about.
-    let mut restarts: BTreeMap<String, Vec<&Signal>> = BTreeMap::new();
     let mut rollouts: BTreeMap<String, Vec<&Signal>> = BTreeMap::new();
     let mut downs: BTreeMap<String, Vec<&Signal>> = BTreeMap::new();
     let mut checks: BTreeMap<String, Vec<&Signal>> = BTreeMap::new();
@@ -57,10 +56,6 @@ pub(super) fn signals(
         match &s.what {
             // Counted in their minutes' buckets (below).
             What::TaskEnded { .. } => {}
-            What::Restarted { .. } => restarts
-                .entry(s.subject.task.clone().unwrap_or_default())
-                .or_default()
-                .push(s),
             What::Rollout { .. } => rollouts.entry(group_of(s)).or_default().push(s),
             What::NodeDown { .. } | What::NodeUp { .. } => downs
                 .entry(s.subject.node.clone().unwrap_or_default())
@@ -90,32 +85,6 @@ pub(super) fn signals(
         }
     }
     endings(window, baseline, held_from, &rolled, out);
-    for (task, list) in restarts {
-        let last = list.last().expect("not empty");
-        let restarts = match &last.what {
-            What::Restarted { restarts, .. } => *restarts,
-            _ => 0,
-        };
-        let kind = if list.len() >= 3 {
-            Kind::CrashLoop
-        } else {
-            Kind::TaskFailed
-        };
-        let mut f = finding(
-            kind,
-            list[0].at,
-            last.subject.clone(),
-            format!(
-                "{task} restarted {} times in the window ({restarts} in all)",
-                list.len()
-            ),
-            Jump::Task { id: task.clone() },
-        );
-        f.last = last.at;
-        f.count = list.len() as u32;
-        f.weight = list.len() as f64;
-        out.push(f);
-    }
     for (group, list) in rollouts {
         let first = list[0];
         let (from, to) = match &first.what {
@@ -338,18 +307,24 @@ fn endings(
                     .iter()
                     .map(|s| {
                         let nodes = s.subject.node.iter().cloned().collect();
-                        task_endings(group, &[*s], 1, &nodes, false, s.at)
+                        let tasks = s.subject.task.iter().cloned().collect();
+                        let one = Places {
+                            nodes,
+                            tasks,
+                            more: false,
+                        };
+                        task_endings(group, &[*s], 1, &one, s.at)
                     })
                     .collect()
             } else {
-                let mut nodes = BTreeSet::new();
-                let mut more = false;
+                let mut places = Places::default();
                 for (_, e) in episode {
-                    nodes.extend(e.nodes.iter().cloned());
-                    more |= e.more_nodes;
+                    places.nodes.extend(e.nodes.iter().cloned());
+                    places.tasks.extend(e.tasks.iter().cloned());
+                    places.more |= e.more_nodes || e.more_tasks;
                 }
                 let last = episode.iter().map(|(_, e)| e.last).max().unwrap_or(0);
-                vec![task_endings(group, &examples, count, &nodes, more, last)]
+                vec![task_endings(group, &examples, count, &places, last)]
             };
             for mut f in stories {
                 f.noise = noise.clone();
@@ -359,14 +334,21 @@ fn endings(
     }
 }
 
+/// The nodes and tasks endings were of, the first few (`more`: and more).
+#[derive(Default)]
+struct Places {
+    nodes: BTreeSet<String>,
+    tasks: BTreeSet<String>,
+    more: bool,
+}
+
 /// Endings of a group's tasks, one way: `examples` the first of them,
-/// `count` in all, on `nodes` (and more, if `more_nodes`).
+/// `count` in all, of the tasks and on the nodes of `places`.
 fn task_endings(
     group: &str,
     examples: &[&Signal],
     count: u32,
-    nodes: &BTreeSet<String>,
-    more_nodes: bool,
+    places: &Places,
     last: UnixMillis,
 ) -> Finding {
     let first = examples[0];
@@ -374,11 +356,14 @@ fn task_endings(
         What::TaskEnded { message, .. } => message.contains("OOM"),
         _ => false,
     };
+    let only = |set: &BTreeSet<String>| {
+        (set.len() == 1 && !places.more)
+            .then(|| set.first().cloned())
+            .flatten()
+    };
     let subject = Subject {
-        task: (count == 1).then(|| first.subject.task.clone()).flatten(),
-        node: (nodes.len() == 1 && !more_nodes)
-            .then(|| nodes.iter().next().cloned())
-            .flatten(),
+        task: only(&places.tasks),
+        node: only(&places.nodes),
         group: first.subject.group.clone(),
     };
     let (state, message, name) = match &first.what {
@@ -399,15 +384,19 @@ fn task_endings(
     } else {
         Kind::TaskFailed
     };
-    let title = if count == 1 {
-        let on = subject
-            .node
-            .as_deref()
-            .map(|n| format!(" on {n}"))
-            .unwrap_or_default();
-        format!("{name} ({group}) {how}{on}: {message}")
-    } else {
-        format!("{count} tasks of {group} {how}: {message}")
+    let on = subject
+        .node
+        .as_deref()
+        .map(|n| format!(" on {n}"))
+        .unwrap_or_default();
+    let title = match (count, &subject.task) {
+        (1, _) => format!("{name} ({group}) {how}{on}: {message}"),
+        (_, Some(_)) => format!("{name} ({group}) {how} {count} times{on}: {message}"),
+        _ if places.tasks.len() as u32 == count => {
+            format!("{count} tasks of {group} {how}: {message}")
+        }
+        // Which tasks, past the first few, is not kept.
+        _ => format!("{count} endings in {group}, {how}: {message}"),
     };
     let mut f = finding(
         kind,

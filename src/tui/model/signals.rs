@@ -54,16 +54,23 @@ pub fn task(t: &mut Timeline, old: Option<&Task>, task: &Task, snapshot: bool, n
             .and_then(|r| r.parse::<u32>().ok())
             .unwrap_or(0)
     };
+    // A container restarted in place (a Kubernetes pod): an ending like
+    // the others, counted with its group's, so a Deployment's crash loop
+    // is one finding however many pods it has.
     if let Some(old) = old
         && restarts(task) > restarts(old)
     {
+        let why = task.labels.get("reason").map_or("", String::as_str);
         t.note(
             Signal {
                 at: task.updated.max(since),
                 subject: subject.clone(),
-                what: What::Restarted {
+                what: What::TaskEnded {
                     name: task.name.clone(),
-                    restarts: restarts(task),
+                    state: TaskState::Failed,
+                    message: format!("restarted in place: {why}")
+                        .trim_end_matches(": ")
+                        .to_string(),
                 },
             },
             now,
