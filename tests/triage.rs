@@ -256,6 +256,67 @@ fn a_pods_restarts_are_a_crash_loop() {
     );
 }
 
+/// A node whose tasks were lost with it is lost (a change); one that is
+/// unhealthy but still runs its tasks is a symptom.
+#[test]
+fn a_node_is_lost_with_its_tasks_else_unhealthy() {
+    let now = T0 + 10 * 60_000;
+    let down = |node: &str| Signal {
+        at: T0 + 60_000,
+        subject: Subject {
+            node: Some(node.into()),
+            ..Default::default()
+        },
+        what: What::NodeDown {
+            name: node.into(),
+            unreachable: false,
+        },
+    };
+    let mut t = Timeline::default();
+    t.note(down("agent-1"), now);
+    t.note(down("agent-2"), now);
+    t.note(
+        Signal {
+            at: T0 + 61_000,
+            subject: Subject {
+                task: Some("kafka.1".into()),
+                node: Some("agent-1".into()),
+                group: Some("/prod/kafka".into()),
+            },
+            what: What::TaskEnded {
+                name: "kafka".into(),
+                state: TaskState::Lost,
+                message: "agent unreachable".into(),
+            },
+        },
+        now,
+    );
+    let report = triage(&t, Window::M15, now);
+    let kind_of = |node: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.title.starts_with(&format!("node {node}")))
+            .map(|f| f.kind)
+    };
+    assert_eq!(kind_of("agent-1"), Some(Kind::NodeLost));
+    assert_eq!(kind_of("agent-2"), Some(Kind::NodeUnhealthy));
+    // The lost task is the lost node's doing.
+    let node = report
+        .findings
+        .iter()
+        .position(|f| f.kind == Kind::NodeLost)
+        .unwrap();
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.under == Some(node) && f.title.contains("kafka")),
+        "{:#?}",
+        report.findings
+    );
+}
+
 /// The same signals and lines, in another order within their minutes,
 /// give the same findings in the same ranks.
 #[test]

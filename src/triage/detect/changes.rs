@@ -1,7 +1,6 @@
 //! Discrete changes: tasks that ended (by group, why and episode, with
 //! everyday noise told apart; a pod's restarts among them), rollouts,
-//! nodes lost, checks
-//! that turned, exec sessions, missing data.
+//! nodes lost, checks that turned, exec sessions, missing data.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -124,16 +123,16 @@ pub(super) fn signals(
             _ => (node.clone(), false),
         };
         // Its tasks lost with it: the node is gone, not just unwell.
+        let near = |m: i64| (m * MINUTE - first.at).abs() <= 2 * MINUTE;
         let unreachable = unreachable
-            || all.iter().any(|s| {
-                matches!(
-                    s.what,
-                    What::TaskEnded {
-                        state: TaskState::Lost,
-                        ..
-                    }
-                ) && s.subject.node.as_deref() == Some(node.as_str())
-                    && (s.at - first.at).abs() <= MINUTE
+            || window.iter().filter(|(m, _)| near(*m)).any(|(_, b)| {
+                b.endings.iter().any(|((_, why), e)| {
+                    why.starts_with("lost ")
+                        && (e.nodes.contains(&node)
+                            || e.examples
+                                .iter()
+                                .any(|s| s.subject.node.as_ref() == Some(&node)))
+                })
             });
         // Unreachable is a change (its tasks go with it); unhealthy and
         // still answering is how something else shows on it.

@@ -367,8 +367,7 @@ fn logs(app: &mut App, args: &[&str]) -> Vec<Effect> {
     vec![]
 }
 
-/// `:dash [WINDOW] [NAME]`: reopened with a fresh subscription when it is
-/// on screen already.
+/// `:triage [WINDOW]`.
 fn triage(app: &mut App, args: &[&str]) -> Vec<Effect> {
     let window = match args.first() {
         None => None,
@@ -384,6 +383,8 @@ fn triage(app: &mut App, args: &[&str]) -> Vec<Effect> {
     app.act(Action::ViewTriage)
 }
 
+/// `:dash [WINDOW] [NAME]`: reopened with a fresh subscription when it is
+/// on screen already.
 fn dash(app: &mut App, args: &[&str]) -> Vec<Effect> {
     for arg in args {
         if let Some(window) =

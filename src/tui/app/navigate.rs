@@ -243,11 +243,11 @@ impl App {
         } else {
             cmd.join(" ")
         };
-        let held = self.model.tasks.get(task.as_str());
-        let timeline = &mut self.model.timeline;
-        crate::tui::model::signals::exec(timeline, &task, held, &command, None, self.now);
-        match self.sessions.open(task, cmd, size, self.now) {
+        match self.sessions.open(task.clone(), cmd, size, self.now) {
             Ok((id, start)) => {
+                let held = self.model.tasks.get(task.as_str());
+                let timeline = &mut self.model.timeline;
+                crate::tui::model::signals::exec(timeline, &task, held, &command, None, self.now);
                 self.routes.push(Route::Exec { id });
                 vec![start]
             }

@@ -293,10 +293,7 @@ impl Model {
             ServerMsg::Event { sub, events } if sub == SUB_ERRORS => {
                 for event in events {
                     if let Record::Log(entry) = event.data {
-                        self.newest_error =
-                            Some(self.newest_error.map_or(entry.ts, |n| n.max(entry.ts)));
-                        let task = entry.task.as_deref().and_then(|t| self.tasks.get(t));
-                        signals::error(&mut self.timeline, &entry, task, now);
+                        self.take_error(&entry, now);
                     }
                 }
                 None
@@ -350,6 +347,13 @@ impl Model {
             ServerMsg::Error { error, .. } => Some(format!("gateway: {}", error.error.message)),
             ServerMsg::Heartbeat { .. } | ServerMsg::Pong => None,
         }
+    }
+
+    /// An error line of the errors subscription, for triage.
+    fn take_error(&mut self, entry: &crate::api::LogEntry, now: UnixMillis) {
+        self.newest_error = Some(self.newest_error.map_or(entry.ts, |n| n.max(entry.ts)));
+        let task = entry.task.as_deref().and_then(|t| self.tasks.get(t));
+        signals::error(&mut self.timeline, entry, task, now);
     }
 
     /// Whether the subscription's first snapshot came.

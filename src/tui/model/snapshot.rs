@@ -105,10 +105,7 @@ impl Model {
                     if let Record::Log(entry) = item
                         && newest.is_none_or(|n| entry.ts > n)
                     {
-                        self.newest_error =
-                            Some(self.newest_error.map_or(entry.ts, |n| n.max(entry.ts)));
-                        let task = entry.task.as_deref().and_then(|t| self.tasks.get(t));
-                        signals::error(&mut self.timeline, &entry, task, now);
+                        self.take_error(&entry, now);
                     }
                 }
                 return;
