@@ -12,6 +12,7 @@
 
 mod detect;
 mod rank;
+mod signal;
 pub mod signature;
 pub mod timeline;
 
