@@ -44,6 +44,21 @@ pub struct Cx<'a> {
     pub effects: &'a mut Vec<Effect>,
 }
 
+/// How far a movement action moves a list's cursor, for a page of `rows`
+/// rows: `Top` and `Bottom` as far as any list goes (the list clamps).
+pub fn movement(action: Action, rows: usize) -> Option<isize> {
+    let page = rows.max(1) as isize;
+    Some(match action {
+        Action::Up => -1,
+        Action::Down => 1,
+        Action::PageUp => -page,
+        Action::PageDown => page,
+        Action::Top => isize::MIN / 2,
+        Action::Bottom => isize::MAX / 2,
+        _ => return None,
+    })
+}
+
 /// The line the footer opens for a view: a filter narrows what is shown,
 /// a search marks and moves to what matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use crate::tui::config::action::{Action, ViewKind};
 use crate::tui::config::dashboard::{DashDef, builtin_dashboard};
 use crate::tui::config::defs::Defs;
 use crate::tui::effect::Effect;
-use crate::tui::feature::{Cx, Feature, Notice};
+use crate::tui::feature::{Cx, Feature, Notice, movement};
 use crate::tui::model::{Model, SUB_DASH};
 use grid::{VALUE_W, cells, label_w, layout};
 use panels::{PanelRow, PanelView, WINDOWS};
@@ -175,14 +175,11 @@ impl Feature for DashState {
     }
 
     fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
-        let page = cx.rows.max(1) as isize;
+        if let Some(delta) = movement(action, cx.rows) {
+            self.move_by(delta, cx.defs);
+            return true;
+        }
         match action {
-            Action::Up => self.move_by(-1, cx.defs),
-            Action::Down => self.move_by(1, cx.defs),
-            Action::PageUp => self.move_by(-page, cx.defs),
-            Action::PageDown => self.move_by(page, cx.defs),
-            Action::Top => self.move_by(isize::MIN / 2, cx.defs),
-            Action::Bottom => self.move_by(isize::MAX / 2, cx.defs),
             Action::CycleWindow => {
                 self.window = (self.window + 1) % WINDOWS.len();
                 cx.effects.extend(self.backfill(cx.model, cx.defs));

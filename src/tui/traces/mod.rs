@@ -7,7 +7,7 @@ pub mod layout;
 use std::collections::HashSet;
 
 use crate::tui::config::action::{Action, ViewKind};
-use crate::tui::feature::{Cx, Feature, LineKind};
+use crate::tui::feature::{Cx, Feature, LineKind, movement};
 use crate::tui::tables::filter::RowFilter;
 use layout::Layout;
 
@@ -106,14 +106,11 @@ impl Feature for TraceView {
     }
 
     fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
-        let page = cx.rows.max(1) as isize;
+        if let Some(delta) = movement(action, cx.rows) {
+            self.move_by(delta);
+            return true;
+        }
         match action {
-            Action::Up => self.move_by(-1),
-            Action::Down => self.move_by(1),
-            Action::PageUp => self.move_by(-page),
-            Action::PageDown => self.move_by(page),
-            Action::Top => self.move_by(isize::MIN / 2),
-            Action::Bottom => self.move_by(isize::MAX / 2),
             Action::Select => self.detail = !self.detail,
             Action::ToggleCollapse | Action::CollapseAll | Action::Zoom => self.fold(action),
             _ => return false,

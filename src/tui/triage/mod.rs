@@ -8,7 +8,7 @@ pub mod draw;
 use crate::api::UnixMillis;
 use crate::triage::{Finding, Report, Window, triage};
 use crate::tui::config::action::{Action, ViewKind};
-use crate::tui::feature::{Cx, Feature};
+use crate::tui::feature::{Cx, Feature, movement};
 use crate::tui::model::Model;
 
 /// How often a live view works its findings out again, at most.
@@ -108,14 +108,11 @@ impl Feature for TriageView {
     }
 
     fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
-        let page = cx.rows.max(1) as isize;
+        if let Some(delta) = movement(action, cx.rows) {
+            self.move_by(delta);
+            return true;
+        }
         match action {
-            Action::Up => self.move_by(-1),
-            Action::Down => self.move_by(1),
-            Action::PageUp => self.move_by(-page),
-            Action::PageDown => self.move_by(page),
-            Action::Top => self.move_by(isize::MIN / 2),
-            Action::Bottom => self.move_by(isize::MAX / 2),
             Action::CycleWindow => {
                 self.window = self.window.next();
                 self.cursor = 0;
