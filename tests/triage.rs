@@ -29,6 +29,15 @@ fn report(app: &App) -> Report {
     triage(&app.model.timeline, Window::M15, app.now)
 }
 
+/// The findings grouped under finding #1, its consequences.
+fn under_the_cause(report: &Report) -> Vec<&day2top::triage::Finding> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.under == Some(0))
+        .collect()
+}
+
 fn key(app: &mut App, code: KeyCode) {
     app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
     app.prepare();
@@ -42,12 +51,7 @@ fn an_oom_kill_is_the_cause_of_the_errors_and_the_failing_check() {
     assert_eq!(first.kind, Kind::TaskFailed, "{first:#?}");
     assert!(first.title.contains("OOM-killed"), "{}", first.title);
     // What followed on its node and group is grouped under it.
-    let under: Vec<Kind> = report
-        .findings
-        .iter()
-        .filter(|f| f.under == Some(0))
-        .map(|f| f.kind)
-        .collect();
+    let under: Vec<Kind> = under_the_cause(&report).iter().map(|f| f.kind).collect();
     for kind in [
         Kind::CheckFailing,
         Kind::MetricShift,
@@ -61,9 +65,9 @@ fn an_oom_kill_is_the_cause_of_the_errors_and_the_failing_check() {
     }
     let node = first.subject.node.clone().unwrap();
     assert!(
-        report.findings.iter().any(|f| f.under == Some(0)
-            && f.kind == Kind::CheckFailing
-            && f.subject.node.as_deref() == Some(&node)),
+        under_the_cause(&report)
+            .iter()
+            .any(|f| f.kind == Kind::CheckFailing && f.subject.node.as_deref() == Some(&node)),
         "the memory check of the node it died on"
     );
     // The score says why, in words.
@@ -90,10 +94,8 @@ fn a_bad_rollout_is_the_cause_of_the_crash_loop_and_the_new_error() {
         "{}",
         first.title
     );
-    let under: Vec<&str> = report
-        .findings
+    let under: Vec<&str> = under_the_cause(&report)
         .iter()
-        .filter(|f| f.under == Some(0))
         .map(|f| f.title.as_str())
         .collect();
     assert!(
@@ -111,10 +113,8 @@ fn a_filling_disk_is_the_cause_of_the_failing_check_and_zookeepers_errors() {
     let first = &report.findings[0];
     assert_eq!(first.kind, Kind::DiskFilling, "{first:#?}");
     assert!(first.title.contains("master-1"), "{}", first.title);
-    let under: Vec<&str> = report
-        .findings
+    let under: Vec<&str> = under_the_cause(&report)
         .iter()
-        .filter(|f| f.under == Some(0))
         .map(|f| f.title.as_str())
         .collect();
     assert!(under.iter().any(|t| t.contains("disk free")), "{under:?}");
