@@ -371,12 +371,21 @@ fn probe_like_checks(tick: i64, at: UnixMillis) -> Vec<(Check, CheckResult)> {
 
 /// The demo's log lines over `ticks` seconds from `T0`, deterministically.
 pub fn demo_logs(seed: u64, ticks: i64, rate: usize) -> Vec<crate::api::LogEntry> {
-    let mut demo = DemoSource::new(DemoConfig {
-        seed,
-        log_rate: rate,
-        ..Default::default()
-    });
-    (0..ticks)
+    demo_lines(
+        DemoConfig {
+            seed,
+            log_rate: rate,
+            ..Default::default()
+        },
+        ticks,
+    )
+}
+
+/// The log lines of the demo `config` over `ticks` seconds from `T0`: the
+/// same cluster (and traces) as `demo_app` and `demo_spans` of it.
+pub fn demo_lines(config: DemoConfig, ticks: i64) -> Vec<crate::api::LogEntry> {
+    let mut demo = DemoSource::new(config);
+    (0..ticks.max(1))
         .flat_map(|i| demo.collect(T0 + i * 1000).logs)
         .collect()
 }

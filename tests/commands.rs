@@ -162,6 +162,9 @@ fn every_command_does_what_it_says() {
         (&[], "goto 12:00".into(), refused(Route::Cluster)),
         (&["logs"], "goto 25:00".into(), refused(logs(LogScope::All))),
         (&[], "goto".into(), refused(Route::Cluster)),
+        // No window to widen: said, not an error; outside the log view, refused.
+        (&["logs"], "widen".into(), view(logs(LogScope::All))),
+        (&[], "widen".into(), refused(Route::Cluster)),
         (
             &["logs"],
             "save /tmp/x".into(),

@@ -121,6 +121,22 @@ pub struct TraceSummary {
     /// Spans whose parent is not in the trace.
     #[serde(default)]
     pub orphans: usize,
+    /// The tasks its spans ran in (at most [`SUMMARY_TASKS`]), so a task
+    /// links to its traces.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<String>,
+}
+
+/// Tasks a summary names at most: a trace through more is rare, and the
+/// summary stays small on the wire.
+pub const SUMMARY_TASKS: usize = 16;
+
+fn tasks_of<'a>(tasks: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut tasks: Vec<String> = tasks.cloned().collect();
+    tasks.sort();
+    tasks.dedup();
+    tasks.truncate(SUMMARY_TASKS);
+    tasks
 }
 
 impl TraceSummary {
@@ -149,6 +165,7 @@ impl TraceSummary {
             m.services.extend(p.services.iter().cloned());
             m.services.sort();
             m.services.dedup();
+            m.tasks = tasks_of(m.tasks.iter().chain(&p.tasks));
             m
         })
     }
@@ -181,6 +198,7 @@ impl TraceSummary {
                 .filter(|s| s.status == SpanStatus::Error)
                 .count(),
             orphans: spans.iter().filter(is_orphan).count(),
+            tasks: tasks_of(spans.iter().filter_map(|s| s.task_id.as_ref())),
         }
     }
 }

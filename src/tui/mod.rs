@@ -17,6 +17,7 @@ pub mod effect;
 pub mod event_loop;
 pub mod exec;
 pub mod feature;
+pub mod links;
 pub mod logs;
 pub mod model;
 pub mod screen;

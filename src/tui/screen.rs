@@ -8,7 +8,7 @@ use ratatui::Frame;
 use crate::tui::app::{App, Mode, Route};
 use crate::tui::chrome::layout::areas;
 use crate::tui::chrome::{bars, help};
-use crate::tui::{cluster, dash, exec, logs, tables, task, traces, triage};
+use crate::tui::{cluster, dash, exec, links, logs, tables, task, traces, triage};
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
@@ -51,6 +51,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     bars::footer(frame, parts.footer, &chrome);
     if let Mode::Help { scroll } = app.mode {
         help::draw(frame, area, &app.defs.keymap, &app.defs.theme, scroll);
+    }
+    if let (Mode::Links, Some(menu)) = (app.mode, &app.menu) {
+        links::draw::draw(frame, area, menu, &app.defs.theme);
     }
     if app.defs.ascii {
         // One place for --ascii: every glyph the console drew, mapped.

@@ -2,7 +2,7 @@
 //! JSON lines, logfmt, multi-line Java stack traces, lines with ANSI colour,
 //! the odd byte that is not UTF-8, and the rare 100 KB line.
 
-use crate::api::{LogEntry, Task, UnixMillis};
+use crate::api::{LogEntry, Span, SpanStatus, Task, UnixMillis};
 use crate::collect::logline;
 use crate::collect::rng::Rng;
 
@@ -68,6 +68,36 @@ impl DemoLogs {
         }
     }
 
+    /// The charge handler's line for each charge span, with the span's
+    /// trace and span ids, as an instrumented service logs them: what a
+    /// log line's link to its trace follows.
+    pub fn spans(&mut self, tasks: &[&Task], spans: &[Span], out: &mut Vec<LogEntry>) {
+        let charges: Vec<&Span> = spans.iter().filter(|s| s.name == "POST /charge").collect();
+        let Some(id) = charges.iter().find_map(|s| s.task_id.as_deref()) else {
+            return;
+        };
+        // The demo runs the service in one task: the first of its name.
+        let Some(task) = tasks.iter().find(|t| t.id == id) else {
+            return;
+        };
+        for s in charges.iter().filter(|s| s.task_id.as_deref() == Some(id)) {
+            // Inside the span: its first whole millisecond after the start.
+            let ts = (s.start / 1_000_000 + 1).min(s.end / 1_000_000) as UnixMillis;
+            let (level, msg) = match s.status {
+                SpanStatus::Error => ("error", "charge declined by issuer"),
+                _ => ("info", "charge accepted"),
+            };
+            let line = format!(
+                r#"{{"ts":{ts},"level":"{level}","msg":"{msg}","trace_id":"{}","span_id":"{}"}}"#,
+                s.trace_id, s.span_id
+            );
+            self.cursors.push(out, task, ts, "stdout", line.as_bytes());
+            if let (Some(entry), "error") = (out.last_mut(), level) {
+                entry.priority = 3;
+            }
+        }
+    }
+
     /// About `lines` lines spread over `tasks`, at time `now`.
     pub fn write(
         &mut self,
@@ -120,7 +150,7 @@ impl DemoLogs {
                         "charge accepted"
                     };
                     let line = format!(
-                        r#"{{"ts":{ts},"level":"{level}","msg":"{msg}","amount":{}.{:02},"currency":"EUR","latency_ms":{ms},"trace_id":"{}"}}"#,
+                        r#"{{"ts":{ts},"level":"{level}","msg":"{msg}","amount":{}.{:02},"currency":"EUR","latency_ms":{ms},"request_id":"{}"}}"#,
                         rng.range(1, 500),
                         rng.range(0, 100),
                         rng.hex(16)

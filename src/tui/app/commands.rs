@@ -175,6 +175,15 @@ pub const COMMANDS: &[Command] = &[
         run: goto,
     },
     Command {
+        name: "widen",
+        aliases: &[],
+        args: "",
+        needs: 0,
+        complete: Complete::Nothing,
+        help: "a linked log view's time window, twice as long",
+        run: widen,
+    },
+    Command {
         name: "save",
         aliases: &[],
         args: "FILE",
@@ -452,6 +461,16 @@ fn goto(app: &mut App, args: &[&str]) -> Vec<Effect> {
     app.notice = app
         .logs
         .goto(args[0], &app.model.logs, app.now, &app.zone, rows);
+    vec![]
+}
+
+fn widen(app: &mut App, _args: &[&str]) -> Vec<Effect> {
+    if !matches!(app.route(), Route::Logs { .. }) {
+        app.notice = Notice::error(":widen widens a log view's time window; open one with o first");
+        return vec![];
+    }
+    let rows = app.rows().max(1);
+    app.notice = app.logs.widen(&mut app.model.logs, rows);
     vec![]
 }
 

@@ -8,6 +8,7 @@ mod change;
 pub mod commands;
 mod follow;
 mod frame;
+mod links;
 mod navigate;
 mod prompt;
 pub mod route;
@@ -54,6 +55,8 @@ pub struct App {
     pub sessions: Sessions,
     pub triage: TriageView,
     pub notice: Option<Notice>,
+    /// The `o` menu, while open.
+    pub menu: Option<crate::tui::links::Menu>,
     /// A change asked for, waiting for its `y` (see `change`).
     pub confirm: Option<change::Pending>,
     pub now: UnixMillis,
@@ -98,6 +101,7 @@ impl App {
             sessions: Sessions::default(),
             triage: TriageView::default(),
             notice,
+            menu: None,
             confirm: None,
             now,
             origin,
@@ -184,6 +188,18 @@ impl App {
         if self.origin.readonly {
             hints.retain(|a| *a != Action::Shell);
         }
+        if matches!(
+            view,
+            ViewKind::Trace
+                | ViewKind::Logs
+                | ViewKind::Health
+                | ViewKind::Dash
+                | ViewKind::Tasks
+                | ViewKind::Task
+                | ViewKind::Sessions
+        ) {
+            hints.push(Action::Links);
+        }
         if self.routes.len() > 1 {
             hints.push(Action::Back);
         }
@@ -255,7 +271,13 @@ impl App {
             let why = Some(why.clone());
             crate::tui::model::signals::exec(timeline, &pane.task, held, "exec", why, self.now);
         }
-        self.sessions.on_event(event)
+        let bytes = self.sessions.on_event(event);
+        for pane in &mut self.sessions.panes {
+            if !pane.is_live() && pane.ended.is_none() {
+                pane.ended = Some(self.now);
+            }
+        }
+        bytes
     }
 
     /// A trace's spans came (or could not be read).
@@ -327,6 +349,7 @@ impl App {
         }
         match self.mode {
             Mode::Filter | Mode::Search | Mode::Command => self.on_line_key(key),
+            Mode::Links => self.on_menu_key(key),
             Mode::Help { scroll } => {
                 self.mode = match key.code {
                     KeyCode::Down | KeyCode::Char('j') => Mode::Help {
@@ -392,9 +415,20 @@ impl App {
             Action::ViewCluster => self.routes = vec![Route::Cluster],
             Action::ViewNodes => self.go(Route::Nodes),
             Action::ViewTasks => self.go(Route::Tasks { node: None }),
-            Action::ViewHealth => self.go(Route::Health),
+            Action::ViewHealth => {
+                self.tables.check_task = None;
+                self.go(Route::Health)
+            }
             Action::ViewDash => self.go(Route::Dash),
-            Action::ViewTraces => self.go(Route::Traces),
+            Action::ViewTraces => {
+                // A link's task and window end here; `:traces`'s own stay.
+                (
+                    self.tables.trace_filter.task,
+                    self.tables.trace_filter.window,
+                ) = (None, None);
+                self.go(Route::Traces)
+            }
+            Action::Links => self.open_links(),
             Action::ViewTriage => self.go(Route::Triage),
             Action::ViewAgents => {
                 self.go(Route::Agents);

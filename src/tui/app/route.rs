@@ -55,6 +55,8 @@ pub enum Mode {
     Help {
         scroll: u16,
     },
+    /// The `o` menu of related views is open.
+    Links,
 }
 
 impl Route {

@@ -63,6 +63,8 @@ pub enum Action {
     ViewTriage,
     /// Triage: the selected finding's score in words.
     Explain,
+    /// The views related to the selection (`views/links.toml`).
+    Links,
 }
 
 /// Where a binding applies: everywhere, or in one view only (and there it

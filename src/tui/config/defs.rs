@@ -12,6 +12,7 @@ use super::toml::parse;
 use super::fields::{AGENT_FIELDS, CHECK_FIELDS, NODE_FIELDS, TASK_FIELDS, TRACE_FIELDS};
 use crate::tui::config::dashboard::{DashDef, load_dashboards};
 use crate::tui::config::keymap::{Keymap, KeymapFile};
+use crate::tui::config::links::{LinkDef, load_links};
 use crate::tui::config::theme::{Theme, ThemeFile};
 use crate::tui::config::viewdef::{TableDef, TableFile};
 
@@ -48,6 +49,8 @@ pub struct Defs {
     pub traces_view: TableDef,
     /// The built-in dashboard first, then the user's.
     pub dashboards: Vec<DashDef>,
+    /// What `o` offers: the built-in links, then the user's.
+    pub links: Vec<LinkDef>,
     /// Draw only ASCII (`--ascii`): sparklines and strips as ` .:-=+*#@`.
     pub ascii: bool,
     pub warnings: Vec<String>,
@@ -231,6 +234,7 @@ impl Defs {
                 &mut warnings,
             ),
             dashboards: load_dashboards(dir, &mut warnings),
+            links: load_links(dir, &mut warnings),
             traces_view: load_view(
                 "traces",
                 BUILTIN_TRACES_VIEW,

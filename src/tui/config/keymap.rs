@@ -158,6 +158,7 @@ impl Run {
 /// test there keeps the two the same): a binding's `run` is checked
 /// against them as the file is read, so a typo is reported with its line.
 pub const COMMAND_NAMES: &[&str] = &[
+    "widen",
     "restart",
     "cordon",
     "uncordon",

@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod defs;
 pub mod fields;
 pub mod keymap;
+pub mod links;
 pub mod theme;
 pub mod toml;
 pub mod viewdef;

@@ -48,6 +48,14 @@ impl DashState {
         WINDOWS[self.window.min(WINDOWS.len() - 1)]
     }
 
+    /// The shortest window that shows the last `ms` (else the longest).
+    pub fn cover(&mut self, ms: i64) {
+        self.window = WINDOWS
+            .iter()
+            .position(|w| *w >= ms)
+            .unwrap_or(WINDOWS.len() - 1);
+    }
+
     /// The dashboard on show: the chosen one, the last if the list shrank,
     /// the built-in if it is empty.
     pub fn def<'a>(&self, defs: &'a Defs) -> &'a DashDef {

@@ -37,6 +37,8 @@ pub struct ExecPane {
     pub parser: tui_term::vt100::Parser,
     pub state: PaneState,
     pub started: UnixMillis,
+    /// When it exited or failed, as the console saw it.
+    pub ended: Option<UnixMillis>,
     pub bytes_out: u64,
     /// Rows scrolled back into the history; 0 follows the process.
     pub scroll: usize,
@@ -57,6 +59,7 @@ impl ExecPane {
             parser: tui_term::vt100::Parser::new(size.0.max(1), size.1.max(1), SCROLLBACK),
             state: PaneState::Starting,
             started: now,
+            ended: None,
             bytes_out: 0,
             scroll: 0,
         }

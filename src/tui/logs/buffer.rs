@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::api::{LogEntry, UnixMillis};
+use crate::tui::links::window::Window;
 use crate::tui::logs::folded::FoldedRegex;
 use crate::tui::logs::index::TextIndex;
 
@@ -59,6 +60,9 @@ pub struct LogFilter {
     source: Option<String>,
     regex: Option<FoldedRegex>,
     invert: bool,
+    /// Only lines in this window (a link's): not part of the text, so a
+    /// new filter line keeps it.
+    pub window: Option<Window>,
 }
 
 impl LogFilter {
@@ -94,13 +98,20 @@ impl LogFilter {
         Ok(filter)
     }
 
+    /// No filter line (a window is not one: Esc keeps it).
     pub fn is_empty(&self) -> bool {
         self.priority.is_none() && self.source.is_none() && self.regex.is_none()
     }
 
-    /// The priority and source test (the regex is the buffer's to apply).
+    fn in_window(&self, ts: UnixMillis) -> bool {
+        self.window.is_none_or(|w| w.contains(ts))
+    }
+
+    /// The priority, source and window test (the regex is the buffer's to
+    /// apply).
     fn keeps_entry(&self, e: &LogEntry) -> bool {
-        self.priority.is_none_or(|p| e.priority <= p)
+        self.in_window(e.ts)
+            && self.priority.is_none_or(|p| e.priority <= p)
             && self
                 .source
                 .as_ref()
@@ -201,11 +212,11 @@ impl LogBuffer {
         }
     }
 
-    /// Whether the filter keeps row `abs`. Markers always pass: a gap must
-    /// never be filtered out of sight.
+    /// Whether the filter keeps row `abs`. Markers pass every filter but
+    /// the window: a gap must never be filtered out of sight.
     fn keeps(&self, abs: u64) -> bool {
         let Some(Row::Line(e)) = self.get(abs) else {
-            return true;
+            return self.get(abs).is_some_and(|r| self.filter.in_window(r.ts()));
         };
         self.filter.keeps_entry(e)
             && self.filter.regex.as_ref().is_none_or(|re| {
@@ -241,7 +252,7 @@ impl LogBuffer {
         (from..to)
             .filter(|&abs| {
                 let Some(Row::Line(e)) = self.get(abs) else {
-                    return true;
+                    return self.get(abs).is_some_and(|r| filter.in_window(r.ts()));
                 };
                 if !filter.keeps_entry(e) {
                     return false;
@@ -261,6 +272,28 @@ impl LogBuffer {
 
     pub fn filter(&self) -> &LogFilter {
         &self.filter
+    }
+
+    /// A new filter line; the window stays.
+    pub fn set_filter_line(&mut self, mut filter: LogFilter) {
+        filter.window = self.filter.window;
+        self.set_filter(filter);
+    }
+
+    /// Only the lines in `window` (or all again).
+    pub fn set_window(&mut self, window: Option<Window>) {
+        let mut filter = self.filter.clone();
+        filter.window = window;
+        self.set_filter(filter);
+    }
+
+    /// The oldest and newest line times held, if any line is.
+    pub fn held_span(&self) -> Option<(UnixMillis, UnixMillis)> {
+        let ts = |r: &Row| matches!(r, Row::Line(_)).then(|| r.ts());
+        Some((
+            self.rows.iter().find_map(ts)?,
+            self.rows.iter().rev().find_map(ts)?,
+        ))
     }
 
     /// Re-filters the whole buffer in place, on two threads when it is big
@@ -356,6 +389,32 @@ mod tests {
             .filter(|n| n % 8 <= 2 && n % 10 == 5)
             .collect();
         assert_eq!(shown, expected);
+    }
+
+    #[test]
+    fn a_window_keeps_its_lines_and_markers_and_outlives_the_filter_line() {
+        let mut b = LogBuffer::new(100);
+        for n in 0..10 {
+            b.push(line(n * 100, 6, &format!("m{n}")));
+        }
+        b.push(Row::Resynced { at: 250 });
+        b.push(Row::Resynced { at: 950 });
+        b.set_window(Some(Window::new(200, 400)));
+        let shown: Vec<i64> = b.shown().iter().map(|a| b.get(*a).unwrap().ts()).collect();
+        assert_eq!(
+            shown,
+            [200, 300, 400, 250],
+            "both ends are inside; a marker outside is not"
+        );
+        b.set_filter_line(LogFilter::parse("m3").unwrap());
+        assert_eq!(b.shown().len(), 2, "m3 and the marker in the window");
+        assert!(b.filter().window.is_some());
+        b.push(line(350, 6, "m3 late"));
+        b.push(line(999, 6, "m3 after"));
+        assert_eq!(b.shown().len(), 3, "new lines are windowed as they come");
+        b.set_window(None);
+        assert_eq!(b.shown().len(), 5);
+        assert_eq!(b.held_span(), Some((0, 999)));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::api::{LogEntry, UnixMillis};
 use crate::tui::config::theme::{Role, Theme};
 use crate::tui::feature::Scene;
+use crate::tui::links::window::{Window, moment};
 use crate::tui::logs::Logs;
 use crate::tui::logs::ansi;
 use crate::tui::logs::buffer::Row;
@@ -180,6 +181,28 @@ fn row_line(scene: &Scene, logs: &Logs, abs: u64, row: &Row, width: u16) -> Line
     Line::from(spans)
 }
 
+/// Why a window shows nothing: its ends, what the console holds, and
+/// what to do.
+fn empty_window(
+    buf: &crate::tui::logs::buffer::LogBuffer,
+    window: Window,
+    scene: &Scene,
+) -> String {
+    let (from, to) = window.ends(scene.zone, scene.now);
+    let held = match buf.held_span() {
+        Some((first, last)) => {
+            let at = |ms| moment(ms, scene.zone, scene.now, false);
+            format!("the lines held run from {} to {}", at(first), at(last))
+        }
+        None => "no line of these logs is held yet".to_string(),
+    };
+    let filtered = match buf.filter().is_empty() {
+        true => String::new(),
+        false => " that pass the filter".to_string(),
+    };
+    format!("0 lines{filtered} between {from} and {to}; {held}. `:widen` doubles the window.")
+}
+
 /// Screen rows a line takes at this width.
 fn height(line: &Line, width: u16, wrap: bool) -> usize {
     if !wrap || width == 0 {
@@ -227,6 +250,12 @@ pub fn draw(frame: &mut Frame, area: Rect, scene: &Scene, logs: &Logs) {
             theme.style(Role::Accent),
         ));
     }
+    if let Some(window) = buf.filter().window {
+        title.push(Span::styled(
+            format!("{} ", window.label(scene.zone, scene.now)),
+            theme.style(Role::Accent),
+        ));
+    }
     if let Some(search) = &view.search {
         title.push(Span::styled(
             format!("/{}/ ", inert(&search.text)),
@@ -246,13 +275,14 @@ pub fn draw(frame: &mut Frame, area: Rect, scene: &Scene, logs: &Logs) {
     }
     let shown = buf.shown();
     if shown.is_empty() {
-        let what = if buf.is_empty() {
-            "no log lines yet"
-        } else {
-            "no line passes the filter (Esc clears it)"
+        let what = match buf.filter().window {
+            Some(window) => empty_window(buf, window, scene),
+            None if buf.is_empty() => "no log lines yet".to_string(),
+            None => "no line passes the filter (Esc clears it)".to_string(),
         };
         frame.render_widget(
-            Paragraph::new(Span::styled(what, theme.style(Role::Muted))),
+            Paragraph::new(Span::styled(what, theme.style(Role::Muted)))
+                .wrap(ratatui::widgets::Wrap { trim: false }),
             inner,
         );
         return;

@@ -19,6 +19,7 @@ use crate::client::Subscription;
 use crate::tui::config::action::{Action, ViewKind};
 use crate::tui::effect::Effect;
 use crate::tui::feature::{Cx, Feature, LineKind, Notice};
+use crate::tui::links::window::Window;
 use crate::tui::model::SUB_LOGS;
 use buffer::{LogBuffer, LogFilter, Row};
 use syntax::{Runs, Syntax};
@@ -35,6 +36,8 @@ pub struct Logs {
     pub colours: HashMap<u64, Option<Runs>>,
     /// Where the next log view opened should pause, once its lines come.
     pub open_at: Option<UnixMillis>,
+    /// The window the next log view opened shows (a link's).
+    pub open_window: Option<Window>,
 }
 
 impl Default for Logs {
@@ -44,6 +47,7 @@ impl Default for Logs {
             syntax: Syntax::new(),
             colours: HashMap::new(),
             open_at: None,
+            open_window: None,
         }
     }
 }
@@ -64,7 +68,13 @@ impl Logs {
     pub fn open(&mut self, scope: LogScope, buf: &mut LogBuffer) -> Effect {
         buf.clear();
         self.view = LogView::new(scope.clone());
-        self.view.pending_at = self.open_at.take();
+        let window = self.open_window.take();
+        buf.set_window(window);
+        if window.is_some() {
+            // A window is absolute time: so are its lines'.
+            self.view.time = TimeMode::Absolute;
+        }
+        self.view.pending_at = self.open_at.take().or(window.map(|w| w.from));
         Effect::Subscribe(Box::new(Subscription {
             sub: SUB_LOGS.into(),
             topic: Topic::Logs,
@@ -90,6 +100,17 @@ impl Logs {
                 self.colours.insert(abs, runs);
             }
         }
+    }
+
+    /// `:widen`: the window twice as long around the same middle.
+    pub fn widen(&mut self, buf: &mut LogBuffer, rows: usize) -> Option<Notice> {
+        let Some(window) = buf.filter().window else {
+            return Notice::info("this log view has no time window to widen");
+        };
+        let wider = window.widen();
+        buf.set_window(Some(wider));
+        self.view.pause_at(buf, wider.from, rows);
+        None
     }
 
     /// `:goto HH:MM[:SS]`: the first shown line at or after that time
@@ -146,7 +167,7 @@ impl Feature for Logs {
             }
             // Esc first clears a search, then a filter; then it goes back.
             Action::Back if view.search.is_some() => view.search = None,
-            Action::Back if !buf.filter().is_empty() => buf.set_filter(LogFilter::default()),
+            Action::Back if !buf.filter().is_empty() => buf.set_filter_line(LogFilter::default()),
             _ => return false,
         }
         true
@@ -169,7 +190,7 @@ impl Feature for Logs {
             LineKind::Search => self.view.search = Search::new(text),
             LineKind::Filter => match LogFilter::parse(text) {
                 Ok(filter) => {
-                    cx.model.logs.set_filter(filter);
+                    cx.model.logs.set_filter_line(filter);
                     *cx.notice = None;
                 }
                 Err(e) => *cx.notice = Notice::error(e),
@@ -197,7 +218,7 @@ impl Feature for Logs {
     fn on_line_cancel(&mut self, kind: LineKind, cx: &mut Cx) {
         match kind {
             LineKind::Search => self.view.search = None,
-            LineKind::Filter => cx.model.logs.set_filter(LogFilter::default()),
+            LineKind::Filter => cx.model.logs.set_filter_line(LogFilter::default()),
         }
     }
 }

@@ -88,6 +88,17 @@ pub fn draw_traces(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables
     if f.errors_only {
         scope.push("errors".into());
     }
+    if let Some(id) = &f.task {
+        let name = scene
+            .model
+            .tasks
+            .get(id.as_str())
+            .map_or(id.as_str(), |t| &t.name);
+        scope.push(format!("in {}", inert(name)));
+    }
+    if let Some(w) = f.window {
+        scope.push(w.label(scene.zone, scene.now));
+    }
     let title = match scope.is_empty() {
         true => scene.defs.traces_view.title.clone(),
         false => format!("{}({})", scene.defs.traces_view.title, scope.join(" ")),
@@ -137,9 +148,22 @@ pub fn draw_agents(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables
 
 pub fn draw_health(frame: &mut Frame, area: Rect, scene: &Scene, tables: &Tables) {
     let failing = scene.model.failing_checks();
-    let title = match failing {
-        0 => scene.defs.health_view.title.clone(),
-        n => format!("{}({n} failing)", scene.defs.health_view.title),
+    let of = tables.check_task.as_ref().map(|id| {
+        let name = scene
+            .model
+            .tasks
+            .get(id.as_str())
+            .map_or(id.as_str(), |t| &t.name);
+        format!("of {}", inert(name))
+    });
+    let title = match (failing, of) {
+        (0, None) => scene.defs.health_view.title.clone(),
+        (0, Some(of)) => format!("{}({of})", scene.defs.health_view.title),
+        (n, None) => format!("{}({n} failing)", scene.defs.health_view.title),
+        (n, Some(of)) => format!(
+            "{}({of} · {n} failing in all)",
+            scene.defs.health_view.title
+        ),
     };
     draw(
         frame,

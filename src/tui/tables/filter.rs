@@ -41,13 +41,17 @@ impl RowFilter {
 }
 
 /// What the traces list keeps besides the `/` filter: `:traces SERVICE
-/// >500ms errors`.
+/// >500ms errors`, or a link's task and time window.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TraceFilter {
     pub service: Option<String>,
     /// Nanoseconds.
     pub min_duration: Option<u64>,
     pub errors_only: bool,
+    /// Traces with a span in this task.
+    pub task: Option<String>,
+    /// Traces that overlap this window.
+    pub window: Option<crate::tui::links::window::Window>,
 }
 
 impl TraceFilter {
@@ -55,5 +59,9 @@ impl TraceFilter {
         self.service.as_ref().is_none_or(|s| t.services.contains(s))
             && self.min_duration.is_none_or(|d| t.duration >= d)
             && (!self.errors_only || t.errors > 0)
+            && self.task.as_ref().is_none_or(|id| t.tasks.contains(id))
+            && self
+                .window
+                .is_none_or(|w| w.overlaps_nanos(t.start, t.start.saturating_add(t.duration)))
     }
 }

@@ -25,8 +25,10 @@ pub struct Tables {
     pub health: TableState,
     pub traces: TableState,
     pub agents: TableState,
-    /// `:traces SERVICE >DURATION errors`.
+    /// `:traces SERVICE >DURATION errors`, or a link's task and window.
     pub trace_filter: TraceFilter,
+    /// The health view shows this task's checks only (a link's).
+    pub check_task: Option<String>,
 }
 
 impl Tables {
@@ -76,10 +78,15 @@ impl Tables {
                 self.tasks
                     .refresh(&defs.tasks_view, Rows::Tasks { node }, model, now, rows)
             }
-            ViewKind::Health => {
-                self.health
-                    .refresh(&defs.health_view, Rows::Checks, model, now, rows)
-            }
+            ViewKind::Health => self.health.refresh(
+                &defs.health_view,
+                Rows::Checks {
+                    task: self.check_task.as_deref(),
+                },
+                model,
+                now,
+                rows,
+            ),
             ViewKind::Agents => {
                 self.agents
                     .refresh(&defs.agents_view, Rows::Agents, model, now, rows)

@@ -27,8 +27,13 @@ use crate::tui::tables::filter::{RowFilter, TraceFilter};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rows<'a> {
     Nodes,
-    Tasks { node: Option<&'a str> },
-    Checks,
+    Tasks {
+        node: Option<&'a str>,
+    },
+    /// All checks, or those of one task.
+    Checks {
+        task: Option<&'a str>,
+    },
     Traces(&'a TraceFilter),
     Agents,
 }
@@ -227,7 +232,7 @@ impl TableState {
             filter: self.filter.as_ref().map(|f| f.text.clone()),
             generation: match rows {
                 Rows::Traces(_) => model.traces_generation,
-                Rows::Checks => model.checks_generation,
+                Rows::Checks { .. } => model.checks_generation,
                 Rows::Agents => model.agents_generation,
                 _ => model.generation,
             },
@@ -289,7 +294,7 @@ impl TableState {
         let kind = match table.rows {
             Rows::Nodes => Kind::Node,
             Rows::Tasks { .. } => Kind::Task,
-            Rows::Checks | Rows::Traces(_) | Rows::Agents => return false,
+            Rows::Checks { .. } | Rows::Traces(_) | Rows::Agents => return false,
         };
         if built.shape != want.shape || built.names != want.names {
             return false;
@@ -389,11 +394,13 @@ impl TableState {
                 .keys()
                 .filter_map(|id| table.place(id, filter, texts))
                 .collect(),
-            Rows::Checks | Rows::Traces(_) | Rows::Agents => {
+            Rows::Checks { .. } | Rows::Traces(_) | Rows::Agents => {
                 // No log says which of these changed: texts are not kept.
                 texts.clear();
                 let ids: Vec<Id> = match table.rows {
-                    Rows::Checks => model.checks.keys().map(|k| Id::from(k.as_str())).collect(),
+                    Rows::Checks { .. } => {
+                        model.checks.keys().map(|k| Id::from(k.as_str())).collect()
+                    }
                     Rows::Agents => model.agents.keys().map(|k| Id::from(k.as_str())).collect(),
                     _ => model.traces.keys().map(|k| Id::from(k.as_str())).collect(),
                 };
@@ -430,7 +437,10 @@ impl Table<'_> {
                 .tasks
                 .get(id)
                 .is_some_and(|t| node.is_none_or(|n| t.node_id == n)),
-            Rows::Checks => model.checks.contains_key(id),
+            Rows::Checks { task } => model
+                .checks
+                .get(id)
+                .is_some_and(|c| task.is_none_or(|t| c.task_id.as_deref() == Some(t))),
             Rows::Agents => model.agents.contains_key(id),
             Rows::Traces(keep) => model.traces.get(id).is_some_and(|t| keep.keeps(t)),
         }
@@ -442,7 +452,7 @@ impl Table<'_> {
         Some(match self.rows {
             Rows::Nodes => fields::node_field(model.nodes.get(id)?, field, model),
             Rows::Tasks { .. } => fields::task_field(model.tasks.get(id)?, field, model),
-            Rows::Checks => fields::check_field(model.checks.get(id)?, field, model),
+            Rows::Checks { .. } => fields::check_field(model.checks.get(id)?, field, model),
             Rows::Traces(_) => fields::trace_field(model.traces.get(id)?, field, model),
             Rows::Agents => fields::agent_field(model.agents.get(id)?, field),
         })
@@ -466,7 +476,7 @@ impl Table<'_> {
         let key = self.key(id);
         let tie = match self.rows {
             // Checks of one target stay together within a status.
-            Rows::Checks => {
+            Rows::Checks { .. } => {
                 (self.model.checks.get(&**id)).map(|c| c.target.to_lowercase().into_boxed_str())
             }
             _ => None,
