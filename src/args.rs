@@ -202,6 +202,10 @@ pub struct SourceArgs {
     /// this JSON-lines file; without it the trail is kept in memory only.
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+    /// Evaluate the alert rules in this TOML file and notify its receivers
+    /// (Alertmanager webhook, PagerDuty, Slack); see the README.
+    #[arg(long, value_name = "FILE")]
+    pub alerts: Option<PathBuf>,
 }
 
 /// The checks file from `--checks` or the `checks` key, read.
@@ -368,6 +372,13 @@ pub async fn sources(
         .clone()
         .or(cfg.audit_log.clone())
         .map(|p| expand(&p));
+    if let Some(path) = args.alerts.clone().or(cfg.alerts.clone()) {
+        let data = day2top::config::project_dirs().map(|d| d.data_dir().to_path_buf());
+        config.alerts = Some(day2top::alerts::config::AlertsConfig::load(
+            &expand(&path),
+            data.as_deref(),
+        )?);
+    }
     config.log_files = if args.log_file.is_empty() {
         &cfg.log_files
     } else {

@@ -74,6 +74,8 @@ pub struct GatewaySection {
     pub metrics_coarse: Option<String>,
     /// `--audit-log`: the append-only audit file.
     pub audit_log: Option<PathBuf>,
+    /// `--alerts`: the alert rules and receivers.
+    pub alerts: Option<PathBuf>,
     /// Connections open at once on each listener.
     pub max_connections: Option<usize>,
     /// Stream WebSockets one token may hold open.

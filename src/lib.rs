@@ -5,6 +5,7 @@
 //! → wire (`api`) → `client` → `tui` (model, views). `api` is the only
 //! module both sides share.
 
+pub mod alerts;
 pub mod api;
 pub mod client;
 pub mod collect;

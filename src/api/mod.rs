@@ -3,6 +3,7 @@
 //! Everything that crosses the socket is defined here, so the two sides can
 //! never disagree about a field name.
 
+mod alert;
 mod audit;
 mod error;
 mod exec;
@@ -16,6 +17,7 @@ mod span;
 mod stream;
 mod trace;
 
+pub use alert::*;
 pub use audit::*;
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use exec::*;

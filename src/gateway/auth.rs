@@ -156,6 +156,15 @@ impl Tokens {
         ])
     }
 
+    /// Adds a read-only token with a fresh secret, for a part of this
+    /// process that reads its own API (the alert engine); returns the secret.
+    pub fn add_internal(&mut self, name: &str) -> String {
+        let secret = super::store::random_hex(24);
+        self.tokens
+            .push(Token::new(name, &secret, vec![Scope::Read]));
+        secret
+    }
+
     pub fn load(path: &Path) -> Result<Tokens, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read token file {}: {e}", path.display()))?;

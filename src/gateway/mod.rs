@@ -86,6 +86,8 @@ pub struct GatewayConfig {
     /// A Prometheus scraping this gateway (`--prometheus URL`): series
     /// reads reach back past the store with its history.
     pub prometheus: Option<String>,
+    /// Alert rules and receivers (`--alerts FILE`).
+    pub alerts: Option<crate::alerts::config::AlertsConfig>,
 }
 
 impl GatewayConfig {
@@ -112,6 +114,7 @@ impl GatewayConfig {
             #[cfg(feature = "kube")]
             kube: None,
             prometheus: None,
+            alerts: None,
         }
     }
 }
@@ -141,6 +144,8 @@ pub struct Shared {
     #[cfg(feature = "kube")]
     kube: Option<Arc<crate::kubernetes::Kube>>,
     history: Option<crate::client::History>,
+    /// The alert engine's board, when alerting is on.
+    alerts: Option<crate::alerts::Board>,
 }
 
 /// The address of the other end of a connection, with or without TLS.
@@ -195,7 +200,7 @@ pub async fn start(
     source: Box<dyn Source>,
 ) -> Result<RunningGateway, String> {
     check_exposure(&config)?;
-    let (tokens, generated_token) = match config.tokens {
+    let (mut tokens, generated_token) = match config.tokens {
         Some(tokens) => (tokens, None),
         None => {
             let tokens = Tokens::generated("generated");
@@ -203,6 +208,12 @@ pub async fn start(
             (tokens, secret)
         }
     };
+    // The alert engine reads the stream as a console does, with a read
+    // token of its own that lives as long as this process.
+    let alerts_secret = config
+        .alerts
+        .as_ref()
+        .map(|_| tokens.add_internal("day2top-alerts"));
     let tls = match &config.tls {
         Some(files) => Some(tls::server_config(&files.cert, &files.key)?),
         None => None,
@@ -268,6 +279,10 @@ pub async fn start(
         #[cfg(feature = "kube")]
         kube: config.kube.clone(),
         history,
+        alerts: config
+            .alerts
+            .as_ref()
+            .map(|_| crate::alerts::Board::default()),
     });
 
     // Fill the store once before serving, so the first snapshot is not empty.
@@ -289,6 +304,7 @@ pub async fn start(
     background.push(tokio::spawn(exec::sweep(shared.clone())));
 
     let scheme = if tls.is_some() { "https" } else { "http" };
+    let (alerts_board, alerts_stop) = (shared.alerts.clone(), shutdown_rx.clone());
     let mut limits = config.connection_limits.clone();
     limits.max_connections = listen::fit_connections(limits.max_connections);
     let mut servers = vec![tokio::spawn(listen::serve(
@@ -313,6 +329,26 @@ pub async fn start(
         SocketAddr::V4(v4) => v4.ip().to_string(),
         SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
     };
+    if let (Some(alerts), Some(secret), Some(board)) = (config.alerts, alerts_secret, alerts_board)
+    {
+        // To itself on loopback, however it listens.
+        let local = match addr {
+            SocketAddr::V4(v4) if v4.ip().is_unspecified() => format!("127.0.0.1:{}", v4.port()),
+            SocketAddr::V6(v6) if v6.ip().is_unspecified() => format!("[::1]:{}", v6.port()),
+            other => other.to_string(),
+        };
+        let endpoint = crate::client::Endpoint {
+            url: format!("{scheme}://{local}"),
+            token: secret,
+            ca: config.tls.as_ref().map(|t| t.cert.clone()),
+        };
+        let stop = alerts_stop;
+        background.push(tokio::spawn(async move {
+            if let Err(e) = crate::alerts::run(alerts, endpoint, board, stop).await {
+                tracing::error!(error = %e, "alerting stopped");
+            }
+        }));
+    }
     tracing::info!(%addr, "gateway listening");
     Ok(RunningGateway {
         addr,

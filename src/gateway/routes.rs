@@ -44,6 +44,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/exec/{session}", get(super::exec::attach))
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/agents", get(agents))
+        .route("/api/v1/alerts", get(alerts))
         .route("/api/v1/stream", get(super::stream::upgrade))
         .route("/metrics", get(super::prometheus::exposition))
         .fallback(|| async {
@@ -90,6 +91,19 @@ async fn agents(State(gw): State<Arc<Shared>>) -> Json<AgentsListing> {
         },
         None => AgentsListing::default(),
     })
+}
+
+/// `GET /api/v1/alerts`: the alert engine's board.
+async fn alerts(
+    State(gw): State<Arc<Shared>>,
+) -> Result<Json<crate::api::AlertsReport>, HttpError> {
+    match &gw.alerts {
+        Some(board) => Ok(Json(board.lock().map(|b| b.clone()).unwrap_or_default())),
+        None => Err(HttpError(ApiError::new(
+            ErrorCode::NotFound,
+            "alerting is off: start the gateway with --alerts FILE",
+        ))),
+    }
 }
 
 #[derive(Serialize, Default)]

@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, area: Rect, menu: &Menu, theme: &Theme) {
         .map(|i| unicode_width::UnicodeWidthStr::width(i.title.as_str()))
         .max()
         .unwrap_or(0)
-        .min(inner / 3);
+        .min(inner.saturating_sub(50).max(inner / 3));
     let mut lines = vec![Line::styled(
         pad(&format!(" from {}", menu.about), inner, false),
         theme.style(Role::Muted),

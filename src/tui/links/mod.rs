@@ -261,7 +261,8 @@ impl Resolver<'_> {
                             continue;
                         }
                         let at = window::moment(line.ts, self.zone, self.now, true);
-                        let detail = format!("trace {} · the {at} line", short(&id));
+                        let detail =
+                            format!("trace {} · {at} {}", short(&id), inert(&line.message));
                         items.push(item(detail, Some(Target::Trace { id })));
                         found += 1;
                         if found == MAX_TRACES {
@@ -293,24 +294,18 @@ impl Resolver<'_> {
                     Source::Task { .. } => None,
                     _ => window,
                 };
-                let whose = task.as_deref().map_or("all".to_string(), |t| {
-                    format!("through {}", inert(self.task_name(t)))
-                });
-                let mut what = Vec::new();
+                let mut what = vec!["traces".to_string()];
+                if let Some(t) = task.as_deref() {
+                    what.push(format!("through {}", inert(self.task_name(t))));
+                }
                 if def.errors {
                     what.push("with errors".to_string());
                 }
                 if let Some(min) = def.min {
-                    what.push(format!(
-                        "over {}",
-                        crate::api::format_span((min / 1_000_000) as i64)
-                    ));
+                    let ms = (min / 1_000_000) as i64;
+                    what.push(format!("over {}", crate::api::format_span(ms)));
                 }
-                let detail = format!(
-                    "traces {whose} {}· {}",
-                    what.iter().map(|w| format!("{w} ")).collect::<String>(),
-                    self.label(window)
-                );
+                let detail = format!("{} · {}", what.join(" "), self.label(window));
                 let target = Target::Traces {
                     task,
                     window,
