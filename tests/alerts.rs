@@ -338,3 +338,76 @@ async fn a_queued_notification_outlives_its_process_and_is_delivered_once() {
     assert_eq!(queue.status.lock().unwrap()[0].queued, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The console's `:alerts` and the header's count, over a board as the
+/// gateway serves it.
+#[test]
+fn the_alerts_view_and_the_headers_count() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use day2top::api::{Alert, ReceiverStatus};
+    use ratatui::{Terminal, backend::TestBackend};
+    let mut app = day2top::fixture::demo_app(DemoConfig::default(), 5);
+    let alert = |name: &str, state, since: i64| {
+        Alert {
+        rule: name.into(),
+        state,
+        labels: [("alertname", name), ("group", "/prod/payments/api"), ("severity", "critical")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        annotations: [("summary".to_string(), "1 tasks of /prod/payments/api failed".to_string())].into(),
+        since: app.now - since,
+        fired_at: Some(app.now - since),
+        resolved_at: None,
+        value: 1.0,
+        fingerprint: "2b0edac4205db9df".into(),
+        evidence: vec![
+            "payments-api (/prod/payments/api) OOM-killed on agent-001-S4: exit status 137 (OOM killed)".into(),
+            "error spike in /prod/payments/api: 578 errors, 144/min against 10/min".into(),
+        ],
+    }
+    };
+    app.model.alerts = Some(Ok(AlertsReport {
+        evaluated: app.now - 2_000,
+        rules: 3,
+        alerts: vec![
+            alert("PaymentsDying", AlertState::Firing, 95_000),
+            alert("MemoryHigh", AlertState::Pending, 20_000),
+        ],
+        receivers: vec![ReceiverStatus {
+            name: "pd".into(),
+            kind: "pagerduty".into(),
+            sent: 1,
+            failed: 2,
+            queued: 0,
+            last_error: None,
+        }],
+        dropped: 0,
+        problem: None,
+    }));
+    for c in ":alerts\n".chars() {
+        let code = if c == '\n' {
+            KeyCode::Enter
+        } else {
+            KeyCode::Char(c)
+        };
+        app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+    for (w, h) in [(80, 24), (160, 48)] {
+        app.on_resize(w, h);
+        app.prepare();
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+        terminal
+            .draw(|f| day2top::tui::screen::draw(f, &app))
+            .unwrap();
+        let screen = format!("{}", terminal.backend());
+        insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+            insta::assert_snapshot!(format!("alerts_{w}x{h}"), screen);
+        });
+    }
+    // A gateway without alerting: said in the view, and not asked again.
+    app.model.alerts = Some(Err(
+        "gateway refused: alerting is off: start the gateway with --alerts FILE".into(),
+    ));
+    assert!(day2top::tui::alerts::off(&app.model.alerts));
+}

@@ -32,6 +32,7 @@ fn run(setup: &[&str], line: &str) -> (App, Did) {
             Effect::FetchSeries { .. } => "fetch-series",
             Effect::FetchTrace { .. } => "fetch-trace",
             Effect::FetchAgents => "fetch-agents",
+            Effect::FetchAlerts => "fetch-alerts",
             Effect::Save { .. } => "save",
             Effect::StartExec { .. } => "start-exec",
             Effect::ExecInput { .. } => "exec-input",
@@ -143,6 +144,14 @@ fn every_command_does_what_it_says() {
             },
         ),
         (&[], "sessions".into(), view(Route::Sessions)),
+        (
+            &[],
+            "alerts".into(),
+            Did {
+                effects: vec!["fetch-alerts"],
+                ..view(Route::Alerts)
+            },
+        ),
         (
             &[],
             "agents".into(),

@@ -22,6 +22,8 @@ pub enum Effect {
     },
     /// Read a hub's agents (again every few seconds while their view is up).
     FetchAgents,
+    /// Read the gateway's alerts (every few seconds).
+    FetchAlerts,
     /// Read one trace's spans, for the waterfall.
     FetchTrace {
         id: String,

@@ -36,6 +36,8 @@ const DRAIN: usize = 4096;
 const DRAIN_TIME: Duration = Duration::from_millis(8);
 /// How often a hub's agents are read again while their view is up.
 const AGENTS_EVERY: Duration = Duration::from_secs(2);
+/// How often the gateway's alerts are read (unless it has none).
+const ALERTS_EVERY: Duration = Duration::from_secs(5);
 
 /// Where frames go: the terminal, or a test's buffer.
 pub trait Surface {
@@ -78,6 +80,9 @@ pub async fn run_loop(
     let (agents_tx, mut agents_rx) =
         mpsc::channel::<Result<Vec<crate::api::AgentStatus>, String>>(2);
     let mut agents_every = tokio::time::interval(AGENTS_EVERY);
+    let (alerts_tx, mut alerts_rx) = mpsc::channel::<Result<crate::api::AlertsReport, String>>(2);
+    let mut alerts_every = tokio::time::interval(ALERTS_EVERY);
+    alerts_every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     agents_every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Range reads for the dashboard: at most a few in flight.
     let (series_tx, mut series_rx) =
@@ -183,6 +188,13 @@ pub async fn run_loop(
             _ = agents_every.tick(), if app.route() == &Route::Agents => {
                 effects.push(Effect::FetchAgents);
             }
+            _ = alerts_every.tick(), if !crate::tui::alerts::off(&app.model.alerts) || app.route() == &Route::Alerts => {
+                effects.push(Effect::FetchAlerts);
+            }
+            Some(result) = alerts_rx.recv() => {
+                app.model.alerts = Some(result);
+                dirty = true;
+            }
             Some(result) = agents_rx.recv() => {
                 app.on_agents(result);
                 dirty = true;
@@ -230,6 +242,16 @@ pub async fn run_loop(
                             .get::<Listing>("/api/v1/agents")
                             .await
                             .map(|l| l.items)
+                            .map_err(|e| e.to_string());
+                        let _ = tx.try_send(result);
+                    });
+                }
+                Effect::FetchAlerts => {
+                    let (client, tx) = (client.clone(), alerts_tx.clone());
+                    tokio::spawn(async move {
+                        let result = client
+                            .get::<crate::api::AlertsReport>("/api/v1/alerts")
+                            .await
                             .map_err(|e| e.to_string());
                         let _ = tx.try_send(result);
                     });

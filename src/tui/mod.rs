@@ -7,6 +7,7 @@
 //! gives way after a few milliseconds, so keys are never starved by data.
 //! Idle, it does not wake up at all.
 
+pub mod alerts;
 pub mod app;
 pub mod chrome;
 pub mod cluster;

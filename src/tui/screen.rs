@@ -8,7 +8,7 @@ use ratatui::Frame;
 use crate::tui::app::{App, Mode, Route};
 use crate::tui::chrome::layout::areas;
 use crate::tui::chrome::{bars, help};
-use crate::tui::{cluster, dash, exec, links, logs, tables, task, traces, triage};
+use crate::tui::{alerts, cluster, dash, exec, links, logs, tables, task, traces, triage};
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
@@ -45,6 +45,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Route::Exec { id } => exec::draw::draw(frame, body, scene, &app.sessions, *id),
             Route::Sessions => exec::draw::draw_list(frame, body, scene, &app.sessions),
             Route::Agents => tables::draw::draw_agents(frame, body, scene, t),
+            Route::Alerts => alerts::draw::draw(frame, body, scene, &app.alerts),
             Route::Triage => triage::draw::draw(frame, body, scene, &app.triage),
         }
     }

@@ -148,6 +148,15 @@ pub const COMMANDS: &[Command] = &[
         run: |app, _| app.act(Action::ViewSessions),
     },
     Command {
+        name: "alerts",
+        aliases: &[],
+        args: "",
+        needs: 0,
+        complete: Complete::Nothing,
+        help: "the gateway's alerts: firing first, their evidence, the receivers",
+        run: |app, _| app.act(Action::ViewAlerts),
+    },
+    Command {
         name: "agents",
         aliases: &[],
         args: "",

@@ -54,6 +54,7 @@ pub struct App {
     pub dash: DashState,
     pub sessions: Sessions,
     pub triage: TriageView,
+    pub alerts: crate::tui::alerts::AlertsView,
     pub notice: Option<Notice>,
     /// The `o` menu, while open.
     pub menu: Option<crate::tui::links::Menu>,
@@ -100,6 +101,7 @@ impl App {
             dash: DashState::default(),
             sessions: Sessions::default(),
             triage: TriageView::default(),
+            alerts: Default::default(),
             notice,
             menu: None,
             confirm: None,
@@ -138,6 +140,7 @@ impl App {
             dash,
             sessions,
             triage,
+            alerts,
             model,
             defs,
             notice,
@@ -150,6 +153,7 @@ impl App {
             | ViewKind::Health
             | ViewKind::Traces
             | ViewKind::Agents => tables,
+            ViewKind::Alerts => alerts,
             ViewKind::Task => task,
             ViewKind::Logs => logs,
             ViewKind::Dash => dash,
@@ -182,6 +186,7 @@ impl App {
             ViewKind::Trace => &self.trace_view,
             ViewKind::Exec | ViewKind::Sessions => &self.sessions,
             ViewKind::Triage => &self.triage,
+            ViewKind::Alerts => &self.alerts,
             _ => &self.tables,
         };
         let mut hints = feature.hints(view).to_vec();
@@ -430,6 +435,10 @@ impl App {
             }
             Action::Links => self.open_links(),
             Action::ViewTriage => self.go(Route::Triage),
+            Action::ViewAlerts => {
+                self.go(Route::Alerts);
+                effects.push(Effect::FetchAlerts);
+            }
             Action::ViewAgents => {
                 self.go(Route::Agents);
                 effects.push(Effect::FetchAgents);

@@ -19,6 +19,7 @@ impl App {
             Route::Traces => "traces".to_string(),
             Route::Sessions => "sessions".to_string(),
             Route::Agents => "agents".to_string(),
+            Route::Alerts => "alerts".to_string(),
             Route::Triage => format!("what changed · {}", app.triage.window.label()),
             Route::Exec { id } => match app.sessions.pane(*id) {
                 Some(p) => format!("exec {}", inert(&p.task)),
@@ -106,7 +107,8 @@ impl App {
             | Route::DashPanel { .. }
             | Route::Trace { .. }
             | Route::Exec { .. }
-            | Route::Agents => None,
+            | Route::Agents
+            | Route::Alerts => None,
         };
         if let Some(route) = next {
             if matches!(route, Route::Tasks { .. }) {
@@ -165,7 +167,8 @@ impl App {
             | Route::Traces
             | Route::Exec { .. }
             | Route::Sessions
-            | Route::Agents => None,
+            | Route::Agents
+            | Route::Alerts => None,
         };
         self.routes.push(Route::Logs {
             scope: scope.unwrap_or(LogScope::All),

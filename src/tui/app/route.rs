@@ -40,6 +40,8 @@ pub enum Route {
     Sessions,
     /// A hub's agents.
     Agents,
+    /// The gateway's alerts.
+    Alerts,
     /// What changed, ranked.
     Triage,
 }
@@ -75,6 +77,7 @@ impl Route {
             Route::Exec { .. } => ViewKind::Exec,
             Route::Sessions => ViewKind::Sessions,
             Route::Agents => ViewKind::Agents,
+            Route::Alerts => ViewKind::Alerts,
             Route::Triage => ViewKind::Triage,
         }
     }

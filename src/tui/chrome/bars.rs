@@ -99,6 +99,13 @@ pub fn header(frame: &mut Frame, area: Rect, chrome: &Chrome) {
         ),
         Span::styled(format!("│{counts}"), bar),
     ]);
+    let firing = crate::tui::alerts::firing(&chrome.model.alerts);
+    if firing > 0 {
+        spans.push(Span::styled(
+            format!("│ ▲ {firing} firing (:alerts) "),
+            theme.style(Role::Error),
+        ));
+    }
     if chrome.model.dropped > 0 {
         spans.push(Span::styled(
             format!("│ {} dropped ", chrome.model.dropped),

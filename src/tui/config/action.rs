@@ -65,6 +65,8 @@ pub enum Action {
     Explain,
     /// The views related to the selection (`views/links.toml`).
     Links,
+    /// The gateway's alerts.
+    ViewAlerts,
 }
 
 /// Where a binding applies: everywhere, or in one view only (and there it
@@ -85,4 +87,5 @@ pub enum ViewKind {
     Sessions,
     Agents,
     Triage,
+    Alerts,
 }

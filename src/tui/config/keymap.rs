@@ -159,6 +159,7 @@ impl Run {
 /// against them as the file is read, so a typo is reported with its line.
 pub const COMMAND_NAMES: &[&str] = &[
     "widen",
+    "alerts",
     "restart",
     "cordon",
     "uncordon",

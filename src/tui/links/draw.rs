@@ -23,13 +23,14 @@ pub fn draw(frame: &mut Frame, area: Rect, menu: &Menu, theme: &Theme) {
         height,
     );
     let inner = width.saturating_sub(2) as usize;
-    let title_width = menu
-        .items
-        .iter()
-        .map(|i| unicode_width::UnicodeWidthStr::width(i.title.as_str()))
-        .max()
-        .unwrap_or(0)
-        .min(inner.saturating_sub(50).max(inner / 3));
+    let widest = |text: fn(&super::Item) -> &str| {
+        let width = |i: &super::Item| unicode_width::UnicodeWidthStr::width(text(i));
+        menu.items.iter().map(width).max().unwrap_or(0)
+    };
+    // The details (targets and windows) first; titles get what is left.
+    let title_width = widest(|i| &i.title)
+        .min(inner.saturating_sub(5 + widest(|i| &i.detail)))
+        .max(12);
     let mut lines = vec![Line::styled(
         pad(&format!(" from {}", menu.about), inner, false),
         theme.style(Role::Muted),

@@ -155,6 +155,8 @@ pub struct Model {
     pub agents_generation: u64,
     /// What happened minute by minute, for triage.
     pub timeline: crate::triage::Timeline,
+    /// The gateway's alerts as last read, or why they could not be.
+    pub alerts: Option<Result<crate::api::AlertsReport, String>>,
     /// The newest error line's time, so a resync's overlap is not counted twice.
     newest_error: Option<UnixMillis>,
 }
@@ -189,6 +191,7 @@ impl Default for Model {
             agents: BTreeMap::new(),
             agents_generation: 0,
             timeline: Default::default(),
+            alerts: None,
             newest_error: None,
         }
     }
