@@ -307,6 +307,17 @@ fn triage_has_no_import_circle() {
 }
 
 #[test]
+fn alerting_has_no_import_circle() {
+    let edges = graph("alerts");
+    assert!(edges.len() > 3, "the alerts modules were not found");
+    assert_eq!(
+        circle(&edges),
+        None,
+        "modules import each other in a circle"
+    );
+}
+
+#[test]
 fn the_checker_sees_a_circle() {
     let mut edges = BTreeMap::new();
     edges.insert("a".to_string(), BTreeSet::from(["b".to_string()]));

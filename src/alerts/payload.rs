@@ -139,7 +139,7 @@ fn pagerduty(receiver: &Receiver, alert: &Alert, url: &str) -> Value {
         }
         summary = format!("{}...", &summary[..cut]);
     }
-    json!({
+    let mut event = json!({
         "routing_key": key,
         "event_action": "trigger",
         "dedup_key": alert.fingerprint,
@@ -160,7 +160,12 @@ fn pagerduty(receiver: &Receiver, alert: &Alert, url: &str) -> Value {
                 "evidence": alert.evidence,
             },
         },
-    })
+    });
+    // The optional fields are strings when present, never null.
+    if let Some(payload) = event["payload"].as_object_mut() {
+        payload.retain(|_, v| !v.is_null());
+    }
+    event
 }
 
 fn slack(n: &Notification) -> Value {

@@ -206,6 +206,8 @@ fn payloads_take_each_receivers_shape() {
     );
     assert_eq!(e["payload"]["source"], "http://web-1");
     assert!(e["payload"]["timestamp"].as_str().unwrap().ends_with('Z'));
+    assert!(e["payload"].get("group").is_none(), "absent, not null");
+    assert!(e["payload"]["component"].is_string());
     assert_eq!(
         e["payload"]["custom_details"]["evidence"][0],
         "payments-api OOM-killed"

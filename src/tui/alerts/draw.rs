@@ -42,7 +42,12 @@ pub fn draw(frame: &mut Frame, area: Rect, scene: &Scene, view: &AlertsView) {
         report.rules,
         age(scene.now - report.evaluated)
     );
-    let below = (report.receivers.len() as u16 + 6).min(area.height / 2);
+    // The evidence (a line, then up to 3), the receivers (a line, then
+    // one each), and the borders.
+    let evidence = view
+        .selected(&scene.model.alerts)
+        .map_or(0, |a| a.evidence.len().max(1) + 1);
+    let below = ((evidence + report.receivers.len() + 3) as u16).min(area.height / 2);
     let [list, detail] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(below)]).areas(area);
     let width = list.width.saturating_sub(2) as usize;
