@@ -74,6 +74,13 @@ async fn receive(
 }
 
 async fn receivers() -> (String, Receivers) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    (url, receivers_on(listener))
+}
+
+/// The receivers, answering on `listener`.
+fn receivers_on(listener: tokio::net::TcpListener) -> Receivers {
     let r = Receivers {
         taken: Arc::default(),
         calls: Arc::default(),
@@ -81,10 +88,8 @@ async fn receivers() -> (String, Receivers) {
     let app = Router::new()
         .route("/{path}", axum::routing::post(receive))
         .with_state(r.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, r)
+    r
 }
 
 fn taken(r: &Receivers, path: &str) -> Vec<(Instant, serde_json::Value)> {
@@ -343,9 +348,7 @@ async fn a_queued_notification_outlives_its_process_and_is_delivered_once() {
 /// gateway serves it.
 #[test]
 fn the_alerts_view_and_the_headers_count() {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use day2top::api::{Alert, ReceiverStatus};
-    use ratatui::{Terminal, backend::TestBackend};
     let mut app = day2top::fixture::demo_app(DemoConfig::default(), 5);
     let alert = |name: &str, state, since: i64| {
         Alert {
@@ -385,25 +388,10 @@ fn the_alerts_view_and_the_headers_count() {
         dropped: 0,
         problem: None,
     }));
-    for c in ":alerts\n".chars() {
-        let code = if c == '\n' {
-            KeyCode::Enter
-        } else {
-            KeyCode::Char(c)
-        };
-        app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-    }
+    common::screen::typed(&mut app, ":alerts\n");
     for (w, h) in [(80, 24), (160, 48)] {
-        app.on_resize(w, h);
-        app.prepare();
-        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-        terminal
-            .draw(|f| day2top::tui::screen::draw(f, &app))
-            .unwrap();
-        let screen = format!("{}", terminal.backend());
-        insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
-            insta::assert_snapshot!(format!("alerts_{w}x{h}"), screen);
-        });
+        let screen = common::screen::render(&mut app, w, h);
+        common::screen::golden(&format!("alerts_{w}x{h}"), screen);
     }
     // A gateway without alerting: said in the view, and not asked again.
     app.model.alerts = Some(Err(

@@ -3,7 +3,10 @@
 //! and a linked view's title as golden screens; `Esc` comes back; an empty
 //! window says why and `:widen` doubles it.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+mod common;
+
+use common::screen::{draws, golden, key, render, typed};
+use crossterm::event::KeyCode;
 use day2top::api::{Span, UnixMillis};
 use day2top::collect::demo::DemoConfig;
 use day2top::fixture::{self, T0};
@@ -11,9 +14,6 @@ use day2top::tui::app::{App, Effect, Mode, Route};
 use day2top::tui::links::window::Window;
 use day2top::tui::logs::buffer::Row;
 use day2top::tui::logs::view::LogScope;
-use day2top::tui::screen;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 const TICKS: i64 = 150;
 
@@ -32,39 +32,6 @@ fn app() -> (App, Vec<Span>) {
     let spans = fixture::demo_spans(config(), TICKS);
     fixture::feed_traces(&mut app, &spans);
     (app, spans)
-}
-
-fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    let effects = app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-    app.prepare();
-    effects
-}
-
-fn typed(app: &mut App, text: &str) {
-    for c in text.chars() {
-        key(
-            app,
-            if c == '\n' {
-                KeyCode::Enter
-            } else {
-                KeyCode::Char(c)
-            },
-        );
-    }
-}
-
-fn render(app: &mut App, width: u16, height: u16) -> String {
-    app.on_resize(width, height);
-    app.prepare();
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| screen::draw(f, app)).unwrap();
-    format!("{}", terminal.backend())
-}
-
-fn golden(name: &str, screen: String) {
-    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!(name, screen);
-    });
 }
 
 /// The waterfall of a trace whose charge was declined, on its charge span.
@@ -338,9 +305,6 @@ fn o_where_nothing_links_says_so() {
     // Tiny terminals draw the menu without a panic.
     key(&mut app, KeyCode::Char('o'));
     for (w, h) in [(10, 3), (1, 1), (3, 10), (200, 2), (0, 0)] {
-        app.on_resize(w, h);
-        app.prepare();
-        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-        terminal.draw(|f| screen::draw(f, &app)).unwrap();
+        draws(&mut app, w, h);
     }
 }

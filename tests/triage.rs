@@ -3,15 +3,15 @@
 //! lands on its evidence and `Esc` comes back to it; the same signals in
 //! another order rank the same; golden screens of the view.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+mod common;
+
+use common::screen::{draws, golden, key, render};
+use crossterm::event::KeyCode;
 use day2top::api::TaskState;
 use day2top::collect::demo::{DemoConfig, Scenario};
 use day2top::fixture::{T0, demo_stream};
 use day2top::triage::{Kind, Line, Report, Signal, Subject, Timeline, What, Window, triage};
 use day2top::tui::app::{App, Route};
-use day2top::tui::screen;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 /// The scenario begins 5 minutes in; the console looks 3 minutes later.
 fn played(scenario: Scenario) -> App {
@@ -36,11 +36,6 @@ fn under_the_cause(report: &Report) -> Vec<&day2top::triage::Finding> {
         .iter()
         .filter(|f| f.under == Some(0))
         .collect()
-}
-
-fn key(app: &mut App, code: KeyCode) {
-    app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
-    app.prepare();
 }
 
 #[test]
@@ -379,20 +374,6 @@ fn arrival_order_changes_nothing() {
     assert!(!forward.is_empty());
 }
 
-fn render(app: &mut App, width: u16, height: u16) -> String {
-    app.on_resize(width, height);
-    app.prepare();
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal.draw(|f| screen::draw(f, app)).unwrap();
-    format!("{}", terminal.backend())
-}
-
-fn golden(name: &str, screen: String) {
-    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
-        insta::assert_snapshot!(name, screen);
-    });
-}
-
 #[test]
 fn golden_screens_of_the_triage_view() {
     for scenario in Scenario::ALL {
@@ -414,9 +395,6 @@ fn golden_screens_of_the_triage_view() {
     golden("triage_explained_200x60", render(&mut app, 200, 60));
     // Any size draws.
     for (w, h) in [(10, 3), (1, 1), (3, 10), (200, 2), (0, 0), (40, 12)] {
-        app.on_resize(w, h);
-        app.prepare();
-        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-        terminal.draw(|f| screen::draw(f, &app)).unwrap();
+        draws(&mut app, w, h);
     }
 }
