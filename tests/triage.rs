@@ -398,3 +398,72 @@ fn golden_screens_of_the_triage_view() {
         draws(&mut app, w, h);
     }
 }
+
+/// An error a trace never had in the baseline is a finding, even where
+/// errors are usual; the usual error is not.
+#[test]
+fn a_new_trace_error_signature_is_found_and_the_usual_one_is_not() {
+    use day2top::api::TraceSummary;
+    let now = T0 + 3 * 3_600_000;
+    let mut t = Timeline::default();
+    let summary = |n: i64, at: i64, error: &str| TraceSummary {
+        trace_id: format!("{n:032x}"),
+        root_service: "frontend".into(),
+        root_operation: "HTTP GET /checkout".into(),
+        start: (at as u64) * 1_000_000,
+        duration: 120_000_000,
+        spans: 10,
+        services: vec!["frontend".into(), "payments-api".into()],
+        errors: 1,
+        orphans: 0,
+        tasks: vec![],
+        error: Some(error.into()),
+        error_task: None,
+    };
+    let payments = Subject {
+        task: Some("payments-api-1".into()),
+        group: Some("/prod/payments/api".into()),
+        ..Default::default()
+    };
+    // An hour of declined cards, a few a minute; then, 5 minutes ago, a
+    // new way to fail (its request numbers differ: one signature).
+    let mut n = 0;
+    for minute in 0..60 {
+        for k in 0..3 {
+            n += 1;
+            let at = now - 3_600_000 + minute * 60_000 + k * 1_000;
+            t.note_trace(
+                &summary(n, at, "payments-api POST /charge: card declined"),
+                payments.clone(),
+                now,
+            );
+        }
+    }
+    for k in 0..20 {
+        n += 1;
+        let at = now - 300_000 + k * 5_000;
+        let text = format!(
+            "payments-api POST /charge: ledger call failed (request {})",
+            9000 + k
+        );
+        t.note_trace(&summary(n, at, &text), payments.clone(), now);
+    }
+    let report = triage(&t, Window::M15, now);
+    let new: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind == Kind::NewTraceError)
+        .collect();
+    assert_eq!(new.len(), 1, "{:#?}", report.findings);
+    assert!(
+        new[0].title.contains("ledger call failed"),
+        "{}",
+        new[0].title
+    );
+    assert!(new[0].title.contains("×20"), "{}", new[0].title);
+    assert_eq!(
+        new[0].subject, payments,
+        "where it failed, not the trace's root"
+    );
+    assert!(matches!(&new[0].jump, day2top::triage::Jump::Trace { id } if !id.is_empty()));
+}

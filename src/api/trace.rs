@@ -125,6 +125,29 @@ pub struct TraceSummary {
     /// links to its traces.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<String>,
+    /// Its first error, `service name: status message` (at most 200
+    /// bytes), so an error never seen before can be told from the usual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The task of the span with that error, if it ran in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_task: Option<String>,
+}
+
+/// A span's error in a line: `service name: message`, at most 200 bytes.
+fn error_text(s: &Span) -> String {
+    let mut text = match s.status_message.is_empty() {
+        true => format!("{} {}", s.service, s.name),
+        false => format!("{} {}: {}", s.service, s.name, s.status_message),
+    };
+    if text.len() > 200 {
+        let mut cut = 200;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+    text
 }
 
 /// Tasks a summary names at most: a trace through more is rare, and the
@@ -166,6 +189,9 @@ impl TraceSummary {
             m.services.sort();
             m.services.dedup();
             m.tasks = tasks_of(m.tasks.iter().chain(&p.tasks));
+            if m.error.is_none() {
+                (m.error, m.error_task) = (p.error.clone(), p.error_task.clone());
+            }
             m
         })
     }
@@ -182,6 +208,10 @@ impl TraceSummary {
             .or_else(|| spans.iter().min_by_key(|s| s.start));
         let start = spans.iter().map(|s| s.start).min().unwrap_or(0);
         let end = spans.iter().map(|s| s.end).max().unwrap_or(start);
+        let first_error = spans
+            .iter()
+            .filter(|s| s.status == SpanStatus::Error)
+            .min_by_key(|s| s.start);
         let mut services: Vec<String> = spans.iter().map(|s| s.service.clone()).collect();
         services.sort();
         services.dedup();
@@ -199,6 +229,8 @@ impl TraceSummary {
                 .count(),
             orphans: spans.iter().filter(is_orphan).count(),
             tasks: tasks_of(spans.iter().filter_map(|s| s.task_id.as_ref())),
+            error: first_error.map(error_text),
+            error_task: first_error.and_then(|s| s.task_id.clone()),
         }
     }
 }

@@ -97,6 +97,7 @@ pub enum Kind {
     NewError,
     MetricShift,
     TraceErrors,
+    NewTraceError,
     LatencyShift,
     MissingData,
 }
@@ -135,6 +136,7 @@ impl Kind {
             Kind::NewError => "new error",
             Kind::MetricShift => "metric shift",
             Kind::TraceErrors => "trace errors",
+            Kind::NewTraceError => "new span error",
             Kind::LatencyShift => "latency shift",
             Kind::MissingData => "missing data",
         }

@@ -197,7 +197,8 @@ fn resolution(kind: Kind) -> UnixMillis {
         | Kind::MetricShift
         | Kind::DiskFilling
         | Kind::LatencyShift
-        | Kind::TraceErrors => MINUTE,
+        | Kind::TraceErrors
+        | Kind::NewTraceError => MINUTE,
         _ => 0,
     }
 }

@@ -3,7 +3,7 @@
 //! they arrived, so the order of arrival changes nothing). Every bucket and
 //! map is bounded; what a bound drops is counted and said.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use super::signal::size_of;
 pub use super::signal::{Lane, Line, Signal, Subject, What};
@@ -44,7 +44,23 @@ pub struct TraceMinute {
     /// The slowest trace, and one with an error, as evidence.
     pub slowest: Option<(u64, String)>,
     pub error_trace: Option<String>,
+    /// Errors by signature (see `signature`). At most
+    /// [`TRACE_SIGNATURES`] an operation a minute.
+    pub signatures: BTreeMap<String, TraceError>,
 }
+
+/// One way traces failed in a minute: how often, and the first time's
+/// text, trace and where it happened.
+#[derive(Debug, Clone, Default)]
+pub struct TraceError {
+    pub count: u32,
+    pub text: String,
+    pub trace: String,
+    pub subject: Subject,
+}
+
+/// Error signatures kept per operation and minute.
+pub const TRACE_SIGNATURES: usize = 8;
 
 /// One group's tasks that ended one way (see [`why_ended`]) in one
 /// minute: at 10,000 tasks they are thousands a quarter hour, so they are
@@ -352,7 +368,14 @@ impl Timeline {
     }
 
     /// A trace, by its root's service and operation.
-    pub fn note_trace(&mut self, summary: &crate::api::TraceSummary, now: UnixMillis) {
+    /// A trace's summary; `failed_in` is where its first error happened
+    /// (the error span's task, as the console holds it).
+    pub fn note_trace(
+        &mut self,
+        summary: &crate::api::TraceSummary,
+        failed_in: Subject,
+        now: UnixMillis,
+    ) {
         let at = (summary.start / 1_000_000) as UnixMillis;
         if !self.admits(at, now) {
             return;
@@ -380,10 +403,29 @@ impl Timeline {
         if op.slowest.as_ref().is_none_or(|(d, _)| us > *d) {
             op.slowest = Some((us, summary.trace_id.clone()));
         }
+        let mut size = size;
         if summary.errors > 0 {
             op.errors += 1;
             op.error_trace
                 .get_or_insert_with(|| summary.trace_id.clone());
+            if let Some(error) = &summary.error {
+                let sig = super::signature::signature(error);
+                let room = op.signatures.len() < TRACE_SIGNATURES;
+                match op.signatures.get_mut(&sig) {
+                    Some(seen) => seen.count += 1,
+                    None if room => {
+                        size += 150 + sig.len() + error.len() + summary.trace_id.len();
+                        let seen = TraceError {
+                            count: 1,
+                            text: error.clone(),
+                            trace: summary.trace_id.clone(),
+                            subject: failed_in,
+                        };
+                        op.signatures.insert(sig, seen);
+                    }
+                    None => self.dropped += 1,
+                }
+            }
         }
         self.grew(minute, size);
     }

@@ -84,8 +84,11 @@ impl DemoLogs {
             // Inside the span: its first whole millisecond after the start.
             let ts = (s.start / 1_000_000 + 1).min(s.end / 1_000_000) as UnixMillis;
             let (level, msg) = match s.status {
-                SpanStatus::Error => ("error", "charge declined by issuer"),
-                _ => ("info", "charge accepted"),
+                SpanStatus::Error if s.status_message == "card declined" => {
+                    ("error", "charge declined by issuer".to_string())
+                }
+                SpanStatus::Error => ("error", format!("charge failed: {}", s.status_message)),
+                _ => ("info", "charge accepted".to_string()),
             };
             let line = format!(
                 r#"{{"ts":{ts},"level":"{level}","msg":"{msg}","trace_id":"{}","span_id":"{}"}}"#,

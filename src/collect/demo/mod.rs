@@ -542,6 +542,9 @@ impl Source for DemoSource {
         let traces = ((self.trace_rate as i64 * elapsed / 1000) as usize).min(100);
         let mut spans = Vec::new();
         self.traces.write(&running, now, traces, &mut spans);
+        if let Some(playing) = &self.playing {
+            playing.fail_spans(self.tick, &mut spans);
+        }
         if self.log_rate > 0 {
             // A demo told to write no logs writes none, the traces' neither.
             self.logs.spans(&running, &spans, &mut logs);

@@ -148,6 +148,24 @@ impl Playing {
         }
     }
 
+    /// The requests the symptoms fail this second: during an OOM kill's
+    /// symptoms every other charge fails upstream, a new way to fail for
+    /// the traces (where a declined card is the everyday error).
+    pub fn fail_spans(&self, tick: u64, spans: &mut [crate::api::Span]) {
+        if self.scenario != Scenario::Oom || !self.active(tick) || tick < self.onset + 3 {
+            return;
+        }
+        let n = tick - self.onset;
+        let charges = spans.iter_mut().filter(|s| s.name == "POST /charge");
+        for span in charges.step_by(2) {
+            span.status = crate::api::SpanStatus::Error;
+            span.status_message = format!(
+                "ledger call failed: connection reset by peer (request {})",
+                9000 + n
+            );
+        }
+    }
+
     /// The error lines the symptoms write this second: (task, message).
     pub fn errors<'a>(
         &self,

@@ -39,7 +39,7 @@ pub fn detect(t: &Timeline, span: &Span) -> Vec<Finding> {
     logs::error_spikes(&window, &baseline, span, &mut out);
     logs::new_errors(&window, &baseline, span.from.max(held_from), &mut out);
     metrics::metrics(t, span, held_from, &mut out);
-    traces::traces(&window, &baseline, &mut out);
+    traces::traces(&window, &baseline, span.from.max(held_from), &mut out);
     out
 }
 

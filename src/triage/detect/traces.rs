@@ -1,10 +1,10 @@
-//! Traces per service operation: errors where the baseline had none, and
-//! latency out of its baseline.
+//! Traces per service operation: errors where the baseline had none, an
+//! error the baseline never saw, and latency out of its baseline.
 
 use std::collections::BTreeSet;
 
 use super::{MIN_BASELINE, SHIFT_Z, finding, median_mad};
-use crate::triage::timeline::{Bucket, MINUTE, Subject, TraceMinute};
+use crate::triage::timeline::{Bucket, MINUTE, Subject, TraceError, TraceMinute};
 use crate::triage::{Finding, Jump, Kind};
 
 /// Traces: errors where the baseline had none, and latency shifts, per
@@ -12,6 +12,7 @@ use crate::triage::{Finding, Jump, Kind};
 pub(super) fn traces(
     window: &[(i64, &Bucket)],
     baseline: &[(i64, &Bucket)],
+    start: i64,
     out: &mut Vec<Finding>,
 ) {
     let ops: BTreeSet<&(String, String)> =
@@ -51,6 +52,7 @@ pub(super) fn traces(
             f.evidence.push((minute * MINUTE, format!("trace {id}")));
             out.push(f);
         }
+        new_signatures(&name, &subject, &in_window, &in_baseline, start, out);
         let means: Vec<f64> = in_baseline
             .iter()
             .map(|t| t.duration_sum_us as f64 / t.count.max(1) as f64)
@@ -90,5 +92,65 @@ pub(super) fn traces(
             ));
             out.push(f);
         }
+    }
+}
+
+/// New error signatures told per operation, at most.
+const NEW_PER_OPERATION: usize = 3;
+
+/// Errors of an operation whose signature (numbers, ids masked) the
+/// baseline never saw: a new way to fail, even where failing is usual.
+/// With too little baseline held (as for new error lines), those first
+/// seen at least [`MIN_BASELINE`] minutes after `start`, the first minute
+/// held in the window.
+fn new_signatures(
+    name: &str,
+    subject: &Subject,
+    window: &[(i64, &TraceMinute)],
+    baseline: &[&TraceMinute],
+    start: i64,
+    out: &mut Vec<Finding>,
+) {
+    let full = baseline.len() >= MIN_BASELINE;
+    let mut known: BTreeSet<&String> = baseline.iter().flat_map(|t| t.signatures.keys()).collect();
+    if !full {
+        // What came in the first minutes held is the everyday.
+        let early = window
+            .iter()
+            .filter(|(m, _)| *m < start + MIN_BASELINE as i64);
+        known.extend(early.flat_map(|(_, t)| t.signatures.keys()));
+    }
+    // Each new signature from the minute it first came, with its count.
+    let mut new: Vec<(&String, i64, u32, &TraceError)> = Vec::new();
+    for (minute, t) in window {
+        for (sig, error) in &t.signatures {
+            if known.contains(sig) {
+                continue;
+            }
+            match new.iter_mut().find(|n| n.0 == sig) {
+                Some(n) => n.2 += error.count,
+                None => new.push((sig, *minute, error.count, error)),
+            }
+        }
+    }
+    for (_, minute, count, error) in new.into_iter().take(NEW_PER_OPERATION) {
+        let (text, id) = (&error.text, &error.trace);
+        // Where it failed, where known; else the operation's service.
+        let failed_in = match error.subject == Subject::default() {
+            true => subject.clone(),
+            false => error.subject.clone(),
+        };
+        let mut f = finding(
+            Kind::NewTraceError,
+            minute * MINUTE,
+            failed_in,
+            format!("new trace error in {name} (×{count}): {text}"),
+            Jump::Trace { id: id.clone() },
+        );
+        f.count = count;
+        f.weight = 1.0 + (count as f64).log2();
+        f.evidence
+            .push((minute * MINUTE, format!("trace {id}: {text}")));
+        out.push(f);
     }
 }

@@ -217,7 +217,12 @@ impl Model {
     /// Keeps a trace summary, the oldest going past [`MAX_TRACES`].
     fn add_trace(&mut self, summary: TraceSummary, now: UnixMillis) {
         if !self.traces.contains_key(&summary.trace_id) {
-            self.timeline.note_trace(&summary, now);
+            let task = summary
+                .error_task
+                .as_deref()
+                .and_then(|id| self.tasks.get(id));
+            let failed_in = task.map(signals::subject_of).unwrap_or_default();
+            self.timeline.note_trace(&summary, failed_in, now);
         }
         self.traces.insert(summary.trace_id.clone(), summary);
         if self.traces.len() > MAX_TRACES

@@ -14,7 +14,7 @@ pub const TRIAGE_SERIES: [&str; 3] = [
     "node.disk.used.percent",
 ];
 
-fn subject_of(task: &Task) -> Subject {
+pub fn subject_of(task: &Task) -> Subject {
     Subject {
         task: Some(task.id.clone()),
         node: Some(task.node_id.clone()),
