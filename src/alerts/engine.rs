@@ -11,7 +11,8 @@ use super::rules::{fill, holds};
 use crate::api::{Alert, AlertState, UnixMillis};
 use crate::tui::model::Model;
 
-/// How long a resolved alert stays listed.
+/// How long a resolved alert stays listed, at least (longer when a
+/// receiver's group interval is: until it can be told).
 const KEEP_RESOLVED: i64 = 15 * 60_000;
 /// Alerts held at most; past it the newest label sets are not tracked
 /// (and `dropped` counts them).
@@ -115,6 +116,11 @@ impl Engine {
             }
         }
         // What no longer holds: pending goes, firing resolves.
+        let longest = config.receivers.iter().map(|r| r.group_interval).max();
+        let keep = longest
+            .unwrap_or(0)
+            .saturating_add(60_000)
+            .max(KEEP_RESOLVED);
         self.alerts.retain(|fp, a| {
             if seen.contains(fp) {
                 return true;
@@ -126,7 +132,7 @@ impl Engine {
                     a.resolved_at = Some(now);
                     true
                 }
-                AlertState::Resolved => a.resolved_at.is_some_and(|r| now - r < KEEP_RESOLVED),
+                AlertState::Resolved => a.resolved_at.is_some_and(|r| now - r < keep),
             }
         });
         self.due(config, now)
@@ -189,10 +195,16 @@ impl Engine {
                 group.last_sent = Some(now);
                 group.told = firing.clone();
             }
-            // A group with nothing firing and nothing left to tell goes.
-            !(firing.is_empty() && group.told.is_empty())
+            // A group with nothing firing goes once nothing is left to
+            // tell (told, or the resolved alerts no longer held).
+            !firing.is_empty() || !group.told.is_empty() && !members.is_empty()
         });
         out
+    }
+
+    /// Groups held, over all receivers.
+    pub fn groups(&self) -> usize {
+        self.groups.len()
     }
 
     /// Every alert, firing first, then pending, then resolved; newest first.

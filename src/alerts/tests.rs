@@ -166,6 +166,34 @@ fn a_group_collects_alerts_and_repeats() {
 }
 
 #[test]
+fn groups_go_when_nothing_is_left_to_tell() {
+    let mut model = Model::default();
+    let mut engine = Engine::default();
+    check(&mut model, "web-1", true);
+    run(&mut engine, &model, 0);
+    run(&mut engine, &model, M); // fires; pd told
+    run(&mut engine, &model, M + 30_000); // am told after its wait
+    assert_eq!(engine.groups(), 2);
+    check(&mut model, "web-1", false);
+    run(&mut engine, &model, 2 * M); // resolved, not yet told (group intervals)
+    assert_eq!(engine.groups(), 2, "the resolution is still to tell");
+    // Told after their group interval: the groups go.
+    run(&mut engine, &model, 8 * M);
+    assert_eq!(engine.groups(), 0);
+    // A resolved alert forgotten before its group could tell: it goes too.
+    check(&mut model, "web-1", true);
+    run(&mut engine, &model, 9 * M);
+    run(&mut engine, &model, 10 * M);
+    run(&mut engine, &model, 10 * M + 30_000);
+    check(&mut model, "web-1", false);
+    run(&mut engine, &model, 11 * M);
+    run(&mut engine, &model, 11 * M + 16 * M);
+    assert!(engine.listed().is_empty());
+    run(&mut engine, &model, 11 * M + 17 * M);
+    assert_eq!(engine.groups(), 0);
+}
+
+#[test]
 fn an_alert_resolved_before_anyone_was_told_says_nothing() {
     let mut model = Model::default();
     let mut engine = Engine::default();
