@@ -310,7 +310,22 @@ async fn a_queued_notification_outlives_its_process_and_is_delivered_once() {
             .await;
         let status = queue.status.lock().unwrap()[0].clone();
         assert_eq!((status.sent, status.failed, status.queued), (0, 1, 1));
-        assert!(status.last_error.unwrap().contains("onnect"), "says why");
+        let why = status.last_error.unwrap();
+        assert!(why.contains("onnect"), "says why: {why}");
+        assert!(
+            !why.contains("127.0.0.1"),
+            "never the receiver's URL (a Slack URL is a secret): {why}"
+        );
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        let file = std::fs::read_dir(&dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        assert_eq!(mode(&file), 0o600, "a notification may hold a routing key");
     } // the process "ends"
     // The receiver comes up on that port; a new process finds the file.
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))

@@ -99,19 +99,24 @@ pub async fn run(
     let mut engine = Engine::default();
     let mut tick = tokio::time::interval(config.interval);
     let mut shutdown = shutdown;
+    // Why the rules read stale data, while they do.
+    let mut problem: Option<String> = None;
     loop {
         tokio::select! {
             event = stream.events.recv() => {
                 let Some(event) = event else { return Ok(()) };
-                let problem = match &event {
-                    StreamEvent::Refused { error } => Some(format!("the gateway refused the alert engine: {error}")),
-                    StreamEvent::Disconnected { error, .. } => Some(format!("the alert engine lost the gateway's stream: {error}")),
-                    _ => None,
-                };
-                if let Some(problem) = problem
-                    && let Ok(mut b) = board.lock()
-                {
-                    b.problem = Some(problem);
+                match &event {
+                    StreamEvent::Refused { error } => {
+                        problem = Some(format!("the gateway refused the alert engine: {error}"));
+                    }
+                    StreamEvent::Disconnected { error, .. } => {
+                        problem = Some(format!("the alert engine lost the gateway's stream: {error}"));
+                    }
+                    StreamEvent::Connected => problem = None,
+                    _ => {}
+                }
+                if let Ok(mut b) = board.lock() {
+                    b.problem = problem.clone();
                 }
                 model.apply(event, now_millis());
             }
@@ -119,7 +124,8 @@ pub async fn run(
                 if !model.loaded {
                     continue;
                 }
-                let report = step(&mut engine, &config, &queue, &model, &url, now_millis());
+                let mut report = step(&mut engine, &config, &queue, &model, &url, now_millis());
+                report.problem = problem.clone();
                 if let Ok(mut b) = board.lock() {
                     *b = report;
                 }

@@ -40,7 +40,12 @@ pub struct Queue {
 
 impl Queue {
     pub fn open(dir: &Path, receivers: &[Receiver]) -> Result<Queue, String> {
-        std::fs::create_dir_all(dir)
+        // Bodies hold routing keys: the queue is the gateway user's alone.
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
             .map_err(|e| format!("cannot make the alert queue {}: {e}", dir.display()))?;
         let status = receivers
             .iter()
@@ -74,10 +79,19 @@ impl Queue {
         serde_json::from_slice(&std::fs::read(path).ok()?).ok()
     }
 
+    /// Writes an item whole (mode 0600: it may hold a routing key).
     fn write(path: &Path, item: &Item) -> Result<(), String> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
         let tmp = path.with_extension("tmp");
         let text = serde_json::to_vec(item).map_err(|e| e.to_string())?;
-        std::fs::write(&tmp, text)
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .and_then(|mut f| f.write_all(&text))
             .and_then(|_| std::fs::rename(&tmp, path))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
     }
@@ -176,7 +190,9 @@ async fn post(
         .json(body)
         .send()
         .await
-        .map_err(|e| (crate::client::error_chain(&e), None))?;
+        // Without the URL: a Slack webhook's URL is its secret, and the
+        // error is shown to every reader of /api/v1/alerts.
+        .map_err(|e| (crate::client::error_chain(&e.without_url()), None))?;
     let status = sent.status();
     if status.is_success() {
         return Ok(());
