@@ -331,14 +331,7 @@ async fn a_queued_notification_outlives_its_process_and_is_delivered_once() {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap();
-    let r = Receivers {
-        taken: Arc::default(),
-        calls: Arc::default(),
-    };
-    let app = Router::new()
-        .route("/{path}", axum::routing::post(receive))
-        .with_state(r.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let r = receivers_on(listener);
     let queue = Queue::open(&dir, &config.receivers).unwrap();
     assert_eq!(queue.status.lock().unwrap()[0].queued, 1);
     // Its backoff (2 s) passes, then it goes, once.
