@@ -204,7 +204,13 @@ pub fn demo_stream(config: DemoConfig, ticks: i64) -> App {
                 .map(|t| Record::Task(crate::api::Task::clone(t)))
                 .collect();
             app.on_stream(snapshot(SUB_TASKS, all_tasks), now);
-            for sub in [SUB_HEALTH, SUB_NODE_METRICS, SUB_ERRORS, SUB_TRACES] {
+            for sub in [
+                SUB_HEALTH,
+                SUB_NODE_METRICS,
+                SUB_TASK_METRICS,
+                SUB_ERRORS,
+                SUB_TRACES,
+            ] {
                 app.on_stream(snapshot(sub, Vec::new()), now);
             }
         }
@@ -217,6 +223,13 @@ pub fn demo_stream(config: DemoConfig, ticks: i64) -> App {
             .map(|s| (Op::Updated, Record::Sample(s.clone())))
             .collect();
         app.on_stream(events(SUB_NODE_METRICS, samples), now);
+        let samples = collected
+            .samples
+            .iter()
+            .filter(|s| s.name == TASK_CPU_SERIES)
+            .map(|s| (Op::Updated, Record::Sample(s.clone())))
+            .collect();
+        app.on_stream(events(SUB_TASK_METRICS, samples), now);
         let errors = collected
             .logs
             .into_iter()

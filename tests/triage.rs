@@ -120,6 +120,45 @@ fn a_filling_disk_is_the_cause_of_the_failing_check_and_zookeepers_errors() {
 }
 
 #[test]
+fn a_cpu_hog_is_the_cause_of_its_neighbours_timeouts_and_its_nodes_cpu() {
+    let app = played(Scenario::Noisy);
+    let report = report(&app);
+    let first = &report.findings[0];
+    assert_eq!(first.kind, Kind::CpuHog, "{first:#?}");
+    assert!(first.title.starts_with("spark-etl"), "{}", first.title);
+    assert!(first.title.contains("cores (usually"), "{}", first.title);
+    let node = first.subject.node.clone().unwrap();
+    let under = under_the_cause(&report);
+    assert!(
+        under
+            .iter()
+            .any(|f| f.kind == Kind::MetricShift && f.title.starts_with("node.cpu.percent")),
+        "the node's CPU: {under:#?}"
+    );
+    // The neighbours' timeouts, on other tasks of its node.
+    let timeouts: Vec<_> = under
+        .iter()
+        .filter(|f| f.title.contains("context deadline exceeded"))
+        .collect();
+    assert!(!timeouts.is_empty(), "{under:#?}");
+    for f in timeouts {
+        assert_eq!(f.subject.node.as_deref(), Some(node.as_str()), "{f:#?}");
+        assert_ne!(f.subject.task, first.subject.task, "{f:#?}");
+    }
+    assert!(
+        first
+            .parts
+            .iter()
+            .any(|p| p.contains("times its usual CPU")),
+        "{:?}",
+        first.parts
+    );
+    // Only the hog is told: the demo's everyday CPU stays within limits.
+    let hogs = report.findings.iter().filter(|f| f.kind == Kind::CpuHog);
+    assert_eq!(hogs.count(), 1);
+}
+
+#[test]
 fn enter_opens_the_evidence_and_esc_comes_back_to_the_finding() {
     // The rollout's evidence is the first new task; the disk's, its node.
     let mut app = played(Scenario::Rollout);

@@ -14,6 +14,7 @@ mod detect;
 mod rank;
 mod signal;
 pub mod signature;
+pub mod task_cpu;
 pub mod timeline;
 
 use serde::Serialize;
@@ -91,6 +92,7 @@ pub enum Kind {
     DiskFilling,
     Exec,
     ExecDenied,
+    CpuHog,
     CheckFailing,
     CheckFlapping,
     ErrorSpike,
@@ -112,7 +114,8 @@ impl Kind {
             | Kind::NodeFlapping
             | Kind::DiskFilling
             | Kind::Exec
-            | Kind::ExecDenied => Class::Change,
+            | Kind::ExecDenied
+            | Kind::CpuHog => Class::Change,
             Kind::MissingData => Class::Missing,
             _ => Class::Symptom,
         }
@@ -130,6 +133,7 @@ impl Kind {
             Kind::DiskFilling => "disk filling",
             Kind::Exec => "exec",
             Kind::ExecDenied => "exec denied",
+            Kind::CpuHog => "cpu hog",
             Kind::CheckFailing => "check failing",
             Kind::CheckFlapping => "check flapping",
             Kind::ErrorSpike => "error spike",
@@ -268,7 +272,7 @@ pub fn triage(timeline: &Timeline, window: Window, now: UnixMillis) -> Report {
         held_since: timeline.held_since.filter(|h| *h > baseline_from),
         findings,
         left_out,
-        dropped: timeline.dropped,
+        dropped: timeline.dropped + timeline.task_cpu.dropped,
         strips,
     }
 }

@@ -206,9 +206,10 @@ fn resolution(kind: Kind) -> UnixMillis {
 /// Whether `change` could explain `finding`: a change to a whole group or
 /// node, anything on it; one task's change, what is on that task, on its
 /// group, or on its node but of no other task (another task's trouble on
-/// the same node is not this task's doing).
+/// the same node is not this task's doing, unless it hogs the CPU).
 fn explains(change: &Finding, finding: &Finding) -> bool {
-    if broad(change.kind) {
+    // A task hogging its node's CPU takes it from every task there.
+    if broad(change.kind) || change.kind == Kind::CpuHog {
         return change.subject.meets(&finding.subject);
     }
     let (c, f) = (&change.subject, &finding.subject);
@@ -229,6 +230,7 @@ fn size(f: &Finding) -> String {
         Kind::ErrorSpike | Kind::MetricShift | Kind::DiskFilling | Kind::LatencyShift => {
             format!("{:.1} deviations from its baseline", f.weight)
         }
+        Kind::CpuHog => format!("{:.0} times its usual CPU", f.weight),
         _ => format!("{} seen", f.count),
     }
 }

@@ -99,6 +99,14 @@ pub enum What {
         command: String,
         denied: Option<String>,
     },
+    /// A task took far more CPU than it usually does, past its limit
+    /// (cores; `limit` 0: none).
+    CpuJump {
+        name: String,
+        from: f64,
+        to: f64,
+        limit: f64,
+    },
     /// Data that did not arrive: a subscription's gap or resync.
     Missing {
         what: String,
@@ -113,6 +121,7 @@ impl What {
             What::NodeDown { .. } | What::NodeUp { .. } => Lane::Tasks,
             What::CheckFailed { .. } | What::CheckPassed { .. } => Lane::Checks,
             What::Exec { .. } => Lane::Exec,
+            What::CpuJump { .. } => Lane::Metrics,
             What::Missing { .. } => Lane::Logs,
         }
     }
@@ -146,6 +155,7 @@ pub(super) fn size_of(signal: &Signal) -> usize {
         What::CheckPassed { id, name } => id.len() + name.len(),
         What::Exec { command, denied } => command.len() + denied.as_ref().map_or(0, String::len),
         What::Missing { what, detail } => what.len() + detail.len(),
+        What::CpuJump { name, .. } => name.len() + 24,
     };
     let len = |o: &Option<String>| o.as_ref().map_or(0, String::len);
     160 + text + len(&s.task) + len(&s.node) + len(&s.group)

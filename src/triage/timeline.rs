@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use super::signal::size_of;
 pub use super::signal::{Lane, Line, Signal, Subject, What};
+use super::task_cpu::{CpuSample, TaskCpus};
 use crate::api::{TaskState, UnixMillis};
 
 /// Minutes held: a 6-hour window and its baseline of 4 windows.
@@ -159,6 +160,8 @@ pub struct Timeline {
     versions: HashMap<String, String>,
     /// Node names by id, for titles.
     pub node_names: HashMap<String, String>,
+    /// Each task's CPU, to tell a noisy neighbour.
+    pub task_cpu: TaskCpus,
 }
 
 pub fn minute_of(at: UnixMillis) -> i64 {
@@ -481,6 +484,13 @@ impl Timeline {
         }
         self.held_since = Some(self.held_since.map_or(at, |h| h.min(at)));
         self.generation += 1;
+    }
+
+    /// A task's CPU sample: a jump far past its usual is a signal.
+    pub fn note_task_cpu(&mut self, sample: &CpuSample, now: UnixMillis) {
+        if let Some(jump) = self.task_cpu.note(sample) {
+            self.note(jump, now);
+        }
     }
 
     /// A group's version as a snapshot shows it: no rollout is told, since

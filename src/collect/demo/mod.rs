@@ -255,7 +255,8 @@ impl DemoSource {
         }
 
         if let Some(playing) = self.playing.as_mut().filter(|p| p.onset == tick) {
-            let app = self.apps.iter().position(|a| a.name == scenario::APP);
+            let name = playing.scenario.app();
+            let app = self.apps.iter().position(|a| a.name == name);
             let app = app.map(|i| (i, &mut self.apps[i].version));
             let mut tasks: Vec<&mut SimTask> = self.tasks.values_mut().collect();
             playing.start(tick, app, &mut tasks, &self.nodes, now);
@@ -267,6 +268,7 @@ impl DemoSource {
         // it changes (`Arc::make_mut`), so a reading costs what changed.
         for sim in self.tasks.values_mut() {
             let app = &apps[sim.app];
+            let hog = playing.and_then(|p| p.hog(tick, &sim.task.id));
             if sim.task.state.is_terminal() {
                 sim.dead_for += 1;
                 if !sim.replaced && sim.dead_for >= 3 {
@@ -305,7 +307,9 @@ impl DemoSource {
                     }
                     let health = sim.task.health;
                     let outdated = sim.version != app.version;
-                    if app.kind == Kind::Batch {
+                    if hog.is_some() {
+                        // The noisy neighbour runs on while it plays.
+                    } else if app.kind == Kind::Batch {
                         sim.countdown = sim.countdown.saturating_sub(1);
                         if sim.countdown == 0 {
                             let t = Arc::make_mut(&mut sim.task);
@@ -347,7 +351,7 @@ impl DemoSource {
             if running && (tick + sim.instance as u64).is_multiple_of(5) {
                 sim.cpu_walk = (sim.cpu_walk + rng.noise(0.15)).clamp(0.02, 1.0);
                 let t = Arc::make_mut(&mut sim.task);
-                t.cpu = round2(app.cpu * sim.cpu_walk);
+                t.cpu = hog.unwrap_or(round2(app.cpu * sim.cpu_walk));
                 let mem =
                     t.mem_bytes as f64 + rng.noise(0.02) * app.mem as f64 + 0.004 * app.mem as f64;
                 t.mem_bytes =

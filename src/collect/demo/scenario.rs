@@ -21,16 +21,34 @@ pub enum Scenario {
     /// A master's disk fills: its disk check fails, and ZooKeeper on it
     /// cannot write its log.
     Disk,
+    /// A spark-etl job with no CPU limit worth the name takes nearly every
+    /// core of its agent: the agent's CPU is pinned, and the services
+    /// beside it time out.
+    Noisy,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 3] = [Scenario::Oom, Scenario::Rollout, Scenario::Disk];
+    pub const ALL: [Scenario; 4] = [
+        Scenario::Oom,
+        Scenario::Rollout,
+        Scenario::Disk,
+        Scenario::Noisy,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Scenario::Oom => "oom",
             Scenario::Rollout => "rollout",
             Scenario::Disk => "disk",
+            Scenario::Noisy => "noisy",
+        }
+    }
+
+    /// The app it plays on, if it plays on one.
+    pub(super) fn app(self) -> &'static str {
+        match self {
+            Scenario::Noisy => HOG_APP,
+            _ => APP,
         }
     }
 
@@ -45,8 +63,13 @@ impl Scenario {
     }
 }
 
-/// The app the task scenarios play on.
-pub(super) const APP: &str = "payments-api";
+/// The app the task scenarios play on, and the noisy neighbour's.
+const APP: &str = "payments-api";
+const HOG_APP: &str = "spark-etl";
+/// The share of its agent's cores the noisy neighbour takes.
+const HOG_SHARE: f64 = 0.9;
+/// Seconds the neighbours hold out before they time out.
+const STARVED_AFTER: u64 = 10;
 /// How long the symptoms last, in ticks (seconds).
 const SYMPTOMS_FOR: u64 = 600;
 /// A bad version's instance runs this long before it panics.
@@ -61,6 +84,8 @@ pub(super) struct Playing {
     pub app: Option<usize>,
     /// The bad version (rollout).
     pub version: Option<u32>,
+    /// The noisy neighbour: its task id and the cores it takes.
+    pub hog: Option<(String, f64)>,
 }
 
 impl Playing {
@@ -71,6 +96,7 @@ impl Playing {
             node: None,
             app: None,
             version: None,
+            hog: None,
         }
     }
 
@@ -80,7 +106,8 @@ impl Playing {
 
     /// At the onset, the cause: the first running instance of the app is
     /// killed (oom), the app's version moves on (rollout), a master is
-    /// chosen to fill (disk).
+    /// chosen to fill (disk), the longest-running job of the app starts
+    /// taking its agent's cores (noisy).
     pub fn start(
         &mut self,
         tick: u64,
@@ -115,7 +142,27 @@ impl Playing {
             Scenario::Disk => {
                 self.node = nodes.iter().position(|n| n.node.role == "master");
             }
+            Scenario::Noisy => {
+                let Some((app, _)) = app else { return };
+                // The longest running, so its usual CPU is well known.
+                if let Some(sim) = tasks
+                    .iter()
+                    .filter(|s| s.app == app && s.task.state == TaskState::Running)
+                    .min_by_key(|s| (s.task.started, s.task.id.clone()))
+                {
+                    self.node = Some(sim.node);
+                    let cores = nodes[sim.node].node.capacity.cpus * HOG_SHARE;
+                    self.hog = Some((sim.task.id.clone(), (cores * 100.0).round() / 100.0));
+                }
+            }
         }
+    }
+
+    /// The cores `task` takes now, if it is the noisy neighbour at work
+    /// (it does not finish meanwhile).
+    pub fn hog(&self, tick: u64, task: &str) -> Option<f64> {
+        let (id, cores) = self.hog.as_ref()?;
+        (self.active(tick) && id == task).then_some(*cores)
     }
 
     /// Whether a running instance of `app` on `version`, up for
@@ -144,7 +191,7 @@ impl Playing {
                     disk.used_bytes = node.usage.disk_bytes;
                 }
             }
-            Scenario::Rollout => {}
+            Scenario::Rollout | Scenario::Noisy => {}
         }
     }
 
@@ -220,6 +267,26 @@ impl Playing {
                         let text = format!(
                             "fsync-ing the write ahead log took {}ms: No space left on device",
                             8000 + n
+                        );
+                        (&*s.task, text)
+                    })
+                    .collect()
+            }
+            Scenario::Noisy => {
+                let (Some(node), Some((hog, _))) = (self.node, &self.hog) else {
+                    return Vec::new();
+                };
+                if n < STARVED_AFTER {
+                    return Vec::new();
+                }
+                tasks
+                    .filter(running)
+                    .filter(|s| s.node == node && &s.task.id != hog && Some(s.app) != self.app)
+                    .take(3)
+                    .map(|s| {
+                        let text = format!(
+                            "request timed out after 2000ms: context deadline exceeded (request {})",
+                            5000 + n
                         );
                         (&*s.task, text)
                     })

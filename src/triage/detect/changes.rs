@@ -20,6 +20,7 @@ fn order(what: &What) -> (u8, &str) {
         What::CheckPassed { id, .. } => (6, id),
         What::Exec { command, .. } => (7, command),
         What::Missing { detail, .. } => (8, detail),
+        What::CpuJump { name, .. } => (9, name),
     }
 }
 
@@ -44,6 +45,7 @@ pub(super) fn signals(
     let mut downs: BTreeMap<String, Vec<&Signal>> = BTreeMap::new();
     let mut checks: BTreeMap<String, Vec<&Signal>> = BTreeMap::new();
     let mut missing: BTreeMap<String, Vec<&Signal>> = BTreeMap::new();
+    let mut hogs: BTreeMap<String, Vec<&Signal>> = BTreeMap::new();
     let group_of = |s: &Signal| {
         s.subject
             .group
@@ -81,6 +83,10 @@ pub(super) fn signals(
                 out.push(f);
             }
             What::Missing { what, .. } => missing.entry(what.clone()).or_default().push(s),
+            What::CpuJump { .. } => hogs
+                .entry(s.subject.task.clone().unwrap_or_default())
+                .or_default()
+                .push(s),
         }
     }
     endings(window, baseline, held_from, &rolled, out);
@@ -217,6 +223,9 @@ pub(super) fn signals(
         }
         out.push(f);
     }
+    for (task, list) in hogs {
+        out.push(cpu_hog(task, &list));
+    }
     for (what, list) in missing {
         let first = list[0];
         let detail = match &first.what {
@@ -243,6 +252,50 @@ pub(super) fn signals(
         }
         out.push(f);
     }
+}
+
+/// A task's CPU jumps in the window: one finding, from the first.
+fn cpu_hog(task: String, list: &[&Signal]) -> Finding {
+    let first = list[0];
+    let cores = |what: &What| match what {
+        What::CpuJump {
+            name,
+            from,
+            to,
+            limit,
+        } => (name.clone(), *from, *to, *limit),
+        _ => Default::default(),
+    };
+    let (name, from, to, limit) = cores(&first.what);
+    let limit = if limit > 0.0 {
+        format!(", its limit {limit:.1}")
+    } else {
+        ", no limit".to_string()
+    };
+    let mut f = finding(
+        Kind::CpuHog,
+        first.at,
+        first.subject.clone(),
+        format!(
+            "{name}{} on {} took {to:.1} cores (usually {from:.1}{limit})",
+            first
+                .subject
+                .group
+                .as_ref()
+                .map_or(String::new(), |g| format!(" ({g})")),
+            first.subject.node.as_deref().unwrap_or("its node")
+        ),
+        Jump::Task { id: task },
+    );
+    f.last = list.last().map_or(first.at, |s| s.at);
+    f.count = list.len() as u32;
+    f.weight = to / from.max(0.1);
+    for s in list.iter().take(EVIDENCE) {
+        let (_, from, to, _) = cores(&s.what);
+        f.evidence
+            .push((s.at, format!("{to:.1} cores, up from {from:.1}")));
+    }
+    f
 }
 
 /// Minutes between endings of one kind that make them two episodes.

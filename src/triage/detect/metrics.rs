@@ -58,14 +58,6 @@ pub(super) fn metrics(t: &Timeline, span: &Span, held_from: i64, out: &mut Vec<F
         if outside < 2 && !(still && tested.len() == 1) {
             continue;
         }
-        let Some(&(onset, _)) = tested.iter().find(|(_, v)| out_of(*v).abs() >= SHIFT_Z) else {
-            continue;
-        };
-        let last = tested
-            .iter()
-            .rev()
-            .find(|(_, v)| out_of(*v).abs() >= SHIFT_Z)
-            .map_or(onset, |(m, _)| *m);
         let &(_, now_value) = window.last().expect("not empty");
         let peak = tested
             .iter()
@@ -74,6 +66,22 @@ pub(super) fn metrics(t: &Timeline, span: &Span, held_from: i64, out: &mut Vec<F
             .unwrap_or(now_value);
         let z = out_of(peak);
         let disk = key.name.contains("disk") && z > 0.0;
+        // A disk began filling when it first left its baseline; a shift
+        // happened when it moved most of the way (a step on top of a
+        // drift is the step).
+        let onset_z = if disk {
+            SHIFT_Z
+        } else {
+            SHIFT_Z.max(z.abs() / 2.0)
+        };
+        let Some(&(onset, _)) = tested.iter().find(|(_, v)| out_of(*v).abs() >= onset_z) else {
+            continue;
+        };
+        let last = tested
+            .iter()
+            .rev()
+            .find(|(_, v)| out_of(*v).abs() >= SHIFT_Z)
+            .map_or(onset, |(m, _)| *m);
         let kind = if disk {
             Kind::DiskFilling
         } else {

@@ -404,6 +404,7 @@ impl Model {
                 if let Some((id, old)) = self.tasks.remove_entry(task.id.as_str()) {
                     self.count(&old, -1);
                     self.task_series.remove(&id);
+                    self.timeline.task_cpu.forget(&id);
                     self.touch(Kind::Task, id);
                 }
             }
@@ -433,6 +434,7 @@ impl Model {
                     && let Some(task) = self.tasks.get_mut(id.as_str())
                 {
                     task.cpu = sample.value / 100.0;
+                    signals::task_cpu(&mut self.timeline, task, sample.ts, task.cpu, now);
                     let ring = match self.task_series.get_mut(id.as_str()) {
                         Some(ring) => ring,
                         None => {

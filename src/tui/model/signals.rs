@@ -5,6 +5,7 @@
 
 use super::SUB_ERRORS;
 use crate::api::{Check, Health, LogEntry, Node, Task, TaskState, UnixMillis};
+use crate::triage::task_cpu::CpuSample;
 use crate::triage::{Line, MetricKey, Signal, Subject, Timeline, What};
 
 /// The node series triage follows.
@@ -209,6 +210,20 @@ pub fn sample(
         };
         t.note_metric(&key, at, value, now);
     }
+}
+
+/// A task's CPU sample, in cores.
+pub fn task_cpu(t: &mut Timeline, task: &Task, at: UnixMillis, cores: f64, now: UnixMillis) {
+    let sample = CpuSample {
+        task: &task.id,
+        name: &task.name,
+        node: &task.node_id,
+        group: &task.group,
+        limit: task.cpu_limit,
+        at,
+        cores,
+    };
+    t.note_task_cpu(&sample, now);
 }
 
 /// A subscription's gap or resync: data that did not arrive.

@@ -78,6 +78,14 @@ impl Model {
                         && series.name == TASK_CPU_SERIES
                         && let Some(task) = series.tags.get("task_id")
                     {
+                        if let Some(held) = self.tasks.get(task.as_str()) {
+                            // Its recent CPU, so a jump already under way
+                            // is told, and its usual known.
+                            for (at, value) in &series.points {
+                                let cores = value / 100.0;
+                                signals::task_cpu(&mut self.timeline, held, *at, cores, now);
+                            }
+                        }
                         let start = series.points.len().saturating_sub(TASK_SPARK_POINTS);
                         self.task_series.insert(
                             self.id_of(Kind::Task, task),
