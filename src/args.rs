@@ -35,6 +35,14 @@ pub enum Command {
     Gateway(Box<GatewayArgs>),
     /// Run a command in a task, like `kubectl exec`: `day2top exec -it TASK -- sh`.
     Exec(Box<ExecArgs>),
+    /// Print nodes, tasks, checks, traces, alerts or the audit trail, for a script or a quick look.
+    Get(Box<crate::cli_args::GetArgs>),
+    /// Print what changed, ranked with the likely cause on top (the :triage view's findings).
+    Triage(Box<crate::cli_args::TriageArgs>),
+    /// Print a shell's completions for day2top: `day2top completions bash > /etc/bash_completion.d/day2top`.
+    Completions(crate::cli_args::CompletionsArgs),
+    /// Print day2top's man page (roff): `day2top man | man -l -`.
+    Man,
 }
 
 /// Which gateway to talk to: flags the console and `day2top exec` share.
@@ -147,7 +155,7 @@ pub struct SourceArgs {
     /// Requests traced a second in the demo cluster (default 2).
     #[arg(long, value_name = "N")]
     pub demo_trace_rate: Option<usize>,
-    /// Play an incident with a known cause into the demo: oom, rollout, disk.
+    /// Play an incident with a known cause into the demo: oom, rollout, disk, noisy.
     #[arg(long, value_name = "NAME", value_parser = day2top::collect::demo::Scenario::parse, requires = "demo")]
     pub scenario: Option<day2top::collect::demo::Scenario>,
     /// Seconds after the start the scenario begins (default 120).

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 
 mod args;
+mod cli_args;
 use args::*;
 
 use day2top::client::Endpoint;
@@ -40,6 +41,21 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Gateway(args)) => runtime.block_on(run_gateway(*args)).map(|()| 0),
         Some(Command::Exec(args)) => runtime.block_on(run_exec(*args)),
+        Some(Command::Get(args)) => runtime.block_on(run_get(*args)),
+        Some(Command::Triage(args)) => runtime.block_on(run_triage(*args)),
+        Some(Command::Completions(args)) => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(args.shell, &mut command, "day2top", &mut std::io::stdout());
+            Ok(0)
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map(|()| 0)
+                .map_err(|e| format!("cannot write the man page: {e}"))
+        }
         None => runtime.block_on(run_console(cli.console)).map(|()| 0),
     };
     // Don't wait for blocked readers (the terminal) on the way out.
@@ -253,19 +269,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
             .position(|c| &c.name == name)
             .ok_or_else(|| format!("no context named {name:?} in the config file"))?
     } else {
-        // No gateway given: run one in this process, for this host or the
-        // demo, and talk to it over loopback like any other.
-        let mut gw_config = GatewayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
-        side_listeners(&args.sources, &cfg.gateway, &mut gw_config, (None, None))?;
-        gw_config.store_limits.series = series_limits(&args.sources, &cfg.gateway)?;
-        gw_config.checks = checks(&args.sources, &cfg.gateway)?;
-        let source = sources(&args.sources, &cfg.gateway, &mut gw_config).await?;
-        let name = match source.kind() {
-            "demo" => "demo".to_string(),
-            "kube" => source.cluster_name(),
-            _ => "local".to_string(),
-        };
-        let gw = gateway::start(gw_config, source).await?;
+        let (name, gw) = embedded_gateway(&args.sources, &cfg).await?;
         contexts.push(embedded_context(&name, &gw, args.readonly));
         embedded = Some(gw);
         contexts.len() - 1
@@ -302,6 +306,90 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
         gw.shutdown().await;
     }
     result
+}
+
+/// No gateway given: one run in this process, for this host, the demo or
+/// a Kubernetes cluster, talked to over loopback like any other; with the
+/// name its context goes by.
+async fn embedded_gateway(
+    args: &SourceArgs,
+    cfg: &ConfigFile,
+) -> Result<(String, gateway::RunningGateway), String> {
+    let mut gw_config = GatewayConfig::new(SocketAddr::from(([127, 0, 0, 1], 0)));
+    side_listeners(args, &cfg.gateway, &mut gw_config, (None, None))?;
+    gw_config.store_limits.series = series_limits(args, &cfg.gateway)?;
+    gw_config.checks = checks(args, &cfg.gateway)?;
+    let source = sources(args, &cfg.gateway, &mut gw_config).await?;
+    let name = match source.kind() {
+        "demo" => "demo".to_string(),
+        "kube" => source.cluster_name(),
+        _ => "local".to_string(),
+    };
+    Ok((name, gateway::start(gw_config, source).await?))
+}
+
+/// The gateway a command for scripts reads: `--gateway`, `--context` or
+/// the config's default context, else an embedded one (and then its
+/// handle, to stop it when done).
+async fn command_client(
+    connect: &ConnectArgs,
+    sources: &SourceArgs,
+) -> Result<(day2top::client::Client, Option<gateway::RunningGateway>), String> {
+    let cfg = ConfigFile::load(connect.config.as_deref())?;
+    let embedded_wanted = sources.demo || sources.kube.kube;
+    let context = if let Some(given) = connect.given_gateway(true)? {
+        given
+    } else if let Some(name) = connect
+        .context
+        .as_ref()
+        .or(cfg.default_context.as_ref().filter(|_| !embedded_wanted))
+    {
+        let def = cfg
+            .context
+            .get(name)
+            .ok_or_else(|| format!("no context named {name:?} in the config file"))?;
+        context_from(name, &def.url, &def.token_file, def.ca.as_deref(), true)?
+    } else {
+        let (name, gw) = embedded_gateway(sources, &cfg).await?;
+        let context = embedded_context(&name, &gw, true);
+        let client = day2top::client::Client::new(context.endpoint)?;
+        return Ok((client, Some(gw)));
+    };
+    Ok((day2top::client::Client::new(context.endpoint)?, None))
+}
+
+/// A command for scripts: its failure said on stderr, its exit code kept.
+fn finish(result: Result<(), day2top::cli::Failure>) -> Result<i32, String> {
+    match result {
+        Ok(()) => Ok(0),
+        Err(f) => {
+            if !f.message.is_empty() {
+                eprintln!("day2top: {}", f.message);
+            }
+            Ok(i32::from(f.code))
+        }
+    }
+}
+
+async fn run_get(args: crate::cli_args::GetArgs) -> Result<i32, String> {
+    let options = args.options()?;
+    let (client, embedded) = command_client(&args.connect, &args.sources).await?;
+    let mut out = std::io::stdout().lock();
+    let result = day2top::cli::get::run(&client, &options, &mut out).await;
+    if let Some(gw) = embedded {
+        gw.shutdown().await;
+    }
+    finish(result)
+}
+
+async fn run_triage(args: crate::cli_args::TriageArgs) -> Result<i32, String> {
+    let (client, embedded) = command_client(&args.connect, &args.sources).await?;
+    let mut out = std::io::stdout().lock();
+    let result = day2top::cli::triage::run(&client, &args.options(), &mut out).await;
+    if let Some(gw) = embedded {
+        gw.shutdown().await;
+    }
+    finish(result)
 }
 
 async fn run_gateway(args: GatewayArgs) -> Result<(), String> {

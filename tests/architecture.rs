@@ -318,6 +318,17 @@ fn alerting_has_no_import_circle() {
 }
 
 #[test]
+fn the_commands_have_no_import_circle() {
+    let edges = graph("cli");
+    assert!(edges.len() >= 2, "the cli modules were not found");
+    assert_eq!(
+        circle(&edges),
+        None,
+        "modules import each other in a circle"
+    );
+}
+
+#[test]
 fn the_checker_sees_a_circle() {
     let mut edges = BTreeMap::new();
     edges.insert("a".to_string(), BTreeSet::from(["b".to_string()]));

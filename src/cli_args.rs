@@ -1,0 +1,111 @@
+//! The flags of the commands for scripts: `day2top get`, `day2top
+//! triage`, `day2top completions`, `day2top man`.
+
+use clap::Args;
+
+use crate::args::{ConnectArgs, SourceArgs};
+use day2top::cli::get::{GetOptions, What};
+use day2top::cli::output::Format;
+use day2top::cli::triage::TriageOptions;
+
+#[derive(Args)]
+pub struct GetArgs {
+    /// What to list.
+    #[arg(value_enum)]
+    pub what: What,
+    /// Ids or names to list (a node's hostname; a task's, check's or
+    /// alert rule's name; a trace's id or service); none: all.
+    pub names: Vec<String>,
+    /// How to print: table (default), wide, json, ndjson, yaml.
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: Format,
+    /// Go on printing as things change (nodes, tasks, checks, traces).
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// Tasks and checks on this node (its id or hostname).
+    #[arg(long, value_name = "NODE")]
+    pub node: Option<String>,
+    /// Tasks in this state (running, failed, …), checks with this status
+    /// (passing, failing, unknown), alerts in this state (pending, firing,
+    /// resolved).
+    #[arg(long, value_name = "STATE")]
+    pub state: Option<String>,
+    /// Only what carries this label (repeatable; all must hold).
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// Traces: the newest N; audit: the latest N (default 100).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten, next_help_heading = "Without a gateway (an embedded one)")]
+    pub sources: SourceArgs,
+}
+
+impl GetArgs {
+    pub fn options(&self) -> Result<GetOptions, String> {
+        let labels = self
+            .labels
+            .iter()
+            .map(|pair| {
+                pair.split_once('=')
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .ok_or_else(|| format!("--label {pair:?} is not KEY=VALUE"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(GetOptions {
+            what: self.what,
+            names: self.names.clone(),
+            node: self.node.clone(),
+            state: self.state.clone(),
+            labels,
+            limit: self.limit,
+            format: self.output,
+            watch: self.watch,
+            config_dir: day2top::config::config_dir(),
+        })
+    }
+}
+
+#[derive(Args)]
+pub struct TriageArgs {
+    /// The window: 5m, 15m, 1h or 6h (against a baseline of the 4 before it).
+    #[arg(long, value_name = "WINDOW", default_value = "15m", value_parser = parse_window)]
+    pub window: day2top::triage::Window,
+    /// How to print: table (default), wide, json, ndjson, yaml.
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: Format,
+    /// Under each finding, its score's parts and its evidence.
+    #[arg(short = 'e', long)]
+    pub explain: bool,
+    /// Go on reading, and print the findings again when they change.
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten, next_help_heading = "Without a gateway (an embedded one)")]
+    pub sources: SourceArgs,
+}
+
+fn parse_window(text: &str) -> Result<day2top::triage::Window, String> {
+    day2top::triage::Window::parse(text)
+        .ok_or_else(|| format!("no window {text:?}; there are 5m, 15m, 1h and 6h"))
+}
+
+impl TriageArgs {
+    pub fn options(&self) -> TriageOptions {
+        TriageOptions {
+            window: self.window,
+            format: self.output,
+            explain: self.explain,
+            watch: self.watch,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
