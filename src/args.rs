@@ -37,6 +37,8 @@ pub enum Command {
     Exec(Box<ExecArgs>),
     /// Print nodes, tasks, checks, traces, alerts or the audit trail, for a script or a quick look.
     Get(Box<crate::cli_args::GetArgs>),
+    /// Print a task's, a node's or a unit's log lines, and follow them (-f), like journalctl.
+    Logs(Box<crate::cli_args::LogsArgs>),
     /// Print what changed, ranked with the likely cause on top (the :triage view's findings).
     Triage(Box<crate::cli_args::TriageArgs>),
     /// Print a shell's completions for day2top: `day2top completions bash > /etc/bash_completion.d/day2top`.

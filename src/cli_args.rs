@@ -1,5 +1,5 @@
-//! The flags of the commands for scripts: `day2top get`, `day2top
-//! triage`, `day2top completions`, `day2top man`.
+//! The flags of the commands for scripts: `day2top get`, `day2top logs`,
+//! `day2top triage`, `day2top completions`, `day2top man`.
 
 use clap::Args;
 
@@ -99,6 +99,54 @@ impl TriageArgs {
             format: self.output,
             explain: self.explain,
             watch: self.watch,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct LogsArgs {
+    /// A task's id or name (of exactly one task); none: every line.
+    pub task: Option<String>,
+    /// Follow: print each new line as it comes, until interrupted.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Begin with the last N lines (default 10).
+    #[arg(long = "lines", value_name = "N", default_value_t = 10)]
+    pub lines: usize,
+    /// Only this node's lines (its id or hostname).
+    #[arg(long, value_name = "NODE")]
+    pub node: Option<String>,
+    /// Only this systemd unit's lines.
+    #[arg(short = 'u', long, value_name = "UNIT")]
+    pub unit: Option<String>,
+    /// Lines of this priority and more urgent: 0-7, or emerg, alert, crit, err, warning, notice, info, debug.
+    #[arg(short = 'p', long, value_name = "PRIORITY", value_parser = day2top::cli::logs::parse_priority)]
+    pub priority: Option<u8>,
+    /// Only lines whose message matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+    /// How to print: short (default), json, cat.
+    #[arg(short = 'o', long, value_enum, default_value = "short")]
+    pub output: day2top::cli::logs::LineFormat,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten, next_help_heading = "Without a gateway (an embedded one)")]
+    pub sources: SourceArgs,
+}
+
+impl LogsArgs {
+    pub fn options(&self) -> day2top::cli::logs::LogsOptions {
+        use std::io::IsTerminal;
+        day2top::cli::logs::LogsOptions {
+            task: self.task.clone(),
+            node: self.node.clone(),
+            unit: self.unit.clone(),
+            priority: self.priority,
+            grep: self.grep.clone(),
+            lines: self.lines,
+            follow: self.follow,
+            format: self.output,
+            terminal: std::io::stdout().is_terminal(),
         }
     }
 }

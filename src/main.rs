@@ -43,6 +43,7 @@ fn main() -> ExitCode {
         Some(Command::Exec(args)) => runtime.block_on(run_exec(*args)),
         Some(Command::Get(args)) => runtime.block_on(run_get(*args)),
         Some(Command::Triage(args)) => runtime.block_on(run_triage(*args)),
+        Some(Command::Logs(args)) => runtime.block_on(run_logs(*args)),
         Some(Command::Completions(args)) => {
             use clap::CommandFactory;
             let mut command = Cli::command();
@@ -165,61 +166,15 @@ async fn run_exec(args: ExecArgs) -> Result<i32, String> {
         context
     };
     let client = day2top::client::Client::new(context.endpoint)?;
-    let result = match task_named(&client, &args.task, args.kube.namespace.as_deref()).await {
-        Ok(task) => day2top::client::attach::run(&client, &task, request).await,
-        Err(e) => Err(e),
-    };
+    let result =
+        match day2top::cli::task_id(&client, &args.task, args.kube.namespace.as_deref()).await {
+            Ok(task) => day2top::client::attach::run(&client, &task, request).await,
+            Err(e) => Err(e.message),
+        };
     if let Some(gw) = embedded {
         gw.shutdown().await;
     }
     result
-}
-
-/// The id of the task `name` names: its id, or the name of exactly one
-/// task (a pod as kubectl names it, in `namespace` when given). A cluster
-/// just connected to is waited for a few seconds.
-async fn task_named(
-    client: &day2top::client::Client,
-    name: &str,
-    namespace: Option<&str>,
-) -> Result<String, String> {
-    #[derive(serde::Deserialize)]
-    struct Listing {
-        items: Vec<day2top::api::Task>,
-    }
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let listing: Listing = client
-            .get("/api/v1/tasks")
-            .await
-            .map_err(|e| format!("cannot list the tasks: {e}"))?;
-        if listing.items.iter().any(|t| t.id == name) {
-            return Ok(name.to_string());
-        }
-        let named: Vec<&day2top::api::Task> = listing
-            .items
-            .iter()
-            .filter(|t| t.name == name)
-            .filter(|t| {
-                namespace.is_none_or(|ns| t.labels.get("namespace").map(String::as_str) == Some(ns))
-            })
-            .collect();
-        match named.as_slice() {
-            [one] => return Ok(one.id.clone()),
-            [] if listing.items.is_empty() && std::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            [] => return Err(format!("no task with the id or name {name:?}")),
-            many => {
-                let ids: Vec<&str> = many.iter().map(|t| t.id.as_str()).collect();
-                return Err(format!(
-                    "{} tasks are named {name:?} ({}); give the id",
-                    many.len(),
-                    ids.join(", ")
-                ));
-            }
-        }
-    }
 }
 
 async fn run_console(args: ConsoleArgs) -> Result<(), String> {
@@ -376,6 +331,22 @@ async fn run_get(args: crate::cli_args::GetArgs) -> Result<i32, String> {
     let (client, embedded) = command_client(&args.connect, &args.sources).await?;
     let mut out = std::io::stdout().lock();
     let result = day2top::cli::get::run(&client, &options, &mut out).await;
+    if let Some(gw) = embedded {
+        gw.shutdown().await;
+    }
+    finish(result)
+}
+
+async fn run_logs(args: crate::cli_args::LogsArgs) -> Result<i32, String> {
+    let (client, embedded) = command_client(&args.connect, &args.sources).await?;
+    if embedded.is_some() {
+        // Its journal and files are read on their own threads: one
+        // refresh's time, so the last lines asked for are there.
+        let ms = args.sources.refresh_ms.unwrap_or(1000).min(5000);
+        tokio::time::sleep(Duration::from_millis(ms + 200)).await;
+    }
+    let mut out = std::io::stdout().lock();
+    let result = day2top::cli::logs::run(&client, &args.options(), &mut out).await;
     if let Some(gw) = embedded {
         gw.shutdown().await;
     }

@@ -227,6 +227,95 @@ async fn each_failure_has_its_exit_code_and_says_why() {
     gw.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_print_the_last_lines_and_follow_the_new_ones() {
+    let gw = common::start_demo().await;
+    let dir = scratch("logs");
+    let last = run(
+        &dir,
+        &gw.url,
+        "read.token",
+        &["logs", "--lines", "5", "-o", "json"],
+    )
+    .await;
+    assert_eq!(last.code, 0, "{}", last.stderr);
+    let lines: Vec<serde_json::Value> = last
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 5, "{}", last.stdout);
+    let printed: Vec<&str> = lines.iter().filter_map(|l| l["cursor"].as_str()).collect();
+    let mut child = day2top(
+        &dir,
+        &gw.url,
+        "read.token",
+        &["logs", "-f", "--lines", "0", "-o", "json"],
+    )
+    .stdout(Stdio::piped())
+    .kill_on_drop(true)
+    .spawn()
+    .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let next = tokio::time::timeout(Duration::from_secs(30), out.next_line())
+        .await
+        .expect("a new line within 30 s")
+        .unwrap()
+        .expect("a line");
+    let next: serde_json::Value = serde_json::from_str(&next).unwrap();
+    let cursor = next["cursor"].as_str().expect("a cursor");
+    assert!(!printed.contains(&cursor), "a new line: {next}");
+    child.kill().await.unwrap();
+    let unknown = run(&dir, &gw.url, "read.token", &["logs", "no-such-task"]).await;
+    assert_eq!(unknown.code, 5, "{}", unknown.stderr);
+    gw.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_cannot_drive_the_terminal_unless_cat_goes_to_a_pipe() {
+    let dir = scratch("escapes");
+    let log = dir.join("app.log");
+    std::fs::write(&log, "plain\n\x1b[31mred\x1b[0m and a bell \x07\n").unwrap();
+    let logs = |format: &'static str| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_day2top"));
+        command
+            .args([
+                "logs",
+                "--no-journal",
+                "--lines",
+                "10",
+                "-o",
+                format,
+                "--log-file",
+            ])
+            .arg(&log)
+            .arg("--config")
+            .arg(dir.join("config.toml"))
+            .stdin(Stdio::null());
+        command
+    };
+    // An embedded gateway for this host, its file followed.
+    let short = logs("short").output().await.unwrap();
+    assert!(
+        short.status.success(),
+        "{}",
+        String::from_utf8_lossy(&short.stderr)
+    );
+    let text = String::from_utf8(short.stdout).unwrap();
+    assert!(
+        text.contains("\\x1b[31mred\\x1b[0m and a bell \\x07"),
+        "{text}"
+    );
+    assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    // `cat` into a pipe (this test's) writes the message as it is.
+    let cat = logs("cat").output().await.unwrap();
+    let text = String::from_utf8(cat.stdout).unwrap();
+    assert!(
+        text.contains("\x1b[31mred\x1b[0m and a bell \x07"),
+        "{text:?}"
+    );
+}
+
 #[test]
 fn completions_and_the_man_page_are_generated() {
     for shell in ["bash", "zsh", "fish"] {

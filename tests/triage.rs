@@ -160,7 +160,8 @@ fn a_cpu_hog_is_the_cause_of_its_neighbours_timeouts_and_its_nodes_cpu() {
 
 #[test]
 fn enter_opens_the_evidence_and_esc_comes_back_to_the_finding() {
-    // The rollout's evidence is the first new task; the disk's, its node.
+    // The rollout's evidence is the first new task; the disk's, its node;
+    // the noisy neighbour's, the task.
     let mut app = played(Scenario::Rollout);
     app.on_resize(160, 48);
     key(&mut app, KeyCode::Char('W'));
@@ -186,6 +187,14 @@ fn enter_opens_the_evidence_and_esc_comes_back_to_the_finding() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.route(), &Route::Nodes);
     assert_eq!(app.tables.nodes.selected_id(), Some("master-1-S0"));
+
+    // The CPU hog's, the task itself.
+    let mut app = played(Scenario::Noisy);
+    app.on_resize(160, 48);
+    key(&mut app, KeyCode::Char('W'));
+    let hog = app.triage.finding().unwrap().subject.task.clone().unwrap();
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.route(), &Route::Task { id: hog });
 
     // A check's finding opens the health view on that check.
     let mut app = played(Scenario::Oom);

@@ -9,6 +9,7 @@
 //! away (`| head`), said nothing.
 
 pub mod get;
+pub mod logs;
 pub mod output;
 pub mod triage;
 
@@ -68,5 +69,57 @@ impl From<ClientError> for Failure {
             _ => "",
         };
         Failure::new(code, format!("{e}{hint}"))
+    }
+}
+
+/// The id of the task `name` names: its id, or the name of exactly one
+/// task (a pod as kubectl names it, in `namespace` when given). A cluster
+/// just connected to is waited for a few seconds.
+pub async fn task_id(
+    client: &crate::client::Client,
+    name: &str,
+    namespace: Option<&str>,
+) -> Result<String, Failure> {
+    #[derive(serde::Deserialize)]
+    struct Listing {
+        items: Vec<crate::api::Task>,
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let listing: Listing = client.get("/api/v1/tasks").await?;
+        if listing.items.iter().any(|t| t.id == name) {
+            return Ok(name.to_string());
+        }
+        let named: Vec<&crate::api::Task> = listing
+            .items
+            .iter()
+            .filter(|t| t.name == name)
+            .filter(|t| {
+                namespace.is_none_or(|ns| t.labels.get("namespace").map(String::as_str) == Some(ns))
+            })
+            .collect();
+        match named.as_slice() {
+            [one] => return Ok(one.id.clone()),
+            [] if listing.items.is_empty() && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            [] => {
+                return Err(Failure::new(
+                    EXIT_NOT_FOUND,
+                    format!("no task with the id or name {name:?}"),
+                ));
+            }
+            many => {
+                let ids: Vec<&str> = many.iter().map(|t| t.id.as_str()).collect();
+                return Err(Failure::new(
+                    EXIT_FAILED,
+                    format!(
+                        "{} tasks are named {name:?} ({}); give the id",
+                        many.len(),
+                        ids.join(", ")
+                    ),
+                ));
+            }
+        }
     }
 }

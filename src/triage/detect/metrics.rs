@@ -1,7 +1,7 @@
 //! Node metrics out of their baseline (median and MAD of the per-minute
 //! means), a disk filling told apart as a change.
 
-use super::{EVIDENCE, MIN_BASELINE, SHIFT_Z, Span, finding, median_mad};
+use super::{EVIDENCE, MIN_BASELINE, SHIFT_Z, Span, finding, median_mad_in};
 use crate::triage::timeline::{MINUTE, Subject, Timeline};
 use crate::triage::{Finding, Jump, Kind};
 
@@ -11,25 +11,42 @@ fn scale(median: f64, mad: f64) -> f64 {
     1.4826 * mad + (0.1 * median.abs()).max(2.0)
 }
 
+/// The least a value must move to stand out: [`SHIFT_Z`] times the
+/// floor of [`scale`].
+const LEAST_SHIFT: f64 = SHIFT_Z * 2.0;
+
 /// Node metrics that left their baseline.
 pub(super) fn metrics(t: &Timeline, span: &Span, held_from: i64, out: &mut Vec<Finding>) {
     let mut keys: Vec<_> = t.metrics.keys().collect();
-    keys.sort();
+    keys.sort_unstable();
+    let mut scratch = Vec::new();
+    let mut median_mad = |values: &[f64]| median_mad_in(values, &mut scratch);
+    let mut window: Vec<(i64, f64)> = Vec::new();
+    let mut base: Vec<f64> = Vec::new();
     for key in keys {
         let series = &t.metrics[key];
-        let window: Vec<(i64, f64)> = (span.from..span.to)
-            .filter_map(|m| series.mean(m).map(|v| (m, v)))
-            .collect();
+        window.clear();
+        window.extend((span.from..span.to).filter_map(|m| series.mean(m).map(|v| (m, v))));
         if window.is_empty() {
             continue;
         }
-        let base: Vec<f64> = (span.baseline.max(held_from)..span.from)
-            .filter_map(|m| series.mean(m))
-            .collect();
+        base.clear();
+        base.extend((span.baseline.max(held_from)..span.from).filter_map(|m| series.mean(m)));
+        // Most series are flat: when all their values lie closer together
+        // than any shift can be, none stands out (the median is among
+        // them), and the medians need not be worked out.
+        let (low, high) = window
+            .iter()
+            .map(|(_, v)| *v)
+            .chain(base.iter().copied())
+            .fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(v), h.max(v)));
+        if high - low < LEAST_SHIFT {
+            continue;
+        }
         // Too little baseline: the first minute that stands out of the
         // window's minutes before it (2 at least) begins the shift.
         let (base, tested, full) = if base.len() >= MIN_BASELINE {
-            (base, &window[..], true)
+            (base.clone(), &window[..], true)
         } else {
             let Some(k) = (2..window.len()).find(|&k| {
                 let before: Vec<f64> = window[..k].iter().map(|(_, v)| *v).collect();

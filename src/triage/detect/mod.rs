@@ -70,21 +70,36 @@ pub(super) fn finding(
 
 /// The median and the median absolute deviation of `values`.
 pub fn median_mad(values: &[f64]) -> (f64, f64) {
+    median_mad_in(values, &mut Vec::new())
+}
+
+/// The same, in `scratch` (no allocation once it has grown): the
+/// detectors call it for thousands of series.
+pub(super) fn median_mad_in(values: &[f64], scratch: &mut Vec<f64>) -> (f64, f64) {
     if values.is_empty() {
         return (0.0, 0.0);
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2.0
-        }
-    };
-    let m = median(&mut values.to_vec());
-    let mad = median(&mut values.iter().map(|v| (v - m).abs()).collect());
-    (m, mad)
+    scratch.clear();
+    scratch.extend_from_slice(values);
+    let m = median_of(scratch);
+    for v in scratch.iter_mut() {
+        *v = (*v - m).abs();
+    }
+    (m, median_of(scratch))
+}
+
+/// The median of `v` (not empty), reordering it.
+fn median_of(v: &mut [f64]) -> f64 {
+    let n = v.len();
+    let (_, upper, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let upper = *upper;
+    if n % 2 == 1 {
+        upper
+    } else {
+        // The lower middle: the largest of the half below.
+        let lower = v[..n / 2].iter().copied().fold(f64::MIN, f64::max);
+        (lower + upper) / 2.0
+    }
 }
 
 /// A subject's name for a title: its task, else its node, else its group.

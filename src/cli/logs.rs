@@ -1,0 +1,210 @@
+//! `day2top logs`: a task's, a node's, a unit's or every line, like
+//! `journalctl` and `dcos task log`: the last N, then (`-f`) each new one
+//! as it comes. It reads the gateway's log stream; after a drop the
+//! stream resumes after the last line's source cursor, so every line is
+//! printed once, and a gap the gateway had to make is said on stderr.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+use std::time::Duration;
+
+use super::output::{self, visible};
+use super::{EXIT_FAILED, EXIT_REFUSED, EXIT_UNREACHABLE, Failure};
+use crate::api::{Filter, From, LogEntry, Node, Record, ServerMsg, Topic, UnixMillis};
+use crate::client::{Client, StreamEvent, Subscription};
+
+/// `-o` for lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LineFormat {
+    /// Time, node, source and message, a line each (like journalctl's short).
+    Short,
+    /// Each line as the API's `LogEntry`, one JSON object a line.
+    Json,
+    /// The message alone; as it is only when written to a pipe or file.
+    Cat,
+}
+
+pub struct LogsOptions {
+    /// A task's id or name; none: every task's and the node's own.
+    pub task: Option<String>,
+    pub node: Option<String>,
+    pub unit: Option<String>,
+    /// Lines of this priority and more urgent (0 emerg … 7 debug).
+    pub priority: Option<u8>,
+    /// A regular expression the message must match.
+    pub grep: Option<String>,
+    pub lines: usize,
+    pub follow: bool,
+    pub format: LineFormat,
+    /// Whether stdout is a terminal: `cat` writes messages as they are
+    /// only when it is not.
+    pub terminal: bool,
+}
+
+/// The priority a `-p` names: a number or journalctl's word.
+pub fn parse_priority(text: &str) -> Result<u8, String> {
+    const NAMES: [&str; 8] = [
+        "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+    ];
+    text.parse::<u8>()
+        .ok()
+        .filter(|p| *p <= 7)
+        .or_else(|| NAMES.iter().position(|n| *n == text).map(|p| p as u8))
+        .ok_or_else(|| format!("no priority {text:?}: 0-7 or one of {}", NAMES.join(", ")))
+}
+
+const SUB: &str = "logs";
+
+pub async fn run(client: &Client, o: &LogsOptions, out: &mut dyn Write) -> Result<(), Failure> {
+    let task = match &o.task {
+        Some(name) => Some(super::task_id(client, name, None).await?),
+        None => None,
+    };
+    let nodes: NodeList = client.get("/api/v1/nodes").await?;
+    let names: HashMap<String, String> = nodes
+        .items
+        .into_iter()
+        .map(|n| (n.id, n.hostname))
+        .collect();
+    let node = o.node.as_ref().map(|want| {
+        names
+            .iter()
+            .find(|(_, host)| *host == want)
+            .map_or(want.clone(), |(id, _)| id.clone())
+    });
+    let subscription = Subscription {
+        sub: SUB.into(),
+        topic: Topic::Logs,
+        filter: Filter {
+            task,
+            node,
+            unit: o.unit.clone(),
+            priority: o.priority,
+            regex: o.grep.clone(),
+            ..Default::default()
+        },
+    };
+    let start = From::Tail { tail: o.lines };
+    let mut stream = client.stream_from(vec![subscription], vec![(SUB.into(), start)]);
+    let mut printer = Printer {
+        names,
+        format: o.format,
+        raw: o.format == LineFormat::Cat && !o.terminal,
+        last: None,
+    };
+    let mut first = true;
+    loop {
+        let event = if first {
+            tokio::time::timeout(Duration::from_secs(30), stream.events.recv())
+                .await
+                .map_err(|_| {
+                    Failure::new(EXIT_UNREACHABLE, "the gateway sent no lines within 30 s")
+                })?
+        } else {
+            stream.events.recv().await
+        };
+        let Some(event) = event else {
+            return Err(Failure::new(EXIT_FAILED, "the stream ended"));
+        };
+        match event {
+            StreamEvent::Refused { error } => return Err(Failure::new(EXIT_REFUSED, error)),
+            StreamEvent::Disconnected { error, .. } if first => {
+                return Err(Failure::new(
+                    EXIT_UNREACHABLE,
+                    format!("lost the gateway's stream: {error}"),
+                ));
+            }
+            StreamEvent::Disconnected { error, .. } => {
+                eprintln!(
+                    "day2top: lost the gateway's stream ({error}); resuming after the last line"
+                );
+            }
+            StreamEvent::Message(ServerMsg::Snapshot { items, .. }) => {
+                let mut lines: Vec<LogEntry> = entries(items);
+                lines.sort_by_key(|e| e.ts);
+                printer.print(out, &lines)?;
+                if first && !o.follow {
+                    return Ok(());
+                }
+                first = false;
+            }
+            StreamEvent::Message(ServerMsg::Event { events, .. }) => {
+                let lines = entries(events.into_iter().map(|e| e.data));
+                printer.print(out, &lines)?;
+            }
+            StreamEvent::Message(ServerMsg::Gap {
+                dropped, reason, ..
+            }) => {
+                eprintln!("day2top: the gateway dropped {dropped} lines ({reason})");
+            }
+            StreamEvent::Message(ServerMsg::Error { error, .. }) => {
+                return Err(Failure::new(EXIT_FAILED, error.error.message));
+            }
+            _ => {}
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct NodeList {
+    items: Vec<Node>,
+}
+
+fn entries(records: impl IntoIterator<Item = Record>) -> Vec<LogEntry> {
+    records
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Log(e) => Some(e),
+            _ => None,
+        })
+        .collect()
+}
+
+struct Printer {
+    names: HashMap<String, String>,
+    format: LineFormat,
+    /// Messages as they are (`cat` into a pipe).
+    raw: bool,
+    /// The newest line printed: its time and the cursors printed at it,
+    /// so a snapshot sent again (a resync) prints nothing twice.
+    last: Option<(UnixMillis, BTreeSet<String>)>,
+}
+
+impl Printer {
+    fn print(&mut self, out: &mut dyn Write, lines: &[LogEntry]) -> Result<(), Failure> {
+        for e in lines {
+            if let Some((ts, cursors)) = &mut self.last {
+                if e.ts < *ts || e.ts == *ts && cursors.contains(&e.cursor) {
+                    continue;
+                }
+                if e.ts > *ts {
+                    *ts = e.ts;
+                    cursors.clear();
+                }
+                cursors.insert(e.cursor.clone());
+            } else {
+                self.last = Some((e.ts, BTreeSet::from([e.cursor.clone()])));
+            }
+            match self.format {
+                LineFormat::Json => output::one(out, output::Format::Ndjson, e)?,
+                LineFormat::Cat if self.raw => {
+                    writeln!(out, "{}", e.message).map_err(Failure::io)?;
+                }
+                LineFormat::Cat => writeln!(out, "{}", visible(&e.message)).map_err(Failure::io)?,
+                LineFormat::Short => {
+                    let node = self.names.get(&e.node).unwrap_or(&e.node);
+                    writeln!(
+                        out,
+                        "{} {} {}: {}",
+                        output::time(e.ts),
+                        visible(node),
+                        visible(e.source()),
+                        visible(&e.message)
+                    )
+                    .map_err(Failure::io)?;
+                }
+            }
+        }
+        out.flush().map_err(Failure::io)
+    }
+}
