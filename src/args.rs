@@ -39,6 +39,10 @@ pub enum Command {
     Get(Box<crate::cli_args::GetArgs>),
     /// Print a task's, a node's or a unit's log lines, and follow them (-f), like journalctl.
     Logs(Box<crate::cli_args::LogsArgs>),
+    /// Print one task or node in full: its fields, states, checks, and its errors or tasks.
+    Describe(Box<crate::cli_args::DescribeArgs>),
+    /// Print one screenful of the cluster's figures and its busiest nodes and tasks.
+    Top(Box<crate::cli_args::TopArgs>),
     /// Print what changed, ranked with the likely cause on top (the :triage view's findings).
     Triage(Box<crate::cli_args::TriageArgs>),
     /// Print a shell's completions for day2top: `day2top completions bash > /etc/bash_completion.d/day2top`.

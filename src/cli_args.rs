@@ -152,6 +152,43 @@ impl LogsArgs {
 }
 
 #[derive(Args)]
+pub struct DescribeArgs {
+    /// A task's id or name (of exactly one task), else a node's id or hostname.
+    pub name: String,
+    /// How to print: table (words, default), json, yaml.
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: Format,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten, next_help_heading = "Without a gateway (an embedded one)")]
+    pub sources: SourceArgs,
+}
+
+#[derive(Args)]
+pub struct TopArgs {
+    /// Nodes and tasks shown, each (default: what fits the terminal, else 10).
+    #[arg(long, value_name = "N")]
+    pub rows: Option<usize>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten, next_help_heading = "Without a gateway (an embedded one)")]
+    pub sources: SourceArgs,
+}
+
+impl TopArgs {
+    /// Rows a table: as given, else half of what the terminal's height
+    /// leaves after the summary and headers, else 10.
+    pub fn rows(&self) -> usize {
+        self.rows.unwrap_or_else(|| {
+            crossterm::terminal::size()
+                .ok()
+                .filter(|_| std::io::IsTerminal::is_terminal(&std::io::stdout()))
+                .map_or(10, |(_, h)| (usize::from(h).saturating_sub(6) / 2).max(1))
+        })
+    }
+}
+
+#[derive(Args)]
 pub struct CompletionsArgs {
     /// The shell: bash, zsh, fish, elvish or powershell.
     #[arg(value_enum)]

@@ -44,6 +44,21 @@ fn main() -> ExitCode {
         Some(Command::Get(args)) => runtime.block_on(run_get(*args)),
         Some(Command::Triage(args)) => runtime.block_on(run_triage(*args)),
         Some(Command::Logs(args)) => runtime.block_on(run_logs(*args)),
+        Some(Command::Describe(args)) => runtime.block_on(async move {
+            let (client, embedded) = command_client(&args.connect, &args.sources).await?;
+            let mut out = std::io::stdout().lock();
+            let result =
+                day2top::cli::describe::run(&client, &args.name, args.output, &mut out).await;
+            stop(embedded).await;
+            finish(result)
+        }),
+        Some(Command::Top(args)) => runtime.block_on(async move {
+            let (client, embedded) = command_client(&args.connect, &args.sources).await?;
+            let mut out = std::io::stdout().lock();
+            let result = day2top::cli::top::run(&client, args.rows(), &mut out).await;
+            stop(embedded).await;
+            finish(result)
+        }),
         Some(Command::Completions(args)) => {
             use clap::CommandFactory;
             let mut command = Cli::command();
@@ -313,6 +328,13 @@ async fn command_client(
     Ok((day2top::client::Client::new(context.endpoint)?, None))
 }
 
+/// Stops the embedded gateway a command ran, if it ran one.
+async fn stop(embedded: Option<gateway::RunningGateway>) {
+    if let Some(gw) = embedded {
+        gw.shutdown().await;
+    }
+}
+
 /// A command for scripts: its failure said on stderr, its exit code kept.
 fn finish(result: Result<(), day2top::cli::Failure>) -> Result<i32, String> {
     match result {
@@ -331,9 +353,7 @@ async fn run_get(args: crate::cli_args::GetArgs) -> Result<i32, String> {
     let (client, embedded) = command_client(&args.connect, &args.sources).await?;
     let mut out = std::io::stdout().lock();
     let result = day2top::cli::get::run(&client, &options, &mut out).await;
-    if let Some(gw) = embedded {
-        gw.shutdown().await;
-    }
+    stop(embedded).await;
     finish(result)
 }
 
@@ -347,9 +367,7 @@ async fn run_logs(args: crate::cli_args::LogsArgs) -> Result<i32, String> {
     }
     let mut out = std::io::stdout().lock();
     let result = day2top::cli::logs::run(&client, &args.options(), &mut out).await;
-    if let Some(gw) = embedded {
-        gw.shutdown().await;
-    }
+    stop(embedded).await;
     finish(result)
 }
 
@@ -357,9 +375,7 @@ async fn run_triage(args: crate::cli_args::TriageArgs) -> Result<i32, String> {
     let (client, embedded) = command_client(&args.connect, &args.sources).await?;
     let mut out = std::io::stdout().lock();
     let result = day2top::cli::triage::run(&client, &args.options(), &mut out).await;
-    if let Some(gw) = embedded {
-        gw.shutdown().await;
-    }
+    stop(embedded).await;
     finish(result)
 }
 

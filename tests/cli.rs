@@ -316,6 +316,78 @@ async fn a_line_cannot_drive_the_terminal_unless_cat_goes_to_a_pipe() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_shows_one_task_or_node_and_top_the_busiest() {
+    let gw = common::start_demo().await;
+    let dir = scratch("describe");
+    let task = run(
+        &dir,
+        &gw.url,
+        "read.token",
+        &["describe", "cassandra-node-0"],
+    )
+    .await;
+    assert_eq!(task.code, 0, "{}", task.stderr);
+    for field in [
+        "Name:",
+        "Node:",
+        "State:",
+        "States:",
+        "Checks:",
+        "Last errors:",
+    ] {
+        assert!(task.stdout.contains(field), "{field}: {}", task.stdout);
+    }
+    let json = run(
+        &dir,
+        &gw.url,
+        "read.token",
+        &["describe", "cassandra-node-0", "-o", "json"],
+    )
+    .await;
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(doc["kind"], "task");
+    assert_eq!(doc["task"]["name"], "cassandra-node-0");
+    let node = doc["node"].as_str().unwrap().to_string();
+    let yaml = run(
+        &dir,
+        &gw.url,
+        "read.token",
+        &["describe", &node, "-o", "yaml"],
+    )
+    .await;
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&yaml.stdout).expect("YAML");
+    assert_eq!(doc["kind"].as_str(), Some("node"));
+    assert!(
+        doc["tasks"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"].as_str() == Some("cassandra-node-0")),
+        "the node lists its task"
+    );
+    let none = run(&dir, &gw.url, "read.token", &["describe", "no-such-thing"]).await;
+    assert_eq!(none.code, 5, "{}", none.stderr);
+
+    let top = run(&dir, &gw.url, "read.token", &["top", "--rows", "3"]).await;
+    assert_eq!(top.code, 0, "{}", top.stderr);
+    let lines: Vec<&str> = top.stdout.lines().collect();
+    assert!(lines[0].contains("10 nodes"), "{}", top.stdout);
+    assert!(
+        lines.iter().any(|l| l.starts_with("NODE ")),
+        "{}",
+        top.stdout
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("TASK ")),
+        "{}",
+        top.stdout
+    );
+    // A summary, a blank, a header and 3 nodes, a blank, a header and 3 tasks.
+    assert_eq!(lines.len(), 11, "{}", top.stdout);
+    gw.shutdown().await;
+}
+
 #[test]
 fn completions_and_the_man_page_are_generated() {
     for shell in ["bash", "zsh", "fish"] {

@@ -8,9 +8,11 @@
 //! 5 what was asked for does not exist; 141 the output's reader went
 //! away (`| head`), said nothing.
 
+pub mod describe;
 pub mod get;
 pub mod logs;
 pub mod output;
+pub mod top;
 pub mod triage;
 
 use crate::api::ErrorCode;
