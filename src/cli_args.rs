@@ -177,13 +177,14 @@ pub struct TopArgs {
 
 impl TopArgs {
     /// Rows a table: as given, else half of what the terminal's height
-    /// leaves after the summary and headers, else 10.
+    /// leaves after the summary, the blank lines, the headers and the
+    /// shell's next prompt, else 10.
     pub fn rows(&self) -> usize {
         self.rows.unwrap_or_else(|| {
             crossterm::terminal::size()
                 .ok()
                 .filter(|_| std::io::IsTerminal::is_terminal(&std::io::stdout()))
-                .map_or(10, |(_, h)| (usize::from(h).saturating_sub(6) / 2).max(1))
+                .map_or(10, |(_, h)| (usize::from(h).saturating_sub(7) / 2).max(1))
         })
     }
 }

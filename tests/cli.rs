@@ -373,6 +373,7 @@ async fn describe_shows_one_task_or_node_and_top_the_busiest() {
     assert_eq!(top.code, 0, "{}", top.stderr);
     let lines: Vec<&str> = top.stdout.lines().collect();
     assert!(lines[0].contains("10 nodes"), "{}", top.stdout);
+    assert!(lines[1].contains(" tasks: "), "{}", top.stdout);
     assert!(
         lines.iter().any(|l| l.starts_with("NODE ")),
         "{}",
@@ -383,8 +384,9 @@ async fn describe_shows_one_task_or_node_and_top_the_busiest() {
         "{}",
         top.stdout
     );
-    // A summary, a blank, a header and 3 nodes, a blank, a header and 3 tasks.
-    assert_eq!(lines.len(), 11, "{}", top.stdout);
+    // Two lines of summary, a blank, a header and 3 nodes, a blank, a
+    // header and 3 tasks.
+    assert_eq!(lines.len(), 12, "{}", top.stdout);
     gw.shutdown().await;
 }
 

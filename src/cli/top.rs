@@ -41,16 +41,15 @@ pub async fn run(client: &Client, rows: usize, out: &mut dyn Write) -> Result<()
     let io = Failure::io;
     writeln!(
         out,
-        "{} ({}): {} nodes ({} not healthy), {} tasks ({}), {} checks failing",
+        "{} ({}): {} nodes, {} not healthy; {} checks failing",
         visible(&info.name),
         info.source,
         info.nodes,
         unhealthy,
-        info.tasks,
-        states.join(", "),
         failing
     )
     .map_err(io)?;
+    writeln!(out, "{} tasks: {}", info.tasks, states.join(", ")).map_err(io)?;
     let names: std::collections::HashMap<&str, &str> = nodes
         .iter()
         .map(|n| (n.id.as_str(), n.hostname.as_str()))
