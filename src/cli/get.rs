@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::output::{self, Format, Table};
-use super::{EXIT_FAILED, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNREACHABLE, Failure};
+use super::{EXIT_FAILED, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, Failure};
 use crate::api::{AlertsReport, AuditRecord, ClusterInfo, Op, Record, ServerMsg, UnixMillis};
 use crate::client::{Client, StreamEvent, Subscription};
 use crate::tui::config::defs::Defs;
@@ -85,7 +85,7 @@ pub async fn run(client: &Client, o: &GetOptions, out: &mut dyn Write) -> Result
     let info: ClusterInfo = client.get("/api/v1/cluster").await?;
     match o.what {
         What::Alerts | What::Audit if o.watch => Err(Failure::new(
-            2,
+            EXIT_USAGE,
             "-w is for nodes, tasks, checks and traces; alerts and the audit trail are read once",
         )),
         What::Alerts => alerts(client, o, out).await,
@@ -95,9 +95,7 @@ pub async fn run(client: &Client, o: &GetOptions, out: &mut dyn Write) -> Result
 }
 
 /// Rows of the stream's kinds, held by id as they came.
-struct Held {
-    items: BTreeMap<String, Record>,
-}
+type Held = BTreeMap<String, Record>;
 
 fn id_of(record: &Record) -> &str {
     match record {
@@ -123,9 +121,7 @@ async fn listed(
     let mut stream = client.stream(subs);
     let mut model = Model::default();
     model.source = source.to_string();
-    let mut held = Held {
-        items: BTreeMap::new(),
-    };
+    let mut held = Held::new();
     let defs = Defs::load(o.config_dir.as_deref(), "default", "default");
     let deadline = tokio::time::Instant::now() + FIRST_SNAPSHOT;
     let mut printed = false;
@@ -168,7 +164,7 @@ async fn listed(
                 );
             }
             StreamEvent::Message(ServerMsg::Snapshot { sub, items, .. }) if sub == main => {
-                held.items = items
+                held = items
                     .iter()
                     .map(|r| (id_of(r).to_string(), r.clone()))
                     .collect();
@@ -178,10 +174,10 @@ async fn listed(
                     let id = id_of(&e.data).to_string();
                     match e.op {
                         Op::Removed => {
-                            held.items.remove(&id);
+                            held.remove(&id);
                         }
                         _ => {
-                            held.items.insert(id, e.data.clone());
+                            held.insert(id, e.data.clone());
                         }
                     }
                     changed.push((e.op, e.data.clone()));
@@ -260,11 +256,7 @@ fn object(record: &Record) -> Object<'_> {
 
 /// The held rows the options admit, in the order the console lists them.
 fn select<'a>(held: &'a Held, o: &GetOptions, model: &Model) -> Vec<&'a Record> {
-    let mut rows: Vec<&Record> = held
-        .items
-        .values()
-        .filter(|r| admits(r, o, model))
-        .collect();
+    let mut rows: Vec<&Record> = held.values().filter(|r| admits(r, o, model)).collect();
     let key = |r: &Record| -> (i64, String, String) {
         match r {
             Record::Node(n) => (0, n.hostname.clone(), n.id.clone()),

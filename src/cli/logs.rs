@@ -4,13 +4,13 @@
 //! stream resumes after the last line's source cursor, so every line is
 //! printed once, and a gap the gateway had to make is said on stderr.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write;
 use std::time::Duration;
 
 use super::output::{self, visible};
 use super::{EXIT_FAILED, EXIT_REFUSED, EXIT_UNREACHABLE, Failure};
-use crate::api::{Filter, From, LogEntry, Node, Record, ServerMsg, Topic, UnixMillis};
+use crate::api::{Filter, From, LogEntry, Node, Record, ServerMsg, Topic};
 use crate::client::{Client, StreamEvent, Subscription};
 
 /// `-o` for lines.
@@ -90,7 +90,8 @@ pub async fn run(client: &Client, o: &LogsOptions, out: &mut dyn Write) -> Resul
         names,
         format: o.format,
         raw: o.format == LineFormat::Cat && !o.terminal,
-        last: None,
+        order: VecDeque::new(),
+        printed: HashSet::new(),
     };
     let mut first = true;
     loop {
@@ -160,30 +161,33 @@ fn entries(records: impl IntoIterator<Item = Record>) -> Vec<LogEntry> {
         .collect()
 }
 
+/// Cursors remembered, to print nothing twice when a resync sends the
+/// tail again.
+const REMEMBERED: usize = 10_000;
+
 struct Printer {
     names: HashMap<String, String>,
     format: LineFormat,
     /// Messages as they are (`cat` into a pipe).
     raw: bool,
-    /// The newest line printed: its time and the cursors printed at it,
-    /// so a snapshot sent again (a resync) prints nothing twice.
-    last: Option<(UnixMillis, BTreeSet<String>)>,
+    /// The cursors of the last lines printed, oldest first, and as a set.
+    /// A line's time says nothing of order (sources' clocks differ), so
+    /// only its cursor tells a line already printed.
+    order: VecDeque<String>,
+    printed: HashSet<String>,
 }
 
 impl Printer {
     fn print(&mut self, out: &mut dyn Write, lines: &[LogEntry]) -> Result<(), Failure> {
         for e in lines {
-            if let Some((ts, cursors)) = &mut self.last {
-                if e.ts < *ts || e.ts == *ts && cursors.contains(&e.cursor) {
-                    continue;
-                }
-                if e.ts > *ts {
-                    *ts = e.ts;
-                    cursors.clear();
-                }
-                cursors.insert(e.cursor.clone());
-            } else {
-                self.last = Some((e.ts, BTreeSet::from([e.cursor.clone()])));
+            if !self.printed.insert(e.cursor.clone()) {
+                continue;
+            }
+            self.order.push_back(e.cursor.clone());
+            if self.order.len() > REMEMBERED
+                && let Some(old) = self.order.pop_front()
+            {
+                self.printed.remove(&old);
             }
             match self.format {
                 LineFormat::Json => output::one(out, output::Format::Ndjson, e)?,

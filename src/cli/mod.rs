@@ -19,6 +19,8 @@ use crate::api::ErrorCode;
 use crate::client::ClientError;
 
 pub const EXIT_FAILED: u8 = 1;
+/// A flag or value that does not apply (clap's own usage errors are 2 too).
+pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_UNREACHABLE: u8 = 3;
 pub const EXIT_REFUSED: u8 = 4;
 pub const EXIT_NOT_FOUND: u8 = 5;

@@ -25,6 +25,7 @@ const OVER_USUAL: f64 = 0.5;
 const SUSTAINED: u32 = 2;
 /// A record not fed for this long is let go when room is needed.
 const STALE: UnixMillis = 10 * 60_000;
+const SWEEP_EVERY: UnixMillis = 60_000;
 
 #[derive(Debug, Clone)]
 struct TaskCpu {
@@ -40,6 +41,9 @@ struct TaskCpu {
 #[derive(Debug, Default)]
 pub struct TaskCpus {
     tasks: HashMap<String, TaskCpu>,
+    /// When stale records were last let go: a full map is swept at most
+    /// once a minute, not on every new task's sample.
+    swept: UnixMillis,
     /// Samples not followed for want of room.
     pub dropped: u64,
 }
@@ -134,7 +138,10 @@ impl TaskCpus {
         if self.tasks.len() < MAX_TASKS {
             return true;
         }
-        self.tasks.retain(|_, t| t.last >= now - STALE);
+        if now - self.swept >= SWEEP_EVERY {
+            self.swept = now;
+            self.tasks.retain(|_, t| t.last >= now - STALE);
+        }
         self.tasks.len() < MAX_TASKS
     }
 }
