@@ -47,8 +47,8 @@ pub enum Command {
     Triage(Box<crate::cli_args::TriageArgs>),
     /// Print a shell's completions for day2top: `day2top completions bash > /etc/bash_completion.d/day2top`.
     Completions(crate::cli_args::CompletionsArgs),
-    /// Print day2top's man page (roff): `day2top man | man -l -`.
-    Man,
+    /// Print day2top's man page (roff): `day2top man | man -l -`; `--dir DIR` writes every command's.
+    Man(crate::cli_args::ManArgs),
 }
 
 /// Which gateway to talk to: flags the console and `day2top exec` share.

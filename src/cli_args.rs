@@ -195,3 +195,10 @@ pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
+
+#[derive(Args)]
+pub struct ManArgs {
+    /// Write the pages of day2top and of each command (day2top-get.1, …) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+}

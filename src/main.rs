@@ -65,12 +65,17 @@ fn main() -> ExitCode {
             clap_complete::generate(args.shell, &mut command, "day2top", &mut std::io::stdout());
             Ok(0)
         }
-        Some(Command::Man) => {
+        Some(Command::Man(args)) => {
             use clap::CommandFactory;
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut std::io::stdout())
-                .map(|()| 0)
-                .map_err(|e| format!("cannot write the man page: {e}"))
+            match &args.dir {
+                Some(dir) => clap_mangen::generate_to(Cli::command(), dir)
+                    .map(|()| 0)
+                    .map_err(|e| format!("cannot write the man pages into {}: {e}", dir.display())),
+                None => clap_mangen::Man::new(Cli::command())
+                    .render(&mut std::io::stdout())
+                    .map(|()| 0)
+                    .map_err(|e| format!("cannot write the man page: {e}")),
+            }
         }
         None => runtime.block_on(run_console(cli.console)).map(|()| 0),
     };

@@ -410,8 +410,29 @@ fn completions_and_the_man_page_are_generated() {
     assert!(out.status.success());
     let man = String::from_utf8(out.stdout).unwrap();
     assert!(
-        man.starts_with(".ie") || man.contains(".TH day2top"),
+        man.contains(".TH day2top 1"),
         "{}",
         &man[..200.min(man.len())]
     );
+    // Every command's page, where the main page's list points.
+    let dir = scratch("man");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_day2top"))
+        .args(["man", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for page in [
+        "day2top.1",
+        "day2top-get.1",
+        "day2top-logs.1",
+        "day2top-triage.1",
+    ] {
+        let text = std::fs::read_to_string(dir.join(page)).expect(page);
+        assert!(text.contains(".TH"), "{page}");
+    }
 }
