@@ -354,7 +354,15 @@ fn finish(result: Result<(), day2top::cli::Failure>) -> Result<i32, String> {
 }
 
 async fn run_get(args: crate::cli_args::GetArgs) -> Result<i32, String> {
-    let options = args.options()?;
+    let options = match args.options() {
+        Ok(options) => options,
+        Err(usage) => {
+            return finish(Err(day2top::cli::Failure::new(
+                day2top::cli::EXIT_USAGE,
+                usage,
+            )));
+        }
+    };
     let (client, embedded) = command_client(&args.connect, &args.sources).await?;
     let mut out = std::io::stdout().lock();
     let result = day2top::cli::get::run(&client, &options, &mut out).await;

@@ -217,6 +217,13 @@ async fn each_failure_has_its_exit_code_and_says_why() {
             2,
             "invalid value",
         ),
+        (
+            gw.url.as_str(),
+            "read.token",
+            vec!["get", "tasks", "-l", "app"],
+            2,
+            "not KEY=VALUE",
+        ),
     ];
     for (url, token, args, code, says) in cases {
         let out = run(&dir, url, token, &args).await;
