@@ -113,3 +113,11 @@ fn field_weight(v: &FieldValue) -> usize {
         FieldValue::Many(vs) => vs.iter().map(field_weight).sum::<usize>() + 24,
     }
 }
+
+/// On an older page of `GET /api/v1/logs`: the `before` that reads the
+/// page before it (absent when there is nothing older).
+pub const OLDER_HEADER: &str = "x-day2top-older";
+/// On an older page with nothing before it, why: `start` (the sources'
+/// first entries), `since` (the range's start), `kept` (the oldest entry
+/// the gateway kept; older ones are gone).
+pub const HISTORY_HEADER: &str = "x-day2top-history";

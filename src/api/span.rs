@@ -42,8 +42,8 @@ pub fn parse_span(text: &str) -> Option<i64> {
     Some(total)
 }
 
-/// A point in time: `now`, `now-15m` or `-15m` (before `now`), or
-/// milliseconds since the epoch.
+/// A point in time: `now`, `now-15m`, `-15m` or `15m` (before `now`),
+/// milliseconds since the epoch, or RFC 3339 (`2026-12-02T14:02:00Z`).
 pub fn parse_time(text: &str, now: UnixMillis) -> Option<UnixMillis> {
     let text = text.trim();
     if text == "now" {
@@ -52,7 +52,13 @@ pub fn parse_time(text: &str, now: UnixMillis) -> Option<UnixMillis> {
     if let Some(ago) = text.strip_prefix("now-").or_else(|| text.strip_prefix('-')) {
         return Some(now - parse_span(ago)?);
     }
-    text.parse().ok()
+    if let Ok(ms) = text.parse() {
+        return Some(ms);
+    }
+    if let Ok(at) = text.parse::<jiff::Timestamp>() {
+        return Some(at.as_millisecond());
+    }
+    Some(now - parse_span(text)?)
 }
 
 /// `900000` → `15m`: the largest unit that divides the span.
@@ -88,6 +94,12 @@ mod tests {
         assert_eq!(parse_span("1h 30m"), None);
         assert_eq!(parse_span(""), None);
         assert_eq!(parse_span("99999999999999999d"), None, "overflow");
+        assert_eq!(parse_time("15m", 1_000_000), Some(100_000));
+        assert_eq!(
+            parse_time("2023-11-14T22:13:20Z", 0),
+            Some(1_700_000_000_000)
+        );
+        assert_eq!(parse_time("yesterday", 0), None);
         assert_eq!(parse_time("now", 5000), Some(5000));
         assert_eq!(parse_time("-2s", 5000), Some(3000));
         assert_eq!(parse_time("now-1s", 5000), Some(4000));

@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use base64::Engine;
 use serde_json::Value;
 
+use super::history::{HistoryAsk, Reached, SourcePage};
 use super::logline;
 use crate::api::{FieldValue, LogEntry};
 
@@ -120,27 +122,73 @@ impl JournalConfig {
         cursor: &str,
         node: &str,
         limit: usize,
-        deadline: std::time::Duration,
+        deadline: Duration,
     ) -> Option<Result<Vec<LogEntry>, String>> {
-        let native = cursor.strip_prefix("j:")?;
-        if !is_journal_cursor(native) {
-            return Some(Err("not a well-formed journal cursor".into()));
+        cursor.strip_prefix("j:")?;
+        let ask = HistoryAsk {
+            older: false,
+            anchor: Some(cursor),
+            since: None,
+            until: None,
+            limit,
+            keep: &|_| true,
+            unit: None,
+            deadline,
+        };
+        Some(self.history(node, &ask).map(|page| page.entries))
+    }
+
+    /// A read back into the journal: before or after a journal cursor, or
+    /// from a time, within the ask's range (journalctl's own `--since`,
+    /// `--until` and `--reverse`), within its deadline.
+    pub fn history(&self, node: &str, ask: &HistoryAsk) -> Result<SourcePage, String> {
+        let mut command = Command::new("journalctl");
+        command.args(self.args());
+        if ask.older {
+            command.arg("--reverse");
         }
-        let mut child = match Command::new("journalctl")
-            .args(self.args())
-            .arg(format!("--after-cursor={native}"))
+        match ask.anchor {
+            Some(cursor) => {
+                let native = cursor.strip_prefix("j:").unwrap_or(cursor);
+                if !is_journal_cursor(native) {
+                    return Err("not a well-formed journal cursor".into());
+                }
+                // `--cursor`, not `--after-cursor`: with a unit's matches,
+                // an anchor that does not match would make the latter skip
+                // one that does. The anchor itself is passed over below.
+                // journalctl takes a cursor or `--since`, not both: the
+                // lower bound is then kept here.
+                command.arg(format!("--cursor={native}"));
+            }
+            None => {
+                if let Some(since) = ask.since {
+                    command.arg(format!("--since={}", at_micros(since * 1000)));
+                }
+            }
+        }
+        if let Some(until) = ask.until {
+            // `--until` includes its moment; ours does not.
+            command.arg(format!("--until={}", at_micros(until * 1000 - 1)));
+        }
+        if let Some(unit) = ask.unit {
+            // A unit's entries as `parse` finds it: its own field or UNIT.
+            command.args([
+                &format!("_SYSTEMD_UNIT={unit}"),
+                "+",
+                &format!("UNIT={unit}"),
+            ]);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-        {
-            Ok(child) => child,
-            Err(e) => return Some(Err(format!("cannot run journalctl: {e}"))),
-        };
-        let stdout = child.stdout.take()?;
+            .map_err(|e| format!("cannot run journalctl: {e}"))?;
+        let stdout = child.stdout.take().ok_or("journalctl has no output")?;
         // The reader below blocks on the pipe: a watchdog ends journalctl
         // if it has not finished in time, which ends the read too.
         let pid = child.id();
+        let deadline = ask.deadline;
         let (done, finished) = std::sync::mpsc::channel::<()>();
         let watchdog = std::thread::spawn(move || {
             if finished.recv_timeout(deadline) == Err(std::sync::mpsc::RecvTimeoutError::Timeout)
@@ -151,31 +199,70 @@ impl JournalConfig {
             }
             false
         });
-        let mut out = Vec::new();
-        for line in BufReader::new(stdout).lines() {
+        let mut entries = Vec::new();
+        let mut reached = Reached::Edge;
+        let mut read_to = None;
+        // Past this, what was found is answered: a filter that passes over
+        // much of the journal pages on from where the read stopped.
+        let enough = std::time::Instant::now() + deadline.mul_f32(0.6);
+        for line in BufReader::with_capacity(256 * 1024, stdout).lines() {
             let Ok(line) = line else { break };
-            if let Some(entry) = parse(&line, node) {
-                out.push(entry);
+            let Some(entry) = parse(&line, node) else {
+                continue;
+            };
+            if ask.anchor == Some(entry.cursor.as_str()) {
+                continue;
             }
-            if out.len() >= limit {
-                let _ = child.kill();
+            if std::time::Instant::now() > enough {
+                reached = Reached::Limit;
                 break;
             }
+            read_to = Some(entry.cursor.clone());
+            if ask.past_range(entry.ts) {
+                reached = Reached::Bound;
+                break;
+            }
+            if ask.in_range(entry.ts) && (ask.keep)(&entry) {
+                entries.push(entry);
+                if entries.len() >= ask.limit {
+                    reached = Reached::Limit;
+                    break;
+                }
+            }
+        }
+        if reached != Reached::Edge {
+            let _ = child.kill();
         }
         let status = child.wait();
         drop(done);
         if watchdog.join().unwrap_or(false) {
-            return Some(Err(format!(
-                "journalctl did not answer within {deadline:?}"
-            )));
+            return Err(format!("journalctl did not answer within {deadline:?}"));
         }
-        if out.len() >= limit || status.is_ok_and(|s| s.success()) {
-            Some(Ok(out))
-        } else {
+        if reached == Reached::Edge && !status.is_ok_and(|s| s.success()) {
             // journalctl fails on a cursor it cannot seek to.
-            Some(Err("the journal has no entry at that cursor".into()))
+            return Err(match ask.anchor {
+                Some(_) => "the journal has no entry at that cursor".into(),
+                None => "journalctl could not read the journal".into(),
+            });
         }
+        if ask.older {
+            entries.reverse();
+        }
+        Ok(SourcePage {
+            entries,
+            reached,
+            read_to,
+        })
     }
+}
+
+/// A moment as journalctl's `--since`/`--until` take it: `@SECONDS.MICROS`.
+fn at_micros(us: i64) -> String {
+    format!(
+        "@{}.{:06}",
+        us.div_euclid(1_000_000),
+        us.rem_euclid(1_000_000)
+    )
 }
 
 /// Whether `native` has a journald cursor's shape (`s=HEX;i=HEX;b=HEX;…`,

@@ -4,6 +4,7 @@
 pub mod checks;
 pub mod demo;
 pub mod follow;
+pub mod history;
 pub mod host;
 pub mod journal;
 pub mod logfile;

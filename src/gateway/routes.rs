@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{ConnectInfo, Path, Query, RawQuery, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -32,7 +32,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/nodes/{id}", get(node))
         .route("/api/v1/tasks", get(tasks))
         .route("/api/v1/tasks/{id}", get(task))
-        .route("/api/v1/logs", get(logs))
+        .route("/api/v1/logs", get(super::logs::read))
         .route("/api/v1/metrics/series", get(metric_series))
         .route("/api/v1/health", get(health))
         .route("/api/v1/traces", get(traces))
@@ -332,7 +332,7 @@ async fn trace(
 
 /// An answer, saying what it lacks (a hub's agents that could not answer,
 /// a Prometheus that did not) in `api::MISSING_HEADER`.
-fn partial(answer: impl IntoResponse, missing: &[String]) -> Response {
+pub(super) fn partial(answer: impl IntoResponse, missing: &[String]) -> Response {
     let mut response = answer.into_response();
     // A header is visible ASCII: what else a source said is shown as '?'.
     let value: String = missing
@@ -456,111 +456,3 @@ async fn metric_series(
     });
     Ok(partial(range, &missing))
 }
-
-async fn logs(
-    State(gw): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<super::Peer>,
-    axum::Extension(actor): axum::Extension<Actor>,
-    headers: axum::http::HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Result<Response, HttpError> {
-    let bad = |m: String| HttpError(ApiError::new(ErrorCode::BadRequest, m));
-    let mut filter = Filter::default();
-    let (mut cursor, mut skip, mut limit) = (None, 0i64, DEFAULT_LOG_LIMIT);
-    for (key, value) in form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes()) {
-        let value = value.into_owned();
-        match key.as_ref() {
-            "node" => filter.node = Some(value),
-            "task" => filter.task = Some(value),
-            "unit" => filter.unit = Some(value),
-            "regex" => filter.regex = Some(value),
-            "match" => filter.matches.push(value),
-            "cursor" => cursor = Some(value),
-            "priority" => {
-                filter.priority = Some(
-                    value
-                        .parse()
-                        .map_err(|_| bad(format!("priority {value:?} is not 0-7")))?,
-                )
-            }
-            "skip" => {
-                skip = value
-                    .parse()
-                    .map_err(|_| bad(format!("skip {value:?} is not a whole number")))?
-            }
-            "limit" => {
-                limit = value
-                    .parse()
-                    .map_err(|_| bad(format!("limit {value:?} is not a whole number")))?
-            }
-            other => return Err(bad(format!("unknown parameter {other:?}"))),
-        }
-    }
-    let limit = limit.min(MAX_LOG_LIMIT);
-    let matcher = Matcher::new(&filter).map_err(bad)?;
-    let mut missing = Vec::new();
-    let fleet_read = match &gw.fleet {
-        Some(fleet) => {
-            let pairs: Vec<(String, String)> =
-                form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
-                    .into_owned()
-                    .collect();
-            let (entries, lacking) = fleet
-                .read_logs(&filter, cursor.as_deref(), skip, limit, &pairs)
-                .await
-                .map_err(bad)?;
-            missing = lacking;
-            Some(entries)
-        }
-        None => None,
-    };
-    #[cfg(feature = "kube")]
-    let fleet_read = match (fleet_read, &gw.kube, &cursor) {
-        // Pod logs have no place in the store: read from the API server.
-        (None, Some(kube), None) => match kube.read_logs(&filter, limit).await {
-            Some((mut entries, lacking)) => {
-                missing = lacking;
-                entries.retain(|e| matcher.matches_log(e));
-                entries.drain(..entries.len().saturating_sub(limit));
-                Some(entries)
-            }
-            None => None,
-        },
-        (read, _, _) => read,
-    };
-    let entries =
-        match fleet_read.or_else(|| gw.store.read_logs(&matcher, cursor.as_deref(), skip, limit)) {
-            Some(entries) => entries,
-            None => {
-                // Not in the ring any more: ask the source that made it.
-                let cursor = cursor.unwrap_or_default();
-                let source = peer.0.to_string();
-                let client = super::request::user_agent(&headers);
-                let asker = super::seek::Asker {
-                    actor: &actor.0,
-                    source: &source,
-                    client: &client,
-                    route: "GET /api/v1/logs",
-                };
-                super::seek::seek(&gw, &cursor, limit + skip.max(0) as usize, &asker)
-                    .await
-                    .map_err(HttpError)?
-                    .into_iter()
-                    .filter(|e| matcher.matches_log(e))
-                    .skip(skip.max(0) as usize)
-                    .take(limit)
-                    .collect()
-            }
-        };
-    let mut body = String::with_capacity(entries.len() * 256);
-    for entry in &entries {
-        body.push_str(&serde_json::to_string(entry).expect("log entries serialize"));
-        body.push('\n');
-    }
-    let answer = ([(header::CONTENT_TYPE, "application/x-ndjson")], body);
-    Ok(partial(answer, &missing))
-}
-
-/// Entries a range read returns unless told, and at most.
-const DEFAULT_LOG_LIMIT: usize = 100;
-const MAX_LOG_LIMIT: usize = 10_000;

@@ -8,10 +8,11 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::seek::LogSeeker;
+use super::logs::seek::LogSeeker;
 use super::store::Store;
 use crate::api::{LogEntry, now_millis};
 use crate::collect::Source;
+use crate::collect::history::{HistoryAsk, SourcePage};
 use crate::collect::journal::{self, JournalConfig};
 use crate::collect::logfile::{FileRegistry, FileTailer};
 use crate::collect::statsd;
@@ -290,13 +291,38 @@ impl Drop for Sources {
     }
 }
 
-/// Resumes only within the files the tailer follows or followed lately.
+/// Resumes and reads back only within the files the tailer follows or
+/// followed lately.
 struct FileSeeker {
     registry: FileRegistry,
     node: String,
 }
 
 impl LogSeeker for FileSeeker {
+    fn name(&self) -> &'static str {
+        "files"
+    }
+
+    fn run_of(&self, entry: &LogEntry) -> Option<String> {
+        // A path is one run through its rotations.
+        entry.cursor.starts_with("f:").then_some(())?;
+        Some(format!("files:{}", entry.file.as_deref()?))
+    }
+
+    fn owns(&self, cursor: &str) -> bool {
+        cursor.starts_with("f:")
+    }
+
+    fn by_time(&self) -> bool {
+        false
+    }
+
+    fn history(&self, ask: &HistoryAsk) -> Result<SourcePage, String> {
+        self.registry
+            .history(&self.node, ask)
+            .unwrap_or_else(|| Err("not a file cursor".into()))
+    }
+
     fn entries_after(
         &self,
         cursor: &str,
@@ -314,6 +340,26 @@ struct JournalSeeker {
 }
 
 impl LogSeeker for JournalSeeker {
+    fn name(&self) -> &'static str {
+        "journal"
+    }
+
+    fn run_of(&self, entry: &LogEntry) -> Option<String> {
+        entry.cursor.starts_with("j:").then(|| "journal".into())
+    }
+
+    fn owns(&self, cursor: &str) -> bool {
+        cursor.starts_with("j:")
+    }
+
+    fn by_time(&self) -> bool {
+        true
+    }
+
+    fn history(&self, ask: &HistoryAsk) -> Result<SourcePage, String> {
+        self.config.history(&self.node, ask)
+    }
+
     fn entries_after(
         &self,
         cursor: &str,

@@ -8,6 +8,8 @@
 //! through the descriptor it holds, never by opening anything a client
 //! wrote. Clients treat cursors as opaque.
 
+mod history;
+
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::{Inner, Store};
-use crate::api::{LogEntry, Op, Record};
+use crate::api::{LogEntry, Op, Record, UnixMillis};
 use crate::gateway::filter::Matcher;
 use crate::gateway::topic::Published;
 
@@ -47,6 +47,21 @@ impl Inner {
         items.reverse();
         items
     }
+}
+
+/// The ring's part of an older page ([`Store::ring_older`]).
+pub struct RingOlder {
+    /// Oldest first.
+    pub entries: Vec<LogEntry>,
+    /// The sequence number of the oldest entry taken, when `limit` were
+    /// found: the next page goes on in the ring from there.
+    pub stopped: Option<u64>,
+    /// When the ring ran out: its oldest entry's time.
+    pub front_ts: Option<UnixMillis>,
+    /// When the ring ran out: each source run's oldest entry in it.
+    pub runs: Vec<(String, String)>,
+    /// Whether entries have left the ring to make room.
+    pub evicted: bool,
 }
 
 impl Store {
@@ -132,6 +147,85 @@ impl Store {
                 .take(limit)
                 .collect(),
         )
+    }
+
+    /// The ring's part of an older page: the newest `limit` entries that
+    /// pass the filter and the range, of those before sequence number
+    /// `before`. When the ring runs out first, also where each source run
+    /// (see [`crate::gateway::logs::seek::LogSeeker::run_of`]) begins in
+    /// it: the cursor its history is read back from.
+    pub fn ring_older(
+        &self,
+        keep: impl Fn(&LogEntry) -> bool,
+        before: u64,
+        limit: usize,
+    ) -> RingOlder {
+        let seekers = self.seekers.list();
+        let inner = self.lock();
+        let ring = inner.logs_hub.recent();
+        let mut page = RingOlder {
+            entries: Vec::new(),
+            stopped: None,
+            front_ts: None,
+            runs: Vec::new(),
+            evicted: ring.front().is_some_and(|e| e.seq > 1),
+        };
+        for e in ring.iter().rev().skip_while(|e| e.seq >= before) {
+            if let Record::Log(l) = &e.record
+                && keep(l)
+            {
+                page.entries.push(l.clone());
+                if page.entries.len() == limit {
+                    page.stopped = Some(e.seq);
+                    break;
+                }
+            }
+        }
+        page.entries.reverse();
+        if page.stopped.is_none() {
+            page.front_ts = ring.iter().find_map(|e| match &e.record {
+                Record::Log(l) => Some(l.ts),
+                _ => None,
+            });
+            for e in ring {
+                let Record::Log(l) = &e.record else { continue };
+                for run in seekers.iter().filter_map(|s| s.run_of(l)) {
+                    if !page.runs.iter().any(|(key, _)| *key == run) {
+                        page.runs.push((run, l.cursor.clone()));
+                    }
+                }
+            }
+        }
+        page
+    }
+
+    /// The ring's part of a newer page: the first `limit` entries that
+    /// pass the filter and the range, and the oldest entry's time.
+    pub fn ring_newer(
+        &self,
+        keep: impl Fn(&LogEntry) -> bool,
+        limit: usize,
+    ) -> (Vec<LogEntry>, Option<UnixMillis>) {
+        let inner = self.lock();
+        let ring = inner.logs_hub.recent();
+        let front = ring.iter().find_map(|e| match &e.record {
+            Record::Log(l) => Some(l.ts),
+            _ => None,
+        });
+        let entries = ring
+            .iter()
+            .filter_map(|e| match &e.record {
+                Record::Log(l) if keep(l) => Some(l.clone()),
+                _ => None,
+            })
+            .take(limit)
+            .collect();
+        (entries, front)
+    }
+
+    /// The ring's sequence number of the entry with this cursor.
+    pub fn log_seq(&self, cursor: &str) -> Option<u64> {
+        self.lock().log_seq(cursor)
     }
 
     /// Joins entries read from a source to the ring: the entries up to the

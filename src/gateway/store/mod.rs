@@ -119,7 +119,7 @@ pub struct TopicStats {
 pub struct Store {
     inner: Mutex<Inner>,
     /// The sources that can read back from their own cursors.
-    pub seekers: super::seek::Seekers,
+    pub seekers: crate::gateway::logs::seek::Seekers,
     log_sources: Mutex<Vec<crate::api::LogSourceInfo>>,
     /// Names this run of the gateway; sequence numbers are only
     /// comparable within one epoch.

@@ -387,13 +387,14 @@ async fn forward(
             Start::Snapshot { seq, items } => send_snapshot(&sub, seq, items, &gw, &outbox).await,
             Start::Replay(missed) => send_batches(&sub_json, &missed, &matcher, &gw, &outbox).await,
             Start::Seek { cursor, upto } => {
-                let asker = super::seek::Asker {
+                let asker = crate::gateway::logs::seek::Asker {
                     actor: &who.actor,
                     source: &who.peer,
                     client: "",
                     route: "stream logs",
                 };
-                let found = super::seek::seek(&gw, &cursor, SEEK_LIMIT, &asker).await;
+                let found =
+                    crate::gateway::logs::seek::seek(&gw, &cursor, SEEK_LIMIT, &asker).await;
                 match found
                     .ok()
                     .and_then(|entries| gw.store.bridge(entries, upto))

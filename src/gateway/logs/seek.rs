@@ -9,16 +9,35 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use super::Shared;
 use crate::api::{ApiError, AuditKind, ErrorCode, LogEntry};
+use crate::collect::history::{HistoryAsk, SourcePage};
+use crate::gateway::Shared;
 
 /// How long a source may take to read back from a cursor.
 pub const SEEK_DEADLINE: Duration = Duration::from_secs(5);
 /// Source lookups under way at once, over every client.
 pub const MAX_SEEKS: usize = 4;
 
-/// A source that can read entries after one of its own cursors.
+/// A source that keeps its own history: it reads entries after one of its
+/// own cursors, and reads back by cursor or time ([`super::history`]).
 pub trait LogSeeker: Send + Sync {
+    /// Its name, which begins the keys of its runs.
+    fn name(&self) -> &'static str;
+
+    /// The run (`NAME` or `NAME:…`) an entry of this source belongs to: a
+    /// sequence it reads back in order (the journal; one file's path
+    /// through its rotations). `None`: not this source's entry.
+    fn run_of(&self, entry: &LogEntry) -> Option<String>;
+
+    /// Whether a cursor is of its making, by its spelling.
+    fn owns(&self, cursor: &str) -> bool;
+
+    /// Whether it can be read by time alone, with no cursor to start at.
+    fn by_time(&self) -> bool;
+
+    /// A read back into its history (blocking: it may run `journalctl`).
+    fn history(&self, ask: &HistoryAsk) -> Result<SourcePage, String>;
+
     /// `None`: not this source's cursor. `Some(Err)`: it is, but names
     /// nothing this source serves (or the source cannot seek to it).
     fn entries_after(
@@ -51,6 +70,20 @@ impl Seekers {
             .push(seeker);
     }
 
+    pub fn list(&self) -> Vec<Arc<dyn LogSeeker>> {
+        self.list.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// A permit to read a source, if fewer than [`MAX_SEEKS`] are under way.
+    pub fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        self.running.clone().try_acquire_owned().map_err(|_| {
+            ApiError::new(
+                ErrorCode::Unavailable,
+                format!("{MAX_SEEKS} log source lookups are already under way; try again shortly"),
+            )
+        })
+    }
+
     /// Asks every source in turn (blocking: it may run `journalctl`).
     fn entries_after(&self, cursor: &str, limit: usize) -> Result<Vec<LogEntry>, String> {
         let list = self.list.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -77,13 +110,7 @@ pub async fn seek(
     limit: usize,
     asker: &Asker<'_>,
 ) -> Result<Vec<LogEntry>, ApiError> {
-    let seekers = &gw.store.seekers;
-    let Ok(_permit) = seekers.running.clone().try_acquire_owned() else {
-        return Err(ApiError::new(
-            ErrorCode::Unavailable,
-            format!("{MAX_SEEKS} log source lookups are already under way; try again shortly"),
-        ));
-    };
+    let _permit = gw.store.seekers.permit()?;
     let store = gw.store.clone();
     let wanted = cursor.to_string();
     let lookup = tokio::task::spawn_blocking(move || store.seekers.entries_after(&wanted, limit));
@@ -95,23 +122,27 @@ pub async fn seek(
             "the source did not answer within {SEEK_DEADLINE:?}"
         )),
     };
-    outcome.map_err(|why| {
-        gw.audit.refusal(
-            AuditKind::Cursor,
-            asker.actor,
-            asker.source,
-            asker.client,
-            asker.route,
-            &format!("log cursor {}: {why}", shown(cursor)),
-        );
-        ApiError::new(
-            ErrorCode::NotFound,
-            format!(
-                "cursor {} is neither in the gateway's buffer nor found by its source: {why}",
-                shown(cursor)
-            ),
-        )
-    })
+    outcome.map_err(|why| refuse(gw, asker, cursor, &why))
+}
+
+/// A cursor no source serves: audited (a forged one is an attack), and
+/// answered with what happened.
+pub fn refuse(gw: &Shared, asker: &Asker<'_>, cursor: &str, why: &str) -> ApiError {
+    gw.audit.refusal(
+        AuditKind::Cursor,
+        asker.actor,
+        asker.source,
+        asker.client,
+        asker.route,
+        &format!("log cursor {}: {why}", shown(cursor)),
+    );
+    ApiError::new(
+        ErrorCode::NotFound,
+        format!(
+            "cursor {} is neither in the gateway's buffer nor found by its source: {why}",
+            shown(cursor)
+        ),
+    )
 }
 
 /// A cursor as it may be shown: quoted, escaped, and cut.

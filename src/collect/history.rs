@@ -1,0 +1,68 @@
+//! A read back into a source's own history (journald, a followed file):
+//! what the gateway asks of a source, and what the source answers. Every
+//! source that keeps history answers in these shapes, so the gateway can
+//! merge them with its ring and with each other.
+
+use std::time::Duration;
+
+use crate::api::{LogEntry, UnixMillis};
+
+/// One source's part of a history read.
+pub struct HistoryAsk<'a> {
+    /// Older entries (the newest `limit` before the anchor or `until`),
+    /// or newer ones (the first `limit` from `since`).
+    pub older: bool,
+    /// This source's own cursor to read on from (not including it).
+    pub anchor: Option<&'a str>,
+    /// Entries at or after this time.
+    pub since: Option<UnixMillis>,
+    /// Entries before this time.
+    pub until: Option<UnixMillis>,
+    /// Entries wanted, of those `keep` admits.
+    pub limit: usize,
+    /// The read's filter (a task, a unit, a priority, a regex).
+    pub keep: &'a (dyn Fn(&LogEntry) -> bool + Sync),
+    /// A unit the filter names, for a source to read less (`keep` still
+    /// decides).
+    pub unit: Option<&'a str>,
+    /// The source gives up past this.
+    pub deadline: Duration,
+}
+
+impl HistoryAsk<'_> {
+    pub fn in_range(&self, ts: UnixMillis) -> bool {
+        self.since.is_none_or(|s| ts >= s) && self.until.is_none_or(|u| ts < u)
+    }
+
+    /// Whether an entry this far along the read is past its range: the
+    /// read can stop there, as the source reads in time order.
+    pub fn past_range(&self, ts: UnixMillis) -> bool {
+        match self.older {
+            true => self.since.is_some_and(|s| ts < s),
+            false => self.until.is_some_and(|u| ts >= u),
+        }
+    }
+}
+
+/// Where a source's read stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reached {
+    /// It found `limit` entries; there may be more.
+    Limit,
+    /// It reached the end of the range asked for.
+    Bound,
+    /// It reached the source's own end: its first entry (reading older),
+    /// or its newest (reading newer).
+    Edge,
+}
+
+/// What one source answered: its entries, oldest first.
+#[derive(Debug)]
+pub struct SourcePage {
+    pub entries: Vec<LogEntry>,
+    pub reached: Reached,
+    /// The cursor of the last entry it read, kept or not: where the next
+    /// read goes on from when every entry of this page is used (a filter
+    /// may pass over many entries for a few).
+    pub read_to: Option<String>,
+}
