@@ -87,6 +87,12 @@ pub struct TriageArgs {
     pub sources: SourceArgs,
 }
 
+/// A time as `--since`/`--until` take it, in the local zone.
+fn parse_when(text: &str) -> Result<i64, String> {
+    let zone = jiff::tz::TimeZone::system();
+    day2top::when::parse(text, day2top::api::now_millis(), &zone)
+}
+
 fn parse_window(text: &str) -> Result<day2top::triage::Window, String> {
     day2top::triage::Window::parse(text)
         .ok_or_else(|| format!("no window {text:?}; there are 5m, 15m, 1h and 6h"))
@@ -110,9 +116,15 @@ pub struct LogsArgs {
     /// Follow: print each new line as it comes, until interrupted.
     #[arg(short = 'f', long)]
     pub follow: bool,
-    /// Begin with the last N lines (default 10).
-    #[arg(long = "lines", value_name = "N", default_value_t = 10)]
-    pub lines: usize,
+    /// Begin with the last N lines (default 10; with --since, every line from then).
+    #[arg(long = "lines", value_name = "N")]
+    pub lines: Option<usize>,
+    /// Lines from this time on, read back into journald or a file past what the gateway holds: 14:02, "yesterday 23:10", 2026-12-02T14:02:00Z, or a span ago (1h).
+    #[arg(long, value_name = "TIME", value_parser = parse_when)]
+    pub since: Option<i64>,
+    /// Lines before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", value_parser = parse_when)]
+    pub until: Option<i64>,
     /// Only this node's lines (its id or hostname).
     #[arg(long, value_name = "NODE")]
     pub node: Option<String>,
@@ -144,6 +156,8 @@ impl LogsArgs {
             priority: self.priority,
             grep: self.grep.clone(),
             lines: self.lines,
+            since: self.since,
+            until: self.until,
             follow: self.follow,
             format: self.output,
             terminal: std::io::stdout().is_terminal(),

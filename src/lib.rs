@@ -28,3 +28,4 @@ pub mod kubernetes;
 pub mod memory;
 pub mod triage;
 pub mod tui;
+pub mod when;

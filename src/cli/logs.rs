@@ -6,12 +6,11 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write;
-use std::time::Duration;
 
 use super::output::{self, visible};
-use super::{EXIT_FAILED, EXIT_REFUSED, EXIT_UNREACHABLE, Failure};
-use crate::api::{Filter, From, LogEntry, Node, Record, ServerMsg, Topic};
-use crate::client::{Client, StreamEvent, Subscription};
+use super::{EXIT_FAILED, EXIT_REFUSED, EXIT_USAGE, Failure};
+use crate::api::{Filter, From, LogEntry, Node, Record, ServerMsg, Topic, UnixMillis};
+use crate::client::{Client, ClientError, PageAsk, StreamEvent, Subscription};
 
 /// `-o` for lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,7 +32,13 @@ pub struct LogsOptions {
     pub priority: Option<u8>,
     /// A regular expression the message must match.
     pub grep: Option<String>,
-    pub lines: usize,
+    /// The last N lines (of the range, with `since`/`until`); none: 10,
+    /// or with `since` every line of the range.
+    pub lines: Option<usize>,
+    /// Lines at or after this time (read back into the source).
+    pub since: Option<UnixMillis>,
+    /// Lines before this time.
+    pub until: Option<UnixMillis>,
     pub follow: bool,
     pub format: LineFormat,
     /// Whether stdout is a terminal: `cat` writes messages as they are
@@ -56,6 +61,12 @@ pub fn parse_priority(text: &str) -> Result<u8, String> {
 const SUB: &str = "logs";
 
 pub async fn run(client: &Client, o: &LogsOptions, out: &mut dyn Write) -> Result<(), Failure> {
+    if o.follow && o.until.is_some() {
+        return Err(Failure::new(
+            EXIT_USAGE,
+            "--follow and --until: a follow has no end; give one of them",
+        ));
+    }
     let task = match &o.task {
         Some(name) => Some(super::task_id(client, name, None).await?),
         None => None,
@@ -72,20 +83,14 @@ pub async fn run(client: &Client, o: &LogsOptions, out: &mut dyn Write) -> Resul
             .find(|(_, host)| *host == want)
             .map_or(want.clone(), |(id, _)| id.clone())
     });
-    let subscription = Subscription {
-        sub: SUB.into(),
-        topic: Topic::Logs,
-        filter: Filter {
-            task,
-            node,
-            unit: o.unit.clone(),
-            priority: o.priority,
-            regex: o.grep.clone(),
-            ..Default::default()
-        },
+    let filter = Filter {
+        task,
+        node,
+        unit: o.unit.clone(),
+        priority: o.priority,
+        regex: o.grep.clone(),
+        ..Default::default()
     };
-    let start = From::Tail { tail: o.lines };
-    let mut stream = client.stream_from(vec![subscription], vec![(SUB.into(), start)]);
     let mut printer = Printer {
         names,
         format: o.format,
@@ -93,28 +98,31 @@ pub async fn run(client: &Client, o: &LogsOptions, out: &mut dyn Write) -> Resul
         order: VecDeque::new(),
         printed: HashSet::new(),
     };
-    let mut first = true;
+    // What there is now, by pages (back into the sources past the
+    // gateway's buffer); then, following, on from its last line.
+    let last = range(client, &filter, o, &mut printer, out).await?;
+    if !o.follow {
+        return Ok(());
+    }
+    let start = match last {
+        Some(cursor) => From::Cursor { cursor },
+        None => From::Tail { tail: 0 },
+    };
+    let subscription = Subscription {
+        sub: SUB.into(),
+        topic: Topic::Logs,
+        filter,
+    };
+
+    let mut stream = client.stream_from(vec![subscription], vec![(SUB.into(), start)]);
+    // The pages above proved the gateway is there: from here a lost stream
+    // is resumed after the last line printed.
     loop {
-        let event = if first {
-            tokio::time::timeout(Duration::from_secs(30), stream.events.recv())
-                .await
-                .map_err(|_| {
-                    Failure::new(EXIT_UNREACHABLE, "the gateway sent no lines within 30 s")
-                })?
-        } else {
-            stream.events.recv().await
-        };
-        let Some(event) = event else {
+        let Some(event) = stream.events.recv().await else {
             return Err(Failure::new(EXIT_FAILED, "the stream ended"));
         };
         match event {
             StreamEvent::Refused { error } => return Err(Failure::new(EXIT_REFUSED, error)),
-            StreamEvent::Disconnected { error, .. } if first => {
-                return Err(Failure::new(
-                    EXIT_UNREACHABLE,
-                    format!("lost the gateway's stream: {error}"),
-                ));
-            }
             StreamEvent::Disconnected { error, .. } => {
                 eprintln!(
                     "day2top: lost the gateway's stream ({error}); resuming after the last line"
@@ -124,10 +132,6 @@ pub async fn run(client: &Client, o: &LogsOptions, out: &mut dyn Write) -> Resul
                 let mut lines: Vec<LogEntry> = entries(items);
                 lines.sort_by_key(|e| e.ts);
                 printer.print(out, &lines)?;
-                if first && !o.follow {
-                    return Ok(());
-                }
-                first = false;
             }
             StreamEvent::Message(ServerMsg::Event { events, .. }) => {
                 let lines = entries(events.into_iter().map(|e| e.data));
@@ -143,6 +147,74 @@ pub async fn run(client: &Client, o: &LogsOptions, out: &mut dyn Write) -> Resul
             }
             _ => {}
         }
+    }
+}
+
+/// Lines a page read asks for.
+const PAGE: usize = 5000;
+
+/// Prints a range's lines (`--since`/`--until`) by pages, read back into
+/// the sources as far as they reach; the last line's cursor, to follow on
+/// from.
+async fn range(
+    client: &Client,
+    filter: &Filter,
+    o: &LogsOptions,
+    printer: &mut Printer,
+    out: &mut dyn Write,
+) -> Result<Option<String>, Failure> {
+    let failed = |e: ClientError| Failure::from(e);
+    let mut ask = PageAsk {
+        since: o.since,
+        until: o.until,
+        ..Default::default()
+    };
+    let lines = match (o.lines, o.since) {
+        (Some(n), _) => n,
+        (None, Some(_)) => usize::MAX,
+        (None, None) => 10,
+    };
+    if lines == usize::MAX {
+        // Every line from `since`: pages on, each after the last.
+        let mut last = None;
+        loop {
+            ask.limit = PAGE;
+            let page = client.log_page(filter, &ask).await.map_err(failed)?;
+            say_missing(&page.missing);
+            let Some(end) = page.entries.last() else {
+                return Ok(last);
+            };
+            last = Some(end.cursor.clone());
+            printer.print(out, &page.entries)?;
+            // A filter may leave a page short with more to come: only an
+            // empty page is the end.
+            ask.since = None;
+            ask.cursor = last.clone();
+        }
+    }
+    // The last `lines` of the range: pages back from its end.
+    let mut held: VecDeque<LogEntry> = VecDeque::new();
+    ask.before = Some(String::new());
+    while held.len() < lines {
+        ask.limit = (lines - held.len()).min(PAGE);
+        let page = client.log_page(filter, &ask).await.map_err(failed)?;
+        say_missing(&page.missing);
+        for e in page.entries.into_iter().rev() {
+            held.push_front(e);
+        }
+        match page.older {
+            Some(older) => ask.before = Some(older),
+            None => break,
+        }
+    }
+    let held: Vec<LogEntry> = held.into();
+    printer.print(out, &held)?;
+    Ok(held.last().map(|e| e.cursor.clone()))
+}
+
+fn say_missing(missing: &Option<String>) {
+    if let Some(why) = missing {
+        eprintln!("day2top: some lines could not be read: {}", visible(why));
     }
 }
 

@@ -5,6 +5,8 @@
 pub mod attach;
 mod exec;
 mod history;
+mod logs;
+pub use logs::{LogPage, PageAsk};
 mod stream;
 
 pub use exec::{ExecConnection, ExecInput, ExecOutput};

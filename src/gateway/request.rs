@@ -106,3 +106,27 @@ pub fn operator(headers: &HeaderMap) -> String {
         .map(|s| s.chars().filter(|c| !c.is_control()).take(200).collect())
         .unwrap_or_default()
 }
+
+/// An answer, saying what it lacks (a hub's agents that could not answer,
+/// a Prometheus that did not) in `api::MISSING_HEADER`.
+pub fn partial(answer: impl IntoResponse, missing: &[String]) -> Response {
+    let mut response = answer.into_response();
+    // A header is visible ASCII: what else a source said is shown as '?'.
+    let value: String = missing
+        .join(", ")
+        .chars()
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if let (false, Ok(value)) = (missing.is_empty(), header::HeaderValue::from_str(&value)) {
+        response
+            .headers_mut()
+            .insert(crate::api::MISSING_HEADER, value);
+    }
+    response
+}

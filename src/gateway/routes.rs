@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::Shared;
 use super::auth::Scope;
 use super::filter::Matcher;
-use super::request::{Actor, HttpError, require, require_admin};
+use super::request::{Actor, HttpError, partial, require, require_admin};
 use crate::api::{API_VERSION, ApiError, ErrorCode, Filter, SeriesRange, VersionInfo};
 
 fn not_found(what: &str, id: &str) -> HttpError {
@@ -328,30 +327,6 @@ async fn trace(
     };
     let spans = spans.ok_or_else(|| not_found("trace", &id))?;
     Ok(partial(Json(spans), &missing))
-}
-
-/// An answer, saying what it lacks (a hub's agents that could not answer,
-/// a Prometheus that did not) in `api::MISSING_HEADER`.
-pub(super) fn partial(answer: impl IntoResponse, missing: &[String]) -> Response {
-    let mut response = answer.into_response();
-    // A header is visible ASCII: what else a source said is shown as '?'.
-    let value: String = missing
-        .join(", ")
-        .chars()
-        .map(|c| {
-            if c == ' ' || c.is_ascii_graphic() {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect();
-    if let (false, Ok(value)) = (missing.is_empty(), header::HeaderValue::from_str(&value)) {
-        response
-            .headers_mut()
-            .insert(crate::api::MISSING_HEADER, value);
-    }
-    response
 }
 
 #[derive(Serialize, Deserialize)]

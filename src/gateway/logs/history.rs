@@ -236,6 +236,45 @@ pub async fn newer(gw: &Arc<Shared>, read: &Read<'_>, limit: usize) -> Result<Pa
     Ok(page)
 }
 
+/// The first `limit` entries after a cursor the ring no longer holds,
+/// read on in the source that made it (filtered as it reads, so a page of
+/// a sparse filter is still full).
+pub async fn after(
+    gw: &Arc<Shared>,
+    read: &Read<'_>,
+    cursor: &str,
+    limit: usize,
+) -> Result<Vec<LogEntry>, ApiError> {
+    let owner = gw.store.seekers.list().into_iter().find(|s| s.owns(cursor));
+    let Some(seeker) = owner else {
+        return Err(seek::refuse(
+            gw,
+            &read.asker,
+            cursor,
+            "no log source of this gateway made that cursor",
+        ));
+    };
+    let _permit = gw.store.seekers.permit()?;
+    let (matcher, range, unit) = (read.matcher.clone(), read.range, read.unit.clone());
+    let anchor = cursor.to_string();
+    let answer = tokio::task::spawn_blocking(move || {
+        let keep = |e: &LogEntry| range.contains(e.ts) && matcher.matches_log(e);
+        seeker.history(&ask(
+            false,
+            Some(&anchor),
+            range,
+            limit,
+            &keep,
+            unit.as_deref(),
+        ))
+    })
+    .await
+    .map_err(|_| unavailable("the read of the sources failed"))?;
+    answer
+        .map(|page| page.entries)
+        .map_err(|why| seek::refuse(gw, &read.asker, cursor, &why))
+}
+
 /// Where an older read starts.
 fn position(gw: &Arc<Shared>, read: &Read<'_>, before: Option<&str>) -> Result<Position, ApiError> {
     let Some(before) = before else {

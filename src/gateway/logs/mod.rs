@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::Shared;
 use super::filter::Matcher;
+use super::request::partial;
 use super::request::{Actor, HttpError};
-use super::routes::partial;
 use crate::api::{ApiError, ErrorCode, Filter, HISTORY_HEADER, LogEntry, OLDER_HEADER};
 use history::Range;
 
@@ -119,17 +119,20 @@ pub async fn read(
     {
         Some(entries) => entries,
         None => {
-            // Not in the ring any more: ask the source that made it.
+            // Not in the ring any more: read on in the source that made it.
             let cursor = ask.cursor.clone().unwrap_or_default();
             let skip = ask.skip.max(0) as usize;
-            seek::seek(&gw, &cursor, ask.limit + skip, &asker)
+            let read = history::Read {
+                matcher: matcher.clone(),
+                range: ask.range,
+                unit: filter.unit.clone(),
+                asker,
+            };
+            let mut entries = history::after(&gw, &read, &cursor, ask.limit + skip)
                 .await
-                .map_err(HttpError)?
-                .into_iter()
-                .filter(|e| matcher.matches_log(e))
-                .skip(skip)
-                .take(ask.limit)
-                .collect()
+                .map_err(HttpError)?;
+            entries.drain(..skip.min(entries.len()));
+            entries
         }
     };
     Ok(ndjson(&in_range(entries, &ask)).into_response())

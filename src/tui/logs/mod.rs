@@ -7,7 +7,6 @@ pub mod buffer;
 pub mod colour;
 pub mod draw;
 pub mod folded;
-pub mod goto;
 pub mod index;
 pub mod syntax;
 pub mod view;
@@ -123,8 +122,9 @@ impl Logs {
         zone: &jiff::tz::TimeZone,
         rows: usize,
     ) -> Option<Notice> {
-        let Some(target) = goto::local_today_at(when, now, zone) else {
-            return Notice::error(format!("{when:?} is not a time like 14:02 or 14:02:30"));
+        let target = match crate::when::parse(when, now, zone) {
+            Ok(target) => target,
+            Err(why) => return Notice::error(why),
         };
         match self.view.pause_at(buf, target, rows) {
             true => None,
