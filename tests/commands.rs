@@ -31,6 +31,7 @@ fn run(setup: &[&str], line: &str) -> (App, Did) {
             Effect::Unsubscribe(_) => "unsubscribe",
             Effect::FetchSeries { .. } => "fetch-series",
             Effect::FetchTrace { .. } => "fetch-trace",
+            Effect::FetchOlderLogs { .. } => "fetch-older-logs",
             Effect::FetchAgents => "fetch-agents",
             Effect::FetchAlerts => "fetch-alerts",
             Effect::Save { .. } => "save",
@@ -170,6 +171,14 @@ fn every_command_does_what_it_says() {
         (&[], format!("uncordon {node}"), refused(Route::Cluster)),
         (&[], "goto 12:00".into(), refused(Route::Cluster)),
         (&["logs"], "goto 25:00".into(), refused(logs(LogScope::All))),
+        (
+            &["logs"],
+            "goto yesterday 23:10".into(),
+            Did {
+                effects: vec!["fetch-older-logs"],
+                ..view(logs(LogScope::All))
+            },
+        ),
         (&[], "goto".into(), refused(Route::Cluster)),
         // No window to widen: said, not an error; outside the log view, refused.
         (&["logs"], "widen".into(), view(logs(LogScope::All))),

@@ -4,6 +4,8 @@
 //! Needs tmux. Without it these tests say so and pass, unless
 //! DAY2TOP_REQUIRE_TMUX=1 (as in CI), where a missing tmux fails them.
 
+mod common;
+
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -527,6 +529,48 @@ fn logs_of_a_task_follow_search_and_back() {
     s.keys(&["Escape"]);
     s.wait_text("Tasks(all)");
     s.quit_and_check_restored();
+}
+
+/// Log history back to the source: the console's log view over a journal
+/// of 20,000 entries (made with the real systemd-journal-remote) holds the
+/// newest 1,000; scrolling up past them reads the pages before from the
+/// gateway, which reads them back from journald, until the first entry
+/// and the marker that says nothing is older. `:goto` to a time the
+/// buffer does not hold reads back to it.
+#[test]
+fn scrolling_back_reads_the_journal_to_its_first_entry() {
+    if !have_tmux() || !common::journal::tools() {
+        return;
+    }
+    let dir = common::journal::make("e2e", 20_000);
+    let args = format!("--journal-dir {}", dir.display());
+    let s = Session::start("history", &args, 120, 30);
+    s.wait_text("● live");
+    s.text(":logs");
+    s.keys(&["Enter"]);
+    s.wait_text("entry 19999");
+    // 14:00 into the journal's five hours: read back to, paused there.
+    s.text(":goto 2023-11-14T22:23:20Z");
+    s.keys(&["Enter"]);
+    let screen = s.wait_text("entry 667 ");
+    assert!(screen.contains("paused"), "{screen}");
+    // On up, a page at a time, to the first entry.
+    for _ in 0..40 {
+        if s.screen().contains("the beginning of these logs") {
+            break;
+        }
+        s.keys(&["g"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let screen = s.wait_text("the beginning of these logs: nothing older");
+    let first = screen
+        .lines()
+        .skip_while(|l| !l.contains("the beginning of these logs"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(first.contains("entry 0 "), "{screen}");
+    s.quit_and_check_restored();
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

@@ -9,70 +9,19 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
 use day2top::api::{HISTORY_HEADER, LogEntry, OLDER_HEADER};
 use day2top::gateway::{self, JournalConfig};
 
-const REMOTE: &str = "/lib/systemd/systemd-journal-remote";
-const ENTRIES: usize = 20_000;
-/// The first entry's time, in microseconds; entries are 0.9 s apart.
-const FIRST_US: u64 = 1_700_000_000_000_000;
-const STEP_US: u64 = 900_000;
+use common::journal::{FIRST_US, STEP_US, tools};
 
-fn tools() -> bool {
-    let journalctl = Command::new("journalctl")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    let found = journalctl && Path::new(REMOTE).exists();
-    if !found {
-        assert!(
-            std::env::var_os("DAY2TOP_REQUIRE_JOURNAL").is_none(),
-            "DAY2TOP_REQUIRE_JOURNAL is set but journalctl or {REMOTE} is missing"
-        );
-        eprintln!("skipped: journalctl and systemd-journal-remote are needed");
-    }
-    found
-}
+const ENTRIES: usize = 20_000;
 
 /// A journal directory with ENTRIES entries of two units.
 fn journal(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("day2top-history-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut export = String::new();
-    for i in 0..ENTRIES {
-        let unit = if i % 4 == 0 {
-            "db.service"
-        } else {
-            "web.service"
-        };
-        export.push_str(&format!(
-            "__REALTIME_TIMESTAMP={}\n__MONOTONIC_TIMESTAMP={}\n_BOOT_ID={:032x}\n\
-             _HOSTNAME=hist-host\n_SYSTEMD_UNIT={unit}\nPRIORITY=6\nMESSAGE=entry {i}\n\n",
-            FIRST_US + i as u64 * STEP_US,
-            i + 1,
-            7
-        ));
-    }
-    let input = dir.join("all.export");
-    std::fs::write(&input, export).unwrap();
-    let out = Command::new(REMOTE)
-        .arg("-o")
-        .arg(dir.join("remote-hist.journal"))
-        .arg(&input)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    std::fs::remove_file(input).unwrap();
-    dir
+    common::journal::make(name, ENTRIES)
 }
 
 async fn start(dir: &Path) -> gateway::RunningGateway {

@@ -6,7 +6,7 @@ use super::{Client, ClientError, body};
 use crate::api::{Filter, HISTORY_HEADER, LogEntry, MISSING_HEADER, OLDER_HEADER, UnixMillis};
 
 /// What a page read asks for, besides its filter.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PageAsk {
     pub since: Option<UnixMillis>,
     pub until: Option<UnixMillis>,
@@ -32,36 +32,10 @@ pub struct LogPage {
 
 impl Client {
     pub async fn log_page(&self, filter: &Filter, ask: &PageAsk) -> Result<LogPage, ClientError> {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (key, value) in [
-            ("node", &filter.node),
-            ("task", &filter.task),
-            ("unit", &filter.unit),
-            ("regex", &filter.regex),
-            ("before", &ask.before),
-            ("cursor", &ask.cursor),
-        ] {
-            if let Some(value) = value {
-                q.append_pair(key, value);
-            }
-        }
-        for m in &filter.matches {
-            q.append_pair("match", m);
-        }
-        let numbers = [
-            ("priority", filter.priority.map(i64::from)),
-            ("since", ask.since),
-            ("until", ask.until),
-            ("limit", Some(ask.limit as i64)),
-        ];
-        for (key, value) in numbers {
-            if let Some(value) = value {
-                q.append_pair(key, &value.to_string());
-            }
-        }
+        let query = query(filter, ask);
         let response = self
             .http
-            .get(format!("{}/api/v1/logs?{}", self.endpoint.url, q.finish()))
+            .get(format!("{}/api/v1/logs?{query}", self.endpoint.url))
             .bearer_auth(&self.endpoint.token)
             .send()
             .await;
@@ -88,4 +62,36 @@ impl Client {
             missing,
         })
     }
+}
+
+/// The query of a page read.
+fn query(filter: &Filter, ask: &PageAsk) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in [
+        ("node", &filter.node),
+        ("task", &filter.task),
+        ("unit", &filter.unit),
+        ("regex", &filter.regex),
+        ("before", &ask.before),
+        ("cursor", &ask.cursor),
+    ] {
+        if let Some(value) = value {
+            q.append_pair(key, value);
+        }
+    }
+    for m in &filter.matches {
+        q.append_pair("match", m);
+    }
+    let numbers = [
+        ("priority", filter.priority.map(i64::from)),
+        ("since", ask.since),
+        ("until", ask.until),
+        ("limit", Some(ask.limit as i64)),
+    ];
+    for (key, value) in numbers {
+        if let Some(value) = value {
+            q.append_pair(key, &value.to_string());
+        }
+    }
+    q.finish()
 }

@@ -24,6 +24,13 @@ pub enum Effect {
     FetchAgents,
     /// Read the gateway's alerts (every few seconds).
     FetchAlerts,
+    /// Read the page of log lines before the oldest held (scrolling back,
+    /// `:goto`).
+    FetchOlderLogs {
+        generation: u64,
+        filter: crate::api::Filter,
+        ask: crate::client::PageAsk,
+    },
     /// Read one trace's spans, for the waterfall.
     FetchTrace {
         id: String,

@@ -74,6 +74,9 @@ pub async fn run_loop(
     // Traces read for the waterfall.
     let (trace_tx, mut trace_rx) =
         mpsc::channel::<(String, Result<Vec<crate::api::Span>, String>)>(4);
+    // Pages of older log lines (scrolling back, `:goto`).
+    let (older_tx, mut older_rx) =
+        mpsc::channel::<(u64, Result<crate::client::LogPage, String>)>(2);
     // The answers to changes asked of a cluster (a pod restarted, …).
     let (change_tx, mut change_rx) = mpsc::channel::<Result<String, String>>(4);
     // A hub's agents, read again every few seconds while their view is up.
@@ -206,6 +209,10 @@ pub async fn run_loop(
                 };
                 dirty = true;
             }
+            Some((generation, result)) = older_rx.recv() => {
+                effects = app.on_older_logs(generation, result);
+                dirty = true;
+            }
             Some((id, result)) = trace_rx.recv() => {
                 app.on_trace(&id, result);
                 dirty = true;
@@ -269,6 +276,20 @@ pub async fn run_loop(
                             .map(|d| d.done)
                             .map_err(|e| e.to_string());
                         let _ = tx.send(answer).await;
+                    });
+                }
+                Effect::FetchOlderLogs {
+                    generation,
+                    filter,
+                    ask,
+                } => {
+                    let (client, tx) = (client.clone(), older_tx.clone());
+                    tokio::spawn(async move {
+                        let page = client
+                            .log_page(&filter, &ask)
+                            .await
+                            .map_err(|e| e.to_string());
+                        let _ = tx.send((generation, page)).await;
                     });
                 }
                 Effect::FetchTrace { id } => {

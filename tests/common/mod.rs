@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fleet;
+pub mod journal;
 pub mod screen;
 
 use std::io::Write;

@@ -177,10 +177,10 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: "goto",
         aliases: &[],
-        args: "HH:MM[:SS]",
+        args: "TIME (14:02, yesterday 23:10, 2026-12-02 14:02, 1h)",
         needs: 1,
         complete: Complete::Nothing,
-        help: "the log view at that time today",
+        help: "the log view at that time, read back from the source if it is older than what is held",
         run: goto,
     },
     Command {
@@ -467,10 +467,17 @@ fn goto(app: &mut App, args: &[&str]) -> Vec<Effect> {
         return vec![];
     }
     let rows = app.rows().max(1);
-    app.notice = app
-        .logs
-        .goto(args[0], &app.model.logs, app.now, &app.zone, rows);
-    vec![]
+    let mut effects = Vec::new();
+    let when = args.join(" ");
+    app.notice = app.logs.goto(
+        &when,
+        &app.model.logs,
+        app.now,
+        &app.zone,
+        rows,
+        &mut effects,
+    );
+    effects
 }
 
 fn widen(app: &mut App, _args: &[&str]) -> Vec<Effect> {

@@ -286,6 +286,23 @@ impl App {
     }
 
     /// A trace's spans came (or could not be read).
+    /// A page of older log lines came (scrolling back, `:goto`).
+    pub fn on_older_logs(
+        &mut self,
+        generation: u64,
+        result: Result<crate::client::LogPage, String>,
+    ) -> Vec<Effect> {
+        let rows = self.rows().max(1);
+        let mut effects = Vec::new();
+        let notice =
+            self.logs
+                .on_older(generation, result, &mut self.model.logs, rows, &mut effects);
+        if notice.is_some() {
+            self.notice = notice;
+        }
+        effects
+    }
+
     pub fn on_trace(&mut self, id: &str, result: Result<Vec<crate::api::Span>, String>) {
         self.trace_view.on_trace(id, result);
     }

@@ -130,12 +130,17 @@ pub struct LogBuffer {
     pub evicted: u64,
     /// Lines the gateway said it dropped.
     pub dropped: u64,
+    /// Newer rows let go to hold older ones read back.
+    pub paged_out: u64,
     filter: LogFilter,
     /// Absolute numbers of the rows the filter keeps, oldest first.
     shown: VecDeque<u64>,
     /// The rows' folded text, for the filter and search.
     index: TextIndex,
 }
+
+/// How far rows are renumbered when older ones need room below the oldest.
+const RENUMBER: u64 = 1 << 40;
 
 /// Lines the console keeps unless configured otherwise.
 pub const DEFAULT_MAX_ROWS: usize = 100_000;
@@ -149,6 +154,7 @@ impl LogBuffer {
             bytes: 0,
             evicted: 0,
             dropped: 0,
+            paged_out: 0,
             filter: LogFilter::default(),
             shown: VecDeque::new(),
             index: TextIndex::new(0),
@@ -210,6 +216,74 @@ impl LogBuffer {
         if self.keeps(abs) {
             self.shown.push_back(abs);
         }
+    }
+
+    /// Adds older rows (a page of history, oldest first) before the
+    /// oldest. Past the bound, the newest rows go to make room, and a
+    /// marker says so where they were. Returns how far every row's
+    /// absolute number moved up (rows are renumbered when there is no
+    /// room below the oldest), for those holding numbers to follow.
+    pub fn prepend(&mut self, older: Vec<Row>) -> u64 {
+        let n = older.len().min(self.max_rows.saturating_sub(1));
+        let older = &older[older.len() - n..];
+        if n == 0 {
+            return 0;
+        }
+        let shift = if self.base < n as u64 { RENUMBER } else { 0 };
+        if shift > 0 {
+            self.base += shift;
+            self.index.shift(shift);
+            for abs in &mut self.shown {
+                *abs += shift;
+            }
+        }
+        let excess = (self.rows.len() + n).saturating_sub(self.max_rows);
+        if excess > 0 {
+            // One more, for the marker.
+            for _ in 0..(excess + 1).min(self.rows.len()) {
+                if let Some(Row::Line(e)) = self.rows.pop_back() {
+                    self.bytes -= e.memory();
+                    self.paged_out += 1;
+                }
+                self.index.pop_back();
+            }
+            let end = self.end();
+            while self.shown.back().is_some_and(|&a| a >= end) {
+                self.shown.pop_back();
+            }
+            let at = self.rows.back().map_or(0, Row::ts);
+            self.push(Row::Dropped {
+                count: 0,
+                reason: format!(
+                    "{} newer lines let go to hold older ones (the buffer holds {}); End reads the newest again",
+                    self.paged_out, self.max_rows
+                ),
+                at,
+            });
+        }
+        self.index.prepend(older.iter().map(|r| match r {
+            Row::Line(e) => e.message.as_str(),
+            _ => "",
+        }));
+        for row in older.iter().rev() {
+            if let Row::Line(e) = row {
+                self.bytes += e.memory();
+            }
+            self.rows.push_front(row.clone());
+        }
+        self.base -= n as u64;
+        for abs in self.kept(self.base, self.base + n as u64).into_iter().rev() {
+            self.shown.push_front(abs);
+        }
+        shift
+    }
+
+    /// The oldest line held, if any.
+    pub fn oldest_line(&self) -> Option<&LogEntry> {
+        self.rows.iter().find_map(|r| match r {
+            Row::Line(e) => Some(&**e),
+            _ => None,
+        })
     }
 
     /// Whether the filter keeps row `abs`. Markers pass every filter but
@@ -415,6 +489,39 @@ mod tests {
         b.set_window(None);
         assert_eq!(b.shown().len(), 5);
         assert_eq!(b.held_span(), Some((0, 999)));
+    }
+
+    #[test]
+    fn older_rows_go_before_filtered_and_indexed_and_the_bound_lets_newest_go() {
+        let mut b = LogBuffer::new(6);
+        for n in 10..14 {
+            b.push(line(n, if n % 2 == 0 { 3 } else { 6 }, &format!("m{n}")));
+        }
+        b.set_filter(LogFilter::parse("p<=3").unwrap());
+        let shift = b.prepend((8..10).map(|n| line(n, 3, &format!("m{n}"))).collect());
+        assert_eq!(shift, RENUMBER, "no room below row 0: renumbered");
+        let shown: Vec<i64> = b.shown().iter().map(|a| b.get(*a).unwrap().ts()).collect();
+        assert_eq!(shown, [8, 9, 10, 12]);
+        assert_eq!(b.oldest_line().unwrap().message, "m8");
+        // Two more: past the bound of 6, the newest go, and a marker says so.
+        b.prepend((6..8).map(|n| line(n, 6, &format!("m{n}"))).collect());
+        assert_eq!(b.len(), 6);
+        assert_eq!(b.paged_out, 3);
+        let all: Vec<String> = (b.end() - 6..b.end())
+            .map(|a| match b.get(a).unwrap() {
+                Row::Line(e) => e.message.clone(),
+                Row::Dropped { reason, .. } => reason.clone(),
+                Row::Resynced { .. } => "resynced".into(),
+            })
+            .collect();
+        assert_eq!(all[..5], ["m6", "m7", "m8", "m9", "m10"]);
+        assert!(all[5].starts_with("3 newer lines let go"), "{all:?}");
+        let mut hits = Vec::new();
+        b.matching(&FoldedRegex::new("^m(7|9)$").unwrap(), 0, u64::MAX, |a| {
+            hits.push(a)
+        });
+        assert_eq!(hits.len(), 2, "the text index follows");
+        assert_eq!(b.shown().len(), 4, "m8 m9 m10 and the marker");
     }
 
     #[test]

@@ -108,6 +108,50 @@ impl TextIndex {
         }
     }
 
+    /// Adds older rows' text before the oldest, oldest first, as a chunk
+    /// of their own (a page of history read back).
+    pub fn prepend<'a>(&mut self, messages: impl ExactSizeIterator<Item = &'a str>) {
+        let n = messages.len() as u64;
+        if n == 0 {
+            return;
+        }
+        let mut chunk = Chunk {
+            first: self.base - n,
+            text: String::new(),
+            ends: Vec::with_capacity(n as usize),
+        };
+        for message in messages {
+            fold_into(message, &mut chunk.text);
+            chunk.ends.push(chunk.text.len() as u32);
+            chunk.text.push('\n');
+        }
+        self.bytes += chunk.text.len() + 4 * chunk.ends.len();
+        self.base -= n;
+        self.chunks.push_front(chunk);
+    }
+
+    /// Forgets the newest row.
+    pub fn pop_back(&mut self) {
+        let Some(chunk) = self.chunks.back_mut() else {
+            return;
+        };
+        chunk.ends.pop();
+        let start = chunk.ends.last().map_or(0, |&e| e as usize + 1);
+        self.bytes -= chunk.text.len() - start + 4;
+        chunk.text.truncate(start);
+        if chunk.ends.is_empty() {
+            self.chunks.pop_back();
+        }
+    }
+
+    /// Renumbers every row `by` higher.
+    pub fn shift(&mut self, by: u64) {
+        self.base += by;
+        for chunk in &mut self.chunks {
+            chunk.first += by;
+        }
+    }
+
     fn locate(&self, abs: u64) -> Option<(&Chunk, usize)> {
         if abs < self.base {
             return None;
@@ -201,6 +245,25 @@ mod tests {
         assert_eq!(hits(&index, "^match", 0, 20), [15]);
         assert_eq!(index.line(3), None);
         assert!(index.bytes() < 2 * CHUNK_BYTES);
+    }
+
+    #[test]
+    fn older_rows_go_before_and_newest_rows_can_go() {
+        let mut index = TextIndex::new(10);
+        for text in ["Ten", "eleven"] {
+            index.push(text);
+        }
+        index.prepend(["Eight", "nine"].into_iter());
+        assert_eq!(index.line(8), Some("eight"));
+        assert_eq!(index.line(11), Some("eleven"));
+        assert_eq!(hits(&index, "^(eight|ten)$", 0, 20), [8, 10]);
+        let before = index.bytes();
+        index.pop_back();
+        assert_eq!(index.line(11), None);
+        assert!(index.bytes() < before);
+        index.shift(100);
+        assert_eq!(index.line(108), Some("eight"));
+        assert_eq!(index.line(8), None);
     }
 
     #[test]

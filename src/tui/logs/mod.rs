@@ -8,6 +8,7 @@ pub mod colour;
 pub mod draw;
 pub mod folded;
 pub mod index;
+pub mod older;
 pub mod syntax;
 pub mod view;
 
@@ -37,6 +38,8 @@ pub struct Logs {
     pub open_at: Option<UnixMillis>,
     /// The window the next log view opened shows (a link's).
     pub open_window: Option<Window>,
+    /// Reading back past the oldest line held.
+    pub older: older::Older,
 }
 
 impl Default for Logs {
@@ -47,6 +50,7 @@ impl Default for Logs {
             colours: HashMap::new(),
             open_at: None,
             open_window: None,
+            older: older::Older::default(),
         }
     }
 }
@@ -66,6 +70,7 @@ impl Logs {
     /// subscription that fills it is asked for.
     pub fn open(&mut self, scope: LogScope, buf: &mut LogBuffer) -> Effect {
         buf.clear();
+        self.older.reset();
         self.view = LogView::new(scope.clone());
         let window = self.open_window.take();
         buf.set_window(window);
@@ -112,8 +117,8 @@ impl Logs {
         None
     }
 
-    /// `:goto HH:MM[:SS]`: the first shown line at or after that time
-    /// today, paused there.
+    /// `:goto TIME`: the first shown line at or after that time, paused
+    /// there; a time before the oldest line held reads back to it.
     pub fn goto(
         &mut self,
         when: &str,
@@ -121,15 +126,79 @@ impl Logs {
         now: UnixMillis,
         zone: &jiff::tz::TimeZone,
         rows: usize,
+        effects: &mut Vec<Effect>,
     ) -> Option<Notice> {
         let target = match crate::when::parse(when, now, zone) {
             Ok(target) => target,
             Err(why) => return Notice::error(why),
         };
+        let before_held = buf.oldest_line().is_none_or(|e| e.ts > target);
+        if before_held && !self.older.ended() {
+            if let Some(read) = self.older.goto(target, &self.view.scope, buf) {
+                effects.push(read);
+            }
+            return Notice::info(format!("reading back to {when}…"));
+        }
         match self.view.pause_at(buf, target, rows) {
             true => None,
             false => Notice::info(format!("no line at or after {when}")),
         }
+    }
+
+    /// A page of older lines came: it goes before the oldest, the screen
+    /// stays where it was, and a `:goto` reading back goes on or lands.
+    pub fn on_older(
+        &mut self,
+        generation: u64,
+        result: Result<crate::client::LogPage, String>,
+        buf: &mut LogBuffer,
+        rows: usize,
+        effects: &mut Vec<Effect>,
+    ) -> Option<Notice> {
+        let notice = match self.older.arrived(generation, result, buf) {
+            older::Arrived::Stale => return None,
+            older::Arrived::Failed(why) => Notice::error(format!("older lines: {why}")),
+            older::Arrived::Lines { count, shift } => {
+                if shift > 0 {
+                    self.view.top += shift;
+                    self.colours.clear();
+                }
+                match (count, self.older.ended()) {
+                    (0, true) => Notice::info("nothing older"),
+                    (n, _) => Notice::info(format!("{n} older lines read")),
+                }
+            }
+        };
+        if let Some((at, reached)) = self.older.goto_done(buf) {
+            self.view.pause_at(buf, at, rows);
+            return match reached {
+                true => Notice::info("read back to the time asked for"),
+                false => Notice::info(format!(
+                    "stopped reading back at the buffer's bound of {} lines; day2top logs --since reads further",
+                    buf.max_rows()
+                )),
+            };
+        }
+        if self.older.goto_pending() {
+            effects.extend(self.older.fetch(&self.view.scope, buf));
+            return Notice::info("reading back…");
+        }
+        notice
+    }
+
+    /// At the top of what is held: read the page before it.
+    fn at_top(
+        &mut self,
+        buf: &LogBuffer,
+        height: usize,
+        cx_effects: &mut Vec<Effect>,
+    ) -> Option<Notice> {
+        if self.view.follow || self.view.first_shown(buf, height) > 0 {
+            return None;
+        }
+        let read = self.older.fetch(&self.view.scope, buf)?;
+        cx_effects.push(read);
+        Notice::info("reading older lines from the gateway…")
     }
 }
 
@@ -141,13 +210,29 @@ impl Feature for Logs {
     fn act(&mut self, action: Action, cx: &mut Cx) -> bool {
         let page = cx.rows.max(1) as isize;
         let height = cx.rows.max(1);
+        if matches!(action, Action::Up | Action::PageUp | Action::Top) {
+            let buf = &cx.model.logs;
+            match action {
+                Action::Up => self.view.scroll(buf, height, -1),
+                Action::PageUp => self.view.scroll(buf, height, -page),
+                _ => self.view.to_top(buf),
+            }
+            if let Some(notice) = self.at_top(buf, height, cx.effects) {
+                *cx.notice = Some(notice);
+            }
+            return true;
+        }
+        if matches!(action, Action::Bottom | Action::Follow) && cx.model.logs.paged_out > 0 {
+            // The newest lines went to hold older ones: read them again.
+            let scope = self.view.scope.clone();
+            let open = self.open(scope, &mut cx.model.logs);
+            cx.effects.push(open);
+            return true;
+        }
         let (view, buf) = (&mut self.view, &mut cx.model.logs);
         match action {
-            Action::Up => view.scroll(buf, height, -1),
             Action::Down => view.scroll(buf, height, 1),
-            Action::PageUp => view.scroll(buf, height, -page),
             Action::PageDown => view.scroll(buf, height, page),
-            Action::Top => view.to_top(buf),
             Action::Bottom | Action::Follow => view.follow = true,
             Action::ToggleWrap => view.wrap = !view.wrap,
             Action::ToggleSource => view.source = !view.source,
