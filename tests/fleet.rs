@@ -391,6 +391,100 @@ const HUB_SECRET: &str = "hub-secret-0123456789";
 const OPERATOR: &str = "operator-secret-0123456789";
 
 /// An agent that trusts the hub's token to exec anywhere and take traces.
+/// Paging back through a hub: each agent pages back through its ring and
+/// then its file, and the hub's position holds every agent's own, so every
+/// line of every agent comes exactly once, in its agent's order, to the
+/// first.
+#[tokio::test]
+async fn older_pages_through_the_hub_reach_every_agents_first_line_exactly_once() {
+    let dir = Dir::new("fleet-older");
+    const LINES: u64 = 3000;
+    let mut specs = Vec::new();
+    let mut running = Vec::new();
+    for (i, name) in ["p1", "p2"].into_iter().enumerate() {
+        let log = dir.0.join(format!("{name}.log"));
+        let text: String = (1..=LINES).map(|n| format!("{name} {n}\n")).collect();
+        std::fs::write(&log, text).unwrap();
+        let mut config = agent_config(addr(40 + i as u8), &log);
+        // A ring of a few hundred lines: the rest is read back from the file.
+        config.store_limits.log_bytes = 48 << 10;
+        let agent = gateway::start(config, agent_source()).await.unwrap();
+        specs.push(spec(&dir.0, name, agent.addr));
+        running.push(agent);
+    }
+    let hub = start_hub(addr(39), Fleet::start(specs, None)).await;
+    for agent in &running {
+        poll_until("the agent's last line", Duration::from_secs(10), || async {
+            let (_, tail) = read_logs(&agent.url, "limit=1").await;
+            tail.first()
+                .is_some_and(|e| e.message.ends_with(" 3000"))
+                .then_some(())
+        })
+        .await;
+    }
+    poll_until("the fleet up", Duration::from_secs(10), || async {
+        let a = agents(&hub.url).await;
+        (a.len() == 2 && a.values().all(|a| a.state == AgentState::Up)).then_some(())
+    })
+    .await;
+    let mut seen: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let mut before = String::new();
+    for _ in 0..40 {
+        let resp = http()
+            .get(format!(
+                "{}/api/v1/logs?limit=700&before={}",
+                hub.url,
+                form_urlencoded::byte_serialize(before.as_bytes()).collect::<String>()
+            ))
+            .bearer_auth(READ)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let older = resp
+            .headers()
+            .get(day2top::api::OLDER_HEADER)
+            .map(|v| v.to_str().unwrap().to_string());
+        let end = resp
+            .headers()
+            .get(day2top::api::HISTORY_HEADER)
+            .map(|v| v.to_str().unwrap().to_string());
+        let body = resp.text().await.unwrap();
+        let mut page: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        for line in body.lines() {
+            let e: day2top::api::LogEntry = serde_json::from_str(line).unwrap();
+            let (agent, n) = e.message.split_once(' ').unwrap();
+            page.entry(agent.into())
+                .or_default()
+                .push(n.parse().unwrap());
+        }
+        for (agent, mut numbers) in page {
+            let held = seen.entry(agent).or_default();
+            numbers.append(held);
+            *held = numbers;
+        }
+        match older {
+            Some(position) => before = position,
+            None => {
+                assert_eq!(end.as_deref(), Some("start"));
+                break;
+            }
+        }
+    }
+    for agent in ["p1", "p2"] {
+        let got = &seen[agent];
+        assert_eq!(got.len() as u64, LINES, "{agent}: every line once");
+        assert!(
+            got.iter().copied().eq(1..=LINES),
+            "{agent}: in order, none repeated"
+        );
+    }
+    hub.shutdown().await;
+    for agent in running {
+        agent.shutdown().await;
+    }
+}
+
 async fn exec_agent(addr: SocketAddr) -> RunningGateway {
     use day2top::gateway::{Scope, Token, Tokens};
     let mut config = demo_config(addr);

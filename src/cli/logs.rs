@@ -264,7 +264,18 @@ impl Printer {
             match self.format {
                 LineFormat::Json => output::one(out, output::Format::Ndjson, e)?,
                 LineFormat::Cat if self.raw => {
-                    writeln!(out, "{}", e.message).map_err(Failure::io)?;
+                    // The bytes themselves: a line that is not UTF-8 comes
+                    // with them in base64, its text being a lossy copy.
+                    let bytes = e.message_base64.as_deref().and_then(|b| {
+                        use base64::Engine;
+                        base64::engine::general_purpose::STANDARD.decode(b).ok()
+                    });
+                    match bytes {
+                        Some(raw) => out.write_all(&raw),
+                        None => out.write_all(e.message.as_bytes()),
+                    }
+                    .and_then(|()| out.write_all(b"\n"))
+                    .map_err(Failure::io)?;
                 }
                 LineFormat::Cat => writeln!(out, "{}", visible(&e.message)).map_err(Failure::io)?,
                 LineFormat::Short => {

@@ -5,6 +5,7 @@
 //! of the agent that holds it when someone asks, and merged.
 
 pub mod agents;
+mod history;
 mod link;
 mod logs;
 mod reads;

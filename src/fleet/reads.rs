@@ -11,7 +11,7 @@ use crate::api::{ErrorCode, Filter, Series, SeriesRange, Span};
 use crate::client::ClientError;
 
 /// How long a read waits for one agent.
-const AGENT_DEADLINE: Duration = Duration::from_secs(5);
+pub(super) const AGENT_DEADLINE: Duration = Duration::from_secs(5);
 
 /// What the agents answered a read, and which could not (down, refused,
 /// too slow, an error), for the reader to be told.

@@ -57,9 +57,17 @@ pub async fn read(
     // end) pages by time, reaching into the sources past the ring.
     let by_range = ask.before.is_some() || (ask.cursor.is_none() && ask.skip == 0);
     if let Some(fleet) = &gw.fleet {
-        if ask.before.is_some() {
-            return Err(bad(
-                "before: a hub cannot page back through its agents yet; ask an agent, or use since and until".into(),
+        if by_range && (ask.before.is_some() || ask.range.since.is_none()) {
+            let before = ask.before.as_deref().unwrap_or_default();
+            let page = fleet
+                .older_logs(&filter, before, ask.range.since, ask.range.until, ask.limit)
+                .await
+                .map_err(bad)?;
+            return Ok(paged(
+                &page.entries,
+                page.older,
+                page.end.as_deref(),
+                &page.missing,
             ));
         }
         let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
@@ -100,18 +108,8 @@ pub async fn read(
             _ => history::older(&gw, &read, before, ask.limit).await,
         }
         .map_err(HttpError)?;
-        let mut response = partial(ndjson(&page.entries), &page.missing);
-        let headers = response.headers_mut();
-        if let Some(older) = page
-            .older
-            .and_then(|t| header::HeaderValue::from_str(&t).ok())
-        {
-            headers.insert(OLDER_HEADER, older);
-        }
-        if let Some(end) = page.end {
-            headers.insert(HISTORY_HEADER, header::HeaderValue::from_static(end.word()));
-        }
-        return Ok(response);
+        let end = page.end.map(|e| e.word());
+        return Ok(paged(&page.entries, page.older, end, &page.missing));
     }
     let entries = match gw
         .store
@@ -136,6 +134,24 @@ pub async fn read(
         }
     };
     Ok(ndjson(&in_range(entries, &ask)).into_response())
+}
+
+/// A page of an older read, with how to go on and where history ends.
+fn paged(
+    entries: &[LogEntry],
+    older: Option<String>,
+    end: Option<&str>,
+    missing: &[String],
+) -> Response {
+    let mut response = partial(ndjson(entries), missing);
+    let headers = response.headers_mut();
+    if let Some(older) = older.and_then(|t| header::HeaderValue::from_str(&t).ok()) {
+        headers.insert(OLDER_HEADER, older);
+    }
+    if let Some(end) = end.and_then(|e| header::HeaderValue::from_str(e).ok()) {
+        headers.insert(HISTORY_HEADER, end);
+    }
+    response
 }
 
 /// The query's filter and what it asks for.

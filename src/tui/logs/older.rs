@@ -65,11 +65,18 @@ impl Older {
         if self.loading || self.end.is_some() {
             return None;
         }
+        let oldest = buf.oldest_line();
         let before = self
             .token
             .clone()
-            .or_else(|| buf.oldest_line().map(|e| e.cursor.clone()))
+            .or_else(|| oldest.map(|e| e.cursor.clone()))
             .unwrap_or_default();
+        // Through a hub the oldest line names its own agent's place only:
+        // the other agents read back from its time.
+        let until = match (&self.token, oldest) {
+            (None, Some(e)) if e.cursor.starts_with("fleet:") => Some(e.ts + 1),
+            _ => None,
+        };
         self.loading = true;
         let since = self.goto.map(|(at, _)| at);
         Some(Effect::FetchOlderLogs {
@@ -78,6 +85,7 @@ impl Older {
             ask: PageAsk {
                 before: Some(before),
                 since,
+                until,
                 limit: if since.is_some() { GOTO_PAGE } else { PAGE },
                 ..Default::default()
             },
