@@ -66,3 +66,33 @@ pub struct SourcePage {
     /// may pass over many entries for a few).
     pub read_to: Option<String>,
 }
+
+/// A source that keeps its own history: it reads entries after one of its
+/// own cursors, and reads back by cursor or time (`gateway::logs::history`).
+pub trait LogSeeker: Send + Sync {
+    /// Its name, which begins the keys of its runs.
+    fn name(&self) -> &'static str;
+
+    /// The run (`NAME` or `NAME:…`) an entry of this source belongs to: a
+    /// sequence it reads back in order (the journal; one file's path
+    /// through its rotations). `None`: not this source's entry.
+    fn run_of(&self, entry: &LogEntry) -> Option<String>;
+
+    /// Whether a cursor is of its making, by its spelling.
+    fn owns(&self, cursor: &str) -> bool;
+
+    /// Whether it can be read by time alone, with no cursor to start at.
+    fn by_time(&self) -> bool;
+
+    /// A read back into its history (blocking: it may run `journalctl`).
+    fn history(&self, ask: &HistoryAsk) -> Result<SourcePage, String>;
+
+    /// `None`: not this source's cursor. `Some(Err)`: it is, but names
+    /// nothing this source serves (or the source cannot seek to it).
+    fn entries_after(
+        &self,
+        cursor: &str,
+        limit: usize,
+        deadline: Duration,
+    ) -> Option<Result<Vec<LogEntry>, String>>;
+}

@@ -50,6 +50,11 @@ pub trait Source: Send + 'static {
     fn cluster_name(&self) -> String;
     /// Reads the source. Blocking work is fine: it runs on its own thread.
     fn collect(&mut self, now: UnixMillis) -> Collected;
+
+    /// Its logs' own history, if it keeps one (the demo makes its past).
+    fn history(&self) -> Option<Arc<dyn history::LogSeeker>> {
+        None
+    }
 }
 
 /// A sample with the given tags, for sources building their readings.

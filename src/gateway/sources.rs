@@ -79,6 +79,9 @@ impl Sources {
 
     /// Reads the cluster source every `refresh`.
     pub fn collector(&mut self, mut source: Box<dyn Source>, store: Arc<Store>, refresh: Duration) {
+        if let Some(history) = source.history() {
+            store.seekers.add(history);
+        }
         let stop = self.stopper();
         self.spawn("collector", move || {
             let mut next = Instant::now() + refresh;

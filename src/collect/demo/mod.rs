@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 mod cluster;
+mod history;
 mod logs;
 mod scenario;
 mod traces;
@@ -56,6 +57,8 @@ impl Default for DemoConfig {
 pub struct DemoSource {
     rng: Rng,
     logs: DemoLogs,
+    /// The lines before it began, made on demand.
+    history: Arc<history::DemoHistory>,
     traces: DemoTraces,
     log_rate: usize,
     trace_rate: usize,
@@ -84,6 +87,7 @@ impl DemoSource {
         let apps = make_apps(&nodes, config.tasks);
         DemoSource {
             logs: DemoLogs::new(config.seed),
+            history: history::DemoHistory::new(config.seed, config.log_rate),
             traces: DemoTraces::new(config.seed),
             log_rate: config.log_rate,
             trace_rate: config.trace_rate,
@@ -488,6 +492,11 @@ impl Source for DemoSource {
         "demo".into()
     }
 
+    fn history(&self) -> Option<Arc<dyn crate::collect::history::LogSeeker>> {
+        // A demo that writes no lines has none before it began either.
+        (self.log_rate > 0).then(|| self.history.clone() as _)
+    }
+
     fn collect(&mut self, now: UnixMillis) -> Collected {
         if self.tick == 0 && self.tasks.is_empty() {
             for sim in &mut self.nodes {
@@ -499,6 +508,8 @@ impl Source for DemoSource {
                     self.launch(app, instance, now, true);
                 }
             }
+            let running = self.tasks.values().map(|t| t.task.clone()).collect();
+            self.history.began(now, running);
         }
         self.step(now);
         let samples_nodes = self.node_usage(now);

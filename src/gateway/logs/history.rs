@@ -124,6 +124,11 @@ pub async fn older(
         page.entries = ring.entries;
         pos.ring = ring.stopped;
         evicted = ring.evicted;
+        if pos.ring.is_none() && ring.evicted && ring.front_unclaimed {
+            page.missing.push(
+                "lines older than the gateway's buffer of a source that keeps no history (the demo's since it began)".into(),
+            );
+        }
         if pos.ring.is_none() {
             // The ring is done: each run goes on from its oldest entry
             // there, and a source with none there reads by time.

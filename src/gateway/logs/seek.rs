@@ -10,43 +10,13 @@ use std::time::Duration;
 use tokio::sync::Semaphore;
 
 use crate::api::{ApiError, AuditKind, ErrorCode, LogEntry};
-use crate::collect::history::{HistoryAsk, SourcePage};
+pub use crate::collect::history::LogSeeker;
 use crate::gateway::Shared;
 
 /// How long a source may take to read back from a cursor.
 pub const SEEK_DEADLINE: Duration = Duration::from_secs(5);
 /// Source lookups under way at once, over every client.
 pub const MAX_SEEKS: usize = 4;
-
-/// A source that keeps its own history: it reads entries after one of its
-/// own cursors, and reads back by cursor or time ([`super::history`]).
-pub trait LogSeeker: Send + Sync {
-    /// Its name, which begins the keys of its runs.
-    fn name(&self) -> &'static str;
-
-    /// The run (`NAME` or `NAME:…`) an entry of this source belongs to: a
-    /// sequence it reads back in order (the journal; one file's path
-    /// through its rotations). `None`: not this source's entry.
-    fn run_of(&self, entry: &LogEntry) -> Option<String>;
-
-    /// Whether a cursor is of its making, by its spelling.
-    fn owns(&self, cursor: &str) -> bool;
-
-    /// Whether it can be read by time alone, with no cursor to start at.
-    fn by_time(&self) -> bool;
-
-    /// A read back into its history (blocking: it may run `journalctl`).
-    fn history(&self, ask: &HistoryAsk) -> Result<SourcePage, String>;
-
-    /// `None`: not this source's cursor. `Some(Err)`: it is, but names
-    /// nothing this source serves (or the source cannot seek to it).
-    fn entries_after(
-        &self,
-        cursor: &str,
-        limit: usize,
-        deadline: Duration,
-    ) -> Option<Result<Vec<LogEntry>, String>>;
-}
 
 pub struct Seekers {
     list: Mutex<Vec<Arc<dyn LogSeeker>>>,

@@ -62,6 +62,9 @@ pub struct RingOlder {
     pub runs: Vec<(String, String)>,
     /// Whether entries have left the ring to make room.
     pub evicted: bool,
+    /// When the ring ran out: whether its oldest entry is of a source
+    /// with no history of its own (so what left before it is gone).
+    pub front_unclaimed: bool,
 }
 
 impl Store {
@@ -169,6 +172,7 @@ impl Store {
             front_ts: None,
             runs: Vec::new(),
             evicted: ring.front().is_some_and(|e| e.seq > 1),
+            front_unclaimed: false,
         };
         for e in ring.iter().rev().skip_while(|e| e.seq >= before) {
             if let Record::Log(l) = &e.record
@@ -187,6 +191,12 @@ impl Store {
                 Record::Log(l) => Some(l.ts),
                 _ => None,
             });
+            let front = ring.iter().find_map(|e| match &e.record {
+                Record::Log(l) => Some(l),
+                _ => None,
+            });
+            page.front_unclaimed =
+                front.is_some_and(|l| seekers.iter().all(|s| s.run_of(l).is_none()));
             for e in ring {
                 let Record::Log(l) = &e.record else { continue };
                 for run in seekers.iter().filter_map(|s| s.run_of(l)) {
