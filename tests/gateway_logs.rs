@@ -292,3 +292,80 @@ async fn a_cursor_that_left_the_ring_is_bridged_through_the_file() {
     gw.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Paging back while the ring moves on: a position taken inside the ring
+/// still leads to exactly the lines before it, once the ring has let them
+/// go, because it names where each source was covered to.
+#[tokio::test]
+async fn an_older_position_holds_while_the_ring_moves_on() {
+    let dir = std::env::temp_dir().join(format!("day2top-older-moves-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("seq.log");
+    let lines = |from: u64, to: u64| -> String {
+        (from..=to)
+            .map(|n| format!("line {n} of the file\n"))
+            .collect()
+    };
+    std::fs::write(&log, lines(1, 1000)).unwrap();
+    let gw = gateway::start(
+        file_gateway_config("127.0.0.1:0".parse().unwrap(), &log, 48 << 10),
+        quiet_demo(),
+    )
+    .await
+    .unwrap();
+    let last_is = |n: u64| {
+        let url = gw.url.clone();
+        move || {
+            let url = url.clone();
+            async move {
+                let (_, tail) = read_logs(&url, "limit=1").await;
+                tail.first()
+                    .is_some_and(|e| e.message == format!("line {n} of the file"))
+                    .then_some(())
+            }
+        }
+    };
+    common::poll_until("line 1000", Duration::from_secs(10), last_is(1000)).await;
+    let older = |query: String| {
+        let url = gw.url.clone();
+        async move {
+            let resp = common::http()
+                .get(format!("{url}/api/v1/logs?{query}"))
+                .bearer_auth(common::READ)
+                .send()
+                .await
+                .unwrap();
+            let token = resp
+                .headers()
+                .get(day2top::api::OLDER_HEADER)
+                .map(|v| v.to_str().unwrap().to_string());
+            let numbers: Vec<u64> = resp
+                .text()
+                .await
+                .unwrap()
+                .lines()
+                .map(|l| {
+                    let e: day2top::api::LogEntry = serde_json::from_str(l).unwrap();
+                    e.message.split(' ').nth(1).unwrap().parse().unwrap()
+                })
+                .collect();
+            (numbers, token)
+        }
+    };
+    let (first, token) = older("limit=50".into()).await;
+    assert_eq!(first, (951..=1000).collect::<Vec<_>>());
+    // Many rings' worth more: every line of the first page leaves the ring.
+    let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    std::io::Write::write_all(&mut file, lines(1001, 4000).as_bytes()).unwrap();
+    common::poll_until("line 4000", Duration::from_secs(10), last_is(4000)).await;
+    let token: String = form_urlencoded::byte_serialize(token.unwrap().as_bytes()).collect();
+    let (rest, _) = older(format!("limit=10000&before={token}")).await;
+    assert_eq!(
+        rest,
+        (1..=950).collect::<Vec<_>>(),
+        "the lines before, once each"
+    );
+    gw.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -129,22 +129,25 @@ pub async fn older(
                 "lines older than the gateway's buffer of a source that keeps no history (the demo's since it began)".into(),
             );
         }
+        // The runs are covered down to the oldest of each scanned; those
+        // this scan did not meet keep where earlier pages left them.
+        for (key, cursor) in ring.runs {
+            match pos.runs.iter_mut().find(|r| r.key == key) {
+                Some(run) => run.before = Some(cursor),
+                None => pos.runs.push(Run {
+                    key,
+                    before: Some(cursor),
+                }),
+            }
+        }
         if pos.ring.is_none() {
-            // The ring is done: each run goes on from its oldest entry
-            // there, and a source with none there reads by time.
+            // The ring is done: a source with nothing in it reads by time,
+            // before the ring's oldest.
             pos.t = [ring.front_ts, page.entries.first().map(|e| e.ts)]
                 .into_iter()
                 .flatten()
                 .min()
                 .or(Some(crate::api::now_millis()));
-            pos.runs = ring
-                .runs
-                .into_iter()
-                .map(|(key, cursor)| Run {
-                    key,
-                    before: Some(cursor),
-                })
-                .collect();
             for seeker in gw.store.seekers.list() {
                 let name = seeker.name();
                 if seeker.by_time() && !pos.runs.iter().any(|r| owner_name(&r.key) == name) {

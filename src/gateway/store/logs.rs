@@ -58,7 +58,7 @@ pub struct RingOlder {
     pub stopped: Option<u64>,
     /// When the ring ran out: its oldest entry's time.
     pub front_ts: Option<UnixMillis>,
-    /// When the ring ran out: each source run's oldest entry in it.
+    /// Each source run's oldest entry among those scanned.
     pub runs: Vec<(String, String)>,
     /// Whether entries have left the ring to make room.
     pub evicted: bool,
@@ -154,9 +154,9 @@ impl Store {
 
     /// The ring's part of an older page: the newest `limit` entries that
     /// pass the filter and the range, of those before sequence number
-    /// `before`. When the ring runs out first, also where each source run
-    /// (see [`crate::gateway::logs::seek::LogSeeker::run_of`]) begins in
-    /// it: the cursor its history is read back from.
+    /// `before`; and where each source run (see
+    /// [`crate::collect::history::LogSeeker::run_of`]) is covered to: the
+    /// cursor its history goes on from.
     pub fn ring_older(
         &self,
         keep: impl Fn(&LogEntry) -> bool,
@@ -174,10 +174,20 @@ impl Store {
             evicted: ring.front().is_some_and(|e| e.seq > 1),
             front_unclaimed: false,
         };
+        // Every entry scanned is covered by this page: each source run's
+        // oldest among them is where that run goes on from.
+        let mut note_run = |l: &LogEntry| {
+            for run in seekers.iter().filter_map(|s| s.run_of(l)) {
+                match page.runs.iter_mut().find(|(key, _)| *key == run) {
+                    Some((_, cursor)) => l.cursor.clone_into(cursor),
+                    None => page.runs.push((run, l.cursor.clone())),
+                }
+            }
+        };
         for e in ring.iter().rev().skip_while(|e| e.seq >= before) {
-            if let Record::Log(l) = &e.record
-                && keep(l)
-            {
+            let Record::Log(l) = &e.record else { continue };
+            note_run(l);
+            if keep(l) {
                 page.entries.push(l.clone());
                 if page.entries.len() == limit {
                     page.stopped = Some(e.seq);
@@ -187,24 +197,13 @@ impl Store {
         }
         page.entries.reverse();
         if page.stopped.is_none() {
-            page.front_ts = ring.iter().find_map(|e| match &e.record {
-                Record::Log(l) => Some(l.ts),
-                _ => None,
-            });
             let front = ring.iter().find_map(|e| match &e.record {
                 Record::Log(l) => Some(l),
                 _ => None,
             });
+            page.front_ts = front.map(|l| l.ts);
             page.front_unclaimed =
                 front.is_some_and(|l| seekers.iter().all(|s| s.run_of(l).is_none()));
-            for e in ring {
-                let Record::Log(l) = &e.record else { continue };
-                for run in seekers.iter().filter_map(|s| s.run_of(l)) {
-                    if !page.runs.iter().any(|(key, _)| *key == run) {
-                        page.runs.push((run, l.cursor.clone()));
-                    }
-                }
-            }
         }
         page
     }

@@ -207,21 +207,29 @@ fn event_frames(
         .iter()
         .filter(|e| matcher.matches(&e.record))
         .peekable();
+    const HEAD: &str = "{\"type\":\"event\",\"sub\":";
     while wanted.peek().is_some() {
-        let mut frame = String::with_capacity(4096);
-        frame.push_str("{\"type\":\"event\",\"sub\":");
+        let batch: Vec<&str> = wanted
+            .by_ref()
+            .take(max_batch.max(1))
+            .map(|e| e.json())
+            .collect();
+        // Made at its final size: a frame of a thousand log lines grown by
+        // doubling would be copied over and over.
+        let size =
+            HEAD.len() + sub_json.len() + 12 + batch.iter().map(|j| j.len() + 1).sum::<usize>();
+        let mut frame = String::with_capacity(size);
+        frame.push_str(HEAD);
         frame.push_str(sub_json);
         frame.push_str(",\"events\":[");
-        let mut count = 0;
-        for event in wanted.by_ref().take(max_batch.max(1)) {
-            if count > 0 {
+        for (i, json) in batch.iter().enumerate() {
+            if i > 0 {
                 frame.push(',');
             }
-            frame.push_str(event.json());
-            count += 1;
+            frame.push_str(json);
         }
         frame.push_str("]}");
-        frames.push((frame, count));
+        frames.push((frame, batch.len() as u64));
     }
     frames
 }
