@@ -54,13 +54,18 @@ impl Published {
     /// The event as JSON, as it goes into an `event` frame's `events` array.
     pub fn json(&self) -> &str {
         self.json.get_or_init(|| {
-            serde_json::to_string(&EventRef {
+            // Written at about its size (a log entry's weight is about its
+            // JSON), not grown from a few bytes by copies.
+            let mut out = Vec::with_capacity(self.weight.clamp(128, 1 << 16));
+            let event = EventRef {
                 seq: self.seq,
                 op: self.op,
                 data: &self.record,
-            })
-            .expect("wire records always serialize")
-            .into_boxed_str()
+            };
+            serde_json::to_writer(&mut out, &event).expect("wire records always serialize");
+            String::from_utf8(out)
+                .expect("serde_json writes UTF-8")
+                .into_boxed_str()
         })
     }
 }
