@@ -96,3 +96,22 @@ pub trait LogSeeker: Send + Sync {
         deadline: Duration,
     ) -> Option<Result<Vec<LogEntry>, String>>;
 }
+
+/// The newest `n` entries over several runs (each oldest first), taken off
+/// their ends, merged by time: oldest first, each with its run's index.
+/// What a run has left is older than all it gave.
+pub fn take_newest(runs: &mut [&mut Vec<LogEntry>], n: usize) -> Vec<(usize, LogEntry)> {
+    let mut taken = Vec::new();
+    while taken.len() < n {
+        let next = runs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((r.last()?.ts, i)))
+            .max();
+        let Some((_, i)) = next else { break };
+        let e = runs[i].pop().expect("a run with a last entry");
+        taken.push((i, e));
+    }
+    taken.reverse();
+    taken
+}

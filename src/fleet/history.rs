@@ -10,6 +10,7 @@ use super::reads::AGENT_DEADLINE;
 use super::{Fleet, rename};
 use crate::api::{Filter, FleetCursor, LogEntry, UnixMillis};
 use crate::client::{LogPage, PageAsk};
+use crate::collect::history::take_newest;
 
 /// A hub's older-page position begins with this (then a fleet cursor).
 const POSITION: &str = "hh:";
@@ -107,21 +108,18 @@ impl Fleet {
         from.retain(|agent, _| pages.iter().any(|(name, _)| name == agent));
 
         // The newest `limit` over every agent's page.
-        let mut taken: Vec<LogEntry> = Vec::new();
+        let mut runs: Vec<&mut Vec<LogEntry>> =
+            pages.iter_mut().map(|(_, p)| &mut p.entries).collect();
+        let merged = take_newest(&mut runs, limit);
         let mut oldest: BTreeMap<String, String> = BTreeMap::new();
-        while taken.len() < limit {
-            let next = pages
-                .iter()
-                .enumerate()
-                .filter_map(|(i, (_, p))| Some((p.entries.last()?.ts, i)))
-                .max();
-            let Some((_, i)) = next else { break };
-            let (name, page) = &mut pages[i];
-            let e = page.entries.pop().expect("a page with a last entry");
-            oldest.insert(name.clone(), e.cursor.clone());
+        let mut taken = Vec::with_capacity(merged.len());
+        for (i, e) in merged {
+            let name = &pages[i].0;
+            oldest
+                .entry(name.clone())
+                .or_insert_with(|| e.cursor.clone());
             taken.push(rename::log(name, e));
         }
-        taken.reverse();
         let mut ends = Vec::new();
         for (name, page) in pages {
             let next = match (page.entries.is_empty(), oldest.remove(&name)) {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::seek::{self, Asker, SEEK_DEADLINE};
 use crate::api::{ApiError, ErrorCode, LogEntry, UnixMillis};
-use crate::collect::history::{HistoryAsk, Reached, SourcePage};
+use crate::collect::history::{HistoryAsk, Reached, SourcePage, take_newest};
 use crate::gateway::Shared;
 use crate::gateway::filter::Matcher;
 
@@ -378,24 +378,26 @@ async fn from_sources(
             }
         }
     }
-    // The newest `need` over every run, newest first.
-    let mut taken: Vec<LogEntry> = Vec::new();
-    let mut oldest_taken: Vec<Option<String>> = vec![None; pages.len()];
-    while taken.len() < need {
-        let next = pages
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| Some((p.as_ref()?.entries.last()?.ts, i)))
-            .max();
-        let Some((_, i)) = next else { break };
-        let e = pages[i]
-            .as_mut()
-            .and_then(|p| p.entries.pop())
-            .expect("a page with a last entry");
-        oldest_taken[i] = Some(e.cursor.clone());
-        taken.push(e);
+    // The newest `need` over every run.
+    let mut lists: Vec<Vec<LogEntry>> = pages
+        .iter_mut()
+        .map(|p| {
+            p.as_mut()
+                .map(|p| std::mem::take(&mut p.entries))
+                .unwrap_or_default()
+        })
+        .collect();
+    let merged = take_newest(&mut lists.iter_mut().collect::<Vec<_>>(), need);
+    for (page, left) in pages.iter_mut().zip(lists) {
+        if let Some(p) = page {
+            p.entries = left;
+        }
     }
-    taken.reverse();
+    let mut oldest_taken: Vec<Option<String>> = vec![None; pages.len()];
+    for (i, e) in merged.iter().rev() {
+        oldest_taken[*i] = Some(e.cursor.clone());
+    }
+    let taken: Vec<LogEntry> = merged.into_iter().map(|(_, e)| e).collect();
     let mut kept = Vec::new();
     for ((run, page), oldest) in pos.runs.drain(..).zip(pages).zip(oldest_taken) {
         let Some(page) = page else { continue };

@@ -184,10 +184,12 @@ impl Store {
                 }
             }
         };
-        for e in ring.iter().rev().skip_while(|e| e.seq >= before) {
+        // The entry at `before` itself is covered too (the reader has it):
+        // with nothing older in the ring, its run goes on from it.
+        for e in ring.iter().rev().skip_while(|e| e.seq > before) {
             let Record::Log(l) = &e.record else { continue };
             note_run(l);
-            if keep(l) {
+            if e.seq != before && keep(l) {
                 page.entries.push(l.clone());
                 if page.entries.len() == limit {
                     page.stopped = Some(e.seq);
