@@ -16,6 +16,9 @@ const REACH_S: i64 = 24 * 3600;
 
 pub struct DemoHistory {
     run: u64,
+    /// Its cursors' beginning, `d:RUN:h`: every entry a ring scan meets is
+    /// asked whether it is one.
+    prefix: String,
     /// Lines a second, as the live demo writes them.
     rate: usize,
     /// When the demo began, and the tasks running then.
@@ -26,6 +29,7 @@ impl DemoHistory {
     pub fn new(run: u64, rate: usize) -> Arc<DemoHistory> {
         Arc::new(DemoHistory {
             run,
+            prefix: format!("d:{run:x}:h"),
             rate: rate.max(1),
             began: OnceLock::new(),
         })
@@ -36,25 +40,20 @@ impl DemoHistory {
         let _ = self.began.set((at, tasks));
     }
 
-    fn prefix(&self) -> String {
-        format!("d:{:x}:h", self.run)
-    }
-
     /// Second `s`'s lines, oldest first, numbered `d:RUN:hSECOND:I`.
     fn second(&self, s: i64, tasks: &[&Task]) -> Vec<LogEntry> {
         let seed = self.run ^ (s as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let mut out = Vec::with_capacity(self.rate);
         DemoLogs::new(seed).write(tasks, (s + 1) * 1000, self.rate, &mut out);
-        let prefix = self.prefix();
         for (i, e) in out.iter_mut().enumerate() {
-            e.cursor = format!("{prefix}{s}:{i}");
+            e.cursor = format!("{}{s}:{i}", self.prefix);
         }
         out
     }
 
     /// `d:RUN:hSECOND:I` → (second, index).
     fn position(&self, cursor: &str) -> Option<(i64, usize)> {
-        let (s, i) = cursor.strip_prefix(&self.prefix())?.split_once(':')?;
+        let (s, i) = cursor.strip_prefix(self.prefix.as_str())?.split_once(':')?;
         Some((s.parse().ok()?, i.parse().ok()?))
     }
 }
@@ -69,7 +68,7 @@ impl LogSeeker for DemoHistory {
     }
 
     fn owns(&self, cursor: &str) -> bool {
-        cursor.starts_with(&self.prefix())
+        cursor.starts_with(self.prefix.as_str())
     }
 
     fn by_time(&self) -> bool {
