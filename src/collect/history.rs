@@ -45,7 +45,7 @@ impl HistoryAsk<'_> {
 }
 
 /// Where a source's read stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Reached {
     /// It found `limit` entries; there may be more.
     Limit,
@@ -53,11 +53,12 @@ pub enum Reached {
     Bound,
     /// It reached the source's own end: its first entry (reading older),
     /// or its newest (reading newer).
+    #[default]
     Edge,
 }
 
 /// What one source answered: its entries, oldest first.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct SourcePage {
     pub entries: Vec<LogEntry>,
     pub reached: Reached,
@@ -65,6 +66,28 @@ pub struct SourcePage {
     /// read goes on from when every entry of this page is used (a filter
     /// may pass over many entries for a few).
     pub read_to: Option<String>,
+}
+
+impl SourcePage {
+    /// Takes the next entry a read met, in the read's order: one past the
+    /// range ends the page, one the range and filter admit is kept, up to
+    /// the limit. False once the page is done. Every source reads through
+    /// here, so they all stop, keep and go on alike.
+    pub fn offer(&mut self, ask: &HistoryAsk, e: LogEntry) -> bool {
+        if ask.past_range(e.ts) {
+            self.reached = Reached::Bound;
+            return false;
+        }
+        self.read_to = Some(e.cursor.clone());
+        if ask.in_range(e.ts) && (ask.keep)(&e) {
+            self.entries.push(e);
+            if self.entries.len() >= ask.limit {
+                self.reached = Reached::Limit;
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// A source that keeps its own history: it reads entries after one of its
@@ -87,14 +110,28 @@ pub trait LogSeeker: Send + Sync {
     /// A read back into its history (blocking: it may run `journalctl`).
     fn history(&self, ask: &HistoryAsk) -> Result<SourcePage, String>;
 
-    /// `None`: not this source's cursor. `Some(Err)`: it is, but names
-    /// nothing this source serves (or the source cannot seek to it).
+    /// The entries after one of its cursors, unfiltered (a resume). `None`:
+    /// not this source's cursor. `Some(Err)`: it is, but names nothing this
+    /// source serves (or the source cannot seek to it).
     fn entries_after(
         &self,
         cursor: &str,
         limit: usize,
         deadline: Duration,
-    ) -> Option<Result<Vec<LogEntry>, String>>;
+    ) -> Option<Result<Vec<LogEntry>, String>> {
+        self.owns(cursor).then_some(())?;
+        let ask = HistoryAsk {
+            older: false,
+            anchor: Some(cursor),
+            since: None,
+            until: None,
+            limit,
+            keep: &|_| true,
+            unit: None,
+            deadline,
+        };
+        Some(self.history(&ask).map(|page| page.entries))
+    }
 }
 
 /// The newest `n` entries over several runs (each oldest first), taken off

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use base64::Engine;
 use serde_json::Value;
@@ -114,30 +113,6 @@ impl JournalConfig {
         command.spawn()
     }
 
-    /// Entries after a journald cursor (`j:…`), at most `limit`, read
-    /// within `deadline` (journalctl is killed past it). `None`: not a
-    /// journal cursor; `Some(Err)`: journalctl cannot seek to it.
-    pub fn entries_after(
-        &self,
-        cursor: &str,
-        node: &str,
-        limit: usize,
-        deadline: Duration,
-    ) -> Option<Result<Vec<LogEntry>, String>> {
-        cursor.strip_prefix("j:")?;
-        let ask = HistoryAsk {
-            older: false,
-            anchor: Some(cursor),
-            since: None,
-            until: None,
-            limit,
-            keep: &|_| true,
-            unit: None,
-            deadline,
-        };
-        Some(self.history(node, &ask).map(|page| page.entries))
-    }
-
     /// A read back into the journal: before or after a journal cursor, or
     /// from a time, within the ask's range (journalctl's own `--since`,
     /// `--until` and `--reverse`), within its deadline.
@@ -199,9 +174,7 @@ impl JournalConfig {
             }
             false
         });
-        let mut entries = Vec::new();
-        let mut reached = Reached::Edge;
-        let mut read_to = None;
+        let mut page = SourcePage::default();
         // Past this, what was found is answered: a filter that passes over
         // much of the journal pages on from where the read stopped.
         let enough = std::time::Instant::now() + deadline.mul_f32(0.6);
@@ -214,23 +187,14 @@ impl JournalConfig {
                 continue;
             }
             if std::time::Instant::now() > enough {
-                reached = Reached::Limit;
+                page.reached = Reached::Limit;
                 break;
             }
-            read_to = Some(entry.cursor.clone());
-            if ask.past_range(entry.ts) {
-                reached = Reached::Bound;
+            if !page.offer(ask, entry) {
                 break;
-            }
-            if ask.in_range(entry.ts) && (ask.keep)(&entry) {
-                entries.push(entry);
-                if entries.len() >= ask.limit {
-                    reached = Reached::Limit;
-                    break;
-                }
             }
         }
-        if reached != Reached::Edge {
+        if page.reached != Reached::Edge {
             let _ = child.kill();
         }
         let status = child.wait();
@@ -238,7 +202,7 @@ impl JournalConfig {
         if watchdog.join().unwrap_or(false) {
             return Err(format!("journalctl did not answer within {deadline:?}"));
         }
-        if reached == Reached::Edge && !status.is_ok_and(|s| s.success()) {
+        if page.reached == Reached::Edge && !status.is_ok_and(|s| s.success()) {
             // journalctl fails on a cursor it cannot seek to.
             return Err(match ask.anchor {
                 Some(_) => "the journal has no entry at that cursor".into(),
@@ -246,13 +210,9 @@ impl JournalConfig {
             });
         }
         if ask.older {
-            entries.reverse();
+            page.entries.reverse();
         }
-        Ok(SourcePage {
-            entries,
-            reached,
-            read_to,
-        })
+        Ok(page)
     }
 }
 

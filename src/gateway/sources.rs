@@ -325,16 +325,6 @@ impl LogSeeker for FileSeeker {
             .history(&self.node, ask)
             .unwrap_or_else(|| Err("not a file cursor".into()))
     }
-
-    fn entries_after(
-        &self,
-        cursor: &str,
-        limit: usize,
-        _deadline: Duration,
-    ) -> Option<Result<Vec<LogEntry>, String>> {
-        // Reads of a regular file through a descriptor already open.
-        self.registry.entries_after(cursor, &self.node, limit)
-    }
 }
 
 struct JournalSeeker {
@@ -361,15 +351,5 @@ impl LogSeeker for JournalSeeker {
 
     fn history(&self, ask: &HistoryAsk) -> Result<SourcePage, String> {
         self.config.history(&self.node, ask)
-    }
-
-    fn entries_after(
-        &self,
-        cursor: &str,
-        limit: usize,
-        deadline: Duration,
-    ) -> Option<Result<Vec<LogEntry>, String>> {
-        self.config
-            .entries_after(cursor, &self.node, limit, deadline)
     }
 }

@@ -5,7 +5,7 @@
 //! back through it is exact, and nothing is held.
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::logs::DemoLogs;
 use crate::api::{LogEntry, Task, UnixMillis};
@@ -77,11 +77,7 @@ impl LogSeeker for DemoHistory {
 
     fn history(&self, ask: &HistoryAsk) -> Result<SourcePage, String> {
         let Some((start, tasks)) = self.began.get() else {
-            return Ok(SourcePage {
-                entries: Vec::new(),
-                reached: Reached::Edge,
-                read_to: None,
-            });
+            return Ok(SourcePage::default());
         };
         let tasks: Vec<&Task> = tasks.iter().map(|t| &**t).collect();
         let (first, last) = (start / 1000 - REACH_S, start / 1000 - 1);
@@ -93,11 +89,7 @@ impl LogSeeker for DemoHistory {
             None => None,
         };
         let enough = Instant::now() + ask.deadline.mul_f32(0.6);
-        let mut page = SourcePage {
-            entries: Vec::new(),
-            reached: Reached::Edge,
-            read_to: None,
-        };
+        let mut page = SourcePage::default();
         let seconds: Box<dyn Iterator<Item = i64>> = if ask.older {
             let from = match (anchor, ask.until) {
                 (Some((s, _)), _) => s,
@@ -127,20 +119,8 @@ impl LogSeeker for DemoHistory {
                     },
                     _ => true,
                 };
-                if !past_anchor {
-                    continue;
-                }
-                if ask.past_range(e.ts) {
-                    page.reached = Reached::Bound;
+                if past_anchor && !page.offer(ask, e) {
                     break;
-                }
-                page.read_to = Some(e.cursor.clone());
-                if ask.in_range(e.ts) && (ask.keep)(&e) {
-                    page.entries.push(e);
-                    if page.entries.len() >= ask.limit {
-                        page.reached = Reached::Limit;
-                        break;
-                    }
                 }
             }
             if page.reached != Reached::Edge {
@@ -155,25 +135,5 @@ impl LogSeeker for DemoHistory {
             page.entries.reverse();
         }
         Ok(page)
-    }
-
-    fn entries_after(
-        &self,
-        cursor: &str,
-        limit: usize,
-        deadline: Duration,
-    ) -> Option<Result<Vec<LogEntry>, String>> {
-        self.owns(cursor).then_some(())?;
-        let ask = HistoryAsk {
-            older: false,
-            anchor: Some(cursor),
-            since: None,
-            until: None,
-            limit,
-            keep: &|_| true,
-            unit: None,
-            deadline,
-        };
-        Some(self.history(&ask).map(|p| p.entries))
     }
 }

@@ -9,7 +9,7 @@ use std::os::unix::fs::FileExt;
 
 use super::{FileRegistry, Known, cursor, parse_cursor};
 use crate::api::{LogEntry, UnixMillis};
-use crate::collect::history::{HistoryAsk, Reached, SourcePage};
+use crate::collect::history::{HistoryAsk, SourcePage};
 use crate::collect::logline::{self, MAX_LINE};
 
 /// Bytes read at a time, going backwards.
@@ -22,11 +22,7 @@ impl FileRegistry {
     /// nothing: a file cannot be searched by time.
     pub fn history(&self, node: &str, ask: &HistoryAsk) -> Option<Result<SourcePage, String>> {
         let Some(anchor) = ask.anchor else {
-            return Some(Ok(SourcePage {
-                entries: Vec::new(),
-                reached: Reached::Edge,
-                read_to: None,
-            }));
+            return Some(Ok(SourcePage::default()));
         };
         let rest = anchor.strip_prefix("f:")?;
         let Some((dev, ino, offset)) = parse_cursor(rest) else {
@@ -53,8 +49,7 @@ impl FileRegistry {
         node: &str,
         ask: &HistoryAsk,
     ) -> SourcePage {
-        let mut found = Vec::new();
-        let mut read_to = None;
+        let mut page = SourcePage::default();
         let mut skip_anchor = true;
         loop {
             let modified = known
@@ -64,36 +59,21 @@ impl FileRegistry {
                 .and_then(|m| m.modified().ok())
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                 .map_or(0, |d| d.as_millis() as UnixMillis);
-            let mut stop = None;
+            let mut done = false;
             lines_before(&known.file, end, |raw, line_end| {
                 if std::mem::take(&mut skip_anchor) && line_end == end {
                     return true; // the anchor's own line
                 }
                 let ts = leading_time(raw).unwrap_or(modified);
-                read_to = Some(cursor(dev, ino, line_end));
-                if ask.past_range(ts) {
-                    stop = Some(Reached::Bound);
-                    return false;
-                }
                 let mut e = logline::entry(cursor(dev, ino, line_end), ts, node, raw);
                 e.file = Some(known.path.clone());
                 e.identifier = known.name.clone();
-                if ask.in_range(ts) && (ask.keep)(&e) {
-                    found.push(e);
-                    if found.len() >= ask.limit {
-                        stop = Some(Reached::Limit);
-                        return false;
-                    }
-                }
-                true
+                done = !page.offer(ask, e);
+                !done
             });
-            if let Some(reached) = stop {
-                found.reverse();
-                return SourcePage {
-                    entries: found,
-                    reached,
-                    read_to,
-                };
+            if done {
+                page.entries.reverse();
+                return page;
             }
             // The file's start: on into the one rotated away before it.
             match self.before(dev, ino, &known.path) {
@@ -104,12 +84,8 @@ impl FileRegistry {
                     skip_anchor = false;
                 }
                 None => {
-                    found.reverse();
-                    return SourcePage {
-                        entries: found,
-                        reached: Reached::Edge,
-                        read_to,
-                    };
+                    page.entries.reverse();
+                    return page;
                 }
             }
         }
@@ -136,23 +112,10 @@ impl FileRegistry {
 
 /// A read on from a cursor, cut to the ask's range, filter and limit.
 fn newer_page(entries: Vec<LogEntry>, ask: &HistoryAsk) -> SourcePage {
-    let mut page = SourcePage {
-        entries: Vec::new(),
-        reached: Reached::Edge,
-        read_to: None,
-    };
+    let mut page = SourcePage::default();
     for e in entries {
-        if ask.past_range(e.ts) {
-            page.reached = Reached::Bound;
+        if !page.offer(ask, e) {
             break;
-        }
-        page.read_to = Some(e.cursor.clone());
-        if ask.in_range(e.ts) && (ask.keep)(&e) {
-            page.entries.push(e);
-            if page.entries.len() >= ask.limit {
-                page.reached = Reached::Limit;
-                break;
-            }
         }
     }
     page
