@@ -369,3 +369,49 @@ async fn an_older_position_holds_while_the_ring_moves_on() {
     gw.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A client that resumes the moment a gateway starts (a hub reconnecting
+/// to an agent that came back) gets exactly the lines after its cursor:
+/// the resume waits for the gateway's first read of its files, which it
+/// does not know before, instead of giving up and starting over.
+#[tokio::test]
+async fn a_resume_as_the_gateway_starts_waits_for_its_first_read() {
+    let dir = std::env::temp_dir().join(format!("day2top-prime-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("seq.log");
+    let line = |i: u64| format!("seq {i} {}\n", "x".repeat(40));
+    let text: String = (1..=20_000).map(line).collect();
+    std::fs::write(&log, &text).unwrap();
+    let from = 19_990;
+    let cursor = {
+        use std::os::unix::fs::MetadataExt;
+        let offset: u64 = (1..=from).map(|i| line(i).len() as u64).sum();
+        let meta = std::fs::metadata(&log).unwrap();
+        format!("f:{}:{}:{offset}", meta.dev(), meta.ino())
+    };
+    // A few starts, each resumed from at once, for the race to show.
+    for _ in 0..5 {
+        let config = file_gateway_config("127.0.0.1:0".parse().unwrap(), &log, 64 << 20);
+        let gw = gateway::start(config, quiet_demo()).await.unwrap();
+        let mut ws = ws_connect(&gw.url, READ).await;
+        let sub = serde_json::json!({"type":"subscribe","sub":"l","topic":"logs","from":{"cursor":cursor}});
+        send(&mut ws, &sub.to_string()).await;
+        let mut seen = Vec::new();
+        while seen.len() < 10 {
+            match next_msg(&mut ws).await {
+                ServerMsg::Event { events, .. } => {
+                    for e in events {
+                        if let Record::Log(l) = e.data {
+                            seen.push(l.message.split(' ').nth(1).unwrap().parse::<u64>().unwrap());
+                        }
+                    }
+                }
+                other => panic!("expected the lines after the cursor, got {other:?}"),
+            }
+        }
+        assert_eq!(seen, (from + 1..=20_000).collect::<Vec<_>>());
+        gw.shutdown().await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -110,8 +110,10 @@ impl Sources {
             registry: registry.clone(),
             node: node.clone(),
         }));
+        let priming = store.seekers.priming();
         let stop = self.stopper();
         self.spawn("log-files", move || {
+            let mut priming = Some(priming);
             let watch = DirWatch::new(&globs)
                 .inspect_err(|why| {
                     // Lines still arrive, a timed pass later: say so.
@@ -136,6 +138,7 @@ impl Sources {
                     }
                 };
                 hand_over(&store, &mut out);
+                priming.take();
                 // A file written faster than one pass reads is read again
                 // at once: the budget per pass is for fairness, not a cap.
                 // Otherwise the next read is when a file is written (after

@@ -7,7 +7,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 
 use crate::api::{ApiError, AuditKind, ErrorCode, LogEntry};
 pub use crate::collect::history::LogSeeker;
@@ -21,6 +21,17 @@ pub const MAX_SEEKS: usize = 4;
 pub struct Seekers {
     list: Mutex<Vec<Arc<dyn LogSeeker>>>,
     running: Arc<Semaphore>,
+    /// Log sources that have not yet handed their first read to the ring.
+    priming: watch::Sender<usize>,
+}
+
+/// Held by a log source until its first read is in the ring.
+pub struct Priming(watch::Sender<usize>);
+
+impl Drop for Priming {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 impl Default for Seekers {
@@ -28,6 +39,7 @@ impl Default for Seekers {
         Seekers {
             list: Mutex::new(Vec::new()),
             running: Arc::new(Semaphore::new(MAX_SEEKS)),
+            priming: watch::Sender::new(0),
         }
     }
 }
@@ -42,6 +54,21 @@ impl Seekers {
 
     pub fn list(&self) -> Vec<Arc<dyn LogSeeker>> {
         self.list.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// A log source starting: resumes wait until it drops what this gives
+    /// (its first read is in the ring), since a gateway that has just
+    /// started does not know its files yet, and lines read back before the
+    /// ring has them would come twice.
+    pub fn priming(&self) -> Priming {
+        self.priming.send_modify(|n| *n += 1);
+        Priming(self.priming.clone())
+    }
+
+    /// Waits, at most `within`, for every log source's first read.
+    pub async fn primed(&self, within: Duration) {
+        let mut rx = self.priming.subscribe();
+        let _ = tokio::time::timeout(within, rx.wait_for(|n| *n == 0)).await;
     }
 
     /// A permit to read a source, if fewer than [`MAX_SEEKS`] are under way.

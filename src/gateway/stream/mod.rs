@@ -69,6 +69,14 @@ impl Default for StreamLimits {
 
 /// Log entries read back from a source for one resume, at most.
 const SEEK_LIMIT: usize = 100_000;
+/// How often, and how long apart, a resume whose source read has not met
+/// the ring yet looks again: a gateway that has just started has not read
+/// its sources into the ring, and the lines read back would come twice.
+const BRIDGE_TRIES: u32 = 12;
+const BRIDGE_WAIT: Duration = Duration::from_millis(250);
+/// How long a resume waits for a starting gateway's first read of its
+/// log sources.
+const PRIME_WAIT: Duration = Duration::from_secs(5);
 
 /// Client messages (and frames: a frame is never buffered past this)
 /// larger than this are refused: subscriptions are small.
@@ -379,6 +387,7 @@ async fn forward(
     who: Arc<Who>,
 ) {
     let sub_json = serde_json::to_string(&sub).expect("strings serialize");
+    let (mut bridge_tries, mut waited_for_sources) = (0, false);
     loop {
         let subscription = gw.store.subscribe(topic, &matcher, &from);
         let mut rx = subscription.rx;
@@ -386,6 +395,13 @@ async fn forward(
         let sent = match subscription.start {
             Start::Snapshot { seq, items } => send_snapshot(&sub, seq, items, &gw, &outbox).await,
             Start::Replay(missed) => send_batches(&sub_json, &missed, &matcher, &gw, &outbox).await,
+            Start::Seek { .. } if !waited_for_sources => {
+                // Likely a gateway that has just started: once its sources
+                // are read, the cursor may well be in the ring.
+                waited_for_sources = true;
+                gw.store.seekers.primed(PRIME_WAIT).await;
+                continue;
+            }
             Start::Seek { cursor, upto } => {
                 let asker = crate::gateway::logs::seek::Asker {
                     actor: &who.actor,
@@ -395,6 +411,7 @@ async fn forward(
                 };
                 let found =
                     crate::gateway::logs::seek::seek(&gw, &cursor, SEEK_LIMIT, &asker).await;
+                let read_back = found.is_ok();
                 match found
                     .ok()
                     .and_then(|entries| gw.store.bridge(entries, upto))
@@ -408,6 +425,13 @@ async fn forward(
                             }
                             Err(()) => Err(()),
                         }
+                    }
+                    None if read_back && bridge_tries < BRIDGE_TRIES => {
+                        // The ring may not have caught up with the source
+                        // yet: look again with a fresh subscription.
+                        bridge_tries += 1;
+                        tokio::time::sleep(BRIDGE_WAIT).await;
+                        continue;
                     }
                     None => {
                         // Exactly-once is out of reach: start over, saying so.
