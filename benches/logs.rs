@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{SECRET, rss_mb, stats};
+use common::{SECRET, stats};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -176,33 +176,113 @@ async fn receive(url: &str, total: usize, limit: Duration) -> Received {
     }
 }
 
+/// The real gateway, `day2top gateway`, in its own process as it runs
+/// in use (its allocator and threads its own), following `log`.
+struct GatewayProcess {
+    child: std::process::Child,
+    url: String,
+}
+
+impl GatewayProcess {
+    fn start(dir: &std::path::Path, log: &std::path::Path) -> GatewayProcess {
+        let tokens = dir.join("tokens.toml");
+        std::fs::write(
+            &tokens,
+            format!("[[token]]\nname = \"bench\"\nsecret = \"{SECRET}\"\nscopes = [\"read\"]\n"),
+        )
+        .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_day2top"))
+            .args([
+                "gateway",
+                "--demo",
+                "--demo-nodes",
+                "1",
+                "--demo-tasks",
+                "1",
+            ])
+            .args(["--demo-log-rate", "0", "--otlp", "off", "--statsd", "off"])
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--token-file")
+            .arg(&tokens)
+            .arg("--log-file")
+            .arg(log)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the day2top binary runs");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the gateway listens within 20 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        GatewayProcess { child, url }
+    }
+
+    fn rss_mb(&self) -> f64 {
+        common::rss_mb_of(&self.child.id().to_string())
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A log file written in 200-byte lines, `rate` lines a second (`None`:
 /// as fast as the disk cache takes them), followed by the gateway like
 /// `tail -F`, streamed to a client that keeps them as the console does.
-async fn loopback(lines: usize, rate: Option<usize>) {
+/// Then lnav reads the same file, for comparison. The gateway is the
+/// console's own (embedded, as when no gateway is configured), or
+/// `day2top gateway` in a process of its own.
+async fn loopback(lines: usize, rate: Option<usize>, own_process: bool) {
     let dir = std::env::temp_dir().join(format!("day2top-bench-tail-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("app.log");
     std::fs::write(&path, "").unwrap();
-    let mut c = config();
-    c.log_files = vec![path.display().to_string()];
-    let quiet = DemoSource::new(DemoConfig {
-        log_rate: 0,
-        nodes: 1,
-        tasks: 1,
-        ..Default::default()
-    });
-    let gw = gateway_with(c, Box::new(quiet)).await;
+    // The console's own gateway (embedded, the default for this host) on
+    // the same runtime, or `day2top gateway` on its own.
+    let (embedded, process) = if own_process {
+        (None, Some(GatewayProcess::start(&dir, &path)))
+    } else {
+        let mut c = config();
+        c.log_files = vec![path.display().to_string()];
+        let quiet = DemoSource::new(DemoConfig {
+            log_rate: 0,
+            nodes: 1,
+            tasks: 1,
+            ..Default::default()
+        });
+        (Some(gateway_with(c, Box::new(quiet)).await), None)
+    };
+    let url = match (&embedded, &process) {
+        (Some(gw), _) => gw.url.clone(),
+        (_, Some(gw)) => gw.url.clone(),
+        _ => unreachable!("one gateway or the other"),
+    };
+    let log = path.clone();
     let writer = std::thread::spawn(move || {
         use std::io::Write;
-        let mut file = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .unwrap();
-        // 4,096 different lines made once, so the writer costs little.
+        let mut file = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        // 4,096 different lines made once, so the writer costs little;
+        // each begins with its time, as most application logs do.
         let text: String = (0..4096)
             .map(|n| {
-                let text = line(n).message + &"x".repeat(199);
+                let stamp = format!(
+                    "2026-12-02T10:{:02}:{:02}.{:03}Z ",
+                    n / 60_000 % 60,
+                    n / 1000 % 60,
+                    n % 1000
+                );
+                let text = stamp + &line(n).message + &"x".repeat(199);
                 text[..199].to_string() + "\n"
             })
             .collect();
@@ -226,21 +306,62 @@ async fn loopback(lines: usize, rate: Option<usize>) {
             );
         }
     });
-    let got = receive(&gw.url, lines, Duration::from_secs(30)).await;
+    let got = receive(&url, lines, Duration::from_secs(30)).await;
     writer.join().unwrap();
     let received = got.lines as f64 / got.took.as_secs_f64().max(1e-9);
     let written = rate.map_or("flat out".to_string(), |r| format!("{}k lines/s", r / 1000));
+    let (setup, memory) = match &process {
+        Some(gw) => (
+            "gateway in its own process",
+            format!(
+                "RSS console {:.0} MB, gateway {:.0} MB",
+                common::rss_mb_of("self"),
+                gw.rss_mb()
+            ),
+        ),
+        None => (
+            "embedded gateway",
+            format!("RSS of both {:.0} MB", common::rss_mb_of("self")),
+        ),
+    };
     println!(
-        "gateway → console over loopback, a log file written {written} in 200-byte lines: {} lines in {:.2?} = {:.0} lines/s received, {} dropped  (goal ≥ 500k/s, none dropped); console buffer {:.0} MB, process RSS {:.0} MB (both sides, bounded)",
-        got.lines,
-        got.took,
-        received,
-        got.dropped,
-        got.buffer_mb,
-        rss_mb()
+        "{setup} → console over loopback, a log file written {written} in 200-byte lines: {} lines in {:.2?} = {:.0} lines/s received, {} dropped  (goal ≥ 500k/s, none dropped); console buffer {:.0} MB, {memory} (bounded)",
+        got.lines, got.took, received, got.dropped, got.buffer_mb,
     );
-    gw.shutdown().await;
+    drop(process);
+    if let Some(gw) = embedded {
+        gw.shutdown().await;
+    }
+    if rate.is_none() && own_process {
+        versus_lnav(&path, lines);
+    }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// lnav reading the same file: loading and indexing it (a query over its
+/// lines, which waits for the whole file), and printing it headless.
+fn versus_lnav(path: &std::path::Path, lines: usize) {
+    let Ok(version) = std::process::Command::new("lnav").arg("-V").output() else {
+        println!("lnav comparison skipped: lnav is not installed");
+        return;
+    };
+    let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
+    let start = Instant::now();
+    let query = std::process::Command::new("lnav")
+        .args(["-n", "-c", ";SELECT count(*) FROM all_logs"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let indexed = start.elapsed();
+    let counted = String::from_utf8_lossy(&query.stdout)
+        .split_whitespace()
+        .last()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(0);
+    println!(
+        "{version} on the same file of {lines} lines: loaded and indexed in {indexed:.2?} ({:.0} lines/s, {counted} log lines)",
+        lines as f64 / indexed.as_secs_f64()
+    );
 }
 
 async fn versus_journalctl() {
@@ -263,7 +384,11 @@ async fn versus_journalctl() {
         ));
     }
     std::fs::write(&export, text).unwrap();
-    let _ = std::fs::remove_file(&journal);
+    for old in std::fs::read_dir(&dir).unwrap().flatten() {
+        if old.path().extension().is_some_and(|e| e == "journal") {
+            let _ = std::fs::remove_file(old.path());
+        }
+    }
     let made = std::process::Command::new(remote)
         .arg("-o")
         .arg(&journal)
@@ -277,10 +402,12 @@ async fn versus_journalctl() {
         );
         return;
     }
+    // journal-remote starts a new file when one grows past its limit.
+    let files = format!("{}/bench*.journal", dir.display());
     let start = Instant::now();
     let out = std::process::Command::new("journalctl")
         .args(["-o", "json", "--no-pager"])
-        .arg(format!("--file={}", journal.display()))
+        .arg(format!("--file={files}"))
         .output()
         .unwrap();
     let alone = start.elapsed();
@@ -291,7 +418,7 @@ async fn versus_journalctl() {
     // start (it reads the file with journalctl) to the last entry received.
     c.journal = Some(JournalConfig {
         dir: None,
-        files: vec![journal.display().to_string()],
+        files: vec![files],
         backfill: Some(lines),
     });
     c.store_limits.log_bytes = 512 << 20;
@@ -354,8 +481,10 @@ fn main() {
     // The loopback run first: its memory figure is this process's RSS, which
     // the million-line buffers below would leave inflated.
     common::runtime().block_on(async {
-        loopback(3_000_000, None).await;
-        loopback(3_000_000, Some(500_000)).await;
+        for own_process in [false, true] {
+            loopback(3_000_000, None, own_process).await;
+            loopback(3_000_000, Some(500_000), own_process).await;
+        }
         versus_journalctl().await;
     });
     view_and_buffer();

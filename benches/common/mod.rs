@@ -6,7 +6,12 @@ pub const SECRET: &str = "bench-secret-0123456789";
 
 /// This process's resident memory, in MB.
 pub fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+    rss_mb_of("self")
+}
+
+/// A process's resident memory, in MB (`pid` a number or `self`).
+pub fn rss_mb_of(pid: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()
         .find(|l| l.starts_with("VmRSS"))
