@@ -45,6 +45,8 @@ pub enum Command {
     Top(Box<crate::cli_args::TopArgs>),
     /// Print what changed, ranked with the likely cause on top (the :triage view's findings).
     Triage(Box<crate::cli_args::TriageArgs>),
+    /// Record what a console would receive into a file, without a screen, for a replay of the incident.
+    Record(Box<crate::cli_args::RecordArgs>),
     /// Print a shell's completions for day2top: `day2top completions bash > /etc/bash_completion.d/day2top`.
     Completions(crate::cli_args::CompletionsArgs),
     /// Print day2top's man page (roff): `day2top man | man -l -`; `--dir DIR` writes every command's.

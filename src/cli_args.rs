@@ -1,5 +1,5 @@
 //! The flags of the commands for scripts: `day2top get`, `day2top logs`,
-//! `day2top triage`, `day2top completions`, `day2top man`.
+//! `day2top triage`, `day2top record`, `day2top completions`, `day2top man`.
 
 use clap::Args;
 
@@ -215,4 +215,28 @@ pub struct ManArgs {
     /// Write the pages of day2top and of each command (day2top-get.1, …) into this directory.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<std::path::PathBuf>,
+}
+
+#[derive(Args)]
+pub struct RecordArgs {
+    /// The recording to write (never overwritten; past --part-mb it goes on in FILE.2, FILE.3, …).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: std::path::PathBuf,
+    /// Stop after this long (90s, 15m, 1h); without it, at Ctrl-C or a SIGTERM.
+    #[arg(long, value_name = "SPAN", value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// A part of the recording is closed and the next begun past this size, in MB (default 1024).
+    #[arg(long, value_name = "MB", default_value_t = 1024)]
+    pub part_mb: u64,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten, next_help_heading = "Without a gateway (an embedded one)")]
+    pub sources: SourceArgs,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    day2top::api::parse_span(text)
+        .filter(|ms| *ms > 0)
+        .map(|ms| std::time::Duration::from_millis(ms as u64))
+        .ok_or_else(|| format!("{text:?} is not a span of time (90s, 15m, 1h)"))
 }

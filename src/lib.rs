@@ -26,6 +26,7 @@ pub mod invariants;
 #[cfg(feature = "kube")]
 pub mod kubernetes;
 pub mod memory;
+pub mod record;
 pub mod triage;
 pub mod tui;
 pub mod when;

@@ -12,6 +12,7 @@ pub mod describe;
 pub mod get;
 pub mod logs;
 pub mod output;
+pub mod record;
 pub mod top;
 pub mod triage;
 

@@ -154,6 +154,11 @@ impl Client {
         })
     }
 
+    /// The gateway's address (never its token).
+    pub fn url(&self) -> &str {
+        &self.endpoint.url
+    }
+
     /// `GET {url}{path}` as JSON, with the API's error shape decoded.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let request = self

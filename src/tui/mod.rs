@@ -21,6 +21,7 @@ pub mod feature;
 pub mod links;
 pub mod logs;
 pub mod model;
+pub mod record;
 pub mod screen;
 pub mod tables;
 pub mod task;

@@ -39,6 +39,10 @@ impl App {
             self.trace_view = TraceView::new(&id);
             effects.push(Effect::FetchTrace { id });
         }
+        if self.recording.is_on() {
+            let view: Vec<String> = self.routes.iter().map(|r| self.crumb(r)).collect();
+            self.recording.view(&view.join(" › "), self.now);
+        }
         effects
     }
 

@@ -87,6 +87,7 @@ impl App {
             now: self.now,
             origin: &self.origin,
             crumbs: self.routes.iter().map(|r| self.crumb(r)).collect(),
+            recording: self.recording.badge(),
             footer,
         }
     }

@@ -70,6 +70,8 @@ pub struct App {
     /// included), for absolute timestamps and `:goto`: read once at start,
     /// so a draw reads no files. UTC until then.
     pub zone: jiff::tz::TimeZone,
+    /// A recording under way (`R`, `:record`).
+    pub recording: crate::tui::record::Recording,
     pub quit: bool,
 }
 
@@ -111,6 +113,7 @@ impl App {
             config_dir,
             size: (80, 24),
             zone: jiff::tz::TimeZone::UTC,
+            recording: Default::default(),
             quit: false,
         }
     }
@@ -260,6 +263,9 @@ impl App {
 
     pub fn on_stream(&mut self, event: StreamEvent, now: UnixMillis) {
         self.now = now;
+        if let StreamEvent::Message(msg) = &event {
+            self.recording.message(msg, now);
+        }
         if let Some(text) = self.model.apply(event, now) {
             self.notice = Some(Notice { text, error: true });
         }

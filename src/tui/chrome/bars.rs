@@ -23,6 +23,8 @@ pub struct Chrome<'a> {
     pub origin: &'a Origin,
     /// Where the operator is, outermost first.
     pub crumbs: Vec<String>,
+    /// The recording badge, while one is under way.
+    pub recording: Option<String>,
     pub footer: Footer<'a>,
 }
 
@@ -99,6 +101,12 @@ pub fn header(frame: &mut Frame, area: Rect, chrome: &Chrome) {
         ),
         Span::styled(format!("│{counts}"), bar),
     ]);
+    if let Some(badge) = &chrome.recording {
+        spans.push(Span::styled(
+            format!("│ {badge} "),
+            theme.style(Role::Error),
+        ));
+    }
     let firing = crate::tui::alerts::firing(&chrome.model.alerts);
     if firing > 0 {
         spans.push(Span::styled(

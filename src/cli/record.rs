@@ -1,0 +1,127 @@
+//! `day2top record -o FILE`: what a console would receive, written to a
+//! recording without a screen (on a jump host, under `nohup`), until
+//! Ctrl-C, a signal to stop, or `--duration`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::{EXIT_FAILED, EXIT_REFUSED, EXIT_UNREACHABLE, Failure};
+use crate::api::now_millis;
+use crate::client::{Client, StreamEvent, Subscription};
+use crate::record::format::{Header, MAGIC, RecordedSub, VERSION, What};
+use crate::record::writer::Recorder;
+
+pub struct RecordOptions {
+    pub output: PathBuf,
+    pub duration: Option<Duration>,
+    pub part_bytes: u64,
+    /// What the data comes from, for the header: the gateway's address,
+    /// or the embedded gateway's name.
+    pub gateway: String,
+    pub context: Option<String>,
+}
+
+/// Records until stopped; says on `err` what was written.
+pub async fn run(
+    client: &Client,
+    subscriptions: Vec<Subscription>,
+    options: RecordOptions,
+    err: &mut impl Write,
+) -> Result<(), Failure> {
+    let header = Header {
+        format: MAGIC.into(),
+        version: VERSION,
+        written_by: format!("day2top {}", env!("CARGO_PKG_VERSION")),
+        gateway: options.gateway,
+        context: options.context,
+        subscriptions: subscriptions
+            .iter()
+            .map(|s| RecordedSub {
+                sub: s.sub.clone(),
+                topic: s.topic,
+                filter: s.filter.clone(),
+            })
+            .collect(),
+        redaction: "none".into(),
+        started: now_millis(),
+        part: 1,
+    };
+    let recorder = Recorder::create(&options.output, header, options.part_bytes)
+        .map_err(|why| Failure::new(EXIT_FAILED, why))?;
+    writeln!(
+        err,
+        "recording to {} (Ctrl-C to stop)",
+        recorder.path.display()
+    )
+    .map_err(Failure::io)?;
+    let mut stream = client.stream(subscriptions);
+    let until = options.duration.map(|d| tokio::time::Instant::now() + d);
+    let (mut connected, mut last_error) = (false, String::new());
+    let stopped = loop {
+        let event = tokio::select! {
+            event = stream.events.recv() => event,
+            _ = tokio::signal::ctrl_c() => break None,
+            _ = terminated() => break None,
+            _ = async { tokio::time::sleep_until(until.expect("a deadline")).await }, if until.is_some() => break None,
+        };
+        let t = now_millis();
+        let what = match event {
+            None => break Some(Failure::new(EXIT_FAILED, "the stream ended")),
+            Some(StreamEvent::Message(msg)) => What::Msg(msg),
+            Some(StreamEvent::Connected) => {
+                connected = true;
+                What::Link("connected".into())
+            }
+            Some(StreamEvent::Disconnected { error, .. }) => {
+                last_error.clone_from(&error);
+                What::Link(error)
+            }
+            Some(StreamEvent::Refused { error }) => {
+                break Some(Failure::new(EXIT_REFUSED, error));
+            }
+            Some(StreamEvent::Connecting { .. }) => continue,
+        };
+        recorder.record(t, what);
+    };
+    let progress = recorder.progress.clone();
+    let path = recorder.path.clone();
+    let written = recorder.finish();
+    let dropped = progress.dropped.load(Ordering::Relaxed);
+    writeln!(
+        err,
+        "recorded {} entries, {:.1} MB in {} part(s), to {}{}",
+        progress.entries.load(Ordering::Relaxed),
+        progress.bytes.load(Ordering::Relaxed) as f64 / 1e6,
+        progress.parts.load(Ordering::Relaxed),
+        path.display(),
+        if dropped > 0 {
+            format!("; {dropped} entries dropped: the disk did not keep up")
+        } else {
+            String::new()
+        }
+    )
+    .map_err(Failure::io)?;
+    written.map_err(|why| Failure::new(EXIT_FAILED, why))?;
+    if let Some(failure) = stopped {
+        return Err(failure);
+    }
+    if !connected {
+        return Err(Failure::new(
+            EXIT_UNREACHABLE,
+            format!("the gateway was never reached, so nothing was recorded: {last_error}"),
+        ));
+    }
+    Ok(())
+}
+
+/// SIGTERM (a `kill`, a service stop): stop as Ctrl-C does.
+async fn terminated() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            term.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}

@@ -1,0 +1,79 @@
+//! The recording file: what a console received from its gateway, as the
+//! wire messages themselves, so a replay runs the real console over them.
+//!
+//! A file is a run of gzip members, each a chunk of JSON lines, written
+//! as it goes (a chunk a second at most). Every member can be read on its
+//! own, so a file cut short (the recorder was killed) reads up to its last
+//! whole chunk. The first line of the first member is the [`Header`]; a
+//! chunk that begins with a keyframe is where a seek can start.
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::{ServerMsg, Topic, UnixMillis};
+
+/// The format this build writes, and the newest it reads.
+pub const VERSION: u32 = 1;
+/// What the header's `format` says, so another file is told apart.
+pub const MAGIC: &str = "day2top-recording";
+
+/// The first line of a recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// Always [`MAGIC`].
+    pub format: String,
+    /// The format's version: a reader refuses a newer one.
+    pub version: u32,
+    /// The day2top that wrote it.
+    pub written_by: String,
+    /// The gateway, as its address (never its token), or what the data
+    /// came from (`embedded demo`, `this host`).
+    pub gateway: String,
+    /// The context's name, if one was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// The subscriptions recorded: their names, topics and filters.
+    pub subscriptions: Vec<RecordedSub>,
+    /// What was hidden before anything was written: `none`, or `share`.
+    pub redaction: String,
+    /// When recording began; entries from the gateway's buffers may be
+    /// older (a recording `--since`).
+    pub started: UnixMillis,
+    /// The part of a rotated recording this file is, from 1.
+    #[serde(default = "first_part")]
+    pub part: u32,
+}
+
+fn first_part() -> u32 {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedSub {
+    pub sub: String,
+    pub topic: Topic,
+    pub filter: crate::api::Filter,
+}
+
+/// One line after the header, at its time `t`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub t: UnixMillis,
+    #[serde(flatten)]
+    pub what: What,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum What {
+    /// A message from the gateway, as it came.
+    Msg(ServerMsg),
+    /// The whole state of every subscription at `t`, as snapshots: a
+    /// replay seeks from the keyframe before the time it wants.
+    Keyframe(Vec<ServerMsg>),
+    /// A marker the presenter set, with its label.
+    Mark(String),
+    /// The presenter's view changed to this one (its `:` command).
+    View(String),
+    /// The connection: `connected`, or what cut it.
+    Link(String),
+}
