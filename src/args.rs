@@ -47,6 +47,8 @@ pub enum Command {
     Triage(Box<crate::cli_args::TriageArgs>),
     /// Record what a console would receive into a file, without a screen, for a replay of the incident.
     Record(Box<crate::cli_args::RecordArgs>),
+    /// Replay a recording through the console: every view, at any moment, with a time bar (Space, +/-, [ ], :goto).
+    Replay(Box<crate::cli_args::ReplayArgs>),
     /// Print a shell's completions for day2top: `day2top completions bash > /etc/bash_completion.d/day2top`.
     Completions(crate::cli_args::CompletionsArgs),
     /// Print day2top's man page (roff): `day2top man | man -l -`; `--dir DIR` writes every command's.

@@ -1,5 +1,6 @@
 //! The flags of the commands for scripts: `day2top get`, `day2top logs`,
-//! `day2top triage`, `day2top record`, `day2top completions`, `day2top man`.
+//! `day2top triage`, `day2top record`, `day2top replay`, `day2top completions`,
+//! `day2top man`.
 
 use clap::Args;
 
@@ -239,4 +240,30 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         .filter(|ms| *ms > 0)
         .map(|ms| std::time::Duration::from_millis(ms as u64))
         .ok_or_else(|| format!("{text:?} is not a span of time (90s, 15m, 1h)"))
+}
+
+#[derive(Args)]
+pub struct ReplayArgs {
+    /// The recording (FILE.2, FILE.3, … after it are read too).
+    pub file: std::path::PathBuf,
+    /// Play at this speed: 0.25, 0.5, 1, 2, 4, 8 or 16 (default 1).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+    /// The console's theme, as the console's --theme.
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// The keymap, as the console's --keymap.
+    #[arg(long, value_name = "NAME")]
+    pub keymap: Option<String>,
+    /// The config file (default: config.toml in the config directory).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    let speeds = day2top::tui::replay::player::SPEEDS;
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| speeds.contains(s))
+        .ok_or_else(|| format!("{text:?} is not a speed: one of 0.25, 0.5, 1, 2, 4, 8, 16"))
 }

@@ -9,6 +9,7 @@ use clap::Parser;
 
 mod args;
 mod cli_args;
+mod recordings;
 use args::*;
 
 use day2top::client::Endpoint;
@@ -59,7 +60,8 @@ fn main() -> ExitCode {
             stop(embedded).await;
             finish(result)
         }),
-        Some(Command::Record(args)) => runtime.block_on(run_record(*args)),
+        Some(Command::Record(args)) => runtime.block_on(recordings::record(*args)),
+        Some(Command::Replay(args)) => runtime.block_on(recordings::replay(*args)).map(|()| 0),
         Some(Command::Completions(args)) => {
             use clap::CommandFactory;
             let mut command = Cli::command();
@@ -352,27 +354,6 @@ fn finish(result: Result<(), day2top::cli::Failure>) -> Result<i32, String> {
             Ok(i32::from(f.code))
         }
     }
-}
-
-async fn run_record(args: crate::cli_args::RecordArgs) -> Result<i32, String> {
-    let (client, embedded) = command_client(&args.connect, &args.sources).await?;
-    let gateway = match &embedded {
-        Some(_) if args.sources.demo => "an embedded demo gateway".to_string(),
-        Some(_) => "an embedded gateway of this host".to_string(),
-        None => client.url().to_string(),
-    };
-    let options = day2top::cli::record::RecordOptions {
-        output: args.output,
-        duration: args.duration,
-        part_bytes: args.part_mb.saturating_mul(1 << 20).max(1 << 20),
-        gateway,
-        context: args.connect.context.clone(),
-    };
-    let subscriptions = day2top::tui::connection::subscriptions();
-    let result =
-        day2top::cli::record::run(&client, subscriptions, options, &mut std::io::stderr()).await;
-    stop(embedded).await;
-    finish(result)
 }
 
 async fn run_get(args: crate::cli_args::GetArgs) -> Result<i32, String> {

@@ -40,6 +40,7 @@ fn run(setup: &[&str], line: &str) -> (App, Did) {
             Effect::CloseExec { .. } => "close-exec",
             Effect::SwitchContext(_) => "switch-context",
             Effect::Change { .. } => "change",
+            Effect::Seek(_) => "seek",
         })
         .collect();
     let did = Did {
@@ -72,6 +73,8 @@ fn every_command_does_what_it_says() {
         ..view(route)
     };
     let logs = |scope: LogScope| Route::Logs { scope };
+    let recording = std::env::temp_dir().join(format!("day2top-cmd-{}.d2rec", std::process::id()));
+    let _ = std::fs::remove_file(&recording);
     let cases: Vec<(&[&str], String, Did)> = vec![
         (&[], "cluster".into(), view(Route::Cluster)),
         (&[], "nodes".into(), view(Route::Nodes)),
@@ -220,6 +223,28 @@ fn every_command_does_what_it_says() {
         (&[], "triage".into(), view(Route::Triage)),
         (&[], "triage 1h".into(), view(Route::Triage)),
         (&[], "triage 2d".into(), refused(Route::Cluster)),
+        (&[], "mark".into(), refused(Route::Cluster)),
+        (&[], "mark the deploy".into(), refused(Route::Cluster)),
+        (
+            &[],
+            "record /nonexistent/day2top/x.d2rec".into(),
+            refused(Route::Cluster),
+        ),
+        (
+            &[],
+            "rec stop".into(),
+            Did {
+                effects: vec!["unsubscribe"],
+                ..refused(Route::Cluster)
+            },
+        ),
+        (&[], format!("record {}", recording.display()), {
+            let subs = day2top::tui::connection::recorded_subscriptions().len();
+            Did {
+                effects: vec!["subscribe"; subs],
+                ..view(Route::Cluster)
+            }
+        }),
         (&[], "sort_next now".into(), refused(Route::Cluster)),
         (&[], "bogus".into(), refused(Route::Cluster)),
     ];

@@ -79,7 +79,7 @@ async fn record_writes_what_a_console_receives_and_it_reads_back() {
 
     let recording = Recording::open(&path).unwrap();
     assert_eq!(recording.header.gateway, gw.url);
-    let subs: Vec<String> = day2top::tui::connection::subscriptions()
+    let subs: Vec<String> = day2top::tui::connection::recorded_subscriptions()
         .into_iter()
         .map(|s| s.sub)
         .collect();

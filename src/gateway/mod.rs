@@ -5,7 +5,7 @@ mod actions;
 mod audit;
 mod auth;
 mod exec;
-mod filter;
+pub mod filter;
 mod listen;
 mod logs;
 mod objects;

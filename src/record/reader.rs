@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use flate2::bufread::GzDecoder;
 
-use super::format::{Entry, Header, MAGIC, VERSION, What};
+use super::format::{Entry, Header, MAGIC, VERSION};
 use super::writer::part_path;
 use crate::api::UnixMillis;
 
@@ -132,15 +132,16 @@ impl Recording {
                 marks: Vec::new(),
             };
             for (n, line) in text.lines().filter(|l| !l.is_empty()).enumerate() {
-                let entry: Entry = serde_json::from_str(line)
+                // Only what the index needs is read of an entry: its time,
+                // its kind; a message is skipped over, never built.
+                let entry: Peek = serde_json::from_str(line)
                     .map_err(|e| format!("a damaged entry at byte {offset}: {e}"))?;
                 chunk.first = chunk.first.min(entry.t);
                 chunk.last = chunk.last.max(entry.t);
                 chunk.entries += 1;
-                match entry.what {
-                    What::Keyframe(_) if n == 0 => chunk.keyframe = true,
-                    What::Mark(label) => chunk.marks.push((entry.t, label)),
-                    _ => {}
+                chunk.keyframe |= n == 0 && entry.keyframe.is_some();
+                if let Some(label) = entry.mark {
+                    chunk.marks.push((entry.t, label));
                 }
             }
             if chunk.entries > 0 {
@@ -148,6 +149,16 @@ impl Recording {
             }
         }
     }
+}
+
+/// An entry as the index pass reads it.
+#[derive(serde::Deserialize)]
+struct Peek {
+    t: UnixMillis,
+    #[serde(default)]
+    keyframe: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    mark: Option<String>,
 }
 
 pub struct Entries<'a> {

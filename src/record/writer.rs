@@ -24,8 +24,9 @@ const QUEUE: usize = 65_536;
 /// A chunk is written out after this long, or this many bytes.
 const CHUNK_TIME: Duration = Duration::from_secs(1);
 const CHUNK_BYTES: usize = 1 << 20;
-/// How often the whole state is written, for a replay to seek from.
-pub const KEYFRAME_EVERY: Duration = Duration::from_secs(30);
+/// How often, in recorded time (ms), the whole state is written, for a
+/// replay to seek from.
+pub const KEYFRAME_EVERY: UnixMillis = 30_000;
 /// A part of a recording is closed and the next begun past this size.
 pub const DEFAULT_PART_BYTES: u64 = 1 << 30;
 
@@ -94,6 +95,14 @@ impl Recorder {
         }
     }
 
+    /// Records `what` at `t`, waiting for room in the queue: for a writer
+    /// of made-up recordings (a benchmark) that must lose nothing.
+    pub fn record_waiting(&self, t: UnixMillis, what: What) -> bool {
+        self.tx
+            .as_ref()
+            .is_some_and(|tx| tx.send(Entry { t, what }).is_ok())
+    }
+
     /// Writes out what is queued and closes the file; says what failed.
     pub fn finish(mut self) -> Result<(), String> {
         self.stop()
@@ -150,7 +159,8 @@ struct Writer {
     states: States,
     chunk: Option<GzEncoder<Vec<u8>>>,
     chunk_began: Instant,
-    last_keyframe: Option<Instant>,
+    /// The recorded time of the last keyframe.
+    last_keyframe: Option<UnixMillis>,
     last_t: UnixMillis,
     progress: Arc<Progress>,
 }
@@ -182,7 +192,7 @@ impl Writer {
         self.last_t = self.last_t.max(entry.t);
         if self
             .last_keyframe
-            .is_none_or(|k| k.elapsed() >= KEYFRAME_EVERY)
+            .is_none_or(|k| entry.t - k >= KEYFRAME_EVERY)
         {
             self.keyframe()?;
         }
@@ -205,7 +215,7 @@ impl Writer {
             what: What::Keyframe(self.states.keyframe()),
         };
         self.line(&frame)?;
-        self.last_keyframe = Some(Instant::now());
+        self.last_keyframe = Some(self.last_t);
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use tokio::sync::mpsc;
 
 use crate::api::{ClusterInfo, Filter, Topic};
 use crate::client::{Client, Endpoint, History, StreamHandle, Subscription};
-use crate::tui::app::Origin;
+use crate::tui::chrome::bars::Origin;
 use crate::tui::model::signals::TRIAGE_SERIES;
 use crate::tui::model::{
     self, SUB_ERRORS, SUB_HEALTH, SUB_NODE_METRICS, SUB_NODES, SUB_TASK_METRICS, SUB_TASKS,
@@ -76,6 +76,18 @@ pub fn subscriptions() -> Vec<Subscription> {
             },
         },
     ]
+}
+
+/// What a recording subscribes to: the console's subscriptions and every
+/// log line, so that a replay can open any log view.
+pub fn recorded_subscriptions() -> Vec<Subscription> {
+    let mut subs = subscriptions();
+    subs.push(Subscription {
+        sub: model::SUB_RECORDED_LOGS.into(),
+        topic: Topic::Logs,
+        filter: Filter::default(),
+    });
+    subs
 }
 
 pub fn connect(context: &Context) -> Result<(Client, StreamHandle, Option<History>)> {

@@ -11,6 +11,8 @@ use crate::client::Subscription;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     SwitchContext(String),
+    /// A replay: go to this recorded time (`:goto` in a replay).
+    Seek(crate::api::UnixMillis),
     Subscribe(Box<Subscription>),
     Unsubscribe(String),
     /// Read the dashboard's series over its window (for windows longer

@@ -237,6 +237,8 @@ pub async fn run_loop(
         for effect in effects {
             match effect {
                 Effect::Subscribe(subscription) => stream.subscribe(*subscription),
+                // Only a replay has a time to go to.
+                Effect::Seek(_) => {}
                 Effect::Unsubscribe(sub) => stream.unsubscribe(&sub),
                 Effect::FetchAgents => {
                     let (client, tx) = (client.clone(), agents_tx.clone());

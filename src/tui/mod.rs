@@ -22,6 +22,7 @@ pub mod links;
 pub mod logs;
 pub mod model;
 pub mod record;
+pub mod replay;
 pub mod screen;
 pub mod tables;
 pub mod task;
@@ -73,19 +74,49 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
         .get(config.initial)
         .ok_or_else(|| eyre!("no gateway to connect to"))?
         .clone();
+    let mut app = console_app(&config, origin(&context));
+    let mut screen = Screen::open(&mut app)?;
+    event_loop::run_loop(
+        &mut screen.terminal,
+        &mut app,
+        &config.contexts,
+        EventStream::new(),
+        stopped()?,
+    )
+    .await
+}
+
+/// The console over a recording (`day2top replay`).
+pub async fn replay(config: ConsoleConfig, player: replay::player::Player) -> Result<()> {
+    let header = &player.recording.header;
+    let origin = chrome::bars::Origin {
+        context: format!("replay of {}", player.recording.base.display()),
+        url: header.gateway.clone(),
+        cluster: None,
+        readonly: true,
+    };
+    let mut app = console_app(&config, origin);
+    app.replay = Some(Default::default());
+    let mut screen = Screen::open(&mut app)?;
+    replay::run(
+        &mut screen.terminal,
+        &mut app,
+        player,
+        EventStream::new(),
+        stopped()?,
+    )
+    .await
+}
+
+/// The App as the configuration asks.
+fn console_app(config: &ConsoleConfig, origin: chrome::bars::Origin) -> App {
     let mut defs = Defs::load(config.config_dir.as_deref(), &config.theme, &config.keymap);
     defs.ascii = config.ascii;
     for warning in &defs.warnings {
         tracing::warn!("{warning}");
     }
     let names = config.contexts.iter().map(|c| c.name.clone()).collect();
-    let mut app = App::new(
-        defs,
-        origin(&context),
-        names,
-        config.config_dir.clone(),
-        now_millis(),
-    );
+    let mut app = App::new(defs, origin, names, config.config_dir.clone(), now_millis());
     app.model.logs = logs::buffer::LogBuffer::new(config.log_lines);
     // The zone's rules, once: TZ, else /etc/localtime; UTC if neither reads.
     app.zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
@@ -94,28 +125,40 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
             .env
             .insert("NO_COLOR".into(), value.to_string_lossy().into_owned());
     }
+    app
+}
+
+/// A hangup or a SIGTERM: the console ends, the terminal put back.
+fn stopped() -> Result<impl std::future::Future<Output = ()>> {
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
-    let stop = async move {
+    Ok(async move {
         tokio::select! {
             _ = hangup.recv() => {}
             _ = terminate.recv() => {}
         }
-    };
-    let mut terminal = Synced(ratatui::init());
-    let _restore = RestoreGuard;
-    crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste)?;
-    if let Ok(size) = terminal.0.size() {
-        app.size = (size.width, size.height);
+    })
+}
+
+/// The terminal taken over for the console, and given back when dropped.
+struct Screen {
+    terminal: Synced,
+    _restore: RestoreGuard,
+}
+
+impl Screen {
+    fn open(app: &mut App) -> Result<Screen> {
+        let terminal = Synced(ratatui::init());
+        let restore = RestoreGuard;
+        crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste)?;
+        if let Ok(size) = terminal.0.size() {
+            app.size = (size.width, size.height);
+        }
+        Ok(Screen {
+            terminal,
+            _restore: restore,
+        })
     }
-    event_loop::run_loop(
-        &mut terminal,
-        &mut app,
-        &config.contexts,
-        EventStream::new(),
-        stop,
-    )
-    .await
 }
 
 /// The terminal, drawn in synchronized updates so a frame never shows half

@@ -10,9 +10,7 @@ use std::sync::atomic::Ordering;
 use crate::api::{ServerMsg, UnixMillis};
 use crate::record::format::{Header, MAGIC, RecordedSub, VERSION, What};
 use crate::record::writer::{DEFAULT_PART_BYTES, Recorder};
-use crate::tui::app::App;
 use crate::tui::effect::Effect;
-use crate::tui::feature::Notice;
 use crate::tui::widgets::units::bytes;
 
 #[derive(Default)]
@@ -41,7 +39,7 @@ impl Recording {
             Some(p) => p.to_path_buf(),
             None => default_path(dir, now)?,
         };
-        let subscriptions = crate::tui::connection::subscriptions();
+        let subscriptions = crate::tui::connection::recorded_subscriptions();
         let header = Header {
             format: MAGIC.into(),
             version: VERSION,
@@ -138,41 +136,6 @@ impl Recording {
             format!("● REC {size}")
         })
     }
-}
-
-/// `:record` starts (into FILE, else a new file in the data folder) or,
-/// when one is under way or asked `stop`, stops.
-pub fn command(app: &mut App, args: &[&str]) -> Vec<Effect> {
-    if app.recording.is_on() || args.first() == Some(&"stop") {
-        app.notice = app
-            .recording
-            .stop()
-            .map_or_else(Notice::error, Notice::info);
-        return vec![];
-    }
-    let data = crate::config::project_dirs().map(|d| d.data_dir().to_path_buf());
-    let file = (!args.is_empty()).then(|| PathBuf::from(args.join(" ")));
-    let origin = (app.origin.context.as_str(), app.origin.url.as_str());
-    match app
-        .recording
-        .start(file.as_deref(), data.as_deref(), origin, app.now)
-    {
-        Ok((effects, said)) => {
-            app.notice = Notice::info(said);
-            effects
-        }
-        Err(why) => {
-            app.notice = Notice::error(why);
-            vec![]
-        }
-    }
-}
-
-/// `:mark [TEXT]`, `m`.
-pub fn mark(app: &mut App, args: &[&str]) -> Vec<Effect> {
-    let said = app.recording.mark(&args.join(" "), app.now);
-    app.notice = said.map_or_else(Notice::error, Notice::info);
-    vec![]
 }
 
 /// `day2top-2026-12-02-210306Z.d2rec` (UTC) in the data folder's

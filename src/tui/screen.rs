@@ -22,7 +22,19 @@ pub fn draw(frame: &mut Frame, app: &App) {
         bars::banner(frame, banner, &chrome);
     }
     bars::breadcrumbs(frame, parts.crumbs, &chrome);
-    let (scene, body) = (&app.scene(), parts.body);
+    let mut body = parts.body;
+    if let Some(bar) = &app.replay
+        && body.height > 2
+    {
+        body.height -= 1;
+        let row = ratatui::layout::Rect {
+            y: body.y + body.height,
+            height: 1,
+            ..body
+        };
+        crate::tui::chrome::timebar::draw(frame, row, bar, &app.defs.theme, &app.zone);
+    }
+    let (scene, body) = (&app.scene(), body);
     if !app.model.loaded {
         bars::waiting(frame, body, &chrome);
     } else {

@@ -4,8 +4,6 @@
 //! of [`COMMANDS`]: its name, aliases, arguments, what completes them,
 //! its help, and what it does.
 
-use std::path::PathBuf;
-
 use super::{App, Effect, Mode, Route};
 use crate::tui::config::action::Action;
 use crate::tui::config::defs;
@@ -181,7 +179,7 @@ pub const COMMANDS: &[Command] = &[
         needs: 1,
         complete: Complete::Nothing,
         help: "the log view at that time, read back from the source if it is older than what is held",
-        run: goto,
+        run: super::logs::goto,
     },
     Command {
         name: "widen",
@@ -190,7 +188,7 @@ pub const COMMANDS: &[Command] = &[
         needs: 0,
         complete: Complete::Nothing,
         help: "a linked log view's time window, twice as long",
-        run: widen,
+        run: super::logs::widen,
     },
     Command {
         name: "save",
@@ -199,7 +197,7 @@ pub const COMMANDS: &[Command] = &[
         needs: 1,
         complete: Complete::Nothing,
         help: "write the log view's lines to a file",
-        run: save,
+        run: super::logs::save,
     },
     Command {
         name: "record",
@@ -208,7 +206,7 @@ pub const COMMANDS: &[Command] = &[
         needs: 0,
         complete: Complete::Nothing,
         help: "record what comes from the gateway, for day2top replay; again (or stop) stops",
-        run: crate::tui::record::command,
+        run: super::recording::record,
     },
     Command {
         name: "mark",
@@ -217,7 +215,7 @@ pub const COMMANDS: &[Command] = &[
         needs: 0,
         complete: Complete::Nothing,
         help: "a marker in the recording, labelled TEXT",
-        run: crate::tui::record::mark,
+        run: super::recording::mark,
     },
     Command {
         name: "ctx",
@@ -477,46 +475,6 @@ fn traces(app: &mut App, args: &[&str]) -> Vec<Effect> {
     app.tables.trace_filter = filter;
     app.tables.traces.invalidate();
     app.act(Action::ViewTraces)
-}
-
-fn goto(app: &mut App, args: &[&str]) -> Vec<Effect> {
-    if !matches!(app.route(), Route::Logs { .. }) {
-        app.notice = Notice::error(":goto moves in the log view; open the logs first");
-        return vec![];
-    }
-    let rows = app.rows().max(1);
-    let mut effects = Vec::new();
-    let when = args.join(" ");
-    app.notice = app.logs.goto(
-        &when,
-        &app.model.logs,
-        app.now,
-        &app.zone,
-        rows,
-        &mut effects,
-    );
-    effects
-}
-
-fn widen(app: &mut App, _args: &[&str]) -> Vec<Effect> {
-    if !matches!(app.route(), Route::Logs { .. }) {
-        app.notice = Notice::error(":widen widens a log view's time window; open one with o first");
-        return vec![];
-    }
-    let rows = app.rows().max(1);
-    app.notice = app.logs.widen(&mut app.model.logs, rows);
-    vec![]
-}
-
-fn save(app: &mut App, args: &[&str]) -> Vec<Effect> {
-    if !matches!(app.route(), Route::Logs { .. }) {
-        app.notice = Notice::error(":save writes the log view's lines; open the logs first");
-        return vec![];
-    }
-    vec![Effect::Save {
-        path: PathBuf::from(args[0]),
-        contents: app.model.logs.shown_text(),
-    }]
 }
 
 fn ctx(app: &mut App, args: &[&str]) -> Vec<Effect> {

@@ -9,8 +9,10 @@ pub mod commands;
 mod follow;
 mod frame;
 mod links;
+mod logs;
 mod navigate;
 mod prompt;
+mod recording;
 pub mod route;
 
 use std::path::PathBuf;
@@ -72,6 +74,8 @@ pub struct App {
     pub zone: jiff::tz::TimeZone,
     /// A recording under way (`R`, `:record`).
     pub recording: crate::tui::record::Recording,
+    /// The replay's time bar, when the console replays a recording.
+    pub replay: Option<crate::tui::chrome::timebar::ReplayBar>,
     pub quit: bool,
 }
 
@@ -114,6 +118,7 @@ impl App {
             size: (80, 24),
             zone: jiff::tz::TimeZone::UTC,
             recording: Default::default(),
+            replay: None,
             quit: false,
         }
     }

@@ -33,6 +33,9 @@ pub const SUB_TASK_METRICS: &str = "task-metrics";
 pub const SUB_TRACES: &str = "traces";
 /// Error lines (priority err and worse), always: triage counts them.
 pub const SUB_ERRORS: &str = "errors";
+/// Every log line, for a recording (so a replay can open any log view):
+/// the live console keeps none of them.
+pub const SUB_RECORDED_LOGS: &str = "recorded-logs";
 /// Trace summaries the console keeps (the newest).
 pub const MAX_TRACES: usize = 1000;
 
@@ -294,6 +297,11 @@ impl Model {
 
     fn apply_msg(&mut self, msg: ServerMsg, now: UnixMillis) -> Option<String> {
         match msg {
+            ServerMsg::Snapshot { sub, .. } | ServerMsg::Event { sub, .. }
+                if sub == SUB_RECORDED_LOGS =>
+            {
+                None
+            }
             ServerMsg::Snapshot { sub, items, .. } => {
                 self.apply_snapshot(&sub, items, now);
                 None

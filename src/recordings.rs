@@ -1,0 +1,75 @@
+//! `day2top record` and `day2top replay`: a recording made without a
+//! screen, and the console over one.
+
+use day2top::config::ConfigFile;
+use day2top::tui::{self, ConsoleConfig};
+
+use super::{command_client, finish, log_to_file, stop};
+use day2top::config;
+
+pub async fn replay(args: crate::cli_args::ReplayArgs) -> Result<(), String> {
+    let cfg = ConfigFile::load(args.config.as_deref())?;
+    let recording = day2top::record::reader::Recording::open(&args.file)?;
+    if recording.chunks.is_empty() {
+        return Err(format!(
+            "{} holds nothing to replay yet{}",
+            args.file.display(),
+            recording
+                .cut_short
+                .as_deref()
+                .map(|why| format!(" ({why})"))
+                .unwrap_or_default()
+        ));
+    }
+    let _log = log_to_file();
+    let player = day2top::tui::replay::player::Player::new(recording, args.speed);
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme = args
+        .theme
+        .or(if no_color {
+            Some("mono".into())
+        } else {
+            cfg.theme.clone()
+        })
+        .unwrap_or_else(|| "default".into());
+    tui::replay(
+        ConsoleConfig {
+            contexts: Vec::new(),
+            initial: 0,
+            theme,
+            keymap: args
+                .keymap
+                .or(cfg.keymap)
+                .unwrap_or_else(|| "default".into()),
+            config_dir: config::config_dir(),
+            log_lines: cfg
+                .log_lines
+                .unwrap_or(day2top::tui::logs::buffer::DEFAULT_MAX_ROWS),
+            ascii: cfg.ascii.unwrap_or(false),
+        },
+        player,
+    )
+    .await
+    .map_err(|e| format!("{e:#}"))
+}
+
+pub async fn record(args: crate::cli_args::RecordArgs) -> Result<i32, String> {
+    let (client, embedded) = command_client(&args.connect, &args.sources).await?;
+    let gateway = match &embedded {
+        Some(_) if args.sources.demo => "an embedded demo gateway".to_string(),
+        Some(_) => "an embedded gateway of this host".to_string(),
+        None => client.url().to_string(),
+    };
+    let options = day2top::cli::record::RecordOptions {
+        output: args.output,
+        duration: args.duration,
+        part_bytes: args.part_mb.saturating_mul(1 << 20).max(1 << 20),
+        gateway,
+        context: args.connect.context.clone(),
+    };
+    let subscriptions = day2top::tui::connection::recorded_subscriptions();
+    let result =
+        day2top::cli::record::run(&client, subscriptions, options, &mut std::io::stderr()).await;
+    stop(embedded).await;
+    finish(result)
+}

@@ -1,0 +1,127 @@
+//! A replay is the live console again: a console recording a demo gateway
+//! over a real socket draws frames at chosen moments; the same console
+//! replaying the recording, sought to those moments, draws the same
+//! frames (cluster, tasks, triage), to the cell.
+
+mod common;
+
+use std::time::Duration;
+
+use day2top::api::now_millis;
+use day2top::client::{Client, Endpoint};
+use day2top::record::reader::Recording;
+use day2top::tui::app::App;
+use day2top::tui::chrome::bars::Origin;
+use day2top::tui::config::defs::Defs;
+use day2top::tui::effect::Effect;
+use day2top::tui::replay::Replay;
+use day2top::tui::replay::player::Player;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const SIZE: (u16, u16) = (140, 40);
+
+fn console() -> App {
+    let origin = Origin {
+        context: "demo".into(),
+        url: "http://gateway".into(),
+        cluster: None,
+        readonly: true,
+    };
+    let mut app = App::new(
+        Defs::load(None, "default", "default"),
+        origin,
+        Vec::new(),
+        None,
+        now_millis(),
+    );
+    app.size = SIZE;
+    app
+}
+
+/// The frame below the header (which shows the REC badge live), without
+/// a notice in the footer.
+fn frame(app: &mut App) -> Vec<String> {
+    app.notice = None;
+    app.prepare();
+    let mut terminal = Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).unwrap();
+    terminal
+        .draw(|f| day2top::tui::screen::draw(f, app))
+        .unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    (1..SIZE.1)
+        .map(|y| {
+            (0..SIZE.0)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn frames_replayed_at_chosen_moments_are_the_frames_drawn_live() {
+    let gw = common::start_demo().await;
+    let dir = std::env::temp_dir().join(format!("day2top-replay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("live.d2rec");
+
+    // Live: a console that records from its start.
+    let mut live = console();
+    let effects = live.run_command(&format!("record {}", path.display()));
+    let client = Client::new(Endpoint {
+        url: gw.url.clone(),
+        token: common::READ.into(),
+        ca: None,
+    })
+    .unwrap();
+    let mut stream = client.stream(Vec::new());
+    for effect in effects {
+        if let Effect::Subscribe(s) = effect {
+            stream.subscribe(*s);
+        }
+    }
+    let mut moments = Vec::new();
+    let views = ["cluster", "tasks", "triage"];
+    let started = tokio::time::Instant::now();
+    for (i, view) in views.iter().enumerate() {
+        let until = started + Duration::from_millis(1500 * (i as u64 + 1));
+        while let Ok(Some(event)) = tokio::time::timeout_at(until, stream.events.recv()).await {
+            live.on_stream(event, now_millis());
+        }
+        live.run_command(view);
+        let at = live.now;
+        moments.push((at, *view, frame(&mut live)));
+        // What comes next is recorded after this moment, not at it.
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    live.run_command("record");
+    assert!(live.model.loaded, "the live console had the cluster");
+
+    // Replay: the same console over the recording.
+    let recording = Recording::open(&path).unwrap();
+    let mut replayed = console();
+    let mut replay = Replay::new(Player::new(recording, 1.0), &mut replayed);
+    for (at, view, live_frame) in moments {
+        replay.seek(&mut replayed, at);
+        for effect in replayed.run_command(view) {
+            replay.effect(&mut replayed, effect);
+        }
+        let replayed_frame = frame(&mut replayed);
+        let differ: Vec<String> = live_frame
+            .iter()
+            .zip(&replayed_frame)
+            .enumerate()
+            .filter(|(_, (a, b))| a != b)
+            .map(|(y, (a, b))| format!("row {}:\n  live   {a}\n  replay {b}", y + 1))
+            .collect();
+        assert!(
+            differ.is_empty(),
+            "{view} at {at}: {} rows differ\n{}",
+            differ.len(),
+            differ.join("\n")
+        );
+    }
+    gw.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
