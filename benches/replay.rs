@@ -17,11 +17,11 @@ use day2top::api::{Event, Op, Record, ServerMsg};
 use day2top::collect::Source;
 use day2top::collect::demo::{DemoConfig, DemoSource};
 use day2top::record::format::{Header, MAGIC, VERSION, What};
+use day2top::record::player::Player;
 use day2top::record::reader::Recording;
 use day2top::record::writer::Recorder;
 use day2top::tui::model::{SUB_NODE_METRICS, SUB_NODES, SUB_RECORDED_LOGS, SUB_TASKS};
 use day2top::tui::replay::Replay;
-use day2top::tui::replay::player::Player;
 
 const HOUR_S: i64 = 3600;
 const T0: i64 = 1_780_000_000_000;
@@ -94,10 +94,13 @@ fn generate(path: &std::path::Path) -> u64 {
                 recorder.record_waiting(t, What::Msg(snapshot));
             }
         } else {
+            // The demo hands over an unchanged task as the same Arc.
+            let unchanged: std::collections::HashSet<*const day2top::api::Task> =
+                held.iter().map(Arc::as_ptr).collect();
             let changed: Vec<Record> = c
                 .tasks
                 .iter()
-                .filter(|t| !held.iter().any(|h| Arc::ptr_eq(h, t)))
+                .filter(|t| !unchanged.contains(&Arc::as_ptr(t)))
                 .take(100)
                 .map(|t| Record::Task((**t).clone()))
                 .collect();

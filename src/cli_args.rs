@@ -261,7 +261,7 @@ pub struct ReplayArgs {
 }
 
 fn parse_speed(text: &str) -> Result<f64, String> {
-    let speeds = day2top::tui::replay::player::SPEEDS;
+    let speeds = day2top::record::player::SPEEDS;
     text.parse::<f64>()
         .ok()
         .filter(|s| speeds.contains(s))

@@ -22,7 +22,7 @@ pub async fn replay(args: crate::cli_args::ReplayArgs) -> Result<(), String> {
         ));
     }
     let _log = log_to_file();
-    let player = day2top::tui::replay::player::Player::new(recording, args.speed);
+    let player = day2top::record::player::Player::new(recording, args.speed);
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = args
         .theme

@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use day2top::api::now_millis;
 use day2top::client::{Client, Endpoint};
+use day2top::record::player::Player;
 use day2top::record::reader::Recording;
 use day2top::tui::app::App;
 use day2top::tui::chrome::bars::Origin;
 use day2top::tui::config::defs::Defs;
 use day2top::tui::effect::Effect;
 use day2top::tui::replay::Replay;
-use day2top::tui::replay::player::Player;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 

@@ -19,8 +19,10 @@ use super::format::{Entry, Header, What};
 use super::state::States;
 use crate::api::UnixMillis;
 
-/// Entries waiting for the disk, at most.
+/// Entries waiting for the disk, at most, and about how many bytes of
+/// them (a message may carry a thousand records).
 const QUEUE: usize = 65_536;
+const QUEUE_BYTES: usize = 64 << 20;
 /// A chunk is written out after this long, or this many bytes.
 const CHUNK_TIME: Duration = Duration::from_secs(1);
 const CHUNK_BYTES: usize = 1 << 20;
@@ -40,6 +42,19 @@ pub struct Progress {
     /// Entries the queue had no room for.
     pub dropped: AtomicU64,
     pub parts: AtomicU64,
+    /// About how many bytes are queued for the disk.
+    queued: AtomicU64,
+}
+
+/// About what an entry holds in memory, for the queue's bound.
+fn weight(what: &What) -> u64 {
+    use crate::api::ServerMsg;
+    let records = match what {
+        What::Msg(ServerMsg::Event { events, .. }) => events.len(),
+        What::Msg(ServerMsg::Snapshot { items, .. }) => items.len(),
+        _ => 0,
+    };
+    256 + records as u64 * 768
 }
 
 pub struct Recorder {
@@ -86,9 +101,16 @@ impl Recorder {
     /// (the entry is counted as dropped).
     pub fn record(&self, t: UnixMillis, what: What) -> bool {
         let Some(tx) = &self.tx else { return false };
+        let w = weight(&what);
+        if self.over(w) {
+            self.progress.dropped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        self.progress.queued.fetch_add(w, Ordering::Relaxed);
         match tx.try_send(Entry { t, what }) {
             Ok(()) => true,
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.progress.queued.fetch_sub(w, Ordering::Relaxed);
                 self.progress.dropped.fetch_add(1, Ordering::Relaxed);
                 false
             }
@@ -98,9 +120,21 @@ impl Recorder {
     /// Records `what` at `t`, waiting for room in the queue: for a writer
     /// of made-up recordings (a benchmark) that must lose nothing.
     pub fn record_waiting(&self, t: UnixMillis, what: What) -> bool {
+        let w = weight(&what);
+        while self.over(w) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        self.progress.queued.fetch_add(w, Ordering::Relaxed);
         self.tx
             .as_ref()
             .is_some_and(|tx| tx.send(Entry { t, what }).is_ok())
+    }
+
+    /// Whether `w` more would pass the queue's bound (one entry alone,
+    /// however large, always goes).
+    fn over(&self, w: u64) -> bool {
+        let queued = self.progress.queued.load(Ordering::Relaxed);
+        queued > 0 && queued + w > QUEUE_BYTES as u64
     }
 
     /// Writes out what is queued and closes the file; says what failed.
@@ -171,7 +205,11 @@ impl Writer {
         loop {
             let wait = CHUNK_TIME.saturating_sub(self.chunk_began.elapsed());
             match rx.recv_timeout(wait) {
-                Ok(entry) => self.take(entry)?,
+                Ok(entry) => {
+                    let w = weight(&entry.what);
+                    self.take(entry)?;
+                    self.progress.queued.fetch_sub(w, Ordering::Relaxed);
+                }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return self.end_chunk(),
             }

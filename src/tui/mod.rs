@@ -87,7 +87,7 @@ pub async fn run(config: ConsoleConfig) -> Result<()> {
 }
 
 /// The console over a recording (`day2top replay`).
-pub async fn replay(config: ConsoleConfig, player: replay::player::Player) -> Result<()> {
+pub async fn replay(config: ConsoleConfig, player: crate::record::player::Player) -> Result<()> {
     let header = &player.recording.header;
     let origin = chrome::bars::Origin {
         context: format!("replay of {}", player.recording.base.display()),

@@ -9,8 +9,6 @@
 //! steps to the next entry, `[`/`]` go to the previous or next marker,
 //! `:goto TIME` goes to a time; everything else is the console's.
 
-pub mod player;
-
 use std::time::Duration;
 
 use color_eyre::Result;
@@ -22,13 +20,13 @@ use crate::api::{Record, ServerMsg, UnixMillis};
 use crate::client::StreamEvent;
 use crate::gateway::filter::Matcher;
 use crate::record::format::{Entry, What};
+use crate::record::player::Player;
 use crate::tui::app::{App, Mode, Route};
 use crate::tui::chrome::timebar::ReplayBar;
 use crate::tui::effect::Effect;
 use crate::tui::event_loop::Surface;
 use crate::tui::feature::Notice;
 use crate::tui::model::{Model, SUB_LOGS, SUB_RECORDED_LOGS};
-use player::Player;
 
 /// Frames at most this often (as live).
 const FRAME: Duration = Duration::from_millis(33);
