@@ -253,16 +253,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
         contexts.len() - 1
     };
 
-    // NO_COLOR asks for no colour, unless a theme was asked for by name.
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme = args
-        .theme
-        .or(if no_color {
-            Some("mono".into())
-        } else {
-            cfg.theme.clone()
-        })
-        .unwrap_or_else(|| "default".into());
+    let theme = console_theme(args.theme, &cfg);
     let result = tui::run(ConsoleConfig {
         contexts,
         initial,
@@ -334,6 +325,19 @@ async fn command_client(
         return Ok((client, Some(gw)));
     };
     Ok((day2top::client::Client::new(context.endpoint)?, None))
+}
+
+/// The theme asked for by name, else `mono` under NO_COLOR (it asks for
+/// no colour), else the config's, else the default.
+fn console_theme(asked: Option<String>, cfg: &ConfigFile) -> String {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    asked
+        .or(if no_color {
+            Some("mono".into())
+        } else {
+            cfg.theme.clone()
+        })
+        .unwrap_or_else(|| "default".into())
 }
 
 /// Stops the embedded gateway a command ran, if it ran one.

@@ -4,7 +4,7 @@
 use day2top::config::ConfigFile;
 use day2top::tui::{self, ConsoleConfig};
 
-use super::{command_client, finish, log_to_file, stop};
+use super::{command_client, console_theme, finish, log_to_file, stop};
 use day2top::config;
 
 pub async fn replay(args: crate::cli_args::ReplayArgs) -> Result<(), String> {
@@ -23,15 +23,7 @@ pub async fn replay(args: crate::cli_args::ReplayArgs) -> Result<(), String> {
     }
     let _log = log_to_file();
     let player = day2top::record::player::Player::new(recording, args.speed);
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme = args
-        .theme
-        .or(if no_color {
-            Some("mono".into())
-        } else {
-            cfg.theme.clone()
-        })
-        .unwrap_or_else(|| "default".into());
+    let theme = console_theme(args.theme, &cfg);
     tui::replay(
         ConsoleConfig {
             contexts: Vec::new(),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::{EXIT_FAILED, EXIT_REFUSED, EXIT_UNREACHABLE, Failure};
 use crate::api::now_millis;
 use crate::client::{Client, StreamEvent, Subscription};
-use crate::record::format::{Header, MAGIC, RecordedSub, VERSION, What};
+use crate::record::format::{Header, What};
 use crate::record::writer::Recorder;
 
 pub struct RecordOptions {
@@ -30,24 +30,12 @@ pub async fn run(
     options: RecordOptions,
     err: &mut impl Write,
 ) -> Result<(), Failure> {
-    let header = Header {
-        format: MAGIC.into(),
-        version: VERSION,
-        written_by: format!("day2top {}", env!("CARGO_PKG_VERSION")),
-        gateway: options.gateway,
-        context: options.context,
-        subscriptions: subscriptions
-            .iter()
-            .map(|s| RecordedSub {
-                sub: s.sub.clone(),
-                topic: s.topic,
-                filter: s.filter.clone(),
-            })
-            .collect(),
-        redaction: "none".into(),
-        started: now_millis(),
-        part: 1,
-    };
+    let header = Header::new(
+        options.gateway,
+        options.context,
+        &subscriptions,
+        now_millis(),
+    );
     let recorder = Recorder::create(&options.output, header, options.part_bytes)
         .map_err(|why| Failure::new(EXIT_FAILED, why))?;
     writeln!(

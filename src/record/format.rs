@@ -43,6 +43,36 @@ pub struct Header {
     pub part: u32,
 }
 
+impl Header {
+    /// The header of a recording begun `now` of these subscriptions, from
+    /// `gateway` (an address, never a token).
+    pub fn new(
+        gateway: String,
+        context: Option<String>,
+        subscriptions: &[crate::client::Subscription],
+        now: UnixMillis,
+    ) -> Header {
+        Header {
+            format: MAGIC.into(),
+            version: VERSION,
+            written_by: format!("day2top {}", env!("CARGO_PKG_VERSION")),
+            gateway,
+            context,
+            subscriptions: subscriptions
+                .iter()
+                .map(|s| RecordedSub {
+                    sub: s.sub.clone(),
+                    topic: s.topic,
+                    filter: s.filter.clone(),
+                })
+                .collect(),
+            redaction: "none".into(),
+            started: now,
+            part: 1,
+        }
+    }
+}
+
 fn first_part() -> u32 {
     1
 }

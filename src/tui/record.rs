@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use crate::api::{ServerMsg, UnixMillis};
-use crate::record::format::{Header, MAGIC, RecordedSub, VERSION, What};
+use crate::record::format::{Header, What};
 use crate::record::writer::{DEFAULT_PART_BYTES, Recorder};
 use crate::tui::effect::Effect;
 use crate::tui::widgets::units::bytes;
@@ -40,24 +40,12 @@ impl Recording {
             None => default_path(dir, now)?,
         };
         let subscriptions = crate::tui::connection::recorded_subscriptions();
-        let header = Header {
-            format: MAGIC.into(),
-            version: VERSION,
-            written_by: format!("day2top {}", env!("CARGO_PKG_VERSION")),
-            gateway: origin.1.to_string(),
-            context: Some(origin.0.to_string()),
-            subscriptions: subscriptions
-                .iter()
-                .map(|s| RecordedSub {
-                    sub: s.sub.clone(),
-                    topic: s.topic,
-                    filter: s.filter.clone(),
-                })
-                .collect(),
-            redaction: "none".into(),
-            started: now,
-            part: 1,
-        };
+        let header = Header::new(
+            origin.1.to_string(),
+            Some(origin.0.to_string()),
+            &subscriptions,
+            now,
+        );
         let recorder = Recorder::create(&path, header, DEFAULT_PART_BYTES)?;
         let said = format!(
             "recording to {} (m marks a moment, R stops)",
