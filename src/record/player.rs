@@ -29,6 +29,10 @@ pub struct Player {
     anchor: (Instant, UnixMillis),
     /// Why reading stopped early, once it did.
     pub trouble: Option<String>,
+    /// Leave the lines of this subscription's events unread (no log view
+    /// is open to show them: most of a recording, and most of a seek's
+    /// work, are log lines).
+    pub skip_events_of: Option<String>,
 }
 
 impl Player {
@@ -43,6 +47,7 @@ impl Player {
             speed,
             anchor: (Instant::now(), start),
             trouble: None,
+            skip_events_of: None,
         }
     }
 
@@ -94,7 +99,17 @@ impl Player {
             if self.next_chunk >= self.recording.chunks.len() {
                 return None;
             }
-            match self.recording.chunk_entries(self.next_chunk) {
+            // An event message's line begins `{"t":…,"msg":{"type":"event","sub":"…"`.
+            let skipped = self
+                .skip_events_of
+                .as_ref()
+                .map(|sub| format!(r#""msg":{{"type":"event","sub":{}"#, serde_json::json!(sub)));
+            let skip = |line: &str| {
+                skipped
+                    .as_deref()
+                    .is_some_and(|head| line.get(..80).unwrap_or(line).contains(head))
+            };
+            match self.recording.chunk_entries_but(self.next_chunk, skip) {
                 Ok(entries) => self.pending = entries.into(),
                 Err(why) => {
                     self.trouble = Some(why);

@@ -97,6 +97,16 @@ impl Recording {
 
     /// Reads one chunk's entries.
     pub fn chunk_entries(&self, i: usize) -> Result<Vec<Entry>, String> {
+        self.chunk_entries_but(i, |_| false)
+    }
+
+    /// Reads one chunk's entries but those whose line `skip` says to leave
+    /// unread (a replay with no log view open leaves the log lines).
+    pub fn chunk_entries_but(
+        &self,
+        i: usize,
+        skip: impl Fn(&str) -> bool,
+    ) -> Result<Vec<Entry>, String> {
         let chunk = &self.chunks[i];
         let mut reader = open_part(&self.base, chunk.part)?;
         reader
@@ -104,7 +114,7 @@ impl Recording {
             .map_err(|e| e.to_string())?;
         let text = member(&mut reader)?.ok_or("the chunk is gone")?;
         text.lines()
-            .filter(|l| !l.is_empty())
+            .filter(|l| !l.is_empty() && !skip(l))
             .map(|l| serde_json::from_str(l).map_err(|e| format!("a damaged entry: {e}")))
             .collect()
     }

@@ -10,11 +10,14 @@ use crate::api::{CHECK_HISTORY, Op, Record, Series, ServerMsg};
 
 /// Log lines and audit records a keyframe carries, at most.
 pub const TAIL: usize = 2000;
-/// Points of a series a keyframe carries, at most.
+/// Points of a series a keyframe carries, at most, unless its
+/// subscription asked for fewer (`Filter::points`).
 pub const POINTS: usize = 300;
 
 #[derive(Default)]
 struct SubState {
+    /// Points a series keeps (0 until known: then [`POINTS`]).
+    points: usize,
     seq: u64,
     epoch: String,
     /// By id: nodes, tasks, checks, traces, series.
@@ -32,6 +35,17 @@ pub struct States {
 }
 
 impl States {
+    /// Knows the recorded subscriptions: a series keeps as many points as
+    /// its subscription asked for.
+    pub fn new(subscriptions: &[super::format::RecordedSub]) -> States {
+        let mut states = States::default();
+        for s in subscriptions {
+            states.subs.entry(s.sub.clone()).or_default().points =
+                s.filter.points.unwrap_or(POINTS).min(POINTS);
+        }
+        states
+    }
+
     pub fn apply(&mut self, msg: &ServerMsg) {
         match msg {
             ServerMsg::Snapshot {
@@ -107,6 +121,7 @@ impl SubState {
                 self.tail.push_back(record);
             }
             Record::Sample(s) => {
+                let points = self.points();
                 let key = s.series_key();
                 let held = self.items.entry(key).or_insert_with(|| {
                     Record::Series(Series {
@@ -118,12 +133,12 @@ impl SubState {
                 });
                 if let Record::Series(series) = held {
                     series.points.push((s.ts, s.value));
-                    let over = series.points.len().saturating_sub(POINTS);
+                    let over = series.points.len().saturating_sub(points);
                     series.points.drain(..over);
                 }
             }
             Record::Series(mut s) => {
-                let over = s.points.len().saturating_sub(POINTS);
+                let over = s.points.len().saturating_sub(self.points());
                 s.points.drain(..over);
                 self.items.insert(s.series_key(), Record::Series(s));
             }
@@ -144,6 +159,14 @@ impl SubState {
             Record::Node(ref n) => self.by_id(op, n.id.clone(), record),
             Record::Task(ref t) => self.by_id(op, t.id.clone(), record),
             Record::Trace(ref t) => self.by_id(op, t.trace_id.clone(), record),
+        }
+    }
+
+    fn points(&self) -> usize {
+        if self.points == 0 {
+            POINTS
+        } else {
+            self.points
         }
     }
 

@@ -187,3 +187,70 @@ fn a_keyframe_holds_what_a_client_would() {
     };
     assert_eq!((sub.as_str(), *seq, items.len()), ("logs", 4, 1));
 }
+
+#[test]
+fn a_keyframe_keeps_the_points_its_subscription_asked_for() {
+    use crate::api::{Filter, Sample, Topic};
+    let subs = [super::format::RecordedSub {
+        sub: "m".into(),
+        topic: Topic::Metrics,
+        filter: Filter {
+            points: Some(5),
+            ..Default::default()
+        },
+    }];
+    let mut states = super::state::States::new(&subs);
+    for n in 1..=10u64 {
+        states.apply(&ServerMsg::Event {
+            sub: "m".into(),
+            events: vec![Event {
+                seq: n,
+                op: Op::Added,
+                data: Record::Sample(Sample {
+                    name: "cpu".into(),
+                    tags: Default::default(),
+                    ts: n as i64,
+                    value: n as f64,
+                    unit: String::new(),
+                }),
+            }],
+        });
+    }
+    let frame = states.keyframe();
+    let [ServerMsg::Snapshot { items, .. }] = frame.as_slice() else {
+        panic!("one snapshot: {frame:?}")
+    };
+    let [Record::Series(series)] = items.as_slice() else {
+        panic!("one series: {items:?}")
+    };
+    let kept: Vec<i64> = series.points.iter().map(|(t, _)| *t).collect();
+    assert_eq!(kept, [6, 7, 8, 9, 10], "the newest 5");
+}
+
+#[test]
+fn a_player_leaves_one_subscriptions_events_unread_when_told() {
+    let dir = dir("skip");
+    let path = dir.join("r.d2rec");
+    let recorder = Recorder::create(&path, header(), u64::MAX).unwrap();
+    for n in 1..=50 {
+        recorder.record(n as i64, What::Msg(line(n)));
+    }
+    recorder.record(51, What::Mark("end".into()));
+    recorder.finish().unwrap();
+    let mut player = super::player::Player::new(Recording::open(&path).unwrap(), 1.0);
+    player.skip_events_of = Some("logs".into());
+    let read = player.seek(51);
+    assert!(
+        read.iter().all(|e| message_of(&e.what).is_none()),
+        "no line read"
+    );
+    assert!(read.iter().any(|e| e.what == What::Mark("end".into())));
+    player.skip_events_of = None;
+    let lines = player
+        .seek(51)
+        .iter()
+        .filter(|e| message_of(&e.what).is_some())
+        .count();
+    assert_eq!(lines, 50);
+    let _ = std::fs::remove_dir_all(dir);
+}

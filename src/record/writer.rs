@@ -72,13 +72,14 @@ impl Recorder {
         let file = open_new(&path)?;
         let progress = Arc::new(Progress::default());
         let (tx, rx) = sync_channel(QUEUE);
+        let states = States::new(&header.subscriptions);
         let mut writer = Writer {
             base: path.clone(),
             file,
             header,
             part_bytes,
             written: 0,
-            states: States::default(),
+            states,
             chunk: None,
             chunk_began: Instant::now(),
             last_keyframe: None,

@@ -47,8 +47,10 @@ impl Replay {
             player,
             logs: Logs::default(),
         };
+        replay.player.skip_events_of = Some(SUB_RECORDED_LOGS.into());
         let start = replay.player.span().0;
         replay.seek(app, start);
+        app.replay = Some(bar_of(&replay.player));
         replay
     }
 
@@ -200,10 +202,14 @@ fn on_effect(app: &mut App, player: &mut Player, logs: &mut Logs, effect: Effect
         // ones it admits, up to now.
         Effect::Subscribe(s) if s.sub == SUB_LOGS => {
             logs.matcher = Matcher::new(&s.filter).ok();
+            player.skip_events_of = None;
             let at = player.position;
             seek(app, player, logs, at);
         }
-        Effect::Unsubscribe(sub) if sub == SUB_LOGS => logs.matcher = None,
+        Effect::Unsubscribe(sub) if sub == SUB_LOGS => {
+            logs.matcher = None;
+            player.skip_events_of = Some(SUB_RECORDED_LOGS.into());
+        }
         // The rest of the recording is what the subscriptions brought.
         Effect::Subscribe(_) | Effect::Unsubscribe(_) => {}
         Effect::Save { path, contents } => {
