@@ -171,6 +171,9 @@ pub struct SourceArgs {
     /// Seconds after the start the scenario begins (default 120).
     #[arg(long, value_name = "SECONDS", requires = "scenario")]
     pub scenario_at: Option<u64>,
+    /// Plant fake secrets in the demo's logs, labels and spans, to see what share mode hides.
+    #[arg(long, requires = "demo")]
+    pub demo_canaries: bool,
     /// How often the source is read, in milliseconds (default 1000).
     #[arg(long, value_name = "MS")]
     pub refresh_ms: Option<u64>,
@@ -334,7 +337,45 @@ pub struct ConsoleArgs {
     #[arg(long)]
     pub readonly: bool,
     #[command(flatten)]
+    pub share: ShareArgs,
+    #[command(flatten)]
     pub sources: SourceArgs,
+}
+
+/// Share mode, for a screen shown to others: the console, a replay and a
+/// recording made without a screen take these.
+#[derive(Args, Clone, Default)]
+pub struct ShareArgs {
+    /// Share mode: secrets, tokens and e-mail addresses are replaced before anything is drawn or recorded; exec and copying are off (`:share` turns it on later).
+    #[arg(long)]
+    pub share: bool,
+    /// Your own rules in the gitleaks format, added to the built-in set (config: share_rules).
+    #[arg(long, value_name = "FILE")]
+    pub share_rules: Option<PathBuf>,
+    /// Share mode hides IP addresses too (config: share_ips).
+    #[arg(long)]
+    pub share_ips: bool,
+}
+
+impl ShareArgs {
+    /// Share mode prepared (on when `--share`), with the config's keys
+    /// and these tokens to hide; a bad rules file is an error here.
+    pub fn prepare(
+        &self,
+        cfg: &config::ConfigFile,
+        tokens: Vec<String>,
+    ) -> Result<day2top::redact::Share, String> {
+        let settings = day2top::redact::ShareSettings {
+            rules: self
+                .share_rules
+                .clone()
+                .or(cfg.share_rules.clone())
+                .map(|p| expand(&p)),
+            ips: self.share_ips || cfg.share_ips.unwrap_or(false),
+            literals: tokens,
+        };
+        day2top::redact::Share::prepare(&settings, self.share)
+    }
 }
 
 #[derive(Args)]
@@ -445,6 +486,7 @@ pub async fn sources(
                 .unwrap_or(defaults.trace_rate),
             scenario: args.scenario,
             scenario_at: args.scenario_at.unwrap_or(defaults.scenario_at),
+            canaries: args.demo_canaries,
         }))
     } else {
         Box::new(HostSource::new())

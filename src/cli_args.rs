@@ -4,7 +4,7 @@
 
 use clap::Args;
 
-use crate::args::{ConnectArgs, SourceArgs};
+use crate::args::{ConnectArgs, ShareArgs, SourceArgs};
 use day2top::cli::get::{GetOptions, What};
 use day2top::cli::output::Format;
 use day2top::cli::triage::TriageOptions;
@@ -230,6 +230,8 @@ pub struct RecordArgs {
     #[arg(long, value_name = "MB", default_value_t = 1024)]
     pub part_mb: u64,
     #[command(flatten)]
+    pub share: ShareArgs,
+    #[command(flatten)]
     pub connect: ConnectArgs,
     #[command(flatten, next_help_heading = "Without a gateway (an embedded one)")]
     pub sources: SourceArgs,
@@ -258,6 +260,8 @@ pub struct ReplayArgs {
     /// The config file (default: config.toml in the config directory).
     #[arg(long, value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub share: ShareArgs,
 }
 
 fn parse_speed(text: &str) -> Result<f64, String> {

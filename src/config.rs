@@ -20,6 +20,10 @@ pub struct ConfigFile {
     pub log_lines: Option<usize>,
     /// Draw only ASCII (`--ascii`).
     pub ascii: Option<bool>,
+    /// Share mode's own rules, gitleaks format (`--share-rules`).
+    pub share_rules: Option<PathBuf>,
+    /// Share mode hides IP addresses too (`--share-ips`).
+    pub share_ips: Option<bool>,
     #[serde(default)]
     pub context: BTreeMap<String, ContextDef>,
     #[serde(default)]

@@ -28,13 +28,17 @@ fn console(now: UnixMillis) -> App {
         cluster: Some(("demo".into(), "demo".into())),
     };
     let contexts = vec!["demo".into(), "prod".into()];
-    App::new(
+    let mut app = App::new(
         Defs::load(None, "default", "default"),
         origin,
         contexts,
         None,
         now,
-    )
+    );
+    // Share mode ready and off, as the console starts it.
+    app.share = crate::redact::Share::prepare(&Default::default(), false)
+        .expect("the built-in share rules are valid");
+    app
 }
 
 fn snapshot(sub: &str, items: Vec<Record>) -> StreamEvent {

@@ -27,6 +27,8 @@ pub mod invariants;
 pub mod kubernetes;
 pub mod memory;
 pub mod record;
+/// Share mode: secrets hidden before anything is drawn, recorded or sent.
+pub mod redact;
 pub mod triage;
 pub mod tui;
 pub mod when;

@@ -253,7 +253,9 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
         contexts.len() - 1
     };
 
-    let theme = console_theme(args.theme, &cfg);
+    let tokens = contexts.iter().map(|c| c.endpoint.token.clone()).collect();
+    let share = args.share.prepare(&cfg, tokens)?;
+    let theme = console_theme(args.theme, &cfg, share.is_on());
     let result = tui::run(ConsoleConfig {
         contexts,
         initial,
@@ -268,6 +270,7 @@ async fn run_console(args: ConsoleArgs) -> Result<(), String> {
             .or(cfg.log_lines)
             .unwrap_or(day2top::tui::logs::buffer::DEFAULT_MAX_ROWS),
         ascii: args.ascii || cfg.ascii.unwrap_or(false),
+        share,
     })
     .await
     .map_err(|e| format!("{e:#}"));
@@ -328,12 +331,15 @@ async fn command_client(
 }
 
 /// The theme asked for by name, else `mono` under NO_COLOR (it asks for
-/// no colour), else the config's, else the default.
-fn console_theme(asked: Option<String>, cfg: &ConfigFile) -> String {
+/// no colour), else `high-contrast` in share mode (a projector washes
+/// colours out), else the config's, else the default.
+fn console_theme(asked: Option<String>, cfg: &ConfigFile, sharing: bool) -> String {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     asked
         .or(if no_color {
             Some("mono".into())
+        } else if sharing {
+            Some("high-contrast".into())
         } else {
             cfg.theme.clone()
         })

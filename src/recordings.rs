@@ -23,7 +23,8 @@ pub async fn replay(args: crate::cli_args::ReplayArgs) -> Result<(), String> {
     }
     let _log = log_to_file();
     let player = day2top::record::player::Player::new(recording, args.speed);
-    let theme = console_theme(args.theme, &cfg);
+    let share = args.share.prepare(&cfg, Vec::new())?;
+    let theme = console_theme(args.theme, &cfg, share.is_on());
     tui::replay(
         ConsoleConfig {
             contexts: Vec::new(),
@@ -38,6 +39,7 @@ pub async fn replay(args: crate::cli_args::ReplayArgs) -> Result<(), String> {
                 .log_lines
                 .unwrap_or(day2top::tui::logs::buffer::DEFAULT_MAX_ROWS),
             ascii: cfg.ascii.unwrap_or(false),
+            share,
         },
         player,
     )
@@ -47,6 +49,8 @@ pub async fn replay(args: crate::cli_args::ReplayArgs) -> Result<(), String> {
 
 pub async fn record(args: crate::cli_args::RecordArgs) -> Result<i32, String> {
     let (client, embedded) = command_client(&args.connect, &args.sources).await?;
+    let cfg = ConfigFile::load(args.connect.config.as_deref())?;
+    let client = client.sharing(args.share.prepare(&cfg, Vec::new())?);
     let gateway = match &embedded {
         Some(_) if args.sources.demo => "an embedded demo gateway".to_string(),
         Some(_) => "an embedded gateway of this host".to_string(),

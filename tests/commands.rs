@@ -41,6 +41,7 @@ fn run(setup: &[&str], line: &str) -> (App, Did) {
             Effect::SwitchContext(_) => "switch-context",
             Effect::Change { .. } => "change",
             Effect::Seek(_) => "seek",
+            Effect::Copy(_) => "copy",
         })
         .collect();
     let did = Did {
@@ -245,6 +246,25 @@ fn every_command_does_what_it_says() {
                 ..view(Route::Cluster)
             }
         }),
+        (&[], "share why".into(), refused(Route::Cluster)),
+        (&[], "share off".into(), refused(Route::Cluster)),
+        (
+            &[],
+            "share".into(),
+            Did {
+                effects: vec!["switch-context"],
+                ..view(Route::Cluster)
+            },
+        ),
+        (&[], "copy".into(), refused(Route::Cluster)),
+        (
+            &["tasks"],
+            "yank".into(),
+            Did {
+                effects: vec!["copy"],
+                ..view(Route::Tasks { node: None })
+            },
+        ),
         (&[], "sort_next now".into(), refused(Route::Cluster)),
         (&[], "bogus".into(), refused(Route::Cluster)),
     ];

@@ -18,6 +18,13 @@ struct File {
     rule: Vec<RuleFile>,
     #[serde(default)]
     receiver: Vec<ReceiverFile>,
+    /// Share mode for what leaves: every payload passes the share
+    /// redactor (the console's `--share`), with these rules and IPs.
+    #[serde(default)]
+    redact: bool,
+    redact_rules: Option<PathBuf>,
+    #[serde(default)]
+    redact_ips: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -128,6 +135,8 @@ pub struct AlertsConfig {
     pub interval: Duration,
     pub rules: Vec<Rule>,
     pub receivers: Vec<Receiver>,
+    /// `redact = true`: payloads are redacted before they are queued.
+    pub redactor: Option<std::sync::Arc<crate::redact::Redactor>>,
 }
 
 fn millis(what: &str, text: Option<&str>, default: i64) -> Result<i64, String> {
@@ -262,7 +271,23 @@ impl AlertsConfig {
                 queue.display().to_string()
             )));
         }
+        let redactor = match file.redact {
+            false => None,
+            true => {
+                // A relative rules file is beside this one.
+                let beside = Path::new(origin).parent().unwrap_or(Path::new("."));
+                let settings = crate::redact::ShareSettings {
+                    rules: file.redact_rules.map(|r| beside.join(r)),
+                    ips: file.redact_ips,
+                    literals: Vec::new(),
+                };
+                Some(std::sync::Arc::new(
+                    crate::redact::Redactor::new(&settings).map_err(at)?,
+                ))
+            }
+        };
         Ok(AlertsConfig {
+            redactor,
             queue,
             interval: Duration::from_millis(
                 millis("interval", file.interval.as_deref(), 10_000)

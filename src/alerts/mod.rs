@@ -52,7 +52,10 @@ pub fn step(
     let due: Vec<Notification> = engine.evaluate(config, model, now, || evidence(model, now));
     for n in &due {
         let receiver = &config.receivers[n.receiver];
-        for body in payload::bodies(receiver, n, url) {
+        for mut body in payload::bodies(receiver, n, url) {
+            if let Some(redactor) = &config.redactor {
+                redactor.value(&mut body);
+            }
             let item = Item {
                 receiver: receiver.name.clone(),
                 body,

@@ -30,12 +30,15 @@ pub async fn run(
     options: RecordOptions,
     err: &mut impl Write,
 ) -> Result<(), Failure> {
-    let header = Header::new(
+    let mut header = Header::new(
         options.gateway,
         options.context,
         &subscriptions,
         now_millis(),
     );
+    if client.is_sharing() {
+        header.redaction = crate::record::format::SHARE_REDACTION.into();
+    }
     let recorder = Recorder::create(&options.output, header, options.part_bytes)
         .map_err(|why| Failure::new(EXIT_FAILED, why))?;
     writeln!(

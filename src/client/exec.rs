@@ -91,6 +91,7 @@ impl Client {
         request: &ExecRequest,
         operator: Option<&str>,
     ) -> Result<ExecConnection, ClientError> {
+        self.refuse_while_sharing("exec")?;
         let path = format!(
             "/api/v1/tasks/{}/exec",
             form_urlencoded::byte_serialize(task.as_bytes()).collect::<String>()

@@ -2,7 +2,7 @@
 //! to read on back and where history ends. The console's scroll-back and
 //! `day2top logs --since` read through here.
 
-use super::{Client, ClientError, body};
+use super::{Client, ClientError};
 use crate::api::{Filter, HISTORY_HEADER, LogEntry, MISSING_HEADER, OLDER_HEADER, UnixMillis};
 
 /// What a page read asks for, besides its filter.
@@ -35,7 +35,7 @@ impl Client {
         let query = query(filter, ask);
         let response = self
             .http
-            .get(format!("{}/api/v1/logs?{query}", self.endpoint.url))
+            .get(self.address(&format!("/api/v1/logs?{query}")))
             .bearer_auth(&self.endpoint.token)
             .send()
             .await;
@@ -48,13 +48,16 @@ impl Client {
             header(HISTORY_HEADER),
             header(MISSING_HEADER),
         );
-        let text = body(response).await?;
-        let entries = text
+        let text = self.body(response).await?;
+        let mut entries: Vec<LogEntry> = text
             .split(|&b| b == b'\n')
             .filter(|l| !l.is_empty())
             .map(serde_json::from_slice)
             .collect::<Result<_, _>>()
             .map_err(|e| ClientError::Protocol(format!("a log line the gateway sent: {e}")))?;
+        if let Some(redactor) = self.share.active() {
+            entries.iter_mut().for_each(|e| redactor.log_entry(e));
+        }
         Ok(LogPage {
             entries,
             older,

@@ -24,6 +24,7 @@ use rustls_pki_types::pem::PemObject;
 use serde::de::DeserializeOwned;
 
 use crate::api::ApiError;
+use crate::redact::Share;
 
 /// What the console and `day2top exec` call themselves to a gateway (the
 /// audit log's `client`).
@@ -126,6 +127,9 @@ pub struct Client {
     http: reqwest::Client,
     endpoint: Endpoint,
     tls: Arc<ClientConfig>,
+    /// Share mode: while on, every answer is redacted before it is
+    /// returned, and placeholders in what is asked are put back.
+    share: Share,
 }
 
 impl Client {
@@ -151,7 +155,35 @@ impl Client {
             http,
             endpoint: Endpoint { url, ..endpoint },
             tls,
+            share: Share::default(),
         })
+    }
+
+    /// The same client, redacting while `share` is on.
+    pub fn sharing(self, share: Share) -> Client {
+        Client { share, ..self }
+    }
+
+    /// Whether answers are being redacted (share mode on).
+    pub fn is_sharing(&self) -> bool {
+        self.share.is_on()
+    }
+
+    /// Exec is refused while sharing: a terminal shows whatever a process
+    /// prints, and nothing can redact it reliably.
+    fn refuse_while_sharing(&self, what: &str) -> Result<(), ClientError> {
+        match self.share.is_on() {
+            true => Err(ClientError::Api(ApiError::new(
+                crate::api::ErrorCode::Forbidden,
+                format!("{what} is off while sharing the screen (share mode)"),
+            ))),
+            false => Ok(()),
+        }
+    }
+
+    /// `{url}{path}` with this session's placeholders put back.
+    fn address(&self, path: &str) -> String {
+        format!("{}{}", self.endpoint.url, self.share.restore(path))
     }
 
     /// The gateway's address (never its token).
@@ -163,9 +195,9 @@ impl Client {
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let request = self
             .http
-            .get(format!("{}{path}", self.endpoint.url))
+            .get(self.address(path))
             .bearer_auth(&self.endpoint.token);
-        decode(request.send().await).await
+        self.decode(request.send().await).await
     }
 
     /// `POST {url}{path}` with a JSON body; the answer as JSON.
@@ -184,15 +216,17 @@ impl Client {
         body: &B,
         headers: &[(&str, &str)],
     ) -> Result<T, ClientError> {
+        let body = serde_json::to_string(body).map_err(|e| ClientError::Protocol(e.to_string()))?;
         let mut request = self
             .http
-            .post(format!("{}{path}", self.endpoint.url))
+            .post(self.address(path))
             .bearer_auth(&self.endpoint.token)
-            .json(body);
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(self.share.restore(&body).into_owned());
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        decode(request.send().await).await
+        self.decode(request.send().await).await
     }
 
     /// Opens the live stream with these subscriptions; it reconnects and
@@ -211,6 +245,7 @@ impl Client {
         stream::spawn(
             self.endpoint.clone(),
             self.tls.clone(),
+            self.share.clone(),
             subscriptions,
             starts,
         )
@@ -221,19 +256,58 @@ impl Client {
     pub async fn get_text(&self, path: &str) -> Result<String, ClientError> {
         let request = self
             .http
-            .get(format!("{}{path}", self.endpoint.url))
+            .get(self.address(path))
             .bearer_auth(&self.endpoint.token);
-        let body = body(request.send().await).await?;
-        String::from_utf8(body).map_err(|e| ClientError::Protocol(e.to_string()))
+        let body = self.body(request.send().await).await?;
+        let text = String::from_utf8(body).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let Some(redactor) = self.share.active() else {
+            return Ok(text);
+        };
+        // NDJSON line by line, so a rule never reaches across a quote.
+        let mut out = String::with_capacity(text.len());
+        for line in text.lines() {
+            match serde_json::from_str::<serde_json::Value>(line) {
+                Ok(mut v) => {
+                    redactor.value(&mut v);
+                    out.push_str(&v.to_string());
+                }
+                Err(_) => out.push_str(&redactor.text(line)),
+            }
+            out.push('\n');
+        }
+        Ok(out)
     }
-}
 
-/// A response as JSON, with the API's error shape decoded.
-async fn decode<T: DeserializeOwned>(
-    response: Result<reqwest::Response, reqwest::Error>,
-) -> Result<T, ClientError> {
-    let body = body(response).await?;
-    serde_json::from_slice(&body).map_err(|e| ClientError::Protocol(e.to_string()))
+    /// A response as JSON, with the API's error shape decoded; redacted
+    /// while sharing.
+    async fn decode<T: DeserializeOwned>(
+        &self,
+        response: Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<T, ClientError> {
+        let body = self.body(response).await?;
+        let protocol = |e: serde_json::Error| ClientError::Protocol(e.to_string());
+        match self.share.active() {
+            None => serde_json::from_slice(&body).map_err(protocol),
+            Some(redactor) => {
+                let mut v: serde_json::Value = serde_json::from_slice(&body).map_err(protocol)?;
+                redactor.value(&mut v);
+                serde_json::from_value(v).map_err(protocol)
+            }
+        }
+    }
+
+    /// A successful response's body; a failure as the API's error shape,
+    /// its message redacted while sharing.
+    async fn body(
+        &self,
+        response: Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<Vec<u8>, ClientError> {
+        let mut result = body(response).await;
+        if let (Err(ClientError::Api(e)), Some(redactor)) = (&mut result, self.share.active()) {
+            redactor.string(&mut e.error.message);
+        }
+        result
+    }
 }
 
 /// A successful response's body; a failure as the API's error shape.

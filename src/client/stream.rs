@@ -16,6 +16,7 @@ use tokio_tungstenite::{Connector, connect_async_tls_with_config};
 
 use super::{Endpoint, error_chain};
 use crate::api::{ClientMsg, Filter, From, Record, ServerMsg, Topic};
+use crate::redact::Share;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subscription {
@@ -106,6 +107,7 @@ const MAX_FRAME: usize = 512 << 20;
 pub fn spawn(
     endpoint: Endpoint,
     tls: Arc<ClientConfig>,
+    share: Share,
     subscriptions: Vec<Subscription>,
     starts: Vec<(String, From)>,
 ) -> StreamHandle {
@@ -118,6 +120,7 @@ pub fn spawn(
     let task = tokio::spawn(run(
         endpoint,
         tls,
+        share,
         subscriptions,
         resume,
         events_tx,
@@ -262,6 +265,7 @@ fn subscribe_msg(s: &Subscription, resume: Option<&Resume>) -> String {
 async fn run(
     endpoint: Endpoint,
     tls: Arc<ClientConfig>,
+    share: Share,
     mut subscriptions: Vec<Subscription>,
     // Per subscription: where to pick up after a reconnect.
     mut resume: HashMap<String, Resume>,
@@ -291,6 +295,7 @@ async fn run(
                 }
                 match pump(
                     &mut socket,
+                    &share,
                     &mut subscriptions,
                     &mut resume,
                     &events,
@@ -322,6 +327,7 @@ async fn run(
 /// goes away (`Ok`, stop).
 async fn pump(
     socket: &mut Socket,
+    share: &Share,
     subscriptions: &mut Vec<Subscription>,
     resume: &mut HashMap<String, Resume>,
     events: &mpsc::Sender<StreamEvent>,
@@ -333,7 +339,11 @@ async fn pump(
     }
     for s in subscriptions.iter() {
         socket
-            .send(Message::text(subscribe_msg(s, resume.get(&s.sub))))
+            .send(Message::text(
+                share
+                    .restore(&subscribe_msg(s, resume.get(&s.sub)))
+                    .into_owned(),
+            ))
             .await
             .map_err(|e| error_chain(&e))?;
     }
@@ -348,7 +358,7 @@ async fn pump(
                 for (sub, intent) in intents.take() {
                     parts.0.remove(&sub);
                     let msg = fold_intent(subscriptions, resume, sub, intent);
-                    socket.send(Message::text(msg)).await.map_err(|e| error_chain(&e))?;
+                    socket.send(Message::text(share.restore(&msg).into_owned())).await.map_err(|e| error_chain(&e))?;
                 }
             }
             frame = socket.next() => match frame {
@@ -367,6 +377,12 @@ async fn pump(
                         continue;
                     };
                     track_resume(&msg, resume);
+                    // Redacted before anything downstream sees it; the
+                    // protocol's fields (cursors) are left as they are.
+                    let msg = match share.active() {
+                        Some(redactor) => redactor.message(msg),
+                        None => msg,
+                    };
                     if events.send(StreamEvent::Message(msg)).await.is_err() {
                         return Ok(());
                     }

@@ -43,6 +43,10 @@ pub struct Header {
     pub part: u32,
 }
 
+/// `redaction` of a recording made in share mode: every message passed
+/// the share redactor before it was written.
+pub const SHARE_REDACTION: &str = "share";
+
 impl Header {
     /// The header of a recording begun `now` of these subscriptions, from
     /// `gateway` (an address, never a token).

@@ -90,8 +90,14 @@ pub fn recorded_subscriptions() -> Vec<Subscription> {
     subs
 }
 
-pub fn connect(context: &Context) -> Result<(Client, StreamHandle, Option<History>)> {
-    let client = Client::new(context.endpoint.clone()).map_err(|e| eyre!(e))?;
+/// The client and stream of a context, redacting while `share` is on.
+pub fn connect(
+    context: &Context,
+    share: &crate::redact::Share,
+) -> Result<(Client, StreamHandle, Option<History>)> {
+    let client = Client::new(context.endpoint.clone())
+        .map_err(|e| eyre!(e))?
+        .sharing(share.clone());
     let history = match &context.prometheus {
         Some(url) => Some(History::new(url).map_err(|e| eyre!(e))?),
         None => None,

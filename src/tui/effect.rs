@@ -37,6 +37,8 @@ pub enum Effect {
     FetchTrace {
         id: String,
     },
+    /// Put this text (base64) on the terminal's clipboard, by OSC 52.
+    Copy(String),
     /// Write the shown log lines to a file.
     Save {
         path: PathBuf,

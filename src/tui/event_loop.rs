@@ -42,6 +42,12 @@ const ALERTS_EVERY: Duration = Duration::from_secs(5);
 /// Where frames go: the terminal, or a test's buffer.
 pub trait Surface {
     fn show(&mut self, app: &App) -> Result<()>;
+
+    /// Sets the terminal's clipboard (OSC 52, base64 text); a test's
+    /// buffer has none.
+    fn clipboard(&mut self, _base64: &str) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl<B: Backend> Surface for Terminal<B>
@@ -69,7 +75,7 @@ pub async fn run_loop(
         .ok_or_else(|| eyre!("no context named {:?}", app.origin.context))?;
     tokio::pin!(stop);
     tokio::pin!(input);
-    let (mut client, mut stream, mut history) = connect(context)?;
+    let (mut client, mut stream, mut history) = connect(context, &app.share)?;
     let (cluster_tx, mut cluster_rx) = mpsc::channel::<(String, ClusterInfo)>(4);
     // Traces read for the waterfall.
     let (trace_tx, mut trace_rx) =
@@ -311,6 +317,7 @@ pub async fn run_loop(
                 } => {
                     let (client, tx) = (client.clone(), series_tx.clone());
                     let (history, fleet) = (history.clone(), app.model.is_fleet());
+                    let share = app.share.clone();
                     tokio::spawn(async move {
                         let step = crate::tui::dash::panels::resolution(window);
                         let mut path = format!("/api/v1/metrics/series?from=-{window}&step={step}");
@@ -333,7 +340,11 @@ pub async fn run_loop(
                                 .range(&filter, range.from, range.to, range.step, fleet)
                                 .await
                             {
-                                Ok(old) => {
+                                Ok(mut old) => {
+                                    // Prometheus's labels are wire strings too.
+                                    if let Some(redactor) = share.active() {
+                                        old = old.into_iter().map(|s| redactor.typed(s)).collect();
+                                    }
                                     let held = std::mem::take(&mut range.series);
                                     range.series = crate::client::join_history(held, old);
                                 }
@@ -343,6 +354,7 @@ pub async fn run_loop(
                         let _ = tx.send((generation, result)).await;
                     });
                 }
+                Effect::Copy(base64) => surface.clipboard(&base64)?,
                 Effect::Save { path, contents } => {
                     let lines = contents.lines().count();
                     app.notice = Some(match std::fs::write(&path, contents) {
@@ -385,7 +397,7 @@ pub async fn run_loop(
                 }
                 Effect::SwitchContext(name) => {
                     if let Some(next) = contexts.iter().find(|c| c.name == name) {
-                        match connect(next) {
+                        match connect(next, &app.share) {
                             Ok((next_client, next_stream, next_history)) => {
                                 client = next_client;
                                 stream = next_stream;

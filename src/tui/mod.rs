@@ -55,6 +55,8 @@ pub struct ConsoleConfig {
     pub log_lines: usize,
     /// Draw only ASCII glyphs.
     pub ascii: bool,
+    /// Share mode, prepared (and on with `--share`).
+    pub share: crate::redact::Share,
 }
 
 /// Puts the terminal back however the console ends: return, error or panic
@@ -118,6 +120,7 @@ fn console_app(config: &ConsoleConfig, origin: chrome::bars::Origin) -> App {
     let names = config.contexts.iter().map(|c| c.name.clone()).collect();
     let mut app = App::new(defs, origin, names, config.config_dir.clone(), now_millis());
     app.model.logs = logs::buffer::LogBuffer::new(config.log_lines);
+    app.share = config.share.clone();
     // The zone's rules, once: TZ, else /etc/localtime; UTC if neither reads.
     app.zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
     if let Some(value) = std::env::var_os("NO_COLOR").filter(|v| !v.is_empty()) {
@@ -166,6 +169,12 @@ impl Screen {
 struct Synced(ratatui::DefaultTerminal);
 
 impl event_loop::Surface for Synced {
+    fn clipboard(&mut self, base64: &str) -> Result<()> {
+        write!(self.0.backend_mut(), "\x1b]52;c;{base64}\x07")?;
+        self.0.backend_mut().flush()?;
+        Ok(())
+    }
+
     fn show(&mut self, app: &App) -> Result<()> {
         use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
         crossterm::execute!(self.0.backend_mut(), BeginSynchronizedUpdate)?;

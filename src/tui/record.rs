@@ -33,6 +33,7 @@ impl Recording {
         path: Option<&Path>,
         dir: Option<&Path>,
         origin: (&str, &str),
+        shared: bool,
         now: UnixMillis,
     ) -> Result<(Vec<Effect>, String), String> {
         let path = match path {
@@ -40,12 +41,15 @@ impl Recording {
             None => default_path(dir, now)?,
         };
         let subscriptions = crate::tui::connection::recorded_subscriptions();
-        let header = Header::new(
+        let mut header = Header::new(
             origin.1.to_string(),
             Some(origin.0.to_string()),
             &subscriptions,
             now,
         );
+        if shared {
+            header.redaction = crate::record::format::SHARE_REDACTION.into();
+        }
         let recorder = Recorder::create(&path, header, DEFAULT_PART_BYTES)?;
         let said = format!(
             "recording to {} (m marks a moment, R stops)",

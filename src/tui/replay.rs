@@ -218,9 +218,16 @@ fn on_effect(app: &mut App, player: &mut Player, logs: &mut Logs, effect: Effect
                 Err(e) => Notice::error(format!("cannot write {}: {e}", path.display())),
             };
         }
+        // `:share` began: what was shown is gone; the same moment again,
+        // redacted.
+        Effect::SwitchContext(_) if app.share.is_on() => {
+            let at = player.position;
+            seek(app, player, logs, at);
+        }
         Effect::SwitchContext(_) => {
             app.notice = Notice::error("a replay has no contexts: it is the recording's");
         }
+        Effect::Copy(_) => {}
         Effect::FetchTrace { id } => app.on_trace(&id, Err(NOT_RECORDED.into())),
         Effect::FetchOlderLogs { generation, .. } => {
             for effect in app.on_older_logs(generation, Err(NOT_RECORDED.into())) {
@@ -312,15 +319,22 @@ fn seek(app: &mut App, player: &mut Player, logs: &Logs, t: UnixMillis) {
 /// One recorded entry, as the console took it live.
 fn apply(app: &mut App, logs: &Logs, entry: Entry) {
     let t = entry.t;
+    // In share mode the recording's messages pass the same redactor the
+    // live stream's do.
+    let share = app.share.clone();
+    let shown = |msg: ServerMsg| match share.active() {
+        Some(redactor) => redactor.message(msg),
+        None => msg,
+    };
     match entry.what {
         What::Msg(msg) => {
             if let Some(msg) = logs.view(msg) {
-                app.on_stream(StreamEvent::Message(msg), t);
+                app.on_stream(StreamEvent::Message(shown(msg)), t);
             }
         }
         What::Keyframe(msgs) => {
             for msg in msgs.into_iter().filter_map(|m| logs.view(m)) {
-                app.on_stream(StreamEvent::Message(msg), t);
+                app.on_stream(StreamEvent::Message(shown(msg)), t);
             }
         }
         What::Link(state) if state == "connected" => app.on_stream(StreamEvent::Connected, t),
@@ -332,7 +346,13 @@ fn apply(app: &mut App, logs: &Logs, entry: Entry) {
             },
             t,
         ),
-        What::Mark(label) => app.notice = Notice::info(format!("▲ {label}")),
+        What::Mark(label) => {
+            let label = match share.active() {
+                Some(redactor) => redactor.text(&label).into_owned(),
+                None => label,
+            };
+            app.notice = Notice::info(format!("▲ {label}"))
+        }
         What::View(_) => {}
     }
 }

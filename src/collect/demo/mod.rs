@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub mod canaries;
 mod cluster;
 mod history;
 mod logs;
@@ -38,6 +39,8 @@ pub struct DemoConfig {
     /// An incident played in, and how many seconds after the start.
     pub scenario: Option<Scenario>,
     pub scenario_at: u64,
+    /// Plant secrets to test share mode against (`canaries`).
+    pub canaries: bool,
 }
 
 impl Default for DemoConfig {
@@ -50,6 +53,7 @@ impl Default for DemoConfig {
             trace_rate: 2,
             scenario: None,
             scenario_at: 120,
+            canaries: false,
         }
     }
 }
@@ -68,6 +72,7 @@ pub struct DemoSource {
     tasks: BTreeMap<String, SimTask>,
     tick: u64,
     playing: Option<Playing>,
+    canaries: bool,
 }
 
 /// How long finished, failed, killed and lost tasks stay visible.
@@ -100,6 +105,7 @@ impl DemoSource {
             playing: config
                 .scenario
                 .map(|s| Playing::new(s, config.scenario_at.max(1))),
+            canaries: config.canaries,
         }
     }
 
@@ -164,6 +170,7 @@ impl DemoSource {
         let mut labels = Labels::new();
         labels.insert("framework".into(), "marathon".into());
         labels.insert("app".into(), a.path.into());
+        let planted = self.canaries;
         let statuses = if warm {
             vec![
                 status(TaskState::Staging, started - 4000, ""),
@@ -173,7 +180,7 @@ impl DemoSource {
         } else {
             vec![status(TaskState::Staging, now, "")]
         };
-        let task = Task {
+        let mut task = Task {
             id: id.clone(),
             name,
             group: a.path.to_string(),
@@ -195,6 +202,9 @@ impl DemoSource {
             statuses,
             unreachable_since: None,
         };
+        if planted {
+            canaries::label(&mut task);
+        }
         let cpu_walk = 0.2 + 0.5 * self.rng.f64();
         self.tasks.insert(
             id,
@@ -549,6 +559,11 @@ impl Source for DemoSource {
             .collect();
         let mut logs = Vec::with_capacity(lines + 8);
         self.logs.write(&running, now, lines, &mut logs);
+        if self.canaries
+            && let Some((task, text)) = canaries::line(&running, self.tick)
+        {
+            self.logs.error(task, now - 100, text, &mut logs);
+        }
         if let Some(playing) = &self.playing {
             for (task, text) in playing.errors(self.tick, self.tasks.values(), &self.nodes) {
                 self.logs.error(task, now - 500, &text, &mut logs);
@@ -559,6 +574,9 @@ impl Source for DemoSource {
         self.traces.write(&running, now, traces, &mut spans);
         if let Some(playing) = &self.playing {
             playing.fail_spans(self.tick, &mut spans);
+        }
+        if self.canaries {
+            canaries::attributes(&mut spans);
         }
         if self.log_rate > 0 {
             // A demo told to write no logs writes none, the traces' neither.

@@ -88,6 +88,7 @@ impl App {
             origin: &self.origin,
             crumbs: self.routes.iter().map(|r| self.crumb(r)).collect(),
             recording: self.recording.badge(),
+            sharing: self.share.is_on(),
             footer,
         }
     }

@@ -14,6 +14,7 @@ mod navigate;
 mod prompt;
 mod recording;
 pub mod route;
+mod share;
 
 use std::path::PathBuf;
 
@@ -76,6 +77,8 @@ pub struct App {
     pub recording: crate::tui::record::Recording,
     /// The replay's time bar, when the console replays a recording.
     pub replay: Option<crate::tui::chrome::timebar::ReplayBar>,
+    /// Share mode: prepared at start, on from `--share` or `:share`.
+    pub share: crate::redact::Share,
     pub quit: bool,
 }
 
@@ -119,6 +122,7 @@ impl App {
             zone: jiff::tz::TimeZone::UTC,
             recording: Default::default(),
             replay: None,
+            share: Default::default(),
             quit: false,
         }
     }
@@ -198,7 +202,7 @@ impl App {
             _ => &self.tables,
         };
         let mut hints = feature.hints(view).to_vec();
-        if self.origin.readonly {
+        if self.origin.readonly || self.share.is_on() {
             hints.retain(|a| *a != Action::Shell);
         }
         if matches!(
@@ -485,8 +489,26 @@ impl App {
 
     /// Starts over on another gateway: the data goes, the views stay.
     pub fn switch_origin(&mut self, origin: Origin) {
-        self.model = Model::default();
         self.origin = origin;
+        self.forget_wire_data();
+    }
+
+    /// Drops everything that came from the gateway: the model (its log
+    /// buffer as large as before), what views fetched and hold, and the
+    /// views themselves, back to the cluster.
+    pub fn forget_wire_data(&mut self) {
+        let log_lines = self.model.logs.max_rows();
+        self.model = Model::default();
+        self.model.logs = crate::tui::logs::buffer::LogBuffer::new(log_lines);
+        self.task = TaskDetail;
+        self.logs = Logs::default();
+        self.trace_view = TraceView::default();
+        self.dash = DashState::default();
+        self.triage = TriageView::default();
+        self.alerts = Default::default();
+        self.menu = None;
+        self.confirm = None;
+        self.mode = Mode::Normal;
         self.tables.invalidate();
         self.routes = vec![Route::Cluster];
     }

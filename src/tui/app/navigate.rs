@@ -216,7 +216,7 @@ impl App {
         self.routes.push(route);
     }
 
-    fn selected_check(&self) -> Option<&Check> {
+    pub(super) fn selected_check(&self) -> Option<&Check> {
         let id = self.tables.health.selected_id()?;
         self.model.checks.get(id)
     }
@@ -234,6 +234,12 @@ impl App {
     pub fn open_exec(&mut self, cmd: Vec<String>) -> Vec<Effect> {
         if self.origin.readonly {
             self.notice = Notice::error("exec is off: this context is read-only");
+            return vec![];
+        }
+        if self.share.is_on() {
+            // A terminal shows whatever a process prints; nothing can
+            // redact it reliably.
+            self.notice = Notice::error("exec is off while sharing the screen");
             return vec![];
         }
         let Some(task) = self.task_in_view() else {

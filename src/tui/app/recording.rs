@@ -23,10 +23,13 @@ pub(super) fn record(app: &mut App, args: &[&str]) -> Vec<Effect> {
     let data = crate::config::project_dirs().map(|d| d.data_dir().to_path_buf());
     let file = (!args.is_empty()).then(|| PathBuf::from(args.join(" ")));
     let origin = (app.origin.context.as_str(), app.origin.url.as_str());
-    match app
-        .recording
-        .start(file.as_deref(), data.as_deref(), origin, app.now)
-    {
+    match app.recording.start(
+        file.as_deref(),
+        data.as_deref(),
+        origin,
+        app.share.is_on(),
+        app.now,
+    ) {
         Ok((effects, said)) => {
             app.notice = Notice::info(said);
             effects
@@ -40,7 +43,13 @@ pub(super) fn record(app: &mut App, args: &[&str]) -> Vec<Effect> {
 
 /// `:mark [TEXT]`, `m`.
 pub(super) fn mark(app: &mut App, args: &[&str]) -> Vec<Effect> {
-    let said = app.recording.mark(&args.join(" "), app.now);
+    let label = args.join(" ");
+    // A label typed while sharing is redacted like everything recorded.
+    let label = match app.share.active() {
+        Some(redactor) => redactor.text(&label).into_owned(),
+        None => label,
+    };
+    let said = app.recording.mark(&label, app.now);
     app.notice = said.map_or_else(Notice::error, Notice::info);
     vec![]
 }

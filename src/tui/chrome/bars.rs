@@ -25,6 +25,8 @@ pub struct Chrome<'a> {
     pub crumbs: Vec<String>,
     /// The recording badge, while one is under way.
     pub recording: Option<String>,
+    /// Share mode is on: a badge that never goes, and no address.
+    pub sharing: bool,
     pub footer: Footer<'a>,
 }
 
@@ -82,10 +84,15 @@ pub fn header(frame: &mut Frame, area: Rect, chrome: &Chrome) {
         chrome.model.nodes.len(),
         chrome.model.tasks.len()
     );
-    let mut spans = vec![
-        Span::styled(" day2top ", strong),
-        Span::styled(format!("│ {} ", inert(&chrome.origin.context)), bar),
-    ];
+    let mut spans = vec![Span::styled(" day2top ", strong)];
+    if chrome.sharing {
+        // First, so the narrowest terminal still says it.
+        spans.push(Span::styled(" SHARE ", theme.style(Role::Banner)));
+    }
+    spans.push(Span::styled(
+        format!("│ {} ", inert(&chrome.origin.context)),
+        bar,
+    ));
     if let Some((name, source)) = &chrome.origin.cluster {
         spans.push(Span::styled(
             format!("│ {} ({}) ", inert(name), inert(source)),
@@ -120,10 +127,13 @@ pub fn header(frame: &mut Frame, area: Rect, chrome: &Chrome) {
             theme.style(Role::Warn),
         ));
     }
-    spans.push(Span::styled(
-        format!("│ {} ", inert(&chrome.origin.url)),
-        bar,
-    ));
+    if !chrome.sharing {
+        // The address may name an internal host: not for a shared screen.
+        spans.push(Span::styled(
+            format!("│ {} ", inert(&chrome.origin.url)),
+            bar,
+        ));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }
 
