@@ -5,6 +5,9 @@
 //! - gateway → console over loopback: 200-byte lines a second from a log
 //!   file written flat out, through the real tailer, stream and client into
 //!   a console log buffer (goal ≥ 500k/s), with both sides' memory bounded
+//! - share mode's cost to that pipeline: the console redacting every line
+//!   against not (goal: at most 10% fewer lines a second), and the
+//!   redactor alone
 //! - the same journal file through the gateway beside `journalctl -o json`
 //!   alone (needs systemd-journal-remote to make the file; skipped without it)
 
@@ -128,13 +131,15 @@ struct Received {
     buffer_mb: f64,
 }
 
-async fn receive(url: &str, total: usize, limit: Duration) -> Received {
+async fn receive(url: &str, total: usize, limit: Duration, share: bool) -> Received {
+    let share = day2top::redact::Share::prepare(&Default::default(), share).unwrap();
     let client = Client::new(Endpoint {
         url: url.into(),
         token: SECRET.into(),
         ca: None,
     })
-    .unwrap();
+    .unwrap()
+    .sharing(share);
     let mut stream = client.stream(vec![Subscription {
         sub: "l".into(),
         topic: Topic::Logs,
@@ -242,8 +247,9 @@ impl Drop for GatewayProcess {
 /// `tail -F`, streamed to a client that keeps them as the console does.
 /// Then lnav reads the same file, for comparison. The gateway is the
 /// console's own (embedded, as when no gateway is configured), or
-/// `day2top gateway` in a process of its own.
-async fn loopback(lines: usize, rate: Option<usize>, own_process: bool) {
+/// `day2top gateway` in a process of its own. In share mode the console
+/// redacts every line. Returns the lines a second received.
+async fn loopback(lines: usize, rate: Option<usize>, own_process: bool, share: bool) -> f64 {
     let dir = std::env::temp_dir().join(format!("day2top-bench-tail-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("app.log");
@@ -282,7 +288,14 @@ async fn loopback(lines: usize, rate: Option<usize>, own_process: bool) {
                     n / 1000 % 60,
                     n % 1000
                 );
-                let text = stamp + &line(n).message + &"x".repeat(199);
+                // One line in a hundred holds a secret, for share mode
+                // to hide.
+                let secret = if n % 100 == 0 {
+                    " password=hunter2"
+                } else {
+                    ""
+                };
+                let text = stamp + &line(n).message + secret + &"x".repeat(199);
                 text[..199].to_string() + "\n"
             })
             .collect();
@@ -306,7 +319,7 @@ async fn loopback(lines: usize, rate: Option<usize>, own_process: bool) {
             );
         }
     });
-    let got = receive(&url, lines, Duration::from_secs(30)).await;
+    let got = receive(&url, lines, Duration::from_secs(30), share).await;
     writer.join().unwrap();
     let received = got.lines as f64 / got.took.as_secs_f64().max(1e-9);
     let written = rate.map_or("flat out".to_string(), |r| format!("{}k lines/s", r / 1000));
@@ -318,6 +331,10 @@ async fn loopback(lines: usize, rate: Option<usize>, own_process: bool) {
                 common::rss_mb_of("self"),
                 gw.rss_mb()
             ),
+        ),
+        None if share => (
+            "embedded gateway, console in share mode",
+            format!("RSS of both {:.0} MB", common::rss_mb_of("self")),
         ),
         None => (
             "embedded gateway",
@@ -336,6 +353,57 @@ async fn loopback(lines: usize, rate: Option<usize>, own_process: bool) {
         versus_lnav(&path, lines);
     }
     let _ = std::fs::remove_dir_all(dir);
+    received
+}
+
+/// What share mode costs the pipeline: the same flat-out run with the
+/// console redacting and without, taken in turns (the machine's speed
+/// drifts more than the difference), medians compared; and the redactor
+/// alone over the same lines.
+async fn share_cost() {
+    let (mut plain, mut shared) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        plain.push(loopback(1_000_000, None, false, false).await);
+        shared.push(loopback(1_000_000, None, false, true).await);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (plain, shared) = (median(&mut plain), median(&mut shared));
+    println!(
+        "share mode's cost to the pipeline: {plain:.0} lines/s plain, {shared:.0} redacted (medians of 3 in turns) = {:+.1}%  (goal: at most 10% fewer)",
+        (shared / plain - 1.0) * 100.0
+    );
+    redactor_alone();
+}
+
+/// The redactor over log entries as the console gets them, every field.
+fn redactor_alone() {
+    let redactor = day2top::redact::Redactor::new(&Default::default()).unwrap();
+    let entries: Vec<LogEntry> = (0..100_000)
+        .map(|n| {
+            let mut e = line(n);
+            if n % 100 == 0 {
+                e.message.push_str(" password=hunter2");
+            }
+            e
+        })
+        .collect();
+    let start = Instant::now();
+    for _ in 0..10 {
+        for e in &entries {
+            let mut e = e.clone();
+            redactor.log_entry(&mut e);
+            std::hint::black_box(e);
+        }
+    }
+    let took = start.elapsed();
+    let changed = redactor.changed.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "the redactor alone, built-in rules over log entries of 200-byte lines (1 in 100 holding a secret), every field: {:.0} entries/s on one core, {changed} of 1000000 changed (a clone each, included)",
+        1_000_000.0 / took.as_secs_f64()
+    );
 }
 
 /// lnav reading the same file: loading and indexing it (a query over its
@@ -478,13 +546,24 @@ async fn versus_journalctl() {
 }
 
 fn main() {
+    // `cargo bench --bench logs -- share`: share mode's cost alone;
+    // `-- redactor`: the redactor alone.
+    if std::env::args().any(|a| a == "share") {
+        common::runtime().block_on(share_cost());
+        return;
+    }
+    if std::env::args().any(|a| a == "redactor") {
+        redactor_alone();
+        return;
+    }
     // The loopback run first: its memory figure is this process's RSS, which
     // the million-line buffers below would leave inflated.
     common::runtime().block_on(async {
         for own_process in [false, true] {
-            loopback(3_000_000, None, own_process).await;
-            loopback(3_000_000, Some(500_000), own_process).await;
+            loopback(3_000_000, None, own_process, false).await;
+            loopback(3_000_000, Some(500_000), own_process, false).await;
         }
+        share_cost().await;
         versus_journalctl().await;
     });
     view_and_buffer();

@@ -248,6 +248,9 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 pub struct ReplayArgs {
     /// The recording (FILE.2, FILE.3, … after it are read too).
     pub file: std::path::PathBuf,
+    /// Show what the presenter showed: their view changes replayed (p toggles it).
+    #[arg(long)]
+    pub follow_presenter: bool,
     /// Play at this speed: 0.25, 0.5, 1, 2, 4, 8 or 16 (default 1).
     #[arg(long, default_value_t = 1.0, value_parser = parse_speed)]
     pub speed: f64,

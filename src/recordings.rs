@@ -22,7 +22,8 @@ pub async fn replay(args: crate::cli_args::ReplayArgs) -> Result<(), String> {
         ));
     }
     let _log = log_to_file();
-    let player = day2top::record::player::Player::new(recording, args.speed);
+    let mut player = day2top::record::player::Player::new(recording, args.speed);
+    player.follow_presenter = args.follow_presenter;
     let share = args.share.prepare(&cfg, Vec::new())?;
     let theme = console_theme(args.theme, &cfg, share.is_on());
     tui::replay(

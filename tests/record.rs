@@ -237,7 +237,7 @@ fn the_console_records_messages_marks_and_view_changes() {
     assert!(
         entries
             .iter()
-            .any(|w| matches!(w, What::View(v) if v.contains("tasks"))),
+            .any(|w| matches!(w, What::View(v) if v.crumbs.contains("tasks"))),
         "{entries:?}"
     );
     let refused = app.run_command("mark");

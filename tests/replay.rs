@@ -82,6 +82,7 @@ async fn frames_replayed_at_chosen_moments_are_the_frames_drawn_live() {
         }
     }
     let mut moments = Vec::new();
+    let mut routes = Vec::new();
     let views = ["cluster", "tasks", "triage"];
     let started = tokio::time::Instant::now();
     for (i, view) in views.iter().enumerate() {
@@ -91,12 +92,30 @@ async fn frames_replayed_at_chosen_moments_are_the_frames_drawn_live() {
         }
         live.run_command(view);
         let at = live.now;
+        routes.push(live.routes.clone());
         moments.push((at, *view, frame(&mut live)));
         // What comes next is recorded after this moment, not at it.
         tokio::time::sleep(Duration::from_millis(3)).await;
     }
     live.run_command("record");
     assert!(live.model.loaded, "the live console had the cluster");
+
+    // Following the presenter: the replay goes to the views the live
+    // console went to, with no key typed, and draws what it drew.
+    let mut player = Player::new(Recording::open(&path).unwrap(), 1.0);
+    player.follow_presenter = true;
+    let mut following = console();
+    let mut replay = Replay::new(player, &mut following);
+    following.replay = None;
+    for ((at, view, live_frame), routes) in moments.iter().zip(&routes).rev() {
+        replay.seek(&mut following, *at);
+        assert_eq!(&following.routes, routes, "the presenter's view at {view}");
+        assert_eq!(
+            &frame(&mut following),
+            live_frame,
+            "{view} as the presenter saw it"
+        );
+    }
 
     // Replay: the same console over the recording.
     let recording = Recording::open(&path).unwrap();

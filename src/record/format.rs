@@ -47,6 +47,16 @@ pub struct Header {
 /// the share redactor before it was written.
 pub const SHARE_REDACTION: &str = "share";
 
+/// Where the presenter went: the breadcrumbs they saw, and the console's
+/// route stack as it writes it (opaque here), which a replay following
+/// the presenter puts on screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewChange {
+    pub crumbs: String,
+    #[serde(default)]
+    pub routes: serde_json::Value,
+}
+
 impl Header {
     /// The header of a recording begun `now` of these subscriptions, from
     /// `gateway` (an address, never a token).
@@ -106,8 +116,8 @@ pub enum What {
     Keyframe(Vec<ServerMsg>),
     /// A marker the presenter set, with its label.
     Mark(String),
-    /// The presenter's view changed to this one (its `:` command).
-    View(String),
+    /// The presenter's view changed to this one.
+    View(ViewChange),
     /// The connection: `connected`, or what cut it.
     Link(String),
 }

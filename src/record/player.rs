@@ -33,6 +33,9 @@ pub struct Player {
     /// is open to show them: most of a recording, and most of a seek's
     /// work, are log lines).
     pub skip_events_of: Option<String>,
+    /// Put the view where the presenter was, as the recording goes
+    /// (`--follow-presenter`, `p`).
+    pub follow_presenter: bool,
 }
 
 impl Player {
@@ -47,6 +50,7 @@ impl Player {
             speed,
             anchor: (Instant::now(), start),
             trouble: None,
+            follow_presenter: false,
             skip_events_of: None,
         }
     }

@@ -83,6 +83,7 @@ impl Recorder {
             chunk: None,
             chunk_began: Instant::now(),
             last_keyframe: None,
+            last_view: None,
             last_t: 0,
             progress: progress.clone(),
         };
@@ -197,6 +198,9 @@ struct Writer {
     /// The recorded time of the last keyframe.
     last_keyframe: Option<UnixMillis>,
     last_t: UnixMillis,
+    /// The presenter's view, written again after each keyframe, so a
+    /// seek lands where they were.
+    last_view: Option<What>,
     progress: Arc<Progress>,
 }
 
@@ -235,8 +239,10 @@ impl Writer {
         {
             self.keyframe()?;
         }
-        if let What::Msg(msg) = &entry.what {
-            self.states.apply(msg);
+        match &entry.what {
+            What::Msg(msg) => self.states.apply(msg),
+            What::View(_) => self.last_view = Some(entry.what.clone()),
+            _ => {}
         }
         self.line(&entry)?;
         self.progress.entries.fetch_add(1, Ordering::Relaxed);
@@ -254,6 +260,10 @@ impl Writer {
             what: What::Keyframe(self.states.keyframe()),
         };
         self.line(&frame)?;
+        if let Some(view) = self.last_view.clone() {
+            let t = self.last_t;
+            self.line(&Entry { t, what: view })?;
+        }
         self.last_keyframe = Some(self.last_t);
         Ok(())
     }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
 use crate::api::{ServerMsg, UnixMillis};
-use crate::record::format::{Header, What};
+use crate::record::format::{Header, ViewChange, What};
 use crate::record::writer::{DEFAULT_PART_BYTES, Recorder};
 use crate::tui::effect::Effect;
 use crate::tui::widgets::units::bytes;
@@ -107,13 +107,15 @@ impl Recording {
         Ok(format!("marked: {label}"))
     }
 
-    /// The view on screen, recorded when it changed.
-    pub fn view(&mut self, view: &str, now: UnixMillis) {
+    /// The view on screen (its breadcrumbs and the route stack that
+    /// makes it), recorded when it changed.
+    pub fn view(&mut self, crumbs: &str, routes: serde_json::Value, now: UnixMillis) {
         if let Some(r) = &self.recorder
-            && self.view != view
+            && self.view != crumbs
         {
-            self.view = view.to_string();
-            r.record(now, What::View(view.to_string()));
+            self.view = crumbs.to_string();
+            let crumbs = crumbs.to_string();
+            r.record(now, What::View(ViewChange { crumbs, routes }));
         }
     }
 

@@ -7,7 +7,8 @@
 //!
 //! Keys: Space plays or pauses, `+`/`-` change the speed (¼× to 16×), `.`
 //! steps to the next entry, `[`/`]` go to the previous or next marker,
-//! `:goto TIME` goes to a time; everything else is the console's.
+//! `p` follows the presenter's views (or stops), `:goto TIME` goes to a
+//! time; everything else is the console's.
 
 use std::time::Duration;
 
@@ -55,12 +56,12 @@ impl Replay {
     }
 
     pub fn seek(&mut self, app: &mut App, t: UnixMillis) {
-        seek(app, &mut self.player, &self.logs, t);
+        seek(app, &mut self.player, &mut self.logs, t);
     }
 
     /// A key, if it is the replay's (`None`: the console's).
     pub fn key(&mut self, app: &mut App, key: KeyEvent) -> Option<Vec<Effect>> {
-        replay_key(app, &mut self.player, &self.logs, key)
+        replay_key(app, &mut self.player, &mut self.logs, key)
     }
 
     pub fn effect(&mut self, app: &mut App, effect: Effect) {
@@ -69,9 +70,11 @@ impl Replay {
 
     /// Applies the entries due by the replay's clock.
     pub fn play_due(&mut self, app: &mut App) {
+        let mut presenter = None;
         for entry in self.player.due(TURN) {
-            apply(app, &self.logs, entry);
+            presenter = apply(app, &self.logs, entry).or(presenter);
         }
+        follow(app, &mut self.player, &mut self.logs, presenter);
     }
 }
 
@@ -146,7 +149,7 @@ pub async fn run(
 fn replay_key(
     app: &mut App,
     player: &mut Player,
-    logs: &Logs,
+    logs: &mut Logs,
     key: KeyEvent,
 ) -> Option<Vec<Effect>> {
     if app.mode != Mode::Normal
@@ -170,6 +173,18 @@ fn replay_key(
         KeyCode::Char('-') => {
             let speed = player.change_speed(false);
             app.notice = Notice::info(format!("speed {speed}×"));
+        }
+        KeyCode::Char('p') => {
+            player.follow_presenter = !player.follow_presenter;
+            app.notice = Notice::info(if player.follow_presenter {
+                "following the presenter's views (p: on your own)"
+            } else {
+                "on your own (p: follow the presenter's views)"
+            });
+            if player.follow_presenter {
+                let at = player.position;
+                seek(app, player, logs, at);
+            }
         }
         KeyCode::Char('.') => {
             for entry in player.step() {
@@ -300,8 +315,29 @@ impl Logs {
     }
 }
 
-/// Goes to `t`: the console starts over from the keyframe before it.
-fn seek(app: &mut App, player: &mut Player, logs: &Logs, t: UnixMillis) {
+/// Goes to `t`, and where the presenter was by then when following them.
+fn seek(app: &mut App, player: &mut Player, logs: &mut Logs, t: UnixMillis) {
+    let presenter = restart_at(app, player, logs, t);
+    follow(app, player, logs, presenter);
+}
+
+/// Goes where the presenter went, when following them.
+fn follow(app: &mut App, player: &mut Player, logs: &mut Logs, routes: Option<serde_json::Value>) {
+    if let Some(routes) = routes.filter(|_| player.follow_presenter) {
+        for effect in app.show_routes(routes) {
+            on_effect(app, player, logs, effect);
+        }
+    }
+}
+
+/// The console starts over from the keyframe before `t`; returns where
+/// the presenter was by then, if the recording says.
+fn restart_at(
+    app: &mut App,
+    player: &mut Player,
+    logs: &Logs,
+    t: UnixMillis,
+) -> Option<serde_json::Value> {
     let entries = player.seek(t);
     let rows = app.model.logs.max_rows();
     app.model = Model::default();
@@ -310,14 +346,17 @@ fn seek(app: &mut App, player: &mut Player, logs: &Logs, t: UnixMillis) {
     // Connected until the recording says otherwise (one begun from the
     // console has no `connected` of its own).
     app.on_stream(StreamEvent::Connected, t);
+    let mut presenter = None;
     for entry in entries {
-        apply(app, logs, entry);
+        presenter = apply(app, logs, entry).or(presenter);
     }
     app.now = player.position;
+    presenter
 }
 
-/// One recorded entry, as the console took it live.
-fn apply(app: &mut App, logs: &Logs, entry: Entry) {
+/// One recorded entry, as the console took it live; a view change of the
+/// presenter's is returned (their route stack) for the caller to follow.
+fn apply(app: &mut App, logs: &Logs, entry: Entry) -> Option<serde_json::Value> {
     let t = entry.t;
     // In share mode the recording's messages pass the same redactor the
     // live stream's do.
@@ -353,8 +392,9 @@ fn apply(app: &mut App, logs: &Logs, entry: Entry) {
             };
             app.notice = Notice::info(format!("▲ {label}"))
         }
-        What::View(_) => {}
+        What::View(view) => return Some(view.routes),
     }
+    None
 }
 
 fn bar_of(player: &Player) -> ReplayBar {
@@ -367,5 +407,6 @@ fn bar_of(player: &Player) -> ReplayBar {
         speed: player.speed,
         marks: player.recording.marks().cloned().collect(),
         trouble: player.trouble.clone(),
+        presenter: player.follow_presenter,
     }
 }

@@ -41,9 +41,31 @@ impl App {
         }
         if self.recording.is_on() {
             let view: Vec<String> = self.routes.iter().map(|r| self.crumb(r)).collect();
-            self.recording.view(&view.join(" › "), self.now);
+            let routes = serde_json::to_value(&self.routes).unwrap_or_default();
+            self.recording.view(&view.join(" › "), routes, self.now);
         }
         effects
+    }
+
+    /// Puts the view where a recording's presenter was (a replay following
+    /// them), with the subscriptions and reads it needs. An exec pane
+    /// cannot be replayed: the view stops short of it.
+    pub fn show_routes(&mut self, routes: serde_json::Value) -> Vec<Effect> {
+        let Ok(routes) = serde_json::from_value::<Vec<Route>>(routes) else {
+            return Vec::new();
+        };
+        let routes: Vec<Route> = routes
+            .into_iter()
+            .take_while(|r| !matches!(r, Route::Exec { .. }))
+            .collect();
+        if routes.is_empty() || routes == self.routes {
+            return Vec::new();
+        }
+        self.following(|app| {
+            app.routes = routes;
+            app.mode = super::Mode::Normal;
+            Vec::new()
+        })
     }
 
     /// The log scope on screen, if the log view is.

@@ -4,7 +4,9 @@
 use crate::tui::config::action::ViewKind;
 use crate::tui::logs::view::LogScope;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialized into recordings, so a replay can follow the presenter.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Route {
     Cluster,
     Nodes,

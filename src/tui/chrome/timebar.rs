@@ -24,6 +24,8 @@ pub struct ReplayBar {
     pub marks: Vec<(UnixMillis, String)>,
     /// The recording ends early (cut short, damaged): why.
     pub trouble: Option<String>,
+    /// The view follows the presenter's.
+    pub presenter: bool,
 }
 
 pub fn draw(
@@ -47,7 +49,8 @@ pub fn draw(
         s if s < 1.0 => format!("{}×", if s == 0.25 { "¼" } else { "½" }),
         s => format!("{s}×"),
     };
-    let head = format!(" {state} {speed}  {} ", clock(bar.position));
+    let follows = if bar.presenter { " ◉ presenter" } else { "" };
+    let head = format!(" {state} {speed}{follows}  {} ", clock(bar.position));
     let tail = format!(" {} ", clock(bar.last));
     // The nearest marker before the position, named after the bar.
     let label = bar

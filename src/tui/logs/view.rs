@@ -8,7 +8,8 @@ use crate::tui::logs::buffer::LogBuffer;
 use crate::tui::logs::folded::FoldedRegex;
 
 /// Whose logs the view shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LogScope {
     All,
     Task(String),
