@@ -248,6 +248,12 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 pub struct ReplayArgs {
     /// The recording (FILE.2, FILE.3, … after it are read too).
     pub file: std::path::PathBuf,
+    /// Write the replay, following the presenter, to this asciicast v2 file instead of showing it (never overwritten).
+    #[arg(long, value_name = "OUT")]
+    pub asciicast: Option<std::path::PathBuf>,
+    /// The asciicast's terminal size, COLSxROWS (default 120x40).
+    #[arg(long, value_name = "COLSxROWS", default_value = "120x40", value_parser = parse_size, requires = "asciicast")]
+    pub size: (u16, u16),
     /// Show what the presenter showed: their view changes replayed (p toggles it).
     #[arg(long)]
     pub follow_presenter: bool,
@@ -265,6 +271,19 @@ pub struct ReplayArgs {
     pub config: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub share: ShareArgs,
+}
+
+fn parse_size(text: &str) -> Result<(u16, u16), String> {
+    let wrong = || format!("{text:?} is not a size like 120x40 (20x5 to 1000x500)");
+    let (cols, rows) = text.split_once('x').ok_or_else(wrong)?;
+    let size = (
+        cols.parse::<u16>().map_err(|_| wrong())?,
+        rows.parse::<u16>().map_err(|_| wrong())?,
+    );
+    match (20..=1000).contains(&size.0) && (5..=500).contains(&size.1) {
+        true => Ok(size),
+        false => Err(wrong()),
+    }
 }
 
 fn parse_speed(text: &str) -> Result<f64, String> {

@@ -26,26 +26,62 @@ pub async fn replay(args: crate::cli_args::ReplayArgs) -> Result<(), String> {
     player.follow_presenter = args.follow_presenter;
     let share = args.share.prepare(&cfg, Vec::new())?;
     let theme = console_theme(args.theme, &cfg, share.is_on());
-    tui::replay(
-        ConsoleConfig {
-            contexts: Vec::new(),
-            initial: 0,
-            theme,
-            keymap: args
-                .keymap
-                .or(cfg.keymap)
-                .unwrap_or_else(|| "default".into()),
-            config_dir: config::config_dir(),
-            log_lines: cfg
-                .log_lines
-                .unwrap_or(day2top::tui::logs::buffer::DEFAULT_MAX_ROWS),
-            ascii: cfg.ascii.unwrap_or(false),
-            share,
-        },
-        player,
-    )
-    .await
-    .map_err(|e| format!("{e:#}"))
+    let console = ConsoleConfig {
+        contexts: Vec::new(),
+        initial: 0,
+        theme,
+        keymap: args
+            .keymap
+            .or(cfg.keymap)
+            .unwrap_or_else(|| "default".into()),
+        config_dir: config::config_dir(),
+        log_lines: cfg
+            .log_lines
+            .unwrap_or(day2top::tui::logs::buffer::DEFAULT_MAX_ROWS),
+        ascii: cfg.ascii.unwrap_or(false),
+        share,
+    };
+    if let Some(out) = &args.asciicast {
+        return asciicast(console, player, out, args.size);
+    }
+    tui::replay(console, player)
+        .await
+        .map_err(|e| format!("{e:#}"))
+}
+
+/// The replay written to an asciicast file, and what was written said.
+fn asciicast(
+    console: ConsoleConfig,
+    player: day2top::record::player::Player,
+    out: &std::path::Path,
+    size: (u16, u16),
+) -> Result<(), String> {
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                format!(
+                    "{} exists; an export never overwrites a file",
+                    out.display()
+                )
+            }
+            _ => format!("cannot make {}: {e}", out.display()),
+        })?;
+    let mut writer = std::io::BufWriter::new(file);
+    let written = tui::export_asciicast(console, player, &mut writer, size)?;
+    eprintln!(
+        "wrote {}: {:.0} s of recording, {} frames at {}x{} ({} events); play it with `asciinema play {}`",
+        out.display(),
+        written.seconds,
+        written.frames,
+        size.0,
+        size.1,
+        written.events,
+        out.display()
+    );
+    Ok(())
 }
 
 pub async fn record(args: crate::cli_args::RecordArgs) -> Result<i32, String> {

@@ -1,7 +1,9 @@
 //! A replay is the live console again: a console recording a demo gateway
 //! over a real socket draws frames at chosen moments; the same console
 //! replaying the recording, sought to those moments, draws the same
-//! frames (cluster, tasks, triage), to the cell.
+//! frames (cluster, tasks, triage), to the cell; following the presenter
+//! it goes there with no key typed; exported to asciicast, a terminal fed
+//! the cast shows the same last frame.
 
 mod common;
 
@@ -143,6 +145,69 @@ async fn frames_replayed_at_chosen_moments_are_the_frames_drawn_live() {
             differ.join("\n")
         );
     }
+    // Exported to asciicast: a terminal fed its events shows, at the end,
+    // the frame the replay following the presenter draws there.
+    let mut cast = Vec::new();
+    let mut exporting = console();
+    let written = day2top::tui::asciicast::export(
+        Player::new(Recording::open(&path).unwrap(), 1.0),
+        &mut exporting,
+        SIZE,
+        &mut cast,
+    )
+    .unwrap();
+    let text = String::from_utf8(cast).unwrap();
+    let mut lines = text.lines();
+    let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(header["version"], 2);
+    assert_eq!(
+        (header["width"].clone(), header["height"].clone()),
+        (SIZE.0.into(), SIZE.1.into())
+    );
+    let mut terminal = tui_term::vt100::Parser::new(SIZE.1, SIZE.0, 0);
+    let mut last = 0.0;
+    for line in lines {
+        let event: (f64, String, String) = serde_json::from_str(line).unwrap();
+        assert!(event.0 >= last && event.1 == "o", "{line}");
+        last = event.0;
+        terminal.process(event.2.as_bytes());
+    }
+    assert!(
+        written.frames > 10 && written.seconds > 3.0,
+        "{} frames",
+        written.frames
+    );
+    let mut player = Player::new(Recording::open(&path).unwrap(), 1.0);
+    player.follow_presenter = true;
+    player.playing = false;
+    let end = player.span().1;
+    let mut following = console();
+    let mut replay = Replay::new(player, &mut following);
+    replay.advance_to(&mut following, end);
+    following.now = end;
+    let mut drawn = Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).unwrap();
+    following.prepare();
+    drawn
+        .draw(|f| day2top::tui::screen::draw(f, &following))
+        .unwrap();
+    let buffer = drawn.backend().buffer().clone();
+    let shown = terminal.screen().contents();
+    for (y, row) in shown.lines().enumerate() {
+        let want: String = (0..SIZE.0)
+            .map(|x| buffer[(x, y as u16)].symbol().to_string())
+            .collect();
+        assert_eq!(
+            row.trim_end(),
+            want.trim_end(),
+            "row {} of the cast's last frame",
+            y + 1
+        );
+    }
+    assert!(
+        shown.contains("what changed"),
+        "the presenter ended on triage:\n{shown}"
+    );
+
     gw.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -73,17 +73,24 @@ impl Player {
     /// are not kept waiting by a burst).
     pub fn due(&mut self, most: usize) -> Vec<Entry> {
         let now = self.clock();
-        let mut out = Vec::new();
-        while out.len() < most {
-            let Some(next) = self.peek() else { break };
-            if next.t > now {
-                break;
-            }
-            out.extend(self.pending.pop_front());
-        }
+        let out = self.until(now, most);
         self.position = now;
         if self.playing && self.peek().is_none() && now >= self.span().1 {
             self.playing = false; // the end: stop there
+        }
+        out
+    }
+
+    /// The entries up to recorded time `t`, at most `most`, whatever the
+    /// clock says (an export renders a recording faster than it plays).
+    pub fn until(&mut self, t: UnixMillis, most: usize) -> Vec<Entry> {
+        let mut out = Vec::new();
+        while out.len() < most {
+            let Some(next) = self.peek() else { break };
+            if next.t > t {
+                break;
+            }
+            out.extend(self.pending.pop_front());
         }
         out
     }

@@ -9,6 +9,7 @@
 
 pub mod alerts;
 pub mod app;
+pub mod asciicast;
 pub mod chrome;
 pub mod cluster;
 pub mod config;
@@ -108,6 +109,24 @@ pub async fn replay(config: ConsoleConfig, player: crate::record::player::Player
         stopped()?,
     )
     .await
+}
+
+/// A recording rendered to an asciicast v2 file at `size`, with no
+/// terminal (`day2top replay FILE --asciicast OUT`).
+pub fn export_asciicast(
+    config: ConsoleConfig,
+    player: crate::record::player::Player,
+    out: &mut impl Write,
+    size: (u16, u16),
+) -> std::result::Result<asciicast::Written, String> {
+    let origin = chrome::bars::Origin {
+        context: format!("replay of {}", player.recording.base.display()),
+        url: player.recording.header.gateway.clone(),
+        cluster: None,
+        readonly: true,
+    };
+    let mut app = console_app(&config, origin);
+    asciicast::export(player, &mut app, size, out)
 }
 
 /// The App as the configuration asks.

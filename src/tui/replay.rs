@@ -68,6 +68,18 @@ impl Replay {
         on_effect(app, &mut self.player, &mut self.logs, effect);
     }
 
+    /// Applies every entry up to recorded time `t`, whatever the clock
+    /// says (an export renders faster than the recording plays).
+    pub fn advance_to(&mut self, app: &mut App, t: UnixMillis) {
+        let mut presenter = None;
+        for entry in self.player.until(t, usize::MAX) {
+            presenter = apply(app, &self.logs, entry).or(presenter);
+        }
+        self.player.position = t;
+        follow(app, &mut self.player, &mut self.logs, presenter);
+        app.replay = Some(bar_of(&self.player));
+    }
+
     /// Applies the entries due by the replay's clock.
     pub fn play_due(&mut self, app: &mut App) {
         let mut presenter = None;
