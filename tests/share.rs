@@ -329,6 +329,10 @@ group_wait = "0s"
     let text = recording_text(&recording);
     assert!(text.contains(r#""redaction":"share""#), "{}", &text[..300]);
     assert!(
+        text.contains("(hidden: share mode)"),
+        "no gateway address kept"
+    );
+    assert!(
         !text.to_lowercase().contains(CANARY),
         "the recording holds a secret"
     );

@@ -37,7 +37,7 @@ pub async fn run(
         now_millis(),
     );
     if client.is_sharing() {
-        header.redaction = crate::record::format::SHARE_REDACTION.into();
+        header.shared();
     }
     let recorder = Recorder::create(&options.output, header, options.part_bytes)
         .map_err(|why| Failure::new(EXIT_FAILED, why))?;

@@ -4,16 +4,16 @@
 
 pub mod attach;
 mod exec;
+mod frames;
 mod history;
 mod logs;
 pub use logs::{LogPage, PageAsk};
 mod stream;
 
 pub use exec::{ExecConnection, ExecInput, ExecOutput};
+pub use frames::decode as decode_server_frame;
 pub use history::{History, join as join_history};
-pub use stream::{
-    ConnectError, StreamEvent, StreamHandle, Subscription, decode as decode_server_frame,
-};
+pub use stream::{ConnectError, StreamEvent, StreamHandle, Subscription};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

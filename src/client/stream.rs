@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{Connector, connect_async_tls_with_config};
 
+use super::frames::{SnapshotParts, decode};
 use super::{Endpoint, error_chain};
 use crate::api::{ClientMsg, Filter, From, Record, ServerMsg, Topic};
 use crate::redact::Share;
@@ -356,7 +357,7 @@ async fn pump(
             }
             _ = intents.changed.notified() => {
                 for (sub, intent) in intents.take() {
-                    parts.0.remove(&sub);
+                    parts.forget(&sub);
                     let msg = fold_intent(subscriptions, resume, sub, intent);
                     socket.send(Message::text(share.restore(&msg).into_owned())).await.map_err(|e| error_chain(&e))?;
                 }
@@ -414,70 +415,6 @@ fn fold_intent(
         None => serde_json::to_string(&ClientMsg::Unsubscribe { sub })
             .expect("client messages serialize"),
     }
-}
-
-/// Items of a snapshot that comes in parts, held at most: a gateway that
-/// never ends one cannot take the console's memory.
-const MAX_SNAPSHOT_ITEMS: usize = 4 << 20;
-
-/// Parts of large snapshots, by subscription, held until their last part.
-#[derive(Default)]
-struct SnapshotParts(HashMap<String, Vec<Record>>);
-
-impl SnapshotParts {
-    /// What to pass on: a snapshot whole once its last part came, any other
-    /// message as it is; `None` while parts are still coming.
-    fn join(&mut self, msg: ServerMsg) -> Option<ServerMsg> {
-        let ServerMsg::Snapshot {
-            sub,
-            seq,
-            epoch,
-            items,
-            more,
-        } = msg
-        else {
-            return Some(msg);
-        };
-        let mut held = self.0.remove(&sub).unwrap_or_default();
-        held.extend(items);
-        if more {
-            if held.len() > MAX_SNAPSHOT_ITEMS {
-                tracing::warn!(
-                    "snapshot of {sub} past {MAX_SNAPSHOT_ITEMS} items; its parts are dropped"
-                );
-                held = Vec::new();
-            }
-            self.0.insert(sub, held);
-            return None;
-        }
-        Some(ServerMsg::Snapshot {
-            sub,
-            seq,
-            epoch,
-            items: held,
-            more: false,
-        })
-    }
-}
-
-/// An `event` frame, decoded without the detour serde takes for tagged
-/// enums (buffering the whole frame first): events are most of the bytes.
-#[derive(serde::Deserialize)]
-struct EventFrame {
-    sub: String,
-    events: Vec<crate::api::Event>,
-}
-
-/// Decodes a server frame; `event` frames take the fast path.
-pub fn decode(text: &str) -> Result<ServerMsg, serde_json::Error> {
-    if text.starts_with(r#"{"type":"event","#) {
-        let frame: EventFrame = serde_json::from_str(text)?;
-        return Ok(ServerMsg::Event {
-            sub: frame.sub,
-            events: frame.events,
-        });
-    }
-    serde_json::from_str(text)
 }
 
 /// Where these log records leave a subscription: the last one's cursor,
@@ -544,57 +481,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_snapshot_in_parts_is_passed_on_whole() {
-        let part = |items: std::ops::Range<i64>, more| ServerMsg::Snapshot {
-            sub: "t".into(),
-            seq: 7,
-            epoch: "e".into(),
-            items: items
-                .map(|ts| {
-                    Record::Sample(crate::api::Sample {
-                        name: "x".into(),
-                        tags: Default::default(),
-                        ts,
-                        value: 0.0,
-                        unit: String::new(),
-                    })
-                })
-                .collect(),
-            more,
-        };
-        let mut parts = SnapshotParts::default();
-        assert_eq!(parts.join(part(0..2, true)), None);
-        assert_eq!(parts.join(part(2..3, true)), None);
-        assert_eq!(parts.join(part(3..5, false)), Some(part(0..5, false)));
-        // A new subscription's snapshot starts afresh.
-        assert_eq!(parts.join(part(0..1, false)), Some(part(0..1, false)));
-    }
-
-    #[test]
     fn backoff_grows_and_caps() {
         assert!(
             backoff(1) >= Duration::from_millis(250) && backoff(1) < Duration::from_millis(300)
         );
         assert!(backoff(3) >= Duration::from_millis(1000));
         assert!(backoff(30) <= Duration::from_millis(12_000));
-    }
-
-    #[test]
-    fn the_fast_path_decodes_what_the_slow_one_does() {
-        let event = r#"{"type":"event","sub":"l","events":[{"seq":3,"op":"added","data":{"sample":{"name":"x","tags":{},"ts":1,"value":2.5}}}]}"#;
-        assert_eq!(
-            decode(event).unwrap(),
-            serde_json::from_str::<ServerMsg>(event).unwrap()
-        );
-        let gap = r#"{"type":"gap","sub":"l","dropped":4,"reason":"slow"}"#;
-        assert_eq!(
-            decode(gap).unwrap(),
-            serde_json::from_str::<ServerMsg>(gap).unwrap()
-        );
-        assert!(
-            decode(r#"{"type":"event","sub":"l"}"#).is_err(),
-            "an event frame without events"
-        );
     }
 
     #[test]

@@ -58,6 +58,13 @@ pub struct ViewChange {
 }
 
 impl Header {
+    /// Made in share mode: the messages were redacted, and the gateway's
+    /// address is not kept either (it may name an internal host).
+    pub fn shared(&mut self) {
+        self.redaction = SHARE_REDACTION.into();
+        self.gateway = "(hidden: share mode)".into();
+    }
+
     /// The header of a recording begun `now` of these subscriptions, from
     /// `gateway` (an address, never a token).
     pub fn new(

@@ -48,7 +48,7 @@ impl Recording {
             now,
         );
         if shared {
-            header.redaction = crate::record::format::SHARE_REDACTION.into();
+            header.shared();
         }
         let recorder = Recorder::create(&path, header, DEFAULT_PART_BYTES)?;
         let said = format!(

@@ -89,6 +89,7 @@ impl App {
             crumbs: self.routes.iter().map(|r| self.crumb(r)).collect(),
             recording: self.recording.badge(),
             sharing: self.share.is_on(),
+            replaying: self.replay.is_some(),
             footer,
         }
     }

@@ -27,6 +27,8 @@ pub struct Chrome<'a> {
     pub recording: Option<String>,
     /// Share mode is on: a badge that never goes, and no address.
     pub sharing: bool,
+    /// A recording is on screen, not a live gateway.
+    pub replaying: bool,
     pub footer: Footer<'a>,
 }
 
@@ -67,6 +69,7 @@ pub fn header(frame: &mut Frame, area: Rect, chrome: &Chrome) {
     let bar = theme.style(Role::Header);
     let strong = theme.style(Role::HeaderAccent);
     let (state, state_role) = match &chrome.model.connection {
+        Connection::Connected { .. } if chrome.replaying => ("⏵ replay".to_string(), None),
         Connection::Connected { .. } => ("● live".to_string(), None),
         Connection::Connecting { .. } => (format!("{} connecting", spinner(chrome)), None),
         Connection::Disconnected { since, .. } => (
