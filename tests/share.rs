@@ -325,6 +325,15 @@ group_wait = "0s"
         seen.leaked.unwrap()
     );
 
+    // The narrowest terminal still says it is sharing.
+    let mut tiny = Terminal::new(TestBackend::new(10, 3)).unwrap();
+    app.prepare();
+    tiny.draw(|frame| screen::draw(frame, &app)).unwrap();
+    let top: String = (0..10)
+        .map(|x| tiny.backend().buffer()[(x, 0)].symbol().to_string())
+        .collect();
+    assert!(top.contains("SHARE"), "{top:?}");
+
     // The recording: redacted as the screen was, with the same placeholders.
     let text = recording_text(&recording);
     assert!(text.contains(r#""redaction":"share""#), "{}", &text[..300]);

@@ -87,11 +87,12 @@ pub fn header(frame: &mut Frame, area: Rect, chrome: &Chrome) {
         chrome.model.nodes.len(),
         chrome.model.tasks.len()
     );
-    let mut spans = vec![Span::styled(" day2top ", strong)];
+    let mut spans = Vec::new();
     if chrome.sharing {
-        // First, so the narrowest terminal still says it.
+        // First of all, so the narrowest terminal still says it.
         spans.push(Span::styled(" SHARE ", theme.style(Role::Banner)));
     }
+    spans.push(Span::styled(" day2top ", strong));
     spans.push(Span::styled(
         format!("│ {} ", inert(&chrome.origin.context)),
         bar,
