@@ -56,7 +56,7 @@ pub struct Redactor {
     /// without this process's memory.
     hasher: std::hash::RandomState,
     placeholders: Mutex<Placeholders>,
-    /// Strings changed so far (the log pipeline's count of hidden lines).
+    /// Strings changed so far (the SHARE badge says how many).
     pub changed: AtomicU64,
 }
 

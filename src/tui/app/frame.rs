@@ -88,7 +88,10 @@ impl App {
             origin: &self.origin,
             crumbs: self.routes.iter().map(|r| self.crumb(r)).collect(),
             recording: self.recording.badge(),
-            sharing: self.share.is_on(),
+            sharing: self
+                .share
+                .active()
+                .map(|r| r.changed.load(std::sync::atomic::Ordering::Relaxed)),
             replaying: self.replay.is_some(),
             footer,
         }

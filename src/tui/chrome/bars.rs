@@ -25,8 +25,9 @@ pub struct Chrome<'a> {
     pub crumbs: Vec<String>,
     /// The recording badge, while one is under way.
     pub recording: Option<String>,
-    /// Share mode is on: a badge that never goes, and no address.
-    pub sharing: bool,
+    /// Share mode is on (with the count of strings it changed so far): a
+    /// badge that never goes, and no address.
+    pub sharing: Option<u64>,
     /// A recording is on screen, not a live gateway.
     pub replaying: bool,
     pub footer: Footer<'a>,
@@ -88,9 +89,12 @@ pub fn header(frame: &mut Frame, area: Rect, chrome: &Chrome) {
         chrome.model.tasks.len()
     );
     let mut spans = Vec::new();
-    if chrome.sharing {
+    if let Some(hidden) = chrome.sharing {
         // First of all, so the narrowest terminal still says it.
-        spans.push(Span::styled(" SHARE ", theme.style(Role::Banner)));
+        spans.push(Span::styled(
+            format!(" SHARE · {hidden} hidden "),
+            theme.style(Role::Banner),
+        ));
     }
     spans.push(Span::styled(" day2top ", strong));
     spans.push(Span::styled(
@@ -131,7 +135,7 @@ pub fn header(frame: &mut Frame, area: Rect, chrome: &Chrome) {
             theme.style(Role::Warn),
         ));
     }
-    if !chrome.sharing {
+    if chrome.sharing.is_none() {
         // The address may name an internal host: not for a shared screen.
         spans.push(Span::styled(
             format!("│ {} ", inert(&chrome.origin.url)),
