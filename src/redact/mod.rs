@@ -26,6 +26,8 @@ thread_local! {
 /// gateway about a placeholder's original); past this, placeholders are
 /// still made and still stable, but two values may share one.
 const REMEMBERED: usize = 65_536;
+/// Values longer than this are not remembered (at most ~32 MB in all).
+const REMEMBERED_LEN: usize = 256;
 
 /// Share mode's settings, as the flags and config give them.
 #[derive(Debug, Clone, Default)]
@@ -173,14 +175,17 @@ impl Redactor {
             lower.clear();
             lower.extend(text.bytes().map(|b| b.to_ascii_lowercase()));
             // Most text holds no keyword: one quick pass says so.
-            if !self.gate.is_match(&lower[..]) {
-                return;
-            }
-            for m in self.keywords.find_overlapping_iter(&lower[..]) {
-                let rule = self.keyword_rule[m.pattern().as_usize()];
-                if !keyword_rules.contains(&rule) {
-                    keyword_rules.push(rule);
+            if self.gate.is_match(&lower[..]) {
+                for m in self.keywords.find_overlapping_iter(&lower[..]) {
+                    let rule = self.keyword_rule[m.pattern().as_usize()];
+                    if !keyword_rules.contains(&rule) {
+                        keyword_rules.push(rule);
+                    }
                 }
+            }
+            // One huge line must not hold its size for good.
+            if lower.capacity() > 1 << 20 {
+                *lower = Vec::new();
             }
         });
         for i in keyword_rules {
@@ -262,7 +267,9 @@ impl Redactor {
                 _ => break p,
             }
         };
-        if held.by_value.len() < REMEMBERED {
+        // Bounded in count and size: a long secret (a key block) is never
+        // asked of the gateway by name, and need not be remembered.
+        if held.by_value.len() < REMEMBERED && value.len() <= REMEMBERED_LEN {
             held.by_value.insert(value.to_string(), made.clone());
             held.by_placeholder.insert(made.clone(), value.to_string());
         }
