@@ -238,6 +238,9 @@ group_wait = "0s"
         let says = |text: &'static str| -> Box<dyn Fn(&Seen) -> bool + Send + Sync> {
             Box::new(move |s: &Seen| s.screen.contains(text))
         };
+        let notice = |text: &'static str| -> Box<dyn Fn(&Seen) -> bool + Send + Sync> {
+            Box::new(move |s: &Seen| s.notice.as_deref().is_some_and(|n| n.contains(text)))
+        };
         shows("the cluster", says("SHARE")).await;
         typed(&keys, &format!(":record {}\n", file.display()));
         shows("the recording", says("REC")).await;
@@ -247,32 +250,12 @@ group_wait = "0s"
         typed(&keys, "\n");
         let task = shows("a task's labels", says("DB_PASSWORD=")).await;
         typed(&keys, ":share why\n");
-        let why = shows(
-            "share why",
-            Box::new(|s: &Seen| s.notice.as_deref().is_some_and(|n| n.contains("e-mail"))),
-        )
-        .await;
+        let why = shows("share why", notice("e-mail")).await;
         assert!(why.notice.unwrap().contains("secret#"));
         typed(&keys, "s");
-        shows(
-            "exec refused",
-            Box::new(|s: &Seen| {
-                s.notice
-                    .as_deref()
-                    .is_some_and(|n| n.contains("exec is off while sharing"))
-            }),
-        )
-        .await;
+        shows("exec refused", notice("exec is off while sharing")).await;
         typed(&keys, "y");
-        shows(
-            "copy refused",
-            Box::new(|s: &Seen| {
-                s.notice
-                    .as_deref()
-                    .is_some_and(|n| n.contains("copying is off"))
-            }),
-        )
-        .await;
+        shows("copy refused", notice("copying is off")).await;
 
         typed(&keys, ":logs\n");
         shows("a planted line, hidden", says("login ok for email#")).await;
