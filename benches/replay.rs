@@ -55,6 +55,7 @@ fn generate(path: &std::path::Path) -> u64 {
         subscriptions: Vec::new(),
         redaction: "none".into(),
         started: T0,
+        since: None,
         part: 1,
     };
     let recorder = Recorder::create(path, header, u64::MAX).unwrap();

@@ -47,6 +47,8 @@ pub enum Command {
     Triage(Box<crate::cli_args::TriageArgs>),
     /// Record what a console would receive into a file, without a screen, for a replay of the incident.
     Record(Box<crate::cli_args::RecordArgs>),
+    /// Collect a diagnostics bundle (.tar.gz): snapshots, health, logs of failing tasks, metrics, alerts, triage, audit, config and a recording of the last minutes.
+    Bundle(Box<crate::cli_args::BundleArgs>),
     /// Replay a recording through the console: every view, at any moment, with a time bar (Space, +/-, [ ], :goto).
     Replay(Box<crate::cli_args::ReplayArgs>),
     /// Print a shell's completions for day2top: `day2top completions bash > /etc/bash_completion.d/day2top`.
@@ -365,7 +367,16 @@ impl ShareArgs {
         cfg: &config::ConfigFile,
         tokens: Vec<String>,
     ) -> Result<day2top::redact::Share, String> {
-        let settings = day2top::redact::ShareSettings {
+        day2top::redact::Share::prepare(&self.settings(cfg, tokens), self.share)
+    }
+
+    /// The redactor's settings by these flags and the config's keys.
+    pub fn settings(
+        &self,
+        cfg: &config::ConfigFile,
+        tokens: Vec<String>,
+    ) -> day2top::redact::ShareSettings {
+        day2top::redact::ShareSettings {
             rules: self
                 .share_rules
                 .clone()
@@ -373,8 +384,7 @@ impl ShareArgs {
                 .map(|p| expand(&p)),
             ips: self.share_ips || cfg.share_ips.unwrap_or(false),
             literals: tokens,
-        };
-        day2top::redact::Share::prepare(&settings, self.share)
+        }
     }
 }
 

@@ -226,6 +226,9 @@ pub struct RecordArgs {
     /// Stop after this long (90s, 15m, 1h); without it, at Ctrl-C or a SIGTERM.
     #[arg(long, value_name = "SPAN", value_parser = parse_duration)]
     pub duration: Option<std::time::Duration>,
+    /// Begin the file this long before now (15m): a flight recorder, from the gateway's history of logs, task states, checks, metrics and traces.
+    #[arg(long, value_name = "SPAN", value_parser = parse_duration)]
+    pub since: Option<std::time::Duration>,
     /// A part of the recording is closed and the next begun past this size, in MB (default 1024).
     #[arg(long, value_name = "MB", default_value_t = 1024)]
     pub part_mb: u64,
@@ -242,6 +245,22 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         .filter(|ms| *ms > 0)
         .map(|ms| std::time::Duration::from_millis(ms as u64))
         .ok_or_else(|| format!("{text:?} is not a span of time (90s, 15m, 1h)"))
+}
+
+#[derive(Args)]
+pub struct BundleArgs {
+    /// The archive to write (.tar.gz; never overwritten).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: std::path::PathBuf,
+    /// How far back logs, metrics and the recording reach (default 15m).
+    #[arg(long, value_name = "SPAN", value_parser = parse_duration, default_value = "15m")]
+    pub since: std::time::Duration,
+    #[command(flatten)]
+    pub share: ShareArgs,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten, next_help_heading = "Without a gateway (an embedded one)")]
+    pub sources: SourceArgs,
 }
 
 #[derive(Args)]

@@ -61,6 +61,7 @@ fn main() -> ExitCode {
             finish(result)
         }),
         Some(Command::Record(args)) => runtime.block_on(recordings::record(*args)),
+        Some(Command::Bundle(args)) => runtime.block_on(recordings::bundle(*args)),
         Some(Command::Replay(args)) => runtime.block_on(recordings::replay(*args)).map(|()| 0),
         Some(Command::Completions(args)) => {
             use clap::CommandFactory;

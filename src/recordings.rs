@@ -1,5 +1,6 @@
-//! `day2top record` and `day2top replay`: a recording made without a
-//! screen, and the console over one.
+//! `day2top record`, `day2top replay` and `day2top bundle`: a recording
+//! made without a screen, the console over one, and a diagnostics bundle
+//! (which holds one).
 
 use day2top::config::ConfigFile;
 use day2top::tui::{self, ConsoleConfig};
@@ -84,18 +85,51 @@ fn asciicast(
     Ok(())
 }
 
+/// What a recording or bundle says its data came from.
+fn source_name(
+    client: &day2top::client::Client,
+    embedded: &Option<day2top::gateway::RunningGateway>,
+    demo: bool,
+) -> String {
+    match embedded {
+        Some(_) if demo => "an embedded demo gateway".to_string(),
+        Some(_) => "an embedded gateway of this host".to_string(),
+        None => client.url().to_string(),
+    }
+}
+
+pub async fn bundle(args: crate::cli_args::BundleArgs) -> Result<i32, String> {
+    let (client, embedded) = command_client(&args.connect, &args.sources).await?;
+    let cfg = ConfigFile::load(args.connect.config.as_deref())?;
+    let token = client.token().to_string();
+    let settings = args.share.settings(&cfg, vec![token]);
+    let config_redactor = day2top::redact::Redactor::new(&settings)?;
+    let client = client.sharing(day2top::redact::Share::prepare(
+        &settings,
+        args.share.share,
+    )?);
+    let options = day2top::cli::bundle::BundleOptions {
+        output: args.output,
+        since: args.since,
+        gateway: source_name(&client, &embedded, args.sources.demo),
+        context: args.connect.context.clone(),
+        config: args.connect.config.clone(),
+        config_redactor,
+    };
+    let result = day2top::cli::bundle::run(&client, options, &mut std::io::stderr()).await;
+    stop(embedded).await;
+    finish(result)
+}
+
 pub async fn record(args: crate::cli_args::RecordArgs) -> Result<i32, String> {
     let (client, embedded) = command_client(&args.connect, &args.sources).await?;
     let cfg = ConfigFile::load(args.connect.config.as_deref())?;
     let client = client.sharing(args.share.prepare(&cfg, Vec::new())?);
-    let gateway = match &embedded {
-        Some(_) if args.sources.demo => "an embedded demo gateway".to_string(),
-        Some(_) => "an embedded gateway of this host".to_string(),
-        None => client.url().to_string(),
-    };
+    let gateway = source_name(&client, &embedded, args.sources.demo);
     let options = day2top::cli::record::RecordOptions {
         output: args.output,
         duration: args.duration,
+        since: args.since,
         part_bytes: args.part_mb.saturating_mul(1 << 20).max(1 << 20),
         gateway,
         context: args.connect.context.clone(),

@@ -71,6 +71,17 @@ fn clock(text: &str) -> Option<jiff::civil::Time> {
         .then(|| jiff::civil::time(h, m, s, 0))
 }
 
+/// `t` as this machine's wall clock, `HH:MM:SS`, for a message.
+pub fn local_clock(t: UnixMillis) -> String {
+    jiff::Timestamp::from_millisecond(t)
+        .map(|ts| {
+            ts.to_zoned_datetime(jiff::tz::TimeZone::system())
+                .strftime("%H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|_| t.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse;

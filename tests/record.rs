@@ -149,6 +149,122 @@ async fn record_writes_what_a_console_receives_and_it_reads_back() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// `--since`: the file reaches back into the gateway's history (a flight
+/// recorder). The OOM kill happened before recording began; the file
+/// holds the task running at its start and failing at the kill's time,
+/// and every log line of that stretch once, through to the live ones.
+#[tokio::test]
+async fn record_since_reaches_back_into_the_gateway_history() {
+    let (gw, task, at) = common::start_oom_demo(false).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let dir = scratch("since");
+    let path = dir.join("since.d2rec");
+    let out = record(
+        &dir,
+        &gw.url,
+        &[
+            "-o",
+            path.to_str().unwrap(),
+            "--since",
+            "1m",
+            "--duration",
+            "2s",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("from the gateway's history"), "{stderr}");
+
+    let recording = Recording::open(&path).unwrap();
+    let (started, since) = (recording.header.started, recording.header.since.unwrap());
+    assert!(
+        started - since >= 59_000,
+        "a minute back: {since}..{started}"
+    );
+    let entries: Vec<_> = recording.entries(0).collect();
+    assert!(
+        entries.windows(2).all(|w| w[0].t <= w[1].t),
+        "entries in time order"
+    );
+    // The task as it stood: running at the start, failed at the kill.
+    let task = &task;
+    let states_of_task: Vec<(i64, String)> = entries
+        .iter()
+        .filter_map(|e| match &e.what {
+            What::Msg(ServerMsg::Snapshot { items, .. }) => Some((e.t, items.clone())),
+            What::Msg(ServerMsg::Event { events, .. }) => {
+                Some((e.t, events.iter().map(|ev| ev.data.clone()).collect()))
+            }
+            _ => None,
+        })
+        .flat_map(|(t, items)| {
+            items.into_iter().filter_map(move |r| match r {
+                Record::Task(x) if &x.id == task => Some((t, x.state.as_str().to_string())),
+                _ => None,
+            })
+        })
+        .collect();
+    assert_eq!(
+        states_of_task.first().map(|(_, s)| s.as_str()),
+        Some("running"),
+        "{states_of_task:?}"
+    );
+    assert!(
+        states_of_task
+            .iter()
+            .any(|(t, s)| s == "failed" && *t == at && *t < started),
+        "the kill at its time, before recording began: {states_of_task:?}"
+    );
+    // Every line once, from before recording began through the live ones.
+    let cursors: Vec<(i64, String)> = entries
+        .iter()
+        .filter_map(|e| match &e.what {
+            What::Msg(ServerMsg::Event { sub, events }) if sub == "recorded-logs" => {
+                Some(events.iter().map(|ev| &ev.data).collect::<Vec<_>>())
+            }
+            What::Msg(ServerMsg::Snapshot { sub, items, .. }) if sub == "recorded-logs" => {
+                Some(items.iter().collect())
+            }
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|r| match r {
+            Record::Log(l) => Some((l.ts, l.cursor.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut unique: Vec<&String> = cursors.iter().map(|(_, c)| c).collect();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), cursors.len(), "no line twice");
+    assert!(
+        cursors.iter().any(|(ts, _)| *ts < started - 1000),
+        "lines from before"
+    );
+    assert!(
+        cursors.iter().any(|(ts, _)| *ts > started),
+        "and live ones after"
+    );
+    let (_, held) = common::read_logs(
+        &gw.url,
+        &format!("since={since}&until={}&limit=10000", started - 500),
+    )
+    .await;
+    assert!(!held.is_empty());
+    for line in &held {
+        assert!(
+            unique.binary_search(&&line.cursor).is_ok(),
+            "a line the gateway held is missing: {line:?}"
+        );
+    }
+    gw.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// SIGTERM ends a recording cleanly; SIGKILL leaves a file that still
 /// reads up to its last whole chunk.
 #[tokio::test]

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::UnixMillis;
+use std::collections::HashMap;
+
+use super::{Health, UnixMillis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -147,6 +149,44 @@ impl Check {
         }
         self.history.push(result);
     }
+}
+
+/// Health from checks, by node id and by task id, in one pass over the
+/// checks: unhealthy with a failing check, healthy when all pass; missing
+/// (the source's word stands) with none, or no verdict yet.
+pub fn health_from_checks<'a>(
+    checks: impl IntoIterator<Item = &'a Check>,
+) -> (HashMap<String, Health>, HashMap<String, Health>) {
+    // Per id: (a check fails, every check passes).
+    let mut nodes: HashMap<&str, (bool, bool)> = HashMap::new();
+    let mut tasks: HashMap<&str, (bool, bool)> = HashMap::new();
+    for c in checks {
+        let (fails, passes) = (
+            c.status == CheckStatus::Failing,
+            c.status == CheckStatus::Passing,
+        );
+        for (map, id) in [(&mut nodes, &c.node_id), (&mut tasks, &c.task_id)] {
+            if let Some(id) = id {
+                let v = map.entry(id.as_str()).or_insert((false, true));
+                *v = (v.0 || fails, v.1 && passes);
+            }
+        }
+    }
+    let verdicts = |map: HashMap<&str, (bool, bool)>| {
+        map.into_iter()
+            .filter_map(|(id, (fails, all_pass))| {
+                let health = if fails {
+                    Health::Unhealthy
+                } else if all_pass {
+                    Health::Healthy
+                } else {
+                    return None;
+                };
+                Some((id.to_string(), health))
+            })
+            .collect()
+    };
+    (verdicts(nodes), verdicts(tasks))
 }
 
 #[cfg(test)]

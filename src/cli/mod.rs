@@ -8,6 +8,7 @@
 //! 5 what was asked for does not exist; 141 the output's reader went
 //! away (`| head`), said nothing.
 
+pub mod bundle;
 pub mod describe;
 pub mod get;
 pub mod logs;

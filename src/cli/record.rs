@@ -8,14 +8,18 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::{EXIT_FAILED, EXIT_REFUSED, EXIT_UNREACHABLE, Failure};
-use crate::api::now_millis;
+use crate::api::{From, UnixMillis, now_millis};
 use crate::client::{Client, StreamEvent, Subscription};
 use crate::record::format::{Header, What};
+use crate::record::past;
 use crate::record::writer::Recorder;
+use crate::tui::model::SUB_RECORDED_LOGS;
 
 pub struct RecordOptions {
     pub output: PathBuf,
     pub duration: Option<Duration>,
+    /// Begin the file this long before now, from the gateway's history.
+    pub since: Option<Duration>,
     pub part_bytes: u64,
     /// What the data comes from, for the header: the gateway's address,
     /// or the embedded gateway's name.
@@ -30,24 +34,43 @@ pub async fn run(
     options: RecordOptions,
     err: &mut impl Write,
 ) -> Result<(), Failure> {
-    let mut header = Header::new(
-        options.gateway,
-        options.context,
-        &subscriptions,
-        now_millis(),
-    );
+    let now = now_millis();
+    let mut header = Header::new(options.gateway, options.context, &subscriptions, now);
+    let since = options.since.map(|s| now - s.as_millis() as UnixMillis);
+    header.since = since;
     if client.is_sharing() {
         header.shared();
     }
     let recorder = Recorder::create(&options.output, header, options.part_bytes)
         .map_err(|why| Failure::new(EXIT_FAILED, why))?;
+    let mut starts = Vec::new();
+    if let Some(since) = since {
+        let past = past::gather(client, &subscriptions, since, now, &mut |t, what| {
+            recorder.record_waiting(t, what);
+        })
+        .await?;
+        for missing in &past.missing {
+            writeln!(err, "day2top: the gateway's history: {missing}").map_err(Failure::io)?;
+        }
+        writeln!(
+            err,
+            "read {} log lines and {} other changes since {} from the gateway's history",
+            past.lines,
+            past.changes,
+            crate::when::local_clock(since)
+        )
+        .map_err(Failure::io)?;
+        if let Some(cursor) = past.log_cursor {
+            starts.push((SUB_RECORDED_LOGS.to_string(), From::Cursor { cursor }));
+        }
+    }
     writeln!(
         err,
         "recording to {} (Ctrl-C to stop)",
         recorder.path.display()
     )
     .map_err(Failure::io)?;
-    let mut stream = client.stream(subscriptions);
+    let mut stream = client.stream_from(subscriptions, starts);
     let until = options.duration.map(|d| tokio::time::Instant::now() + d);
     let (mut connected, mut last_error) = (false, String::new());
     let stopped = loop {

@@ -186,6 +186,12 @@ impl Client {
         format!("{}{}", self.endpoint.url, self.share.restore(path))
     }
 
+    /// The token in use, for hiding it wherever it might be written:
+    /// never for printing.
+    pub fn token(&self) -> &str {
+        &self.endpoint.token
+    }
+
     /// The gateway's address (never its token).
     pub fn url(&self) -> &str {
         &self.endpoint.url

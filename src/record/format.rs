@@ -38,6 +38,10 @@ pub struct Header {
     /// When recording began; entries from the gateway's buffers may be
     /// older (a recording `--since`).
     pub started: UnixMillis,
+    /// Where the recording reaches back to, from the gateway's history
+    /// (`record --since`): what comes before `started` was read, not seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<UnixMillis>,
     /// The part of a rotated recording this file is, from 1.
     #[serde(default = "first_part")]
     pub part: u32,
@@ -89,6 +93,7 @@ impl Header {
                 .collect(),
             redaction: "none".into(),
             started: now,
+            since: None,
             part: 1,
         }
     }

@@ -6,6 +6,7 @@
 //! recorded time (the console's replay drives it).
 
 pub mod format;
+pub mod past;
 pub mod player;
 pub mod reader;
 pub mod state;

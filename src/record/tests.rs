@@ -23,6 +23,7 @@ fn header() -> Header {
         subscriptions: Vec::new(),
         redaction: "none".into(),
         started: 1_000,
+        since: None,
         part: 1,
     }
 }

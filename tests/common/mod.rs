@@ -311,3 +311,34 @@ impl Drop for Pki {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A demo gateway playing the OOM scenario 2 s in (ticks are 100 ms),
+/// with canary secrets planted when asked; given back once the kill
+/// happened, with the killed task's id and the kill's time.
+pub async fn start_oom_demo(canaries: bool) -> (RunningGateway, String, i64) {
+    use day2top::collect::demo::{DemoConfig, DemoSource, Scenario};
+    let demo = DemoSource::new(DemoConfig {
+        scenario: Some(Scenario::Oom),
+        scenario_at: 20,
+        canaries,
+        ..Default::default()
+    });
+    let gw = gateway::start(demo_config("127.0.0.1:0".parse().unwrap()), Box::new(demo))
+        .await
+        .expect("the gateway starts");
+    let began = day2top::api::now_millis();
+    let (task, at) = poll_until("the OOM kill", Duration::from_secs(60), || async {
+        let tasks: serde_json::Value = get_json(&format!("{}/api/v1/tasks", gw.url)).await;
+        tasks["items"].as_array().unwrap().iter().find_map(|t| {
+            let oom = t["statuses"]
+                .as_array()?
+                .iter()
+                .find(|s| s["message"].as_str().is_some_and(|m| m.contains("OOM")))?;
+            // The scenario's kill, not one from the demo's made-up past.
+            let at = oom["at"].as_i64().filter(|at| *at >= began)?;
+            Some((t["id"].as_str()?.to_string(), at))
+        })
+    })
+    .await;
+    (gw, task, at)
+}

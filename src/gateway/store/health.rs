@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{Inner, Store};
-use crate::api::{Check, CheckResult, CheckStatus, Health, Op, Record};
+use crate::api::{Check, CheckResult, Health, Op, Record};
 use crate::gateway::filter::Matcher;
 
 impl Inner {
@@ -57,40 +57,9 @@ impl Inner {
         }
     }
 
-    /// Health from checks, by node id and by task id, in one pass over
-    /// the checks: unhealthy with a failing check, healthy when all pass;
-    /// missing (the source's word stands) with none, or no verdict yet.
+    /// Health from checks, by node id and by task id.
     pub(super) fn health_from_checks(&self) -> (HashMap<String, Health>, HashMap<String, Health>) {
-        // Per id: (a check fails, every check passes).
-        let mut nodes: HashMap<&str, (bool, bool)> = HashMap::new();
-        let mut tasks: HashMap<&str, (bool, bool)> = HashMap::new();
-        for (c, _) in self.checks.values() {
-            let (fails, passes) = (
-                c.status == CheckStatus::Failing,
-                c.status == CheckStatus::Passing,
-            );
-            for (map, id) in [(&mut nodes, &c.node_id), (&mut tasks, &c.task_id)] {
-                if let Some(id) = id {
-                    let v = map.entry(id.as_str()).or_insert((false, true));
-                    *v = (v.0 || fails, v.1 && passes);
-                }
-            }
-        }
-        let verdicts = |map: HashMap<&str, (bool, bool)>| {
-            map.into_iter()
-                .filter_map(|(id, (fails, all_pass))| {
-                    let health = if fails {
-                        Health::Unhealthy
-                    } else if all_pass {
-                        Health::Healthy
-                    } else {
-                        return None;
-                    };
-                    Some((id.to_string(), health))
-                })
-                .collect()
-        };
-        (verdicts(nodes), verdicts(tasks))
+        crate::api::health_from_checks(self.checks.values().map(|(c, _)| c))
     }
 }
 
