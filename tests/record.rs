@@ -156,7 +156,18 @@ async fn record_writes_what_a_console_receives_and_it_reads_back() {
 #[tokio::test]
 async fn record_since_reaches_back_into_the_gateway_history() {
     let (gw, task, at) = common::start_oom_demo(false).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The demo lets an ended task go 90 ticks (9 s) later: the recording
+    // has it from the gateway's list of tasks gone.
+    let gone = format!("{}/api/v1/tasks/{task}", gw.url);
+    common::poll_until(
+        "the killed task let go",
+        Duration::from_secs(30),
+        || async {
+            let (status, _) = common::get_as(&gone, common::READ).await;
+            (status == 404).then_some(())
+        },
+    )
+    .await;
 
     let dir = scratch("since");
     let path = dir.join("since.d2rec");
@@ -219,6 +230,16 @@ async fn record_since_reaches_back_into_the_gateway_history() {
             .any(|(t, s)| s == "failed" && *t == at && *t < started),
         "the kill at its time, before recording began: {states_of_task:?}"
     );
+    let removed = entries.iter().any(|e| match &e.what {
+        What::Msg(ServerMsg::Event { events, .. }) => events.iter().any(|ev| {
+            ev.op == day2top::api::Op::Removed
+                && matches!(&ev.data, Record::Task(x) if &x.id == task)
+                && e.t > at
+                && e.t < started
+        }),
+        _ => false,
+    });
+    assert!(removed, "and let go after it");
     // Every line once, from before recording began through the live ones.
     let cursors: Vec<(i64, String)> = entries
         .iter()

@@ -186,6 +186,14 @@ pub struct TaskStatus {
     pub message: String,
 }
 
+/// `GET /api/v1/tasks/gone`: a task the gateway lately removed (it ended
+/// and its source let it go), as it last stood.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoneTask {
+    pub gone_at: UnixMillis,
+    pub task: Task,
+}
+
 /// How many status changes a task carries; older ones are dropped.
 pub const MAX_TASK_STATUSES: usize = 16;
 

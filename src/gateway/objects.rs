@@ -6,7 +6,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::topic::TopicHub;
-use crate::api::{Op, Record};
+use crate::api::{Op, Record, UnixMillis};
 
 /// Removals remembered for catch-ups. A subscriber that fell behind by
 /// more than this many removals gets a fresh snapshot instead.
@@ -17,8 +17,8 @@ pub struct Objects<T> {
     /// change. (A lookup by hash beats a tree's string compares here: ids
     /// of one app share long prefixes.)
     items: HashMap<String, Held<T>>,
-    /// (sequence number, item) of removals, oldest first.
-    gone: VecDeque<(u64, T)>,
+    /// (sequence number, item, when) of removals, oldest first.
+    gone: VecDeque<(u64, T, UnixMillis)>,
     /// Removals up to this sequence number are no longer all in `gone`.
     forgotten: u64,
     /// Counts readings, to tell the items a reading left out.
@@ -68,6 +68,7 @@ impl<T: Clone> Objects<T> {
         mut same: impl FnMut(&T, &T) -> bool,
         record: fn(T) -> Record,
         hub: &mut TopicHub,
+        now: UnixMillis,
     ) {
         self.reading += 1;
         let reading = self.reading;
@@ -111,12 +112,18 @@ impl<T: Clone> Objects<T> {
         for gone in gone {
             hub.publish(Op::Removed, record(gone.clone()));
             if self.gone.len() == GONE_KEPT
-                && let Some((seq, _)) = self.gone.pop_front()
+                && let Some((seq, ..)) = self.gone.pop_front()
             {
                 self.forgotten = seq;
             }
-            self.gone.push_back((hub.seq(), gone));
+            self.gone.push_back((hub.seq(), gone, now));
         }
+    }
+
+    /// The items lately removed (the newest [`GONE_KEPT`]) as they last
+    /// stood, each with when, oldest first.
+    pub fn gone(&self) -> impl Iterator<Item = (&T, UnixMillis)> {
+        self.gone.iter().map(|(_, item, at)| (item, *at))
     }
 
     /// What changed after `since`, as it is now, in sequence order: the
@@ -132,11 +139,11 @@ impl<T: Clone> Objects<T> {
             .filter(|held| held.seq > since)
             .map(|held| (held.seq, Op::Updated, held.item.clone()))
             .collect();
-        let first_gone = self.gone.partition_point(|(seq, _)| *seq <= since);
+        let first_gone = self.gone.partition_point(|(seq, ..)| *seq <= since);
         changed.extend(
             self.gone
                 .range(first_gone..)
-                .map(|(seq, item)| (*seq, Op::Removed, item.clone())),
+                .map(|(seq, item, _)| (*seq, Op::Removed, item.clone())),
         );
         changed.sort_by_key(|(seq, ..)| *seq);
         Some(changed)
@@ -160,7 +167,7 @@ mod tests {
 
     fn apply(objects: &mut Objects<Sample>, hub: &mut TopicHub, items: &[(&str, f64)]) {
         let latest = items.iter().map(|(id, v)| item(id, *v)).collect();
-        objects.replace(latest, |s| &s.name, |a, b| a == b, Record::Sample, hub);
+        objects.replace(latest, |s| &s.name, |a, b| a == b, Record::Sample, hub, 0);
     }
 
     fn changes(objects: &Objects<Sample>, since: u64) -> Option<Vec<(u64, Op, String, f64)>> {

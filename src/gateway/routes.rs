@@ -30,6 +30,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/nodes", get(nodes))
         .route("/api/v1/nodes/{id}", get(node))
         .route("/api/v1/tasks", get(tasks))
+        .route("/api/v1/tasks/gone", get(tasks_gone))
         .route("/api/v1/tasks/{id}", get(task))
         .route("/api/v1/logs", get(super::logs::read))
         .route("/api/v1/metrics/series", get(metric_series))
@@ -206,6 +207,17 @@ async fn tasks(
         epoch: gw.store.epoch.clone(),
         items,
     }))
+}
+
+/// `GET /api/v1/tasks/gone`: the tasks lately removed (the newest
+/// 4,096), as they last stood and when, oldest first; filtered as the
+/// tasks listing is.
+async fn tasks_gone(
+    State(gw): State<Arc<Shared>>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<impl IntoResponse, HttpError> {
+    let items = gw.store.tasks_gone(&matcher(query?.0)?);
+    Ok(Json(serde_json::json!({ "items": items })))
 }
 
 async fn task(

@@ -3,8 +3,9 @@
 //! usually comes after the cause. Built from what the gateway still holds,
 //! as the wire messages a console would have received then:
 //!
-//! - tasks rewound by their recorded state changes (usage, labels and
-//!   health are as of now: the gateway keeps no history of them);
+//! - tasks rewound by their recorded state changes, health by their
+//!   checks (usage and labels as of now: the gateway keeps no history of
+//!   them), and those it let go since (`/api/v1/tasks/gone`) until then;
 //! - checks rewound by their recent results;
 //! - metric series, at the points their subscription asked for;
 //! - traces, as they ended;
@@ -19,8 +20,9 @@
 use std::collections::HashMap;
 
 use crate::api::{
-    Check, CheckResult, CheckStatus, Event, Filter, Health, LogEntry, Node, Op, Record, Sample,
-    Series, SeriesRange, ServerMsg, Task, Topic, TraceSummary, UnixMillis, health_from_checks,
+    Check, CheckResult, CheckStatus, Event, Filter, GoneTask, Health, LogEntry, Node, Op, Record,
+    Sample, Series, SeriesRange, ServerMsg, Task, Topic, TraceSummary, UnixMillis,
+    health_from_checks,
 };
 use crate::client::{Client, ClientError, PageAsk, Subscription};
 use crate::gateway::filter::Matcher;
@@ -65,6 +67,20 @@ pub async fn gather(
             .get::<Vec<TraceSummary>>(&format!("/api/v1/traces?limit={TRACES}"))
             .await?,
     );
+    // Tasks that ended and were let go since: a flight recorder's first
+    // question is often about one of them. (A gateway before this route
+    // has none to give.)
+    let gone = match list::<GoneTask>(client, "/api/v1/tasks/gone").await {
+        Ok(gone) => gone,
+        Err(ClientError::Api(e)) if e.error.code == crate::api::ErrorCode::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let tasks = tasks.iter().map(|t| (t, None)).chain(
+        gone.iter()
+            .filter(|g| g.gone_at > since)
+            .map(|g| (&g.task, Some(g.gone_at))),
+    );
+    let tasks: Vec<(&Task, Option<UnixMillis>)> = tasks.collect();
     let mut routed = Vec::new();
     let mut usage = Usage::default();
     for s in subs {
@@ -92,7 +108,7 @@ pub async fn gather(
                 }
             }
             Topic::Tasks => {
-                for task in &tasks {
+                for &(task, gone_at) in &tasks {
                     let times = health.tasks.get(&task.id).map(Vec::as_slice);
                     let then = task_at(task, since, times);
                     let mut there = then.is_some();
@@ -100,7 +116,7 @@ pub async fn gather(
                     let mut moments: Vec<UnixMillis> = task.statuses.iter().map(|s| s.at).collect();
                     moments.push(task.started);
                     moments.extend(times.unwrap_or_default().iter().map(|(t, _)| *t));
-                    moments.retain(|t| *t > since && *t <= now);
+                    moments.retain(|t| *t > since && *t <= now && gone_at.is_none_or(|g| *t < g));
                     moments.sort_unstable();
                     moments.dedup();
                     for t in moments {
@@ -110,6 +126,9 @@ pub async fn gather(
                         let op = if there { Op::Updated } else { Op::Added };
                         changes.push(t, &s.sub, op, Record::Task(then));
                         there = true;
+                    }
+                    if let Some(at) = gone_at.filter(|_| there) {
+                        changes.push(at, &s.sub, Op::Removed, Record::Task(task.clone()));
                     }
                 }
             }

@@ -325,6 +325,7 @@ impl Store {
             },
             Record::Node,
             &mut inner.nodes_hub,
+            now,
         );
         let nodes = &inner.nodes;
         inner.node_published.retain(|id, _| nodes.get(id).is_some());
@@ -335,6 +336,7 @@ impl Store {
             |old, new| Arc::ptr_eq(old, new) || old.same_but_usage(new),
             task_record,
             &mut inner.tasks_hub,
+            now,
         );
         push_samples(inner, collected.samples);
         inner.series.expire(now - self.limits.series.ttl_ms);
@@ -411,6 +413,20 @@ impl Store {
         drop(inner);
         tasks.sort_unstable_by(|a, b| a.id.cmp(&b.id));
         (seq, tasks)
+    }
+
+    /// The tasks lately removed, as they last stood, with when: oldest
+    /// first (a flight recorder rebuilds the past from them).
+    pub fn tasks_gone(&self, matcher: &Matcher) -> Vec<crate::api::GoneTask> {
+        self.lock()
+            .tasks
+            .gone()
+            .filter(|(t, _)| matcher.matches_task(t))
+            .map(|(t, gone_at)| crate::api::GoneTask {
+                gone_at,
+                task: Task::clone(t),
+            })
+            .collect()
     }
 
     /// Announces an audit record (`Added` when a session starts, `Updated`
