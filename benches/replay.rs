@@ -1,4 +1,5 @@
-//! Replay benchmark; prints figures. Run with `cargo bench --bench replay`.
+//! Replay benchmark; prints figures. Run with `cargo bench --bench replay`
+//! (`REPLAY_SECONDS=300` for a shorter recording, to profile seeks).
 //!
 //! A recording of one hour at about 2,000 events a second, made by the
 //! real recorder from the demo cluster's own readings (100 nodes, 1,000
@@ -23,7 +24,14 @@ use day2top::record::writer::Recorder;
 use day2top::tui::model::{SUB_NODE_METRICS, SUB_NODES, SUB_RECORDED_LOGS, SUB_TASKS};
 use day2top::tui::replay::Replay;
 
-const HOUR_S: i64 = 3600;
+/// The recording's length: an hour, or `REPLAY_SECONDS` (a shorter one
+/// to profile seeks with: a seek's cost does not follow the length).
+fn seconds() -> i64 {
+    std::env::var("REPLAY_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3600)
+}
 const T0: i64 = 1_780_000_000_000;
 
 fn msg(sub: &str, seq: &mut u64, op: Op, records: Vec<Record>) -> What {
@@ -68,7 +76,7 @@ fn generate(path: &std::path::Path) -> u64 {
     let mut seq = 0;
     let mut events = 0u64;
     let mut held: Vec<Arc<day2top::api::Task>> = Vec::new();
-    for s in 0..HOUR_S {
+    for s in 0..seconds() {
         let t = T0 + s * 1000;
         let c = demo.collect(t);
         if s == 0 {
@@ -142,8 +150,9 @@ fn main() {
     let wrote = start.elapsed();
     let size = std::fs::metadata(&path).unwrap().len();
     println!(
-        "a recording of 1 hour, {events} events ({:.0}/s): {:.0} MB, written in {wrote:.1?}",
-        events as f64 / HOUR_S as f64,
+        "a recording of {} s, {events} events ({:.0}/s): {:.0} MB, written in {wrote:.1?}",
+        seconds(),
+        events as f64 / seconds() as f64,
         size as f64 / 1e6
     );
     let before = common::rss_mb();
@@ -162,7 +171,7 @@ fn main() {
     // most to apply after one).
     let seeks: Vec<Duration> = (0..20)
         .map(|i| {
-            let at = T0 + (i * 179 + 29) * 1000 + 900;
+            let at = T0 + ((i * 179 + 29) % (seconds() - 1)) * 1000 + 900;
             let start = Instant::now();
             replay.seek(&mut app, at);
             app.prepare();

@@ -60,6 +60,11 @@ pub async fn run(
             crate::when::local_clock(since)
         )
         .map_err(Failure::io)?;
+        // The past written before the live stream opens: its first
+        // messages then find room in the queue.
+        while !recorder.is_drained() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         if let Some(cursor) = past.log_cursor {
             starts.push((SUB_RECORDED_LOGS.to_string(), From::Cursor { cursor }));
         }

@@ -36,6 +36,8 @@ const PAGE: usize = 5000;
 const SLOT_MS: UnixMillis = 100;
 /// Traces asked for, at most (the gateway's own bound).
 const TRACES: usize = 1000;
+/// Metric points a subscription's stretch carries, at most.
+const POINTS_KEPT: usize = 200_000;
 /// Items a snapshot message carries, at most, as a gateway sends them.
 const SNAPSHOT_PART: usize = 1024;
 
@@ -134,11 +136,17 @@ pub async fn gather(
             }
             Topic::Health => {
                 for check in &checks {
+                    let mut then = check_at(check, since);
+                    at_since.push(Record::Check(then.clone()));
+                    // As a gateway sends a check's update: with its newest
+                    // result alone (a client keeps the history).
                     for result in check.history.iter().filter(|r| r.ts > since) {
-                        let then = check_at(check, result.ts);
-                        changes.push(result.ts, &s.sub, Op::Updated, Record::Check(then));
+                        step(&mut then, result);
+                        let held = std::mem::replace(&mut then.history, vec![result.clone()]);
+                        let event = then.clone();
+                        then.history = held;
+                        changes.push(result.ts, &s.sub, Op::Updated, Record::Check(event));
                     }
-                    at_since.push(Record::Check(check_at(check, since)));
                 }
             }
             Topic::Spans => {
@@ -187,14 +195,13 @@ pub async fn gather(
             put(since, snapshot(&s.sub, part.to_vec(), more));
         }
     }
-    changes.sort();
     past.changes = changes.list.len() as u64;
     let logs: Vec<_> = routed
         .iter()
         .filter(|(s, ..)| s.topic == Topic::Logs)
         .map(|(s, m, _)| (s, m))
         .collect();
-    let mut pending = changes.list.into_iter().peekable();
+    let mut pending = changes.into_messages().into_iter().peekable();
     let mut ask = PageAsk {
         since: Some(since),
         until: Some(now),
@@ -243,24 +250,53 @@ pub async fn gather(
 /// lines are read and merged in.
 #[derive(Default)]
 struct Changes {
-    list: Vec<(UnixMillis, What)>,
+    /// (time, subscription, event), in the order pushed; boxed, as a
+    /// record is large and there may be a million of them.
+    list: Vec<(UnixMillis, usize, Box<Event>)>,
+    subs: Vec<String>,
     seq: u64,
 }
 
 impl Changes {
     fn push(&mut self, t: UnixMillis, sub: &str, op: Op, data: Record) {
         self.seq += 1;
-        let events = vec![Event {
-            seq: self.seq,
-            op,
-            data,
-        }];
-        self.list.push((t, event(sub, events)));
+        let i = match self.subs.iter().position(|s| s == sub) {
+            Some(i) => i,
+            None => {
+                self.subs.push(sub.to_string());
+                self.subs.len() - 1
+            }
+        };
+        let seq = self.seq;
+        self.list.push((t, i, Box::new(Event { seq, op, data })));
     }
 
-    /// In time order; a stable sort keeps one object's changes in order.
-    fn sort(&mut self) {
-        self.list.sort_by_key(|(t, _)| *t);
+    /// As messages in time order: a subscription's changes of one time
+    /// slot in one message, as a gateway batches a reading's (a stable
+    /// sort keeps one object's changes in order).
+    fn into_messages(mut self) -> Vec<(UnixMillis, What)> {
+        self.list.sort_by_key(|(t, ..)| *t);
+        self.list.sort_by_key(|(t, sub, _)| (t / SLOT_MS, *sub));
+        let mut out: Vec<(UnixMillis, What)> = Vec::new();
+        let mut events = Vec::new();
+        let mut list = self.list.into_iter().peekable();
+        let mut first = None;
+        while let Some((t, sub, e)) = list.next() {
+            events.push(*e);
+            let at = *first.get_or_insert(t);
+            let key = (t / SLOT_MS, sub);
+            if list
+                .peek()
+                .is_none_or(|(t2, sub2, _)| (t2 / SLOT_MS, *sub2) != key)
+            {
+                out.push((at, event(&self.subs[sub], std::mem::take(&mut events))));
+                first = None;
+            }
+        }
+        // Slot by slot, a later subscription's first change may be the
+        // earlier: in time order again (stable: one's own stay in order).
+        out.sort_by_key(|(t, _)| *t);
+        out
     }
 }
 
@@ -328,9 +364,24 @@ async fn series(
     q.append_pair("from", &from.to_string());
     q.append_pair("to", &now.to_string());
     q.append_pair("step", &format!("{step}ms"));
-    client
+    let mut range: SeriesRange = client
         .get(&format!("/api/v1/metrics/series?{}", q.finish()))
-        .await
+        .await?;
+    // Thousands of task series over a long window: every k-th point, so
+    // the stretch stays a bounded size (and the newest point stays).
+    let total: usize = range.series.iter().map(|s| s.points.len()).sum();
+    let k = total.div_ceil(POINTS_KEPT).max(1);
+    if k > 1 {
+        for one in &mut range.series {
+            let last = one.points.len().saturating_sub(1);
+            let mut i = 0;
+            one.points.retain(|_| {
+                i += 1;
+                (i - 1) % k == 0 || i - 1 == last
+            });
+        }
+    }
+    Ok(range)
 }
 
 /// A node's health by its checks, and its CPU and memory by its series,
