@@ -255,6 +255,9 @@ pub struct BundleArgs {
     /// How far back logs, metrics and the recording reach (default 15m).
     #[arg(long, value_name = "SPAN", value_parser = parse_duration, default_value = "15m")]
     pub since: std::time::Duration,
+    /// Leave the recording of the window out (at 10,000 tasks it is most of the archive).
+    #[arg(long)]
+    pub no_recording: bool,
     #[command(flatten)]
     pub share: ShareArgs,
     #[command(flatten)]

@@ -111,6 +111,7 @@ pub async fn bundle(args: crate::cli_args::BundleArgs) -> Result<i32, String> {
     let options = day2top::cli::bundle::BundleOptions {
         output: args.output,
         since: args.since,
+        recording: !args.no_recording,
         gateway: source_name(&client, &embedded, args.sources.demo),
         context: args.connect.context.clone(),
         config: args.connect.config.clone(),

@@ -43,6 +43,8 @@ pub struct BundleOptions {
     pub output: PathBuf,
     /// How far back the logs, metrics and recording reach.
     pub since: Duration,
+    /// Put the window in as a recording.
+    pub recording: bool,
     /// What the data comes from, for the manifest: the gateway's address,
     /// or the embedded gateway's name.
     pub gateway: String,
@@ -392,5 +394,9 @@ async fn fill(
             .push(format!("triage.json: {}", f.message)),
     }
     config(bundle, o)?;
+    if !o.recording {
+        bundle.manifest.missing.push("recording.d2rec: left out (--no-recording)".into());
+        return Ok(());
+    }
     recording(bundle, client, o, since, now).await
 }
