@@ -115,6 +115,19 @@ fn generate(path: &std::path::Path) -> u64 {
                 .collect();
             events += changed.len() as u64;
             recorder.record_waiting(t, msg(SUB_TASKS, &mut seq, Op::Updated, changed));
+            // The tasks the demo let go, removed as a gateway removes them
+            // (else every keyframe would carry every task ever seen).
+            let now: std::collections::HashSet<&str> =
+                c.tasks.iter().map(|t| t.id.as_str()).collect();
+            let gone: Vec<Record> = held
+                .iter()
+                .filter(|t| !now.contains(t.id.as_str()))
+                .map(|t| Record::Task((**t).clone()))
+                .collect();
+            if !gone.is_empty() {
+                events += gone.len() as u64;
+                recorder.record_waiting(t, msg(SUB_TASKS, &mut seq, Op::Removed, gone));
+            }
         }
         held = c.tasks;
         let samples: Vec<Record> = c

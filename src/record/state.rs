@@ -2,7 +2,8 @@
 //! message as a client keeps it, so the recorder can write a keyframe:
 //! one snapshot a subscription, which a replay applies as it would a
 //! reconnect's. Bounded as the console is: the newest log lines and audit
-//! records, a check's recent results, a series' recent points.
+//! records, a check's recent results, a series' recent points, the newest
+//! traces.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -10,6 +11,8 @@ use crate::api::{CHECK_HISTORY, Op, Record, Series, ServerMsg};
 
 /// Log lines and audit records a keyframe carries, at most.
 pub const TAIL: usize = 2000;
+/// Traces a keyframe carries, at most: the newest, as the console keeps.
+pub const TRACES: usize = 1000;
 /// Points of a series a keyframe carries, at most, unless its
 /// subscription asked for fewer (`Filter::points`).
 pub const POINTS: usize = 300;
@@ -158,7 +161,32 @@ impl SubState {
             }
             Record::Node(ref n) => self.by_id(op, n.id.clone(), record),
             Record::Task(ref t) => self.by_id(op, t.id.clone(), record),
-            Record::Trace(ref t) => self.by_id(op, t.trace_id.clone(), record),
+            Record::Trace(ref t) => {
+                self.by_id(op, t.trace_id.clone(), record);
+                self.bound_traces();
+            }
+        }
+    }
+
+    /// The newest [`TRACES`] traces, as the console keeps them (a gateway
+    /// does not say when it lets one go): the oldest eighth over the
+    /// bound at a time.
+    fn bound_traces(&mut self) {
+        if self.items.len() <= TRACES + TRACES / 8 {
+            return;
+        }
+        let mut starts: Vec<(u64, String)> = self
+            .items
+            .iter()
+            .filter_map(|(id, r)| match r {
+                Record::Trace(t) => Some((t.start, id.clone())),
+                _ => None,
+            })
+            .collect();
+        starts.sort_unstable();
+        let over = starts.len().saturating_sub(TRACES);
+        for (_, id) in &starts[..over] {
+            self.items.remove(id);
         }
     }
 

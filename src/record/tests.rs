@@ -190,6 +190,44 @@ fn a_keyframe_holds_what_a_client_would() {
 }
 
 #[test]
+fn a_keyframe_holds_the_newest_traces_only() {
+    let mut states = super::state::States::default();
+    let n = super::state::TRACES as u64 * 2;
+    for i in 0..n {
+        let trace: crate::api::TraceSummary = serde_json::from_value(serde_json::json!({
+            "trace_id": format!("{i:032x}"), "root_service": "s", "root_operation": "o",
+            "start": i * 1_000_000, "duration": 1, "spans": 1, "services": ["s"], "errors": 0
+        }))
+        .unwrap();
+        states.apply(&ServerMsg::Event {
+            sub: "traces".into(),
+            events: vec![crate::api::Event {
+                seq: i + 1,
+                op: crate::api::Op::Added,
+                data: crate::api::Record::Trace(trace),
+            }],
+        });
+    }
+    let frame = states.keyframe();
+    let ServerMsg::Snapshot { items, .. } = &frame[0] else {
+        panic!("a snapshot: {frame:?}")
+    };
+    assert!(items.len() <= super::state::TRACES + super::state::TRACES / 8);
+    let oldest = items
+        .iter()
+        .filter_map(|r| match r {
+            crate::api::Record::Trace(t) => Some(t.start),
+            _ => None,
+        })
+        .min()
+        .unwrap();
+    assert!(
+        oldest >= (n - items.len() as u64) * 1_000_000,
+        "the newest kept"
+    );
+}
+
+#[test]
 fn a_keyframe_keeps_the_points_its_subscription_asked_for() {
     use crate::api::{Filter, Sample, Topic};
     let subs = [super::format::RecordedSub {

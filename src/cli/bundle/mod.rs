@@ -395,7 +395,10 @@ async fn fill(
     }
     config(bundle, o)?;
     if !o.recording {
-        bundle.manifest.missing.push("recording.d2rec: left out (--no-recording)".into());
+        bundle
+            .manifest
+            .missing
+            .push("recording.d2rec: left out (--no-recording)".into());
         return Ok(());
     }
     recording(bundle, client, o, since, now).await
