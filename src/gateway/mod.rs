@@ -9,6 +9,7 @@ pub mod filter;
 mod listen;
 mod logs;
 mod objects;
+pub use objects::GONE_KEPT;
 mod otlp;
 mod prober;
 mod prometheus;

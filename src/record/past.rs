@@ -25,6 +25,7 @@ use crate::api::{
     health_from_checks,
 };
 use crate::client::{Client, ClientError, PageAsk, Subscription};
+use crate::gateway::GONE_KEPT;
 use crate::gateway::filter::Matcher;
 use crate::record::format::What;
 use crate::tui::model::{CPU_SERIES, MEM_SERIES};
@@ -77,6 +78,14 @@ pub async fn gather(
         Err(ClientError::Api(e)) if e.error.code == crate::api::ErrorCode::NotFound => Vec::new(),
         Err(e) => return Err(e),
     };
+    if gone.len() >= GONE_KEPT
+        && let Some(oldest) = gone.first().filter(|g| g.gone_at > since)
+    {
+        past.missing.push(format!(
+            "tasks let go before {} are not in it: the gateway keeps the newest {GONE_KEPT} it let go",
+            crate::when::local_clock(oldest.gone_at)
+        ));
+    }
     let tasks = tasks.iter().map(|t| (t, None)).chain(
         gone.iter()
             .filter(|g| g.gone_at > since)

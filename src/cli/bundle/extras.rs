@@ -98,7 +98,13 @@ pub(super) async fn recording(
     let progress = recorder.progress.clone();
     let written = recorder.finish();
     let added = match (gathered, written) {
-        (Ok(_), Ok(())) => {
+        (Ok(past), Ok(())) => {
+            for missing in past.missing {
+                bundle
+                    .manifest
+                    .missing
+                    .push(format!("recording.d2rec: {missing}"));
+            }
             let mut file = File::open(&scratch).map_err(Failure::io)?;
             let name = format!("{}/recording.d2rec", bundle.root);
             bundle
