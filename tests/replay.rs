@@ -211,3 +211,76 @@ async fn frames_replayed_at_chosen_moments_are_the_frames_drawn_live() {
     gw.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// `day2top replay --share` over a recording made without it: the
+/// recorded messages pass the share redactor as a live stream's do, so
+/// no planted canary reaches a frame of any view (while the same replay
+/// without share mode shows them: the control).
+#[tokio::test]
+async fn a_plain_recording_replayed_in_share_mode_shows_no_secret() {
+    use day2top::collect::demo::{DemoConfig, DemoSource};
+    let demo = DemoSource::new(DemoConfig {
+        canaries: true,
+        ..Default::default()
+    });
+    let config = common::demo_config("127.0.0.1:0".parse().unwrap());
+    let gw = day2top::gateway::start(config, Box::new(demo))
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("day2top-replay-share-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("plain.d2rec");
+    let mut live = console();
+    let effects = live.run_command(&format!("record {}", path.display()));
+    let client = Client::new(Endpoint {
+        url: gw.url.clone(),
+        token: common::READ.into(),
+        ca: None,
+    })
+    .unwrap();
+    let mut stream = client.stream(Vec::new());
+    for effect in effects {
+        if let Effect::Subscribe(s) = effect {
+            stream.subscribe(*s);
+        }
+    }
+    let until = tokio::time::Instant::now() + Duration::from_secs(3);
+    while let Ok(Some(event)) = tokio::time::timeout_at(until, stream.events.recv()).await {
+        live.on_stream(event, now_millis());
+    }
+    live.run_command("record");
+
+    let screens = |share: bool| {
+        let mut app = console();
+        if share {
+            app.share = day2top::redact::Share::prepare(&Default::default(), true).unwrap();
+        }
+        let recording = Recording::open(&path).unwrap();
+        let end = recording.span().unwrap().1;
+        let mut replay = Replay::new(Player::new(recording, 1.0), &mut app);
+        replay.seek(&mut app, end);
+        let mut text = String::new();
+        for view in ["tasks", "logs", "health", "traces", "triage"] {
+            for effect in app.run_command(view) {
+                replay.effect(&mut app, effect);
+            }
+            replay.seek(&mut app, end);
+            text.push_str(&frame(&mut app).join("\n").to_lowercase());
+            // The selected task's labels, where canaries are planted.
+            if view == "tasks" {
+                for effect in app.on_key(crossterm::event::KeyEvent::from(
+                    crossterm::event::KeyCode::Enter,
+                )) {
+                    replay.effect(&mut app, effect);
+                }
+                text.push_str(&frame(&mut app).join("\n").to_lowercase());
+            }
+        }
+        text
+    };
+    assert!(screens(false).contains("canary"), "the control shows them");
+    assert!(!screens(true).contains("canary"), "share mode hides them");
+    gw.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

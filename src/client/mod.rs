@@ -62,6 +62,29 @@ impl std::fmt::Display for ClientError {
 
 impl std::error::Error for ClientError {}
 
+/// `GET /api/v1/metrics/series` of a filter's names and tags from `from`
+/// to `to` (ms), a point every `step` ms (else the gateway's choice).
+pub fn series_path(
+    filter: &crate::api::Filter,
+    from: crate::api::UnixMillis,
+    to: crate::api::UnixMillis,
+    step: Option<i64>,
+) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for name in &filter.names {
+        q.append_pair("name", name);
+    }
+    for tag in &filter.tags {
+        q.append_pair("tag", tag);
+    }
+    q.append_pair("from", &from.to_string());
+    q.append_pair("to", &to.to_string());
+    if let Some(step) = step {
+        q.append_pair("step", &format!("{step}ms"));
+    }
+    format!("/api/v1/metrics/series?{}", q.finish())
+}
+
 /// Reads a token: either the bare secret, or a gateway token file (TOML
 /// with `[[token]]` entries), whose first token is used.
 pub fn read_token_file(path: &Path) -> Result<String, String> {

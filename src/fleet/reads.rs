@@ -111,17 +111,7 @@ impl Fleet {
     ) -> (Vec<Series>, Vec<String>) {
         let path_for = |agent: &str| {
             let down = rename::filter_for(agent, filter)?;
-            let mut q = form_urlencoded::Serializer::new(String::new());
-            for name in &down.names {
-                q.append_pair("name", name);
-            }
-            for tag in &down.tags {
-                q.append_pair("tag", tag);
-            }
-            q.append_pair("from", &from.to_string());
-            q.append_pair("to", &to.to_string());
-            q.append_pair("step", &format!("{step}ms"));
-            Some(format!("/api/v1/metrics/series?{}", q.finish()))
+            Some(crate::client::series_path(&down, from, to, Some(step)))
         };
         let answers = self.ask(path_for, json::<SeriesRange>).await;
         let series = answers

@@ -363,18 +363,8 @@ async fn series(
     let span = (now - since).max(1);
     let step = (span / points).max(1000);
     let from = since - step * points;
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    for name in &filter.names {
-        q.append_pair("name", name);
-    }
-    for tag in &filter.tags {
-        q.append_pair("tag", tag);
-    }
-    q.append_pair("from", &from.to_string());
-    q.append_pair("to", &now.to_string());
-    q.append_pair("step", &format!("{step}ms"));
     let mut range: SeriesRange = client
-        .get(&format!("/api/v1/metrics/series?{}", q.finish()))
+        .get(&crate::client::series_path(filter, from, now, Some(step)))
         .await?;
     // Thousands of task series over a long window: every k-th point, so
     // the stretch stays a bounded size (and the newest point stays).

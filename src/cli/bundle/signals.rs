@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{Bundle, PAGE};
 use crate::api::{Filter, LogEntry, Task, UnixMillis};
 use crate::cli::Failure;
-use crate::client::{Client, PageAsk};
+use crate::client::{Client, PageAsk, series_path};
 
 /// The node series triage reads, and the failing tasks' CPU and memory.
 pub(super) async fn metrics(
@@ -16,13 +16,13 @@ pub(super) async fn metrics(
     since: UnixMillis,
     now: UnixMillis,
 ) -> Result<(), Failure> {
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    for name in crate::tui::model::signals::TRIAGE_SERIES {
-        q.append_pair("name", name);
-    }
-    q.append_pair("from", &since.to_string());
-    q.append_pair("to", &now.to_string());
-    let path = format!("/api/v1/metrics/series?{}", q.finish());
+    let nodes = Filter {
+        names: crate::tui::model::signals::TRIAGE_SERIES
+            .map(String::from)
+            .to_vec(),
+        ..Default::default()
+    };
+    let path = series_path(&nodes, since, now, None);
     bundle
         .read(
             client,
@@ -37,13 +37,13 @@ pub(super) async fn metrics(
             crate::tui::model::TASK_CPU_SERIES,
             crate::tui::model::TASK_MEM_SERIES,
         ] {
-            let mut q = form_urlencoded::Serializer::new(String::new());
-            q.append_pair("name", name);
-            q.append_pair("tag", &format!("task_id:{}", task.id));
-            q.append_pair("from", &since.to_string());
-            q.append_pair("to", &now.to_string());
+            let one = Filter {
+                names: vec![name.to_string()],
+                tags: vec![format!("task_id:{}", task.id)],
+                ..Default::default()
+            };
             match client
-                .get::<Value>(&format!("/api/v1/metrics/series?{}", q.finish()))
+                .get::<Value>(&series_path(&one, since, now, None))
                 .await
             {
                 Ok(range) => series.extend(range["series"].as_array().cloned().unwrap_or_default()),
