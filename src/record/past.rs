@@ -114,7 +114,7 @@ pub async fn gather(
                     at_since.push(Record::Node(usage.node_at(node, since, times)));
                     for (t, _) in times.unwrap_or_default().iter().filter(|c| c.0 > since) {
                         let then = usage.node_at(node, *t, times);
-                        changes.push(*t, &s.sub, Op::Updated, Record::Node(then));
+                        changes.push(matcher, *t, &s.sub, Op::Updated, Record::Node(then));
                     }
                 }
             }
@@ -135,11 +135,11 @@ pub async fn gather(
                             continue;
                         };
                         let op = if there { Op::Updated } else { Op::Added };
-                        changes.push(t, &s.sub, op, Record::Task(then));
+                        changes.push(matcher, t, &s.sub, op, Record::Task(then));
                         there = true;
                     }
                     if let Some(at) = gone_at.filter(|_| there) {
-                        changes.push(at, &s.sub, Op::Removed, Record::Task(task.clone()));
+                        changes.push(matcher, at, &s.sub, Op::Removed, Record::Task(task.clone()));
                     }
                 }
             }
@@ -154,7 +154,13 @@ pub async fn gather(
                         let held = std::mem::replace(&mut then.history, vec![result.clone()]);
                         let event = then.clone();
                         then.history = held;
-                        changes.push(result.ts, &s.sub, Op::Updated, Record::Check(event));
+                        changes.push(
+                            matcher,
+                            result.ts,
+                            &s.sub,
+                            Op::Updated,
+                            Record::Check(event),
+                        );
                     }
                 }
             }
@@ -165,7 +171,7 @@ pub async fn gather(
                     if ended <= since {
                         at_since.push(record);
                     } else if ended <= now {
-                        changes.push(ended, &s.sub, Op::Added, record);
+                        changes.push(matcher, ended, &s.sub, Op::Added, record);
                     }
                 }
             }
@@ -181,7 +187,7 @@ pub async fn gather(
                             value,
                             unit: one.unit.clone(),
                         };
-                        changes.push(t, &s.sub, Op::Added, Record::Sample(sample));
+                        changes.push(matcher, t, &s.sub, Op::Added, Record::Sample(sample));
                     }
                     at_since.push(Record::Series(Series {
                         points: before,
@@ -267,7 +273,11 @@ struct Changes {
 }
 
 impl Changes {
-    fn push(&mut self, t: UnixMillis, sub: &str, op: Op, data: Record) {
+    /// A change, if the subscription's filter admits it.
+    fn push(&mut self, matcher: &Matcher, t: UnixMillis, sub: &str, op: Op, data: Record) {
+        if !matcher.matches(&data) {
+            return;
+        }
         self.seq += 1;
         let i = match self.subs.iter().position(|s| s == sub) {
             Some(i) => i,

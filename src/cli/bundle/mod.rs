@@ -22,14 +22,13 @@ use super::output::Format;
 use super::triage::TriageOptions;
 use super::{EXIT_FAILED, Failure};
 use crate::api::{ErrorCode, Filter, Task, TaskState, UnixMillis, now_millis};
-
-mod extras;
-mod signals;
-
 use crate::client::{Client, ClientError};
 use crate::redact::Redactor;
 use extras::{config, file_name, recording};
 use signals::{logs, metrics};
+
+mod extras;
+mod signals;
 
 /// Failing tasks, and units that logged errors, whose logs are taken.
 const MAX_LOG_SOURCES: usize = 20;
@@ -37,6 +36,7 @@ const MAX_LOG_SOURCES: usize = 20;
 const MAX_LINES: usize = 20_000;
 /// Error lines taken, at most.
 const MAX_ERRORS: usize = 50_000;
+/// Log lines a page read asks for.
 const PAGE: usize = 5000;
 
 pub struct BundleOptions {
