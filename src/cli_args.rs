@@ -226,8 +226,8 @@ pub struct RecordArgs {
     /// Stop after this long (90s, 15m, 1h); without it, at Ctrl-C or a SIGTERM.
     #[arg(long, value_name = "SPAN", value_parser = parse_duration)]
     pub duration: Option<std::time::Duration>,
-    /// Begin the file this long before now (15m): a flight recorder, from the gateway's history of logs, task states, checks, metrics and traces.
-    #[arg(long, value_name = "SPAN", value_parser = parse_duration)]
+    /// Begin the file this long before now (15m, at most 24h): a flight recorder, from the gateway's history of logs, task states, checks, metrics and traces.
+    #[arg(long, value_name = "SPAN", value_parser = parse_reach)]
     pub since: Option<std::time::Duration>,
     /// A part of the recording is closed and the next begun past this size, in MB (default 1024).
     #[arg(long, value_name = "MB", default_value_t = 1024)]
@@ -238,6 +238,18 @@ pub struct RecordArgs {
     pub connect: ConnectArgs,
     #[command(flatten, next_help_heading = "Without a gateway (an embedded one)")]
     pub sources: SourceArgs,
+}
+
+/// How far back a recording or bundle may reach: a day (what a gateway
+/// keeps of metrics; a longer flight recording is a journal export).
+fn parse_reach(text: &str) -> Result<std::time::Duration, String> {
+    let span = parse_duration(text)?;
+    if span > std::time::Duration::from_secs(24 * 3600) {
+        return Err(format!(
+            "{text:?} reaches back further than a day; for older logs use `day2top logs --since`"
+        ));
+    }
+    Ok(span)
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
@@ -252,8 +264,8 @@ pub struct BundleArgs {
     /// The archive to write (.tar.gz; never overwritten).
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: std::path::PathBuf,
-    /// How far back logs, metrics and the recording reach (default 15m).
-    #[arg(long, value_name = "SPAN", value_parser = parse_duration, default_value = "15m")]
+    /// How far back logs, metrics and the recording reach (default 15m, at most 24h).
+    #[arg(long, value_name = "SPAN", value_parser = parse_reach, default_value = "15m")]
     pub since: std::time::Duration,
     /// Leave the recording of the window out (at 10,000 tasks it is most of the archive).
     #[arg(long)]
