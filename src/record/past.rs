@@ -216,7 +216,7 @@ pub async fn gather(
         .filter(|(s, ..)| s.topic == Topic::Logs)
         .map(|(s, m, _)| (s, m))
         .collect();
-    let mut pending = changes.into_messages().into_iter().peekable();
+    let mut pending = changes.into_messages().peekable();
     let mut ask = PageAsk {
         since: Some(since),
         until: Some(now),
@@ -290,32 +290,25 @@ impl Changes {
         self.list.push((t, i, Box::new(Event { seq, op, data })));
     }
 
-    /// As messages in time order: a subscription's changes of one time
+    /// As messages, slot by slot: a subscription's changes of one time
     /// slot in one message, as a gateway batches a reading's (a stable
-    /// sort keeps one object's changes in order).
-    fn into_messages(mut self) -> Vec<(UnixMillis, What)> {
+    /// sort keeps one object's changes in order). Made as they are read,
+    /// so only the changes are held, not a copy of them as messages; a
+    /// message's time is its first change's.
+    fn into_messages(mut self) -> impl Iterator<Item = (UnixMillis, What)> {
         self.list.sort_by_key(|(t, ..)| *t);
         self.list.sort_by_key(|(t, sub, _)| (t / SLOT_MS, *sub));
-        let mut out: Vec<(UnixMillis, What)> = Vec::new();
-        let mut events = Vec::new();
+        let subs = self.subs;
         let mut list = self.list.into_iter().peekable();
-        let mut first = None;
-        while let Some((t, sub, e)) = list.next() {
-            events.push(*e);
-            let at = *first.get_or_insert(t);
+        std::iter::from_fn(move || {
+            let (t, sub, first) = list.next()?;
             let key = (t / SLOT_MS, sub);
-            if list
-                .peek()
-                .is_none_or(|(t2, sub2, _)| (t2 / SLOT_MS, *sub2) != key)
-            {
-                out.push((at, event(&self.subs[sub], std::mem::take(&mut events))));
-                first = None;
+            let mut events = vec![*first];
+            while let Some((.., e)) = list.next_if(|(t2, s2, _)| (t2 / SLOT_MS, *s2) == key) {
+                events.push(*e);
             }
-        }
-        // Slot by slot, a later subscription's first change may be the
-        // earlier: in time order again (stable: one's own stay in order).
-        out.sort_by_key(|(t, _)| *t);
-        out
+            Some((t, event(&subs[sub], events)))
+        })
     }
 }
 
