@@ -11,7 +11,7 @@ use crate::cli::{EXIT_FAILED, Failure};
 use crate::client::Client;
 use crate::record::format::Header;
 use crate::record::past;
-use crate::record::writer::{DEFAULT_PART_BYTES, Recorder};
+use crate::record::writer::Recorder;
 
 /// The config file, with every value under a key that names a secret
 /// dropped, then through the redactor (secrets in URLs, the token).
@@ -89,7 +89,8 @@ pub(super) async fn recording(
         header.shared();
     }
     let scratch = scratch_path(&o.output);
-    let recorder = Recorder::create(&scratch, header, DEFAULT_PART_BYTES)
+    // One part, whatever its size: the archive holds one file.
+    let recorder = Recorder::create(&scratch, header, u64::MAX)
         .map_err(|why| Failure::new(EXIT_FAILED, why))?;
     let gathered = past::gather(client, &subscriptions, since, now, &mut |t, what| {
         recorder.record_waiting(t, what);
@@ -105,18 +106,17 @@ pub(super) async fn recording(
                     .missing
                     .push(format!("recording.d2rec: {missing}"));
             }
-            let mut file = File::open(&scratch).map_err(Failure::io)?;
             let name = format!("{}/recording.d2rec", bundle.root);
-            bundle
-                .tar
-                .append_file(&name, &mut file)
-                .map_err(Failure::io)?;
-            bundle.manifest.files.push(Listed {
-                name: "recording.d2rec".into(),
-                bytes: progress.bytes.load(Ordering::Relaxed),
-                what: "the window as a recording: `day2top replay recording.d2rec`".into(),
-            });
-            Ok(())
+            File::open(&scratch)
+                .and_then(|mut file| bundle.tar.append_file(&name, &mut file))
+                .map_err(Failure::io)
+                .map(|()| {
+                    bundle.manifest.files.push(Listed {
+                        name: "recording.d2rec".into(),
+                        bytes: progress.bytes.load(Ordering::Relaxed),
+                        what: "the window as a recording: `day2top replay recording.d2rec`".into(),
+                    })
+                })
         }
         (Err(e), _) => bundle.missed("recording.d2rec", e),
         (_, Err(why)) => Err(Failure::new(EXIT_FAILED, why)),
