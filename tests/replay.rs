@@ -60,19 +60,20 @@ fn frame(app: &mut App) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn frames_replayed_at_chosen_moments_are_the_frames_drawn_live() {
-    let gw = common::start_demo().await;
-    let dir = std::env::temp_dir().join(format!("day2top-replay-{}", std::process::id()));
+/// A console recording `url`'s gateway into `name` in a scratch folder
+/// from its start, and the stream that feeds it.
+fn recording_console(
+    url: &str,
+    name: &str,
+) -> (App, day2top::client::StreamHandle, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("day2top-replay-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("live.d2rec");
-
-    // Live: a console that records from its start.
+    let path = dir.join(format!("{name}.d2rec"));
     let mut live = console();
     let effects = live.run_command(&format!("record {}", path.display()));
     let client = Client::new(Endpoint {
-        url: gw.url.clone(),
+        url: url.to_string(),
         token: common::READ.into(),
         ca: None,
     })
@@ -83,6 +84,14 @@ async fn frames_replayed_at_chosen_moments_are_the_frames_drawn_live() {
             stream.subscribe(*s);
         }
     }
+    (live, stream, path)
+}
+
+#[tokio::test]
+async fn frames_replayed_at_chosen_moments_are_the_frames_drawn_live() {
+    let gw = common::start_demo().await;
+    // Live: a console that records from its start.
+    let (mut live, mut stream, path) = recording_console(&gw.url, "live");
     let mut moments = Vec::new();
     let mut routes = Vec::new();
     let views = ["cluster", "tasks", "triage"];
@@ -209,7 +218,7 @@ async fn frames_replayed_at_chosen_moments_are_the_frames_drawn_live() {
     );
 
     gw.shutdown().await;
-    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 
 /// `day2top replay --share` over a recording made without it: the
@@ -227,24 +236,7 @@ async fn a_plain_recording_replayed_in_share_mode_shows_no_secret() {
     let gw = day2top::gateway::start(config, Box::new(demo))
         .await
         .unwrap();
-    let dir = std::env::temp_dir().join(format!("day2top-replay-share-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("plain.d2rec");
-    let mut live = console();
-    let effects = live.run_command(&format!("record {}", path.display()));
-    let client = Client::new(Endpoint {
-        url: gw.url.clone(),
-        token: common::READ.into(),
-        ca: None,
-    })
-    .unwrap();
-    let mut stream = client.stream(Vec::new());
-    for effect in effects {
-        if let Effect::Subscribe(s) = effect {
-            stream.subscribe(*s);
-        }
-    }
+    let (mut live, mut stream, path) = recording_console(&gw.url, "plain");
     let until = tokio::time::Instant::now() + Duration::from_secs(3);
     while let Ok(Some(event)) = tokio::time::timeout_at(until, stream.events.recv()).await {
         live.on_stream(event, now_millis());
@@ -282,5 +274,5 @@ async fn a_plain_recording_replayed_in_share_mode_shows_no_secret() {
     assert!(screens(false).contains("canary"), "the control shows them");
     assert!(!screens(true).contains("canary"), "share mode hides them");
     gw.shutdown().await;
-    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
