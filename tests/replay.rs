@@ -78,7 +78,7 @@ fn recording_console(
         ca: None,
     })
     .unwrap();
-    let mut stream = client.stream(Vec::new());
+    let stream = client.stream(Vec::new());
     for effect in effects {
         if let Effect::Subscribe(s) = effect {
             stream.subscribe(*s);
