@@ -203,3 +203,63 @@ async fn a_bundle_holds_what_support_asks_for_and_share_mode_hides_the_secrets()
     gw.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Stopped (SIGTERM, as Ctrl-C) while it collects: no archive is left
+/// half made, nor the scratch recording beside it.
+#[tokio::test]
+async fn a_bundle_stopped_midway_leaves_nothing() {
+    use day2top::collect::demo::{DemoConfig, DemoSource};
+    // Many lines a second: the recording's log pages take a while.
+    let demo = DemoSource::new(DemoConfig {
+        log_rate: 20_000,
+        ..Default::default()
+    });
+    let config = common::demo_config("127.0.0.1:0".parse().unwrap());
+    let gw = day2top::gateway::start(config, Box::new(demo))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let dir = std::env::temp_dir().join(format!("day2top-bundle-stop-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("admin.token"), common::ADMIN).unwrap();
+    std::fs::write(dir.join("config.toml"), "").unwrap();
+    let path = dir.join("stopped.tar.gz");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_day2top"))
+        .args(["bundle", "--since", "1m", "-o"])
+        .arg(&path)
+        .arg("--gateway")
+        .arg(&gw.url)
+        .arg("--token-file")
+        .arg(dir.join("admin.token"))
+        .arg("--config")
+        .arg(dir.join("config.toml"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The recording is under way once its scratch file is there.
+    let scratch_there = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".recording"))
+    };
+    common::poll_until(
+        "the recording begun",
+        std::time::Duration::from_secs(60),
+        || async { scratch_there().then_some(()) },
+    )
+    .await;
+    // SAFETY: kill only sends a signal to the child we started.
+    unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("stopped before it was done"), "{stderr}");
+    assert!(!path.exists(), "no archive half made");
+    assert!(!scratch_there(), "no scratch recording left");
+    gw.shutdown().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -58,6 +58,23 @@ impl Failure {
     }
 }
 
+/// Ctrl-C or a SIGTERM (a `kill`, a service stop): a command that writes
+/// a file stops cleanly on either.
+pub async fn stop_asked() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term => {}
+    }
+}
+
 impl From<ClientError> for Failure {
     fn from(e: ClientError) -> Failure {
         let code = match &e {

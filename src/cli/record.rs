@@ -44,22 +44,35 @@ pub async fn run(
     let recorder = Recorder::create(&options.output, header, options.part_bytes)
         .map_err(|why| Failure::new(EXIT_FAILED, why))?;
     let mut starts = Vec::new();
+    let mut stopped_early = false;
     if let Some(since) = since {
-        let past = past::gather(client, &subscriptions, since, now, &mut |t, what| {
+        let mut put = |t, what| {
             recorder.record_waiting(t, what);
-        })
-        .await?;
+        };
+        let gathering = past::gather(client, &subscriptions, since, now, &mut put);
+        // Stopped while reading the past: what was read is kept.
+        let past = tokio::select! {
+            past = gathering => past?,
+            _ = super::stop_asked() => {
+                stopped_early = true;
+                past::Past::default()
+            }
+        };
         for missing in &past.missing {
             writeln!(err, "day2top: the gateway's history: {missing}").map_err(Failure::io)?;
         }
-        writeln!(
-            err,
-            "read {} log lines and {} other changes since {} from the gateway's history",
-            past.lines,
-            past.changes,
-            crate::when::local_clock(since)
-        )
-        .map_err(Failure::io)?;
+        if stopped_early {
+            writeln!(err, "stopped while reading the gateway's history").map_err(Failure::io)?;
+        } else {
+            writeln!(
+                err,
+                "read {} log lines and {} other changes since {} from the gateway's history",
+                past.lines,
+                past.changes,
+                crate::when::local_clock(since)
+            )
+            .map_err(Failure::io)?;
+        }
         // The past written before the live stream opens: its first
         // messages then find room in the queue.
         while !recorder.is_drained() {
@@ -69,40 +82,44 @@ pub async fn run(
             starts.push((SUB_RECORDED_LOGS.to_string(), From::Cursor { cursor }));
         }
     }
-    writeln!(
-        err,
-        "recording to {} (Ctrl-C to stop)",
-        recorder.path.display()
-    )
-    .map_err(Failure::io)?;
-    let mut stream = client.stream_from(subscriptions, starts);
-    let until = options.duration.map(|d| tokio::time::Instant::now() + d);
-    let (mut connected, mut last_error) = (false, String::new());
-    let stopped = loop {
-        let event = tokio::select! {
-            event = stream.events.recv() => event,
-            _ = tokio::signal::ctrl_c() => break None,
-            _ = terminated() => break None,
-            _ = async { tokio::time::sleep_until(until.expect("a deadline")).await }, if until.is_some() => break None,
-        };
-        let t = now_millis();
-        let what = match event {
-            None => break Some(Failure::new(EXIT_FAILED, "the stream ended")),
-            Some(StreamEvent::Message(msg)) => What::Msg(msg),
-            Some(StreamEvent::Connected) => {
-                connected = true;
-                What::Link("connected".into())
-            }
-            Some(StreamEvent::Disconnected { error, .. }) => {
-                last_error.clone_from(&error);
-                What::Link(error)
-            }
-            Some(StreamEvent::Refused { error }) => {
-                break Some(Failure::new(EXIT_REFUSED, error));
-            }
-            Some(StreamEvent::Connecting { .. }) => continue,
-        };
-        recorder.record(t, what);
+    // Stopped while reading the past: the file ends there.
+    let (mut connected, mut last_error) = (stopped_early, String::new());
+    let stopped = if stopped_early {
+        None
+    } else {
+        writeln!(
+            err,
+            "recording to {} (Ctrl-C to stop)",
+            recorder.path.display()
+        )
+        .map_err(Failure::io)?;
+        let mut stream = client.stream_from(subscriptions, starts);
+        let until = options.duration.map(|d| tokio::time::Instant::now() + d);
+        loop {
+            let event = tokio::select! {
+                event = stream.events.recv() => event,
+                _ = super::stop_asked() => break None,
+                _ = async { tokio::time::sleep_until(until.expect("a deadline")).await }, if until.is_some() => break None,
+            };
+            let t = now_millis();
+            let what = match event {
+                None => break Some(Failure::new(EXIT_FAILED, "the stream ended")),
+                Some(StreamEvent::Message(msg)) => What::Msg(msg),
+                Some(StreamEvent::Connected) => {
+                    connected = true;
+                    What::Link("connected".into())
+                }
+                Some(StreamEvent::Disconnected { error, .. }) => {
+                    last_error.clone_from(&error);
+                    What::Link(error)
+                }
+                Some(StreamEvent::Refused { error }) => {
+                    break Some(Failure::new(EXIT_REFUSED, error));
+                }
+                Some(StreamEvent::Connecting { .. }) => continue,
+            };
+            recorder.record(t, what);
+        }
     };
     let progress = recorder.progress.clone();
     let path = recorder.path.clone();
@@ -133,14 +150,4 @@ pub async fn run(
         ));
     }
     Ok(())
-}
-
-/// SIGTERM (a `kill`, a service stop): stop as Ctrl-C does.
-async fn terminated() {
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(mut term) => {
-            term.recv().await;
-        }
-        Err(_) => std::future::pending().await,
-    }
 }

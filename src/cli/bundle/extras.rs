@@ -89,6 +89,7 @@ pub(super) async fn recording(
         header.shared();
     }
     let scratch = scratch_path(&o.output);
+    let _gone_after = RemovedOnDrop(scratch.clone());
     // One part, whatever its size: the archive holds one file.
     let recorder = Recorder::create(&scratch, header, u64::MAX)
         .map_err(|why| Failure::new(EXIT_FAILED, why))?;
@@ -98,7 +99,7 @@ pub(super) async fn recording(
     .await;
     let progress = recorder.progress.clone();
     let written = recorder.finish();
-    let added = match (gathered, written) {
+    match (gathered, written) {
         (Ok(past), Ok(())) => {
             for missing in past.missing {
                 bundle
@@ -120,9 +121,17 @@ pub(super) async fn recording(
         }
         (Err(e), _) => bundle.missed("recording.d2rec", e),
         (_, Err(why)) => Err(Failure::new(EXIT_FAILED, why)),
-    };
-    let _ = std::fs::remove_file(&scratch);
-    added
+    }
+}
+
+/// A scratch file, removed however its work ends (done, failed, or its
+/// future dropped when the command is stopped).
+struct RemovedOnDrop(PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Where the recording is written before it goes into the archive:

@@ -191,7 +191,14 @@ pub async fn run(client: &Client, o: BundleOptions, err: &mut impl Write) -> Res
             missing: Vec::new(),
         },
     };
-    let result = fill(&mut bundle, client, &o, since, now, cluster).await;
+    // Stopped before it was done: no archive is left half made.
+    let result = tokio::select! {
+        result = fill(&mut bundle, client, &o, since, now, cluster) => result,
+        _ = super::stop_asked() => Err(Failure::new(
+            EXIT_FAILED,
+            "stopped before it was done: no bundle was written",
+        )),
+    };
     let manifest = match result.and_then(|()| close(bundle)) {
         Ok(manifest) => manifest,
         Err(failure) => {
