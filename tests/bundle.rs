@@ -32,8 +32,11 @@ token_file = "/etc/day2top/prod.token"
     dir
 }
 
-async fn bundle(dir: &Path, url: &str, args: &[&str]) -> std::process::Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_day2top"))
+/// `day2top bundle ARGS` against `url` with the admin token and the
+/// config in `dir`.
+fn bundle_command(dir: &Path, url: &str, args: &[&str]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_day2top"));
+    command
         .arg("bundle")
         .args(args)
         .arg("--gateway")
@@ -44,10 +47,12 @@ async fn bundle(dir: &Path, url: &str, args: &[&str]) -> std::process::Output {
         .arg(dir.join("config.toml"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .await
-        .unwrap()
+        .stderr(Stdio::piped());
+    command
+}
+
+async fn bundle(dir: &Path, url: &str, args: &[&str]) -> std::process::Output {
+    bundle_command(dir, url, args).output().await.unwrap()
 }
 
 /// The archive's files by their names under its one folder, as bytes.
@@ -225,20 +230,13 @@ async fn a_bundle_stopped_midway_leaves_nothing() {
     std::fs::write(dir.join("admin.token"), common::ADMIN).unwrap();
     std::fs::write(dir.join("config.toml"), "").unwrap();
     let path = dir.join("stopped.tar.gz");
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_day2top"))
-        .args(["bundle", "--since", "1m", "-o"])
-        .arg(&path)
-        .arg("--gateway")
-        .arg(&gw.url)
-        .arg("--token-file")
-        .arg(dir.join("admin.token"))
-        .arg("--config")
-        .arg(dir.join("config.toml"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = bundle_command(
+        &dir,
+        &gw.url,
+        &["--since", "1m", "-o", path.to_str().unwrap()],
+    )
+    .spawn()
+    .unwrap();
     // The recording is under way once its scratch file is there.
     let scratch_there = || {
         std::fs::read_dir(&dir)
