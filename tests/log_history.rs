@@ -43,13 +43,21 @@ async fn start(dir: &Path) -> gateway::RunningGateway {
     )
     .await
     .unwrap();
-    let newest = format!("entry {}", ENTRIES - 1);
-    poll_until("the newest entry", Duration::from_secs(20), || async {
-        let (_, tail) = read_logs(&gw.url, "limit=1&skip=0").await;
-        tail.first()
-            .is_some_and(|e| e.message == newest)
-            .then_some(())
-    })
+    // Until the ring holds the backfill's end. A read with `skip` reads the
+    // ring alone: a plain newest read would find it in the journal before
+    // the ring has it, and paging would then start from a ring still
+    // taking its backfill (so its newest page would end short of it).
+    let newest = format!("entry {}", ENTRIES - 2);
+    poll_until(
+        "the ring to hold the newest entry",
+        Duration::from_secs(20),
+        || async {
+            let (_, tail) = read_logs(&gw.url, "limit=1&skip=1").await;
+            tail.first()
+                .is_some_and(|e| e.message == newest)
+                .then_some(())
+        },
+    )
     .await;
     gw
 }
