@@ -179,6 +179,10 @@ struct Ring {
     fine: Tier,
     coarse: Tier,
     last: (UnixMillis, f64),
+    /// The metrics topic's sequence number of its last point: a subscriber
+    /// that fell behind after a number is caught up with the series whose
+    /// point is newer.
+    changed: u64,
 }
 
 impl Ring {
@@ -230,10 +234,12 @@ impl SeriesStore {
         }
     }
 
-    /// Keeps the sample; false when it was dropped for want of room.
-    pub fn push(&mut self, sample: &Sample) -> bool {
+    /// Keeps the sample, published as `seq`; false when it was dropped
+    /// for want of room.
+    pub fn push(&mut self, sample: &Sample, seq: u64) -> bool {
         if let Some(ring) = self.series.get_mut(sample as &dyn Identity) {
             self.slots = ring.put(sample, self.slots, self.limits.max_slots);
+            ring.changed = seq;
             return true;
         }
         if self.series.len() >= self.limits.max_series {
@@ -245,6 +251,7 @@ impl SeriesStore {
             fine: Tier::new(FINE_MS, self.limits.fine_slots),
             coarse: Tier::new(COARSE_MS, self.limits.coarse_slots),
             last: (sample.ts, sample.value),
+            changed: seq,
         };
         self.slots = ring.put(sample, self.slots, self.limits.max_slots);
         let id = SeriesId {
@@ -277,15 +284,23 @@ impl SeriesStore {
         }
     }
 
-    /// The newest value of every series.
-    pub fn latest(&self) -> impl Iterator<Item = Sample> + '_ {
-        self.series.iter().map(|(id, ring)| Sample {
-            name: id.name.clone(),
-            tags: id.tags.clone(),
-            ts: ring.last.0,
-            value: ring.last.1,
-            unit: ring.unit.clone(),
-        })
+    /// The newest value of every wanted series with a point published
+    /// after sequence number `after` (0: every one).
+    pub fn latest<'a>(
+        &'a self,
+        after: u64,
+        wanted: impl Fn(&str, &crate::api::Labels) -> bool + 'a,
+    ) -> impl Iterator<Item = Sample> + 'a {
+        self.series
+            .iter()
+            .filter(move |(id, ring)| ring.changed > after && wanted(&id.name, &id.tags))
+            .map(|(id, ring)| Sample {
+                name: id.name.clone(),
+                tags: id.tags.clone(),
+                ts: ring.last.0,
+                value: ring.last.1,
+                unit: ring.unit.clone(),
+            })
     }
 
     /// Every wanted series with its last `points` fine points, for a
@@ -392,14 +407,34 @@ mod tests {
     }
 
     #[test]
+    fn latest_after_a_number_is_the_series_with_a_point_since() {
+        let mut store = SeriesStore::new(SeriesLimits::default());
+        store.push(&sample("a", 1000, 1.0), 1);
+        store.push(&sample("b", 1000, 2.0), 2);
+        store.push(&sample("a", 2000, 3.0), 3);
+        store.push(&sample("c", 1000, 4.0), 4);
+        let names = |after: u64| {
+            let mut got: Vec<(String, f64)> = store
+                .latest(after, |name, _| name != "c")
+                .map(|s| (s.name, s.value))
+                .collect();
+            got.sort_by(|x, y| x.0.cmp(&y.0));
+            got
+        };
+        assert_eq!(names(0), [("a".into(), 3.0), ("b".into(), 2.0)]);
+        assert_eq!(names(2), [("a".to_string(), 3.0)]);
+        assert!(names(4).is_empty());
+    }
+
+    #[test]
     fn bounded_in_slots_and_series() {
         let mut store = SeriesStore::new(limits(2, 3, 2, 1000));
         for s in 0..10 {
-            assert!(store.push(&sample("a", s * 1000, s as f64)));
+            assert!(store.push(&sample("a", s * 1000, s as f64), 1));
         }
-        assert!(store.push(&sample("b", 0, 0.0)));
+        assert!(store.push(&sample("b", 0, 0.0), 1));
         assert!(
-            !store.push(&sample("c", 0, 0.0)),
+            !store.push(&sample("c", 0, 0.0), 1),
             "a third series is over the limit"
         );
         assert_eq!(store.dropped_samples, 1);
@@ -424,7 +459,7 @@ mod tests {
         let mut store = SeriesStore::new(limits(10, 120, 60, 10_000));
         // One point a second for an hour: value = the minute it is in.
         for s in 0..3600 {
-            store.push(&sample("x", s * 1000, (s / 60) as f64));
+            store.push(&sample("x", s * 1000, (s / 60) as f64), 1);
         }
         // The last minute, fine, in 10 s steps.
         let last = &store.range(3_540_000, 3_599_000, 10_000, |_, _| true)[0];
@@ -442,14 +477,14 @@ mod tests {
         let mut store = SeriesStore::new(limits(100, 100, 10, 50));
         for s in 0..200 {
             for name in ["a", "b"] {
-                store.push(&sample(name, s * 1000, s as f64));
+                store.push(&sample(name, s * 1000, s as f64), 1);
             }
         }
         assert!(store.stats().slots <= 50, "{:?}", store.stats());
         let a = &store.snapshot(1000, |n, _| n == "a")[0];
         assert_eq!(a.points.last(), Some(&(199_000, 199.0)), "still current");
         // A silence longer than the tier starts the series over.
-        store.push(&sample("a", 10_000_000, 1.0));
+        store.push(&sample("a", 10_000_000, 1.0), 1);
         assert_eq!(
             store.snapshot(1000, |n, _| n == "a")[0].points,
             vec![(10_000_000, 1.0)]
@@ -462,13 +497,16 @@ mod tests {
         let mut tags = crate::api::Labels::new();
         for n in 0..1_000_000u32 {
             tags.insert("id".to_string(), n.to_string());
-            store.push(&Sample {
-                name: "flood".into(),
-                tags: tags.clone(),
-                ts: 0,
-                value: 1.0,
-                unit: String::new(),
-            });
+            store.push(
+                &Sample {
+                    name: "flood".into(),
+                    tags: tags.clone(),
+                    ts: 0,
+                    value: 1.0,
+                    unit: String::new(),
+                },
+                1,
+            );
         }
         let stats = store.stats();
         assert_eq!(stats.series, SeriesLimits::default().max_series);

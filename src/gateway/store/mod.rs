@@ -455,11 +455,16 @@ impl Store {
 
     /// The newest value of every series the matcher wants.
     pub fn latest_samples(&self, matcher: &Matcher) -> Vec<Sample> {
+        self.latest_samples_after(matcher, 0)
+    }
+
+    /// The newest value of every series the matcher wants with a point
+    /// published after sequence number `after` on the metrics topic.
+    pub fn latest_samples_after(&self, matcher: &Matcher, after: u64) -> Vec<Sample> {
         let inner = self.lock();
         inner
             .series
-            .latest()
-            .filter(|s| matcher.matches_series(&s.name, &s.tags))
+            .latest(after, |name, tags| matcher.matches_series(name, tags))
             .collect()
     }
 
@@ -518,7 +523,9 @@ fn task_record(task: Arc<Task>) -> Record {
 
 fn push_samples(inner: &mut Inner, samples: Vec<Sample>) {
     for sample in samples {
-        if inner.series.push(&sample) {
+        // The number the metrics topic gives it next.
+        let seq = inner.metrics_hub.seq() + 1;
+        if inner.series.push(&sample, seq) {
             inner.metrics_hub.publish(Op::Added, Record::Sample(sample));
         }
     }

@@ -2,7 +2,6 @@
 //! coalesced when it fell behind, caught up to a consistent point when it
 //! fell out of the ring, and a source's history read back for a resume.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::broadcast;
@@ -120,39 +119,34 @@ async fn catch_up(
                 .collect();
             Some(send_batches(sub_json, &events, matcher, gw, outbox).await)
         }
-        Topic::Metrics => Some(coalesce(sub_json, matcher, rx, gw, outbox).await),
+        Topic::Metrics => Some(coalesce(sub_json, matcher, rx, seq, gw, outbox).await),
         Topic::Logs | Topic::Spans | Topic::Audit => None,
     }
 }
 
-/// After a metrics subscriber fell behind: the newest value of every
-/// series it wants (unsequenced, from the store), then what is still
-/// queued for it, reduced to the newest event per series (sequenced, so
-/// a resume carries on from the last of them).
+/// After a metrics subscriber fell behind (it has everything up to
+/// `seq`): the newest value of every series it wants that had a point
+/// since, from the store (unsequenced). What is still queued is older or
+/// as old, so it goes unread; `seq` moves past it.
 async fn coalesce(
     sub_json: &str,
     matcher: &Matcher,
     rx: &mut broadcast::Receiver<Arc<Published>>,
+    seq: &mut u64,
     gw: &Arc<Shared>,
     outbox: &Outbox,
 ) -> Result<(), ()> {
-    let mut newest: HashMap<String, Arc<Published>> = HashMap::new();
+    let after = *seq;
     loop {
         match rx.try_recv() {
-            Ok(event) => {
-                if let Record::Sample(s) = &event.record {
-                    newest.insert(s.series_key(), event);
-                }
-            }
-            Err(broadcast::error::TryRecvError::Lagged(_)) => newest.clear(),
+            Ok(event) => *seq = event.seq,
+            Err(broadcast::error::TryRecvError::Lagged(_)) => {}
             Err(_) => break,
         }
     }
-    let mut queued: Vec<Arc<Published>> = newest.into_values().collect();
-    queued.sort_by_key(|e| e.seq);
     // Made into events a frame at a time: at 10,000 tasks the newest
     // values are tens of thousands of samples, for each lagging console.
-    let latest = gw.store.latest_samples(matcher);
+    let latest = gw.store.latest_samples_after(matcher, after);
     for part in latest.chunks(gw.stream_limits.max_batch.max(1)) {
         let events: Vec<Arc<Published>> = part
             .iter()
@@ -160,7 +154,7 @@ async fn coalesce(
             .collect();
         send_batches(sub_json, &events, matcher, gw, outbox).await?;
     }
-    send_batches(sub_json, &queued, matcher, gw, outbox).await
+    Ok(())
 }
 
 /// Log entries read back from a source carry no sequence number (0): they
@@ -180,7 +174,9 @@ pub async fn send_source_entries(
 }
 
 /// Sends the events that pass the filter as `event` frames of at most
-/// `max_batch` events, each event's JSON serialized once per gateway.
+/// `max_batch` events, each event's JSON serialized once per gateway, a
+/// frame made only once the one before is queued (a catch-up of thousands
+/// of tasks is not held as frames all at once).
 pub async fn send_batches(
     sub_json: &str,
     events: &[Arc<Published>],
@@ -188,48 +184,34 @@ pub async fn send_batches(
     gw: &Arc<Shared>,
     outbox: &Outbox,
 ) -> Result<(), ()> {
-    for frame in event_frames(sub_json, events, matcher, gw.stream_limits.max_batch) {
-        outbox.send(frame.0).await?;
-        GatewayStats::add(&gw.stats.events_sent, frame.1);
+    let mut wanted = events.iter().filter(|e| matcher.matches(&e.record));
+    let max_batch = gw.stream_limits.max_batch.max(1);
+    loop {
+        let batch: Vec<&str> = wanted.by_ref().take(max_batch).map(|e| e.json()).collect();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        outbox.send(event_frame(sub_json, &batch)).await?;
+        GatewayStats::add(&gw.stats.events_sent, batch.len() as u64);
     }
-    Ok(())
 }
 
-/// The `event` frames for `events`, with how many events each holds.
-fn event_frames(
-    sub_json: &str,
-    events: &[Arc<Published>],
-    matcher: &Matcher,
-    max_batch: usize,
-) -> Vec<(String, u64)> {
-    let mut frames = Vec::new();
-    let mut wanted = events
-        .iter()
-        .filter(|e| matcher.matches(&e.record))
-        .peekable();
+/// One `event` frame holding these events' JSON.
+fn event_frame(sub_json: &str, batch: &[&str]) -> String {
     const HEAD: &str = "{\"type\":\"event\",\"sub\":";
-    while wanted.peek().is_some() {
-        let batch: Vec<&str> = wanted
-            .by_ref()
-            .take(max_batch.max(1))
-            .map(|e| e.json())
-            .collect();
-        // Made at its final size: a frame of a thousand log lines grown by
-        // doubling would be copied over and over.
-        let size =
-            HEAD.len() + sub_json.len() + 12 + batch.iter().map(|j| j.len() + 1).sum::<usize>();
-        let mut frame = String::with_capacity(size);
-        frame.push_str(HEAD);
-        frame.push_str(sub_json);
-        frame.push_str(",\"events\":[");
-        for (i, json) in batch.iter().enumerate() {
-            if i > 0 {
-                frame.push(',');
-            }
-            frame.push_str(json);
+    // Made at its final size: a frame of a thousand log lines grown by
+    // doubling would be copied over and over.
+    let size = HEAD.len() + sub_json.len() + 12 + batch.iter().map(|j| j.len() + 1).sum::<usize>();
+    let mut frame = String::with_capacity(size);
+    frame.push_str(HEAD);
+    frame.push_str(sub_json);
+    frame.push_str(",\"events\":[");
+    for (i, json) in batch.iter().enumerate() {
+        if i > 0 {
+            frame.push(',');
         }
-        frame.push_str("]}");
-        frames.push((frame, batch.len() as u64));
+        frame.push_str(json);
     }
-    frames
+    frame.push_str("]}");
+    frame
 }
