@@ -114,13 +114,16 @@ fn memory_per_series() {
         .chain(86_400 - 3600..86_400)
     {
         for n in 0..series {
-            store.push(&Sample {
-                name: "bench.metric".into(),
-                tags: [("series".to_string(), n.to_string())].into(),
-                ts: ts * 1000,
-                value: n as f64,
-                unit: String::new(),
-            });
+            store.push(
+                &Sample {
+                    name: "bench.metric".into(),
+                    tags: [("series".to_string(), n.to_string())].into(),
+                    ts: ts * 1000,
+                    value: n as f64,
+                    unit: String::new(),
+                },
+                pushed,
+            );
             pushed += 1;
         }
     }

@@ -15,9 +15,10 @@ use crate::tui::widgets::text::{inert, is_unsafe};
 pub type Check = fn(&[u8]);
 
 /// Every invariant by the name of its fuzz target.
-pub const ALL: [(&str, Check); 10] = [
+pub const ALL: [(&str, Check); 11] = [
     ("stream_client_frame", stream_client_frame),
     ("stream_server_frame", stream_server_frame),
+    ("log_batch", log_batch),
     ("exec_frame", exec_frame),
     ("otlp", otlp),
     ("statsd", statsd),
@@ -64,6 +65,29 @@ pub fn stream_server_frame(data: &[u8]) {
     if fast.is_err() && slow.is_ok() {
         assert!(!matches!(slow, Ok(ServerMsg::Event { .. })));
     }
+}
+
+/// A binary log frame from the gateway: read or refused with a reason,
+/// never a panic; what reads writes back to the same bytes.
+pub fn log_batch(data: &[u8]) {
+    use crate::api::{Record, log_batch};
+    let Ok(ServerMsg::Event { sub, events }) = log_batch::decode(data) else {
+        return;
+    };
+    let mut again = log_batch::FrameWriter::new(&sub, data.len());
+    for event in &events {
+        let Record::Log(entry) = &event.data else {
+            panic!("a binary log frame holds log entries only");
+        };
+        again.push(event.seq, event.op, entry);
+    }
+    let again = again.finish();
+    // Fields go as JSON, which may be spelled otherwise: compare what reads.
+    assert_eq!(
+        log_batch::decode(&again),
+        Ok(ServerMsg::Event { sub, events }),
+        "a frame written from what was read reads the same"
+    );
 }
 
 /// Exec frames both ways: nothing panics, and stdin and output frames

@@ -415,3 +415,77 @@ async fn a_resume_as_the_gateway_starts_waits_for_its_first_read() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The log events of a raw stream client, as many as `want`, read from
+/// either kind of frame.
+async fn log_events(ws: &mut Ws, want: usize) -> (Vec<day2top::api::Event>, usize) {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut events, mut binary_frames) = (Vec::new(), 0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while events.len() < want {
+        let frame = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("log events within 15 s")
+            .unwrap()
+            .unwrap();
+        let msg = match frame {
+            Message::Text(text) => serde_json::from_str::<ServerMsg>(&text).unwrap(),
+            Message::Binary(bytes) => {
+                binary_frames += 1;
+                day2top::api::log_batch::decode(&bytes).unwrap()
+            }
+            _ => continue,
+        };
+        if let ServerMsg::Event { events: batch, .. } = msg {
+            events.extend(batch);
+        }
+    }
+    events.truncate(want);
+    (events, binary_frames)
+}
+
+#[tokio::test]
+async fn a_subscription_that_asks_for_binary_log_frames_gets_the_same_events() {
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.refresh = Duration::from_millis(50);
+    let demo = Box::new(DemoSource::new(DemoConfig {
+        log_rate: 2000,
+        ..Default::default()
+    }));
+    let gw = gateway::start(config, demo).await.unwrap();
+    // The demo's lines hold every shape (JSON, escapes, bytes that are not
+    // UTF-8 and their base64): both clients start after the same cursor.
+    let (_, first) = common::poll_until("lines", Duration::from_secs(10), || async {
+        let (_, lines) = read_logs(&gw.url, "limit=1").await;
+        (!lines.is_empty()).then_some(((), lines))
+    })
+    .await;
+    let from = serde_json::json!({ "cursor": first[0].cursor }).to_string();
+    let mut json = ws_connect(&gw.url, READ).await;
+    let mut binary = ws_connect(&gw.url, READ).await;
+    send(
+        &mut json,
+        &format!(r#"{{"type":"subscribe","sub":"l","topic":"logs","from":{from}}}"#),
+    )
+    .await;
+    send(
+        &mut binary,
+        &format!(
+            r#"{{"type":"subscribe","sub":"l","topic":"logs","from":{from},"encoding":"binary"}}"#
+        ),
+    )
+    .await;
+    let (by_json, none) = log_events(&mut json, 3000).await;
+    let (by_binary, frames) = log_events(&mut binary, 3000).await;
+    assert_eq!(none, 0, "a client that did not ask gets no binary frame");
+    assert!(frames > 0, "binary frames were sent");
+    assert!(by_json == by_binary, "the same events either way");
+    let shapes = |e: &day2top::api::Event| match &e.data {
+        Record::Log(l) => (l.message_base64.is_some(), l.message.contains('\u{1b}')),
+        _ => panic!("a log event"),
+    };
+    assert!(by_binary.iter().any(|e| shapes(e).0), "lines with bytes");
+    assert!(by_binary.iter().any(|e| shapes(e).1), "lines with escapes");
+    gw.shutdown().await;
+}

@@ -12,6 +12,7 @@ mod fleet;
 mod health;
 mod labels;
 mod log;
+pub mod log_batch;
 mod model;
 mod span;
 mod stream;

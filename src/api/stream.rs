@@ -108,6 +108,22 @@ impl Default for From {
     }
 }
 
+/// How a subscription's events come: JSON `event` frames, or (logs only,
+/// where the gateway can) binary frames laid out as in [`super::log_batch`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    #[default]
+    Json,
+    Binary,
+}
+
+impl Encoding {
+    pub fn is_json(&self) -> bool {
+        *self == Encoding::Json
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
@@ -118,6 +134,9 @@ pub enum ClientMsg {
         filter: Box<Filter>,
         #[serde(default)]
         from: From,
+        /// How the client takes this subscription's events.
+        #[serde(default, skip_serializing_if = "Encoding::is_json")]
+        encoding: Encoding,
     },
     Unsubscribe {
         sub: String,

@@ -16,7 +16,7 @@ use tokio_tungstenite::{Connector, connect_async_tls_with_config};
 
 use super::frames::{SnapshotParts, decode};
 use super::{Endpoint, error_chain};
-use crate::api::{ClientMsg, Filter, From, Record, ServerMsg, Topic};
+use crate::api::{ClientMsg, Encoding, Filter, From, Record, ServerMsg, Topic, log_batch};
 use crate::redact::Share;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -259,6 +259,11 @@ fn subscribe_msg(s: &Subscription, resume: Option<&Resume>) -> String {
         topic: s.topic,
         filter: Box::new(s.filter.clone()),
         from,
+        // Log lines are most of the bytes: taken in the lean encoding.
+        encoding: match s.topic {
+            Topic::Logs => Encoding::Binary,
+            _ => Encoding::Json,
+        },
     })
     .expect("client messages serialize")
 }
@@ -362,35 +367,42 @@ async fn pump(
                     socket.send(Message::text(share.restore(&msg).into_owned())).await.map_err(|e| error_chain(&e))?;
                 }
             }
-            frame = socket.next() => match frame {
-                None => return Err("the gateway closed the stream".into()),
-                Some(Err(e)) => return Err(error_chain(&e)),
-                Some(Ok(Message::Text(text))) => {
-                    let msg = match decode(&text) {
-                        Ok(msg) => msg,
-                        Err(e) => {
-                            // One bad frame is the gateway's bug; skip it, say so, keep going.
-                            tracing::warn!("unreadable stream frame ({} bytes): {e}", text.len());
-                            continue;
-                        }
-                    };
-                    let Some(msg) = parts.join(msg) else {
-                        continue;
-                    };
-                    track_resume(&msg, resume);
-                    // Redacted before anything downstream sees it; the
-                    // protocol's fields (cursors) are left as they are.
-                    let msg = match share.active() {
-                        Some(redactor) => redactor.message(msg),
-                        None => msg,
-                    };
-                    if events.send(StreamEvent::Message(msg)).await.is_err() {
-                        return Ok(());
+            frame = socket.next() => {
+                let decoded = match frame {
+                    None => return Err("the gateway closed the stream".into()),
+                    Some(Err(e)) => return Err(error_chain(&e)),
+                    Some(Ok(Message::Text(text))) => {
+                        decode(&text).map_err(|e| (text.len(), e.to_string()))
                     }
+                    // Log events in the lean encoding the logs subscriptions ask for.
+                    Some(Ok(Message::Binary(bytes))) => {
+                        log_batch::decode(&bytes).map_err(|e| (bytes.len(), e))
+                    }
+                    Some(Ok(Message::Close(_))) => return Err("the gateway closed the stream".into()),
+                    Some(Ok(_)) => continue,
+                };
+                let msg = match decoded {
+                    Ok(msg) => msg,
+                    Err((len, e)) => {
+                        // One bad frame is the gateway's bug; skip it, say so, keep going.
+                        tracing::warn!("unreadable stream frame ({len} bytes): {e}");
+                        continue;
+                    }
+                };
+                let Some(msg) = parts.join(msg) else {
+                    continue;
+                };
+                track_resume(&msg, resume);
+                // Redacted before anything downstream sees it; the
+                // protocol's fields (cursors) are left as they are.
+                let msg = match share.active() {
+                    Some(redactor) => redactor.message(msg),
+                    None => msg,
+                };
+                if events.send(StreamEvent::Message(msg)).await.is_err() {
+                    return Ok(());
                 }
-                Some(Ok(Message::Close(_))) => return Err("the gateway closed the stream".into()),
-                Some(Ok(_)) => {}
-            },
+            }
         }
     }
 }

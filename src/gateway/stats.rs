@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::extract::ws::Utf8Bytes;
+use axum::extract::ws::Message;
 use tokio::sync::mpsc;
 
 #[derive(Debug, Default)]
@@ -40,11 +40,11 @@ pub struct GatewayStats {
 #[derive(Debug, Default)]
 pub struct Connections {
     next: AtomicU64,
-    queues: Mutex<HashMap<u64, mpsc::WeakSender<Utf8Bytes>>>,
+    queues: Mutex<HashMap<u64, mpsc::WeakSender<Message>>>,
 }
 
 impl Connections {
-    pub fn register(&self, queue: &mpsc::Sender<Utf8Bytes>) -> u64 {
+    pub fn register(&self, queue: &mpsc::Sender<Message>) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         self.lock().insert(id, queue.downgrade());
         id
@@ -63,7 +63,7 @@ impl Connections {
             .sum()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, mpsc::WeakSender<Utf8Bytes>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, mpsc::WeakSender<Message>>> {
         self.queues
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

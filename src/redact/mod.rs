@@ -20,6 +20,9 @@ use rules::{Allow, Rule};
 thread_local! {
     /// The text being redacted, lower-cased, reused line after line.
     static LOWER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    static CLEAN: std::cell::RefCell<Clean> = const {
+        std::cell::RefCell::new(Clean { redactor: u64::MAX, values: Vec::new(), next: 0 })
+    };
 }
 
 /// Placeholders remembered (for stable collisions and for asking the
@@ -60,7 +63,26 @@ pub struct Redactor {
     placeholders: Mutex<Placeholders>,
     /// Strings changed so far (the SHARE badge says how many).
     pub changed: AtomicU64,
+    /// This redactor among all made (what its threads' memory of clean
+    /// values belongs to).
+    id: u64,
 }
+
+/// Redactors made so far, for their ids.
+static MADE: AtomicU64 = AtomicU64::new(0);
+
+/// Short values read lately and found clean, per thread, and the redactor
+/// that read them: a log entry's node, unit, file and identifier are the
+/// same line after line, and are not read again.
+struct Clean {
+    redactor: u64,
+    values: Vec<Box<str>>,
+    next: usize,
+}
+
+/// Values remembered clean, and the longest (a message is not one).
+const CLEAN_KEPT: usize = 16;
+const CLEAN_LONGEST: usize = 128;
 
 impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -158,6 +180,7 @@ impl Redactor {
             hasher: std::hash::RandomState::new(),
             placeholders: Mutex::new(Placeholders::default()),
             changed: AtomicU64::new(0),
+            id: MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -248,6 +271,39 @@ impl Redactor {
     pub fn string(&self, s: &mut String) {
         if let Cow::Owned(new) = self.text(s) {
             *s = new;
+        }
+    }
+
+    /// As [`Redactor::string`], for a short value that repeats (a node,
+    /// a unit, a file name): one this thread found clean lately is not
+    /// read again.
+    pub fn repeated(&self, s: &mut String) {
+        if s.len() > CLEAN_LONGEST {
+            return self.string(s);
+        }
+        let known =
+            CLEAN.with_borrow(|c| c.redactor == self.id && c.values.iter().any(|v| **v == **s));
+        if known {
+            return;
+        }
+        match self.text(s) {
+            Cow::Owned(new) => *s = new,
+            Cow::Borrowed(_) => CLEAN.with_borrow_mut(|c| {
+                if c.redactor != self.id {
+                    *c = Clean {
+                        redactor: self.id,
+                        values: Vec::with_capacity(CLEAN_KEPT),
+                        next: 0,
+                    };
+                }
+                let value: Box<str> = s.as_str().into();
+                if c.values.len() < CLEAN_KEPT {
+                    c.values.push(value);
+                } else {
+                    c.values[c.next] = value;
+                    c.next = (c.next + 1) % CLEAN_KEPT;
+                }
+            }),
         }
     }
 

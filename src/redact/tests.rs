@@ -203,3 +203,29 @@ fn a_stream_message_is_redacted_through_and_through() {
     }
     assert!(out.contains(r#""cursor":"d:1""#));
 }
+
+#[test]
+fn a_repeated_value_is_read_once_clean_and_every_time_it_holds_a_secret() {
+    let plain = Redactor::new(&ShareSettings::default()).unwrap();
+    let secret = "0123456789abcdef0123456789abcdef";
+    // Found clean by a redactor without the literal...
+    let mut node = format!("node-{secret}");
+    plain.repeated(&mut node);
+    assert!(node.contains(secret));
+    // ...it is still read by one that has it, and hidden each time.
+    let strict = redactor(false);
+    for _ in 0..3 {
+        let mut node = format!("node-{secret}");
+        strict.repeated(&mut node);
+        assert!(!node.contains(secret), "{node}");
+    }
+    // Past what is remembered, values are read again and still pass.
+    for n in 0..(CLEAN_KEPT * 2) {
+        let mut unit = format!("unit-{n}.service");
+        strict.repeated(&mut unit);
+        assert_eq!(unit, format!("unit-{n}.service"));
+    }
+    let mut long = format!("{}password=hunter22", "x".repeat(CLEAN_LONGEST));
+    strict.repeated(&mut long);
+    assert!(!long.contains("hunter22"));
+}

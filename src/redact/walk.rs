@@ -66,7 +66,7 @@ impl Redactor {
     pub fn log_entry(&self, e: &mut LogEntry) {
         self.string(&mut e.message);
         e.message_base64 = None;
-        self.string(&mut e.node);
+        self.repeated(&mut e.node);
         for s in [
             &mut e.unit,
             &mut e.task,
@@ -77,7 +77,7 @@ impl Redactor {
         .into_iter()
         .flatten()
         {
-            self.string(s);
+            self.repeated(s);
         }
         for (key, value) in e.fields.iter_mut() {
             self.field(key, value);

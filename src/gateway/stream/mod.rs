@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Extension;
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
@@ -25,7 +25,7 @@ mod outbox;
 mod pump;
 
 use outbox::{Outbox, QUEUE_KIB, encode, kib};
-use pump::{Pumped, pump, send_batches, send_source_entries};
+use pump::{Framing, Pumped, pump, send_batches, send_source_entries};
 
 use super::Shared;
 use super::filter::Matcher;
@@ -169,7 +169,7 @@ async fn serve(
     GatewayStats::add(&stats.clients, 1);
     tracing::info!(%peer, %actor, "stream client connected");
     let (mut sink, mut incoming) = socket.split();
-    let (tx, mut rx) = mpsc::channel::<Utf8Bytes>(gw.stream_limits.connection_queue);
+    let (tx, mut rx) = mpsc::channel::<Message>(gw.stream_limits.connection_queue);
     let connection = gw.connections.register(&tx);
     let room = Arc::new(tokio::sync::Semaphore::new(QUEUE_KIB));
     let outbox = Arc::new(Outbox {
@@ -189,12 +189,12 @@ async fn serve(
                 frame = rx.recv() => match frame {
                     Some(frame) => {
                         room.add_permits(kib(&frame) as usize);
-                        (Message::Text(frame), true)
+                        (frame, true)
                     }
                     None => break,
                 },
             };
-            let large = matches!(&message, Message::Text(t) if t.len() >= LARGE_FRAME);
+            let large = kib(&message) as usize * 1024 > LARGE_FRAME;
             let closing = matches!(message, Message::Close(_));
             match tokio::time::timeout(limits.write_timeout, sink.send(message)).await {
                 Ok(Ok(())) if closing => return "the gateway closed the stream",
@@ -304,6 +304,7 @@ async fn handle_client_msg(
             topic,
             filter,
             from,
+            encoding,
         } => {
             let matcher = match Matcher::new(&filter) {
                 Ok(m) => m,
@@ -363,7 +364,7 @@ async fn handle_client_msg(
                 return;
             }
             let forwarder = tokio::spawn(forward(
-                sub.clone(),
+                Framing::new(&sub, topic, encoding),
                 topic,
                 matcher,
                 from,
@@ -378,7 +379,7 @@ async fn handle_client_msg(
 
 /// Feeds one subscription until the connection goes away.
 async fn forward(
-    sub: String,
+    framing: Framing,
     topic: Topic,
     matcher: Matcher,
     mut from: From,
@@ -386,15 +387,15 @@ async fn forward(
     outbox: Arc<Outbox>,
     who: Arc<Who>,
 ) {
-    let sub_json = serde_json::to_string(&sub).expect("strings serialize");
+    let sub = framing.sub();
     let (mut bridge_tries, mut waited_for_sources) = (0, false);
     loop {
         let subscription = gw.store.subscribe(topic, &matcher, &from);
         let mut rx = subscription.rx;
         let mut seq = subscription.seq;
         let sent = match subscription.start {
-            Start::Snapshot { seq, items } => send_snapshot(&sub, seq, items, &gw, &outbox).await,
-            Start::Replay(missed) => send_batches(&sub_json, &missed, &matcher, &gw, &outbox).await,
+            Start::Snapshot { seq, items } => send_snapshot(sub, seq, items, &gw, &outbox).await,
+            Start::Replay(missed) => send_batches(&framing, &missed, &matcher, &gw, &outbox).await,
             Start::Seek { .. } if !waited_for_sources => {
                 // Likely a gateway that has just started: once its sources
                 // are read, the cursor may well be in the ring.
@@ -417,11 +418,11 @@ async fn forward(
                     .and_then(|entries| gw.store.bridge(entries, upto))
                 {
                     Some((from_source, from_ring)) => {
-                        match send_source_entries(&sub_json, from_source, &matcher, &gw, &outbox)
+                        match send_source_entries(&framing, from_source, &matcher, &gw, &outbox)
                             .await
                         {
                             Ok(()) => {
-                                send_batches(&sub_json, &from_ring, &matcher, &gw, &outbox).await
+                                send_batches(&framing, &from_ring, &matcher, &gw, &outbox).await
                             }
                             Err(()) => Err(()),
                         }
@@ -435,7 +436,7 @@ async fn forward(
                     }
                     None => {
                         // Exactly-once is out of reach: start over, saying so.
-                        match resync(&outbox, &sub).await {
+                        match resync(&outbox, sub).await {
                             Ok(fresh) => from = fresh,
                             Err(()) => return,
                         }
@@ -447,13 +448,9 @@ async fn forward(
         if sent.is_err() {
             return;
         }
-        match pump(
-            &sub, &sub_json, topic, &matcher, &mut rx, &mut seq, &gw, &outbox,
-        )
-        .await
-        {
+        match pump(&framing, topic, &matcher, &mut rx, &mut seq, &gw, &outbox).await {
             Pumped::Closed => return,
-            Pumped::Resync => match resync(&outbox, &sub).await {
+            Pumped::Resync => match resync(&outbox, sub).await {
                 Ok(fresh) => from = fresh,
                 Err(()) => return,
             },

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::Utf8Bytes;
+use axum::extract::ws::Message;
 use tokio::sync::mpsc;
 
 use crate::api::ServerMsg;
@@ -13,22 +13,28 @@ use crate::api::ServerMsg;
 pub const QUEUE_KIB: usize = 4096;
 
 /// What a frame takes of a queue's byte budget.
-pub fn kib(frame: &str) -> u32 {
-    (frame.len() / 1024 + 1).min(QUEUE_KIB) as u32
+pub fn kib(frame: &Message) -> u32 {
+    let len = match frame {
+        Message::Text(text) => text.len(),
+        Message::Binary(bytes) => bytes.len(),
+        _ => 0,
+    };
+    (len / 1024 + 1).min(QUEUE_KIB) as u32
 }
 
 /// A connection's queue of outgoing frames, bounded in frames and in bytes
 /// (`room`: KiB left; the writer gives a frame's back once it is written).
 pub struct Outbox {
-    pub tx: mpsc::Sender<Utf8Bytes>,
+    pub tx: mpsc::Sender<Message>,
     pub room: Arc<tokio::sync::Semaphore>,
 }
 
 impl Outbox {
     /// Waits for room: this is where a slow client holds up its forwarders.
-    pub async fn send(&self, frame: String) -> Result<(), ()> {
+    pub async fn send(&self, frame: impl Into<Message>) -> Result<(), ()> {
+        let frame = frame.into();
         let permit = self.room.acquire_many(kib(&frame)).await.map_err(|_| ())?;
-        self.tx.send(frame.into()).await.map_err(|_| ())?;
+        self.tx.send(frame).await.map_err(|_| ())?;
         permit.forget();
         Ok(())
     }
@@ -36,8 +42,9 @@ impl Outbox {
     /// For heartbeats and replies: dropped if the queue is full, as a
     /// client that far behind will be cut off anyway.
     pub fn try_send(&self, frame: String) {
+        let frame = Message::Text(frame.into());
         if let Ok(permit) = self.room.try_acquire_many(kib(&frame))
-            && self.tx.try_send(frame.into()).is_ok()
+            && self.tx.try_send(frame).is_ok()
         {
             permit.forget();
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use super::outbox::Outbox;
-use crate::api::{Op, Record, ServerMsg, Topic};
+use crate::api::{Encoding, Op, Record, ServerMsg, Topic, log_batch};
 use crate::gateway::Shared;
 use crate::gateway::filter::Matcher;
 use crate::gateway::stats::GatewayStats;
@@ -22,8 +22,7 @@ pub enum Pumped {
 /// event taken from `rx` (the subscriber has everything up to it).
 #[allow(clippy::too_many_arguments)]
 pub async fn pump(
-    sub: &str,
-    sub_json: &str,
+    framing: &Framing,
     topic: Topic,
     matcher: &Matcher,
     rx: &mut broadcast::Receiver<Arc<Published>>,
@@ -49,7 +48,7 @@ pub async fn pump(
                 Err(_) => break,
             }
         }
-        if send_batches(sub_json, &batch, matcher, gw, outbox)
+        if send_batches(framing, &batch, matcher, gw, outbox)
             .await
             .is_err()
         {
@@ -60,7 +59,7 @@ pub async fn pump(
         if lagged == 0 {
             continue;
         }
-        match catch_up(sub_json, topic, matcher, rx, seq, gw, outbox).await {
+        match catch_up(framing, topic, matcher, rx, seq, gw, outbox).await {
             Some(Ok(())) => {
                 GatewayStats::add(&gw.stats.events_coalesced, lagged);
                 continue;
@@ -70,7 +69,7 @@ pub async fn pump(
         }
         GatewayStats::add(&gw.stats.events_dropped, lagged);
         let gap = ServerMsg::Gap {
-            sub: sub.to_string(),
+            sub: framing.sub.clone(),
             dropped: lagged,
             reason: "the subscriber fell behind the gateway's queue".into(),
         };
@@ -93,7 +92,7 @@ pub async fn pump(
 /// state whole, metrics the newest value of each series. `None` where it
 /// does not (logs, spans, audit; or removals forgotten): a gap it is.
 async fn catch_up(
-    sub_json: &str,
+    framing: &Framing,
     topic: Topic,
     matcher: &Matcher,
     rx: &mut broadcast::Receiver<Arc<Published>>,
@@ -106,7 +105,7 @@ async fn catch_up(
             let caught = gw.store.catch_up(topic, matcher, *seq)?;
             *rx = caught.rx;
             *seq = caught.seq;
-            Some(send_batches(sub_json, &caught.changed, matcher, gw, outbox).await)
+            Some(send_batches(framing, &caught.changed, matcher, gw, outbox).await)
         }
         Topic::Health => {
             // What is still queued is older than (or as old as) the
@@ -117,9 +116,9 @@ async fn catch_up(
                 .into_iter()
                 .map(|c| Arc::new(Published::at(0, Op::Added, Record::Check(c))))
                 .collect();
-            Some(send_batches(sub_json, &events, matcher, gw, outbox).await)
+            Some(send_batches(framing, &events, matcher, gw, outbox).await)
         }
-        Topic::Metrics => Some(coalesce(sub_json, matcher, rx, seq, gw, outbox).await),
+        Topic::Metrics => Some(coalesce(framing, matcher, rx, seq, gw, outbox).await),
         Topic::Logs | Topic::Spans | Topic::Audit => None,
     }
 }
@@ -129,7 +128,7 @@ async fn catch_up(
 /// since, from the store (unsequenced). What is still queued is older or
 /// as old, so it goes unread; `seq` moves past it.
 async fn coalesce(
-    sub_json: &str,
+    framing: &Framing,
     matcher: &Matcher,
     rx: &mut broadcast::Receiver<Arc<Published>>,
     seq: &mut u64,
@@ -152,7 +151,7 @@ async fn coalesce(
             .iter()
             .map(|s| Arc::new(Published::unsequenced(Record::Sample(s.clone()))))
             .collect();
-        send_batches(sub_json, &events, matcher, gw, outbox).await?;
+        send_batches(framing, &events, matcher, gw, outbox).await?;
     }
     Ok(())
 }
@@ -160,7 +159,7 @@ async fn coalesce(
 /// Log entries read back from a source carry no sequence number (0): they
 /// come before anything the ring holds.
 pub async fn send_source_entries(
-    sub_json: &str,
+    framing: &Framing,
     entries: Vec<crate::api::LogEntry>,
     matcher: &Matcher,
     gw: &Arc<Shared>,
@@ -170,35 +169,87 @@ pub async fn send_source_entries(
         .into_iter()
         .map(|entry| Arc::new(Published::unsequenced(Record::Log(entry))))
         .collect();
-    send_batches(sub_json, &events, matcher, gw, outbox).await
+    send_batches(framing, &events, matcher, gw, outbox).await
 }
 
-/// Sends the events that pass the filter as `event` frames of at most
-/// `max_batch` events, each event's JSON serialized once per gateway, a
-/// frame made only once the one before is queued (a catch-up of thousands
-/// of tasks is not held as frames all at once).
+/// A subscription's name as it goes into frames, and whether its log
+/// events go as binary frames (it asked, and it is a logs subscription).
+pub struct Framing {
+    sub: String,
+    sub_json: String,
+    binary: bool,
+}
+
+impl Framing {
+    pub fn new(sub: &str, topic: Topic, encoding: Encoding) -> Framing {
+        Framing {
+            sub: sub.to_string(),
+            sub_json: serde_json::to_string(sub).expect("strings serialize"),
+            binary: topic == Topic::Logs && encoding == Encoding::Binary,
+        }
+    }
+
+    pub fn sub(&self) -> &str {
+        &self.sub
+    }
+}
+
+/// Sends the events that pass the filter as frames of at most `max_batch`
+/// events, a frame made only once the one before is queued (a catch-up of
+/// thousands of tasks is not held as frames all at once). JSON frames take
+/// each event's JSON, serialized once per gateway; binary ones have the
+/// events written straight in.
 pub async fn send_batches(
-    sub_json: &str,
+    framing: &Framing,
     events: &[Arc<Published>],
     matcher: &Matcher,
     gw: &Arc<Shared>,
     outbox: &Outbox,
 ) -> Result<(), ()> {
-    let mut wanted = events.iter().filter(|e| matcher.matches(&e.record));
     let max_batch = gw.stream_limits.max_batch.max(1);
-    loop {
-        let batch: Vec<&str> = wanted.by_ref().take(max_batch).map(|e| e.json()).collect();
-        if batch.is_empty() {
-            return Ok(());
+    let mut rest = events;
+    while !rest.is_empty() {
+        // The next `max_batch` events the filter admits, and how far that took.
+        let mut batch: Vec<&Published> = Vec::new();
+        let mut used = 0;
+        for event in rest {
+            if batch.len() == max_batch {
+                break;
+            }
+            used += 1;
+            if matcher.matches(&event.record) {
+                batch.push(event);
+            }
         }
-        outbox.send(event_frame(sub_json, &batch)).await?;
+        rest = &rest[used..];
+        if batch.is_empty() {
+            continue;
+        }
+        let frame = match framing.binary {
+            true => binary_frame(&framing.sub, &batch),
+            false => event_frame(&framing.sub_json, &batch).into(),
+        };
+        outbox.send(frame).await?;
         GatewayStats::add(&gw.stats.events_sent, batch.len() as u64);
     }
+    Ok(())
+}
+
+/// One binary frame of log events (see [`log_batch`]).
+fn binary_frame(sub: &str, batch: &[&Published]) -> axum::extract::ws::Message {
+    let mut frame = log_batch::FrameWriter::new(sub, batch.iter().map(|e| e.weight).sum());
+    for event in batch {
+        if let Record::Log(entry) = &event.record {
+            frame.push(event.seq, event.op, entry);
+        }
+    }
+    frame.finish().into()
 }
 
 /// One `event` frame holding these events' JSON.
-fn event_frame(sub_json: &str, batch: &[&str]) -> String {
+fn event_frame(sub_json: &str, batch: &[&Published]) -> String {
     const HEAD: &str = "{\"type\":\"event\",\"sub\":";
+    let batch: Vec<&str> = batch.iter().map(|e| e.json()).collect();
     // Made at its final size: a frame of a thousand log lines grown by
     // doubling would be copied over and over.
     let size = HEAD.len() + sub_json.len() + 12 + batch.iter().map(|j| j.len() + 1).sum::<usize>();
