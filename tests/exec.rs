@@ -625,6 +625,15 @@ async fn exec_as_an_unknown_uid_takes_the_tasks_own_group() {
         .spawn()
         .expect("setpriv runs");
     let pid = stranger.id().to_string();
+    // Until setpriv has become the stranger (it starts as root).
+    poll_until("the uid switched", Duration::from_secs(10), || async {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.contains("4000000"))
+            .then_some(())
+    })
+    .await;
     let (gw, me) = host_gateway_listing(&pid).await;
     let (uid, err, status) = collect(me.exec(&pid, &request(&["id", "-u"])).await.unwrap()).await;
     assert_eq!(status.exit_code, Some(0), "{err}");
