@@ -9,6 +9,13 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// tmux on the server of socket `name`.
+fn tmux(name: &str) -> Command {
+    let mut command = Command::new("tmux");
+    command.args(["-L", name]);
+    command
+}
+
 fn have_tmux() -> bool {
     let found = Command::new("tmux")
         .arg("-V")
@@ -59,7 +66,7 @@ impl Session {
             home = home.display(),
             bin = env!("CARGO_BIN_EXE_day2top"),
         );
-        let status = Command::new("tmux")
+        let status = tmux(&name)
             .args([
                 "new-session",
                 "-d",
@@ -77,8 +84,15 @@ impl Session {
         Session { name, home }
     }
 
+    /// tmux, on this session's own server: tests in parallel on one
+    /// server race its exit when another's last session ends.
+    fn tmux(&self) -> Command {
+        tmux(&self.name)
+    }
+
     fn screen(&self) -> String {
-        let out = Command::new("tmux")
+        let out = self
+            .tmux()
             .args(["capture-pane", "-p", "-t", &self.name])
             .output()
             .unwrap();
@@ -87,7 +101,7 @@ impl Session {
 
     fn keys(&self, keys: &[&str]) {
         for key in keys {
-            Command::new("tmux")
+            self.tmux()
                 .args(["send-keys", "-t", &self.name, key])
                 .status()
                 .unwrap();
@@ -95,14 +109,15 @@ impl Session {
     }
 
     fn text(&self, text: &str) {
-        Command::new("tmux")
+        self.tmux()
             .args(["send-keys", "-t", &self.name, "-l", text])
             .status()
             .unwrap();
     }
 
     fn display(&self, format: &str) -> String {
-        let out = Command::new("tmux")
+        let out = self
+            .tmux()
             .args(["display", "-p", "-t", &self.name, format])
             .output()
             .unwrap();
@@ -157,9 +172,18 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.name])
-            .status();
+        // The server's socket outlives it: asked where it is first.
+        let socket = self
+            .tmux()
+            .args(["display", "-p", "#{socket_path}"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        let _ = self.tmux().arg("kill-server").status();
+        if let Ok(socket) = socket.as_deref()
+            && !socket.is_empty()
+        {
+            let _ = std::fs::remove_file(socket);
+        }
         let _ = std::fs::remove_dir_all(&self.home);
     }
 }
@@ -460,7 +484,8 @@ fn no_color_means_no_colour() {
     }
     let s = Session::start("nocolor", "--demo", 100, 30);
     s.wait_text("● live");
-    let plain = Command::new("tmux")
+    let plain = s
+        .tmux()
         .args(["capture-pane", "-p", "-e", "-t", &s.name])
         .output()
         .unwrap();
@@ -473,7 +498,8 @@ fn no_color_means_no_colour() {
 
     let s = Session::start_with("nocolor2", "NO_COLOR=1", "--demo", 100, 30);
     s.wait_text("● live");
-    let out = Command::new("tmux")
+    let out = s
+        .tmux()
         .args(["capture-pane", "-p", "-e", "-t", &s.name])
         .output()
         .unwrap();
@@ -734,7 +760,7 @@ fn exec_command_passes_the_exit_code_and_runs_beside_the_task() {
     s.keys(&["Enter"]);
     s.wait_text("20 100");
     // The window changes size: the process sees it.
-    Command::new("tmux")
+    s.tmux()
         .args(["resize-window", "-t", &s.name, "-x", "90", "-y", "25"])
         .status()
         .unwrap();
