@@ -8,7 +8,7 @@
 #
 # Key → screen is timed from `tmux send-keys` until the pane shows the
 # change (polled with capture-pane, so a few ms of tmux are included).
-# Needs tmux and ss (iproute2).
+# Needs tmux and curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q
@@ -23,10 +23,15 @@ t() { tmux -L scale "$@"; }
 
 # shellcheck source=benches/tmux.sh
 source "$PWD/benches/tmux.sh"
-# Bytes a second the gateway sends on port $1 over $2 seconds, all sockets.
+# Payload bytes a second the gateway's stream frames carry (its own
+# counter at /metrics), on port $1 over $2 seconds.
 wire_over() {
     local port=$1 secs=$2 a b
-    sent() { ss -tin state established "( sport = :$port )" | grep -o 'bytes_acked:[0-9]*' | cut -d: -f2 | awk '{s+=$1} END {printf "%d\n", s}'; }
+    sent() {
+        curl -s -H "Authorization: Bearer $(cat "$work/state/day2top/gateway.token")" \
+            "http://127.0.0.1:$port/metrics" |
+            awk '$1 == "day2top_gateway_stream_bytes_sent_total" {printf "%d\n", $2}'
+    }
     a=$(sent)
     sleep "$secs"
     b=$(sent)

@@ -110,5 +110,7 @@ async fn a_metrics_subscriber_that_falls_behind_is_caught_up_not_told_of_a_gap()
     let body = common::exposition(&gw.url).await;
     let coalesced = common::exposed(&body, "day2top_gateway_events_coalesced_total ").unwrap();
     assert!(coalesced > 0.0);
+    let bytes = common::exposed(&body, "day2top_gateway_stream_bytes_sent_total ").unwrap();
+    assert!(bytes > 100_000.0, "{events} events in {bytes} bytes");
     gw.shutdown().await;
 }

@@ -66,7 +66,7 @@ fn render(gw: &Shared) -> String {
     );
 
     let stats = &gw.stats;
-    let own: [(&str, &str, &str, &std::sync::atomic::AtomicU64); 12] = [
+    let own: [(&str, &str, &str, &std::sync::atomic::AtomicU64); 13] = [
         (
             "events_coalesced_total",
             "counter",
@@ -90,6 +90,12 @@ fn render(gw: &Shared) -> String {
             "counter",
             "Stream frames sent.",
             &stats.frames_sent,
+        ),
+        (
+            "stream_bytes_sent_total",
+            "counter",
+            "Payload bytes of the stream frames sent (JSON and binary).",
+            &stats.bytes_sent,
         ),
         (
             "events_sent_total",

@@ -12,6 +12,8 @@ pub struct GatewayStats {
     pub clients: AtomicU64,
     pub subscriptions: AtomicU64,
     pub frames_sent: AtomicU64,
+    /// Payload bytes of the stream frames sent.
+    pub bytes_sent: AtomicU64,
     pub events_sent: AtomicU64,
     /// Events a subscriber never received because it fell behind.
     pub events_dropped: AtomicU64,

@@ -24,7 +24,7 @@ mod merged;
 mod outbox;
 mod pump;
 
-use outbox::{Outbox, QUEUE_KIB, encode, kib};
+use outbox::{Outbox, QUEUE_KIB, encode, frame_len, kib};
 use pump::{Framing, Pumped, pump, send_batches, send_source_entries};
 
 use super::Shared;
@@ -183,7 +183,7 @@ async fn serve(
     let mut writer: JoinHandle<&'static str> = tokio::spawn(async move {
         let limits = &writer_gw.stream_limits;
         loop {
-            let (message, text) = tokio::select! {
+            let (message, queued) = tokio::select! {
                 biased;
                 Some(message) = control_rx.recv() => (message, false),
                 frame = rx.recv() => match frame {
@@ -194,13 +194,14 @@ async fn serve(
                     None => break,
                 },
             };
-            let large = kib(&message) as usize * 1024 > LARGE_FRAME;
+            let len = frame_len(&message);
             let closing = matches!(message, Message::Close(_));
             match tokio::time::timeout(limits.write_timeout, sink.send(message)).await {
                 Ok(Ok(())) if closing => return "the gateway closed the stream",
-                Ok(Ok(())) if text => {
+                Ok(Ok(())) if queued => {
                     GatewayStats::add(&writer_gw.stats.frames_sent, 1);
-                    if large {
+                    GatewayStats::add(&writer_gw.stats.bytes_sent, len as u64);
+                    if len >= LARGE_FRAME {
                         crate::memory::release_freed();
                     }
                 }

@@ -12,14 +12,18 @@ use crate::api::ServerMsg;
 /// bounded by frames alone could hold tens of megabytes per console.
 pub const QUEUE_KIB: usize = 4096;
 
-/// What a frame takes of a queue's byte budget.
-pub fn kib(frame: &Message) -> u32 {
-    let len = match frame {
+/// A frame's payload in bytes.
+pub fn frame_len(frame: &Message) -> usize {
+    match frame {
         Message::Text(text) => text.len(),
         Message::Binary(bytes) => bytes.len(),
         _ => 0,
-    };
-    (len / 1024 + 1).min(QUEUE_KIB) as u32
+    }
+}
+
+/// What a frame takes of a queue's byte budget.
+pub fn kib(frame: &Message) -> u32 {
+    (frame_len(frame) / 1024 + 1).min(QUEUE_KIB) as u32
 }
 
 /// A connection's queue of outgoing frames, bounded in frames and in bytes
