@@ -22,15 +22,20 @@ fn quiet_demo() -> Box<DemoSource> {
     }))
 }
 
-#[tokio::test]
-async fn demo_logs_come_in_real_shapes_and_filter() {
+/// A demo gateway writing 2,000 lines a second, of every shape it has.
+async fn busy_demo() -> RunningGateway {
     let mut config = demo_config("127.0.0.1:0".parse().unwrap());
     config.refresh = Duration::from_millis(50);
     let demo = Box::new(DemoSource::new(DemoConfig {
         log_rate: 2000,
         ..Default::default()
     }));
-    let gw = gateway::start(config, demo).await.unwrap();
+    gateway::start(config, demo).await.unwrap()
+}
+
+#[tokio::test]
+async fn demo_logs_come_in_real_shapes_and_filter() {
+    let gw = busy_demo().await;
     // The demo's shapes come in their own time; rare ones (a line that is
     // not UTF-8) may take a second or two of lines.
     let every_shape = |all: &[LogEntry]| {
@@ -447,13 +452,7 @@ async fn log_events(ws: &mut Ws, want: usize) -> (Vec<day2top::api::Event>, usiz
 
 #[tokio::test]
 async fn a_subscription_that_asks_for_binary_log_frames_gets_the_same_events() {
-    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
-    config.refresh = Duration::from_millis(50);
-    let demo = Box::new(DemoSource::new(DemoConfig {
-        log_rate: 2000,
-        ..Default::default()
-    }));
-    let gw = gateway::start(config, demo).await.unwrap();
+    let gw = busy_demo().await;
     // The demo's lines hold every shape (JSON, escapes, bytes that are not
     // UTF-8 and their base64): both clients start after the same cursor.
     let (_, first) = common::poll_until("lines", Duration::from_secs(10), || async {
