@@ -421,35 +421,6 @@ async fn a_resume_as_the_gateway_starts_waits_for_its_first_read() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The log events of a raw stream client, as many as `want`, read from
-/// either kind of frame.
-async fn log_events(ws: &mut Ws, want: usize) -> (Vec<day2top::api::Event>, usize) {
-    use futures_util::StreamExt;
-    use tokio_tungstenite::tungstenite::Message;
-    let (mut events, mut binary_frames) = (Vec::new(), 0);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while events.len() < want {
-        let frame = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .expect("log events within 15 s")
-            .unwrap()
-            .unwrap();
-        let msg = match frame {
-            Message::Text(text) => serde_json::from_str::<ServerMsg>(&text).unwrap(),
-            Message::Binary(bytes) => {
-                binary_frames += 1;
-                day2top::api::log_batch::decode(&bytes).unwrap()
-            }
-            _ => continue,
-        };
-        if let ServerMsg::Event { events: batch, .. } = msg {
-            events.extend(batch);
-        }
-    }
-    events.truncate(want);
-    (events, binary_frames)
-}
-
 #[tokio::test]
 async fn a_subscription_that_asks_for_binary_log_frames_gets_the_same_events() {
     let gw = busy_demo().await;
@@ -475,8 +446,8 @@ async fn a_subscription_that_asks_for_binary_log_frames_gets_the_same_events() {
         ),
     )
     .await;
-    let (by_json, none) = log_events(&mut json, 3000).await;
-    let (by_binary, frames) = log_events(&mut binary, 3000).await;
+    let (by_json, none) = stream_events(&mut json, 3000).await;
+    let (by_binary, frames) = stream_events(&mut binary, 3000).await;
     assert_eq!(none, 0, "a client that did not ask gets no binary frame");
     assert!(frames > 0, "binary frames were sent");
     assert!(by_json == by_binary, "the same events either way");

@@ -114,3 +114,42 @@ async fn a_metrics_subscriber_that_falls_behind_is_caught_up_not_told_of_a_gap()
     assert!(bytes > 100_000.0, "{events} events in {bytes} bytes");
     gw.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_metrics_subscription_that_asks_for_binary_frames_gets_the_same_samples() {
+    let mut config = demo_config("127.0.0.1:0".parse().unwrap());
+    config.refresh = Duration::from_millis(50);
+    let gw = gateway::start(config, demo(5, 5, 40)).await.unwrap();
+    let subscribe = |encoding: &str| {
+        format!(
+            r#"{{"type":"subscribe","sub":"m","topic":"metrics","from":"now","filter":{{"names":["task.*","node.cpu.percent"]}}{encoding}}}"#
+        )
+    };
+    let mut json = common::ws_connect(&gw.url, READ).await;
+    let mut binary = common::ws_connect(&gw.url, READ).await;
+    common::send(&mut json, &subscribe("")).await;
+    common::send(&mut binary, &subscribe(r#","encoding":"binary""#)).await;
+    let (by_json, none) = common::stream_events(&mut json, 2000).await;
+    let (by_binary, frames) = common::stream_events(&mut binary, 2000).await;
+    assert_eq!(none, 0, "a client that did not ask gets no binary frame");
+    assert!(frames > 0, "binary frames were sent");
+    // Each started where it subscribed: from the later start on, the same.
+    let start = by_json[0].seq.max(by_binary[0].seq);
+    let from = |events: &[day2top::api::Event]| -> Vec<day2top::api::Event> {
+        events
+            .iter()
+            .filter(|e| e.seq >= start)
+            .take(1000)
+            .cloned()
+            .collect()
+    };
+    let (a, b) = (from(&by_json), from(&by_binary));
+    assert_eq!(a.len(), 1000);
+    assert!(a == b, "the same samples either way");
+    assert!(
+        a.iter()
+            .all(|e| matches!(&e.data, Record::Sample(s) if !s.tags.is_empty())),
+        "samples with their tags"
+    );
+    gw.shutdown().await;
+}

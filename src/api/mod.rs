@@ -5,6 +5,7 @@
 
 mod alert;
 mod audit;
+pub mod binary_frame;
 mod error;
 mod exec;
 mod exposition;
@@ -12,7 +13,6 @@ mod fleet;
 mod health;
 mod labels;
 mod log;
-pub mod log_batch;
 mod model;
 mod span;
 mod stream;

@@ -108,8 +108,9 @@ impl Default for From {
     }
 }
 
-/// How a subscription's events come: JSON `event` frames, or (logs only,
-/// where the gateway can) binary frames laid out as in [`super::log_batch`].
+/// How a subscription's events come: JSON `event` frames, or (logs and
+/// metrics, where the gateway can) binary frames laid out as in
+/// [`super::binary_frame`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Encoding {

@@ -16,7 +16,7 @@ use tokio_tungstenite::{Connector, connect_async_tls_with_config};
 
 use super::frames::{SnapshotParts, decode};
 use super::{Endpoint, error_chain};
-use crate::api::{ClientMsg, Encoding, Filter, From, Record, ServerMsg, Topic, log_batch};
+use crate::api::{ClientMsg, Encoding, Filter, From, Record, ServerMsg, Topic, binary_frame};
 use crate::redact::Share;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -259,9 +259,10 @@ fn subscribe_msg(s: &Subscription, resume: Option<&Resume>) -> String {
         topic: s.topic,
         filter: Box::new(s.filter.clone()),
         from,
-        // Log lines are most of the bytes: taken in the lean encoding.
+        // Log lines and samples are most of the bytes: taken in the lean
+        // encoding.
         encoding: match s.topic {
-            Topic::Logs => Encoding::Binary,
+            Topic::Logs | Topic::Metrics => Encoding::Binary,
             _ => Encoding::Json,
         },
     })
@@ -374,9 +375,9 @@ async fn pump(
                     Some(Ok(Message::Text(text))) => {
                         decode(&text).map_err(|e| (text.len(), e.to_string()))
                     }
-                    // Log events in the lean encoding the logs subscriptions ask for.
+                    // Log and metric events in the lean encoding their subscriptions ask for.
                     Some(Ok(Message::Binary(bytes))) => {
-                        log_batch::decode(&bytes).map_err(|e| (bytes.len(), e))
+                        binary_frame::decode(&bytes).map_err(|e| (bytes.len(), e))
                     }
                     Some(Ok(Message::Close(_))) => return Err("the gateway closed the stream".into()),
                     Some(Ok(_)) => continue,

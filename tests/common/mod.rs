@@ -100,6 +100,33 @@ pub async fn next_msg(ws: &mut Ws) -> ServerMsg {
     }
 }
 
+/// The events of a raw stream client, as many as `want`, read from either
+/// kind of frame (JSON or binary), and how many frames were binary.
+pub async fn stream_events(ws: &mut Ws, want: usize) -> (Vec<day2top::api::Event>, usize) {
+    let (mut events, mut binary_frames) = (Vec::new(), 0);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while events.len() < want {
+        let frame = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("events within 15 s")
+            .unwrap()
+            .unwrap();
+        let msg = match frame {
+            Message::Text(text) => serde_json::from_str::<ServerMsg>(&text).unwrap(),
+            Message::Binary(bytes) => {
+                binary_frames += 1;
+                day2top::api::binary_frame::decode(&bytes).unwrap()
+            }
+            _ => continue,
+        };
+        if let ServerMsg::Event { events: batch, .. } = msg {
+            events.extend(batch);
+        }
+    }
+    events.truncate(want);
+    (events, binary_frames)
+}
+
 /// A plain HTTP client for raw checks (TLS as the console sets it up).
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use super::outbox::Outbox;
-use crate::api::{Encoding, Op, Record, ServerMsg, Topic, log_batch};
+use crate::api::{Encoding, Op, Record, ServerMsg, Topic, binary_frame};
 use crate::gateway::Shared;
 use crate::gateway::filter::Matcher;
 use crate::gateway::stats::GatewayStats;
@@ -172,8 +172,8 @@ pub async fn send_source_entries(
     send_batches(framing, &events, matcher, gw, outbox).await
 }
 
-/// A subscription's name as it goes into frames, and whether its log
-/// events go as binary frames (it asked, and it is a logs subscription).
+/// A subscription's name as it goes into frames, and whether its events
+/// go as binary frames (it asked, and it is a logs or metrics one).
 pub struct Framing {
     sub: String,
     sub_json: String,
@@ -185,7 +185,7 @@ impl Framing {
         Framing {
             sub: sub.to_string(),
             sub_json: serde_json::to_string(sub).expect("strings serialize"),
-            binary: topic == Topic::Logs && encoding == Encoding::Binary,
+            binary: matches!(topic, Topic::Logs | Topic::Metrics) && encoding == Encoding::Binary,
         }
     }
 
@@ -197,8 +197,9 @@ impl Framing {
 /// Sends the events that pass the filter as frames of at most `max_batch`
 /// events, a frame made only once the one before is queued (a catch-up of
 /// thousands of tasks is not held as frames all at once). JSON frames take
-/// each event's JSON, serialized once per gateway; binary ones have the
-/// events written straight in.
+/// each event's JSON, serialized once per gateway; binary ones (a batch of
+/// log entries or samples, for a subscription that asked) have the events
+/// written straight in.
 pub async fn send_batches(
     framing: &Framing,
     events: &[Arc<Published>],
@@ -225,8 +226,9 @@ pub async fn send_batches(
         if batch.is_empty() {
             continue;
         }
-        let frame = match framing.binary {
-            true => binary_frame(&framing.sub, &batch),
+        let binary = framing.binary && batch.iter().all(|e| binary_frame::encodes(&e.record));
+        let frame = match binary {
+            true => binary_events(&framing.sub, &batch),
             false => event_frame(&framing.sub_json, &batch).into(),
         };
         outbox.send(frame).await?;
@@ -235,13 +237,12 @@ pub async fn send_batches(
     Ok(())
 }
 
-/// One binary frame of log events (see [`log_batch`]).
-fn binary_frame(sub: &str, batch: &[&Published]) -> axum::extract::ws::Message {
-    let mut frame = log_batch::FrameWriter::new(sub, batch.iter().map(|e| e.weight).sum());
+/// One binary frame of these events, each of which has a binary form
+/// (see [`binary_frame`]).
+fn binary_events(sub: &str, batch: &[&Published]) -> axum::extract::ws::Message {
+    let mut frame = binary_frame::FrameWriter::new(sub, batch.iter().map(|e| e.weight).sum());
     for event in batch {
-        if let Record::Log(entry) = &event.record {
-            frame.push(event.seq, event.op, entry);
-        }
+        frame.push(event.seq, event.op, &event.record);
     }
     frame.finish().into()
 }

@@ -1,3 +1,0 @@
-#![no_main]
-// See day2top::invariants::log_batch for what must hold.
-libfuzzer_sys::fuzz_target!(|data: &[u8]| day2top::invariants::log_batch(data));
