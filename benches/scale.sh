@@ -30,7 +30,7 @@ wire_over() {
     sent() {
         curl -s -H "Authorization: Bearer $(cat "$work/state/day2top/gateway.token")" \
             "http://127.0.0.1:$port/metrics" |
-            awk '$1 == "day2top_gateway_stream_bytes_sent_total" {printf "%d\n", $2}'
+            awk '$1 == "day2top_gateway_stream_bytes_sent_total" {printf "%.0f\n", $2}'
     }
     a=$(sent)
     sleep "$secs"
@@ -96,7 +96,7 @@ for size in "${sizes[@]}"; do
     rss_gwn=$(rss_mb "$gw")
     figures=$(curl -s -H "Authorization: Bearer $(cat "$work/state/day2top/gateway.token")" \
         "http://127.0.0.1:$port/metrics")
-    figure() { echo "$figures" | awk -v n="day2top_gateway_$1" '$1 == n {printf "%d", $2}'; }
+    figure() { echo "$figures" | awk -v n="day2top_gateway_$1" '$1 == n {printf "%.0f", $2}'; }
     live=0
     for i in $(seq 0 $((consoles - 1))); do
         screen "c$i" | head -1 | grep -q "live" && live=$((live + 1))
