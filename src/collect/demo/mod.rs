@@ -20,7 +20,7 @@ mod traces;
 use super::rng::Rng;
 use super::{Collected, Source, tagged};
 use crate::api::{Health, Labels, MAX_TASK_STATUSES, Task, TaskState, TaskStatus, UnixMillis};
-use cluster::{App, Kind, MIB, Placement, SimNode, SimTask, make_apps, make_nodes};
+use cluster::{App, Kind, MIB, Placement, Placements, SimNode, SimTask, make_apps, make_nodes};
 use logs::DemoLogs;
 use scenario::Playing;
 pub use scenario::Scenario;
@@ -68,6 +68,7 @@ pub struct DemoSource {
     trace_rate: usize,
     last_tick: Option<UnixMillis>,
     nodes: Vec<SimNode>,
+    placements: Placements,
     apps: Vec<App>,
     tasks: BTreeMap<String, SimTask>,
     tick: u64,
@@ -99,6 +100,7 @@ impl DemoSource {
             last_tick: None,
             rng,
             nodes,
+            placements: Placements::default(),
             apps,
             tasks: BTreeMap::new(),
             tick: 0,
@@ -109,27 +111,8 @@ impl DemoSource {
         }
     }
 
-    fn nodes_for(&self, placement: Placement) -> Vec<usize> {
-        let role = match placement {
-            Placement::Masters => "master",
-            Placement::PublicAgents => "public_agent",
-            Placement::Agents => "agent",
-        };
-        let fit: Vec<usize> = (0..self.nodes.len())
-            .filter(|&i| self.nodes[i].node.role == role && !self.nodes[i].down)
-            .collect();
-        if fit.is_empty() {
-            // A tiny cluster: anything that is up will do.
-            (0..self.nodes.len())
-                .filter(|&i| !self.nodes[i].down)
-                .collect()
-        } else {
-            fit
-        }
-    }
-
     fn launch(&mut self, app: usize, instance: usize, now: UnixMillis, warm: bool) {
-        let candidates = self.nodes_for(self.apps[app].placement);
+        let candidates = self.placements.nodes(&self.nodes, self.apps[app].placement);
         let node = match self.apps[app].placement {
             // Masters and stateful instances stay where they belong.
             Placement::Masters => candidates.get(instance % candidates.len().max(1)).copied(),
@@ -240,6 +223,7 @@ impl DemoSource {
             let down = tick % FLAP_PERIOD >= FLAP_PERIOD - FLAP_DOWN;
             if down != sim.down {
                 sim.down = down;
+                self.placements.forget();
                 sim.node.health = if down {
                     Health::Unhealthy
                 } else {
